@@ -1,0 +1,19 @@
+/**
+ * Activities are a factory, so tests inject fakes for the outside world and the worker injects the real
+ * thing. Workflows see them only as a type.
+ */
+import { createModelActivities, type ModelDeps } from './model';
+import { createNotifyActivities, type NotifyDeps } from './notify';
+import { createToolActivities, type ToolDeps } from './tools';
+
+export type ActivityDeps = ModelDeps & ToolDeps & NotifyDeps;
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createModelActivities(deps),
+    ...createToolActivities(deps),
+    ...createNotifyActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,62 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import { Context } from '@temporalio/activity';
+import { classifyModelError } from '../models/errors';
+import { createMessage } from '../models/anthropic';
+import { modelContextQuery } from '../shared/contracts';
+import type { MessageParam, ModelTurn } from '../shared/wire';
+import type { AgentDefinition } from '../tools/define';
+import type { CallModelInput } from '../shared/activity-io';
+import { workflowOf } from './workflow-of';
+
+export interface ModelDeps {
+  anthropic: Anthropic;
+  agents: Readonly<Record<string, AgentDefinition>>;
+}
+
+/** Heartbeats at most this often while an answer streams in. */
+const HEARTBEAT_EVERY_MS = 1000;
+
+export function createModelActivities({ anthropic, agents }: ModelDeps) {
+  return {
+    /** One call to Claude. Errors are classified here; Temporal retries the retryable ones. */
+    async callModel(input: CallModelInput): Promise<ModelTurn> {
+      const ctx = Context.current();
+      const agent = agents[input.agent];
+      if (!agent) throw new Error(`unknown agent "${input.agent}" on this worker`);
+      const messages = input.messages ?? (await readContext(ctx, input.turn));
+      let lastBeat = 0;
+      try {
+        return await createMessage(
+          anthropic,
+          {
+            model: input.model,
+            maxTokens: input.maxTokens,
+            agent,
+            toolNames: input.toolNames,
+            messages,
+            runId: workflowOf(ctx).workflowId,
+            turn: input.turn,
+          },
+          {
+            signal: ctx.cancellationSignal,
+            onProgress: () => {
+              const now = Date.now();
+              if (now - lastBeat >= HEARTBEAT_EVERY_MS) {
+                lastBeat = now;
+                ctx.heartbeat({ turn: input.turn });
+              }
+            },
+          },
+        );
+      } catch (err) {
+        throw classifyModelError(err);
+      }
+    },
+  };
+}
+
+/** Reads the context of this turn from the workflow, so contexts never enter the history. */
+async function readContext(ctx: Context, turn: number): Promise<MessageParam[]> {
+  const { workflowId, runId } = workflowOf(ctx);
+  return ctx.client.workflow.getHandle(workflowId, runId).query(modelContextQuery, turn);
+}

@@ -1,0 +1,451 @@
+/**
+ * The scripted model server: speaks enough of the Anthropic Messages API (JSON and server-sent events)
+ * that the real `@anthropic-ai/sdk`, pointed at it with `baseURL`, runs unchanged, while scenarios decide
+ * what "Claude" answers. Offline demos, tests and benchmarks run the same code path as production:
+ * request validation, error bodies and headers, usage with prompt caching.
+ *
+ *   tsx src/dev/model-server.ts --scenarios src/dev/scenarios [--port 8787]
+ */
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { RUN_HEADER, TURN_HEADER } from '../shared/constants';
+import type { ContentBlock, ModelUsage } from '../shared/wire';
+import {
+  apiId,
+  defaultErrorMessage,
+  errorBody,
+  errorTypeFor,
+  formatServerSentEvent,
+  messageStreamEvents,
+  type ApiMessage,
+} from './message-events';
+import { validateMessagesRequest, type MessagesRequest } from './messages-request';
+import {
+  lastToolResultsOf,
+  loadScenarios,
+  outcomeFor,
+  parseScenario,
+  routeScenario,
+  taskOf,
+  turnSpecFor,
+  type InjectedError,
+  type Scenario,
+  type TurnOutcome,
+} from './scenario';
+import { countInputTokens, countOutputTokens, PromptCache } from './token-count';
+
+/** The Messages API refuses bodies larger than this with 413 `request_too_large`. */
+export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
+
+/** One request as the server saw and answered it. */
+export interface RecordedRequest {
+  /** Also sent as the `request-id` header and in error bodies. */
+  requestId: string;
+  receivedAt: string;
+  method: string;
+  path: string;
+  /** Request headers, lower-cased, without credentials (`x-api-key`, `authorization`). */
+  headers: Record<string, string>;
+  /** The parsed JSON body, or null when it was not JSON. */
+  body: unknown;
+  runId: string | null;
+  turn: number | null;
+  /** 1 for the first request of its (run, turn); null when the request never reached a scenario. */
+  attempt: number | null;
+  scenario: string | null;
+  stream: boolean;
+  /** HTTP status answered; null while pending, 0 when no response was sent (dropped, or the client left). */
+  status: number | null;
+  /** Anthropic error type when the answer was an error. */
+  errorType: string | null;
+  usage: ModelUsage | null;
+}
+
+export interface ModelServerOptions {
+  /** 0 picks a free port. @default 0 */
+  port?: number;
+  /** @default "127.0.0.1" */
+  host?: string;
+  scenarios?: Scenario[];
+  /** Name of the scenario for requests no `match` routes. */
+  defaultScenario?: string;
+  /** Called with one line per answered request (the CLI's `--verbose`). */
+  log?: (line: string) => void;
+}
+
+export interface ModelServer {
+  url: string;
+  port: number;
+  /** Every request received, in arrival order. */
+  requests: RecordedRequest[];
+  /** Adds a scenario after the ones already loaded; names must be unique. */
+  addScenario(scenario: Scenario): void;
+  close(): Promise<void>;
+}
+
+/** An answer the server sends: a message (JSON or SSE), a count, or an API error. */
+type Answer =
+  | { kind: 'message'; message: ApiMessage; stream: boolean }
+  | { kind: 'count'; input_tokens: number }
+  | { kind: 'error'; status: number; type: string; message: string; headers?: Record<string, string> }
+  | { kind: 'stream_error'; message: ApiMessage; type: string; errorMessage: string }
+  | { kind: 'drop' };
+
+/** Starts the server on loopback; resolves once it listens. */
+export async function startModelServer(options: ModelServerOptions = {}): Promise<ModelServer> {
+  const scenarios: Scenario[] = [];
+  const addScenario = (scenario: Scenario): void => {
+    const checked = parseScenario(scenario);
+    if (scenarios.some((loaded) => loaded.name === checked.name)) {
+      throw new Error(`scenario "${checked.name}" is already loaded`);
+    }
+    scenarios.push(checked);
+  };
+  for (const scenario of options.scenarios ?? []) addScenario(scenario);
+  if (options.defaultScenario !== undefined && !scenarios.some((s) => s.name === options.defaultScenario)) {
+    const loaded = scenarios.map((s) => s.name).join(', ') || 'none';
+    throw new Error(`default scenario "${options.defaultScenario}" is not loaded (loaded: ${loaded})`);
+  }
+
+  const requests: RecordedRequest[] = [];
+  const attempts = new Map<string, number>();
+  const cache = new PromptCache();
+  const timers = new Set<NodeJS.Timeout>();
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve();
+      }, ms);
+      timers.add(timer);
+    });
+
+  /** Decides the answer to one request; fills in what it learns on the record as it goes. */
+  async function answer(req: IncomingMessage, raw: Buffer, record: RecordedRequest): Promise<Answer> {
+    const invalid = (message: string): Answer => apiError(400, message);
+    const endpoint = `${req.method} ${record.path}`;
+    if (endpoint !== 'POST /v1/messages' && endpoint !== 'POST /v1/messages/count_tokens') {
+      return apiError(404, `Not found: ${endpoint}`);
+    }
+    if (raw.length > MAX_REQUEST_BYTES) {
+      return apiError(413, defaultErrorMessage('request_too_large'));
+    }
+    if (req.headers['x-api-key'] === undefined && req.headers.authorization === undefined) {
+      return apiError(401, 'x-api-key header is required');
+    }
+    if (req.headers['anthropic-version'] === undefined) return invalid('anthropic-version: header is required');
+    if (record.body === null) return invalid('The request body is not valid JSON.');
+
+    const counting = record.path === '/v1/messages/count_tokens';
+    const validation = validateMessagesRequest(record.body, { forCounting: counting });
+    if (!validation.success) return invalid(validation.error);
+    const body = validation.data;
+    if (counting) return { kind: 'count', input_tokens: countInputTokens(body) };
+    record.stream = body.stream === true;
+
+    const turnHeader = header(req, TURN_HEADER);
+    const assistantMessages = body.messages.filter((message) => message.role === 'assistant').length;
+    const turn = turnHeader === null ? 1 + assistantMessages : Number(turnHeader);
+    if (!Number.isInteger(turn) || turn < 1) {
+      return invalid(`${TURN_HEADER}: header must be a positive integer, got "${turnHeader}"`);
+    }
+    const runId = header(req, RUN_HEADER);
+    const task = taskOf(body.messages);
+    record.runId = runId;
+    record.turn = turn;
+
+    const scenario = routeScenario(scenarios, { runId, task }, options.defaultScenario);
+    if (scenario === undefined) {
+      const loaded = scenarios.map((s) => s.name).join(', ') || 'none';
+      return invalid(
+        `scripted model server: no scenario matched run ${JSON.stringify(runId)} ` +
+          `with task ${JSON.stringify(excerpt(task))} (loaded: ${loaded})`,
+      );
+    }
+    record.scenario = scenario.name;
+
+    // Attempts are counted per (run, turn) so a retried activity sees its own turn again, never the next.
+    const runKey = runId ?? `task:${createHash('sha256').update(task).digest('hex')}`;
+    const attemptKey = `${runKey}\u0000${turn}`;
+    const attempt = (attempts.get(attemptKey) ?? 0) + 1;
+    attempts.set(attemptKey, attempt);
+    record.attempt = attempt;
+
+    const spec = await turnSpecFor(scenario, {
+      runId,
+      turn,
+      attempt,
+      task,
+      body,
+      lastToolResults: lastToolResultsOf(body.messages),
+    });
+    if (!spec.success) return invalid(`scripted model server: ${spec.error}`);
+    const outcome = outcomeFor(spec.data, attempt);
+    if (outcome.delayMs > 0) await sleep(outcome.delayMs);
+    if (outcome.kind === 'error') {
+      return injectedError(outcome.error, body, `scenario "${scenario.name}", turn ${turn}, attempt ${attempt}`);
+    }
+    return { kind: 'message', message: buildMessage(body, outcome, cache), stream: record.stream };
+  }
+
+  function injectedError(error: InjectedError, body: MessagesRequest, where: string): Answer {
+    if (error.dropConnection) return { kind: 'drop' };
+    const status = error.status ?? 500;
+    const type = error.type ?? errorTypeFor(status);
+    const message = error.message ?? `${defaultErrorMessage(type)} (scripted: ${where})`;
+    if (error.midStream && body.stream === true) {
+      const usage: ModelUsage = {
+        input_tokens: countInputTokens(body),
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 0,
+        output_tokens: 0,
+      };
+      const started = apiMessage(body.model, [], null, usage);
+      return { kind: 'stream_error', message: started, type, errorMessage: message };
+    }
+    const headers: Record<string, string> = { ...error.headers };
+    if (error.retryAfter !== undefined) headers['retry-after'] = String(error.retryAfter);
+    if (error.retryAfterMs !== undefined) headers['retry-after-ms'] = String(error.retryAfterMs);
+    return { kind: 'error', status, type, message, headers };
+  }
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const record = recordOf(req, raw);
+      requests.push(record);
+      answer(req, raw, record)
+        .catch((err): Answer => apiError(500, `scripted model server: ${String(err)}`))
+        .then((result) => {
+          send(res, record, result);
+          options.log?.(logLine(record));
+        });
+    });
+  });
+
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    requests,
+    addScenario,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        for (const timer of timers) clearTimeout(timer);
+        timers.clear();
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function apiError(status: number, message: string): Answer {
+  return { kind: 'error', status, type: errorTypeFor(status), message };
+}
+
+function buildMessage(
+  body: MessagesRequest,
+  reply: Extract<TurnOutcome, { kind: 'reply' }>,
+  cache: PromptCache,
+): ApiMessage {
+  const content: ContentBlock[] = reply.content.map((block) =>
+    block.type === 'text'
+      ? { type: 'text', text: block.text }
+      : { type: 'tool_use', id: apiId('toolu'), name: block.name, input: block.input },
+  );
+  const usage: ModelUsage = { ...cache.account(body), output_tokens: countOutputTokens(content), ...reply.usage };
+  return apiMessage(body.model, content, reply.stop_reason, usage);
+}
+
+function apiMessage(
+  model: string,
+  content: ContentBlock[],
+  stopReason: ApiMessage['stop_reason'],
+  usage: ModelUsage,
+): ApiMessage {
+  return {
+    id: apiId('msg'),
+    type: 'message',
+    role: 'assistant',
+    model,
+    content,
+    stop_reason: stopReason,
+    stop_sequence: null,
+    usage: {
+      input_tokens: usage.input_tokens,
+      cache_creation_input_tokens: usage.cache_creation_input_tokens,
+      cache_read_input_tokens: usage.cache_read_input_tokens,
+      output_tokens: usage.output_tokens,
+      service_tier: 'standard',
+    },
+  };
+}
+
+function send(res: ServerResponse, record: RecordedRequest, answer: Answer): void {
+  if (res.destroyed || res.socket === null || res.socket.destroyed) {
+    record.status = 0;
+    return;
+  }
+  const requestHeaders = { 'request-id': record.requestId };
+  const streamHeaders = {
+    ...requestHeaders,
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+  };
+  switch (answer.kind) {
+    case 'drop':
+      record.status = 0;
+      res.socket.destroy();
+      return;
+    case 'error': {
+      record.status = answer.status;
+      record.errorType = answer.type;
+      const body = errorBody(answer.type, answer.message, record.requestId);
+      writeJson(res, answer.status, { ...answer.headers, ...requestHeaders }, body);
+      return;
+    }
+    case 'count':
+      record.status = 200;
+      writeJson(res, 200, requestHeaders, { input_tokens: answer.input_tokens });
+      return;
+    case 'message':
+      record.status = 200;
+      record.usage = messageUsage(answer.message);
+      if (!answer.stream) {
+        writeJson(res, 200, requestHeaders, answer.message);
+        return;
+      }
+      res.writeHead(200, streamHeaders);
+      for (const event of messageStreamEvents(answer.message)) res.write(formatServerSentEvent(event));
+      res.end();
+      return;
+    case 'stream_error': {
+      // The API can fail after it has answered 200; the SDK then raises from the event stream.
+      record.status = 200;
+      record.errorType = answer.type;
+      res.writeHead(200, streamHeaders);
+      const [messageStart] = messageStreamEvents(answer.message);
+      res.write(formatServerSentEvent(messageStart));
+      const data = { type: 'error', error: { type: answer.type, message: answer.errorMessage } };
+      res.end(formatServerSentEvent({ event: 'error', data }));
+      return;
+    }
+  }
+}
+
+function writeJson(res: ServerResponse, status: number, headers: Record<string, string>, body: unknown): void {
+  const json = JSON.stringify(body);
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+  res.end(json);
+}
+
+function messageUsage(message: ApiMessage): ModelUsage {
+  const { service_tier: _tier, ...usage } = message.usage;
+  return usage;
+}
+
+function recordOf(req: IncomingMessage, raw: Buffer): RecordedRequest {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (name === 'x-api-key' || name === 'authorization' || value === undefined) continue;
+    headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  let body: unknown = null;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    // Recorded as null; the request is answered 400.
+  }
+  return {
+    requestId: apiId('req'),
+    receivedAt: new Date().toISOString(),
+    method: req.method ?? 'GET',
+    path: (req.url ?? '/').split('?')[0],
+    headers,
+    body,
+    runId: null,
+    turn: null,
+    attempt: null,
+    scenario: null,
+    stream: false,
+    status: null,
+    errorType: null,
+    usage: null,
+  };
+}
+
+function header(req: IncomingMessage, name: string): string | null {
+  const value = req.headers[name];
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function excerpt(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function logLine(record: RecordedRequest): string {
+  const where =
+    record.turn === null ? '' : ` run=${record.runId ?? '-'} turn=${record.turn} attempt=${record.attempt ?? '-'}`;
+  const scenario = record.scenario === null ? '' : ` scenario=${record.scenario}`;
+  const error = record.errorType === null ? '' : ` ${record.errorType}`;
+  return `${record.method} ${record.path}${where}${scenario} → ${record.status}${error}`;
+}
+
+interface CliFlags {
+  scenarios: string;
+  port: string;
+  host: string;
+  defaultScenario?: string;
+  verbose?: boolean;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command()
+    .name('model-server')
+    .description('Scripted Anthropic Messages API server for offline runs, tests and benchmarks')
+    .option('--scenarios <path>', 'scenario file or directory of *.json files', join(__dirname, 'scenarios'))
+    .option('--port <port>', 'port to listen on (0 = any free port)', '8787')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--default-scenario <name>', 'scenario for runs that no match routes')
+    .option('--verbose', 'print one line per request')
+    .parse(argv);
+  const flags = program.opts<CliFlags>();
+  const port = Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`--port: expected a port number, got "${flags.port}"`);
+  }
+
+  const scenarios = loadScenarios(flags.scenarios);
+  const server = await startModelServer({
+    port,
+    host: flags.host,
+    scenarios,
+    defaultScenario: flags.defaultScenario,
+    log: flags.verbose ? (line) => console.log(line) : undefined,
+  });
+  console.log(`model server listening on ${server.url} (scenarios: ${scenarios.map((s) => s.name).join(', ')})`);
+  const stop = () => void server.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (require.main === module) {
+  main(process.argv).catch((err) => {
+    console.error(err.message);
+    process.exit(1);
+  });
+}

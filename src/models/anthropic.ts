@@ -1,0 +1,138 @@
+/**
+ * The one place SDK types meet the project's wire types. The client never retries on its own
+ * (`maxRetries: 0`): Temporal is the only retry layer.
+ */
+import Anthropic from '@anthropic-ai/sdk';
+import { z } from 'zod';
+import { RUN_HEADER, TURN_HEADER } from '../shared/constants';
+import { STOP_REASONS, type ContentBlock, type MessageParam, type ModelTurn, type StopReason } from '../shared/wire';
+import type { AgentDefinition } from '../tools/define';
+import { costUsd } from './pricing';
+
+export interface ModelClientOptions {
+  /** @default process.env.ANTHROPIC_API_KEY */
+  apiKey?: string;
+  /** @default process.env.ANTHROPIC_BASE_URL, else the real API */
+  baseURL?: string;
+  /** Per-request timeout; Temporal's own timeouts bound the activity. @default 600_000 */
+  timeoutMs?: number;
+}
+
+export function createAnthropicClient(options: ModelClientOptions = {}): Anthropic {
+  const apiKey = options.apiKey ?? process.env.ANTHROPIC_API_KEY;
+  const baseURL = options.baseURL ?? process.env.ANTHROPIC_BASE_URL;
+  if (!apiKey && !baseURL) {
+    throw new Error('no model configured: set ANTHROPIC_API_KEY for Claude, or ANTHROPIC_BASE_URL for the scripted model');
+  }
+  return new Anthropic({
+    apiKey: apiKey ?? 'offline',
+    ...(baseURL ? { baseURL } : {}),
+    maxRetries: 0,
+    timeout: options.timeoutMs ?? 600_000,
+  });
+}
+
+export interface ModelRequest {
+  model: string;
+  maxTokens: number;
+  agent: AgentDefinition;
+  /** Tools offered this turn, by name, in the agent's order. */
+  toolNames: string[];
+  messages: MessageParam[];
+  runId: string;
+  turn: number;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Called on every streamed event, so the activity can heartbeat during a long answer. */
+  onProgress?: () => void;
+}
+
+const CACHE = { type: 'ephemeral' } as const;
+
+/** Sends one request as a stream and returns the whole assistant turn as wire types. */
+export async function createMessage(client: Anthropic, request: ModelRequest, options: CallOptions = {}): Promise<ModelTurn> {
+  const stream = client.messages.stream(toParams(request), {
+    headers: { [RUN_HEADER]: request.runId, [TURN_HEADER]: String(request.turn) },
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  if (options.onProgress) stream.on('streamEvent', options.onProgress);
+  const message = await stream.finalMessage();
+  return fromMessage(request.model, message, stream.request_id ?? null);
+}
+
+export function toParams(request: ModelRequest): Anthropic.MessageCreateParamsNonStreaming {
+  const tools = toolParams(request.agent, request.toolNames);
+  return {
+    model: request.model,
+    max_tokens: request.maxTokens,
+    system: [{ type: 'text', text: request.agent.system, cache_control: CACHE }],
+    tools,
+    messages: withCacheBreakpoints(request.messages),
+  };
+}
+
+const schemaCache = new WeakMap<object, Anthropic.Tool['input_schema']>();
+
+/** JSON Schema from zod's own converter, computed once per tool. */
+export function toolInputSchema(input: z.ZodType): Anthropic.Tool['input_schema'] {
+  const cached = schemaCache.get(input);
+  if (cached) return cached;
+  const { $schema: _ignored, ...schema } = z.toJSONSchema(input, { target: 'draft-2020-12' }) as Record<string, unknown>;
+  const result = schema as Anthropic.Tool['input_schema'];
+  schemaCache.set(input, result);
+  return result;
+}
+
+function toolParams(agent: AgentDefinition, names: string[]): Anthropic.ToolUnion[] {
+  const tools = names.map((name, index): Anthropic.Tool => {
+    const tool = agent.toolsByName[name];
+    return {
+      name: tool.name,
+      description: tool.description,
+      input_schema: toolInputSchema(tool.input),
+      ...(tool.strict ? { strict: true } : {}),
+      ...(index === names.length - 1 ? { cache_control: CACHE } : {}),
+    };
+  });
+  return tools;
+}
+
+/**
+ * Marks the end of the previous request's conversation and the end of this one, so each call reads the
+ * prefix the last one wrote. Two breakpoints here, plus system and tools, is the API's limit of four.
+ */
+function withCacheBreakpoints(messages: MessageParam[]): Anthropic.MessageParam[] {
+  const marked = new Set<number>([messages.length - 1]);
+  for (let index = messages.length - 3; index >= 0; index--) {
+    if (messages[index].role === 'user') {
+      marked.add(index);
+      break;
+    }
+  }
+  return messages.map((message, index) => {
+    const blocks = typeof message.content === 'string' ? [{ type: 'text' as const, text: message.content }] : message.content;
+    if (!marked.has(index) || blocks.length === 0) return { role: message.role, content: blocks } as Anthropic.MessageParam;
+    const last = { ...blocks[blocks.length - 1], cache_control: CACHE };
+    return { role: message.role, content: [...blocks.slice(0, -1), last] } as Anthropic.MessageParam;
+  });
+}
+
+export function fromMessage(model: string, message: Anthropic.Message, requestId: string | null): ModelTurn {
+  const content: ContentBlock[] = [];
+  for (const block of message.content) {
+    if (block.type === 'text') content.push({ type: 'text', text: block.text });
+    else if (block.type === 'tool_use') content.push({ type: 'tool_use', id: block.id, name: block.name, input: block.input });
+  }
+  const usage = {
+    input_tokens: message.usage.input_tokens ?? 0,
+    output_tokens: message.usage.output_tokens ?? 0,
+    cache_creation_input_tokens: message.usage.cache_creation_input_tokens ?? 0,
+    cache_read_input_tokens: message.usage.cache_read_input_tokens ?? 0,
+  };
+  const stopReason = (STOP_REASONS as readonly string[]).includes(message.stop_reason ?? '')
+    ? (message.stop_reason as StopReason)
+    : null;
+  return { model: message.model || model, content, stop_reason: stopReason, usage, cost_usd: costUsd(model, usage), request_id: requestId };
+}

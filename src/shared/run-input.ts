@@ -1,0 +1,58 @@
+/** The run's input, checked the same way by the CLI (clear errors) and by the workflow (defence in depth). */
+import { z } from 'zod';
+import type { AgentRunInput } from './contracts';
+
+const positive = z.number().finite().positive();
+const positiveInt = z.number().int().positive();
+
+export const runInputSchema = z
+  .object({
+    agent: z.string().min(1, 'name an agent'),
+    task: z.string().trim().min(1, 'the task is empty').max(20_000, 'the task is longer than 20,000 characters'),
+    approval: z
+      .object({
+        approvers: z.array(z.string().min(1)).optional(),
+        requireFor: z.array(z.string().min(1)).optional(),
+        timeoutMs: positiveInt.optional(),
+        onExpiry: z.enum(['reject', 'escalate', 'abort']).optional(),
+        rejectionIsFatal: z.boolean().optional(),
+        escalationTimeoutMs: positiveInt.optional(),
+      })
+      .strict()
+      .optional(),
+    budget: z
+      .object({
+        maxSteps: positiveInt.optional(),
+        maxInputTokens: positiveInt.optional(),
+        maxOutputTokens: positiveInt.optional(),
+        maxCostUsd: positive.optional(),
+        maxWallClockMs: positiveInt.optional(),
+        maxCallsPerTool: positiveInt.optional(),
+        maxIdenticalCalls: positiveInt.optional(),
+        topUpTimeoutMs: positiveInt.optional(),
+      })
+      .strict()
+      .optional(),
+    allowedTools: z.array(z.string().min(1)).optional(),
+    model: z.string().min(1).optional(),
+    escalationModel: z.string().min(1).optional(),
+    maxTokens: positiveInt.max(128_000).optional(),
+    context: z
+      .object({ keepTurns: positiveInt.optional(), maxToolResultBytes: positiveInt.optional(), stubBytes: positiveInt.optional() })
+      .strict()
+      .optional(),
+    continueAsNewAfterTurns: positiveInt.optional(),
+    blockAfterCompensationFailures: positiveInt.optional(),
+    carried: z.any().optional(),
+  })
+  .strict();
+
+export type RunInputCheck = { success: true; data: AgentRunInput } | { success: false; error: string };
+
+/** Checks a run's input; the error is one line naming each field to fix. */
+export function checkRunInput(input: unknown): RunInputCheck {
+  const parsed = runInputSchema.safeParse(input);
+  if (parsed.success) return { success: true, data: parsed.data as AgentRunInput };
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`);
+  return { success: false, error: problems.join('; ') };
+}

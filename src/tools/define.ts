@@ -1,0 +1,118 @@
+/**
+ * The tool framework. A tool is declared once, sandbox-safe, with everything the loop and the policies
+ * need to know about it; the loop never branches on a tool's name, only on these declarations.
+ */
+import { z } from 'zod';
+
+/**
+ * How much a tool can change the world.
+ * - `read`: changes nothing; runs in parallel with other reads.
+ * - `reversible`: changes the world and declares a compensation that undoes it.
+ * - `privileged`: needs a human approval; may declare a compensation (a charge is undone by a refund).
+ * - `irreversible`: needs a human approval and cannot be undone (an email once sent).
+ */
+export type ToolRisk = 'read' | 'reversible' | 'privileged' | 'irreversible';
+
+/** Built-in behaviour a tool can declare instead of running an activity. */
+export type ToolControl = 'abort_saga';
+
+export interface ToolSpec<I = unknown> {
+  name: string;
+  description: string;
+  input: z.ZodType<I>;
+  risk: ToolRisk;
+  /** What undoes this tool, named for the ledger and the UI (e.g. `cancel_flight`). Required for `reversible`. */
+  compensation?: string;
+  /** A non-retryable failure of a critical tool ends the saga instead of going back to Claude. @default false */
+  critical?: boolean;
+  /** Start-to-close timeout of one attempt. @default 30_000 */
+  timeoutMs?: number;
+  /** Attempts before the failure is final (Temporal retries with backoff). @default 5 */
+  maxAttempts?: number;
+  /** Bytes of the projected result Claude sees; the rest is cut with a marker. @default 8192 */
+  maxResultBytes?: number;
+  /** Bytes of the JSON arguments accepted; larger calls are refused before anything runs. @default 16384 */
+  maxInputBytes?: number;
+  /** Turns the raw result into what Claude sees (drop internals, keep what the next step needs). */
+  project?: (output: unknown) => unknown;
+  /** Send `strict: true` with the tool's schema (needs an API version that supports strict tools). @default false */
+  strict?: boolean;
+  control?: ToolControl;
+}
+
+export type ToolDefinition<I = unknown> = Readonly<
+  Required<Pick<ToolSpec<I>, 'name' | 'description' | 'input' | 'risk' | 'critical' | 'timeoutMs' | 'maxAttempts' | 'maxResultBytes' | 'maxInputBytes' | 'strict'>> &
+    Pick<ToolSpec<I>, 'compensation' | 'project' | 'control'>
+>;
+
+const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/** Declares a tool; throws at load time when the declaration contradicts itself. */
+export function defineTool<I>(spec: ToolSpec<I>): ToolDefinition<I> {
+  if (!TOOL_NAME.test(spec.name)) {
+    throw new Error(`tool name "${spec.name}" must match ${TOOL_NAME} (the Messages API's rule)`);
+  }
+  if (spec.risk === 'reversible' && !spec.compensation) {
+    throw new Error(`tool "${spec.name}" is reversible but declares no compensation`);
+  }
+  if (spec.risk === 'irreversible' && spec.compensation) {
+    throw new Error(`tool "${spec.name}" is irreversible and cannot declare a compensation`);
+  }
+  if (spec.risk === 'read' && spec.compensation) {
+    throw new Error(`tool "${spec.name}" only reads and needs no compensation`);
+  }
+  return Object.freeze({
+    critical: false,
+    timeoutMs: 30_000,
+    maxAttempts: 5,
+    maxResultBytes: 8192,
+    maxInputBytes: 16_384,
+    strict: false,
+    ...spec,
+  });
+}
+
+/** Whether a tool's effect can be undone by a declared compensation. */
+export function isCompensable(tool: ToolDefinition): boolean {
+  return tool.compensation !== undefined;
+}
+
+/** Whether a tool changes the world (and so runs alone, in Claude's order, with an effect id). */
+export function changesWorld(tool: ToolDefinition): boolean {
+  return tool.risk !== 'read';
+}
+
+export interface AgentSpec {
+  name: string;
+  description: string;
+  /** The system prompt. Policy never lives here: no prompt text can skip an approval. */
+  system: string;
+  tools: ToolDefinition<any>[];
+}
+
+export interface AgentDefinition extends AgentSpec {
+  /** The agent's tools by name, the built-in `abort` tool included. */
+  toolsByName: Readonly<Record<string, ToolDefinition<any>>>;
+}
+
+/** The tool every agent has: Claude ends the saga, and every started effect is undone. */
+export const abortTool = defineTool({
+  name: 'abort',
+  description:
+    'Give up on the task and undo everything done so far. Use it when the task cannot be completed ' +
+    '(for example a payment was declined and there is no alternative). Give the reason.',
+  input: z.object({ reason: z.string().min(1).max(2000) }),
+  risk: 'read',
+  control: 'abort_saga',
+});
+
+/** Declares an agent: its prompt and tools. Sandbox-safe; the tools' implementations live on the worker. */
+export function defineAgent(spec: AgentSpec): AgentDefinition {
+  // No prototype: a tool called "constructor" must not find Object's.
+  const toolsByName: Record<string, ToolDefinition<any>> = Object.create(null);
+  for (const tool of [...spec.tools, abortTool]) {
+    if (toolsByName[tool.name]) throw new Error(`agent "${spec.name}" declares tool "${tool.name}" twice`);
+    toolsByName[tool.name] = tool;
+  }
+  return Object.freeze({ ...spec, tools: Object.values(toolsByName), toolsByName });
+}

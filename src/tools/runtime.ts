@@ -1,0 +1,51 @@
+/**
+ * What a tool's implementation sees on the worker, and the one error type it throws to say how a
+ * failure should be treated. Sandbox-safe (types and a plain class), so definitions may name them.
+ */
+
+export interface ToolContext {
+  /** Stable across retries, worker crashes, replays and continue-as-new. */
+  effectId: string;
+  /** The key to send as `Idempotency-Key`; equal to `effectId`. */
+  idempotencyKey: string;
+  workflowId: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** Aborted when the activity is cancelled or times out. */
+  signal: AbortSignal;
+  heartbeat(details?: unknown): void;
+}
+
+export interface CompensationContext extends ToolContext {
+  /** The forward step's key; undo endpoints are keyed by it. */
+  forwardKey: string;
+}
+
+/** What a compensation found: it undid the effect, or there was nothing to undo. Both are success. */
+export type CompensationResult = 'compensated' | 'not_needed';
+
+export interface ToolImplementation<I = any> {
+  run(input: I, ctx: ToolContext): Promise<unknown>;
+  /** Required for tools that declare a compensation. Must be idempotent. */
+  compensate?(input: I, ctx: CompensationContext): Promise<CompensationResult>;
+}
+
+export type ToolImplementations = Record<string, ToolImplementation>;
+
+/**
+ * A failure a tool reports on purpose.
+ * - `rejected`: the other side refused and nothing happened (a declined card, an invalid date). Final.
+ * - `transient`: worth another attempt (a 5xx, a timeout, a dropped connection).
+ */
+export class ToolError extends Error {
+  override name = 'ToolError' as const;
+  constructor(
+    readonly kind: 'rejected' | 'transient',
+    readonly code: string,
+    message: string,
+    readonly hint?: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,2 @@
+/** The worker's workflow bundle entry. */
+export { agentSaga } from './agent-saga';

@@ -1,0 +1,64 @@
+/**
+ * What the Temporal UI shows of a run: search attributes for the workflow list and current details for
+ * the run's page. Upserts only what changed, so a long run does not fill its history with copies.
+ */
+import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { EffectRecord, PendingApproval, RunStatus } from '../shared/contracts';
+
+export const AgentName = defineSearchAttributeKey('AgentName', SearchAttributeType.KEYWORD);
+export const AgentStatus = defineSearchAttributeKey('AgentStatus', SearchAttributeType.KEYWORD);
+export const AgentCostUsd = defineSearchAttributeKey('AgentCostUsd', SearchAttributeType.DOUBLE);
+export const AgentSteps = defineSearchAttributeKey('AgentSteps', SearchAttributeType.INT);
+export const AgentPendingApprovals = defineSearchAttributeKey('AgentPendingApprovals', SearchAttributeType.INT);
+
+export interface RunView {
+  status: RunStatus;
+  detail: string | null;
+  agent: string;
+  task: string;
+  steps: number;
+  costUsd: number;
+  pending: readonly PendingApproval[];
+  effects: readonly EffectRecord[];
+}
+
+export function publishRun(view: RunView): void {
+  upsertChanged(view);
+  setCurrentDetails(renderDetails(view));
+}
+
+function upsertChanged(view: RunView): void {
+  const current = workflowInfo().typedSearchAttributes;
+  const wanted = [
+    { key: AgentName, value: view.agent },
+    { key: AgentStatus, value: view.status },
+    { key: AgentCostUsd, value: view.costUsd },
+    { key: AgentSteps, value: view.steps },
+    { key: AgentPendingApprovals, value: view.pending.length },
+  ] as const;
+  // Status and pending approvals are what people filter on; steps and cost ride along when those change,
+  // and otherwise every tenth step, to keep one event per turn out of the history.
+  const statusChanged = current.get(AgentStatus) !== view.status || current.get(AgentPendingApprovals) !== view.pending.length;
+  const stale = (current.get(AgentSteps) ?? -1) + 10 <= view.steps;
+  const missing = current.get(AgentName) !== view.agent;
+  if (!statusChanged && !stale && !missing) return;
+  const updates = wanted.filter(({ key, value }) => current.get(key as never) !== value);
+  if (updates.length > 0) upsertSearchAttributes(updates as never);
+}
+
+function renderDetails(view: RunView): string {
+  const lines = [`**${view.agent}** · ${view.status} · step ${view.steps} · $${view.costUsd.toFixed(4)}`];
+  if (view.detail) lines.push(view.detail);
+  for (const request of view.pending) {
+    lines.push(`awaiting approval: ${request.tool} ${brief(request.input)} (${request.callId}, expires ${request.expiresAt})`);
+  }
+  const undone = view.effects.filter((effect) => effect.compensation === 'compensated').length;
+  if (view.effects.length > 0) lines.push(`effects: ${view.effects.length}, undone: ${undone}`);
+  return lines.join('\n\n');
+}
+
+function brief(input: unknown): string {
+  const text = JSON.stringify(input);
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}

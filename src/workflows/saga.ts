@@ -1,0 +1,147 @@
+/**
+ * The saga ledger. A compensation is registered before its forward step is scheduled, so a step whose
+ * outcome is unknown is still undone; on rollback the compensations run newest-first, each retried with
+ * backoff until it succeeds or an operator decides.
+ */
+import { ActivityFailure, ApplicationFailure, condition } from '@temporalio/workflow';
+import type { CompensationOutcome, EffectRecord, OperatorAction } from '../shared/contracts';
+import { TOOL_FAILURE_TYPES } from '../shared/activity-io';
+
+export type CompensationRun = (effect: EffectRecord) => Promise<'compensated' | 'not_needed'>;
+
+export interface RollbackHooks {
+  /** Runs one compensation activity. */
+  compensate: CompensationRun;
+  /** Called when the rollback is stuck on an effect, and again when it moves on. */
+  onBlocked(effect: EffectRecord | null): void;
+  onProgress(effect: EffectRecord): void;
+}
+
+export interface RollbackPolicy {
+  /** Failed attempts after which the run shows `blocked`. */
+  blockAfter: number;
+  /** First wait between attempts; doubles each time. @default 1s */
+  initialBackoffMs: number;
+  /** @default 5 minutes */
+  maxBackoffMs: number;
+}
+
+export class SagaLedger {
+  private readonly operatorActions: Array<OperatorAction & { action: 'retry' | 'skip' }> = [];
+
+  constructor(readonly effects: EffectRecord[] = []) {}
+
+  /** Records a step before it is scheduled, with what would undo it. */
+  register(effect: { effectId: string; seq: number; tool: string; input: unknown; undo: string | null }): EffectRecord {
+    const existing = this.find(effect.effectId);
+    if (existing) return existing;
+    const record: EffectRecord = {
+      ...effect,
+      state: 'pending',
+      compensation: effect.undo ? 'registered' : 'none',
+      compensationAttempts: 0,
+    };
+    this.effects.push(record);
+    return record;
+  }
+
+  settle(effectId: string, outcome: { ok: true } | { ok: false; error: unknown }): EffectRecord {
+    const effect = this.mustFind(effectId);
+    if (outcome.ok) effect.state = 'committed';
+    else effect.state = isDefinitiveRejection(outcome.error) ? 'failed' : 'unknown';
+    return effect;
+  }
+
+  find(effectId: string): EffectRecord | undefined {
+    return this.effects.find((effect) => effect.effectId === effectId);
+  }
+
+  /** Operator messages for a blocked rollback; recorded even when nothing is blocked yet. */
+  operator(action: OperatorAction, kind: 'retry' | 'skip'): { ok: boolean; why?: string } {
+    const effect = this.find(action?.effectId);
+    if (!effect) return { ok: false, why: `no effect ${action?.effectId} in this run` };
+    if (!action.by || !action.reason) return { ok: false, why: 'an operator action needs `by` and `reason`' };
+    this.operatorActions.push({ ...action, action: kind });
+    return { ok: true };
+  }
+
+  /** Undoes every started effect, newest first. Returns once each has an outcome. */
+  async rollback(hooks: RollbackHooks, policy: RollbackPolicy): Promise<void> {
+    const newestFirst = [...this.effects].sort((a, b) => b.seq - a.seq);
+    for (const effect of newestFirst) {
+      if (isFinal(effect.compensation)) continue;
+      if (effect.state === 'failed') {
+        effect.compensation = 'not_needed';
+      } else if (!effect.undo) {
+        effect.compensation = 'not_compensable';
+      } else {
+        await this.undoOne(effect, hooks, policy);
+      }
+      hooks.onProgress(effect);
+    }
+  }
+
+  private async undoOne(effect: EffectRecord, hooks: RollbackHooks, policy: RollbackPolicy): Promise<void> {
+    let backoff = policy.initialBackoffMs;
+    for (;;) {
+      effect.compensation = 'running';
+      try {
+        effect.compensation = await hooks.compensate(effect);
+        delete effect.compensationError;
+        hooks.onBlocked(null);
+        return;
+      } catch (err) {
+        effect.compensationAttempts += 1;
+        effect.compensation = 'failed';
+        effect.compensationError = describe(err);
+      }
+      const blocked = effect.compensationAttempts >= policy.blockAfter;
+      if (blocked) hooks.onBlocked(effect);
+      const seen = this.operatorActions.length;
+      const acted = await condition(
+        () => this.operatorActions.slice(seen).some((action) => action.effectId === effect.effectId),
+        blocked ? Math.min(backoff, policy.maxBackoffMs) : backoff,
+      );
+      if (acted) {
+        const action = this.operatorActions.slice(seen).filter((candidate) => candidate.effectId === effect.effectId).pop()!;
+        if (action.action === 'skip') {
+          effect.compensation = 'skipped';
+          effect.skippedBy = { by: action.by, reason: action.reason };
+          hooks.onBlocked(null);
+          return;
+        }
+        backoff = policy.initialBackoffMs;
+      } else {
+        backoff = Math.min(backoff * 2, policy.maxBackoffMs);
+      }
+    }
+  }
+
+  private mustFind(effectId: string): EffectRecord {
+    const effect = this.find(effectId);
+    if (!effect) throw ApplicationFailure.nonRetryable(`no effect ${effectId} in the ledger`, 'SagaLedger.UnknownEffect');
+    return effect;
+  }
+}
+
+const FINAL: readonly CompensationOutcome[] = ['compensated', 'not_needed', 'not_compensable', 'skipped'];
+
+function isFinal(outcome: CompensationOutcome): boolean {
+  return FINAL.includes(outcome);
+}
+
+/** The other side said no and nothing happened: there is nothing to undo. */
+export function isDefinitiveRejection(error: unknown): boolean {
+  return failureType(error) === TOOL_FAILURE_TYPES.Rejected;
+}
+
+export function failureType(error: unknown): string | undefined {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  return (cause as { type?: string } | undefined)?.type;
+}
+
+export function describe(error: unknown): string {
+  const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
+  const message = (cause as { message?: string } | undefined)?.message ?? String(error);
+  return message.slice(0, 300);
+}

@@ -1,0 +1,127 @@
+/**
+ * One sagent stack for an integration test file: the scripted model server, the demo services on an
+ * in-memory database, and a worker on its own task queue, all against the test run's Temporal server.
+ */
+import { bundleWorkflowCode, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/client';
+import { createAnthropicClient } from '../../src/models/anthropic';
+import { startModelServer, type ModelServer } from '../../src/dev/model-server';
+import type { Scenario } from '../../src/dev/scenario';
+import { startServices } from '../../src/services/server';
+import { createSagentWorker } from '../../src/worker';
+import { getStateQuery, type AgentRunInput, type RunOutcome, type RunState } from '../../src/shared/contracts';
+import { testConnection, uniqueTaskQueue, type TestTemporal } from './temporal';
+
+export interface Harness {
+  temporal: TestTemporal;
+  client: Client;
+  taskQueue: string;
+  model: ModelServer;
+  services: { url: string; close(): Promise<void> };
+  worker: Worker;
+  /** Starts a run of the `agentSaga` workflow. */
+  start(workflowId: string, input: AgentRunInput): Promise<WorkflowHandle>;
+  /** Polls the run's state until `until` holds (or throws after `timeoutMs`). */
+  waitFor(handle: WorkflowHandle, until: (state: RunState) => boolean, timeoutMs?: number): Promise<RunState>;
+  /** Restarts the worker (a crash-free restart: the old one shuts down first). */
+  restartWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** The workflow bundle, built once per test file. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger() });
+  return bundle;
+}
+
+export async function startHarness(name: string, scenarios: Scenario[], options: { servicesUrl?: string } = {}): Promise<Harness> {
+  installQuietRuntime();
+  const temporal = await testConnection();
+  const taskQueue = uniqueTaskQueue(name);
+  const model = await startModelServer({ scenarios });
+  const services = options.servicesUrl
+    ? { url: options.servicesUrl, close: async () => undefined }
+    : await startServices({ port: 0, dataDir: 'memory://' });
+  const makeWorker = async () =>
+    createSagentWorker({
+      connection: temporal.nativeConnection,
+      namespace: temporal.namespace,
+      taskQueue,
+      anthropic: createAnthropicClient({ apiKey: 'test', baseURL: model.url }),
+      servicesUrl: services.url,
+      workflowBundle: await workflowBundle(),
+    });
+  let worker = await makeWorker();
+  let running = worker.run();
+
+  const harness: Harness = {
+    temporal,
+    client: temporal.client,
+    taskQueue,
+    model,
+    services,
+    get worker() {
+      return worker;
+    },
+    start: (workflowId, input) =>
+      temporal.client.workflow.start('agentSaga', {
+        taskQueue,
+        workflowId,
+        args: [input],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      }),
+    async waitFor(handle, until, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last: RunState | undefined;
+      while (Date.now() < deadline) {
+        try {
+          last = await handle.query(getStateQuery);
+          if (until(last)) return last;
+        } catch {
+          // The first workflow task may not have run yet.
+        }
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+      throw new Error(`timed out waiting; last status ${last?.status} (${last?.statusDetail ?? ''})`);
+    },
+    async restartWorker() {
+      worker.shutdown();
+      await running;
+      worker = await makeWorker();
+      running = worker.run();
+    },
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await Promise.all([model.close(), services.close()]);
+      await temporal.close();
+    },
+  };
+  return harness;
+}
+
+/** The outcome of a run, for tests that wait for the end. */
+export async function outcomeOf(handle: WorkflowHandle): Promise<RunOutcome> {
+  return (await handle.result()) as RunOutcome;
+}
+
+let runtimeInstalled = false;
+
+/** Keeps the worker's logs to warnings, so test output stays readable. */
+function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: quietLogger() });
+  } catch {
+    // Already installed by another harness in this process.
+  }
+}
+
+function quietLogger() {
+  const { DefaultLogger } = require('@temporalio/worker') as typeof import('@temporalio/worker');
+  return new DefaultLogger('WARN');
+}

@@ -1,0 +1,307 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTES } from '../src/shared/constants';
+import {
+  connectClient,
+  connectWorkerConnection,
+  ensureDevServer,
+  findTemporalCli,
+  resolveConnection,
+} from '../src/dev/temporal';
+import { testConnection, type TestTemporal } from './helpers/temporal';
+
+/** IndexedValueType numbers from temporal/api/enums/v1/common.proto. */
+const INDEXED_VALUE_TYPE: Record<string, number> = { Text: 1, Keyword: 2, Int: 3, Double: 4, Bool: 5, Datetime: 6 };
+
+let scratch: string;
+/** No config file, so a developer's ~/.config/temporalio/temporal.toml cannot leak into the tests. */
+let noConfigFile: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'sagent-temporal-dev-'));
+  noConfigFile = { TEMPORAL_CONFIG_FILE: path.join(scratch, 'absent.toml') };
+});
+
+afterAll(async () => {
+  await fs.rm(scratch, { recursive: true, force: true });
+});
+
+async function writeScript(file: string, body: string, mode = 0o755): Promise<string> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, `#!/bin/sh\n${body}\n`, { mode });
+  return file;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('findTemporalCli', () => {
+  it('finds `temporal` on PATH, skipping non-executable files and directories', async () => {
+    const notExecutable = path.join(scratch, 'path-a');
+    await writeScript(path.join(notExecutable, 'temporal'), 'exit 0', 0o644);
+    const directory = path.join(scratch, 'path-b', 'temporal');
+    await fs.mkdir(directory, { recursive: true });
+    const real = await writeScript(path.join(scratch, 'path-c', 'temporal'), 'exit 0');
+    const PATH = [notExecutable, path.dirname(directory), path.dirname(real)].join(path.delimiter);
+
+    await expect(findTemporalCli({ PATH })).resolves.toBe(real);
+  });
+
+  it('returns null when neither PATH nor TEMPORAL_CLI_PATH has it (the SDK download is the fallback)', async () => {
+    await expect(findTemporalCli({ PATH: path.join(scratch, 'empty') })).resolves.toBeNull();
+  });
+
+  it('uses TEMPORAL_CLI_PATH when set, ahead of PATH', async () => {
+    const onPath = await writeScript(path.join(scratch, 'path-d', 'temporal'), 'exit 0');
+    const explicit = await writeScript(path.join(scratch, 'elsewhere', 'my-temporal'), 'exit 0');
+
+    await expect(findTemporalCli({ PATH: path.join(scratch, 'empty'), TEMPORAL_CLI_PATH: explicit })).resolves.toBe(explicit);
+    await expect(findTemporalCli({ PATH: path.dirname(onPath), TEMPORAL_CLI_PATH: explicit })).resolves.toBe(explicit);
+  });
+
+  it.each([
+    ['a missing file', () => path.join(scratch, 'no-such-temporal')],
+    ['a non-executable file', () => writeScript(path.join(scratch, 'plain', 'temporal'), 'exit 0', 0o644)],
+    ['a directory', () => scratch],
+  ])('names TEMPORAL_CLI_PATH in one line when it is %s', async (_, target) => {
+    const cliPath = await target();
+    const err = await rejection(findTemporalCli({ PATH: '', TEMPORAL_CLI_PATH: cliPath }));
+
+    expect(err.name).toBe('TemporalNotFoundError');
+    expect(err.message).toBe(
+      `TEMPORAL_CLI_PATH=${cliPath} is not an executable file: point it at the \`temporal\` binary or unset it`,
+    );
+  });
+});
+
+describe('resolveConnection', () => {
+  it('defaults to the local dev server when nothing names one', () => {
+    expect(resolveConnection({ ...noConfigFile })).toEqual({
+      address: '127.0.0.1:7233',
+      namespace: 'default',
+      external: false,
+    });
+  });
+
+  it('honours TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and TEMPORAL_API_KEY (an API key turns TLS on)', () => {
+    const config = resolveConnection({
+      ...noConfigFile,
+      TEMPORAL_ADDRESS: 'my-ns.a1b2c.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'my-ns.a1b2c',
+      TEMPORAL_API_KEY: 'secret-key',
+    });
+
+    expect(config).toEqual({
+      address: 'my-ns.a1b2c.tmprl.cloud:7233',
+      namespace: 'my-ns.a1b2c',
+      apiKey: 'secret-key',
+      tls: true,
+      external: true,
+    });
+  });
+
+  it('keeps TLS off when TEMPORAL_TLS=false, and passes TEMPORAL_GRPC_META_* as metadata', () => {
+    const config = resolveConnection({
+      ...noConfigFile,
+      TEMPORAL_ADDRESS: 'temporal.internal:7233',
+      TEMPORAL_API_KEY: 'k',
+      TEMPORAL_TLS: 'false',
+      TEMPORAL_GRPC_META_X_TENANT: 'acme',
+    });
+
+    expect(config.tls).toBe(false);
+    expect(config.metadata).toEqual({ 'x-tenant': 'acme' });
+  });
+
+  it('reads the profile named by TEMPORAL_PROFILE from TEMPORAL_CONFIG_FILE; env vars override it', async () => {
+    const file = path.join(scratch, 'temporal.toml');
+    await fs.writeFile(file, '[profile.staging]\naddress = "staging.internal:7233"\nnamespace = "agents"\n');
+
+    expect(resolveConnection({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'staging' })).toEqual({
+      address: 'staging.internal:7233',
+      namespace: 'agents',
+      external: true,
+    });
+    expect(
+      resolveConnection({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'staging', TEMPORAL_NAMESPACE: 'other' }).namespace,
+    ).toBe('other');
+  });
+
+  it('explains a profile that does not exist', async () => {
+    const file = path.join(scratch, 'temporal-empty.toml');
+    await fs.writeFile(file, '[profile.default]\n');
+
+    expect(() => resolveConnection({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'prod' })).toThrow(
+      expect.objectContaining({ name: 'TemporalConfigError', message: expect.stringContaining("Profile 'prod' not found") }),
+    );
+  });
+});
+
+describe('connecting to an unreachable server', () => {
+  it('fails quickly with TemporalUnreachableError and one line saying what to do', async () => {
+    const address = `127.0.0.1:${await freePort()}`;
+    const config = resolveConnection({ ...noConfigFile, TEMPORAL_ADDRESS: address });
+    const startedAt = Date.now();
+
+    const clientErr = await rejection(connectClient({ config }));
+    const workerErr = await rejection(connectWorkerConnection(config));
+
+    expect(Date.now() - startedAt).toBeLessThan(2_000);
+    const expected = `cannot reach Temporal at ${address} (connection refused): start it with \`npm run dev:server\` or check TEMPORAL_ADDRESS`;
+    for (const err of [clientErr, workerErr]) {
+      expect(err.name).toBe('TemporalUnreachableError');
+      expect(err.message).toBe(expected);
+    }
+  });
+});
+
+describe('the test run’s Temporal server', () => {
+  let temporal: TestTemporal;
+
+  beforeAll(async () => {
+    temporal = await testConnection();
+  });
+
+  afterAll(async () => {
+    await temporal.close();
+  });
+
+  it('runs on its own ports, not a developer’s 7233, with the UI up', async () => {
+    expect(temporal.address).not.toMatch(/:7233$/);
+    const response = await fetch(temporal.uiUrl);
+    expect(response.status).toBe(200);
+  });
+
+  it('has every SEARCH_ATTRIBUTES entry registered with its type', async () => {
+    const { customAttributes } = await temporal.connection.operatorService.listSearchAttributes({
+      namespace: temporal.namespace,
+    });
+
+    for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) {
+      expect([name, customAttributes[name]]).toEqual([name, INDEXED_VALUE_TYPE[type]]);
+    }
+  });
+
+  it('is reused by ensureDevServer (started: false), and stop() leaves it running', async () => {
+    const port = Number(temporal.address.split(':').pop());
+    const server = await ensureDevServer({ port, stateDir: scratch });
+
+    expect(server).toMatchObject({ address: temporal.address, started: false });
+    await server.stop();
+    await expect(temporal.connection.workflowService.getSystemInfo({})).resolves.toBeDefined();
+  });
+});
+
+describe('ensureDevServer', () => {
+  const cli = process.env.TEMPORAL_CLI_PATH || 'temporal';
+
+  it('registers missing search attributes on a server started elsewhere', async () => {
+    const port = await freePort();
+    // A bare dev server, as a developer might start it by hand: no search attributes, headless.
+    const bare = spawn(cli, ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--log-level', 'error'], {
+      stdio: 'ignore',
+    });
+    try {
+      await waitForPort(port);
+      const server = await ensureDevServer({ port, stateDir: scratch });
+      expect(server.started).toBe(false);
+
+      const connection = await Connection.connect({ address: server.address });
+      const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+      await connection.close();
+      expect(Object.keys(customAttributes)).toEqual(expect.arrayContaining(Object.keys(SEARCH_ATTRIBUTES)));
+    } finally {
+      bare.kill('SIGKILL');
+    }
+  });
+
+  it('starts a server when none answers, and stop() shuts it down', async () => {
+    const port = await freePort();
+    const dir = path.join(scratch, 'own');
+    const server = await ensureDevServer({ port, uiPort: await freePort(), stateDir: dir });
+    try {
+      expect(server).toMatchObject({ address: `127.0.0.1:${port}`, started: true, outlivesProcess: false });
+      await expect(fs.stat(path.join(dir, 'temporal.db'))).resolves.toBeDefined();
+    } finally {
+      await server.stop();
+    }
+    const err = await rejection(connectClient({ config: { address: server.address, namespace: 'default', external: false } }));
+    expect(err.name).toBe('TemporalUnreachableError');
+  });
+
+  it('reports a server that exits while starting, with its last log line and the log file', async () => {
+    const fake = await writeScript(path.join(scratch, 'crashing', 'temporal'), 'echo "bind: address already in use" >&2; exit 1');
+    const logFile = path.join(scratch, 'crashing.log');
+
+    const err = await rejection(
+      ensureDevServer({ port: await freePort(), stateDir: scratch, logFile, env: { TEMPORAL_CLI_PATH: fake } }),
+    );
+
+    expect(err.name).toBe('TemporalStartError');
+    expect(err.message).toBe(
+      `the Temporal dev server exited while starting (code 1: bind: address already in use): see ${logFile}`,
+    );
+  });
+
+  it('gives up at the deadline, names the log file and kills what it started', async () => {
+    const pidFile = path.join(scratch, 'hanging.pid');
+    const fake = await writeScript(path.join(scratch, 'hanging', 'temporal'), `echo $$ > ${pidFile}; exec sleep 30`);
+    const logFile = path.join(scratch, 'hanging.log');
+    const port = await freePort();
+
+    const err = await rejection(
+      ensureDevServer({ port, stateDir: scratch, logFile, startTimeoutMs: 500, env: { TEMPORAL_CLI_PATH: fake } }),
+    );
+
+    expect(err.name).toBe('TemporalStartError');
+    expect(err.message).toBe(`the Temporal dev server did not answer at 127.0.0.1:${port} within 500 ms: see ${logFile}`);
+    const pid = Number(await fs.readFile(pidFile, 'utf8'));
+    expect(() => process.kill(pid, 0)).toThrow();
+  });
+
+  it('refuses a port held by something that is not Temporal', async () => {
+    const squatter = net.createServer((socket) => socket.on('error', () => {}));
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const { port } = squatter.address() as net.AddressInfo;
+    try {
+      const err = await rejection(ensureDevServer({ port, stateDir: scratch }));
+      expect(err.name).toBe('TemporalPortInUseError');
+      expect(err.message).toMatch(new RegExp(`^port ${port} is in use by something that does not answer as Temporal .*: stop it or choose another port$`));
+    } finally {
+      squatter.close();
+    }
+  });
+});
+
+async function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const connection = await Connection.connect({ address: `127.0.0.1:${port}`, connectTimeout: 1_000 });
+      await connection.workflowService.describeNamespace({ namespace: 'default' });
+      await connection.close();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error(`nothing answered on port ${port} within ${timeoutMs} ms`);
+}
