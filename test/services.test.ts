@@ -304,7 +304,7 @@ describe('services lifecycle', () => {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'Idempotency-Key': key },
         body: JSON.stringify(flight()),
-      }).then((r) => r.json());
+      }).then((r) => r.json() as Promise<any>);
       await first.close();
 
       const second = await startServices({ port: 0, dataDir });
@@ -316,7 +316,7 @@ describe('services lifecycle', () => {
         });
         expect(replay.headers.get('idempotent-replayed')).toBe('true');
         expect(await replay.json()).toEqual(booked);
-        const { effects } = await fetch(`${second.url}/ledger?prefix=${key}`).then((r) => r.json());
+        const { effects } = await fetch(`${second.url}/ledger?prefix=${key}`).then((r) => r.json() as Promise<Ledger>);
         expect(effects).toEqual([expect.objectContaining({ key, resourceId: booked.bookingId, state: 'active' })]);
       } finally {
         await second.close();

@@ -70,14 +70,25 @@ export function replaceLastTurn(conversation: Conversation, turn: ConversationTu
   return { ...conversation, turns: [...conversation.turns.slice(0, -1), turn] };
 }
 
-/** Cuts a tool result to a byte cap on a character boundary, saying how much was cut. */
+/** Cuts a tool result to a byte cap on a whole-character boundary, saying how much was cut. */
 export function capText(text: string, maxBytes: number): string {
   const size = byteLength(text);
   if (size <= maxBytes) return text;
-  const marker = `…[cut: ${size} bytes, showing the first ${maxBytes}]`;
-  let end = Math.min(text.length, maxBytes);
-  while (end > 0 && byteLength(text.slice(0, end)) > maxBytes) end = Math.floor(end * 0.9);
-  return text.slice(0, end) + marker;
+  let kept = 0;
+  let end = 0;
+  for (const char of text) {
+    const bytes = utf8Bytes(char.codePointAt(0)!);
+    if (kept + bytes > maxBytes) break;
+    kept += bytes;
+    end += char.length;
+  }
+  return `${text.slice(0, end)}…[cut: ${size - kept} of ${size} bytes not shown]`;
+}
+
+function utf8Bytes(codePoint: number): number {
+  if (codePoint < 0x80) return 1;
+  if (codePoint < 0x800) return 2;
+  return codePoint < 0x10000 ? 3 : 4;
 }
 
 function renderSummary(conversation: Conversation): string {

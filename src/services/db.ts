@@ -1,11 +1,12 @@
 /**
  * One small interface over the two databases the services run on: PGlite (embedded PostgreSQL in WASM,
- * the default, no server) and PostgreSQL through `pg` (when `DATABASE_URL` is set). Same SQL for both.
+ * the default, no server; see ./pglite.ts) and PostgreSQL through `pg` (when `DATABASE_URL` is set).
+ * Same SQL for both.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { Pool } from 'pg';
+import { openPgliteWorker } from './pglite';
 
 /** Runs one statement with positional parameters (`$1`, `$2`, ...) and returns its rows. */
 export interface Queryable {
@@ -46,23 +47,7 @@ async function openPglite(dataDir: string): Promise<Database> {
   const location = isMemory ? dataDir : resolve(dataDir);
   // PGlite creates its own directory but not the parents.
   if (!isMemory) mkdirSync(dirname(location), { recursive: true });
-  const pglite = await PGlite.create(location);
-  return {
-    description: `pglite ${isMemory ? dataDir : location}`,
-    async query<R>(sql: string, params?: unknown[]) {
-      return (await pglite.query<R>(sql, params)).rows;
-    },
-    transaction<T>(fn: (tx: Queryable) => Promise<T>) {
-      return pglite.transaction((tx) =>
-        fn({
-          async query<R>(sql: string, params?: unknown[]) {
-            return (await tx.query<R>(sql, params)).rows;
-          },
-        }),
-      );
-    },
-    close: () => pglite.close(),
-  };
+  return openPgliteWorker(location, `pglite ${location}`);
 }
 
 async function openPostgres(databaseUrl: string): Promise<Database> {

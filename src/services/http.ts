@@ -80,11 +80,11 @@ export function sendJson(res: ServerResponse, response: ApiResponse): void {
 }
 
 /** Validates a body or query with zod; the first problem becomes a 400 naming the parameter. */
-export function parseParams<T>(schema: z.ZodType<T>, value: unknown): T {
+export function parseParams<T>(schema: z.ZodType<T>, value: unknown, paramPrefix = ''): T {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  const param = issue.path.join('.');
+  const param = issue.path.length > 0 ? paramPrefix + issue.path.join('.') : '';
   const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
   throw new ApiError(
     400,

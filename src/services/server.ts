@@ -4,7 +4,6 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { z } from 'zod';
 import { airlineService } from './airline';
 import { carsService } from './cars';
 import { type Database, openDatabase } from './db';
@@ -55,38 +54,46 @@ export interface RunningServices {
   close(): Promise<void>;
 }
 
-/** Opens the database, seeds it, and starts listening. Rejects (after cleaning up) when either fails. */
+/**
+ * Starts listening, then opens and seeds the database (a port in use fails fast, before any database work).
+ * Requests that arrive meanwhile wait for the database. Rejects, after cleaning up, when either fails.
+ */
 export async function startServices(options: ServicesOptions = {}): Promise<RunningServices> {
   const databaseUrl = options.databaseUrl ?? (options.dataDir === undefined ? process.env.DATABASE_URL || undefined : undefined);
-  const db = await openDatabase({ databaseUrl, dataDir: options.dataDir });
   const log = options.log ?? (() => undefined);
-  const server = createServer();
   const active = new Set<Promise<void>>();
+  let ready!: (handle: RequestHandler) => void;
+  const handler = new Promise<RequestHandler>((resolve) => (ready = resolve));
+  const server = createServer((req, res) => {
+    const done = handler.then((handle) => handle(req, res)).finally(() => active.delete(done));
+    active.add(done);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? DEFAULT_SERVICES_PORT, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+  let db: Database | undefined;
   try {
+    db = await openDatabase({ databaseUrl, dataDir: options.dataDir });
     for (const module of SERVICE_MODULES) await module.seed?.(db);
-    const handle = createRequestHandler(db, new FaultRules(), log);
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      const done = handle(req, res).finally(() => active.delete(done));
-      active.add(done);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? DEFAULT_SERVICES_PORT, options.host ?? '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
   } catch (err) {
-    server.close();
-    await db.close().catch(() => undefined);
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await db?.close().catch(() => undefined);
     throw err;
   }
+  ready(createRequestHandler(db, new FaultRules(), log));
+  const database = db;
   const { address, port } = server.address() as AddressInfo;
   let closing: Promise<void> | undefined;
   return {
     url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,
     port,
-    database: db.description,
+    database: database.description,
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -94,7 +101,7 @@ export async function startServices(options: ServicesOptions = {}): Promise<Runn
         await Promise.allSettled([...active]);
         server.closeAllConnections();
         await stopped;
-        await db.close();
+        await database.close();
       })();
       return closing;
     },
@@ -103,7 +110,9 @@ export async function startServices(options: ServicesOptions = {}): Promise<Runn
 
 type Route = { kind: 'read'; route: ReadRoute; params: Record<string, string> } | { kind: 'operation'; op: Operation };
 
-function createRequestHandler(db: Database, faults: FaultRules, log: (line: string) => void) {
+type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+function createRequestHandler(db: Database, faults: FaultRules, log: (line: string) => void): RequestHandler {
   const operations = SERVICE_MODULES.flatMap((m) => m.operations ?? []);
   const allOperations = [...operations, createUndoOperation(operations)];
   const reads = SERVICE_MODULES.flatMap((m) => m.reads ?? []);
@@ -143,10 +152,9 @@ function createRequestHandler(db: Database, faults: FaultRules, log: (line: stri
     if (req.method === 'DELETE') return { status: 200, body: { cleared: faults.clear() } };
     if (req.method === 'POST') {
       const body = await readJsonBody(req);
-      const rules = parseParams(
-        z.union([z.array(faultRuleSchema), z.object({ rules: z.array(faultRuleSchema) }).transform((b) => b.rules), faultRuleSchema.transform((r) => [r])]),
-        body,
-      );
+      // One rule, a list of rules, or { rules: [...] }.
+      const list = Array.isArray(body) ? body : isRecord(body) && Array.isArray(body.rules) ? body.rules : [body];
+      const rules = list.map((rule, i) => parseParams(faultRuleSchema, rule, list.length > 1 ? `rules.${i}.` : ''));
       return { status: 201, body: { faults: faults.add(rules) } };
     }
     throw methodNotAllowed(req.method ?? '', path, 'GET, POST, DELETE');
@@ -213,6 +221,10 @@ function createRequestHandler(db: Database, faults: FaultRules, log: (line: stri
     const replayed = outcome.headers?.[REPLAYED_HEADER] ? ' (replayed)' : '';
     log(`${req.method} ${url.pathname}${url.search} ${outcome.status}${replayed} ${Date.now() - started}ms`);
   };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
 }
 
 function keyHeader(req: IncomingMessage): string[] {

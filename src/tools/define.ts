@@ -68,7 +68,7 @@ export function defineTool<I>(spec: ToolSpec<I>): ToolDefinition<I> {
     maxResultBytes: 8192,
     maxInputBytes: 16_384,
     strict: false,
-    ...spec,
+    ...(Object.fromEntries(Object.entries(spec).filter(([, value]) => value !== undefined)) as ToolSpec<I>),
   });
 }
 

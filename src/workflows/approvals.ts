@@ -2,7 +2,7 @@
  * The approval desk: pending requests, bound to the exact call by `argsHash`, decided once by an allowed
  * approver before expiry. A decision that fails a check changes nothing but a recorded rejected attempt.
  */
-import { condition } from '@temporalio/workflow';
+import { ApplicationFailure, condition } from '@temporalio/workflow';
 import { checkDecision, type DecisionCheck } from '../policies/approval';
 import type {
   ApprovalDecision,
@@ -49,10 +49,10 @@ export class ApprovalDesk {
     if (!check.ok) throw new Error(check.why);
   }
 
-  /** The update's handler: the validator already ran. */
+  /** The update's handler: the validator already ran, but state may have moved on within the same task. */
   decide(decision: ApprovalDecision): DecisionResult {
     const check = this.check(decision);
-    if (!check.ok) throw new Error(check.why);
+    if (!check.ok) throw ApplicationFailure.create({ type: 'ApprovalRefused', message: check.why, nonRetryable: true });
     return this.apply(check.pending, decision);
   }
 

@@ -1,5 +1,6 @@
 import { startHarness, outcomeOf, type Harness } from '../helpers/harness';
 import { loadScenarioFile } from '../../src/dev/scenario';
+import { captureFixture } from '../helpers/fixtures';
 
 let harness: Harness;
 
@@ -11,6 +12,7 @@ afterAll(() => harness?.stop());
 test('one model call and one read-only tool call complete the run', async () => {
   const handle = await harness.start(`slice-${Date.now()}`, { agent: 'travel', task: 'What is the weather in Lisbon?' });
   const outcome = await outcomeOf(handle);
+  await captureFixture(handle, 'slice');
   expect(outcome.status).toBe('completed');
   expect(outcome.steps).toBe(2);
   expect(outcome.finalText).toContain('weather in Lisbon');

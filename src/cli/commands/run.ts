@@ -1,0 +1,301 @@
+/** `start`, `watch`, `status`, `result`: starting a run and following it to its outcome. */
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
+import { AGENTS } from '../../agents';
+import type { AgentRunInput, RunOutcome } from '../../shared/contracts';
+import { checkRunInput } from '../../shared/run-input';
+import type { agentSaga } from '../../workflows/agent-saga';
+import { WORKFLOW_TYPE } from '../../shared/constants';
+import type { CliContext } from '../context';
+import { CliError, EXIT, exitCodeFor, type ExitCode } from '../errors';
+import { brief, table, usd } from '../io';
+import { collect, positiveInt, positiveNumber, text } from '../parse';
+import { AgentName, AgentStatus, readRun, statusJson, type RunView } from '../run-view';
+import type { Session } from '../session';
+import { outcomeLines, quoteArg } from '../timeline';
+import { watchRun } from '../watch';
+
+export interface StartOptions {
+  agent: string;
+  task: string;
+  id?: string;
+  approver?: string[];
+  requireApproval?: string[];
+  allowTool?: string[];
+  maxSteps?: number;
+  budgetUsd?: number;
+  model?: string;
+}
+
+/** Builds and checks a run's input the way the workflow will; one line naming what to fix otherwise. */
+export function buildRunInput(options: StartOptions): AgentRunInput {
+  const agent = Object.hasOwn(AGENTS, options.agent) ? AGENTS[options.agent] : undefined;
+  if (!agent) throw new CliError(`unknown agent "${options.agent}"; known agents: ${Object.keys(AGENTS).join(', ')}`);
+  const toolNames = agent.tools.map((tool) => tool.name);
+  for (const [flag, names] of [['--allow-tool', options.allowTool], ['--require-approval', options.requireApproval]] as const) {
+    const unknown = (names ?? []).filter((name) => !toolNames.includes(name));
+    if (unknown.length > 0) {
+      throw new CliError(`${flag}: agent ${agent.name} has no tool ${unknown.join(', ')}; its tools: ${toolNames.join(', ')}`);
+    }
+  }
+  const approval = {
+    ...(options.approver?.length ? { approvers: options.approver } : {}),
+    ...(options.requireApproval?.length ? { requireFor: options.requireApproval } : {}),
+  };
+  const budget = {
+    ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
+    ...(options.budgetUsd !== undefined ? { maxCostUsd: options.budgetUsd } : {}),
+  };
+  const input: AgentRunInput = {
+    agent: agent.name,
+    task: options.task,
+    ...(Object.keys(approval).length > 0 ? { approval } : {}),
+    ...(Object.keys(budget).length > 0 ? { budget } : {}),
+    ...(options.allowTool?.length ? { allowedTools: options.allowTool } : {}),
+    ...(options.model ? { model: options.model } : {}),
+  };
+  const checked = checkRunInput(input);
+  if (!checked.success) throw new CliError(`invalid run input: ${checked.error}`);
+  return checked.data;
+}
+
+/** `<agent>-<8 random hex>`: ids are never reused, since effect ids (the services' idempotency keys) derive from them. */
+export function newWorkflowId(agent: string): string {
+  return `${agent}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Starts a run: REJECT_DUPLICATE, the search attributes the workflow list filters on, and a summary and details
+ * the UI shows before the first step.
+ */
+export async function startRun(ctx: CliContext, input: AgentRunInput, workflowId = newWorkflowId(input.agent)): Promise<{ workflowId: string; runId: string }> {
+  try {
+    const handle = await ctx.client.workflow.start<typeof agentSaga>(WORKFLOW_TYPE, {
+      taskQueue: ctx.taskQueue,
+      workflowId,
+      args: [input],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [
+        { key: AgentName, value: input.agent },
+        { key: AgentStatus, value: 'running' },
+      ],
+      staticSummary: `${input.agent}: ${cut(input.task.replace(/\s+/g, ' '), 120)}`,
+      staticDetails: staticDetails(input),
+    });
+    return { workflowId, runId: handle.firstExecutionRunId };
+  } catch (err) {
+    if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError') {
+      throw new CliError(
+        `a run with id "${workflowId}" already exists in namespace ${ctx.namespace}; ids are never reused (effect ids derive from them): choose another --id`,
+      );
+    }
+    throw err;
+  }
+}
+
+function staticDetails(input: AgentRunInput): string {
+  const lines = [`**Task**\n\n${cut(input.task, 4000)}`];
+  if (input.approval?.approvers?.length) lines.push(`**Approvers**: ${input.approval.approvers.join(', ')}`);
+  if (input.approval?.requireFor?.length) lines.push(`**Also needs approval**: ${input.approval.requireFor.join(', ')}`);
+  if (input.allowedTools?.length) lines.push(`**Tools allowed**: ${input.allowedTools.join(', ')}`);
+  if (input.budget) lines.push(`**Budget**: ${JSON.stringify(input.budget)}`);
+  if (input.model) lines.push(`**Model**: ${input.model}`);
+  lines.push('Started with `sagent start`.');
+  return lines.join('\n\n');
+}
+
+/** What `result --json`, `watch --json` and `start --wait --json` print. */
+export function outcomeJson(view: RunView, uiUrl: string) {
+  const outcome: Partial<RunOutcome> = view.outcome ?? {};
+  return {
+    workflowId: view.workflowId,
+    status: view.status,
+    reason: outcome.reason ?? view.failure ?? view.statusDetail ?? null,
+    finalText: outcome.finalText ?? view.state?.finalText ?? null,
+    steps: view.steps,
+    usage: view.usage,
+    effects: view.effects,
+    approvals: outcome.approvals ?? view.state?.approvals ?? [],
+    uiUrl,
+  };
+}
+
+export function registerRunCommands(program: Command, session: Session): void {
+  program
+    .command('start')
+    .description('start a run of an agent on a task')
+    .requiredOption('--agent <name>', `the agent (${Object.keys(AGENTS).join(', ')})`)
+    .requiredOption('--task <text>', 'what the agent should do', text)
+    .option('--id <workflowId>', 'the workflow id; default <agent>-<random>. Ids are never reused: effect ids (idempotency keys) derive from them')
+    .option('--approver <user>', 'who may approve risky calls (repeatable); none means anyone who names themselves', collect)
+    .option('--require-approval <tool>', 'also ask before this tool runs (repeatable)', collect)
+    .option('--allow-tool <tool>', 'offer only these tools (repeatable)', collect)
+    .option('--max-steps <n>', 'model turns the run may take', positiveInt)
+    .option('--budget-usd <x>', 'cost the run may reach, in USD', positiveNumber)
+    .option('--model <model>', 'the Claude model (default claude-sonnet-4-6)')
+    .option('--wait', 'follow the run until it ends, like `sagent watch`')
+    .option('--json', 'print JSON (with --wait: the outcome)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ sagent start --agent travel --task "Book a trip to Lisbon, 14-17 May, for Ada Lovelace" --approver alice --wait
+  $ sagent start --agent travel --task "..." --id trip-2026-05-ada --budget-usd 1 --max-steps 20 --json
+
+The run goes to the task queue SAGENT_TASK_QUEUE (default "sagent"); a worker must poll it (npm run worker).
+A workflow id is never reused, even after its run ended: effect ids derive from it, so the services would
+replay the old responses.
+Exit codes: 0 started (with --wait: completed), 2 compensated or cancelled, 3 blocked, 1 error.`,
+    )
+    .action(async (options: StartOptions & { wait?: boolean; json?: boolean }) =>
+      session.run(options.id, async (connect) => {
+        const input = buildRunInput(options);
+        const ctx = await connect();
+        const { workflowId, runId } = await startRun(ctx, input, options.id);
+        if (!options.wait) {
+          if (options.json) {
+            ctx.out.json({ workflowId, runId, namespace: ctx.namespace, taskQueue: ctx.taskQueue, uiUrl: ctx.uiLink(workflowId) });
+          } else {
+            ctx.out.line(`started ${workflowId} (agent ${input.agent}, task queue ${ctx.taskQueue})`);
+            ctx.out.line(`  UI: ${ctx.uiLink(workflowId)}`);
+            ctx.out.line(`  follow it: sagent watch ${quoteArg(workflowId)}`);
+          }
+          return EXIT.ok;
+        }
+        if (!options.json) ctx.out.line(`started ${workflowId} (agent ${input.agent}, task queue ${ctx.taskQueue})`);
+        return follow(ctx, workflowId, { json: options.json });
+      }),
+    );
+
+  program
+    .command('watch')
+    .description('follow a run live until it ends: its timeline, then its outcome')
+    .argument('<id>', 'workflow id')
+    .option('--json', 'print nothing while following, then the outcome as JSON')
+    .option('--exit-on-blocked', 'stop with exit code 3 when a compensation keeps failing, instead of waiting for an operator')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ sagent watch travel-3f2a1b9c
+  $ sagent watch travel-3f2a1b9c --json | jq .status
+
+On a terminal: a spinner and a status line, each timeline entry printed once. Piped: plain lines only.
+Exit codes: 0 completed, 2 compensated or cancelled, 3 blocked (with --exit-on-blocked), 1 failed or error.`,
+    )
+    .action(async (id: string, options: { json?: boolean; exitOnBlocked?: boolean }) =>
+      session.run(id, async (connect) => follow(await connect(), id, options)),
+    );
+
+  program
+    .command('status')
+    .description("a run's status, steps, cost, pending approvals and effects")
+    .argument('<id>', 'workflow id')
+    .option('--json', 'print one JSON object')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ sagent status travel-3f2a1b9c
+  $ sagent status travel-3f2a1b9c --json | jq '.pendingApprovals[].callId'
+
+--json prints { workflowId, agent, status, statusDetail, steps, usage: { inputTokens, outputTokens, costUsd },
+pendingApprovals: [{ callId, tool, input, argsHash, requestedAt, expiresAt }],
+effects: [{ effectId, tool, state, compensation }], source, uiUrl }.
+status is one of running, awaiting_approval, budget_exhausted, compensating, completed, compensated, blocked,
+cancelled, failed. When no worker answers, the figures come from the run's search attributes (source
+"search_attributes") and a note says so on stderr.
+Exit codes: 0 live or completed, 2 compensated or cancelled, 3 blocked, 1 failed or error.`,
+    )
+    .action(async (id: string, options: { json?: boolean }) =>
+      session.run(id, async (connect) => {
+        const ctx = await connect();
+        const view = await readRun(ctx, id);
+        if (view.fallbackReason) {
+          ctx.out.note(`note: ${view.fallbackReason}; showing the status, steps and cost the run last published as search attributes`);
+        }
+        if (options.json) ctx.out.json(statusJson(view, ctx.uiLink(id)));
+        else printStatus(ctx, view);
+        if (view.status === 'failed') ctx.out.note(`error: ${view.failure ?? 'the run failed'}: see ${ctx.uiLink(id)}`);
+        return exitCodeFor(view.status);
+      }),
+    );
+
+  program
+    .command('result')
+    .description("wait for a run's outcome and print it")
+    .argument('<id>', 'workflow id')
+    .option('--json', 'print the outcome as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ sagent result travel-3f2a1b9c
+  $ sagent result travel-3f2a1b9c --json | jq '.effects[] | {effectId, compensation}'
+
+Exit codes: 0 completed, 2 compensated or cancelled, 1 failed or error.`,
+    )
+    .action(async (id: string, options: { json?: boolean }) =>
+      session.run(id, async (connect) => {
+        const ctx = await connect();
+        const handle = ctx.client.workflow.getHandle(id);
+        await handle.describe();
+        // Waits across continue-as-new; a cancelled or failed run rejects, and readRun explains it.
+        await handle.result().catch(() => undefined);
+        const view = await readRun(ctx, id);
+        return report(ctx, view, options.json === true);
+      }),
+    );
+}
+
+/** Watches a run to its end and reports the outcome; `json` prints only the outcome. */
+export async function follow(ctx: CliContext, workflowId: string, options: { json?: boolean; exitOnBlocked?: boolean }): Promise<ExitCode> {
+  const controller = new AbortController();
+  const interrupt = () => controller.abort();
+  process.once('SIGINT', interrupt);
+  try {
+    const { view } = await watchRun(ctx, workflowId, { quiet: options.json, exitOnBlocked: options.exitOnBlocked, signal: controller.signal });
+    if (controller.signal.aborted && !view.closed) {
+      ctx.out.note(`stopped following ${workflowId}; the run goes on: sagent watch ${quoteArg(workflowId)}`);
+      return EXIT.ok;
+    }
+    if (options.json) ctx.out.json(outcomeJson(view, ctx.uiLink(workflowId)));
+    if (view.status === 'failed') ctx.out.note(`error: ${view.failure ?? 'the run failed'}: see ${ctx.uiLink(workflowId)}`);
+    return exitCodeFor(view.status);
+  } finally {
+    process.off('SIGINT', interrupt);
+  }
+}
+
+function report(ctx: CliContext, view: RunView, json: boolean): ExitCode {
+  if (json) ctx.out.json(outcomeJson(view, ctx.uiLink(view.workflowId)));
+  else {
+    for (const line of outcomeLines(ctx.out, view)) ctx.out.line(line);
+    ctx.out.line(`  UI: ${ctx.uiLink(view.workflowId)}`);
+  }
+  if (view.status === 'failed') ctx.out.note(`error: ${view.failure ?? 'the run failed'}: see ${ctx.uiLink(view.workflowId)}`);
+  return exitCodeFor(view.status);
+}
+
+function printStatus(ctx: CliContext, view: RunView): void {
+  const { out } = ctx;
+  out.line(`${view.workflowId}  ${out.style('bold', view.status)}${view.statusDetail ? ` · ${view.statusDetail}` : ''}`);
+  const tokens = view.usage.inputTokens === null ? '' : ` · ${view.usage.inputTokens} in / ${view.usage.outputTokens} out tokens`;
+  out.line(`  agent ${view.agent ?? '?'} · step ${view.steps ?? '?'} · ${usd(view.usage.costUsd)}${tokens}`);
+  if (view.pendingApprovals.length > 0) {
+    out.line('  awaiting approval:');
+    for (const request of view.pendingApprovals) {
+      out.line(`    ${request.callId}  ${request.tool}  ${brief(request.input, 70)}  (argsHash ${request.argsHash.slice(0, 12)}, expires ${request.expiresAt})`);
+    }
+  }
+  if (view.effects.length > 0) {
+    out.line('  effects:');
+    const rows = view.effects.map((effect) => [effect.effectId, effect.tool, effect.state, effect.compensation]);
+    for (const line of table(['effect', 'tool', 'state', 'compensation'], rows)) out.line(`    ${line}`);
+  }
+  out.line(`  UI: ${ctx.uiLink(view.workflowId)}`);
+}
+
+function cut(value: string, max: number): string {
+  return value.length > max ? `${value.slice(0, max - 1)}…` : value;
+}

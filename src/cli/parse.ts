@@ -1,0 +1,26 @@
+/** Option parsers: a bad value is refused by commander with one line naming the option. */
+import { InvalidArgumentError } from 'commander';
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer, e.g. 10');
+  return n;
+}
+
+export function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number, e.g. 2.5');
+  return n;
+}
+
+/** For repeatable options: `--approver a --approver b`. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Non-empty text, trimmed. */
+export function text(value: string): string {
+  const trimmed = value.trim();
+  if (!trimmed) throw new InvalidArgumentError('must not be empty');
+  return trimmed;
+}

@@ -1,0 +1,67 @@
+/** The `sagent` command line: one commander program, its commands registered by group. */
+import { Command, CommanderError } from 'commander';
+import { registerApprovalCommands } from './commands/approvals';
+import { registerInspectCommands } from './commands/inspect';
+import { registerOperateCommands } from './commands/operate';
+import { registerRunCommands } from './commands/run';
+import type { ContextOptions } from './context';
+import { EXIT, type ExitCode } from './errors';
+import type { CliIO } from './io';
+import { Session } from './session';
+
+const OVERVIEW = `
+Environment:
+  TEMPORAL_ADDRESS     the Temporal frontend (default 127.0.0.1:7233, the dev server)
+  TEMPORAL_NAMESPACE   default "default"; TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE as @temporalio/envconfig reads them
+  SAGENT_TASK_QUEUE    where runs are started (default "sagent")
+  SAGENT_UI_URL        the Temporal Web UI for links (default http://localhost:8233)
+  SAGENT_SERVICES_URL  the demo services, for \`sagent ledger\` (default http://127.0.0.1:4500)
+  SAGENT_DEBUG=1       print stacks with errors
+
+Exit codes: 0 completed (or the action succeeded), 2 compensated or cancelled, 3 blocked, 1 any error.
+
+Examples:
+  $ sagent start --agent travel --task "Book a trip to Lisbon for Ada Lovelace, 14-17 May" --approver alice --wait
+  $ sagent pending
+  $ sagent approve travel-3f2a1b9c call-4 --as alice --expect-hash 3f2a1b9c0d4e
+  $ sagent ledger travel-3f2a1b9c`;
+
+/** Builds the program; actions report through `session`. */
+export function createProgram(session: Session): Command {
+  const { io } = session;
+  const program = new Command('sagent')
+    .description('durable, compensating AI agents on Temporal')
+    .showHelpAfterError('(add --help for usage and examples)')
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .addHelpText('after', OVERVIEW);
+  registerRunCommands(program, session);
+  registerApprovalCommands(program, session);
+  registerOperateCommands(program, session);
+  registerInspectCommands(program, session);
+  for (const command of program.commands) {
+    command.exitOverride().showHelpAfterError('(add --help for usage and examples)');
+  }
+  return program;
+}
+
+/** Runs the CLI on `argv` (as `process.argv`: node, script, args...) and resolves to its exit code. */
+export async function runCli(argv: readonly string[], io: CliIO, contextOptions: ContextOptions = {}): Promise<ExitCode> {
+  const session = new Session(io, contextOptions);
+  const program = createProgram(session);
+  try {
+    await program.parseAsync([...argv]);
+  } catch (err) {
+    if (err instanceof CommanderError || (err as Error).name === 'CommanderError') {
+      // Commander already printed its one line (or the help); help and version are not errors.
+      const code = (err as CommanderError).code;
+      return code === 'commander.helpDisplayed' || code === 'commander.help' || code === 'commander.version' ? EXIT.ok : EXIT.error;
+    }
+    session.fail(err);
+  }
+  return session.exitCode;
+}

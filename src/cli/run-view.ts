@@ -1,0 +1,191 @@
+/**
+ * One picture of a run, whatever state it is in: the live state from a query while it runs, its outcome once it
+ * completed, and the search attributes it last published when no worker answers.
+ */
+import type { WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { EffectRecord, PendingApproval, RunOutcome, RunState, RunStatus, TimelineEntry } from '../shared/contracts';
+import { queryState, QueryUnansweredError, type CliContext } from './context';
+import { oneLine } from './errors';
+
+// The same keys the workflow upserts (src/workflows/publish.ts), defined here so the CLI loads no workflow code.
+export const AgentName = defineSearchAttributeKey('AgentName', SearchAttributeType.KEYWORD);
+export const AgentStatus = defineSearchAttributeKey('AgentStatus', SearchAttributeType.KEYWORD);
+export const AgentCostUsd = defineSearchAttributeKey('AgentCostUsd', SearchAttributeType.DOUBLE);
+export const AgentSteps = defineSearchAttributeKey('AgentSteps', SearchAttributeType.INT);
+export const AgentPendingApprovals = defineSearchAttributeKey('AgentPendingApprovals', SearchAttributeType.INT);
+
+/** Where a view's figures come from. */
+export type ViewSource = 'query' | 'result' | 'search_attributes';
+
+export interface RunView {
+  workflowId: string;
+  runId: string;
+  /** Temporal's execution status: RUNNING, COMPLETED, CANCELLED, FAILED, TERMINATED, TIMED_OUT. */
+  execution: string;
+  closed: boolean;
+  agent: string | null;
+  status: RunStatus;
+  statusDetail: string | null;
+  steps: number | null;
+  usage: { inputTokens: number | null; outputTokens: number | null; costUsd: number | null };
+  pendingApprovals: PendingApproval[];
+  effects: EffectRecord[];
+  timeline: TimelineEntry[];
+  state: RunState | null;
+  outcome: RunOutcome | null;
+  /** Why a failed run failed. */
+  failure: string | null;
+  source: ViewSource;
+  /** Why the view fell back to search attributes. */
+  fallbackReason: string | null;
+}
+
+export interface ReadOptions {
+  /** Also ask a closed run's worker for its state (the full timeline); skipped quietly when none answers. */
+  closedState?: boolean;
+}
+
+/** Reads a run by workflow id; the latest run of a continue-as-new chain. */
+export async function readRun(ctx: CliContext, workflowId: string, options: ReadOptions = {}): Promise<RunView> {
+  const handle = ctx.client.workflow.getHandle(workflowId);
+  let description = await handle.describe();
+  // A run that just continued as new: describe again to reach its successor.
+  if (description.status.name === 'CONTINUED_AS_NEW') description = await handle.describe();
+  const execution = description.status.name;
+  const base = fromSearchAttributes(workflowId, description);
+
+  if (execution === 'RUNNING') {
+    try {
+      return fromState(base, await queryState(ctx, handle));
+    } catch (err) {
+      if ((err as Error).name !== 'QueryUnansweredError') throw err;
+      return { ...base, fallbackReason: (err as QueryUnansweredError).message };
+    }
+  }
+
+  if (execution === 'COMPLETED') {
+    const outcome = (await handle.result()) as RunOutcome;
+    const view = fromOutcome(base, outcome);
+    return options.closedState ? withClosedState(ctx, handle, view) : view;
+  }
+
+  if (execution === 'CANCELLED') {
+    // The workflow rolled back before it ended as cancelled; a worker can replay it to show what was undone.
+    const view = await withClosedState(ctx, handle, { ...base, status: 'cancelled' as const });
+    return { ...view, status: 'cancelled', pendingApprovals: [] };
+  }
+
+  const failure = await failureOf(handle, execution);
+  const view: RunView = { ...base, status: 'failed', statusDetail: failure, failure, pendingApprovals: [] };
+  return options.closedState ? withClosedState(ctx, handle, view) : view;
+}
+
+function fromSearchAttributes(workflowId: string, description: WorkflowExecutionDescription): RunView {
+  const attributes = description.typedSearchAttributes;
+  const execution = description.status.name;
+  return {
+    workflowId,
+    runId: description.runId,
+    execution,
+    closed: execution !== 'RUNNING',
+    agent: attributes.get(AgentName) ?? null,
+    status: ((attributes.get(AgentStatus) as RunStatus | undefined) ?? 'running'),
+    statusDetail: null,
+    steps: attributes.get(AgentSteps) ?? null,
+    usage: { inputTokens: null, outputTokens: null, costUsd: attributes.get(AgentCostUsd) ?? null },
+    pendingApprovals: [],
+    effects: [],
+    timeline: [],
+    state: null,
+    outcome: null,
+    failure: null,
+    source: 'search_attributes',
+    fallbackReason: null,
+  };
+}
+
+function fromState(base: RunView, state: RunState): RunView {
+  return {
+    ...base,
+    agent: state.agent,
+    status: state.status,
+    statusDetail: state.statusDetail,
+    steps: state.steps,
+    usage: { inputTokens: state.usage.inputTokens, outputTokens: state.usage.outputTokens, costUsd: state.usage.costUsd },
+    pendingApprovals: state.pendingApprovals,
+    effects: state.effects,
+    timeline: state.timeline,
+    state,
+    source: 'query',
+    fallbackReason: null,
+  };
+}
+
+function fromOutcome(base: RunView, outcome: RunOutcome): RunView {
+  return {
+    ...base,
+    status: outcome.status,
+    statusDetail: outcome.reason,
+    steps: outcome.steps,
+    usage: { inputTokens: outcome.usage.inputTokens, outputTokens: outcome.usage.outputTokens, costUsd: outcome.usage.costUsd },
+    pendingApprovals: [],
+    effects: outcome.effects,
+    outcome,
+    source: 'result',
+    fallbackReason: null,
+  };
+}
+
+/** Adds a closed run's state when a worker answers; keeps the closed run's status and outcome either way. */
+async function withClosedState(ctx: CliContext, handle: WorkflowHandle, view: RunView): Promise<RunView> {
+  try {
+    const state = await queryState(ctx, handle, Math.min(ctx.queryTimeoutMs, 3_000));
+    const merged = fromState(view, state);
+    return {
+      ...merged,
+      status: view.status,
+      statusDetail: view.statusDetail ?? merged.statusDetail,
+      outcome: view.outcome,
+      failure: view.failure,
+      source: view.outcome ? 'result' : 'query',
+    };
+  } catch (err) {
+    if ((err as Error).name !== 'QueryUnansweredError') throw err;
+    return view.source === 'search_attributes' ? { ...view, fallbackReason: (err as Error).message } : view;
+  }
+}
+
+async function failureOf(handle: WorkflowHandle, execution: string): Promise<string> {
+  try {
+    await handle.result();
+    return `the run ended as ${execution.toLowerCase()}`;
+  } catch (err) {
+    const cause = (err as { cause?: unknown }).cause;
+    const what = execution === 'TERMINATED' ? 'terminated' : execution === 'TIMED_OUT' ? 'timed out' : 'failed';
+    return `the run ${what}${cause ? `: ${oneLine(cause)}` : ''}`;
+  }
+}
+
+/** The documented `status --json` object, with `statusDetail`, `source` and `uiUrl` added. */
+export function statusJson(view: RunView, uiUrl: string) {
+  return {
+    workflowId: view.workflowId,
+    agent: view.agent,
+    status: view.status,
+    statusDetail: view.statusDetail,
+    steps: view.steps,
+    usage: view.usage,
+    pendingApprovals: view.pendingApprovals.map(({ callId, tool, input, argsHash, requestedAt, expiresAt }) => ({
+      callId,
+      tool,
+      input,
+      argsHash,
+      requestedAt,
+      expiresAt,
+    })),
+    effects: view.effects.map(({ effectId, tool, state, compensation }) => ({ effectId, tool, state, compensation })),
+    source: view.source,
+    uiUrl,
+  };
+}

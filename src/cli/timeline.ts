@@ -1,0 +1,215 @@
+/**
+ * The live timeline of a run. Each timeline entry is printed once, when it settles; on a terminal a spinner and a
+ * status line show what is in flight, piped output gets plain lines only. Shared by `watch`, `start --wait` and the
+ * demo.
+ */
+import type { PendingApproval, RunState, TimelineEntry } from '../shared/contracts';
+import { brief, clock, shortHash, usd, type Output, type Style } from './io';
+import type { RunView } from './run-view';
+
+const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+const FRAME_MS = 80;
+
+const MARKS: Record<TimelineEntry['state'], { mark: string; style: Style }> = {
+  ok: { mark: '✓', style: 'green' },
+  error: { mark: '✗', style: 'red' },
+  waiting: { mark: '⏸', style: 'yellow' },
+  info: { mark: '•', style: 'cyan' },
+  started: { mark: '…', style: 'gray' },
+};
+
+export interface TimelineOptions {
+  workflowId: string;
+  uiUrl: string;
+  /** How the approval hints name the CLI. @default 'sagent' */
+  cli?: string;
+  /** Print how to approve or reject each new pending call. @default true */
+  approvalHints?: boolean;
+  /** Prefix of every line, to tell runs apart when several are shown. @default '' */
+  prefix?: string;
+}
+
+export class TimelineRenderer {
+  private readonly printed = new Set<string>();
+  private readonly announced = new Set<string>();
+  private statusText = '';
+  private frame = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private paused = false;
+  private lastStatus: string | null = null;
+
+  constructor(
+    private readonly out: Output,
+    private readonly options: TimelineOptions,
+  ) {}
+
+  /** Prints what is new in `state` and refreshes the status line. */
+  update(state: RunState): void {
+    this.withStatusCleared(() => this.printNew(state));
+    const inFlight = state.timeline.filter((entry) => entry.state === 'started').map((entry) => entry.title);
+    const figures = `step ${state.steps} · ${usd(state.usage.costUsd)}`;
+    const doing = inFlight.length > 0 ? ` · ${inFlight.join(', ')}` : state.statusDetail ? ` · ${state.statusDetail}` : '';
+    this.setStatus(`${state.status} · ${figures}${doing}`);
+  }
+
+  /** Prints each settled entry not printed yet, status changes worth a line, and each new approval request. */
+  private printNew(state: RunState): void {
+    if (state.status !== this.lastStatus && ['blocked', 'budget_exhausted', 'compensating'].includes(state.status)) {
+      this.line(this.out.style('yellow', `  ! ${state.status}${state.statusDetail ? `: ${state.statusDetail}` : ''}`));
+    }
+    this.lastStatus = state.status;
+    for (const { key, entry } of keyed(state.timeline)) {
+      if (entry.state === 'started' || this.printed.has(key)) continue;
+      this.printed.add(key);
+      this.line(this.formatEntry(entry));
+    }
+    for (const request of state.pendingApprovals) {
+      const key = `${request.callId}:${request.argsHash}`;
+      if (this.announced.has(key)) continue;
+      this.announced.add(key);
+      for (const hint of this.approvalLines(request)) this.line(hint);
+    }
+  }
+
+  /** Shows a status without a state (no worker answers yet). */
+  waiting(text: string): void {
+    this.setStatus(text);
+  }
+
+  /** A line of the caller's own between timeline entries. */
+  say(text: string): void {
+    this.withStatusCleared(() => this.line(text));
+  }
+
+  /** Stops redrawing while the caller asks a question on the terminal. */
+  pause(): void {
+    this.clearStatus();
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.drawStatus();
+  }
+
+  /** Prints the outcome and the UI link; the renderer is done after this. */
+  finish(view: RunView): void {
+    this.stopSpinner();
+    if (view.state) this.printNew(view.state);
+    for (const text of outcomeLines(this.out, view)) this.line(text);
+    this.line(`  UI: ${this.options.uiUrl}`);
+  }
+
+  /** Stops the spinner without printing an outcome (an error, an interrupt). */
+  stop(): void {
+    this.stopSpinner();
+    this.clearStatus();
+  }
+
+  private approvalLines(request: PendingApproval): string[] {
+    const lines = [
+      this.out.style(
+        'yellow',
+        `  ⏸ ${request.tool} awaits approval (${request.callId}, argsHash ${shortHash(request.argsHash)}, expires ${clock(request.expiresAt)}): ${brief(request.input, 100)}`,
+      ),
+    ];
+    if (this.options.approvalHints === false) return lines;
+    const cli = this.options.cli ?? 'sagent';
+    const id = quoteArg(this.options.workflowId);
+    lines.push(`      approve: ${cli} approve ${id} ${request.callId} --as <you> --expect-hash ${shortHash(request.argsHash)}`);
+    lines.push(`      reject:  ${cli} reject ${id} ${request.callId} --as <you> --reason "<why>"`);
+    return lines;
+  }
+
+  private formatEntry(entry: TimelineEntry): string {
+    const { mark, style } = MARKS[entry.state];
+    const duration = entry.durationMs !== undefined ? ` (${formatMs(entry.durationMs)})` : '';
+    const detail = entry.detail ? ` · ${entry.detail}` : '';
+    const text = `  ${clock(entry.at)} ${this.out.style(style, mark)} ${entry.kind.padEnd(12)} ${entry.title}${duration}${detail}`;
+    return text;
+  }
+
+  private line(text: string): void {
+    this.out.line(`${this.options.prefix ?? ''}${text}`);
+  }
+
+  private setStatus(text: string): void {
+    this.statusText = text;
+    if (!this.out.live) return;
+    if (!this.timer) {
+      this.timer = setInterval(() => {
+        this.frame = (this.frame + 1) % FRAMES.length;
+        this.drawStatus();
+      }, FRAME_MS);
+      this.timer.unref();
+    }
+    this.drawStatus();
+  }
+
+  private drawStatus(): void {
+    if (!this.out.live || this.paused || !this.statusText || !this.timer) return;
+    const text = `${FRAMES[this.frame]} ${this.options.workflowId} · ${this.statusText}`;
+    const width = Math.max(20, this.out.columns - 1);
+    this.out.raw(`\r\x1b[2K${this.out.style('cyan', text.length > width ? `${text.slice(0, width - 1)}…` : text)}`);
+  }
+
+  private clearStatus(): void {
+    if (this.out.live && this.timer && !this.paused) this.out.raw('\r\x1b[2K');
+  }
+
+  private withStatusCleared(fn: () => void): void {
+    this.clearStatus();
+    fn();
+    this.drawStatus();
+  }
+
+  private stopSpinner(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.clearStatus();
+    this.timer = null;
+  }
+}
+
+/** The outcome of a closed run in one or two lines. */
+export function outcomeLines(out: Output, view: RunView): string[] {
+  const steps = view.steps === null ? '' : ` in ${view.steps} step${view.steps === 1 ? '' : 's'}`;
+  const undone = view.effects.filter((effect) => effect.compensation === 'compensated').length;
+  const effects = view.effects.length > 0 ? ` · ${view.effects.length} effect${view.effects.length === 1 ? '' : 's'}, ${undone} undone` : '';
+  const figures = `${steps} · ${usd(view.usage.costUsd)}${effects}`;
+  switch (view.status) {
+    case 'completed': {
+      const lines = [out.style('green', `✓ ${view.workflowId} completed${figures}`)];
+      const text = view.outcome?.finalText;
+      if (text) lines.push(`  ${text.replace(/\s+/g, ' ').slice(0, 400)}`);
+      return lines;
+    }
+    case 'compensated':
+      return [out.style('yellow', `↺ ${view.workflowId} compensated${figures}`), `  ${view.statusDetail ?? 'rolled back'}`];
+    case 'cancelled':
+      return [out.style('yellow', `⊘ ${view.workflowId} cancelled${figures}`)];
+    case 'failed':
+      return [out.style('red', `✗ ${view.workflowId} failed${figures}`), `  ${view.failure ?? view.statusDetail ?? ''}`];
+    default:
+      return [`${view.workflowId} ${view.status}${figures}${view.statusDetail ? ` · ${view.statusDetail}` : ''}`];
+  }
+}
+
+/** Entries with a stable key: when, what, and which of several identical ones. */
+function keyed(timeline: readonly TimelineEntry[]): Array<{ key: string; entry: TimelineEntry }> {
+  const seen = new Map<string, number>();
+  return timeline.map((entry) => {
+    const base = `${entry.at}|${entry.kind}|${entry.title}|${entry.effectId ?? ''}`;
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    return { key: `${base}#${n}`, entry };
+  });
+}
+
+function formatMs(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** Quotes an argument for a shell when it needs it. */
+export function quoteArg(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,30 @@
+/**
+ * The `sagent` CLI: start runs, watch them, approve their risky calls, steer and inspect them.
+ * `npm run sagent -- <command>`, or `sagent <command>` once linked (`bin/sagent.js`).
+ */
+import { processIO, type CliIO } from './cli/io';
+import { runCli } from './cli/program';
+
+export { runCli } from './cli/program';
+
+/** Runs the CLI and resolves to its exit code (0, 1, 2 or 3); never calls `process.exit`. */
+export function main(argv: readonly string[] = process.argv, io: CliIO = processIO()): Promise<number> {
+  return runCli(argv, io);
+}
+
+/** Runs `main` as the process's entry point: sets the exit code and lets stdout drain. */
+export function runAsScript(argv: readonly string[] = process.argv): void {
+  main(argv).then(
+    (code) => {
+      process.exitCode = code;
+      // Stdout drains before exit; something the SDK left open must not keep the CLI alive.
+      setTimeout(() => process.exit(code), 2_000).unref();
+    },
+    (err: unknown) => {
+      console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    },
+  );
+}
+
+if (require.main === module) runAsScript();

@@ -1,0 +1,316 @@
+/**
+ * `npm run demo [-- --yes]`: everything on embedded defaults, then two trips.
+ *
+ * - Temporal: the local dev server, started detached so its UI stays up afterwards (unless TEMPORAL_ADDRESS names a
+ *   server); the demo services and a worker in this process; the scripted model server unless ANTHROPIC_API_KEY is
+ *   set, in which case the runs talk to Claude.
+ * - The happy trip (Lisbon) books a flight, a hotel and a car, then pauses for approval of the charge and of the
+ *   confirmation email; the decision goes through the same code as `sagent approve`.
+ * - The unlucky trip (Porto): the card is declined after the bookings, and the bookings are undone newest-first.
+ */
+import path from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import type Anthropic from '@anthropic-ai/sdk';
+import { Command, CommanderError } from 'commander';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { decide } from './cli/commands/approvals';
+import { buildRunInput, startRun } from './cli/commands/run';
+import { openContext, type CliContext } from './cli/context';
+import { CliError, describeError, EXIT } from './cli/errors';
+import { brief, processIO, shortHash, table, usd, type CliIO } from './cli/io';
+import type { RunView } from './cli/run-view';
+import type { TimelineRenderer } from './cli/timeline';
+import { watchRun } from './cli/watch';
+import { connectClient, ensureDevServer, resolveConnection, type ConnectedTemporal, type DevServer } from './dev/temporal';
+import { startModelServer, type ModelServer } from './dev/model-server';
+import { loadScenarios } from './dev/scenario';
+import { createAnthropicClient } from './models/anthropic';
+import type { PendingApproval, RunState } from './shared/contracts';
+import { DEFAULT_DATA_DIR } from './services/db';
+import { DEFAULT_SERVICES_PORT, startServices, type RunningServices } from './services/server';
+import { createSagentWorker } from './worker';
+
+/** Who approves in the demo; `sagent approve … --as you` from a second terminal. */
+const APPROVER = 'you';
+/** How the demo names the CLI in the commands it prints: works from the repository without a global install. */
+const CLI = 'npm run sagent --';
+
+interface DemoTrip {
+  title: string;
+  idPrefix: string;
+  expect: 'completed' | 'compensated';
+  task: string;
+}
+
+const TRIPS: DemoTrip[] = [
+  {
+    title: 'The happy trip: Lisbon',
+    idPrefix: 'happy-trip',
+    expect: 'completed',
+    task:
+      'Book a trip to Lisbon for Ada Lovelace, flying from London on 2026-05-14 and back on 2026-05-17: a flight, a hotel ' +
+      'and a rental car. Charge card 4242 4242 4242 4242 for the total, then email the confirmation to ada@example.com.',
+  },
+  {
+    title: 'The unlucky trip: Porto',
+    idPrefix: 'unlucky-trip',
+    expect: 'compensated',
+    task:
+      'Book a trip to Porto for Grace Hopper, flying from London on 2026-06-03 and back on 2026-06-06: a flight, a hotel ' +
+      'and a rental car. Charge card 4000 0000 0000 0002 for the total, then email the confirmation to grace@example.com.',
+  },
+];
+
+interface DemoOptions {
+  yes: boolean;
+  dataDir: string;
+}
+
+/** What the demo started and must stop, newest first. */
+class Resources {
+  private readonly closers: Array<{ what: string; close: () => Promise<unknown> }> = [];
+
+  add(what: string, close: () => Promise<unknown>): void {
+    this.closers.push({ what, close });
+  }
+
+  async closeAll(io: CliIO): Promise<void> {
+    for (const { what, close } of this.closers.reverse()) {
+      await close().catch((err: unknown) => io.stderr.write(`warning: could not stop ${what}: ${describeError(err)}\n`));
+    }
+    this.closers.length = 0;
+  }
+}
+
+/** Runs the demo and resolves to its exit code. */
+export async function runDemo(argv: readonly string[] = process.argv, io: CliIO = processIO()): Promise<number> {
+  let options: DemoOptions;
+  try {
+    options = parseOptions(argv, io);
+  } catch (err) {
+    if (err instanceof CommanderError) return err.code === 'commander.helpDisplayed' ? EXIT.ok : EXIT.error;
+    throw err;
+  }
+  const resources = new Resources();
+  const interrupted = new AbortController();
+  const onSigint = () => interrupted.abort();
+  process.once('SIGINT', onSigint);
+  let devServer: DevServer | null = null;
+  try {
+    const started = Date.now();
+    const setup = await setUp(io, options, resources);
+    devServer = setup.devServer;
+    const { ctx } = setup;
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+    const views: RunView[] = [];
+    for (const trip of TRIPS) {
+      if (interrupted.signal.aborted) break;
+      views.push(await runTrip(ctx, trip, `${trip.idPrefix}-${stamp}`, options, interrupted.signal));
+    }
+    if (interrupted.signal.aborted) {
+      throw new CliError(`interrupted: the runs wait in Temporal for a worker; resume them with \`npm run worker\` and follow with \`${CLI} watch <id>\``);
+    }
+    printSummary(ctx, views, Date.now() - started);
+    const unexpected = views.filter((view, i) => view.status !== TRIPS[i].expect);
+    return unexpected.some((view) => view.status === 'failed') ? EXIT.error : EXIT.ok;
+  } catch (err) {
+    io.stderr.write(`error: ${describeError(err)}\n`);
+    if (io.env.SAGENT_DEBUG === '1' && err instanceof Error) io.stderr.write(`${err.stack}\n`);
+    return EXIT.error;
+  } finally {
+    process.off('SIGINT', onSigint);
+    await resources.closeAll(io);
+    if (devServer?.started && devServer.outlivesProcess) {
+      io.stdout.write(`\nThe Temporal dev server keeps running so the UI stays up at ${devServer.uiUrl}; stop it with \`npm run dev:stop\`.\n`);
+    }
+  }
+}
+
+function parseOptions(argv: readonly string[], io: CliIO): DemoOptions {
+  const program = new Command('demo')
+    .description('sagent on embedded defaults: a Temporal dev server, the demo services, a worker, then two trips')
+    .option('-y, --yes', 'approve every paused call without asking')
+    .option('--data-dir <dir>', 'the services\' PGlite directory, or memory://', DEFAULT_DATA_DIR)
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ npm run demo
+  $ npm run demo -- --yes
+
+Without --yes, a terminal asks before each paused call; without a terminal, the demo prints the
+\`${CLI} approve …\` command to run from a second terminal and waits.`,
+    );
+  program.parse([...argv]);
+  const opts = program.opts<{ yes?: boolean; dataDir: string }>();
+  return { yes: opts.yes === true, dataDir: opts.dataDir };
+}
+
+async function setUp(io: CliIO, options: DemoOptions, resources: Resources): Promise<{ ctx: CliContext; devServer: DevServer | null }> {
+  const say = (text: string) => io.stdout.write(`${text}\n`);
+  const config = resolveConnection(io.env);
+  let devServer: DevServer | null = null;
+  let temporal: ConnectedTemporal;
+  if (config.external) {
+    temporal = await connectClient({ config });
+    say(`Temporal: ${config.address} (namespace ${config.namespace}, from TEMPORAL_ADDRESS)`);
+  } else {
+    say('Temporal: starting the local dev server (or reusing the one on 127.0.0.1:7233)...');
+    devServer = await ensureDevServer({ detached: true });
+    const server = devServer;
+    if (!server.outlivesProcess) resources.add('the Temporal dev server', () => server.stop());
+    temporal = await connectClient({ config: { address: server.address, namespace: server.namespace, external: false } });
+    say(`Temporal: ${server.address} (${server.started ? 'started' : 'already running'}), UI ${server.uiUrl}`);
+  }
+  resources.add('the Temporal client', () => temporal.close());
+
+  const services = await startDemoServices(io, options.dataDir);
+  resources.add('the demo services', () => services.close());
+  say(`Services: ${services.url} (${services.database})`);
+
+  let anthropic: Anthropic;
+  if (io.env.ANTHROPIC_API_KEY) {
+    anthropic = createAnthropicClient();
+    say('Model: Claude (ANTHROPIC_API_KEY is set)');
+  } else {
+    const modelServer: ModelServer = await startModelServer({ scenarios: loadScenarios(path.join(__dirname, 'dev', 'scenarios')) });
+    resources.add('the scripted model server', () => modelServer.close());
+    anthropic = createAnthropicClient({ baseURL: modelServer.url, apiKey: 'offline' });
+    say(`Model: the scripted model server at ${modelServer.url} (set ANTHROPIC_API_KEY to use Claude)`);
+  }
+
+  const taskQueue = `sagent-demo-${process.pid}-${Date.now().toString(36)}`;
+  const nativeConnection: NativeConnection = await temporal.connectWorkerConnection();
+  resources.add('the worker connection', () => nativeConnection.close());
+  const worker: Worker = await createSagentWorker({
+    connection: nativeConnection,
+    namespace: temporal.config.namespace,
+    taskQueue,
+    anthropic,
+    servicesUrl: services.url,
+    overrides: { shutdownGraceTime: '2s' },
+  });
+  const running = worker.run();
+  resources.add('the worker', async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+  });
+  say(`Worker: task queue ${taskQueue}`);
+
+  const uiBase = devServer?.uiUrl ?? undefined;
+  const ctx = await openContext(io, { temporal, taskQueue, ...(uiBase ? { uiBase } : {}) });
+  return { ctx, devServer };
+}
+
+/** The services on their usual port when it is free (so `sagent ledger` finds them), on any free port otherwise. */
+async function startDemoServices(io: CliIO, dataDir: string): Promise<RunningServices> {
+  const port = Number(io.env.SAGENT_SERVICES_PORT) || DEFAULT_SERVICES_PORT;
+  try {
+    return await startServices({ port, dataDir });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    return startServices({ port: 0, dataDir });
+  }
+}
+
+async function runTrip(ctx: CliContext, trip: DemoTrip, workflowId: string, options: DemoOptions, signal: AbortSignal): Promise<RunView> {
+  const { out } = ctx;
+  out.line('');
+  out.line(out.style('bold', `── ${trip.title} ──`));
+  const input = buildRunInput({ agent: 'travel', task: trip.task, approver: [APPROVER] });
+  await startRun(ctx, input, workflowId);
+  out.line(`started ${workflowId}`);
+  out.line(`  UI: ${ctx.uiLink(workflowId)}`);
+  const decided = new Set<string>();
+  const { view } = await watchRun(ctx, workflowId, {
+    signal,
+    renderer: { approvalHints: false, cli: CLI },
+    onState: (state, renderer) => answerApprovals(ctx, state, renderer, decided, options),
+  });
+  return view;
+}
+
+/** Each new pending call: approved with --yes, asked about on a terminal, or left to a second terminal. */
+async function answerApprovals(
+  ctx: CliContext,
+  state: RunState,
+  renderer: TimelineRenderer,
+  decided: Set<string>,
+  options: DemoOptions,
+): Promise<void> {
+  const interactive = ctx.io.stdin.isTTY === true && ctx.io.stdout.isTTY === true;
+  for (const request of state.pendingApprovals) {
+    if (decided.has(request.callId)) continue;
+    decided.add(request.callId);
+    if (options.yes) {
+      await send(ctx, renderer, state.workflowId, request, 'approve', 'approved in the demo (--yes)');
+    } else if (interactive) {
+      renderer.pause();
+      const yes = await ask(ctx.io, `  approve ${request.tool} ${brief(request.input, 160)}? [y/N] `);
+      renderer.resume();
+      if (yes) await send(ctx, renderer, state.workflowId, request, 'approve', 'approved at the demo prompt');
+      else await send(ctx, renderer, state.workflowId, request, 'reject', 'rejected at the demo prompt');
+    } else {
+      renderer.say(`  ⏸ ${request.tool} waits for your decision: ${brief(request.input, 120)}`);
+      renderer.say('    from a second terminal, in this directory, run:');
+      renderer.say(`      ${CLI} approve ${state.workflowId} ${request.callId} --as ${APPROVER} --expect-hash ${shortHash(request.argsHash)}`);
+      renderer.say(`    or: ${CLI} reject ${state.workflowId} ${request.callId} --as ${APPROVER} --reason "not this one"`);
+    }
+  }
+}
+
+async function send(
+  ctx: CliContext,
+  renderer: TimelineRenderer,
+  workflowId: string,
+  request: PendingApproval,
+  decision: 'approve' | 'reject',
+  reason: string,
+): Promise<void> {
+  // The same call `sagent approve` makes: the update, pinned to the hash that was shown.
+  const report = await decide(ctx, { workflowId, callId: request.callId, decision, approver: APPROVER, reason, expectHash: request.argsHash });
+  renderer.say(`  → ${decision === 'approve' ? 'approved' : 'rejected'} ${report.tool} (${report.callId}) as ${APPROVER}`);
+}
+
+async function ask(io: CliIO, question: string): Promise<boolean> {
+  const prompt = createInterface({ input: io.stdin, output: io.stdout });
+  try {
+    return /^y(es)?$/i.test((await prompt.question(question)).trim());
+  } finally {
+    prompt.close();
+  }
+}
+
+function printSummary(ctx: CliContext, views: RunView[], elapsedMs: number): void {
+  const { out } = ctx;
+  out.line('');
+  out.line(out.style('bold', `── Summary (${(elapsedMs / 1000).toFixed(1)} s) ──`));
+  const rows = views.map((view) => [
+    view.workflowId,
+    view.status,
+    String(view.steps ?? '?'),
+    String(view.effects.length),
+    String(view.effects.filter((effect) => effect.compensation === 'compensated').length),
+    usd(view.usage.costUsd),
+  ]);
+  for (const line of table(['run', 'outcome', 'steps', 'effects', 'undone', 'cost'], rows)) out.line(line);
+  out.line('');
+  for (const view of views) out.line(`${view.workflowId}: ${ctx.uiLink(view.workflowId)}`);
+  out.line('');
+  out.line(`Inspect a run: ${CLI} ledger <run>   ·   its history: ${CLI} history <run>`);
+}
+
+if (require.main === module) {
+  runDemo().then(
+    (code) => {
+      process.exitCode = code;
+      setTimeout(() => process.exit(code), 3_000).unref();
+    },
+    (err: unknown) => {
+      console.error(`error: ${describeError(err)}`);
+      process.exit(1);
+    },
+  );
+}
