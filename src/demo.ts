@@ -12,7 +12,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type Anthropic from '@anthropic-ai/sdk';
 import { Command, CommanderError } from 'commander';
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogLevel, type NativeConnection, type Worker } from '@temporalio/worker';
 import { decide } from './cli/commands/approvals';
 import { buildRunInput, startRun } from './cli/commands/run';
 import { openContext, type CliContext } from './cli/context';
@@ -150,6 +150,8 @@ Without --yes, a terminal asks before each paused call; without a terminal, the 
 
 async function setUp(io: CliIO, options: DemoOptions, resources: Resources): Promise<{ ctx: CliContext; devServer: DevServer | null }> {
   const say = (text: string) => io.stdout.write(`${text}\n`);
+  // The worker's own logs (bundling, expected activity failures) would drown the timelines: errors only by default.
+  Runtime.install({ logger: new DefaultLogger((io.env.SAGENT_LOG_LEVEL?.toUpperCase() ?? 'ERROR') as LogLevel) });
   const config = resolveConnection(io.env);
   let devServer: DevServer | null = null;
   let temporal: ConnectedTemporal;

@@ -92,3 +92,14 @@ export function clock(iso: string): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : date.toTimeString().slice(0, 8);
 }
+
+/** `in 23h 59m`, `in 4m`, `expired`: how long until `iso`. */
+export function until(iso: string, nowMs = Date.now()): string {
+  const ms = Date.parse(iso) - nowMs;
+  if (Number.isNaN(ms)) return iso;
+  if (ms <= 0) return 'expired';
+  const minutes = Math.ceil(ms / 60_000);
+  if (minutes < 60) return `in ${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  return hours < 48 ? `in ${hours}h ${minutes % 60}m` : `in ${Math.floor(hours / 24)}d ${hours % 24}h`;
+}

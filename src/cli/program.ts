@@ -31,7 +31,6 @@ export function createProgram(session: Session): Command {
   const { io } = session;
   const program = new Command('sagent')
     .description('durable, compensating AI agents on Temporal')
-    .showHelpAfterError('(add --help for usage and examples)')
     .showSuggestionAfterError()
     .exitOverride()
     .configureOutput({
@@ -44,7 +43,7 @@ export function createProgram(session: Session): Command {
   registerOperateCommands(program, session);
   registerInspectCommands(program, session);
   for (const command of program.commands) {
-    command.exitOverride().showHelpAfterError('(add --help for usage and examples)');
+    command.exitOverride();
   }
   return program;
 }

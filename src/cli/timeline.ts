@@ -4,7 +4,7 @@
  * demo.
  */
 import type { PendingApproval, RunState, TimelineEntry } from '../shared/contracts';
-import { brief, clock, shortHash, usd, type Output, type Style } from './io';
+import { brief, clock, shortHash, until, usd, type Output, type Style } from './io';
 import type { RunView } from './run-view';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -110,7 +110,7 @@ export class TimelineRenderer {
     const lines = [
       this.out.style(
         'yellow',
-        `  ⏸ ${request.tool} awaits approval (${request.callId}, argsHash ${shortHash(request.argsHash)}, expires ${clock(request.expiresAt)}): ${brief(request.input, 100)}`,
+        `  ⏸ ${request.tool} awaits approval (${request.callId}, argsHash ${shortHash(request.argsHash)}, expires ${until(request.expiresAt)}): ${brief(request.input, 100)}`,
       ),
     ];
     if (this.options.approvalHints === false) return lines;

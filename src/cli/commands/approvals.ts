@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { approvalSignal, decideUpdate, type ApprovalDecision, type PendingApproval, type RunState } from '../../shared/contracts';
 import { queryState, type CliContext } from '../context';
 import { CliError, EXIT, oneLine } from '../errors';
-import { brief, clock, shortHash, table } from '../io';
+import { brief, shortHash, table, until } from '../io';
 import { text } from '../parse';
 import { AgentPendingApprovals } from '../run-view';
 import type { Session } from '../session';
@@ -213,7 +213,7 @@ Lists runs matching ${PENDING_QUERY}
           ctx.out.line('no run is awaiting approval');
           return EXIT.ok;
         }
-        const rows = calls.map((call) => [call.workflowId, call.callId, call.tool, brief(call.input, 48), shortHash(call.argsHash), clock(call.expiresAt)]);
+        const rows = calls.map((call) => [call.workflowId, call.callId, call.tool, brief(call.input, 48), shortHash(call.argsHash), until(call.expiresAt)]);
         for (const line of table(['run', 'call', 'tool', 'input', 'argsHash', 'expires'], rows)) ctx.out.line(line);
         ctx.out.line('');
         ctx.out.line('decide with: sagent approve <run> <call> --as <you> --expect-hash <argsHash>');

@@ -125,7 +125,7 @@ export function registerRunCommands(program: Command, session: Session): void {
     .command('start')
     .description('start a run of an agent on a task')
     .requiredOption('--agent <name>', `the agent (${Object.keys(AGENTS).join(', ')})`)
-    .requiredOption('--task <text>', 'what the agent should do', text)
+    .requiredOption('--task <text>', 'what the agent should do')
     .option('--id <workflowId>', 'the workflow id; default <agent>-<random>. Ids are never reused: effect ids (idempotency keys) derive from them')
     .option('--approver <user>', 'who may approve risky calls (repeatable); none means anyone who names themselves', collect)
     .option('--require-approval <tool>', 'also ask before this tool runs (repeatable)', collect)

@@ -1,0 +1,38 @@
+/**
+ * A sagent worker as its own process, so a test can SIGKILL it mid-step. Started by `worker-process.ts`;
+ * everything it needs comes through the environment. Prints `ready` once it polls its task queue.
+ */
+import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { createAnthropicClient } from '../../src/models/anthropic';
+import { createSagentWorker } from '../../src/worker';
+import { READY_LINE } from './worker-process';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set (the parent test passes it)`);
+  return value;
+}
+
+async function run(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const connection = await NativeConnection.connect({ address: required('SAGENT_TEST_TEMPORAL_ADDRESS') });
+  const bundlePath = process.env.SAGENT_TEST_WORKFLOW_BUNDLE;
+  const worker = await createSagentWorker({
+    connection,
+    namespace: required('SAGENT_TEST_TEMPORAL_NAMESPACE'),
+    taskQueue: required('SAGENT_TASK_QUEUE'),
+    anthropic: createAnthropicClient({ apiKey: 'test', baseURL: required('ANTHROPIC_BASE_URL') }),
+    servicesUrl: required('SAGENT_SERVICES_URL'),
+    ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
+  });
+  const running = worker.run();
+  console.log(READY_LINE);
+  process.once('SIGTERM', () => worker.shutdown());
+  await running;
+  await connection.close();
+}
+
+run().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
