@@ -33,7 +33,7 @@ export default tseslint.config(
           ],
           patterns: [
             { group: ['**/activities', '**/activities/*', '**/models/*', '**/dev/*', '**/services/*', '**/worker', '**/client'], message: 'workflow sandbox: Node-side code', allowTypeImports: true },
-            { group: ['**/implementations', '**/tools.ts', '*/tools'], message: 'workflow sandbox: tool implementations run on the worker', allowTypeImports: true },
+            { group: ['**/agents/implementations', '**/agents/*/tools', './tools'], message: 'workflow sandbox: tool implementations run on the worker', allowTypeImports: true },
           ],
         },
       ],

@@ -255,8 +255,7 @@ async function answerApprovals(
       if (yes) await send(ctx, renderer, state.workflowId, request, 'approve', 'approved at the demo prompt');
       else await send(ctx, renderer, state.workflowId, request, 'reject', 'rejected at the demo prompt');
     } else {
-      renderer.say(`  ⏸ ${request.tool} waits for your decision: ${brief(request.input, 120)}`);
-      renderer.say('    from a second terminal, in this directory, run:');
+      renderer.say(`    ${request.tool} waits for your decision; from a second terminal, in this directory, run:`);
       renderer.say(`      ${CLI} approve ${state.workflowId} ${request.callId} --as ${APPROVER} --expect-hash ${shortHash(request.argsHash)}`);
       renderer.say(`    or: ${CLI} reject ${state.workflowId} ${request.callId} --as ${APPROVER} --reason "not this one"`);
     }

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { type RunningServices, type ServicesOptions, startServices } from '../src/services/server';
 
@@ -18,6 +19,9 @@ interface Ledger {
   effects: { key: string; service: string; operation: string; resourceId: string; state: 'active' | 'undone' }[];
   undos: { key: string; targetKey: string; result: string }[];
 }
+
+// Opening an in-memory PGlite runs initdb (a few seconds); do not depend on the config's timeout.
+jest.setTimeout(60_000);
 
 const flight = (passenger = 'Ana Silva') => ({ flightId: 'TP-1234', passenger });
 const DECLINED_CARD = '4000000000000002';
@@ -326,12 +330,14 @@ describe('services lifecycle', () => {
     }
   });
 
-  it('fails to start on a port in use, with the system error code', async () => {
-    const first = await startServices({ port: 0, dataDir: 'memory://' });
+  it('fails fast on a port in use, with the system error code, before opening a database', async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const { port } = squatter.address() as AddressInfo;
     try {
-      await expect(startServices({ port: first.port, dataDir: 'memory://' })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      await expect(startServices({ port, dataDir: 'memory://' })).rejects.toMatchObject({ code: 'EADDRINUSE' });
     } finally {
-      await first.close();
+      await new Promise((resolve) => squatter.close(resolve));
     }
   });
 });

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SEARCH_ATTRIBUTES } from '../src/shared/constants';
 import {
   connectClient,
@@ -211,25 +210,24 @@ describe('the test run’s Temporal server', () => {
 });
 
 describe('ensureDevServer', () => {
-  const cli = process.env.TEMPORAL_CLI_PATH || 'temporal';
-
   it('registers missing search attributes on a server started elsewhere', async () => {
     const port = await freePort();
+    const cli = await findTemporalCli();
     // A bare dev server, as a developer might start it by hand: no search attributes, headless.
-    const bare = spawn(cli, ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--log-level', 'error'], {
-      stdio: 'ignore',
+    const bare = await TestWorkflowEnvironment.createLocal({
+      server: { executable: cli ? { type: 'existing-path', path: cli } : undefined, ip: '127.0.0.1', port, ui: false },
     });
     try {
-      await waitForPort(port);
-      const server = await ensureDevServer({ port, stateDir: scratch });
-      expect(server.started).toBe(false);
+      const before = await bare.connection.operatorService.listSearchAttributes({ namespace: 'default' });
+      expect(Object.keys(before.customAttributes)).not.toContain('AgentName');
 
-      const connection = await Connection.connect({ address: server.address });
-      const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
-      await connection.close();
-      expect(Object.keys(customAttributes)).toEqual(expect.arrayContaining(Object.keys(SEARCH_ATTRIBUTES)));
+      const server = await ensureDevServer({ port, stateDir: scratch });
+
+      expect(server.started).toBe(false);
+      const after = await bare.connection.operatorService.listSearchAttributes({ namespace: 'default' });
+      expect(Object.keys(after.customAttributes)).toEqual(expect.arrayContaining(Object.keys(SEARCH_ATTRIBUTES)));
     } finally {
-      bare.kill('SIGKILL');
+      await bare.teardown();
     }
   });
 
@@ -278,7 +276,10 @@ describe('ensureDevServer', () => {
   });
 
   it('refuses a port held by something that is not Temporal', async () => {
-    const squatter = net.createServer((socket) => socket.on('error', () => {}));
+    const sockets = new Set<net.Socket>();
+    const squatter = net.createServer((socket) => {
+      sockets.add(socket.on('error', () => {}));
+    });
     await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
     const { port } = squatter.address() as net.AddressInfo;
     try {
@@ -286,22 +287,8 @@ describe('ensureDevServer', () => {
       expect(err.name).toBe('TemporalPortInUseError');
       expect(err.message).toMatch(new RegExp(`^port ${port} is in use by something that does not answer as Temporal .*: stop it or choose another port$`));
     } finally {
-      squatter.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => squatter.close(resolve));
     }
   });
 });
-
-async function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const connection = await Connection.connect({ address: `127.0.0.1:${port}`, connectTimeout: 1_000 });
-      await connection.workflowService.describeNamespace({ namespace: 'default' });
-      await connection.close();
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  throw new Error(`nothing answered on port ${port} within ${timeoutMs} ms`);
-}

@@ -32,7 +32,7 @@ export function createModelActivities({ anthropic, agents }: ModelDeps) {
             model: input.model,
             maxTokens: input.maxTokens,
             agent,
-            toolNames: input.toolNames,
+            toolNames: input.toolNames ?? agent.tools.map((tool) => tool.name),
             messages,
             runId: workflowOf(ctx).workflowId,
             turn: input.turn,

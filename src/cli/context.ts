@@ -86,7 +86,7 @@ export async function queryState(ctx: CliContext, handle: WorkflowHandle, timeou
     throw new QueryUnansweredError(
       name === 'QueryNotRegisteredError'
         ? 'the run does not answer getState (not a sagent run?)'
-        : `no worker answered within ${timeoutMs} ms: is \`npm run worker\` running on task queue ${ctx.taskQueue}?`,
+        : `no worker answered within ${timeoutMs} ms (is \`npm run worker\` running on task queue ${ctx.taskQueue}?)`,
     );
   }
 }

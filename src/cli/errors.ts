@@ -64,6 +64,10 @@ export function describeError(err: unknown, ctx: ErrorContext = {}): string {
   if (name === 'WorkflowUpdateFailedError' || name === 'WorkflowFailedError') {
     return oneLine((err as { cause?: unknown }).cause ?? err);
   }
+  const detail = causeDetail(err);
+  if (/search attribute/i.test(detail)) {
+    return `namespace ${ctx.namespace ?? '?'} lacks sagent's search attributes (${detail}): register AgentName, AgentStatus, AgentCostUsd, AgentSteps, AgentPendingApprovals (README: "Pointing at an existing cluster")`;
+  }
   const grpc = grpcCode(err);
   if (grpc === GRPC.UNAVAILABLE) {
     return `cannot reach Temporal at ${ctx.address ?? 'the configured address'} (${message}): start it with \`npm run dev:server\` or check TEMPORAL_ADDRESS`;
@@ -73,7 +77,14 @@ export function describeError(err: unknown, ctx: ErrorContext = {}): string {
   }
   if (grpc === GRPC.DEADLINE_EXCEEDED) return `Temporal did not answer in time (${message}): try again, or check the server`;
   if (grpc === GRPC.NOT_FOUND && ctx.workflowId) return unknownRun(ctx);
-  return `${message} (run with SAGENT_DEBUG=1 for details)`;
+  return `${message}${detail && !message.includes(detail) ? `: ${detail}` : ''} (run with SAGENT_DEBUG=1 for details)`;
+}
+
+/** What the server said, when the SDK wraps it (`ServiceError: Failed to start Workflow` hides the reason). */
+function causeDetail(err: unknown): string {
+  const cause = (err as { cause?: { details?: unknown; message?: unknown } } | null)?.cause;
+  const text = typeof cause?.details === 'string' && cause.details ? cause.details : typeof cause?.message === 'string' ? cause.message : '';
+  return text.replace(/\s+/g, ' ').trim().slice(0, 300);
 }
 
 export function unknownRun(ctx: ErrorContext): string {

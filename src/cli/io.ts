@@ -56,7 +56,7 @@ export class Output {
 
   /** Terminal width, for cutting the status line. */
   get columns(): number {
-    return this.io.stdout.columns ?? 100;
+    return this.io.stdout.columns || 100;
   }
 }
 

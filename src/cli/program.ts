@@ -56,9 +56,8 @@ export async function runCli(argv: readonly string[], io: CliIO, contextOptions:
     await program.parseAsync([...argv]);
   } catch (err) {
     if (err instanceof CommanderError || (err as Error).name === 'CommanderError') {
-      // Commander already printed its one line (or the help); help and version are not errors.
-      const code = (err as CommanderError).code;
-      return code === 'commander.helpDisplayed' || code === 'commander.help' || code === 'commander.version' ? EXIT.ok : EXIT.error;
+      // Commander already printed its one line (or the help); it says 0 for --help and --version.
+      return (err as CommanderError).exitCode === 0 ? EXIT.ok : EXIT.error;
     }
     session.fail(err);
   }

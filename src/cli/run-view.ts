@@ -3,17 +3,12 @@
  * completed, and the search attributes it last published when no worker answers.
  */
 import type { WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { EffectRecord, PendingApproval, RunOutcome, RunState, RunStatus, TimelineEntry } from '../shared/contracts';
+import type { EffectRecord, PendingApproval, RunOutcome, RunState, RunStatus, RunUsage, TimelineEntry } from '../shared/contracts';
 import { queryState, QueryUnansweredError, type CliContext } from './context';
 import { oneLine } from './errors';
 
-// The same keys the workflow upserts (src/workflows/publish.ts), defined here so the CLI loads no workflow code.
-export const AgentName = defineSearchAttributeKey('AgentName', SearchAttributeType.KEYWORD);
-export const AgentStatus = defineSearchAttributeKey('AgentStatus', SearchAttributeType.KEYWORD);
-export const AgentCostUsd = defineSearchAttributeKey('AgentCostUsd', SearchAttributeType.DOUBLE);
-export const AgentSteps = defineSearchAttributeKey('AgentSteps', SearchAttributeType.INT);
-export const AgentPendingApprovals = defineSearchAttributeKey('AgentPendingApprovals', SearchAttributeType.INT);
+export { AgentCostUsd, AgentName, AgentPendingApprovals, AgentStatus, AgentSteps } from '../shared/search-attributes';
+import { AgentCostUsd, AgentName, AgentStatus, AgentSteps } from '../shared/search-attributes';
 
 /** Where a view's figures come from. */
 export type ViewSource = 'query' | 'result' | 'search_attributes';
@@ -28,7 +23,8 @@ export interface RunView {
   status: RunStatus;
   statusDetail: string | null;
   steps: number | null;
-  usage: { inputTokens: number | null; outputTokens: number | null; costUsd: number | null };
+  /** Input tokens counted as the budget counts them: uncached, cache reads and cache writes together. */
+  usage: { inputTokens: number | null; outputTokens: number | null; costUsd: number | null; cachedInputTokens?: number };
   pendingApprovals: PendingApproval[];
   effects: EffectRecord[];
   timeline: TimelineEntry[];
@@ -105,6 +101,15 @@ function fromSearchAttributes(workflowId: string, description: WorkflowExecution
   };
 }
 
+function usageOf(usage: RunUsage): RunView['usage'] {
+  return {
+    inputTokens: usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens,
+    outputTokens: usage.outputTokens,
+    costUsd: usage.costUsd,
+    cachedInputTokens: usage.cacheReadTokens,
+  };
+}
+
 function fromState(base: RunView, state: RunState): RunView {
   return {
     ...base,
@@ -112,7 +117,7 @@ function fromState(base: RunView, state: RunState): RunView {
     status: state.status,
     statusDetail: state.statusDetail,
     steps: state.steps,
-    usage: { inputTokens: state.usage.inputTokens, outputTokens: state.usage.outputTokens, costUsd: state.usage.costUsd },
+    usage: usageOf(state.usage),
     pendingApprovals: state.pendingApprovals,
     effects: state.effects,
     timeline: state.timeline,
@@ -128,7 +133,7 @@ function fromOutcome(base: RunView, outcome: RunOutcome): RunView {
     status: outcome.status,
     statusDetail: outcome.reason,
     steps: outcome.steps,
-    usage: { inputTokens: outcome.usage.inputTokens, outputTokens: outcome.usage.outputTokens, costUsd: outcome.usage.costUsd },
+    usage: usageOf(outcome.usage),
     pendingApprovals: [],
     effects: outcome.effects,
     outcome,
@@ -175,7 +180,7 @@ export function statusJson(view: RunView, uiUrl: string) {
     status: view.status,
     statusDetail: view.statusDetail,
     steps: view.steps,
-    usage: view.usage,
+    usage: { inputTokens: view.usage.inputTokens, outputTokens: view.usage.outputTokens, costUsd: view.usage.costUsd },
     pendingApprovals: view.pendingApprovals.map(({ callId, tool, input, argsHash, requestedAt, expiresAt }) => ({
       callId,
       tool,

@@ -54,15 +54,22 @@ export class TimelineRenderer {
 
   /** Prints each settled entry not printed yet, status changes worth a line, and each new approval request. */
   private printNew(state: RunState): void {
-    if (state.status !== this.lastStatus && ['blocked', 'budget_exhausted', 'compensating'].includes(state.status)) {
-      this.line(this.out.style('yellow', `  ! ${state.status}${state.statusDetail ? `: ${state.statusDetail}` : ''}`));
-    }
-    this.lastStatus = state.status;
     for (const { key, entry } of keyed(state.timeline)) {
       if (entry.state === 'started' || this.printed.has(key)) continue;
       this.printed.add(key);
       this.line(this.formatEntry(entry));
     }
+    if (state.status !== this.lastStatus && ['blocked', 'budget_exhausted'].includes(state.status)) {
+      this.line(this.out.style('yellow', `  ! ${state.status}${state.statusDetail ? `: ${state.statusDetail}` : ''}`));
+      if (state.status === 'blocked') {
+        const cli = this.options.cli ?? 'sagent';
+        const stuck = state.effects.find((effect) => effect.compensation === 'failed');
+        const effect = stuck ? `effect-${stuck.seq}` : '<effectId>';
+        this.line(`      retry: ${cli} retry-compensation ${quoteArg(this.options.workflowId)} ${effect} --as <you> --reason "<why>"`);
+        this.line(`      skip:  ${cli} skip-compensation ${quoteArg(this.options.workflowId)} ${effect} --as <you> --reason "<why>"`);
+      }
+    }
+    this.lastStatus = state.status;
     for (const request of state.pendingApprovals) {
       const key = `${request.callId}:${request.argsHash}`;
       if (this.announced.has(key)) continue;
@@ -73,6 +80,8 @@ export class TimelineRenderer {
 
   /** Shows a status without a state (no worker answers yet). */
   waiting(text: string): void {
+    // Piped output has no status line: say it once, as a plain line.
+    if (!this.out.live && text !== this.statusText) this.line(`  … ${text}`);
     this.setStatus(text);
   }
 

@@ -8,7 +8,7 @@ import { closeSync, constants as fsConstants, openSync, readFileSync, writeSync 
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { Client, Connection, isGrpcServiceError, type TLSConfig } from '@temporalio/client';
+import { Client, Connection, isGrpcServiceError, type ConnectionOptions, type TLSConfig } from '@temporalio/client';
 import { defineSearchAttributeKey, type SearchAttributeType } from '@temporalio/common';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { loadClientConfigProfile, toClientOptions } from '@temporalio/envconfig';
@@ -155,7 +155,7 @@ export async function connectWorkerConnection(
 async function connectOrExplain(config: TemporalConnectionConfig, connectTimeoutMs: number): Promise<Connection> {
   await probeReachable(config.address, connectTimeoutMs);
   try {
-    return await Connection.connect({
+    return await openConnection({
       address: config.address,
       tls: config.tls,
       apiKey: config.apiKey,
@@ -164,6 +164,18 @@ async function connectOrExplain(config: TemporalConnectionConfig, connectTimeout
     });
   } catch (err) {
     throw new TemporalUnreachableError(config.address, oneLine(err));
+  }
+}
+
+/** `Connection.connect`, except that a failed attempt closes its channel instead of leaving it retrying. */
+async function openConnection(options: ConnectionOptions): Promise<Connection> {
+  const connection = Connection.lazy(options);
+  try {
+    await connection.ensureConnected();
+    return connection;
+  } catch (err) {
+    await connection.close().catch(() => {});
+    throw err;
   }
 }
 
@@ -342,7 +354,7 @@ export async function detachedDevServerPid(opts: { port?: number; stateDir?: str
 export async function answersAsTemporal(address: string): Promise<boolean> {
   if ((await tcpProbe(address, 1_000)) !== 'open') return false;
   try {
-    // Connection.connect calls getSystemInfo, which only a Temporal frontend answers.
+    // Connecting calls getSystemInfo, which only a Temporal frontend answers.
     await withConnection(address, async () => {}, 2_000);
     return true;
   } catch (err) {
@@ -566,7 +578,7 @@ async function waitForPidGone(pid: number): Promise<void> {
 }
 
 async function withConnection<T>(address: string, fn: (connection: Connection) => Promise<T>, timeoutMs = 5_000): Promise<T> {
-  const connection = await Connection.connect({ address, connectTimeout: timeoutMs });
+  const connection = await openConnection({ address, connectTimeout: timeoutMs });
   try {
     return await fn(connection);
   } finally {

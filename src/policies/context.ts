@@ -65,11 +65,6 @@ export function appendTurn(conversation: Conversation, turn: ConversationTurn, s
   return { ...conversation, summary, omittedSummaryLines: omitted, turns: turns.slice(turns.length - settings.keepTurns) };
 }
 
-/** Replaces the last turn (used when a `pause_turn` answer is continued). */
-export function replaceLastTurn(conversation: Conversation, turn: ConversationTurn): Conversation {
-  return { ...conversation, turns: [...conversation.turns.slice(0, -1), turn] };
-}
-
 /** Cuts a tool result to a byte cap on a whole-character boundary, saying how much was cut. */
 export function capText(text: string, maxBytes: number): string {
   const size = byteLength(text);

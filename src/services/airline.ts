@@ -12,7 +12,7 @@ const CARRIERS = [
   { code: 'BA', airline: 'British Airways' },
 ] as const;
 
-export const FLIGHT_ID = /^[A-Z0-9]{2}-\d{3,4}$/;
+const FLIGHT_ID = /^[A-Z0-9]{2}-\d{3,4}$/;
 
 /** The fare of a flight depends only on its id, so search and booking agree. */
 function fareCents(flightId: string): number {

@@ -51,6 +51,10 @@ async function openPglite(dataDir: string): Promise<Database> {
 }
 
 async function openPostgres(databaseUrl: string): Promise<Database> {
+  const url = URL.canParse(databaseUrl) ? new URL(databaseUrl) : undefined;
+  if (!url || !['postgres:', 'postgresql:'].includes(url.protocol)) {
+    throw new Error('it is not a PostgreSQL URL such as postgres://user:password@localhost:5432/sagent');
+  }
   const pool = new Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: 5000 });
   // An idle client's error would otherwise crash the process.
   pool.on('error', (err) => console.error(`services database: ${err.message}`));
@@ -60,7 +64,6 @@ async function openPostgres(databaseUrl: string): Promise<Database> {
     throw err;
   });
   probe.release();
-  const url = new URL(databaseUrl);
   return {
     description: `postgres ${url.host}${url.pathname}`,
     async query<R>(sql: string, params?: unknown[]) {

@@ -64,31 +64,32 @@ export async function openPgliteWorker(location: string, description: string): P
   let nextId = 1;
   let dead: Error | undefined;
 
-  await new Promise<void>((resolve, reject) => {
-    worker.once('message', (msg: WorkerReply) => {
-      if ('type' in msg && msg.type === 'ready') resolve();
-      else reject(new DatabaseQueryError(`cannot open PGlite at ${location}: ${'error' in msg ? msg.error?.message : 'unknown'}`));
-    });
-    worker.once('error', reject);
-  }).catch(async (err) => {
-    await worker.terminate();
-    throw err;
-  });
-
+  let opened!: { resolve(): void; reject(err: Error): void };
+  const ready = new Promise<void>((resolve, reject) => (opened = { resolve, reject }));
+  const fail = (err: Error) => {
+    dead ??= err;
+    opened.reject(err);
+    for (const waiter of pending.values()) waiter.reject(err);
+    pending.clear();
+  };
+  // One listener for the worker's life: removing every 'message' listener would stop its port.
   worker.on('message', (msg: WorkerReply) => {
-    if (!('id' in msg)) return;
+    if (!('id' in msg)) {
+      if (msg.type === 'ready') opened.resolve();
+      else fail(new DatabaseQueryError(`cannot open PGlite at ${location}: ${msg.error.message}`, msg.error.code));
+      return;
+    }
     const waiter = pending.get(msg.id);
     pending.delete(msg.id);
     if (msg.error) waiter?.reject(new DatabaseQueryError(msg.error.message, msg.error.code, msg.error.detail));
     else waiter?.resolve(msg.rows ?? []);
   });
-  const fail = (err: Error) => {
-    dead ??= err;
-    for (const waiter of pending.values()) waiter.reject(err);
-    pending.clear();
-  };
   worker.on('error', fail);
-  worker.on('exit', () => fail(new Error('the PGlite worker has stopped')));
+  worker.on('exit', (code) => fail(new Error(`the PGlite worker has stopped (exit code ${code})`)));
+  await ready.catch(async (err) => {
+    await worker.terminate();
+    throw err;
+  });
 
   const send = <R>(message: Record<string, unknown>): Promise<R[]> => {
     if (dead) return Promise.reject(dead);

@@ -5,7 +5,8 @@ export interface CallModelInput {
   agent: string;
   model: string;
   maxTokens: number;
-  toolNames: string[];
+  /** The tools offered, when the run narrows them; every tool of the agent otherwise. */
+  toolNames?: string[];
   turn: number;
   /** The context inline; when absent, the activity reads it from the workflow with `modelContextQuery`. */
   messages?: MessageParam[];

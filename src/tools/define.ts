@@ -101,7 +101,7 @@ export const abortTool = defineTool({
   description:
     'Give up on the task and undo everything done so far. Use it when the task cannot be completed ' +
     '(for example a payment was declined and there is no alternative). Give the reason.',
-  input: z.object({ reason: z.string().min(1).max(2000) }),
+  input: z.object({ reason: z.string().min(1).max(2000).describe('Why the task cannot be completed, for the user and the audit trail') }),
   risk: 'read',
   control: 'abort_saga',
 });

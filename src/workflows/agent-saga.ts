@@ -25,7 +25,6 @@ import {
   appendTurn,
   buildContext,
   newConversation,
-  replaceLastTurn,
   resolveContextSettings,
   type Conversation,
 } from '../policies/context';
@@ -176,7 +175,7 @@ class AgentRun {
     else this.publish();
     try {
       for (;;) {
-        if (this.abortRequested) throw new SagaAbort(`aborted by ${this.abortRequested.by}: ${this.abortRequested.reason}`);
+        this.throwIfAborted();
         if (this.inFlight) {
           await this.finishTurn(this.inFlight);
           continue;
@@ -249,6 +248,10 @@ class AgentRun {
     setHandler(skipCompensationSignal, (action) => this.operatorAction(action, 'skip'));
   }
 
+  private throwIfAborted(): void {
+    if (this.abortRequested) throw new SagaAbort(`aborted by ${this.abortRequested.by}: ${this.abortRequested.reason}`);
+  }
+
   private afterDecision(): void {
     if (this.status === 'awaiting_approval') this.setStatus('awaiting_approval', this.describePending());
   }
@@ -281,7 +284,8 @@ class AgentRun {
           agent: this.agent.name,
           model: choice.model,
           maxTokens: this.input.maxTokens ?? DEFAULT_MAX_TOKENS,
-          toolNames: this.offeredTools,
+          // Only a narrowed list is sent; the worker offers every tool of the agent otherwise.
+          ...(this.input.allowedTools ? { toolNames: this.offeredTools } : {}),
           turn,
         },
       ]);
@@ -406,6 +410,7 @@ class AgentRun {
     }
     for (const call of turn.calls) {
       if (!call.changesWorld || call.status === 'done' || call.status === 'refused') continue;
+      this.throwIfAborted();
       if (call.status === 'awaiting_approval') await this.awaitApproval(call);
       if (call.status === 'ready') await this.runWrite(call);
     }
@@ -445,7 +450,7 @@ class AgentRun {
       this.setStatus('awaiting_approval', this.describePending());
       const outcome = await this.desk.waitFor(callId, () => this.abortRequested !== null || this.shouldContinueAsNew());
       if (outcome.kind === 'interrupted') {
-        if (this.abortRequested) throw new SagaAbort(`aborted by ${this.abortRequested.by}: ${this.abortRequested.reason}`);
+        this.throwIfAborted();
         await this.continueAsNew();
       }
       if (outcome.kind === 'decided') {

@@ -3,14 +3,8 @@
  * the run's page. Upserts only what changed, so a long run does not fill its history with copies.
  */
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { AgentCostUsd, AgentName, AgentPendingApprovals, AgentStatus, AgentSteps } from '../shared/search-attributes';
 import type { EffectRecord, PendingApproval, RunStatus } from '../shared/contracts';
-
-export const AgentName = defineSearchAttributeKey('AgentName', SearchAttributeType.KEYWORD);
-export const AgentStatus = defineSearchAttributeKey('AgentStatus', SearchAttributeType.KEYWORD);
-export const AgentCostUsd = defineSearchAttributeKey('AgentCostUsd', SearchAttributeType.DOUBLE);
-export const AgentSteps = defineSearchAttributeKey('AgentSteps', SearchAttributeType.INT);
-export const AgentPendingApprovals = defineSearchAttributeKey('AgentPendingApprovals', SearchAttributeType.INT);
 
 export interface RunView {
   status: RunStatus;

@@ -162,8 +162,9 @@ describe.each([
       message: expect.stringContaining('bob'),
     });
     // Claude went another way: a read-only weather check, then the final answer.
-    const weather = harness.model.requests.find((request) => request.runId === handle.workflowId && request.turn === 3);
-    expect(weather).toBeDefined();
+    const third = harness.model.requests.find((request) => request.runId === handle.workflowId && request.turn === 3);
+    const thirdBody = third?.body as { messages: { role: string; content: { type: string; name?: string }[] }[] };
+    expect(thirdBody.messages.at(-2)!.content.filter((block) => block.type === 'tool_use').map((block) => block.name)).toEqual(['get_weather']);
     expect(outcome.approvals).toEqual([expect.objectContaining({ callId: charge.callId, decision: 'reject', approver: 'bob' })]);
   });
 });

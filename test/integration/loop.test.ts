@@ -9,7 +9,7 @@ import type { Scenario, TurnSpec } from '../../src/dev/scenario';
 import { abortUpdate, extendBudgetUpdate, getStateQuery } from '../../src/shared/contracts';
 
 const text = (value: string) => ({ type: 'text' as const, text: value });
-const call = (name: string, input: unknown) => ({ type: 'tool_use' as const, name, input });
+const call = (name: string, input: Record<string, unknown>) => ({ type: 'tool_use' as const, name, input });
 
 const scenarios: Scenario[] = [
   {
@@ -77,7 +77,9 @@ beforeAll(async () => {
 });
 afterAll(() => harness?.stop());
 
-const requestsOf = (workflowId: string) => harness.model.requests.filter((request) => request.runId === workflowId);
+// Request bodies are the Messages API's JSON; the tests read them as such.
+const requestsOf = (workflowId: string) =>
+  harness.model.requests.filter((request) => request.runId === workflowId) as Array<(typeof harness.model.requests)[number] & { body: any }>;
 
 test('parallel calls: reads run together, writes run in order, results reach Claude in the original order', async () => {
   const handle = await harness.start(`parallel-${Date.now()}`, { agent: 'travel', task: 'Trip to Porto' });
@@ -126,7 +128,7 @@ test('bad input reaches Claude as structured is_error results and nothing invali
   expect(repeated.is_error).toBe(true);
   expect(JSON.parse(repeated.content).error).toBe('repeated_call');
 
-  const ledger = await (await fetch(`${harness.services.url}/ledger?prefix=${encodeURIComponent(handle.workflowId)}`)).json();
+  const ledger = (await (await fetch(`${harness.services.url}/ledger?prefix=${encodeURIComponent(handle.workflowId)}`)).json()) as { effects: unknown[] };
   expect(ledger.effects).toEqual([]);
 });
 
@@ -156,8 +158,8 @@ test('an exhausted budget pauses the run; a top-up resumes it', async () => {
   const paused = await harness.waitFor(handle, (state) => state.status === 'budget_exhausted');
   expect(paused.steps).toBe(2);
   expect(paused.budget.exhausted).toMatch(/2 of 2 steps/);
-  const refused = await handle.executeUpdate(extendBudgetUpdate, { args: [{ by: 'ops', steps: -1 }] }).catch((err: { cause?: Error }) => err);
-  expect(refused.cause?.message).toMatch(/positive/);
+  const refused = await handle.executeUpdate(extendBudgetUpdate, { args: [{ by: 'ops', steps: -1 }] }).then(() => null, (err: { cause?: Error }) => err);
+  expect(refused?.cause?.message).toMatch(/positive/);
   const limits = await handle.executeUpdate(extendBudgetUpdate, { args: [{ by: 'ops', steps: 5 }] });
   expect(limits.maxSteps).toBe(7);
   const outcome = await outcomeOf(handle);

@@ -19,7 +19,7 @@ test('one model call and one read-only tool call complete the run', async () => 
   expect(outcome.effects).toEqual([]);
   const second = harness.model.requests.filter((request) => request.runId === handle.workflowId && request.turn === 2);
   expect(second).toHaveLength(1);
-  const lastMessage = second[0].body.messages.at(-1);
+  const lastMessage = (second[0].body as { messages: any[] }).messages.at(-1);
   expect(lastMessage.role).toBe('user');
   expect(lastMessage.content[0].type).toBe('tool_result');
   expect(JSON.parse(lastMessage.content[0].content).city).toBe('Lisbon');

@@ -101,7 +101,7 @@ describe('toParams', () => {
       {
         name: 'abort',
         description: expect.stringContaining('Give up on the task'),
-        input_schema: { type: 'object', properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } }, required: ['reason'], additionalProperties: false },
+        input_schema: { type: 'object', properties: { reason: { type: 'string', minLength: 1, maxLength: 2000, description: expect.stringContaining('cannot be completed') } }, required: ['reason'], additionalProperties: false },
         cache_control: EPHEMERAL,
       },
     ]);

@@ -10,7 +10,6 @@ import {
   DEFAULT_CONTEXT,
   MAX_SUMMARY_LINES,
   newConversation,
-  replaceLastTurn,
   resolveContextSettings,
   type Conversation,
   type ConversationTurn,
@@ -207,15 +206,6 @@ describe('appendTurn', () => {
     expect(Math.abs(at300 - at30) / at30).toBeLessThanOrEqual(0.1);
     const largest = Math.max(...history.map((conversation) => byteLength(JSON.stringify(buildContext(conversation)))));
     expect(largest).toBeLessThanOrEqual(at30 * 1.5);
-  });
-});
-
-describe('replaceLastTurn', () => {
-  it('swaps the last turn and keeps the others', () => {
-    const conversation = runTurns(3)[2];
-    const replaced = replaceLastTurn(conversation, toolTurn(30));
-    expect(replaced.turns.map((turn) => turn.turn)).toEqual([1, 2, 30]);
-    expect(conversation.turns.map((turn) => turn.turn)).toEqual([1, 2, 3]);
   });
 });
 

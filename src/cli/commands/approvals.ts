@@ -118,7 +118,7 @@ async function readState(ctx: CliContext, workflowId: string): Promise<RunState>
   const handle = ctx.client.workflow.getHandle(workflowId);
   const description = await handle.describe();
   if (description.status.name !== 'RUNNING') {
-    throw new CliError(`run ${workflowId} has ended (${description.status.name.toLowerCase()}): nothing awaits a decision`);
+    throw new CliError(`run ${workflowId} has ended, so nothing awaits a decision: see sagent status ${workflowId}`);
   }
   try {
     return await queryState(ctx, handle);

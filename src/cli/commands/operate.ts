@@ -33,7 +33,7 @@ async function refusedAsOneLine<T>(what: string, fn: () => Promise<T>): Promise<
 async function requireRunning(ctx: CliContext, workflowId: string): Promise<void> {
   const description = await ctx.client.workflow.getHandle(workflowId).describe();
   if (description.status.name !== 'RUNNING') {
-    throw new CliError(`run ${workflowId} has already ended (${description.status.name.toLowerCase()}): see sagent status ${quoteArg(workflowId)}`);
+    throw new CliError(`run ${workflowId} has already ended: see sagent status ${quoteArg(workflowId)}`);
   }
 }
 

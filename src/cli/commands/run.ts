@@ -8,8 +8,8 @@ import type { agentSaga } from '../../workflows/agent-saga';
 import { WORKFLOW_TYPE } from '../../shared/constants';
 import type { CliContext } from '../context';
 import { CliError, EXIT, exitCodeFor, type ExitCode } from '../errors';
-import { brief, table, usd } from '../io';
-import { collect, positiveInt, positiveNumber, text } from '../parse';
+import { brief, shortHash, table, until, usd } from '../io';
+import { collect, positiveInt, positiveNumber } from '../parse';
 import { AgentName, AgentStatus, readRun, statusJson, type RunView } from '../run-view';
 import type { Session } from '../session';
 import { outcomeLines, quoteArg } from '../timeline';
@@ -200,6 +200,7 @@ Examples:
   $ sagent status travel-3f2a1b9c --json | jq '.pendingApprovals[].callId'
 
 --json prints { workflowId, agent, status, statusDetail, steps, usage: { inputTokens, outputTokens, costUsd },
+(inputTokens counts cache reads and writes too, as the budget does)
 pendingApprovals: [{ callId, tool, input, argsHash, requestedAt, expiresAt }],
 effects: [{ effectId, tool, state, compensation }], source, uiUrl }.
 status is one of running, awaiting_approval, budget_exhausted, compensating, completed, compensated, blocked,
@@ -280,12 +281,13 @@ function report(ctx: CliContext, view: RunView, json: boolean): ExitCode {
 function printStatus(ctx: CliContext, view: RunView): void {
   const { out } = ctx;
   out.line(`${view.workflowId}  ${out.style('bold', view.status)}${view.statusDetail ? ` · ${view.statusDetail}` : ''}`);
-  const tokens = view.usage.inputTokens === null ? '' : ` · ${view.usage.inputTokens} in / ${view.usage.outputTokens} out tokens`;
+  const cached = view.usage.cachedInputTokens ? ` (${view.usage.cachedInputTokens} from cache)` : '';
+  const tokens = view.usage.inputTokens === null ? '' : ` · ${view.usage.inputTokens} input${cached} / ${view.usage.outputTokens} output tokens`;
   out.line(`  agent ${view.agent ?? '?'} · step ${view.steps ?? '?'} · ${usd(view.usage.costUsd)}${tokens}`);
   if (view.pendingApprovals.length > 0) {
     out.line('  awaiting approval:');
     for (const request of view.pendingApprovals) {
-      out.line(`    ${request.callId}  ${request.tool}  ${brief(request.input, 70)}  (argsHash ${request.argsHash.slice(0, 12)}, expires ${request.expiresAt})`);
+      out.line(`    ${request.callId}  ${request.tool}  ${brief(request.input, 70)}  (argsHash ${shortHash(request.argsHash)}, expires ${until(request.expiresAt)})`);
     }
   }
   if (view.effects.length > 0) {

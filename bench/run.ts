@@ -1,0 +1,121 @@
+/**
+ * `npm run bench [-- --quick]`: starts its own Temporal dev server, model server, services and worker,
+ * takes every measurement next to its baseline, prints a table and writes `bench/results/latest.json`.
+ * Nothing here asserts on time: the figures are for reading (see BENCHMARKS.md).
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { findTemporalCli } from '../src/dev/temporal';
+import { measureHistory, type HistoryPlan, type HistoryResult } from './history';
+import { measureOverhead, type OverheadPlan, type OverheadResult } from './overhead';
+import { measureReplay, type ReplayPlan, type ReplayResult } from './replay';
+import { startStack } from './stack';
+import { measureThroughput, type ThroughputPlan, type ThroughputResult } from './throughput';
+import { measureTokens, type TokenPlan, type TokenResult } from './tokens';
+import { renderTable } from './table';
+
+export interface BenchPlan {
+  overhead: OverheadPlan;
+  throughput: ThroughputPlan;
+  tokens: TokenPlan;
+  replay: ReplayPlan;
+  history: HistoryPlan;
+}
+
+/** Sized for a 2-core machine: the full plan takes a few minutes. */
+const FULL: BenchPlan = {
+  overhead: { steps: 40, repeats: 5 },
+  throughput: { runs: 100, steps: 10 },
+  tokens: { steps: 20 },
+  replay: { steps: 200, repeats: 5 },
+  history: { steps: [10, 30, 100, 300], longRunSteps: 1000 },
+};
+
+const QUICK: BenchPlan = {
+  overhead: { steps: 10, repeats: 3 },
+  throughput: { runs: 20, steps: 5 },
+  tokens: { steps: 20 },
+  replay: { steps: 50, repeats: 3 },
+  history: { steps: [10, 30, 100], longRunSteps: 200 },
+};
+
+export interface BenchResults {
+  mode: 'full' | 'quick';
+  environment: Record<string, string | number>;
+  plan: BenchPlan;
+  durationSeconds: number;
+  overhead: OverheadResult;
+  history: HistoryResult;
+  throughput: ThroughputResult;
+  tokens: TokenResult;
+  replay: ReplayResult;
+}
+
+async function run(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const plan = quick ? QUICK : FULL;
+  const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+  const began = performance.now();
+  const dbDirFlag = process.argv.indexOf('--db-dir');
+  const stack = await startStack(log, dbDirFlag > 0 ? { dbDir: process.argv[dbDirFlag + 1] } : {});
+  let results: BenchResults;
+  try {
+    // History runs last: the naive loop's huge histories would otherwise sit in the server's database
+    // while the timed measurements run.
+    const overhead = await measureOverhead(stack, plan.overhead, log);
+    stack.model.requests.length = 0;
+    const throughput = await measureThroughput(stack, plan.throughput, log);
+    stack.model.requests.length = 0;
+    const tokens = await measureTokens(stack, plan.tokens, log);
+    stack.model.requests.length = 0;
+    const replay = await measureReplay(stack, plan.replay, log);
+    stack.model.requests.length = 0;
+    const history = await measureHistory(stack, plan.history, log);
+    stack.model.requests.length = 0;
+    results = {
+      mode: quick ? 'quick' : 'full',
+      environment: { ...(await environment(stack.temporalAddress)), temporalDbDir: stack.dbDir },
+      plan,
+      durationSeconds: Math.round((performance.now() - began) / 1000),
+      overhead,
+      history,
+      throughput,
+      tokens,
+      replay,
+    };
+  } finally {
+    await stack.stop();
+  }
+  const file = path.join(__dirname, 'results', 'latest.json');
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(renderTable(results));
+  console.log(`\nwritten: ${path.relative(process.cwd(), file)}`);
+}
+
+async function environment(temporalAddress: string): Promise<Record<string, string | number>> {
+  const cli = await findTemporalCli().catch(() => null);
+  let temporalCli = 'unknown';
+  try {
+    if (cli) temporalCli = execFileSync(cli, ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    // The version is informative only.
+  }
+  return {
+    date: new Date().toISOString(),
+    nproc: os.availableParallelism(),
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    temporalCli,
+    temporalAddress,
+  };
+}
+
+run().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,38 @@
+/** Small numeric helpers for the benchmark's figures. */
+
+export function median(values: readonly number[]): number {
+  return percentile(values, 50);
+}
+
+/** Nearest-rank percentile (p in 0..100) of a non-empty list. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+
+export function round(value: number, digits = 1): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+/** Samples the process's RSS every `everyMs` until stopped; returns the samples in MB. */
+export function sampleRss(everyMs = 100): { stop(): { peakMb: number; medianMb: number; samples: number } } {
+  const samples: number[] = [];
+  const take = () => samples.push(process.memoryUsage().rss / (1024 * 1024));
+  take();
+  const timer = setInterval(take, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      return { peakMb: round(Math.max(...samples)), medianMb: round(median(samples)), samples: samples.length };
+    },
+  };
+}
+
+/** A short random tag that keeps workflow ids unique within one benchmark run. */
+export function tag(): string {
+  return Math.random().toString(36).slice(2, 8);
+}

@@ -1,0 +1,92 @@
+/** The printed table: one row per figure, sagent next to its baseline, with the target where there is one. */
+import type { BenchResults } from './run';
+
+type Cell = string | number | null;
+interface Row {
+  figure: string;
+  sagent: Cell;
+  baseline: Cell;
+  ratio?: Cell;
+  target?: string;
+  met?: boolean | null;
+}
+
+const MB = 1024 * 1024;
+
+export function renderTable(results: BenchResults): string {
+  const { overhead, history, throughput, tokens, replay, environment: env } = results;
+  const rows: (Row | string)[] = [];
+  const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? (a / b).toFixed(3) : null);
+
+  rows.push(`1. Overhead per step (weather workload, ${overhead.steps} steps, median of ${overhead.repeats}) · baseline: plainLoop`);
+  rows.push({ figure: 'ms per step', sagent: overhead.sagentMsPerStep, baseline: overhead.baselineMsPerStep, ratio: overhead.ratio.toFixed(3), target: 'ratio ≤ 1.15', met: overhead.ratio <= 1.15 });
+
+  rows.push('2. History growth (reference workload, one run per size) · baseline: naiveLoop');
+  history.sagent.forEach((point, index) => {
+    const naive = history.naive[index];
+    const naiveNote = naive.status === 'COMPLETED' ? '' : ` (${naive.status} at step ${naive.stepsDone})`;
+    rows.push({ figure: `bytes @ ${point.steps} steps`, sagent: point.bytes, baseline: `${naive.bytes}${naiveNote}`, ratio: ratio(point.bytes, naive.bytes) });
+    rows.push({ figure: `  bytes/step @ ${point.steps}`, sagent: point.bytesPerStep, baseline: naive.bytesPerStep, ratio: ratio(point.bytesPerStep, naive.bytesPerStep), ...(point === history.sagent.at(-1) ? { target: '≤ 4096', met: point.bytesPerStep <= 4096 } : {}) });
+    rows.push({ figure: `  events @ ${point.steps}`, sagent: point.events, baseline: naive.events, ratio: ratio(point.events, naive.events) });
+  });
+  const largest = history.sagent.at(-1);
+  if (history.sagentGrowthRatio !== null && largest) {
+    rows.push({ figure: `bytes/step @ ${largest.steps} ÷ @ 30`, sagent: history.sagentGrowthRatio, baseline: growthOf(history.naive, largest.steps), target: '≤ 1.10', met: history.sagentGrowthRatio <= 1.1 });
+  }
+  rows.push({ figure: 'continueAsNewSuggested first at step', sagent: 'n/a', baseline: history.naiveContinueAsNewSuggestedAtStep ?? 'never', ratio: null });
+  const long = history.longRun;
+  rows.push({ figure: `${long.steps}-step run: runs in chain`, sagent: long.runs, baseline: null });
+  rows.push({ figure: `${long.steps}-step run: bytes, whole chain`, sagent: long.totalBytes, baseline: null });
+  rows.push({ figure: `${long.steps}-step run: largest run bytes`, sagent: long.maxRunBytes, baseline: null, target: '≤ 10 MB', met: long.maxRunBytes <= 10 * MB });
+  rows.push({ figure: `${long.steps}-step run: largest run events`, sagent: long.maxRunEvents, baseline: null });
+
+  rows.push(`3. Throughput (${throughput.runs} concurrent ${throughput.steps}-step runs, weather workload; in-process worker) · baseline: plainLoop`);
+  const t = throughput;
+  rows.push({ figure: 'wall time ms', sagent: t.sagent.wallMs, baseline: t.baseline.wallMs, ratio: ratio(t.sagent.wallMs, t.baseline.wallMs) });
+  rows.push({ figure: 'runs/s', sagent: t.sagent.runsPerSecond, baseline: t.baseline.runsPerSecond, ratio: ratio(t.sagent.runsPerSecond, t.baseline.runsPerSecond) });
+  rows.push({ figure: 'steps/s', sagent: t.sagent.stepsPerSecond, baseline: t.baseline.stepsPerSecond, ratio: ratio(t.sagent.stepsPerSecond, t.baseline.stepsPerSecond) });
+  rows.push({ figure: 'p50 run latency ms', sagent: t.sagent.p50LatencyMs, baseline: t.baseline.p50LatencyMs, ratio: ratio(t.sagent.p50LatencyMs, t.baseline.p50LatencyMs) });
+  rows.push({ figure: 'p99 run latency ms', sagent: t.sagent.p99LatencyMs, baseline: t.baseline.p99LatencyMs, ratio: ratio(t.sagent.p99LatencyMs, t.baseline.p99LatencyMs) });
+  rows.push({ figure: 'process RSS peak MB', sagent: t.sagent.rssPeakMb, baseline: t.baseline.rssPeakMb, ratio: ratio(t.sagent.rssPeakMb, t.baseline.rssPeakMb) });
+
+  rows.push(`4. Input tokens per ${tokens.steps}-step reference run (scripted model's count) · baseline: naiveLoop, no cache_control`);
+  rows.push({ figure: 'total input tokens (reads in full)', sagent: tokens.sagent.totalInput, baseline: tokens.naive.totalInput, ratio: tokens.totalRatio.toFixed(3), target: 'ratio ≤ 0.40', met: tokens.totalRatio <= 0.4 });
+  rows.push({ figure: 'billed-equivalent (read 0.1×, write 1.25×)', sagent: tokens.sagent.billedEquivalent, baseline: tokens.naive.billedEquivalent, ratio: tokens.billedRatio.toFixed(3), target: 'ratio ≤ 0.40', met: tokens.billedRatio <= 0.4 });
+  rows.push({ figure: '  uncached / cache read / cache write', sagent: `${tokens.sagent.uncached}/${tokens.sagent.cacheRead}/${tokens.sagent.cacheWrite}`, baseline: `${tokens.naive.uncached}/${tokens.naive.cacheRead}/${tokens.naive.cacheWrite}` });
+  rows.push({ figure: '  prefix read from cache', sagent: pct(tokens.prefixCacheReadShare), baseline: '0%' });
+  rows.push({ figure: '  input read from cache', sagent: pct(tokens.inputCacheReadShare), baseline: '0%' });
+
+  rows.push(`5. Replay of a ${replay.steps}-step history (Worker.runReplayHistory, median of ${replay.repeats}) · baseline: plainLoop`);
+  rows.push({ figure: 'replay ms', sagent: replay.sagent.medianMs, baseline: replay.baseline.medianMs, ratio: ratio(replay.sagent.medianMs, replay.baseline.medianMs) });
+  rows.push({ figure: '  history events / bytes', sagent: `${replay.sagent.events} / ${replay.sagent.bytes}`, baseline: `${replay.baseline.events} / ${replay.baseline.bytes}` });
+
+  const header = `sagent benchmarks (${results.mode}) · ${env.date} · nproc ${env.nproc} · node ${env.node} · ${env.temporalCli} · ${results.durationSeconds}s`;
+  return [header, '', ...format(rows)].join('\n');
+}
+
+function growthOf(points: BenchResults['history']['naive'], steps: number): Cell {
+  const at30 = points.find((point) => point.steps === 30);
+  const last = points.find((point) => point.steps === steps);
+  if (!at30 || !last) return null;
+  const value = (last.bytesPerStep / at30.bytesPerStep).toFixed(3);
+  return last.status === 'COMPLETED' ? value : `${value} (${last.status})`;
+}
+
+function pct(share: number): string {
+  return `${(share * 100).toFixed(1)}%`;
+}
+
+function format(rows: (Row | string)[]): string[] {
+  const columns = ['figure', 'sagent', 'baseline', 'ratio', 'target', 'met'] as const;
+  const text = (row: Row, column: (typeof columns)[number]): string => {
+    if (column === 'met') return row.met === undefined || row.met === null ? '' : row.met ? 'yes' : 'NO';
+    const value = row[column];
+    return value === undefined || value === null ? '' : String(value);
+  };
+  const tableRows = rows.filter((row): row is Row => typeof row !== 'string');
+  const widths = columns.map((column) => Math.max(column.length, ...tableRows.map((row) => text(row, column).length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
+  const out = [line([...columns]), line(widths.map((width) => '-'.repeat(width)))];
+  for (const row of rows) out.push(typeof row === 'string' ? row : line(columns.map((column) => text(row, column))));
+  return out;
+}

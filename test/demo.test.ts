@@ -1,0 +1,84 @@
+/**
+ * `npm run demo -- --yes` as a user runs it, against the test run's Temporal server (TEMPORAL_ADDRESS set, so the
+ * demo starts no server of its own): both trips end as the scenarios say, with their UI links, and it exits 0.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { testConnection } from './helpers/temporal';
+
+// About 15 s on an idle 2-core machine; the margin is for machines busy with other work.
+jest.setTimeout(120_000);
+
+const ROOT = path.resolve(__dirname, '..');
+const UI = 'http://ui.test:8233';
+
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runDemo(args: string[], env: NodeJS.ProcessEnv): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, 'src/demo.ts'), ...args], { cwd: ROOT, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 110_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+let temporal: Awaited<ReturnType<typeof testConnection>>;
+
+beforeAll(async () => {
+  temporal = await testConnection();
+});
+afterAll(() => temporal?.close());
+
+test('the demo runs both trips to their outcomes with --yes and exits 0', async () => {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_NAMESPACE: temporal.namespace,
+    SAGENT_UI_URL: UI,
+    NO_COLOR: '1',
+  };
+  delete env.ANTHROPIC_API_KEY;
+  delete env.ANTHROPIC_BASE_URL;
+  const ran = await runDemo(['--yes', '--data-dir', 'memory://'], env);
+  // The whole output shows up when this fails.
+  expect({ code: ran.code, stderr: ran.stderr, stdout: ran.stdout }).toMatchObject({ code: 0, stderr: '' });
+
+  const happy = /happy-trip-\d{8}-\d{6}/.exec(ran.stdout)?.[0];
+  const unlucky = /unlucky-trip-\d{8}-\d{6}/.exec(ran.stdout)?.[0];
+  expect(happy).toBeDefined();
+  expect(unlucky).toBeDefined();
+
+  // Both paused calls of the happy trip were approved through the same update `sagent approve` sends.
+  expect(ran.stdout).toContain('approved charge_card (call-4) as you');
+  expect(ran.stdout).toContain('approved send_email (call-5) as you');
+  // The unlucky trip undid its bookings newest-first.
+  expect(ran.stdout).toMatch(/undo rent_car[^\n]*\n[^\n]*undo book_hotel[^\n]*\n[^\n]*undo book_flight/);
+
+  // The summary: one row per run with its outcome, and each run's UI link.
+  expect(ran.stdout).toMatch(new RegExp(`${happy}\\s+completed\\s+5\\s+5\\s+0\\s+\\$`));
+  expect(ran.stdout).toMatch(new RegExp(`${unlucky}\\s+compensated\\s+3\\s+4\\s+3\\s+\\$`));
+  expect(ran.stdout).toContain(`${happy}: ${UI}/namespaces/default/workflows/${happy}`);
+  expect(ran.stdout).toContain(`${unlucky}: ${UI}/namespaces/default/workflows/${unlucky}`);
+
+  // The runs are really there, with the outcomes the demo printed.
+  expect((await temporal.client.workflow.getHandle(happy!).result()).status).toBe('completed');
+  expect((await temporal.client.workflow.getHandle(unlucky!).result()).status).toBe('compensated');
+});
+
+test('the demo reports an unreachable server in one line and exits 1', async () => {
+  const ran = await runDemo(['--yes', '--data-dir', 'memory://'], { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1', NO_COLOR: '1' });
+  expect(ran.code).toBe(1);
+  expect(ran.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: cannot reach Temporal at 127\.0\.0\.1:1 /)]);
+});
