@@ -5,7 +5,7 @@
  * run with the default continue-as-new (every 100 turns): the sum over its chain and the largest run.
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import { round, tag } from './stats';
+import { resultWithin, round, tag } from './stats';
 import type { BenchStack } from './stack';
 import { benchWorkflowId, sagentInput, TASKS } from './workload';
 import type { NaiveOutcome } from './workflows';
@@ -47,6 +47,7 @@ export interface HistoryResult {
 
 /** Far above any measured step count, so the measured runs never continue as new. */
 const NO_CONTINUE_AS_NEW = 100_000;
+const RUN_TIMEOUT_MS = 5 * 60_000;
 
 export async function measureHistory(stack: BenchStack, plan: HistoryPlan, log: (line: string) => void): Promise<HistoryResult> {
   const sagent: HistoryPoint[] = [];
@@ -58,7 +59,7 @@ export async function measureHistory(stack: BenchStack, plan: HistoryPlan, log: 
       benchWorkflowId('reference', steps, `history-sagent-${tag()}`),
       sagentInput('reference', steps, NO_CONTINUE_AS_NEW),
     );
-    const outcome = (await sagentHandle.result()) as { status: string };
+    const outcome = await resultWithin<{ status: string }>(sagentHandle, RUN_TIMEOUT_MS);
     if (outcome.status !== 'completed') throw new Error(`history: the ${steps}-step sagent run ended ${outcome.status}`);
     sagent.push(await pointOf(sagentHandle, steps, 'COMPLETED', steps));
     log(`history: sagent ${steps} steps: ${sagent.at(-1)!.bytes} bytes, ${sagent.at(-1)!.events} events`);
@@ -68,7 +69,7 @@ export async function measureHistory(stack: BenchStack, plan: HistoryPlan, log: 
       maxTurns: steps + 10,
     });
     try {
-      const stats = (await naiveHandle.result()) as NaiveOutcome;
+      const stats = await resultWithin<NaiveOutcome>(naiveHandle, RUN_TIMEOUT_MS);
       if (suggestedAt === null && stats.continueAsNewSuggestedAtStep !== null) {
         suggestedAt = stats.continueAsNewSuggestedAtStep;
         suggestedBytes = stats.historySizeWhenSuggested;
@@ -128,7 +129,7 @@ async function naiveProgress(handle: WorkflowHandle): Promise<{ done: number; re
 async function measureLongRun(stack: BenchStack, steps: number, log: (line: string) => void): Promise<HistoryResult['longRun']> {
   const workflowId = benchWorkflowId('reference', steps, `history-long-${tag()}`);
   const handle = await stack.startSagent(workflowId, sagentInput('reference', steps));
-  const outcome = (await handle.result()) as { status: string };
+  const outcome = await resultWithin<{ status: string }>(handle, 2 * RUN_TIMEOUT_MS);
   if (outcome.status !== 'completed') throw new Error(`history: the ${steps}-step sagent run ended ${outcome.status}`);
   const chain: ChainRun[] = [];
   let runId: string | undefined = handle.firstExecutionRunId;

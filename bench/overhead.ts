@@ -3,9 +3,11 @@
  * plain workflow that runs the same activities one after another and sends the same requests. Runs
  * alternate, so drift on the machine hits both alike; the figure is the median of the repeats.
  */
-import { median, round, tag } from './stats';
+import { median, resultWithin, round, tag } from './stats';
 import type { BenchStack } from './stack';
 import { benchWorkflowId, sagentInput, TASKS } from './workload';
+
+const RUN_TIMEOUT_MS = 5 * 60_000;
 
 export interface OverheadPlan {
   steps: number;
@@ -51,7 +53,7 @@ export async function measureOverhead(stack: BenchStack, plan: OverheadPlan, log
 async function runSagent(stack: BenchStack, steps: number, label: string): Promise<number> {
   const started = performance.now();
   const handle = await stack.startSagent(benchWorkflowId('weather', steps, `overhead-sagent-${label}-${tag()}`), sagentInput('weather', steps));
-  const outcome = (await handle.result()) as { status: string; steps: number };
+  const outcome = await resultWithin<{ status: string }>(handle, RUN_TIMEOUT_MS);
   const elapsed = performance.now() - started;
   if (outcome.status !== 'completed') throw new Error(`overhead: the sagent run ended ${outcome.status}`);
   return elapsed;
@@ -63,7 +65,7 @@ async function runPlain(stack: BenchStack, steps: number, label: string): Promis
     task: TASKS.weather,
     maxTurns: steps + 10,
   });
-  const outcome = (await handle.result()) as { steps: number };
+  const outcome = await resultWithin<{ steps: number }>(handle, RUN_TIMEOUT_MS);
   const elapsed = performance.now() - started;
   if (outcome.steps !== steps) throw new Error(`overhead: the plain run did ${outcome.steps} steps, expected ${steps}`);
   return elapsed;

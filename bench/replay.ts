@@ -4,7 +4,7 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import { median, round, tag } from './stats';
+import { median, resultWithin, round, tag } from './stats';
 import type { BenchStack } from './stack';
 import { benchWorkflowId, sagentInput, TASKS } from './workload';
 
@@ -32,12 +32,12 @@ export async function measureReplay(stack: BenchStack, plan: ReplayPlan, log: (l
     benchWorkflowId('reference', plan.steps, `replay-sagent-${tag()}`),
     sagentInput('reference', plan.steps, 100_000),
   );
-  await sagentHandle.result();
+  await resultWithin(sagentHandle, 5 * 60_000);
   const plainHandle = await stack.startBaseline('plainLoop', benchWorkflowId('reference', plan.steps, `replay-plain-${tag()}`), {
     task: TASKS.reference,
     maxTurns: plan.steps + 10,
   });
-  await plainHandle.result();
+  await resultWithin(plainHandle, 5 * 60_000);
   const sagent = await replayTimes(stack, sagentHandle, plan.repeats);
   log(`replay: sagent ${plan.steps} steps (${sagent.events} events): median ${sagent.medianMs} ms`);
   const baseline = await replayTimes(stack, plainHandle, plan.repeats);

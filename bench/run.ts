@@ -58,8 +58,17 @@ async function run(): Promise<void> {
   const plan = quick ? QUICK : FULL;
   const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
   const began = performance.now();
+  const loadAtStart = Number(os.loadavg()[0].toFixed(2));
   const dbDirFlag = process.argv.indexOf('--db-dir');
   const stack = await startStack(log, dbDirFlag > 0 ? { dbDir: process.argv[dbDirFlag + 1] } : {});
+  // Ctrl-C still stops the dev server this run started.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping`);
+      void stack.stop().finally(() => process.exit(130));
+    });
+  }
+  log(`stack up after ${Math.round(performance.now() - began)} ms`);
   let results: BenchResults;
   try {
     // History runs last: the naive loop's huge histories would otherwise sit in the server's database
@@ -76,7 +85,7 @@ async function run(): Promise<void> {
     stack.model.requests.length = 0;
     results = {
       mode: quick ? 'quick' : 'full',
-      environment: { ...(await environment(stack.temporalAddress)), temporalDbDir: stack.dbDir },
+      environment: { ...(await environment(stack.temporalAddress)), loadAverage1mAtStart: loadAtStart, temporalDbDir: stack.dbDir },
       plan,
       durationSeconds: Math.round((performance.now() - began) / 1000),
       overhead,
@@ -112,6 +121,8 @@ async function environment(temporalAddress: string): Promise<Record<string, stri
     platform: `${os.platform()} ${os.release()}`,
     temporalCli,
     temporalAddress,
+    // Other processes on the machine skew every timing; the load average says how busy it was.
+    loadAverage1m: Number(os.loadavg()[0].toFixed(2)),
   };
 }
 

@@ -18,7 +18,7 @@ export function round(value: number, digits = 1): number {
 }
 
 /** Samples the process's RSS every `everyMs` until stopped; returns the samples in MB. */
-export function sampleRss(everyMs = 100): { stop(): { peakMb: number; medianMb: number; samples: number } } {
+export function sampleRss(everyMs = 100): { stop(): { startMb: number; peakMb: number; medianMb: number; samples: number } } {
   const samples: number[] = [];
   const take = () => samples.push(process.memoryUsage().rss / (1024 * 1024));
   take();
@@ -27,7 +27,7 @@ export function sampleRss(everyMs = 100): { stop(): { peakMb: number; medianMb: 
     stop() {
       clearInterval(timer);
       take();
-      return { peakMb: round(Math.max(...samples)), medianMb: round(median(samples)), samples: samples.length };
+      return { startMb: round(samples[0]), peakMb: round(Math.max(...samples)), medianMb: round(median(samples)), samples: samples.length };
     },
   };
 }
@@ -35,4 +35,25 @@ export function sampleRss(everyMs = 100): { stop(): { peakMb: number; medianMb: 
 /** A short random tag that keeps workflow ids unique within one benchmark run. */
 export function tag(): string {
   return Math.random().toString(36).slice(2, 8);
+}
+
+/** A run's result, or an error saying where the run stands when it takes longer than `timeoutMs`. */
+export async function resultWithin<T>(
+  handle: { workflowId: string; result(): Promise<unknown>; describe(): Promise<{ status: { name: string }; historyLength: number }> },
+  timeoutMs: number,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      handle
+        .describe()
+        .then((d) => `${d.status.name}, ${d.historyLength} events`, (err) => `describe failed: ${String(err)}`)
+        .then((state) => reject(new Error(`${handle.workflowId} did not finish within ${timeoutMs / 1000}s (${state})`)));
+    }, timeoutMs);
+  });
+  try {
+    return (await Promise.race([handle.result(), timedOut])) as T;
+  } finally {
+    clearTimeout(timer);
+  }
 }

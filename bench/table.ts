@@ -33,7 +33,8 @@ export function renderTable(results: BenchResults): string {
   if (history.sagentGrowthRatio !== null && largest) {
     rows.push({ figure: `bytes/step @ ${largest.steps} ÷ @ 30`, sagent: history.sagentGrowthRatio, baseline: growthOf(history.naive, largest.steps), target: '≤ 1.10', met: history.sagentGrowthRatio <= 1.1 });
   }
-  rows.push({ figure: 'continueAsNewSuggested first at step', sagent: 'n/a', baseline: history.naiveContinueAsNewSuggestedAtStep ?? 'never', ratio: null });
+  const suggested = history.naiveContinueAsNewSuggestedAtStep;
+  rows.push({ figure: 'continueAsNewSuggested first at step', sagent: 'n/a', baseline: suggested === null ? 'never' : `${suggested} (at ${history.naiveHistoryBytesWhenSuggested} B)` });
   const long = history.longRun;
   rows.push({ figure: `${long.steps}-step run: runs in chain`, sagent: long.runs, baseline: null });
   rows.push({ figure: `${long.steps}-step run: bytes, whole chain`, sagent: long.totalBytes, baseline: null });
@@ -47,11 +48,14 @@ export function renderTable(results: BenchResults): string {
   rows.push({ figure: 'steps/s', sagent: t.sagent.stepsPerSecond, baseline: t.baseline.stepsPerSecond, ratio: ratio(t.sagent.stepsPerSecond, t.baseline.stepsPerSecond) });
   rows.push({ figure: 'p50 run latency ms', sagent: t.sagent.p50LatencyMs, baseline: t.baseline.p50LatencyMs, ratio: ratio(t.sagent.p50LatencyMs, t.baseline.p50LatencyMs) });
   rows.push({ figure: 'p99 run latency ms', sagent: t.sagent.p99LatencyMs, baseline: t.baseline.p99LatencyMs, ratio: ratio(t.sagent.p99LatencyMs, t.baseline.p99LatencyMs) });
+  rows.push({ figure: 'process RSS at start MB', sagent: t.sagent.rssStartMb, baseline: t.baseline.rssStartMb });
   rows.push({ figure: 'process RSS peak MB', sagent: t.sagent.rssPeakMb, baseline: t.baseline.rssPeakMb, ratio: ratio(t.sagent.rssPeakMb, t.baseline.rssPeakMb) });
 
   rows.push(`4. Input tokens per ${tokens.steps}-step reference run (scripted model's count) · baseline: naiveLoop, no cache_control`);
   rows.push({ figure: 'total input tokens (reads in full)', sagent: tokens.sagent.totalInput, baseline: tokens.naive.totalInput, ratio: tokens.totalRatio.toFixed(3), target: 'ratio ≤ 0.40', met: tokens.totalRatio <= 0.4 });
   rows.push({ figure: 'billed-equivalent (read 0.1×, write 1.25×)', sagent: tokens.sagent.billedEquivalent, baseline: tokens.naive.billedEquivalent, ratio: tokens.billedRatio.toFixed(3), target: 'ratio ≤ 0.40', met: tokens.billedRatio <= 0.4 });
+  rows.push({ figure: '  first request (system+tools+task)', sagent: tokens.sagent.firstRequest, baseline: tokens.naive.firstRequest });
+  rows.push({ figure: '  requests', sagent: tokens.sagent.requests, baseline: tokens.naive.requests });
   rows.push({ figure: '  uncached / cache read / cache write', sagent: `${tokens.sagent.uncached}/${tokens.sagent.cacheRead}/${tokens.sagent.cacheWrite}`, baseline: `${tokens.naive.uncached}/${tokens.naive.cacheRead}/${tokens.naive.cacheWrite}` });
   rows.push({ figure: '  prefix read from cache', sagent: pct(tokens.prefixCacheReadShare), baseline: '0%' });
   rows.push({ figure: '  input read from cache', sagent: pct(tokens.inputCacheReadShare), baseline: '0%' });
@@ -60,7 +64,7 @@ export function renderTable(results: BenchResults): string {
   rows.push({ figure: 'replay ms', sagent: replay.sagent.medianMs, baseline: replay.baseline.medianMs, ratio: ratio(replay.sagent.medianMs, replay.baseline.medianMs) });
   rows.push({ figure: '  history events / bytes', sagent: `${replay.sagent.events} / ${replay.sagent.bytes}`, baseline: `${replay.baseline.events} / ${replay.baseline.bytes}` });
 
-  const header = `sagent benchmarks (${results.mode}) · ${env.date} · nproc ${env.nproc} · node ${env.node} · ${env.temporalCli} · ${results.durationSeconds}s`;
+  const header = `sagent benchmarks (${results.mode}) · ${env.date} · nproc ${env.nproc} · node ${env.node} · ${env.temporalCli} · ${results.durationSeconds}s · load ${env.loadAverage1mAtStart} → ${env.loadAverage1m}`;
   return [header, '', ...format(rows)].join('\n');
 }
 

@@ -4,7 +4,7 @@
  * the RSS figures are the whole benchmark process's.
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import { median, percentile, round, sampleRss, tag } from './stats';
+import { median, percentile, resultWithin, round, sampleRss, tag } from './stats';
 import type { BenchStack } from './stack';
 import { benchWorkflowId, sagentInput, TASKS } from './workload';
 
@@ -19,6 +19,7 @@ export interface ThroughputSide {
   stepsPerSecond: number;
   p50LatencyMs: number;
   p99LatencyMs: number;
+  rssStartMb: number;
   rssPeakMb: number;
   rssMedianMb: number;
 }
@@ -54,7 +55,7 @@ async function burst(plan: ThroughputPlan, start: (index: number, label: string)
     Array.from({ length: plan.runs }, async (_, index) => {
       const started = performance.now();
       const handle = await start(index, label);
-      const outcome = (await handle.result()) as { status?: string };
+      const outcome = await resultWithin<{ status?: string }>(handle, 5 * 60_000);
       if (outcome.status !== undefined && outcome.status !== 'completed') throw new Error(`throughput: ${handle.workflowId} ended ${outcome.status}`);
       return performance.now() - started;
     }),
@@ -67,6 +68,7 @@ async function burst(plan: ThroughputPlan, start: (index: number, label: string)
     stepsPerSecond: round((plan.runs * plan.steps * 1000) / wallMs, 1),
     p50LatencyMs: round(median(latencies)),
     p99LatencyMs: round(percentile(latencies, 99)),
+    rssStartMb: memory.startMb,
     rssPeakMb: memory.peakMb,
     rssMedianMb: memory.medianMb,
   };

@@ -3,9 +3,11 @@
  * policy + prompt caching) and for the naive loop (whole conversation, no `cache_control`).
  */
 import type { ModelServer } from '../src/dev/model-server';
-import { round, tag } from './stats';
+import { resultWithin, round, tag } from './stats';
 import type { BenchStack } from './stack';
 import { benchWorkflowId, sagentInput, TASKS } from './workload';
+
+const RUN_TIMEOUT_MS = 5 * 60_000;
 
 export interface TokenPlan {
   steps: number;
@@ -13,6 +15,8 @@ export interface TokenPlan {
 
 export interface TokenCount {
   requests: number;
+  /** Input tokens of the run's first request: system prompt, tools and task, sent with every call. */
+  firstRequest: number;
   /** input_tokens + cache_read_input_tokens + cache_creation_input_tokens over the run's requests. */
   totalInput: number;
   uncached: number;
@@ -38,10 +42,10 @@ export interface TokenResult {
 
 export async function measureTokens(stack: BenchStack, plan: TokenPlan, log: (line: string) => void): Promise<TokenResult> {
   const sagentId = benchWorkflowId('reference', plan.steps, `tokens-sagent-${tag()}`);
-  const outcome = (await (await stack.startSagent(sagentId, sagentInput('reference', plan.steps))).result()) as { status: string };
+  const outcome = await resultWithin<{ status: string }>(await stack.startSagent(sagentId, sagentInput('reference', plan.steps)), RUN_TIMEOUT_MS);
   if (outcome.status !== 'completed') throw new Error(`tokens: the sagent run ended ${outcome.status}`);
   const naiveId = benchWorkflowId('reference', plan.steps, `tokens-naive-${tag()}`);
-  await (await stack.startBaseline('naiveLoop', naiveId, { task: TASKS.reference, maxTurns: plan.steps + 10 })).result();
+  await resultWithin(await stack.startBaseline('naiveLoop', naiveId, { task: TASKS.reference, maxTurns: plan.steps + 10 }), RUN_TIMEOUT_MS);
 
   const sagent = countFor(stack.model, sagentId);
   const naive = countFor(stack.model, naiveId);
@@ -66,10 +70,15 @@ function countFor(model: ModelServer, workflowId: string): TokenCount {
   const cacheWrite = sum((usage) => usage.cache_creation_input_tokens);
   return {
     requests: answered.length,
+    firstRequest: answered.length > 0 ? inputOf(answered[0].usage!) : 0,
     totalInput: uncached + cacheRead + cacheWrite,
     uncached,
     cacheRead,
     cacheWrite,
     billedEquivalent: Math.round(uncached + cacheRead * 0.1 + cacheWrite * 1.25),
   };
+}
+
+function inputOf(usage: { input_tokens: number; cache_read_input_tokens: number; cache_creation_input_tokens: number }): number {
+  return usage.input_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens;
 }

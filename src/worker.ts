@@ -9,6 +9,7 @@ import { AGENTS } from './agents';
 import { createToolImplementations } from './agents/implementations';
 import { resolveConnection, connectWorkerConnection } from './dev/temporal';
 import { createAnthropicClient } from './models/anthropic';
+import { installRuntime, workerTelemetry } from './observability';
 import { DEFAULT_TASK_QUEUE } from './shared/constants';
 
 export interface SagentWorkerOptions {
@@ -46,9 +47,10 @@ export async function createSagentWorker(options: SagentWorkerOptions): Promise<
 }
 
 async function run(): Promise<void> {
+  installRuntime();
   const config = resolveConnection();
   const connection = await connectWorkerConnection(config);
-  const worker = await createSagentWorker({ connection, namespace: config.namespace });
+  const worker = await createSagentWorker({ connection, namespace: config.namespace, overrides: workerTelemetry() });
   console.log(`sagent worker on ${config.address} (namespace ${config.namespace}, task queue ${worker.options.taskQueue})`);
   await worker.run();
   await connection.close();

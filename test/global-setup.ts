@@ -27,6 +27,7 @@ export default async function globalSetup(): Promise<void> {
   const namespace = process.env.SAGENT_TEST_TEMPORAL_NAMESPACE ?? DEFAULT_NAMESPACE;
   const existing = process.env.SAGENT_TEST_TEMPORAL_ADDRESS;
   if (existing) {
+    process.env.SAGENT_TEST_TEMPORAL_REUSED = '1';
     const temporal = await connectClient({ config: { address: existing, namespace, external: true } });
     try {
       await registerSearchAttributes(temporal.connection, namespace);

@@ -68,12 +68,12 @@ describe('findTemporalCli', () => {
     await expect(findTemporalCli({ PATH: path.join(scratch, 'empty') })).resolves.toBeNull();
   });
 
-  it('uses TEMPORAL_CLI_PATH when set, ahead of PATH', async () => {
+  it('looks on PATH first, then at TEMPORAL_CLI_PATH', async () => {
     const onPath = await writeScript(path.join(scratch, 'path-d', 'temporal'), 'exit 0');
-    const explicit = await writeScript(path.join(scratch, 'elsewhere', 'my-temporal'), 'exit 0');
+    const configured = await writeScript(path.join(scratch, 'elsewhere', 'my-temporal'), 'exit 0');
 
-    await expect(findTemporalCli({ PATH: path.join(scratch, 'empty'), TEMPORAL_CLI_PATH: explicit })).resolves.toBe(explicit);
-    await expect(findTemporalCli({ PATH: path.dirname(onPath), TEMPORAL_CLI_PATH: explicit })).resolves.toBe(explicit);
+    await expect(findTemporalCli({ PATH: path.join(scratch, 'empty'), TEMPORAL_CLI_PATH: configured })).resolves.toBe(configured);
+    await expect(findTemporalCli({ PATH: path.dirname(onPath), TEMPORAL_CLI_PATH: configured })).resolves.toBe(onPath);
   });
 
   it.each([
@@ -183,7 +183,8 @@ describe('the test run’s Temporal server', () => {
     await temporal.close();
   });
 
-  it('runs on its own ports, not a developer’s 7233, with the UI up', async () => {
+  // Only for the server global-setup starts; SAGENT_TEST_TEMPORAL_ADDRESS may name a developer's own.
+  (process.env.SAGENT_TEST_TEMPORAL_REUSED ? it.skip : it)('runs on its own ports, not a developer’s 7233, with the UI up', async () => {
     expect(temporal.address).not.toMatch(/:7233$/);
     const response = await fetch(temporal.uiUrl);
     expect(response.status).toBe(200);
@@ -215,7 +216,13 @@ describe('ensureDevServer', () => {
     const cli = await findTemporalCli();
     // A bare dev server, as a developer might start it by hand: no search attributes, headless.
     const bare = await TestWorkflowEnvironment.createLocal({
-      server: { executable: cli ? { type: 'existing-path', path: cli } : undefined, ip: '127.0.0.1', port, ui: false },
+      server: {
+        executable: cli ? { type: 'existing-path', path: cli } : undefined,
+        ip: '127.0.0.1',
+        port,
+        ui: false,
+        log: { format: 'pretty', level: 'error' },
+      },
     });
     try {
       const before = await bare.connection.operatorService.listSearchAttributes({ namespace: 'default' });

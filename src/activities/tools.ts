@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { byteLength } from '../policies/canonical';
 import { capText } from '../policies/context';
 import type { AgentDefinition } from '../tools/define';
@@ -71,6 +71,8 @@ async function withHeartbeats<T>(body: (ctx: ToolContext) => Promise<T>, effectI
       heartbeat: (details) => activity.heartbeat(details),
     });
   } catch (err) {
+    // Report a cancellation as one, so the workflow sees the run was cancelled and not that the tool failed.
+    if (activity.cancellationSignal.aborted) throw new CancelledFailure(`cancelled: ${(err as Error)?.message ?? err}`);
     throw toFailure(err);
   } finally {
     clearInterval(timer);

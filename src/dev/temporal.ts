@@ -193,18 +193,10 @@ async function probeReachable(address: string, timeoutMs: number): Promise<void>
 // The Temporal CLI.
 
 /**
- * The `temporal` executable to run: TEMPORAL_CLI_PATH when set (it must be an executable file), else `temporal` on
- * PATH, else `null`, meaning: let `@temporalio/testing` download the dev server (needs internet).
+ * The `temporal` executable to run: `temporal` on PATH, else TEMPORAL_CLI_PATH (it must be an executable file), else
+ * `null`, meaning: let `@temporalio/testing` download the dev server (needs internet).
  */
 export async function findTemporalCli(env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
-  // An explicit setting wins over discovery, and a wrong one is reported rather than silently ignored.
-  const explicit = env.TEMPORAL_CLI_PATH;
-  if (explicit) {
-    if (await isExecutableFile(explicit)) return path.resolve(explicit);
-    throw new TemporalNotFoundError(
-      `TEMPORAL_CLI_PATH=${explicit} is not an executable file: point it at the \`temporal\` binary or unset it`,
-    );
-  }
   const names = process.platform === 'win32' ? ['temporal.exe', 'temporal.cmd', 'temporal'] : ['temporal'];
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
@@ -213,7 +205,13 @@ export async function findTemporalCli(env: NodeJS.ProcessEnv = process.env): Pro
       if (await isExecutableFile(candidate)) return candidate;
     }
   }
-  return null;
+  const configured = env.TEMPORAL_CLI_PATH;
+  if (!configured) return null;
+  if (await isExecutableFile(configured)) return path.resolve(configured);
+  // A wrong setting is reported rather than silently replaced by the SDK's download.
+  throw new TemporalNotFoundError(
+    `TEMPORAL_CLI_PATH=${configured} is not an executable file: point it at the \`temporal\` binary or unset it`,
+  );
 }
 
 async function isExecutableFile(file: string): Promise<boolean> {

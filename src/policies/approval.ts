@@ -47,8 +47,14 @@ export function checkDecision(
   if (decision.decision !== 'approve' && decision.decision !== 'reject') {
     return { ok: false, why: `decision must be "approve" or "reject", not ${JSON.stringify(decision.decision)}` };
   }
+  if (typeof decision.callId !== 'string' || typeof decision.argsHash !== 'string') {
+    return { ok: false, why: 'a decision needs callId and argsHash as strings' };
+  }
   if (typeof decision.approver !== 'string' || decision.approver.trim() === '') {
     return { ok: false, why: 'the decision names no approver' };
+  }
+  if (decision.reason !== undefined && decision.reason !== null && typeof decision.reason !== 'string') {
+    return { ok: false, why: 'the reason must be text' };
   }
   const request = pending.find((candidate) => candidate.callId === decision.callId);
   if (!request) return { ok: false, why: `no pending approval for call ${decision.callId} (unknown or already decided)` };
@@ -61,7 +67,7 @@ export function checkDecision(
   if (request.approvers.length > 0 && !request.approvers.includes(decision.approver)) {
     return { ok: false, why: `${decision.approver} may not approve this run (allowed: ${request.approvers.join(', ')})` };
   }
-  if (decision.decision === 'reject' && !decision.reason?.trim()) {
+  if (decision.decision === 'reject' && !(typeof decision.reason === 'string' && decision.reason.trim())) {
     return { ok: false, why: 'a rejection needs a reason, so Claude can go another way' };
   }
   return { ok: true, pending: request };

@@ -183,6 +183,8 @@ export interface PlannedCall {
   seq?: number;
   effectId?: string;
   argsHash?: string;
+  /** The approver who edited the input before it ran. */
+  editedBy?: string;
   result?: ToolResultBlockParam;
 }
 

@@ -6,6 +6,7 @@ import {
   ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -456,7 +457,10 @@ class AgentRun {
       if (outcome.kind === 'decided') {
         const decided = this.desk.take(callId)!;
         if (decided.decision === 'approve') {
-          call.input = decided.input;
+          if (decided.argsHash !== call.argsHash) {
+            call.input = decided.input;
+            call.editedBy = decided.approver;
+          }
           call.status = 'ready';
           this.note('approval', `approved by ${decided.approver}: ${call.tool} (${callId})`, 'ok', decided.reason ?? undefined);
           return;
@@ -512,9 +516,13 @@ class AgentRun {
       ]);
       if (recorded) this.ledger.settle(effectId, { ok: true });
       this.finish(entry, 'ok', startedAt, output.truncated ? `${output.bytes} bytes, cut` : `${output.bytes} bytes`);
-      this.closeCall(call, { type: 'tool_result', tool_use_id: call.toolUseId, content: output.content });
+      // Claude must know when a person changed what it asked for.
+      const edited = call.editedBy ? `[${call.editedBy} edited the input before it ran; it ran with ${JSON.stringify(call.input)}]\n` : '';
+      this.closeCall(call, { type: 'tool_result', tool_use_id: call.toolUseId, content: edited + output.content });
     } catch (err) {
       if (isCancellation(err)) throw err;
+      // A tool that failed because the run was cancelled under it: that is the cancellation, not a tool error.
+      if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('the run was cancelled during a tool call');
       const effect = recorded ? this.ledger.settle(effectId, { ok: false, error: err }) : undefined;
       this.finish(entry, 'error', startedAt, describe(err));
       if (tool.critical) throw new SagaAbort(`${tool.name} failed and is critical: ${describe(err)}`);
@@ -558,6 +566,8 @@ class AgentRun {
 
   private checkEdit(toolName: string, effectId: string, edited: unknown) {
     const tool = this.agent.toolsByName[toolName];
+    const size = byteLength(JSON.stringify(edited ?? null));
+    if (size > tool.maxInputBytes) return { ok: false as const, why: `the edit is ${size} bytes; ${toolName} accepts at most ${tool.maxInputBytes}` };
     const parsed = tool.input.safeParse(edited);
     if (!parsed.success) {
       return { ok: false as const, why: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`).join('; ') };

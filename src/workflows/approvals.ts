@@ -110,7 +110,16 @@ export class ApprovalDesk {
     return decided;
   }
 
+  /** Never throws: a malformed decision is refused like any other, so no message can wedge the run. */
   private check(decision: ApprovalDecision): DecisionCheck {
+    try {
+      return this.checkStrictly(decision);
+    } catch (err) {
+      return { ok: false, why: `the decision could not be read: ${(err as Error)?.message ?? String(err)}` };
+    }
+  }
+
+  private checkStrictly(decision: ApprovalDecision): DecisionCheck {
     const check = checkDecision(this.pending, decision, this.now());
     if (!check.ok || decision.decision !== 'approve' || decision.editedInput === undefined) return check;
     const edit = this.checkEdit(check.pending, decision.editedInput);

@@ -84,6 +84,8 @@ export class SagaLedger {
   private async undoOne(effect: EffectRecord, hooks: RollbackHooks, policy: RollbackPolicy): Promise<void> {
     let backoff = policy.initialBackoffMs;
     for (;;) {
+      // Actions that arrive while the attempt runs count too.
+      const seen = this.operatorActions.length;
       effect.compensation = 'running';
       try {
         effect.compensation = await hooks.compensate(effect);
@@ -97,7 +99,6 @@ export class SagaLedger {
       }
       const blocked = effect.compensationAttempts >= policy.blockAfter;
       if (blocked) hooks.onBlocked(effect);
-      const seen = this.operatorActions.length;
       const acted = await condition(
         () => this.operatorActions.slice(seen).some((action) => action.effectId === effect.effectId),
         blocked ? Math.min(backoff, policy.maxBackoffMs) : backoff,

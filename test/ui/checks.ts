@@ -104,7 +104,7 @@ export const UI_CHECKS: UiCheck[] = [
       const expected = expectedSummaries(runs.finished.outcome);
       const { handle, runId } = runs.finished;
       const { summaries } = await readEventHistory(page, uiUrl, handle.workflowId, runId, expected.undo[0]);
-      // The Event History lists events newest first.
+      // The Event History lists activities newest first.
       const chronological = [...summaries].reverse();
       assert.deepEqual(chronological.filter((s) => s.startsWith('undo ')), expected.undo);
       const missing = [...expected.model, ...expected.effects].filter((s) => !summaries.includes(s));

@@ -20,7 +20,8 @@ async function run(): Promise<number> {
     if (!uiUrl) throw new Error('SAGENT_TEST_TEMPORAL_UI is not set: set it to the Web UI of SAGENT_TEST_TEMPORAL_ADDRESS');
     const harness = await startHarness('ui-check', loadScenarioDir(path.resolve(__dirname, '../../src/dev/scenarios')));
     try {
-      const ctx = { page: await browser.context.newPage(), uiUrl, runs: await prepareRuns(harness) };
+      const runs = await prepareRuns(harness);
+      const ctx = { page: await browser.context.newPage(), uiUrl, runs };
       for (const check of UI_CHECKS) {
         try {
           console.log(`ok    ${check.name}\n      ${await check.run(ctx)}`);
@@ -30,6 +31,7 @@ async function run(): Promise<number> {
         }
       }
       console.log(`screenshots in ${path.relative(process.cwd(), ARTIFACTS_DIR)}/ui-*.png`);
+      await runs.paused.handle.terminate('UI checks done');
     } finally {
       await harness.stop();
     }

@@ -26,6 +26,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // The paused run would otherwise wait a day for its approval on a server other tests share.
+  await ctx?.runs.paused.handle.terminate('UI checks done').catch(() => undefined);
   await browser?.close();
   await harness?.stop();
 });

@@ -64,11 +64,12 @@ export function listUrl(uiUrl: string, query: string): string {
 }
 
 /**
- * Loads a page and waits until `marker` is visible, then saves a screenshot to test/artifacts/ui-<name>.png.
+ * Loads a page (unless `url` is null: the page as it is) and waits until `marker` is visible, then saves a screenshot
+ * to test/artifacts/ui-<name>.png.
  * A running workflow's page keeps polling, so it never reaches network idle: `settle: 'load'` for those.
  */
-async function show(page: Page, url: string, marker: Locator, screenshot: string, settle: 'networkidle' | 'load' = 'networkidle') {
-  await page.goto(url, { waitUntil: settle, timeout: 30_000 });
+async function show(page: Page, url: string | null, marker: Locator, screenshot: string, settle: 'networkidle' | 'load' = 'networkidle') {
+  if (url !== null) await page.goto(url, { waitUntil: settle, timeout: 30_000 });
   await marker.first().waitFor({ state: 'visible', timeout: RENDER_TIMEOUT_MS });
   await fs.mkdir(ARTIFACTS_DIR, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS_DIR, `ui-${screenshot}.png`), fullPage: true });
@@ -86,9 +87,14 @@ export async function readTimeline(page: Page, uiUrl: string, workflowId: string
   return { url: page.url(), rows: await textsMatching(page, /^\w+ • .+/) };
 }
 
-/** The run's Event History tab (newest first): the Summary shown on each Activity Task Scheduled event. */
+/**
+ * The run's Event History tab in its Compact view (one row per activity, newest first): the Summary of each
+ * activity, in the order shown.
+ */
 export async function readEventHistory(page: Page, uiUrl: string, workflowId: string, runId: string, marker: string) {
-  await show(page, workflowUrl(uiUrl, workflowId, runId, 'history'), page.getByText(marker), 'history');
+  await page.goto(workflowUrl(uiUrl, workflowId, runId, 'history'), { waitUntil: 'networkidle', timeout: 30_000 });
+  await page.getByText('Compact', { exact: true }).first().click();
+  await show(page, null, page.getByText(marker), 'history');
   return { url: page.url(), summaries: await textsMatching(page, / · (effect|turn) \d+$/) };
 }
 

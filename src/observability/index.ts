@@ -1,0 +1,17 @@
+/**
+ * Observability of a sagent process: traces over OTLP/HTTP (when OTEL_EXPORTER_OTLP_ENDPOINT is set), structured logs
+ * (SAGENT_LOG_FORMAT=json) and Prometheus metrics (SAGENT_METRICS_PORT / TEMPORAL_PROMETHEUS_BIND). Each is off unless
+ * its variable is set.
+ */
+export { installRuntime, runtimeSettings, formatJsonLine, ObservabilityConfigError, type RuntimeSettings } from './runtime';
+export {
+  clientInterceptors,
+  shutdownTelemetry,
+  startTracing,
+  tracesUrl,
+  workerTelemetry,
+  WORKFLOW_INTERCEPTOR_MODULES,
+  type Tracing,
+  type TracingOptions,
+} from './tracing';
+export { annotateActiveSpan, annotateModelCall, annotateToolCall, failureOutcome, type ToolOutcome } from './attributes';

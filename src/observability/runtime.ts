@@ -1,0 +1,95 @@
+/**
+ * The Temporal runtime of a worker process: its logger (JSON lines when `SAGENT_LOG_FORMAT=json`) and its Prometheus
+ * metrics (when `SAGENT_METRICS_PORT` or `TEMPORAL_PROMETHEUS_BIND` asks). The runtime can be installed once per
+ * process, before the first connection or worker.
+ */
+import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
+
+const LOG_LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
+
+export interface RuntimeSettings {
+  /** `json`: one JSON object per line on stderr; `text`: Temporal's default format. */
+  logFormat: 'json' | 'text';
+  logLevel: LogLevel;
+  /** `host:port` of the Prometheus endpoint (`/metrics`), or null for no metrics. */
+  metricsBindAddress: string | null;
+}
+
+export class ObservabilityConfigError extends Error {
+  override name = 'ObservabilityConfigError' as const;
+}
+
+/**
+ * Reads SAGENT_LOG_FORMAT (`json` | `text`, default `text`), SAGENT_LOG_LEVEL (default `INFO`), and
+ * TEMPORAL_PROMETHEUS_BIND (`host:port`) or else SAGENT_METRICS_PORT (served on every interface).
+ */
+export function runtimeSettings(env: NodeJS.ProcessEnv = process.env): RuntimeSettings {
+  const format = (env.SAGENT_LOG_FORMAT ?? 'text').trim().toLowerCase();
+  if (format !== 'json' && format !== 'text') {
+    throw new ObservabilityConfigError(`SAGENT_LOG_FORMAT=${env.SAGENT_LOG_FORMAT} is not a log format: use json or text`);
+  }
+  const level = (env.SAGENT_LOG_LEVEL ?? 'INFO').trim().toUpperCase() as LogLevel;
+  if (!LOG_LEVELS.includes(level)) {
+    throw new ObservabilityConfigError(`SAGENT_LOG_LEVEL=${env.SAGENT_LOG_LEVEL} is not a log level: use ${LOG_LEVELS.join(', ')}`);
+  }
+  return { logFormat: format, logLevel: level, metricsBindAddress: metricsBindAddress(env) };
+}
+
+function metricsBindAddress(env: NodeJS.ProcessEnv): string | null {
+  const bind = env.TEMPORAL_PROMETHEUS_BIND?.trim();
+  if (bind) {
+    if (!/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(bind)) {
+      throw new ObservabilityConfigError(`TEMPORAL_PROMETHEUS_BIND=${bind} is not host:port: use e.g. 0.0.0.0:9464`);
+    }
+    return bind;
+  }
+  const port = env.SAGENT_METRICS_PORT?.trim();
+  if (!port) return null;
+  const number = Number(port);
+  if (!Number.isInteger(number) || number < 1 || number > 65535) {
+    throw new ObservabilityConfigError(`SAGENT_METRICS_PORT=${port} is not a port: use a number from 1 to 65535, e.g. 9464`);
+  }
+  return `0.0.0.0:${number}`;
+}
+
+/**
+ * Installs the Temporal runtime with sagent's logger and metrics. Call it first thing in a worker process; a second
+ * call, or a call after a connection exists, throws Temporal's IllegalStateError.
+ */
+export function installRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
+  const settings = runtimeSettings(env);
+  const json = settings.logFormat === 'json';
+  return Runtime.install({
+    logger: json ? new DefaultLogger(settings.logLevel, writeJsonLine) : new DefaultLogger(settings.logLevel),
+    telemetryOptions: {
+      // In JSON mode the core's own logs come through the same logger, so every line parses.
+      ...(json ? { logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } } : {}),
+      ...(settings.metricsBindAddress ? { metrics: { prometheus: { bindAddress: settings.metricsBindAddress } } } : {}),
+    },
+  });
+}
+
+/** One log entry as one JSON line: time, level, msg, then the entry's metadata (workflowId, activityType, trace_id...). */
+export function formatJsonLine(entry: LogEntry): string {
+  const record = {
+    time: new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString(),
+    level: entry.level,
+    msg: entry.message,
+    ...entry.meta,
+  };
+  return JSON.stringify(record, jsonSafe);
+}
+
+function writeJsonLine(entry: LogEntry): void {
+  process.stderr.write(`${formatJsonLine(entry)}\n`);
+}
+
+/** Errors keep their name, message, failure type and stack; bigints become strings. */
+function jsonSafe(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Error) {
+    const failure = value as Error & { type?: unknown; cause?: unknown };
+    return { name: failure.name, message: failure.message, type: failure.type, stack: failure.stack, cause: failure.cause };
+  }
+  return value;
+}
