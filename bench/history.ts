@@ -77,7 +77,7 @@ export async function measureHistory(stack: BenchStack, plan: HistoryPlan, log: 
       naive.push(await pointOf(naiveHandle, steps, 'COMPLETED', stats.steps));
     } catch (err) {
       // The server terminates a run whose history passes its size limit; measure what was left.
-      const { done, reason } = await naiveProgress(naiveHandle);
+      const { done, reason } = await naiveProgress(stack, naiveHandle);
       naive.push(await pointOf(naiveHandle, steps, (await naiveHandle.describe()).status.name, done, reason ?? String(err)));
     }
     const last = naive.at(-1)!;
@@ -112,15 +112,27 @@ async function pointOf(handle: WorkflowHandle, steps: number, status: string, st
   return point;
 }
 
-/** Tool steps a naive run finished, and why it was terminated, read from its history. */
-async function naiveProgress(handle: WorkflowHandle): Promise<{ done: number; reason: string | null }> {
-  const history = await handle.fetchHistory();
+/**
+ * Tool steps a naive run finished, and why it was terminated, read from its history a few events at a time
+ * (a page of its huge events would pass the client's 4 MB gRPC message limit).
+ */
+async function naiveProgress(stack: BenchStack, handle: WorkflowHandle): Promise<{ done: number; reason: string | null }> {
   let done = 0;
   let reason: string | null = null;
-  for (const event of history.events ?? []) {
-    if (event.activityTaskCompletedEventAttributes) done += 1;
-    if (event.workflowExecutionTerminatedEventAttributes) reason = event.workflowExecutionTerminatedEventAttributes.reason ?? null;
-  }
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await stack.client.workflowService.getWorkflowExecutionHistory({
+      namespace: stack.client.options.namespace,
+      execution: { workflowId: handle.workflowId },
+      maximumPageSize: 4,
+      nextPageToken,
+    });
+    for (const event of page.history?.events ?? []) {
+      if (event.activityTaskCompletedEventAttributes) done += 1;
+      if (event.workflowExecutionTerminatedEventAttributes) reason = event.workflowExecutionTerminatedEventAttributes.reason ?? null;
+    }
+    nextPageToken = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
+  } while (nextPageToken);
   // Each step completes a model call and a tool call.
   return { done: Math.floor(done / 2), reason };
 }

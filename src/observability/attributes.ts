@@ -17,23 +17,26 @@ export function annotateActiveSpan(attributes: Attributes): void {
   if (span?.isRecording()) span.setAttributes(attributes);
 }
 
-/** A model call: `annotateModelCall(input, turn)` once Claude has answered. */
+/**
+ * A model call, once Claude has answered. As the GenAI conventions (and the Anthropic SDK's own span) count them,
+ * `gen_ai.usage.input_tokens` includes the cached input; the cache's share is in the `cache_*` attributes.
+ */
 export function annotateModelCall(input: CallModelInput, turn: ModelTurn): void {
+  const { usage } = turn;
   annotateActiveSpan({
-    'gen_ai.system': 'anthropic',
+    'gen_ai.provider.name': 'anthropic',
     'gen_ai.operation.name': 'chat',
     'gen_ai.request.model': input.model,
     'gen_ai.request.max_tokens': input.maxTokens,
     'gen_ai.response.model': turn.model,
     'gen_ai.response.finish_reasons': turn.stop_reason ? [turn.stop_reason] : [],
-    'gen_ai.usage.input_tokens': turn.usage.input_tokens,
-    'gen_ai.usage.output_tokens': turn.usage.output_tokens,
-    'sagent.usage.cache_read_input_tokens': turn.usage.cache_read_input_tokens,
-    'sagent.usage.cache_creation_input_tokens': turn.usage.cache_creation_input_tokens,
+    'gen_ai.usage.input_tokens': usage.input_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens,
+    'gen_ai.usage.output_tokens': usage.output_tokens,
+    'gen_ai.usage.cache_read.input_tokens': usage.cache_read_input_tokens,
+    'gen_ai.usage.cache_creation.input_tokens': usage.cache_creation_input_tokens,
     'sagent.cost_usd': turn.cost_usd,
     'sagent.agent': input.agent,
     'sagent.turn': input.turn,
-    ...(turn.request_id ? { 'sagent.request_id': turn.request_id } : {}),
   });
 }
 

@@ -52,7 +52,9 @@ export function buildRunInput(options: StartOptions): AgentRunInput {
     ...(Object.keys(approval).length > 0 ? { approval } : {}),
     ...(Object.keys(budget).length > 0 ? { budget } : {}),
     ...(options.allowTool?.length ? { allowedTools: options.allowTool } : {}),
-    ...(options.model ? { model: options.model } : {}),
+    // The model is part of the run's input, so its history says which model it used.
+    ...(options.model || process.env.SAGENT_MODEL ? { model: options.model ?? process.env.SAGENT_MODEL } : {}),
+    ...(process.env.SAGENT_ESCALATION_MODEL ? { escalationModel: process.env.SAGENT_ESCALATION_MODEL } : {}),
   };
   const checked = checkRunInput(input);
   if (!checked.success) throw new CliError(`invalid run input: ${checked.error}`);
@@ -132,7 +134,7 @@ export function registerRunCommands(program: Command, session: Session): void {
     .option('--allow-tool <tool>', 'offer only these tools (repeatable)', collect)
     .option('--max-steps <n>', 'model turns the run may take', positiveInt)
     .option('--budget-usd <x>', 'cost the run may reach, in USD', positiveNumber)
-    .option('--model <model>', 'the Claude model (default claude-sonnet-4-6)')
+    .option('--model <model>', 'the Claude model (default $SAGENT_MODEL, else claude-sonnet-4-6)')
     .option('--wait', 'follow the run until it ends, like `sagent watch`')
     .option('--json', 'print JSON (with --wait: the outcome)')
     .addHelpText(
