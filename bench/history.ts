@@ -4,7 +4,7 @@
  * the naive loop that carries the whole conversation in every model activity's input. Then a long sagent
  * run with the default continue-as-new (every 100 turns): the sum over its chain and the largest run.
  */
-import type { WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { resultWithin, round, tag } from './stats';
 import type { BenchStack } from './stack';
 import { benchWorkflowId, sagentInput, TASKS } from './workload';
@@ -25,6 +25,10 @@ export interface HistoryPoint {
   status: string;
   /** Tool steps the run had finished (fewer than `steps` when it was terminated). */
   stepsDone: number;
+  /** Steps finished when a workflow task first carried `suggestContinueAsNew`; null if none did. */
+  continueAsNewSuggestedAtStep: number | null;
+  /** The history size that workflow task reported. */
+  historyBytesWhenSuggested: number | null;
   note?: string;
 }
 
@@ -45,15 +49,13 @@ export interface HistoryResult {
   longRun: { steps: number; runs: number; totalBytes: number; totalEvents: number; maxRunBytes: number; maxRunEvents: number; chain: ChainRun[] };
 }
 
-/** Far above any measured step count, so the measured runs never continue as new. */
+/** Far above any measured step count, so the measured runs never continue as new on their own count. */
 const NO_CONTINUE_AS_NEW = 100_000;
 const RUN_TIMEOUT_MS = 5 * 60_000;
 
 export async function measureHistory(stack: BenchStack, plan: HistoryPlan, log: (line: string) => void): Promise<HistoryResult> {
   const sagent: HistoryPoint[] = [];
   const naive: HistoryPoint[] = [];
-  let suggestedAt: number | null = null;
-  let suggestedBytes: number | null = null;
   for (const steps of plan.steps) {
     const sagentHandle = await stack.startSagent(
       benchWorkflowId('reference', steps, `history-sagent-${tag()}`),
@@ -61,80 +63,99 @@ export async function measureHistory(stack: BenchStack, plan: HistoryPlan, log: 
     );
     const outcome = await resultWithin<{ status: string }>(sagentHandle, RUN_TIMEOUT_MS);
     if (outcome.status !== 'completed') throw new Error(`history: the ${steps}-step sagent run ended ${outcome.status}`);
-    sagent.push(await pointOf(sagentHandle, steps, 'COMPLETED', steps));
+    sagent.push(await pointOf(stack, sagentHandle, steps));
     log(`history: sagent ${steps} steps: ${sagent.at(-1)!.bytes} bytes, ${sagent.at(-1)!.events} events`);
 
     const naiveHandle = await stack.startBaseline('naiveLoop', benchWorkflowId('reference', steps, `history-naive-${tag()}`), {
       task: TASKS.reference,
       maxTurns: steps + 10,
     });
+    let failure: string | undefined;
     try {
-      const stats = await resultWithin<NaiveOutcome>(naiveHandle, RUN_TIMEOUT_MS);
-      if (suggestedAt === null && stats.continueAsNewSuggestedAtStep !== null) {
-        suggestedAt = stats.continueAsNewSuggestedAtStep;
-        suggestedBytes = stats.historySizeWhenSuggested;
-      }
-      naive.push(await pointOf(naiveHandle, steps, 'COMPLETED', stats.steps));
+      await resultWithin<NaiveOutcome>(naiveHandle, RUN_TIMEOUT_MS);
     } catch (err) {
-      // The server terminates a run whose history passes its size limit; measure what was left.
-      const { done, reason } = await naiveProgress(stack, naiveHandle);
-      naive.push(await pointOf(naiveHandle, steps, (await naiveHandle.describe()).status.name, done, reason ?? String(err)));
+      // The server terminates a run whose history passes its size limit; what is left is measured all the same.
+      failure = String(err);
     }
+    naive.push(await pointOf(stack, naiveHandle, steps, failure));
     const last = naive.at(-1)!;
     log(`history: naive ${steps} steps: ${last.bytes} bytes, ${last.events} events, ${last.status} after ${last.stepsDone} steps`);
   }
 
   const at30 = sagent.find((point) => point.steps === 30);
   const largest = sagent.at(-1);
+  const firstSuggestion = naive.find((point) => point.continueAsNewSuggestedAtStep !== null);
   const longRun = await measureLongRun(stack, plan.longRunSteps, log);
   return {
     sagent,
     naive,
-    naiveContinueAsNewSuggestedAtStep: suggestedAt,
-    naiveHistoryBytesWhenSuggested: suggestedBytes,
+    naiveContinueAsNewSuggestedAtStep: firstSuggestion?.continueAsNewSuggestedAtStep ?? null,
+    naiveHistoryBytesWhenSuggested: firstSuggestion?.historyBytesWhenSuggested ?? null,
     sagentGrowthRatio: at30 && largest && largest !== at30 ? round(largest.bytesPerStep / at30.bytesPerStep, 3) : null,
     longRun,
   };
 }
 
-async function pointOf(handle: WorkflowHandle, steps: number, status: string, stepsDone: number, note?: string): Promise<HistoryPoint> {
-  const description = await handle.describe();
+async function pointOf(stack: BenchStack, handle: WorkflowHandleWithFirstExecutionRunId, steps: number, failure?: string): Promise<HistoryPoint> {
+  // Bound to the first run: a run that continued as new would otherwise be measured by its last run only.
+  const run = stack.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
+  const description = await run.describe();
+  const scan = await scanHistory(stack, handle.workflowId, handle.firstExecutionRunId);
   const bytes = description.historySize ?? Number.NaN;
   const point: HistoryPoint = {
     steps,
     bytes,
     events: description.historyLength,
-    bytesPerStep: round(bytes / Math.max(1, stepsDone)),
-    status,
-    stepsDone,
+    bytesPerStep: round(bytes / Math.max(1, scan.stepsDone)),
+    status: description.status.name,
+    stepsDone: scan.stepsDone,
+    continueAsNewSuggestedAtStep: scan.suggestedAtStep,
+    historyBytesWhenSuggested: scan.suggestedAtBytes,
   };
+  const note = scan.terminatedBecause ?? (scan.continuedAsNew ? 'continued as new: only its first run is measured' : failure);
   if (note) point.note = note;
   return point;
 }
 
+interface HistoryScan {
+  stepsDone: number;
+  suggestedAtStep: number | null;
+  suggestedAtBytes: number | null;
+  terminatedBecause: string | null;
+  continuedAsNew: boolean;
+}
+
 /**
- * Tool steps a naive run finished, and why it was terminated, read from its history a few events at a time
- * (a page of its huge events would pass the client's 4 MB gRPC message limit).
+ * Reads one run's history a few events at a time (a page of the naive loop's huge events would pass the
+ * client's 4 MB gRPC message limit): steps finished, the first workflow task that suggested continue-as-new,
+ * and how the run ended.
  */
-async function naiveProgress(stack: BenchStack, handle: WorkflowHandle): Promise<{ done: number; reason: string | null }> {
-  let done = 0;
-  let reason: string | null = null;
+async function scanHistory(stack: BenchStack, workflowId: string, runId: string): Promise<HistoryScan> {
+  const scan: HistoryScan = { stepsDone: 0, suggestedAtStep: null, suggestedAtBytes: null, terminatedBecause: null, continuedAsNew: false };
+  let completedActivities = 0;
   let nextPageToken: Uint8Array | undefined;
   do {
     const page = await stack.client.workflowService.getWorkflowExecutionHistory({
       namespace: stack.client.options.namespace,
-      execution: { workflowId: handle.workflowId },
+      execution: { workflowId, runId },
       maximumPageSize: 4,
       nextPageToken,
     });
     for (const event of page.history?.events ?? []) {
-      if (event.activityTaskCompletedEventAttributes) done += 1;
-      if (event.workflowExecutionTerminatedEventAttributes) reason = event.workflowExecutionTerminatedEventAttributes.reason ?? null;
+      if (event.activityTaskCompletedEventAttributes) completedActivities += 1;
+      const task = event.workflowTaskStartedEventAttributes;
+      if (task?.suggestContinueAsNew && scan.suggestedAtStep === null) {
+        scan.suggestedAtStep = Math.floor(completedActivities / 2);
+        scan.suggestedAtBytes = task.historySizeBytes ? Number(task.historySizeBytes.toString()) : null;
+      }
+      if (event.workflowExecutionTerminatedEventAttributes) scan.terminatedBecause = event.workflowExecutionTerminatedEventAttributes.reason ?? 'terminated';
+      if (event.workflowExecutionContinuedAsNewEventAttributes) scan.continuedAsNew = true;
     }
     nextPageToken = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
   } while (nextPageToken);
-  // Each step completes a model call and a tool call.
-  return { done: Math.floor(done / 2), reason };
+  // Each step completes one model call and one tool call (the last model call ends the run).
+  scan.stepsDone = Math.floor(completedActivities / 2);
+  return scan;
 }
 
 /** A long sagent run with the default continue-as-new: follows the chain of runs and sizes each. */

@@ -20,6 +20,11 @@ export function renderTable(results: BenchResults): string {
 
   rows.push(`1. Overhead per step (weather workload, ${overhead.steps} steps, median of ${overhead.repeats}) · baseline: plainLoop`);
   rows.push({ figure: 'ms per step', sagent: overhead.sagentMsPerStep, baseline: overhead.baselineMsPerStep, ratio: overhead.ratio.toFixed(3), target: 'ratio ≤ 1.15', met: overhead.ratio <= 1.15 });
+  const [sb, bb] = [overhead.sagentBreakdown, overhead.baselineBreakdown];
+  rows.push({ figure: '  model activity ms (median)', sagent: sb.modelActivityMs, baseline: bb.modelActivityMs, ratio: ratio(sb.modelActivityMs, bb.modelActivityMs) });
+  rows.push({ figure: '  tool activity ms (median)', sagent: sb.toolActivityMs, baseline: bb.toolActivityMs, ratio: ratio(sb.toolActivityMs, bb.toolActivityMs) });
+  rows.push({ figure: '  workflow task wait ms (median)', sagent: sb.workflowTaskWaitMs, baseline: bb.workflowTaskWaitMs, ratio: ratio(sb.workflowTaskWaitMs, bb.workflowTaskWaitMs) });
+  rows.push({ figure: '  workflow task run ms (median)', sagent: sb.workflowTaskRunMs, baseline: bb.workflowTaskRunMs, ratio: ratio(sb.workflowTaskRunMs, bb.workflowTaskRunMs) });
 
   rows.push('2. History growth (reference workload, one run per size) · baseline: naiveLoop');
   history.sagent.forEach((point, index) => {
@@ -34,7 +39,13 @@ export function renderTable(results: BenchResults): string {
     rows.push({ figure: `bytes/step @ ${largest.steps} ÷ @ 30`, sagent: history.sagentGrowthRatio, baseline: growthOf(history.naive, largest.steps), target: '≤ 1.10', met: history.sagentGrowthRatio <= 1.1 });
   }
   const suggested = history.naiveContinueAsNewSuggestedAtStep;
-  rows.push({ figure: 'continueAsNewSuggested first at step', sagent: 'n/a', baseline: suggested === null ? 'never' : `${suggested} (at ${history.naiveHistoryBytesWhenSuggested} B)` });
+  const sagentSuggested = history.sagent.find((point) => point.continueAsNewSuggestedAtStep !== null);
+  const longest = Math.max(...history.sagent.map((point) => point.steps));
+  rows.push({
+    figure: 'continueAsNewSuggested first at step',
+    sagent: sagentSuggested ? `${sagentSuggested.continueAsNewSuggestedAtStep} (at ${sagentSuggested.historyBytesWhenSuggested} B)` : `not within ${longest}`,
+    baseline: suggested === null ? 'never' : `${suggested} (at ${history.naiveHistoryBytesWhenSuggested} B)`,
+  });
   const long = history.longRun;
   rows.push({ figure: `${long.steps}-step run: runs in chain`, sagent: long.runs, baseline: null });
   rows.push({ figure: `${long.steps}-step run: bytes, whole chain`, sagent: long.totalBytes, baseline: null });
@@ -59,6 +70,9 @@ export function renderTable(results: BenchResults): string {
   rows.push({ figure: '  uncached / cache read / cache write', sagent: `${tokens.sagent.uncached}/${tokens.sagent.cacheRead}/${tokens.sagent.cacheWrite}`, baseline: `${tokens.naive.uncached}/${tokens.naive.cacheRead}/${tokens.naive.cacheWrite}` });
   rows.push({ figure: '  prefix read from cache', sagent: pct(tokens.prefixCacheReadShare), baseline: '0%' });
   rows.push({ figure: '  input read from cache', sagent: pct(tokens.inputCacheReadShare), baseline: '0%' });
+  for (const point of tokens.trend) {
+    rows.push({ figure: `  total input, ${point.steps}-step run`, sagent: point.sagentTotal, baseline: point.naiveTotal, ratio: point.totalRatio.toFixed(3), target: 'ratio ≤ 0.40', met: point.totalRatio <= 0.4 });
+  }
 
   rows.push(`5. Replay of a ${replay.steps}-step history (Worker.runReplayHistory, median of ${replay.repeats}) · baseline: plainLoop`);
   rows.push({ figure: 'replay ms', sagent: replay.sagent.medianMs, baseline: replay.baseline.medianMs, ratio: ratio(replay.sagent.medianMs, replay.baseline.medianMs) });

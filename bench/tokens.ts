@@ -11,6 +11,8 @@ const RUN_TIMEOUT_MS = 5 * 60_000;
 
 export interface TokenPlan {
   steps: number;
+  /** Longer runs measured the same way, to show how the ratio moves with length. */
+  trendSteps: number[];
 }
 
 export interface TokenCount {
@@ -38,18 +40,24 @@ export interface TokenResult {
   prefixCacheReadShare: number;
   /** sagent's cache reads over all its input tokens. */
   inputCacheReadShare: number;
+  trend: { steps: number; sagentTotal: number; naiveTotal: number; totalRatio: number; billedRatio: number }[];
 }
 
 export async function measureTokens(stack: BenchStack, plan: TokenPlan, log: (line: string) => void): Promise<TokenResult> {
-  const sagentId = benchWorkflowId('reference', plan.steps, `tokens-sagent-${tag()}`);
-  const outcome = await resultWithin<{ status: string }>(await stack.startSagent(sagentId, sagentInput('reference', plan.steps)), RUN_TIMEOUT_MS);
-  if (outcome.status !== 'completed') throw new Error(`tokens: the sagent run ended ${outcome.status}`);
-  const naiveId = benchWorkflowId('reference', plan.steps, `tokens-naive-${tag()}`);
-  await resultWithin(await stack.startBaseline('naiveLoop', naiveId, { task: TASKS.reference, maxTurns: plan.steps + 10 }), RUN_TIMEOUT_MS);
-
-  const sagent = countFor(stack.model, sagentId);
-  const naive = countFor(stack.model, naiveId);
-  log(`tokens: sagent ${sagent.totalInput} input tokens (${sagent.cacheRead} read from cache), naive ${naive.totalInput}`);
+  const { sagent, naive } = await pair(stack, plan.steps);
+  log(`tokens: ${plan.steps} steps: sagent ${sagent.totalInput} input tokens (${sagent.cacheRead} read from cache), naive ${naive.totalInput}`);
+  const trend: TokenResult['trend'] = [];
+  for (const steps of plan.trendSteps) {
+    const longer = await pair(stack, steps);
+    trend.push({
+      steps,
+      sagentTotal: longer.sagent.totalInput,
+      naiveTotal: longer.naive.totalInput,
+      totalRatio: round(longer.sagent.totalInput / longer.naive.totalInput, 3),
+      billedRatio: round(longer.sagent.billedEquivalent / longer.naive.billedEquivalent, 3),
+    });
+    log(`tokens: ${steps} steps: sagent ${longer.sagent.totalInput}, naive ${longer.naive.totalInput}`);
+  }
   return {
     steps: plan.steps,
     sagent,
@@ -58,7 +66,18 @@ export async function measureTokens(stack: BenchStack, plan: TokenPlan, log: (li
     billedRatio: round(sagent.billedEquivalent / naive.billedEquivalent, 3),
     prefixCacheReadShare: round(sagent.cacheRead / Math.max(1, sagent.cacheRead + sagent.cacheWrite), 3),
     inputCacheReadShare: round(sagent.cacheRead / Math.max(1, sagent.totalInput), 3),
+    trend,
   };
+}
+
+/** One sagent run and one naive run of `steps` steps, counted from the model server's records. */
+async function pair(stack: BenchStack, steps: number): Promise<{ sagent: TokenCount; naive: TokenCount }> {
+  const sagentId = benchWorkflowId('reference', steps, `tokens-sagent-${tag()}`);
+  const outcome = await resultWithin<{ status: string }>(await stack.startSagent(sagentId, sagentInput('reference', steps)), RUN_TIMEOUT_MS);
+  if (outcome.status !== 'completed') throw new Error(`tokens: the sagent run ended ${outcome.status}`);
+  const naiveId = benchWorkflowId('reference', steps, `tokens-naive-${tag()}`);
+  await resultWithin(await stack.startBaseline('naiveLoop', naiveId, { task: TASKS.reference, maxTurns: steps + 10 }), RUN_TIMEOUT_MS);
+  return { sagent: countFor(stack.model, sagentId), naive: countFor(stack.model, naiveId) };
 }
 
 function countFor(model: ModelServer, workflowId: string): TokenCount {

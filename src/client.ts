@@ -4,6 +4,7 @@
  */
 import { processIO, type CliIO } from './cli/io';
 import { runCli } from './cli/program';
+import { shutdownTelemetry } from './observability';
 
 export { runCli } from './cli/program';
 
@@ -15,8 +16,9 @@ export function main(argv: readonly string[] = process.argv, io: CliIO = process
 /** Runs `main` as the process's entry point: sets the exit code and lets stdout drain. */
 export function runAsScript(argv: readonly string[] = process.argv): void {
   main(argv).then(
-    (code) => {
+    async (code) => {
       process.exitCode = code;
+      await shutdownTelemetry();
       // Stdout drains before exit; something the SDK left open must not keep the CLI alive.
       setTimeout(() => process.exit(code), 2_000).unref();
     },

@@ -3,6 +3,7 @@
  * named the `@temporalio/envconfig` way (TEMPORAL_ADDRESS, a profile, TEMPORAL_CONFIG_FILE), or a local
  * `temporal server start-dev` that is reused when it already runs and started otherwise.
  */
+import { clientInterceptors } from '../observability';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, constants as fsConstants, openSync, readFileSync, writeSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -124,7 +125,7 @@ export async function connectClient(opts: ConnectOptions = {}): Promise<Connecte
   const config = opts.config ?? resolveConnection();
   const connection = await connectOrExplain(config, opts.connectTimeoutMs ?? 5_000);
   return {
-    client: new Client({ connection, namespace: config.namespace }),
+    client: new Client({ connection, namespace: config.namespace, interceptors: clientInterceptors() }),
     connection,
     config,
     connectWorkerConnection: () => connectWorkerConnection(config),

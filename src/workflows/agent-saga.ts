@@ -29,7 +29,7 @@ import {
   resolveContextSettings,
   type Conversation,
 } from '../policies/context';
-import { checkCallGuards } from '../policies/loop-guard';
+import { checkToolCall, describeIssues } from '../policies/tool-call';
 import { chooseModel } from '../policies/routing';
 import { DEFAULT_ESCALATION_MODEL, DEFAULT_MODEL } from '../shared/constants';
 import {
@@ -343,37 +343,18 @@ class AgentRun {
 
   /** Validates one tool call before anything runs; refused calls become `is_error` results. */
   private planCall(block: ToolUseBlock, truncated: boolean): PlannedCall {
-    const refuse = (error: string, message: string, hint: string): PlannedCall => ({
-      toolUseId: block.id,
-      tool: block.name,
-      input: block.input,
-      changesWorld: false,
-      status: 'refused',
-      result: errorResult(block.id, { error, message, hint }),
-    });
-    if (truncated) {
-      return refuse('output_cut', 'your answer was cut off by the output limit, so this call may be incomplete', 'make the call again with shorter arguments');
+    const perTool = this.callsPerTool;
+    const perCall = this.callCounts;
+    const check = checkToolCall(block, { agent: this.agent, offered: this.offeredTools, counts: { perTool, perCall }, limits: this.limits, truncated });
+    if (check.kind === 'refuse') {
+      const { error, message, hint } = check;
+      return { toolUseId: block.id, tool: block.name, input: block.input, changesWorld: false, status: 'refused', result: errorResult(block.id, { error, message, hint }) };
     }
-    const tool = this.agent.toolsByName[block.name];
-    if (!tool) return refuse('unknown_tool', `there is no tool named "${block.name}"`, `use one of: ${this.offeredTools.join(', ')}`);
-    if (!this.offeredTools.includes(tool.name)) {
-      return refuse('tool_not_allowed', `${tool.name} is not allowed in this run`, `use one of: ${this.offeredTools.join(', ')}`);
-    }
-    const size = byteLength(JSON.stringify(block.input ?? null));
-    if (size > tool.maxInputBytes) {
-      return refuse('input_too_large', `the arguments are ${size} bytes; ${tool.name} accepts at most ${tool.maxInputBytes}`, 'send less data, or split the work');
-    }
-    const parsed = tool.input.safeParse(block.input);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`).join('; ');
-      return refuse('invalid_arguments', problems.slice(0, 600), `fix the arguments to match the ${tool.name} input schema`);
-    }
-    const guard = checkCallGuards(tool.name, parsed.data, { perTool: this.callsPerTool, perCall: this.callCounts }, this.limits);
-    if (guard.kind === 'refuse') return refuse(guard.error, guard.message, guard.hint);
-    this.callsPerTool[tool.name] = (this.callsPerTool[tool.name] ?? 0) + 1;
-    this.callCounts[guard.callKey] = (this.callCounts[guard.callKey] ?? 0) + 1;
+    const { tool, input } = check;
+    perTool[tool.name] = (perTool[tool.name] ?? 0) + 1;
+    perCall[check.callKey] = (perCall[check.callKey] ?? 0) + 1;
 
-    const planned: PlannedCall = { toolUseId: block.id, tool: tool.name, input: parsed.data, changesWorld: changesWorld(tool), status: 'ready' };
+    const planned: PlannedCall = { toolUseId: block.id, tool: tool.name, input, changesWorld: changesWorld(tool), status: 'ready' };
     if (!planned.changesWorld) return planned;
     const seq = this.nextSeq++;
     planned.seq = seq;
@@ -381,13 +362,13 @@ class AgentRun {
     planned.callId = `call-${seq}`;
     const requirement = approvalFor(tool, this.approvalSettings);
     if (requirement.kind === 'run') return planned;
-    planned.argsHash = argsHashOf({ tool: tool.name, input: parsed.data, effectId: planned.effectId });
+    planned.argsHash = argsHashOf({ tool: tool.name, input, effectId: planned.effectId });
     planned.status = 'awaiting_approval';
     const now = Date.now();
     this.desk.open({
       callId: planned.callId,
       tool: tool.name,
-      input: parsed.data,
+      input,
       effectId: planned.effectId,
       argsHash: planned.argsHash,
       requestedAt: new Date(now).toISOString(),
@@ -570,7 +551,7 @@ class AgentRun {
     if (size > tool.maxInputBytes) return { ok: false as const, why: `the edit is ${size} bytes; ${toolName} accepts at most ${tool.maxInputBytes}` };
     const parsed = tool.input.safeParse(edited);
     if (!parsed.success) {
-      return { ok: false as const, why: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`).join('; ') };
+      return { ok: false as const, why: describeIssues(parsed.error.issues) };
     }
     return { ok: true as const, input: parsed.data, argsHash: argsHashOf({ tool: toolName, input: parsed.data, effectId }) };
   }

@@ -10,6 +10,12 @@ import { getStateQuery, retryCompensationSignal, skipCompensationSignal, type Ru
 import { AgentStatus } from '../../src/shared/search-attributes';
 import { captureFixture } from '../helpers/fixtures';
 import { outcomeOf, startHarness, type Harness } from '../helpers/harness';
+import * as services from '../helpers/services';
+import { waitUntil } from '../helpers/services';
+
+const addFault = (rule: Record<string, unknown>) => services.addFault(harness.services.url, rule);
+const faultFired = (id: number) => services.faultFired(harness.services.url, id);
+const ledgerOf = (workflowId: string) => services.ledgerOf(harness.services.url, `${workflowId}/`);
 
 const trip: RespondingScenario = {
   name: 'saga-blocked',
@@ -151,32 +157,3 @@ function undoneInTimeline(state: RunState): string[] {
   return state.timeline.filter((t) => t.kind === 'compensation' && t.title.startsWith('undo ') && t.state === 'ok').map((t) => t.effectId!);
 }
 
-interface Ledger {
-  effects: Array<{ key: string; state: 'active' | 'undone' }>;
-  undos: Array<{ targetKey: string; result: string }>;
-}
-
-async function ledgerOf(workflowId: string): Promise<Ledger> {
-  const response = await fetch(`${harness.services.url}/ledger?prefix=${encodeURIComponent(`${workflowId}/`)}`);
-  return (await response.json()) as Ledger;
-}
-
-async function addFault(rule: Record<string, unknown>): Promise<number> {
-  const response = await fetch(`${harness.services.url}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
-  expect(response.status).toBe(201);
-  return ((await response.json()) as { faults: Array<{ id: number }> }).faults[0].id;
-}
-
-async function faultFired(id: number): Promise<number> {
-  const response = await fetch(`${harness.services.url}/_faults`);
-  const { faults } = (await response.json()) as { faults: Array<{ id: number; fired: number }> };
-  return faults.find((fault) => fault.id === id)?.fired ?? 0;
-}
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

@@ -10,6 +10,11 @@ import { decideUpdate, getStateQuery, type RunOutcome, type RunState } from '../
 import { AgentStatus } from '../../src/shared/search-attributes';
 import { captureFixture } from '../helpers/fixtures';
 import { startHarness, type Harness } from '../helpers/harness';
+import * as services from '../helpers/services';
+import { waitUntil } from '../helpers/services';
+
+const addFault = (rule: Record<string, unknown>) => services.addFault(harness.services.url, rule);
+const faultFired = (id: number) => services.faultFired(harness.services.url, id);
 
 const STEPS = [
   { tool: 'book_flight', operation: 'flight_booking', input: { flightId: 'LH-1170', passenger: 'Alan Turing' } },
@@ -95,7 +100,7 @@ test.each([
     const charge = waiting.pendingApprovals[0];
     await handle.executeUpdate(decideUpdate, { args: [{ callId: charge.callId, argsHash: charge.argsHash, decision: 'approve', approver: 'ana' }] });
   }
-  await waitUntilAsync(async () => (await faultFired(rule)) === 1);
+  await waitUntil(async () => (await faultFired(rule)) === 1);
 
   await handle.cancel();
   const state = await expectCancelled(handle);
@@ -138,30 +143,3 @@ async function expectUndoneNewestFirst(workflowId: string, state: RunState, coun
   expect(ledger.undos.map((u) => [u.targetKey, u.result])).toEqual(newestFirst.map((id) => [id, 'compensated']));
 }
 
-async function addFault(rule: Record<string, unknown>): Promise<number> {
-  const response = await fetch(`${harness.services.url}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
-  expect(response.status).toBe(201);
-  return ((await response.json()) as { faults: Array<{ id: number }> }).faults[0].id;
-}
-
-async function faultFired(id: number): Promise<number> {
-  const response = await fetch(`${harness.services.url}/_faults`);
-  const { faults } = (await response.json()) as { faults: Array<{ id: number; fired: number }> };
-  return faults.find((fault) => fault.id === id)?.fired ?? 0;
-}
-
-async function waitUntilAsync(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function waitUntil(check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

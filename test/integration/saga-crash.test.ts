@@ -9,6 +9,12 @@ import type { RespondingScenario } from '../../src/dev/scenario';
 import { getStateQuery, type AgentRunInput, type RunOutcome } from '../../src/shared/contracts';
 import { startHarness, workflowBundle, type Harness } from '../helpers/harness';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+import * as services from '../helpers/services';
+import { waitUntil } from '../helpers/services';
+
+const addFault = (rule: Record<string, unknown>) => services.addFault(harness.services.url, rule);
+const faultFired = (id: number) => services.faultFired(harness.services.url, id);
+const ledgerOf = (workflowId: string) => services.ledgerOf(harness.services.url, `${workflowId}/`);
 
 const STEPS = [
   { tool: 'book_flight', operation: 'flight_booking', input: { flightId: 'KL-1692', passenger: 'Edsger Dijkstra' } },
@@ -125,32 +131,3 @@ async function finalAttemptOf(handle: WorkflowHandle, activityType: string, effe
   return { attempt: attributes.attempt ?? 0, lastFailure: attributes.lastFailure?.message ?? '' };
 }
 
-interface Ledger {
-  effects: Array<{ key: string; operation: string; state: 'active' | 'undone' }>;
-  undos: Array<{ key: string; targetKey: string; result: string }>;
-}
-
-async function ledgerOf(workflowId: string): Promise<Ledger> {
-  const response = await fetch(`${harness.services.url}/ledger?prefix=${encodeURIComponent(`${workflowId}/`)}`);
-  return (await response.json()) as Ledger;
-}
-
-async function addFault(rule: Record<string, unknown>): Promise<number> {
-  const response = await fetch(`${harness.services.url}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
-  expect(response.status).toBe(201);
-  return ((await response.json()) as { faults: Array<{ id: number }> }).faults[0].id;
-}
-
-async function faultFired(id: number): Promise<number> {
-  const response = await fetch(`${harness.services.url}/_faults`);
-  const { faults } = (await response.json()) as { faults: Array<{ id: number; fired: number }> };
-  return faults.find((fault) => fault.id === id)?.fired ?? 0;
-}
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

@@ -93,7 +93,11 @@ export async function readTimeline(page: Page, uiUrl: string, workflowId: string
  */
 export async function readEventHistory(page: Page, uiUrl: string, workflowId: string, runId: string, marker: string) {
   await page.goto(workflowUrl(uiUrl, workflowId, runId, 'history'), { waitUntil: 'networkidle', timeout: 30_000 });
+  // The All view shows the same summaries, one row per event: switch only once it is there, and wait until it is gone.
+  const allView = page.getByText('Activity Task Scheduled').first();
+  await allView.waitFor({ state: 'visible', timeout: RENDER_TIMEOUT_MS });
   await page.getByText('Compact', { exact: true }).first().click();
+  await allView.waitFor({ state: 'detached', timeout: RENDER_TIMEOUT_MS });
   await show(page, null, page.getByText(marker), 'history');
   return { url: page.url(), summaries: await textsMatching(page, / · (effect|turn) \d+$/) };
 }
