@@ -27,7 +27,7 @@ export interface BenchPlan {
 /** Sized for a 2-core machine: the full plan takes a few minutes. */
 const FULL: BenchPlan = {
   overhead: { steps: 40, repeats: 5 },
-  throughput: { runs: 100, steps: 10 },
+  throughput: { runs: 100, steps: 10, repeats: 3 },
   tokens: { steps: 20, trendSteps: [50, 100] },
   replay: { steps: 200, repeats: 5 },
   history: { steps: [10, 30, 100, 300], longRunSteps: 1000 },
@@ -35,7 +35,7 @@ const FULL: BenchPlan = {
 
 const QUICK: BenchPlan = {
   overhead: { steps: 10, repeats: 3 },
-  throughput: { runs: 20, steps: 5 },
+  throughput: { runs: 20, steps: 5, repeats: 2 },
   tokens: { steps: 20, trendSteps: [50] },
   replay: { steps: 50, repeats: 3 },
   history: { steps: [10, 30, 100], longRunSteps: 200 },

@@ -20,6 +20,7 @@ export function renderTable(results: BenchResults): string {
 
   rows.push(`1. Overhead per step (weather workload, ${overhead.steps} steps, median of ${overhead.repeats}) · baseline: plainLoop`);
   rows.push({ figure: 'ms per step', sagent: overhead.sagentMsPerStep, baseline: overhead.baselineMsPerStep, ratio: overhead.ratio.toFixed(3), target: 'ratio ≤ 1.15', met: overhead.ratio <= 1.15 });
+  rows.push({ figure: '  sagent − plain, ms per step', sagent: (overhead.sagentMsPerStep - overhead.baselineMsPerStep).toFixed(2), baseline: null });
   const [sb, bb] = [overhead.sagentBreakdown, overhead.baselineBreakdown];
   rows.push({ figure: '  model activity ms (median)', sagent: sb.modelActivityMs, baseline: bb.modelActivityMs, ratio: ratio(sb.modelActivityMs, bb.modelActivityMs) });
   rows.push({ figure: '  tool activity ms (median)', sagent: sb.toolActivityMs, baseline: bb.toolActivityMs, ratio: ratio(sb.toolActivityMs, bb.toolActivityMs) });
@@ -52,15 +53,15 @@ export function renderTable(results: BenchResults): string {
   rows.push({ figure: `${long.steps}-step run: largest run bytes`, sagent: long.maxRunBytes, baseline: null, target: '≤ 10 MB', met: long.maxRunBytes <= 10 * MB });
   rows.push({ figure: `${long.steps}-step run: largest run events`, sagent: long.maxRunEvents, baseline: null });
 
-  rows.push(`3. Throughput (${throughput.runs} concurrent ${throughput.steps}-step runs, weather workload; in-process worker) · baseline: plainLoop`);
+  rows.push(`3. Throughput (${throughput.runs} concurrent ${throughput.steps}-step runs, weather workload, median of ${throughput.repeats} bursts; in-process worker) · baseline: plainLoop`);
   const t = throughput;
   rows.push({ figure: 'wall time ms', sagent: t.sagent.wallMs, baseline: t.baseline.wallMs, ratio: ratio(t.sagent.wallMs, t.baseline.wallMs) });
   rows.push({ figure: 'runs/s', sagent: t.sagent.runsPerSecond, baseline: t.baseline.runsPerSecond, ratio: ratio(t.sagent.runsPerSecond, t.baseline.runsPerSecond) });
   rows.push({ figure: 'steps/s', sagent: t.sagent.stepsPerSecond, baseline: t.baseline.stepsPerSecond, ratio: ratio(t.sagent.stepsPerSecond, t.baseline.stepsPerSecond) });
   rows.push({ figure: 'p50 run latency ms', sagent: t.sagent.p50LatencyMs, baseline: t.baseline.p50LatencyMs, ratio: ratio(t.sagent.p50LatencyMs, t.baseline.p50LatencyMs) });
   rows.push({ figure: 'p99 run latency ms', sagent: t.sagent.p99LatencyMs, baseline: t.baseline.p99LatencyMs, ratio: ratio(t.sagent.p99LatencyMs, t.baseline.p99LatencyMs) });
-  rows.push({ figure: 'process RSS at start MB', sagent: t.sagent.rssStartMb, baseline: t.baseline.rssStartMb });
-  rows.push({ figure: 'process RSS peak MB', sagent: t.sagent.rssPeakMb, baseline: t.baseline.rssPeakMb, ratio: ratio(t.sagent.rssPeakMb, t.baseline.rssPeakMb) });
+  rows.push({ figure: 'process RSS lowest start MB', sagent: t.sagent.rssStartMb, baseline: t.baseline.rssStartMb });
+  rows.push({ figure: 'process RSS highest peak MB', sagent: t.sagent.rssPeakMb, baseline: t.baseline.rssPeakMb, ratio: ratio(t.sagent.rssPeakMb, t.baseline.rssPeakMb) });
 
   rows.push(`4. Input tokens per ${tokens.steps}-step reference run (scripted model's count) · baseline: naiveLoop, no cache_control`);
   rows.push({ figure: 'total input tokens (reads in full)', sagent: tokens.sagent.totalInput, baseline: tokens.naive.totalInput, ratio: tokens.totalRatio.toFixed(3), target: 'ratio ≤ 0.40', met: tokens.totalRatio <= 0.4 });

@@ -11,6 +11,8 @@ import { benchWorkflowId, sagentInput, TASKS } from './workload';
 export interface ThroughputPlan {
   runs: number;
   steps: number;
+  /** Bursts of each kind, alternating; each figure is the median over the bursts (RSS: the highest peak). */
+  repeats: number;
 }
 
 export interface ThroughputSide {
@@ -27,23 +29,55 @@ export interface ThroughputSide {
 export interface ThroughputResult {
   runs: number;
   steps: number;
+  repeats: number;
   sagent: ThroughputSide;
   baseline: ThroughputSide;
+  sagentBursts: ThroughputSide[];
+  baselineBursts: ThroughputSide[];
 }
 
 export async function measureThroughput(stack: BenchStack, plan: ThroughputPlan, log: (line: string) => void): Promise<ThroughputResult> {
-  const sagent = await burst(plan, (index, label) =>
-    stack.startSagent(benchWorkflowId('weather', plan.steps, `throughput-sagent-${label}-${index}`), sagentInput('weather', plan.steps)),
-  );
-  log(`throughput: sagent ${plan.runs}×${plan.steps} steps in ${sagent.wallMs} ms`);
-  const baseline = await burst(plan, (index, label) =>
-    stack.startBaseline('plainLoop', benchWorkflowId('weather', plan.steps, `throughput-plain-${label}-${index}`), {
-      task: TASKS.weather,
-      maxTurns: plan.steps + 10,
-    }),
-  );
-  log(`throughput: plain ${plan.runs}×${plan.steps} steps in ${baseline.wallMs} ms`);
-  return { runs: plan.runs, steps: plan.steps, sagent, baseline };
+  const sagentBursts: ThroughputSide[] = [];
+  const baselineBursts: ThroughputSide[] = [];
+  for (let repeat = 1; repeat <= plan.repeats; repeat++) {
+    sagentBursts.push(
+      await burst(plan, (index, label) =>
+        stack.startSagent(benchWorkflowId('weather', plan.steps, `throughput-sagent-${label}-${index}`), sagentInput('weather', plan.steps)),
+      ),
+    );
+    baselineBursts.push(
+      await burst(plan, (index, label) =>
+        stack.startBaseline('plainLoop', benchWorkflowId('weather', plan.steps, `throughput-plain-${label}-${index}`), {
+          task: TASKS.weather,
+          maxTurns: plan.steps + 10,
+        }),
+      ),
+    );
+    log(`throughput: burst ${repeat}/${plan.repeats} of ${plan.runs}×${plan.steps} steps: sagent ${sagentBursts.at(-1)!.wallMs} ms, plain ${baselineBursts.at(-1)!.wallMs} ms`);
+  }
+  return {
+    runs: plan.runs,
+    steps: plan.steps,
+    repeats: plan.repeats,
+    sagent: summarise(sagentBursts),
+    baseline: summarise(baselineBursts),
+    sagentBursts,
+    baselineBursts,
+  };
+}
+
+function summarise(bursts: ThroughputSide[]): ThroughputSide {
+  const mid = (pick: (side: ThroughputSide) => number) => median(bursts.map(pick));
+  return {
+    wallMs: mid((side) => side.wallMs),
+    runsPerSecond: mid((side) => side.runsPerSecond),
+    stepsPerSecond: mid((side) => side.stepsPerSecond),
+    p50LatencyMs: mid((side) => side.p50LatencyMs),
+    p99LatencyMs: mid((side) => side.p99LatencyMs),
+    rssStartMb: Math.min(...bursts.map((side) => side.rssStartMb)),
+    rssPeakMb: Math.max(...bursts.map((side) => side.rssPeakMb)),
+    rssMedianMb: mid((side) => side.rssMedianMb),
+  };
 }
 
 /** Starts every run at once and waits for all; latency is each run's start-to-result time. */

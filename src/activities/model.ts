@@ -24,7 +24,8 @@ export function createModelActivities({ anthropic, agents }: ModelDeps) {
       const agent = agents[input.agent];
       if (!agent) throw new Error(`unknown agent "${input.agent}" on this worker`);
       const messages = input.messages ?? (await readContext(ctx, input.turn));
-      let lastBeat = 0;
+      // A quick answer needs no heartbeat; a long one beats once a second.
+      let lastBeat = Date.now();
       try {
         return await createMessage(
           anthropic,

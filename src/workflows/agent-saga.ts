@@ -81,6 +81,8 @@ const NOTIFY_OPTIONS: ActivityOptions = {
 /** Timeline entries kept in state; older ones are dropped so state and carried input stay bounded. */
 const TIMELINE_LIMIT = 200;
 const DEFAULT_MAX_TOKENS = 4096;
+/** Distinct calls remembered for the identical-call guard; the oldest are forgotten so carried state stays bounded. */
+const CALL_KEYS_KEPT = 500;
 const DEFAULT_CONTINUE_AS_NEW_AFTER_TURNS = 100;
 
 /** Raised inside the loop when the saga must end; caught at the top and turned into a rollback. */
@@ -353,6 +355,7 @@ class AgentRun {
     const { tool, input } = check;
     perTool[tool.name] = (perTool[tool.name] ?? 0) + 1;
     perCall[check.callKey] = (perCall[check.callKey] ?? 0) + 1;
+    forgetOldest(perCall, CALL_KEYS_KEPT);
 
     const planned: PlannedCall = { toolUseId: block.id, tool: tool.name, input, changesWorld: changesWorld(tool), status: 'ready' };
     if (!planned.changesWorld) return planned;
@@ -729,4 +732,10 @@ function toolOptions(tool: ToolDefinition): ActivityOptions {
 
 function errorResult(toolUseId: string, error: { error: string; message: string; hint: string } & Record<string, unknown>): ToolResultBlockParam {
   return { type: 'tool_result', tool_use_id: toolUseId, content: JSON.stringify(error), is_error: true };
+}
+
+/** Drops the oldest keys (insertion order) beyond `keep`. */
+function forgetOldest(counts: Record<string, number>, keep: number): void {
+  const keys = Object.keys(counts);
+  for (const key of keys.slice(0, Math.max(0, keys.length - keep))) delete counts[key];
 }
