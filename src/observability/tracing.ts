@@ -57,7 +57,7 @@ export function tracesUrl(env: NodeJS.ProcessEnv = process.env): string | null {
   return base ? `${base.replace(/\/+$/, '')}/v1/traces` : null;
 }
 
-let current: Tracing | null | undefined;
+let current: Tracing | undefined;
 
 /**
  * Starts tracing for this process when the environment asks for it (once: later calls return the same), and flushes
@@ -65,10 +65,11 @@ let current: Tracing | null | undefined;
  * propagator globally, as OpenTelemetry instrumentations expect.
  */
 export function startTracing(options: TracingOptions = {}): Tracing | null {
-  if (current !== undefined) return current;
+  if (current) return current;
   const env = options.env ?? process.env;
   const url = tracesUrl(env);
-  if (url === null) return (current = null);
+  // "Off" is not remembered: a later caller with an endpoint may still turn tracing on.
+  if (url === null) return null;
 
   const { BasicTracerProvider, BatchSpanProcessor, envDetectorSync, OTLPTraceExporter, Resource, W3CTraceContextPropagator } = sdk();
   const resource = Resource.default()
