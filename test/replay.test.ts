@@ -7,14 +7,21 @@ import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { FIXTURE_DIR, WORKFLOW_IDS_FILE } from './helpers/fixtures';
-import { workflowBundle } from './helpers/harness';
+import { installQuietRuntime, workflowBundle } from './helpers/harness';
+
+installQuietRuntime();
 
 const workflowIds: Record<string, string> = fs.existsSync(WORKFLOW_IDS_FILE) ? JSON.parse(fs.readFileSync(WORKFLOW_IDS_FILE, 'utf8')) : {};
 const fixtures = Object.keys(workflowIds).sort();
 
 test('replay fixtures are committed for every workflow shape', () => {
   const shapes = new Set(fixtures.map((name) => name.split('.')[0]));
-  for (const shape of ['slice', 'happy-trip', 'unlucky-trip']) expect(shapes).toContain(shape);
+  const expected = [
+    'slice', 'happy-trip', 'unlucky-trip', 'parallel', 'bad-input', 'budget-aborted', 'budget-topped-up', 'long-run',
+    'approval-rejected', 'approval-expired', 'approval-edited', 'approval-parallel', 'approval-continued-as-new',
+    'saga-critical-failure', 'saga-cancelled', 'saga-blocked-then-retried', 'saga-skipped',
+  ];
+  for (const shape of expected) expect(shapes).toContain(shape);
 });
 
 test.each(fixtures)('%s replays deterministically', async (name) => {

@@ -111,7 +111,7 @@ export async function outcomeOf(handle: WorkflowHandle): Promise<RunOutcome> {
 let runtimeInstalled = false;
 
 /** Keeps the worker's logs to warnings, so test output stays readable. */
-function installQuietRuntime(): void {
+export function installQuietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {

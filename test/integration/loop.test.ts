@@ -163,6 +163,7 @@ test('an exhausted budget pauses the run; a top-up resumes it', async () => {
   const limits = await handle.executeUpdate(extendBudgetUpdate, { args: [{ by: 'ops', steps: 5 }] });
   expect(limits.maxSteps).toBe(7);
   const outcome = await outcomeOf(handle);
+  await captureFixture(handle, 'budget-topped-up');
   expect(outcome.status).toBe('completed');
   expect(outcome.steps).toBe(4);
 });
