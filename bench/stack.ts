@@ -4,7 +4,6 @@
  * bundle holds `agentSaga` and the baselines, with sagent's activities and the baselines' side by side.
  */
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
@@ -22,6 +21,7 @@ import { createSagentWorker } from '../src/worker';
 import { createBenchActivities } from './activities';
 import { benchScenario } from './workload';
 import type { BaselineInput } from './workflows';
+import { freePorts } from '../src/dev/ports';
 
 export interface BenchStack {
   client: Client;
@@ -126,20 +126,4 @@ async function defaultDbDir(): Promise<string> {
   } catch {
     return os.tmpdir();
   }
-}
-
-/** Distinct ports the OS says are free right now. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => {
-      const server = net.createServer();
-      return new Promise<net.Server>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolve(server));
-      });
-    }),
-  );
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
 }

@@ -5,11 +5,11 @@
  * running server instead.
  */
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_NAMESPACE } from '../src/shared/constants';
 import { connectClient, ensureDevServer, registerSearchAttributes, type DevServer } from '../src/dev/temporal';
+import { freePorts } from '../src/dev/ports';
 
 /** What global-teardown needs; globalSetup and globalTeardown share the parent process's globals. */
 export interface TestTemporalHandle {
@@ -65,20 +65,4 @@ async function startOnFreePorts(dir: string, namespace: string): Promise<DevServ
       if (attempt >= START_ATTEMPTS || (err as Error).name === 'TemporalNotFoundError') throw err;
     }
   }
-}
-
-/** Distinct ports the OS says are free right now. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => {
-      const server = net.createServer();
-      return new Promise<net.Server>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolve(server));
-      });
-    }),
-  );
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
 }
