@@ -53,7 +53,6 @@ import {
   type RunState,
   type RunStatus,
   type RunUsage,
-  type TimelineEntry,
   type TurnInFlight,
 } from '../shared/contracts';
 import { checkRunInput } from '../shared/run-input';
@@ -62,6 +61,7 @@ import { changesWorld, type AgentDefinition, type ToolDefinition } from '../tool
 import { ApprovalDesk } from './approvals';
 import { publishRun } from './publish';
 import { describe, SagaLedger } from './saga';
+import { Timeline } from './timeline';
 
 const { callModel, runTool, compensate, notifyApproval } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
@@ -78,8 +78,6 @@ const NOTIFY_OPTIONS: ActivityOptions = {
   retry: { initialInterval: '1s', maximumAttempts: 3 },
 };
 
-/** Timeline entries kept in state; older ones are dropped so state and carried input stay bounded. */
-const TIMELINE_LIMIT = 200;
 const DEFAULT_MAX_TOKENS = 4096;
 /** Distinct calls remembered for the identical-call guard; the oldest are forgotten so carried state stays bounded. */
 const CALL_KEYS_KEPT = 500;
@@ -113,7 +111,7 @@ class AgentRun {
   private callCounts: Record<string, number>;
   private consecutiveToolErrors: number;
   private conversation: Conversation;
-  private timeline: TimelineEntry[];
+  private readonly timeline: Timeline;
   private runsSoFar: number;
   private inFlight: TurnInFlight | null;
   private finalText: string | null;
@@ -157,7 +155,7 @@ class AgentRun {
     this.callCounts = carried?.callCounts ?? {};
     this.consecutiveToolErrors = carried?.consecutiveToolErrors ?? 0;
     this.conversation = carried?.conversation ?? newConversation(input.task);
-    this.timeline = carried?.timeline ?? [];
+    this.timeline = new Timeline(carried?.timeline ?? []);
     this.runsSoFar = carried?.runsSoFar ?? 0;
     this.inFlight = carried?.inFlight ?? null;
     this.finalText = carried?.finalText ?? null;
@@ -225,7 +223,7 @@ class AgentRun {
       extendBudgetUpdate,
       (topUp) => {
         this.limits = applyTopUp(this.limits, topUp);
-        this.note('budget', `budget extended by ${topUp.by}`, 'info', JSON.stringify(topUp));
+        this.timeline.note('budget', `budget extended by ${topUp.by}`, 'info', JSON.stringify(topUp));
         return this.limits;
       },
       {
@@ -261,7 +259,7 @@ class AgentRun {
 
   private operatorAction(action: Parameters<SagaLedger['operator']>[0], kind: 'retry' | 'skip'): void {
     const result = this.ledger.operator(action, kind);
-    this.note('compensation', `${kind} requested by ${action?.by ?? 'unknown'}`, result.ok ? 'info' : 'error', result.why ?? action?.reason);
+    this.timeline.note('compensation', `${kind} requested by ${action?.by ?? 'unknown'}`, result.ok ? 'info' : 'error', result.why ?? action?.reason);
   }
 
   // ── One turn: ask Claude ────────────────────────────────────────────────────────────────────────
@@ -279,7 +277,7 @@ class AgentRun {
     this.currentModel = choice.model;
     this.pendingContext = { turn, messages: buildContext(this.conversation) };
     const startedAt = Date.now();
-    const entry = this.note('model', `${choice.model} · turn ${turn}`, 'started', choice.reason ?? undefined);
+    const entry = this.timeline.note('model', `${choice.model} · turn ${turn}`, 'started', choice.reason ?? undefined);
     let answer: ModelTurn;
     try {
       answer = await callModel.executeWithOptions({ ...MODEL_OPTIONS, summary: `${choice.model} · turn ${turn}` }, [
@@ -294,7 +292,7 @@ class AgentRun {
       ]);
     } catch (err) {
       if (isCancellation(err)) throw err;
-      this.finish(entry, 'error', startedAt, describe(err));
+      this.timeline.finish(entry, 'error', startedAt, describe(err));
       throw new SagaAbort(`the model call for turn ${turn} failed: ${describe(err)}`);
     } finally {
       this.pendingContext = null;
@@ -302,7 +300,7 @@ class AgentRun {
     this.turn = turn;
     this.turnsThisRun += 1;
     this.usage = addUsage(this.usage, answer.usage, answer.cost_usd);
-    this.finish(entry, 'ok', startedAt, `${answer.stop_reason ?? 'unknown stop'} · ${answer.usage.output_tokens} tokens out`);
+    this.timeline.finish(entry, 'ok', startedAt, `${answer.stop_reason ?? 'unknown stop'} · ${answer.usage.output_tokens} tokens out`);
     return answer;
   }
 
@@ -379,7 +377,7 @@ class AgentRun {
       approvers: requirement.approvers,
       escalated: false,
     });
-    this.note('approval', `approval requested: ${tool.name} (${planned.callId})`, 'waiting', requirement.reason);
+    this.timeline.note('approval', `approval requested: ${tool.name} (${planned.callId})`, 'waiting', requirement.reason);
     return planned;
   }
 
@@ -446,10 +444,10 @@ class AgentRun {
             call.editedBy = decided.approver;
           }
           call.status = 'ready';
-          this.note('approval', `approved by ${decided.approver}: ${call.tool} (${callId})`, 'ok', decided.reason ?? undefined);
+          this.timeline.note('approval', `approved by ${decided.approver}: ${call.tool} (${callId})`, 'ok', decided.reason ?? undefined);
           return;
         }
-        this.note('approval', `rejected by ${decided.approver}: ${call.tool} (${callId})`, 'error', decided.reason ?? undefined);
+        this.timeline.note('approval', `rejected by ${decided.approver}: ${call.tool} (${callId})`, 'error', decided.reason ?? undefined);
         if (this.approvalSettings.rejectionIsFatal) throw new SagaAbort(`${call.tool} was rejected by ${decided.approver}: ${decided.reason}`);
         this.closeCall(call, errorResult(call.toolUseId, {
           error: 'approval_rejected',
@@ -463,12 +461,12 @@ class AgentRun {
       const request = this.desk.pending.find((candidate) => candidate.callId === callId);
       if (this.approvalSettings.onExpiry === 'escalate' && request && !request.escalated) {
         this.desk.extend(callId, this.approvalSettings.escalationTimeoutMs ?? this.approvalSettings.timeoutMs);
-        this.note('approval', `approval escalated: ${call.tool} (${callId})`, 'waiting');
+        this.timeline.note('approval', `approval escalated: ${call.tool} (${callId})`, 'waiting');
         await this.notify(callId, true);
         continue;
       }
       this.desk.close(callId, { decision: 'expired', approver: null, reason: 'no decision before the request expired' });
-      this.note('approval', `approval expired: ${call.tool} (${callId})`, 'error');
+      this.timeline.note('approval', `approval expired: ${call.tool} (${callId})`, 'error');
       if (this.approvalSettings.onExpiry === 'abort') throw new SagaAbort(`the approval of ${call.tool} (${callId}) expired`);
       this.closeCall(call, errorResult(call.toolUseId, {
         error: 'approval_expired',
@@ -493,13 +491,13 @@ class AgentRun {
 
   private async runCall(call: PlannedCall, tool: ToolDefinition, effectId: string, summary: string, recorded: boolean): Promise<void> {
     const startedAt = Date.now();
-    const entry = this.note('tool', summary, 'started', undefined, recorded ? effectId : undefined);
+    const entry = this.timeline.note('tool', summary, 'started', undefined, recorded ? effectId : undefined);
     try {
       const output = await runTool.executeWithOptions({ ...toolOptions(tool), summary }, [
         { agent: this.agent.name, tool: tool.name, input: call.input, effectId },
       ]);
       if (recorded) this.ledger.settle(effectId, { ok: true });
-      this.finish(entry, 'ok', startedAt, output.truncated ? `${output.bytes} bytes, cut` : `${output.bytes} bytes`);
+      this.timeline.finish(entry, 'ok', startedAt, output.truncated ? `${output.bytes} bytes, cut` : `${output.bytes} bytes`);
       // Claude must know when a person changed what it asked for.
       const edited = call.editedBy ? `[${call.editedBy} edited the input before it ran; it ran with ${JSON.stringify(call.input)}]\n` : '';
       this.closeCall(call, { type: 'tool_result', tool_use_id: call.toolUseId, content: edited + output.content });
@@ -508,7 +506,7 @@ class AgentRun {
       // A tool that failed because the run was cancelled under it: that is the cancellation, not a tool error.
       if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('the run was cancelled during a tool call');
       const effect = recorded ? this.ledger.settle(effectId, { ok: false, error: err }) : undefined;
-      this.finish(entry, 'error', startedAt, describe(err));
+      this.timeline.finish(entry, 'error', startedAt, describe(err));
       if (tool.critical) throw new SagaAbort(`${tool.name} failed and is critical: ${describe(err)}`);
       this.closeCall(call, errorResult(call.toolUseId, {
         error: effect?.state === 'unknown' ? 'tool_outcome_unknown' : 'tool_failed',
@@ -540,7 +538,7 @@ class AgentRun {
       }
       this.exhausted = check.reason;
       this.setStatus('budget_exhausted', `${check.reason}; waiting for \`sagent extend-budget\` or an abort`);
-      this.note('budget', check.reason, 'waiting');
+      this.timeline.note('budget', check.reason, 'waiting');
       const before = this.limits;
       const acted = await condition(() => this.limits !== before || this.abortRequested !== null, this.limits.topUpTimeoutMs);
       if (this.abortRequested) throw new SagaAbort(`aborted by ${this.abortRequested.by} while the budget was exhausted: ${this.abortRequested.reason}`);
@@ -573,7 +571,7 @@ class AgentRun {
     }
     this.inFlight = null;
     this.setStatus('compensating', reason);
-    this.note('run', `rolling back: ${reason}`, 'info');
+    this.timeline.note('run', `rolling back: ${reason}`, 'info');
     await CancellationScope.nonCancellable(() =>
       this.ledger.rollback(
         {
@@ -595,16 +593,16 @@ class AgentRun {
     const tool = this.agent.toolsByName[effect.tool];
     const summary = `undo ${effect.tool} (${effect.undo}) · effect ${effect.seq}`;
     const startedAt = Date.now();
-    const entry = this.note('compensation', summary, 'started', undefined, effect.effectId);
+    const entry = this.timeline.note('compensation', summary, 'started', undefined, effect.effectId);
     try {
       const result = await compensate.executeWithOptions(
         { ...toolOptions(tool), retry: { maximumAttempts: 1 }, summary },
         [{ agent: this.agent.name, tool: effect.tool, input: effect.input, effectId: effect.effectId }],
       );
-      this.finish(entry, 'ok', startedAt, result);
+      this.timeline.finish(entry, 'ok', startedAt, result);
       return result;
     } catch (err) {
-      this.finish(entry, 'error', startedAt, describe(err));
+      this.timeline.finish(entry, 'error', startedAt, describe(err));
       throw err;
     }
   }
@@ -630,7 +628,7 @@ class AgentRun {
 
   private async continueAsNew(): Promise<never> {
     await condition(allHandlersFinished);
-    this.note('run', `continuing as new after turn ${this.turn}`, 'info');
+    this.timeline.note('run', `continuing as new after turn ${this.turn}`, 'info');
     return continueAsNew<typeof agentSaga>({ ...this.input, carried: this.carry() });
   }
 
@@ -648,7 +646,7 @@ class AgentRun {
       approvals: this.desk.records,
       rejectedAttempts: this.desk.rejectedAttempts.slice(-50),
       conversation: this.conversation,
-      timeline: this.timeline,
+      timeline: this.timeline.entries,
       runsSoFar: this.runsSoFar + 1,
       inFlight: this.inFlight,
       pendingApprovals: this.desk.pending,
@@ -686,19 +684,6 @@ class AgentRun {
     return this.desk.pending.map((request) => `${request.tool} (${request.callId})`).join(', ');
   }
 
-  private note(kind: TimelineEntry['kind'], title: string, state: TimelineEntry['state'], detail?: string, effectId?: string): TimelineEntry {
-    const entry: TimelineEntry = { kind, title, at: new Date(Date.now()).toISOString(), state, ...(detail ? { detail } : {}), ...(effectId ? { effectId } : {}) };
-    this.timeline.push(entry);
-    if (this.timeline.length > TIMELINE_LIMIT) this.timeline.splice(0, this.timeline.length - TIMELINE_LIMIT);
-    return entry;
-  }
-
-  private finish(entry: TimelineEntry, state: TimelineEntry['state'], startedAt: number, detail?: string): void {
-    entry.state = state;
-    entry.durationMs = Date.now() - startedAt;
-    if (detail) entry.detail = detail;
-  }
-
   private state(): RunState {
     return {
       workflowId: this.workflowId,
@@ -714,7 +699,7 @@ class AgentRun {
       approvals: this.desk.records,
       rejectedAttempts: this.desk.rejectedAttempts,
       effects: this.ledger.effects,
-      timeline: this.timeline,
+      timeline: this.timeline.entries,
       continuedAsNew: this.runsSoFar,
       finalText: this.finalText,
     };

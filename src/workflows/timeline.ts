@@ -1,0 +1,24 @@
+/** The run's timeline as `getState` shows it: every model turn, tool call, approval and undo, newest last. */
+import type { TimelineEntry } from '../shared/contracts';
+
+/** Entries kept; older ones are dropped so state and carried input stay bounded. */
+export const TIMELINE_LIMIT = 200;
+
+export class Timeline {
+  constructor(readonly entries: TimelineEntry[] = []) {}
+
+  /** Records something that happened, or started, now. */
+  note(kind: TimelineEntry['kind'], title: string, state: TimelineEntry['state'], detail?: string, effectId?: string): TimelineEntry {
+    const entry: TimelineEntry = { kind, title, at: new Date(Date.now()).toISOString(), state, ...(detail ? { detail } : {}), ...(effectId ? { effectId } : {}) };
+    this.entries.push(entry);
+    if (this.entries.length > TIMELINE_LIMIT) this.entries.splice(0, this.entries.length - TIMELINE_LIMIT);
+    return entry;
+  }
+
+  /** Closes an entry that `note` opened, with how long it took. */
+  finish(entry: TimelineEntry, state: TimelineEntry['state'], startedAt: number, detail?: string): void {
+    entry.state = state;
+    entry.durationMs = Date.now() - startedAt;
+    if (detail) entry.detail = detail;
+  }
+}
