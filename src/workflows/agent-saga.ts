@@ -540,7 +540,9 @@ class AgentRun {
       this.setStatus('budget_exhausted', `${check.reason}; waiting for \`sagent extend-budget\` or an abort`);
       this.timeline.note('budget', check.reason, 'waiting');
       const before = this.limits;
-      const acted = await condition(() => this.limits !== before || this.abortRequested !== null, this.limits.topUpTimeoutMs);
+      const acted = await condition(() => this.limits !== before || this.abortRequested !== null, this.limits.topUpTimeoutMs, {
+        summary: `budget exhausted: waiting for a top-up (${check.limit})`,
+      });
       if (this.abortRequested) throw new SagaAbort(`aborted by ${this.abortRequested.by} while the budget was exhausted: ${this.abortRequested.reason}`);
       if (!acted) throw new SagaAbort(`${check.reason}, and no top-up came within ${Math.round(this.limits.topUpTimeoutMs / 1000)}s`);
     }

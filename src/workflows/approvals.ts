@@ -81,7 +81,7 @@ export class ApprovalDesk {
       if (!request) return { kind: 'expired' };
       const remaining = Date.parse(request.expiresAt) - this.now();
       if (remaining <= 0) return { kind: 'expired' };
-      await condition(() => this.decided.has(callId) || interrupt(), remaining);
+      await condition(() => this.decided.has(callId) || interrupt(), remaining, { summary: `approval of ${request.tool} (${callId}) expires` });
       if (!this.decided.has(callId) && interrupt()) return { kind: 'interrupted' };
     }
   }

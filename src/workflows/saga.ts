@@ -102,6 +102,7 @@ export class SagaLedger {
       const acted = await condition(
         () => this.operatorActions.slice(seen).some((action) => action.effectId === effect.effectId),
         blocked ? Math.min(backoff, policy.maxBackoffMs) : backoff,
+        { summary: `retry undo of ${effect.tool} (${effect.effectId})` },
       );
       if (acted) {
         const action = this.operatorActions.slice(seen).filter((candidate) => candidate.effectId === effect.effectId).pop()!;
