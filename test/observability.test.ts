@@ -24,6 +24,7 @@ import {
 import { startServices } from '../src/services/server';
 import { decideUpdate, getStateQuery, type RunOutcome, type RunState } from '../src/shared/contracts';
 import { testConnection, uniqueTaskQueue, type TestTemporal } from './helpers/temporal';
+import { freePorts } from '../src/dev/ports';
 
 jest.setTimeout(90_000);
 
@@ -176,10 +177,7 @@ async function tracedActivities(handle: WorkflowHandle): Promise<{ traced: numbe
 }
 
 async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
+  const [port] = await freePorts(1);
   return port;
 }
 

@@ -12,6 +12,7 @@ import {
   resolveConnection,
 } from '../src/dev/temporal';
 import { testConnection, type TestTemporal } from './helpers/temporal';
+import { freePorts } from '../src/dev/ports';
 
 /** IndexedValueType numbers from temporal/api/enums/v1/common.proto. */
 const INDEXED_VALUE_TYPE: Record<string, number> = { Text: 1, Keyword: 2, Int: 3, Double: 4, Bool: 5, Datetime: 6 };
@@ -36,10 +37,7 @@ async function writeScript(file: string, body: string, mode = 0o755): Promise<st
 }
 
 async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
+  const [port] = await freePorts(1);
   return port;
 }
 
