@@ -15,6 +15,8 @@ export function main(argv: readonly string[] = process.argv, io: CliIO = process
 
 /** Runs `main` as the process's entry point: sets the exit code and lets stdout drain. */
 export function runAsScript(argv: readonly string[] = process.argv): void {
+  exitQuietlyOnClosedPipe(process.stdout);
+  exitQuietlyOnClosedPipe(process.stderr);
   main(argv).then(
     async (code) => {
       process.exitCode = code;
@@ -27,6 +29,14 @@ export function runAsScript(argv: readonly string[] = process.argv): void {
       process.exit(1);
     },
   );
+}
+
+/** `sagent … | head -1`: once the reader is gone there is nobody to tell, so stop without a stack trace. */
+function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw err;
+  });
 }
 
 if (require.main === module) runAsScript();

