@@ -1,12 +1,48 @@
-// The sandbox fence: deterministic code (and the agents' sandbox-safe definitions) may not import Node
-// built-ins, the Temporal packages that only run outside a workflow, or the Anthropic SDK as a value.
+// Two fences. The sandbox fence: deterministic code (and the agents' sandbox-safe definitions) may not import Node
+// built-ins, the Temporal packages that only run outside a workflow, or the Anthropic SDK as a value. The demo fence:
+// the core never imports the demo, and the demo uses sagent only through its public entry points.
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
 const nodeBuiltins = builtinModules.flatMap((name) => [name, `${name}/*`, `node:${name}`, `node:${name}/*`]);
 
+const SANDBOX_FILES = ['src/workflow.ts', 'src/shared/**/*.ts', 'src/tools/**/*.ts', 'src/policies/**/*.ts', 'src/workflows/**/*.ts'];
+const DEMO_SANDBOX_FILES = ['src/demo/workflows.ts', 'src/demo/agents/index.ts', 'src/demo/agents/*/agent.ts'];
+
+const sandboxPaths = [
+  ...nodeBuiltins.map((name) => ({ name, message: 'workflow sandbox: no Node built-ins here' })),
+  ...['@temporalio/activity', '@temporalio/client', '@temporalio/worker', '@temporalio/testing'].map((name) => ({
+    name,
+    message: 'workflow sandbox: only @temporalio/workflow and @temporalio/common here',
+    allowTypeImports: true,
+  })),
+  { name: '@anthropic-ai/sdk', message: 'workflow sandbox: the SDK runs in activities only', allowTypeImports: true },
+];
+const sandboxPatterns = [
+  {
+    group: ['**/activities', '**/activities/*', '**/models/*', '**/dev/*', '**/services/*', '**/worker', '**/client', '**/client/*', '**/index', '**/testing', '**/temporal/*', '**/cli/*'],
+    message: 'workflow sandbox: Node-side code (import sagent/workflow, not sagent)',
+    allowTypeImports: true,
+  },
+  { group: ['**/agents/implementations', '**/agents/*/tools'], message: 'workflow sandbox: tool implementations run on the worker', allowTypeImports: true },
+  { regex: '^\\./tools$', message: 'workflow sandbox: tool implementations run on the worker', allowTypeImports: true },
+];
+/** The core never reaches into the demo: it is an app built on sagent, not part of it. */
+const coreKnowsNoDemo = [{ regex: '(^|/)demo(/|$)', message: 'the core knows no demo: nothing outside src/demo imports it' }];
+/** The demo is sagent's first consumer: `../index` (sagent), `../workflow` (sagent/workflow), `../testing` only. */
+const demoUsesEntryPoints = [
+  {
+    regex: '^(\\.\\./)+(activities|cli|client|dev|models|observability|policies|shared|temporal|tools|workflows|codec)(/|$)',
+    message: 'the demo uses sagent through its entry points only: src/index.ts, src/workflow.ts, src/testing.ts',
+  },
+];
+const restrict = (paths, patterns) => ({
+  'no-restricted-imports': 'off',
+  '@typescript-eslint/no-restricted-imports': ['error', { paths, patterns }],
+});
+
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.sagent/**', 'coverage/**', 'test/artifacts/**', 'bench/results/**'] },
+  { ignores: ['node_modules/**', '.sagent/**', 'coverage/**', 'test/artifacts/**', 'bench/results/**', 'dist/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
@@ -15,28 +51,8 @@ export default tseslint.config(
       '@typescript-eslint/no-require-imports': 'off',
     },
   },
-  {
-    files: ['src/shared/**/*.ts', 'src/tools/**/*.ts', 'src/policies/**/*.ts', 'src/workflows/**/*.ts', 'src/agents/index.ts', 'src/agents/*/agent.ts'],
-    rules: {
-      'no-restricted-imports': 'off',
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
-        {
-          paths: [
-            ...nodeBuiltins.map((name) => ({ name, message: 'workflow sandbox: no Node built-ins here' })),
-            ...['@temporalio/activity', '@temporalio/client', '@temporalio/worker', '@temporalio/testing'].map((name) => ({
-              name,
-              message: 'workflow sandbox: only @temporalio/workflow and @temporalio/common here',
-              allowTypeImports: true,
-            })),
-            { name: '@anthropic-ai/sdk', message: 'workflow sandbox: the SDK runs in activities only', allowTypeImports: true },
-          ],
-          patterns: [
-            { group: ['**/activities', '**/activities/*', '**/models/*', '**/dev/*', '**/services/*', '**/worker', '**/client'], message: 'workflow sandbox: Node-side code', allowTypeImports: true },
-            { group: ['**/agents/implementations', '**/agents/*/tools', './tools'], message: 'workflow sandbox: tool implementations run on the worker', allowTypeImports: true },
-          ],
-        },
-      ],
-    },
-  },
+  { files: ['src/**/*.ts'], ignores: ['src/demo/**'], rules: restrict([], coreKnowsNoDemo) },
+  { files: SANDBOX_FILES, rules: restrict(sandboxPaths, [...sandboxPatterns, ...coreKnowsNoDemo]) },
+  { files: ['src/demo/**/*.ts'], rules: restrict([], demoUsesEntryPoints) },
+  { files: DEMO_SANDBOX_FILES, rules: restrict(sandboxPaths, [...sandboxPatterns, ...demoUsesEntryPoints]) },
 );

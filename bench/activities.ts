@@ -5,8 +5,8 @@
  */
 import type Anthropic from '@anthropic-ai/sdk';
 import { Context } from '@temporalio/activity';
-import { AGENTS } from '../src/agents';
-import { createServiceClient } from '../src/agents/http';
+import { AGENTS } from '../src/demo/agents';
+import { createServiceClient } from '../src/demo/agents/http';
 import { fromMessage, toParams } from '../src/models/anthropic';
 import { DEFAULT_MODEL, RUN_HEADER, TURN_HEADER } from '../src/shared/constants';
 import type { MessageParam, ModelTurn } from '../src/shared/wire';

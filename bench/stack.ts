@@ -8,16 +8,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type NativeConnection, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities } from '../src/activities';
-import { AGENTS } from '../src/agents';
-import { createToolImplementations } from '../src/agents/implementations';
 import { startModelServer, type ModelServer } from '../src/dev/model-server';
-import { connectClient, ensureDevServer, type ConnectedTemporal, type DevServer } from '../src/dev/temporal';
+import { ensureDevServer, type DevServer } from '../src/dev/temporal';
+import { connectClient, type ConnectedTemporal } from '../src/temporal/connection';
 import { createAnthropicClient } from '../src/models/anthropic';
-import { startServices, type RunningServices } from '../src/services/server';
+import { startServices, type RunningServices } from '../src/demo/services/server';
 import { DEFAULT_NAMESPACE } from '../src/shared/constants';
 import type { AgentRunInput } from '../src/shared/contracts';
-import { createSagentWorker } from '../src/worker';
+import { createDemoWorker } from '../src/demo/worker';
 import { createBenchActivities } from './activities';
 import { benchScenario } from './workload';
 import type { BaselineInput } from './workflows';
@@ -76,21 +74,15 @@ export async function startStack(log: (line: string) => void, options: StackOpti
 
     const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('ERROR') });
     const anthropic = createAnthropicClient({ apiKey: 'bench', baseURL: model.url });
-    const sagentActivities = createActivities({
-      anthropic,
-      agents: AGENTS,
-      tools: createToolImplementations({ servicesUrl: services.url }),
-      webhookUrl: undefined,
-    });
-    const worker: Worker = await createSagentWorker({
+    const worker: Worker = await createDemoWorker({
       connection: nativeConnection,
       namespace: DEFAULT_NAMESPACE,
       taskQueue: TASK_QUEUE,
       anthropic,
       servicesUrl: services.url,
       workflowBundle: bundle,
-      // `overrides.activities` replaces the worker's set, so sagent's are passed again next to the baselines'.
-      overrides: { activities: { ...sagentActivities, ...createBenchActivities({ anthropic, servicesUrl: services.url }) } },
+      // sagent's plugin adds its activities next to the baselines'.
+      overrides: { activities: createBenchActivities({ anthropic, servicesUrl: services.url }) },
     });
     const running = worker.run();
     cleanups.push(async () => {

@@ -7,7 +7,7 @@ import { appendTurn, buildContext, DEFAULT_CONTEXT, newConversation } from '../s
 import type { MessageParam, ModelTurn, ToolResultBlockParam, ToolUseBlock } from '../src/shared/wire';
 import type { BenchActivities } from './activities';
 
-export { agentSaga } from '../src/workflows/agent-saga';
+export { agentSaga } from '../src/demo/workflows';
 
 // The same timeouts and retry policies as sagent's model and tool activities.
 const { benchCallModel } = proxyActivities<BenchActivities>({

@@ -1,64 +1,111 @@
 /**
- * The worker: wires the real Anthropic client, the agents' tool implementations and the Temporal
- * connection into the activities, and runs the workflow bundle.
+ * The worker side of sagent: a Temporal worker plugin that adds sagent's activities (the model call, the tool
+ * calls, their compensations, approval notices) for your agents, and a factory for a whole worker.
+ *
+ * ```ts
+ * const worker = await Worker.create({
+ *   connection, taskQueue: 'sagent', workflowsPath: require.resolve('./workflows'),
+ *   plugins: [new SagentPlugin({ agents: [{ agent: myAgent, tools: myTools }] })],
+ * });
+ * ```
  */
 import type Anthropic from '@anthropic-ai/sdk';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { SimplePlugin } from '@temporalio/plugin';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
-import { AGENTS } from './agents';
-import { createToolImplementations } from './agents/implementations';
-import { resolveConnection, connectWorkerConnection } from './dev/temporal';
 import { createAnthropicClient } from './models/anthropic';
-import { installRuntime, workerTelemetry } from './observability';
-import { DEFAULT_TASK_QUEUE } from './shared/constants';
+import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './shared/constants';
+import { agentRegistry, type AgentDefinition } from './tools/define';
+import type { ToolImplementations } from './tools/runtime';
 
-export interface SagentWorkerOptions {
+/** One agent as the worker runs it: its sandbox-safe definition and its tools' implementations. */
+export interface AgentImplementation {
+  agent: AgentDefinition;
+  /** By tool name; every declared tool but control tools (`abort`) needs one. */
+  tools: ToolImplementations;
+}
+
+export interface SagentPluginOptions {
+  /** The agents this worker runs; the same definitions your workflows file passes to `createAgentSaga`. */
+  agents: readonly AgentImplementation[];
+  /** @default a client from ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL, with `maxRetries: 0` */
+  anthropic?: Anthropic;
+  /** POSTed a JSON notice for every approval request. @default process.env.SAGENT_APPROVAL_WEBHOOK */
+  approvalWebhookUrl?: string;
+}
+
+/** Adds sagent's activities to a worker, next to any of its own; checks every agent's implementations first. */
+export class SagentPlugin extends SimplePlugin {
+  constructor(options: SagentPluginOptions) {
+    const activities = sagentActivities(options);
+    super({ name: 'sagent', activities: (existing) => ({ ...(existing as object | undefined), ...activities }) });
+  }
+}
+
+/** sagent's activities for `options.agents`; throws one line per agent whose tools and implementations disagree. */
+export function sagentActivities(options: SagentPluginOptions) {
+  const agents = agentRegistry(options.agents.map((entry) => entry.agent));
+  const tools: Record<string, ToolImplementations> = {};
+  for (const { agent, tools: implementations } of options.agents) {
+    assertImplementations(agent, implementations);
+    tools[agent.name] = implementations;
+  }
+  return createActivities({
+    anthropic: options.anthropic ?? createAnthropicClient(),
+    agents,
+    tools,
+    webhookUrl: options.approvalWebhookUrl ?? process.env.SAGENT_APPROVAL_WEBHOOK,
+  });
+}
+
+/**
+ * Throws one error naming every problem: a declared tool without an implementation (control tools such
+ * as `abort` need none), a tool declaring a compensation whose implementation cannot compensate, and an
+ * implementation of a tool the agent does not declare (a typo would otherwise go unnoticed).
+ */
+export function assertImplementations(agent: AgentDefinition, implementations: ToolImplementations): void {
+  const problems: string[] = [];
+  for (const tool of agent.tools) {
+    if (tool.control) continue;
+    const implementation = implementations[tool.name];
+    if (!implementation) {
+      problems.push(`tool "${tool.name}" has no implementation`);
+    } else if (tool.compensation && typeof implementation.compensate !== 'function') {
+      problems.push(`tool "${tool.name}" declares compensation "${tool.compensation}" but its implementation has no compensate()`);
+    }
+  }
+  for (const name of Object.keys(implementations)) {
+    if (!agent.toolsByName[name]) problems.push(`implementation "${name}" matches no tool the agent declares`);
+  }
+  if (problems.length > 0) throw new Error(`agent "${agent.name}": ${problems.join('; ')}`);
+}
+
+export interface SagentWorkerOptions extends SagentPluginOptions {
   connection: NativeConnection;
+  /** @default process.env.TEMPORAL_NAMESPACE ?? 'default' */
   namespace?: string;
   /** @default process.env.SAGENT_TASK_QUEUE ?? 'sagent' */
   taskQueue?: string;
-  /** @default a client from ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL */
-  anthropic?: Anthropic;
-  /** Where the demo services run. @default process.env.SAGENT_SERVICES_URL ?? 'http://127.0.0.1:4500' */
-  servicesUrl?: string;
-  /** @default process.env.SAGENT_APPROVAL_WEBHOOK */
-  approvalWebhookUrl?: string;
-  /** Prebuilt workflow bundle (tests and benchmarks build it once). */
+  /** Your workflows file: it exports `agentSaga = createAgentSaga(agents)`. One of this or `workflowBundle`. */
+  workflowsPath?: string;
+  /** A prebuilt workflow bundle (tests and benchmarks build it once). */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  /** Extra worker options (interceptors, concurrency). */
+  /** Extra worker options (interceptors, concurrency, more plugins). */
   overrides?: Partial<WorkerOptions>;
 }
 
+/** A Temporal worker running sagent's workflow and activities for your agents. */
 export async function createSagentWorker(options: SagentWorkerOptions): Promise<Worker> {
-  const activities = createActivities({
-    anthropic: options.anthropic ?? createAnthropicClient(),
-    agents: AGENTS,
-    tools: createToolImplementations({ servicesUrl: options.servicesUrl ?? process.env.SAGENT_SERVICES_URL ?? 'http://127.0.0.1:4500' }),
-    webhookUrl: options.approvalWebhookUrl ?? process.env.SAGENT_APPROVAL_WEBHOOK,
-  });
+  if (!options.workflowsPath && !options.workflowBundle) {
+    throw new Error('createSagentWorker needs `workflowsPath` (a file exporting `agentSaga = createAgentSaga(agents)`) or `workflowBundle`');
+  }
+  const { overrides = {} } = options;
   return Worker.create({
     connection: options.connection,
-    namespace: options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default',
+    namespace: options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? DEFAULT_NAMESPACE,
     taskQueue: options.taskQueue ?? process.env.SAGENT_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
-    activities,
-    ...options.overrides,
-  });
-}
-
-async function run(): Promise<void> {
-  installRuntime();
-  const config = resolveConnection();
-  const connection = await connectWorkerConnection(config);
-  const worker = await createSagentWorker({ connection, namespace: config.namespace, overrides: workerTelemetry() });
-  console.log(`sagent worker on ${config.address} (namespace ${config.namespace}, task queue ${worker.options.taskQueue})`);
-  await worker.run();
-  await connection.close();
-}
-
-if (require.main === module) {
-  run().catch((err) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: options.workflowsPath }),
+    ...overrides,
+    plugins: [new SagentPlugin(options), ...(overrides.plugins ?? [])],
   });
 }

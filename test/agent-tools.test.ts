@@ -5,14 +5,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { AGENTS, getAgent } from '../src/agents';
-import { retryAfterMs } from '../src/agents/http';
-import { assertImplementations, createToolImplementations } from '../src/agents/implementations';
-import { supportAgent } from '../src/agents/support/agent';
-import { createSupportTools } from '../src/agents/support/tools';
-import { travelAgent } from '../src/agents/travel/agent';
-import { createTravelTools } from '../src/agents/travel/tools';
-import { type RunningServices, startServices } from '../src/services/server';
+import { AGENTS } from '../src/demo/agents';
+import { retryAfterMs } from '../src/demo/agents/http';
+import { demoAgents } from '../src/demo/agents/implementations';
+import { agentRegistry, assertImplementations } from '../src/index';
+import { supportAgent } from '../src/demo/agents/support/agent';
+import { createSupportTools } from '../src/demo/agents/support/tools';
+import { travelAgent } from '../src/demo/agents/travel/agent';
+import { createTravelTools } from '../src/demo/agents/travel/tools';
+import { type RunningServices, startServices } from '../src/demo/services/server';
 import type { CompensationContext, ToolContext, ToolImplementations } from '../src/tools/runtime';
 
 // Opening an in-memory PGlite runs initdb (a few seconds); do not depend on the config's timeout.
@@ -189,8 +190,9 @@ describe('support tools', () => {
 
 describe('agent registry', () => {
   it('has an implementation for every declared tool of every agent', () => {
-    const implementations = createToolImplementations({ servicesUrl: services.url });
-    expect(Object.keys(implementations).sort()).toEqual(Object.keys(AGENTS).sort());
+    const registered = demoAgents({ servicesUrl: services.url });
+    expect(registered.map((entry) => entry.agent.name).sort()).toEqual(Object.keys(AGENTS).sort());
+    for (const { agent, tools } of registered) expect(() => assertImplementations(agent, tools)).not.toThrow();
   });
 
   it('refuses a missing implementation, naming the tool', () => {
@@ -209,10 +211,10 @@ describe('agent registry', () => {
     expect(() => assertImplementations(travelAgent, tools)).toThrow(/"book_train" matches no tool/);
   });
 
-  it('finds agents by name and lists the known ones otherwise', () => {
-    expect(getAgent('travel')).toBe(travelAgent);
-    expect(() => getAgent('nope')).toThrow('unknown agent "nope"; known agents: travel, support');
-    expect(() => getAgent('toString')).toThrow(/unknown agent/);
+  it('registers agents by name, without a prototype, and refuses two agents with one name', () => {
+    expect(AGENTS.travel).toBe(travelAgent);
+    expect(AGENTS.toString).toBeUndefined();
+    expect(() => agentRegistry([travelAgent, supportAgent, travelAgent])).toThrow('two agents are named "travel"');
   });
 
   it('describes every tool argument in the JSON Schema Claude sees', () => {

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import path from 'node:path';
-import { main } from '../src/client';
+import { main } from '../src/cli/main';
 import { loadScenarios } from '../src/dev/scenario';
 import type { RunState } from '../src/shared/contracts';
 import { startHarness, type Harness } from './helpers/harness';
@@ -23,7 +23,7 @@ let harness: Harness;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  harness = await startHarness('cli', loadScenarios(path.join(ROOT, 'src/dev/scenarios')));
+  harness = await startHarness('cli', loadScenarios(path.join(ROOT, 'src/demo/scenarios')));
   env = {
     ...process.env,
     TEMPORAL_ADDRESS: harness.temporal.address,
@@ -88,9 +88,14 @@ async function pausedAt(id: string, callId: string): Promise<RunState> {
 const unique = (name: string) => `${name}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
 
 describe('errors a user sees: one line, exit 1, no stack', () => {
-  test('an unknown agent is refused before anything starts, listing the known agents', async () => {
+  test("an unknown agent is refused by the run itself, listing the worker's agents", async () => {
     const ran = await sagentProcess(['start', '--agent', 'nope', '--task', 'anything']);
-    expectOneLineError(ran, /^error: unknown agent "nope"; known agents: .*travel.*support/);
+    expectOneLineError(ran, /^error: the run refused its input: unknown agent "nope"; this worker's agents: travel, support$/);
+  });
+
+  test('a tool the agent does not have is refused by the run, listing its tools', async () => {
+    const ran = await sagent('start', '--agent', 'travel', '--task', 'anything', '--allow-tool', 'book_train');
+    expectOneLineError(ran, /^error: the run refused its input: allowedTools: agent travel has no tool book_train; its tools: get_weather, /);
   });
 
   test('an unknown run id names the id and the namespace', async () => {

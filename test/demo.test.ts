@@ -20,7 +20,7 @@ interface Ran {
 
 function runDemo(args: string[], env: NodeJS.ProcessEnv): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, 'src/demo.ts'), ...args], { cwd: ROOT, env });
+    const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, 'src/demo/main.ts'), ...args], { cwd: ROOT, env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));

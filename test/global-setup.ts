@@ -8,7 +8,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_NAMESPACE } from '../src/shared/constants';
-import { connectClient, ensureDevServer, registerSearchAttributes, type DevServer } from '../src/dev/temporal';
+import { ensureDevServer, type DevServer } from '../src/dev/temporal';
+import { connectClient } from '../src/temporal/connection';
+import { registerSearchAttributes } from '../src/temporal/search-attributes';
 import { freePorts } from '../src/dev/ports';
 
 /** What global-teardown needs; globalSetup and globalTeardown share the parent process's globals. */

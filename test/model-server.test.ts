@@ -496,7 +496,7 @@ describe('scenario files', () => {
   });
 
   test('the demo scenarios load and route the demo tasks', () => {
-    const scenarios = loadScenarioDir(join(__dirname, '..', 'src', 'dev', 'scenarios'));
+    const scenarios = loadScenarioDir(join(__dirname, '..', 'src', 'demo', 'scenarios'));
     expect(scenarios.map((s) => s.name)).toEqual(['happy-trip', 'slice', 'unlucky-trip']);
     const route = (task: string, runId: string | null = null) => routeScenario(scenarios, { runId, task })?.name;
     expect(route('Book a trip to Lisbon for Ada')).toBe('happy-trip');

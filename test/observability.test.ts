@@ -1,5 +1,5 @@
 /**
- * Observability as an operator meets it: `npm run worker` (src/worker.ts) in its own process (the Temporal runtime
+ * Observability as an operator meets it: `npm run worker` (src/demo/worker.ts) in its own process (the Temporal runtime
  * installs once per process), against the test server, the scripted model and the demo services.
  * - With OTEL_EXPORTER_OTLP_ENDPOINT, one trace follows a run from the client through the workflow to each activity,
  *   and the activity spans carry the model, tokens and cost, or the tool, its effect id and outcome.
@@ -21,7 +21,7 @@ import {
   shutdownTelemetry,
   tracesUrl,
 } from '../src/observability';
-import { startServices } from '../src/services/server';
+import { startServices } from '../src/demo/services/server';
 import { decideUpdate, getStateQuery, type RunOutcome, type RunState } from '../src/shared/contracts';
 import { testConnection, uniqueTaskQueue, type TestTemporal } from './helpers/temporal';
 import { freePorts } from '../src/dev/ports';
@@ -104,7 +104,7 @@ interface WorkerProcess {
 }
 
 async function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, 'src/worker.ts')], { cwd: ROOT, env });
+  const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, 'src/demo/worker.ts')], { cwd: ROOT, env });
   const worker: WorkerProcess = { child, stdout: '', stderr: '', stop: async () => null };
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   child.stderr!.on('data', (chunk) => (worker.stderr += chunk));
@@ -189,7 +189,7 @@ let collector: Collector;
 beforeAll(async () => {
   temporal = await testConnection();
   [model, services, collector] = await Promise.all([
-    startModelServer({ scenarios: loadScenarioDir(path.join(ROOT, 'src/dev/scenarios')) }),
+    startModelServer({ scenarios: loadScenarioDir(path.join(ROOT, 'src/demo/scenarios')) }),
     startServices({ port: 0, dataDir: 'memory://' }),
     startCollector(),
   ]);

@@ -4,14 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SEARCH_ATTRIBUTES } from '../src/shared/constants';
-import {
-  connectClient,
-  connectWorkerConnection,
-  ensureDevServer,
-  findTemporalCli,
-  installTemporalCli,
-  resolveConnection,
-} from '../src/dev/temporal';
+import { ensureDevServer, findTemporalCli, installTemporalCli } from '../src/dev/temporal';
+import { connectClient, connectWorkerConnection, resolveConnection } from '../src/temporal/connection';
 import { testConnection, type TestTemporal } from './helpers/temporal';
 import { freePorts } from '../src/dev/ports';
 

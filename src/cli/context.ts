@@ -3,7 +3,7 @@
  * and queries bounded by a deadline so a run without a worker never hangs the CLI.
  */
 import type { Client, Connection, WorkflowHandle } from '@temporalio/client';
-import { connectClient, resolveConnection, type ConnectedTemporal } from '../dev/temporal';
+import { connectClient, resolveConnection, type ConnectedTemporal } from '../temporal/connection';
 import { DEFAULT_TASK_QUEUE } from '../shared/constants';
 import { getStateQuery, type RunState } from '../shared/contracts';
 import { grpcCode } from './errors';

@@ -2,7 +2,7 @@
  * One command's life: connect when the command needs the server, turn any error into one line and an exit code,
  * close the connection afterwards.
  */
-import { resolveConnection } from '../dev/temporal';
+import { resolveConnection } from '../temporal/connection';
 import { openContext, type CliContext, type ContextOptions } from './context';
 import { CliError, describeError, EXIT, type ErrorContext, type ExitCode } from './errors';
 import type { CliIO } from './io';

@@ -4,12 +4,11 @@
  * what "Claude" answers. Offline demos, tests and benchmarks run the same code path as production:
  * request validation, error bodies and headers, usage with prompt caching.
  *
- *   tsx src/dev/model-server.ts --scenarios src/dev/scenarios [--port 8787]
+ *   tsx src/dev/model-server.ts --scenarios src/demo/scenarios [--port 8787]
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { Command } from 'commander';
 import { RUN_HEADER, TURN_HEADER } from '../shared/constants';
 import type { ContentBlock, ModelUsage } from '../shared/wire';
@@ -417,7 +416,7 @@ async function main(argv: string[]): Promise<void> {
   const program = new Command()
     .name('model-server')
     .description('Scripted Anthropic Messages API server for offline runs, tests and benchmarks')
-    .option('--scenarios <path>', 'scenario file or directory of *.json files', join(__dirname, 'scenarios'))
+    .requiredOption('--scenarios <path>', 'scenario file or directory of *.json files (the demo\'s: src/demo/scenarios)')
     .option('--port <port>', 'port to listen on (0 = any free port)', '8787')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--default-scenario <name>', 'scenario for runs that no match routes')

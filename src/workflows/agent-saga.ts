@@ -18,7 +18,6 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { AGENTS } from '../agents';
 import { approvalFor, resolveApprovalSettings } from '../policies/approval';
 import { addUsage, applyTopUp, checkBudget, resolveLimits, validateTopUp, ZERO_USAGE } from '../policies/budget';
 import { argsHashOf, byteLength } from '../policies/canonical';
@@ -57,7 +56,7 @@ import {
 } from '../shared/contracts';
 import { checkRunInput } from '../shared/run-input';
 import type { ContentBlock, MessageParam, ModelTurn, ToolResultBlockParam, ToolUseBlock } from '../shared/wire';
-import { changesWorld, type AgentDefinition, type ToolDefinition } from '../tools/define';
+import { agentRegistry, changesWorld, type AgentDefinition, type AgentRegistry, type ToolDefinition } from '../tools/define';
 import { ApprovalDesk } from './approvals';
 import { publishRun } from './publish';
 import { describe, SagaLedger } from './saga';
@@ -88,8 +87,18 @@ class SagaAbort {
   constructor(readonly reason: string) {}
 }
 
-export async function agentSaga(input: AgentRunInput): Promise<RunOutcome> {
-  return new AgentRun(input).execute();
+/** The agent-run workflow over `agents`; export it from your workflows file as `agentSaga` (its workflow type). */
+export type AgentSagaWorkflow = (input: AgentRunInput) => Promise<RunOutcome>;
+
+/**
+ * The workflow that runs every agent in `agents`. Call it once in your workflows file and export the result as
+ * `agentSaga`: `export const agentSaga = createAgentSaga([myAgent]);`. The CLI and the client start that type.
+ */
+export function createAgentSaga(agents: readonly AgentDefinition[] | AgentRegistry): AgentSagaWorkflow {
+  const registry = Array.isArray(agents) ? agentRegistry(agents) : (agents as AgentRegistry);
+  return async function agentSaga(input: AgentRunInput): Promise<RunOutcome> {
+    return new AgentRun(input, registry).execute();
+  };
 }
 
 class AgentRun {
@@ -124,18 +133,32 @@ class AgentRun {
   private pendingContext: { turn: number; messages: MessageParam[] } | null = null;
   private currentModel: string;
 
-  constructor(private readonly input: AgentRunInput) {
+  constructor(
+    private readonly input: AgentRunInput,
+    agents: AgentRegistry,
+  ) {
     const checked = checkRunInput(input);
     if (!checked.success) {
       throw ApplicationFailure.create({ type: 'InvalidInput', message: checked.error, nonRetryable: true });
     }
-    const agent = Object.hasOwn(AGENTS, input.agent) ? AGENTS[input.agent] : undefined;
+    const agent = Object.hasOwn(agents, input.agent) ? agents[input.agent] : undefined;
     if (!agent) {
       throw ApplicationFailure.create({
         type: 'InvalidInput.UnknownAgent',
-        message: `unknown agent "${input.agent}"; known agents: ${Object.keys(AGENTS).join(', ')}`,
+        message: `unknown agent "${input.agent}"; this worker's agents: ${Object.keys(agents).join(', ') || 'none'}`,
         nonRetryable: true,
       });
+    }
+    const toolNames = agent.tools.map((tool) => tool.name);
+    for (const [field, names] of [['allowedTools', input.allowedTools], ['approval.requireFor', input.approval?.requireFor]] as const) {
+      const unknown = (names ?? []).filter((name) => !toolNames.includes(name));
+      if (unknown.length > 0) {
+        throw ApplicationFailure.create({
+          type: 'InvalidInput.UnknownTool',
+          message: `${field}: agent ${agent.name} has no tool ${unknown.join(', ')}; its tools: ${toolNames.join(', ')}`,
+          nonRetryable: true,
+        });
+      }
     }
     this.agent = agent;
     this.currentModel = input.model ?? DEFAULT_MODEL;
@@ -631,7 +654,7 @@ class AgentRun {
   private async continueAsNew(): Promise<never> {
     await condition(allHandlersFinished);
     this.timeline.note('run', `continuing as new after turn ${this.turn}`, 'info');
-    return continueAsNew<typeof agentSaga>({ ...this.input, carried: this.carry() });
+    return continueAsNew<AgentSagaWorkflow>({ ...this.input, carried: this.carry() });
   }
 
   private carry(): CarriedState {

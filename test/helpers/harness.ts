@@ -8,8 +8,8 @@ import { WorkflowIdReusePolicy } from '@temporalio/client';
 import { createAnthropicClient } from '../../src/models/anthropic';
 import { startModelServer, type ModelServer } from '../../src/dev/model-server';
 import type { Scenario } from '../../src/dev/scenario';
-import { startServices } from '../../src/services/server';
-import { createSagentWorker } from '../../src/worker';
+import { startServices } from '../../src/demo/services/server';
+import { createDemoWorker, DEMO_WORKFLOWS_PATH } from '../../src/demo/worker';
 import { getStateQuery, type AgentRunInput, type RunOutcome, type RunState } from '../../src/shared/contracts';
 import { testConnection, uniqueTaskQueue, type TestTemporal } from './temporal';
 
@@ -33,7 +33,7 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** The workflow bundle, built once per test file. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger() });
+  bundle ??= bundleWorkflowCode({ workflowsPath: DEMO_WORKFLOWS_PATH, logger: quietLogger() });
   return bundle;
 }
 
@@ -46,7 +46,7 @@ export async function startHarness(name: string, scenarios: Scenario[], options:
     ? { url: options.servicesUrl, close: async () => undefined }
     : await startServices({ port: 0, dataDir: 'memory://' });
   const makeWorker = async () =>
-    createSagentWorker({
+    createDemoWorker({
       connection: temporal.nativeConnection,
       namespace: temporal.namespace,
       taskQueue,

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client, Connection } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { DEFAULT_NAMESPACE } from '../../src/shared/constants';
-import { connectClient } from '../../src/dev/temporal';
+import { connectClient } from '../../src/temporal/connection';
 
 export interface TestTemporal {
   client: Client;

@@ -4,7 +4,7 @@
  */
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { createAnthropicClient } from '../../src/models/anthropic';
-import { createSagentWorker } from '../../src/worker';
+import { createDemoWorker } from '../../src/demo/worker';
 import { READY_LINE } from './worker-process';
 
 function required(name: string): string {
@@ -17,7 +17,7 @@ async function run(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const connection = await NativeConnection.connect({ address: required('SAGENT_TEST_TEMPORAL_ADDRESS') });
   const bundlePath = process.env.SAGENT_TEST_WORKFLOW_BUNDLE;
-  const worker = await createSagentWorker({
+  const worker = await createDemoWorker({
     connection,
     namespace: required('SAGENT_TEST_TEMPORAL_NAMESPACE'),
     taskQueue: required('SAGENT_TASK_QUEUE'),

@@ -5,7 +5,7 @@ import { captureFixture } from '../helpers/fixtures';
 let harness: Harness;
 
 beforeAll(async () => {
-  harness = await startHarness('slice', [loadScenarioFile('src/dev/scenarios/slice.json')]);
+  harness = await startHarness('slice', [loadScenarioFile('src/demo/scenarios/slice.json')]);
 });
 afterAll(() => harness?.stop());
 

@@ -6,7 +6,7 @@ import { captureFixture } from '../helpers/fixtures';
 let harness: Harness;
 
 beforeAll(async () => {
-  harness = await startHarness('trip', loadScenarioDir('src/dev/scenarios'));
+  harness = await startHarness('trip', loadScenarioDir('src/demo/scenarios'));
 });
 afterAll(() => harness?.stop());
 

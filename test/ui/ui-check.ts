@@ -18,7 +18,7 @@ async function run(): Promise<number> {
     if (!process.env.SAGENT_TEST_TEMPORAL_ADDRESS) await globalSetup();
     const uiUrl = process.env.SAGENT_TEST_TEMPORAL_UI;
     if (!uiUrl) throw new Error('SAGENT_TEST_TEMPORAL_UI is not set: set it to the Web UI of SAGENT_TEST_TEMPORAL_ADDRESS');
-    const harness = await startHarness('ui-check', loadScenarioDir(path.resolve(__dirname, '../../src/dev/scenarios')));
+    const harness = await startHarness('ui-check', loadScenarioDir(path.resolve(__dirname, '../../src/demo/scenarios')));
     try {
       const runs = await prepareRuns(harness);
       const ctx = { page: await browser.context.newPage(), uiUrl, runs };

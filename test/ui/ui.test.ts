@@ -20,7 +20,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   const uiUrl = process.env.SAGENT_TEST_TEMPORAL_UI;
   if (!uiUrl) throw new Error('SAGENT_TEST_TEMPORAL_UI is not set: run with `npm test`, or set it with SAGENT_TEST_TEMPORAL_ADDRESS');
-  harness = await startHarness('ui', loadScenarioDir('src/dev/scenarios'));
+  harness = await startHarness('ui', loadScenarioDir('src/demo/scenarios'));
   const runs = await prepareRuns(harness);
   ctx = { page: await browser.context.newPage(), uiUrl, runs };
 });

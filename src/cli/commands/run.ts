@@ -1,10 +1,10 @@
 /** `start`, `watch`, `status`, `result`: starting a run and following it to its outcome. */
 import { randomBytes } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
-import { AGENTS } from '../../agents';
 import type { AgentRunInput, RunOutcome } from '../../shared/contracts';
 import { checkRunInput } from '../../shared/run-input';
-import type { agentSaga } from '../../workflows/agent-saga';
+import type { AgentSagaWorkflow } from '../../workflows/agent-saga';
 import { WORKFLOW_TYPE } from '../../shared/constants';
 import type { CliContext } from '../context';
 import { CliError, EXIT, exitCodeFor, type ExitCode } from '../errors';
@@ -29,15 +29,6 @@ export interface StartOptions {
 
 /** Builds and checks a run's input the way the workflow will; one line naming what to fix otherwise. */
 export function buildRunInput(options: StartOptions): AgentRunInput {
-  const agent = Object.hasOwn(AGENTS, options.agent) ? AGENTS[options.agent] : undefined;
-  if (!agent) throw new CliError(`unknown agent "${options.agent}"; known agents: ${Object.keys(AGENTS).join(', ')}`);
-  const toolNames = agent.tools.map((tool) => tool.name);
-  for (const [flag, names] of [['--allow-tool', options.allowTool], ['--require-approval', options.requireApproval]] as const) {
-    const unknown = (names ?? []).filter((name) => !toolNames.includes(name));
-    if (unknown.length > 0) {
-      throw new CliError(`${flag}: agent ${agent.name} has no tool ${unknown.join(', ')}; its tools: ${toolNames.join(', ')}`);
-    }
-  }
   const approval = {
     ...(options.approver?.length ? { approvers: options.approver } : {}),
     ...(options.requireApproval?.length ? { requireFor: options.requireApproval } : {}),
@@ -47,7 +38,7 @@ export function buildRunInput(options: StartOptions): AgentRunInput {
     ...(options.budgetUsd !== undefined ? { maxCostUsd: options.budgetUsd } : {}),
   };
   const input: AgentRunInput = {
-    agent: agent.name,
+    agent: options.agent,
     task: options.task,
     ...(Object.keys(approval).length > 0 ? { approval } : {}),
     ...(Object.keys(budget).length > 0 ? { budget } : {}),
@@ -72,7 +63,7 @@ export function newWorkflowId(agent: string): string {
  */
 export async function startRun(ctx: CliContext, input: AgentRunInput, workflowId = newWorkflowId(input.agent)): Promise<{ workflowId: string; runId: string }> {
   try {
-    const handle = await ctx.client.workflow.start<typeof agentSaga>(WORKFLOW_TYPE, {
+    const handle = await ctx.client.workflow.start<AgentSagaWorkflow>(WORKFLOW_TYPE, {
       taskQueue: ctx.taskQueue,
       workflowId,
       args: [input],
@@ -84,6 +75,7 @@ export async function startRun(ctx: CliContext, input: AgentRunInput, workflowId
       staticSummary: `${input.agent}: ${cut(input.task.replace(/\s+/g, ' '), 120)}`,
       staticDetails: staticDetails(input),
     });
+    await confirmAccepted(ctx, handle);
     return { workflowId, runId: handle.firstExecutionRunId };
   } catch (err) {
     if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError') {
@@ -92,6 +84,31 @@ export async function startRun(ctx: CliContext, input: AgentRunInput, workflowId
       );
     }
     throw err;
+  }
+}
+
+/** How long `start` waits for a worker to accept the run (its first workflow task) before it says none did. */
+const ACCEPT_TIMEOUT_MS = 5_000;
+
+/**
+ * Waits until the run's first workflow task is done: the worker, which alone knows its agents, checks the input
+ * there. A refused input (an unknown agent or tool) becomes the one-line error; no worker in time is a note.
+ */
+async function confirmAccepted(ctx: CliContext, handle: WorkflowHandle, timeoutMs = ACCEPT_TIMEOUT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const description = await handle.describe();
+    if (description.status.name === 'FAILED') {
+      const failure = await handle.result().then(() => null, (err: unknown) => err as { cause?: { message?: string }; message?: string });
+      throw new CliError(`the run refused its input: ${failure?.cause?.message ?? failure?.message ?? 'it failed at once'}`);
+    }
+    // Started, scheduled, started, completed: the first workflow task went through.
+    if (description.status.name !== 'RUNNING' || description.historyLength >= 4) return;
+    if (Date.now() >= deadline) {
+      ctx.out.note(`note: no worker has picked up ${handle.workflowId} yet on task queue ${ctx.taskQueue}: start one (npm run worker)`);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
@@ -126,7 +143,7 @@ export function registerRunCommands(program: Command, session: Session): void {
   program
     .command('start')
     .description('start a run of an agent on a task')
-    .requiredOption('--agent <name>', `the agent (${Object.keys(AGENTS).join(', ')})`)
+    .requiredOption('--agent <name>', 'the agent, as the worker registers it (an unknown name is refused by the run)')
     .requiredOption('--task <text>', 'what the agent should do')
     .option('--id <workflowId>', 'the workflow id; default <agent>-<random>. Ids are never reused: effect ids (idempotency keys) derive from them')
     .option('--approver <user>', 'who may approve risky calls (repeatable); none means anyone who names themselves', collect)

@@ -13,22 +13,23 @@ import { createInterface } from 'node:readline/promises';
 import type Anthropic from '@anthropic-ai/sdk';
 import { Command, CommanderError } from 'commander';
 import { DefaultLogger, Runtime, type LogLevel, type NativeConnection, type Worker } from '@temporalio/worker';
-import { decide } from './cli/commands/approvals';
-import { buildRunInput, startRun } from './cli/commands/run';
-import { openContext, type CliContext } from './cli/context';
-import { CliError, describeError, EXIT } from './cli/errors';
-import { brief, processIO, shortHash, table, usd, type CliIO } from './cli/io';
-import type { RunView } from './cli/run-view';
-import type { TimelineRenderer } from './cli/timeline';
-import { watchRun } from './cli/watch';
-import { connectClient, ensureDevServer, resolveConnection, type ConnectedTemporal, type DevServer } from './dev/temporal';
-import { startModelServer, type ModelServer } from './dev/model-server';
-import { loadScenarios } from './dev/scenario';
-import { createAnthropicClient } from './models/anthropic';
-import type { PendingApproval, RunState } from './shared/contracts';
+import { decide } from '../cli/commands/approvals';
+import { buildRunInput, startRun } from '../cli/commands/run';
+import { openContext, type CliContext } from '../cli/context';
+import { CliError, describeError, EXIT } from '../cli/errors';
+import { brief, processIO, shortHash, table, usd, type CliIO } from '../cli/io';
+import type { RunView } from '../cli/run-view';
+import type { TimelineRenderer } from '../cli/timeline';
+import { watchRun } from '../cli/watch';
+import { ensureDevServer, type DevServer } from '../dev/temporal';
+import { connectClient, resolveConnection, type ConnectedTemporal } from '../temporal/connection';
+import { startModelServer, type ModelServer } from '../dev/model-server';
+import { loadScenarios } from '../dev/scenario';
+import { createAnthropicClient } from '../models/anthropic';
+import type { PendingApproval, RunState } from '../shared/contracts';
 import { DEFAULT_DATA_DIR } from './services/db';
 import { DEFAULT_SERVICES_PORT, startServices, type RunningServices } from './services/server';
-import { createSagentWorker } from './worker';
+import { createDemoWorker } from './worker';
 
 /** Who approves in the demo; `sagent approve … --as you` from a second terminal. */
 const APPROVER = 'you';
@@ -177,7 +178,7 @@ async function setUp(io: CliIO, options: DemoOptions, resources: Resources): Pro
     anthropic = createAnthropicClient();
     say('Model: Claude (ANTHROPIC_API_KEY is set)');
   } else {
-    const modelServer: ModelServer = await startModelServer({ scenarios: loadScenarios(path.join(__dirname, 'dev', 'scenarios')) });
+    const modelServer: ModelServer = await startModelServer({ scenarios: loadScenarios(path.join(__dirname, 'scenarios')) });
     resources.add('the scripted model server', () => modelServer.close());
     anthropic = createAnthropicClient({ baseURL: modelServer.url, apiKey: 'offline' });
     say(`Model: the scripted model server at ${modelServer.url} (set ANTHROPIC_API_KEY to use Claude)`);
@@ -186,7 +187,7 @@ async function setUp(io: CliIO, options: DemoOptions, resources: Resources): Pro
   const taskQueue = `sagent-demo-${process.pid}-${Date.now().toString(36)}`;
   const nativeConnection: NativeConnection = await temporal.connectWorkerConnection();
   resources.add('the worker connection', () => nativeConnection.close());
-  const worker: Worker = await createSagentWorker({
+  const worker: Worker = await createDemoWorker({
     connection: nativeConnection,
     namespace: temporal.config.namespace,
     taskQueue,

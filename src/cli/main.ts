@@ -2,11 +2,11 @@
  * The `sagent` CLI: start runs, watch them, approve their risky calls, steer and inspect them.
  * `npm run sagent -- <command>`, or `sagent <command>` once linked (`bin/sagent.js`).
  */
-import { processIO, type CliIO } from './cli/io';
-import { runCli } from './cli/program';
-import { shutdownTelemetry } from './observability';
+import { processIO, type CliIO } from './io';
+import { runCli } from './program';
+import { shutdownTelemetry } from '../observability';
 
-export { runCli } from './cli/program';
+export { runCli } from './program';
 
 /** Runs the CLI and resolves to its exit code (0, 1, 2 or 3); never calls `process.exit`. */
 export function main(argv: readonly string[] = process.argv, io: CliIO = processIO()): Promise<number> {

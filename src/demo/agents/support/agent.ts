@@ -3,7 +3,7 @@
  * refunds, opens tickets and emails customers. Sandbox-safe (zod and the tool framework only).
  */
 import { z } from 'zod';
-import { defineAgent, defineTool } from '../../tools/define';
+import { defineAgent, defineTool } from '../../../workflow';
 
 const orderId = z
   .string()

@@ -3,7 +3,7 @@
  * outcomes become `ToolError`s: what the other side refused (`rejected`, final, shown to Claude with a
  * hint) apart from what is worth another attempt (`transient`, retried by Temporal).
  */
-import { type CompensationContext, type CompensationResult, ToolError } from '../tools/runtime';
+import { type CompensationContext, type CompensationResult, ToolError } from '../../workflow';
 
 export interface ServiceRequest {
   method: 'GET' | 'POST';

@@ -3,7 +3,7 @@
  * implementations live in `./tools.ts` on the worker.
  */
 import { z } from 'zod';
-import { defineAgent, defineTool } from '../../tools/define';
+import { defineAgent, defineTool } from '../../../workflow';
 
 const date = (what: string) =>
   z

@@ -1,0 +1,38 @@
+/**
+ * `npm run worker`: a worker for the demo's agents, built on sagent's public entry points only. TEMPORAL_ADDRESS /
+ * TEMPORAL_NAMESPACE / a profile name the server, SAGENT_TASK_QUEUE the queue, SAGENT_SERVICES_URL the demo services.
+ */
+import { connectWorkerConnection, createSagentWorker, installRuntime, resolveConnection, workerTelemetry, type SagentWorkerOptions } from '../index';
+import { DEFAULT_SERVICES_URL, demoAgents } from './agents/implementations';
+
+/** The demo's workflows file: sagent's saga over the demo agents. */
+export const DEMO_WORKFLOWS_PATH = require.resolve('./workflows');
+
+export type DemoWorkerOptions = Omit<SagentWorkerOptions, 'agents'> & { servicesUrl?: string };
+
+/** A worker for the demo agents; their tools call the services at `servicesUrl`. */
+export function createDemoWorker(options: DemoWorkerOptions) {
+  const servicesUrl = options.servicesUrl ?? process.env.SAGENT_SERVICES_URL ?? DEFAULT_SERVICES_URL;
+  return createSagentWorker({
+    ...(options.workflowBundle ? {} : { workflowsPath: DEMO_WORKFLOWS_PATH }),
+    ...options,
+    agents: demoAgents({ servicesUrl }),
+  });
+}
+
+async function run(): Promise<void> {
+  installRuntime();
+  const config = resolveConnection();
+  const connection = await connectWorkerConnection(config);
+  const worker = await createDemoWorker({ connection, namespace: config.namespace, overrides: workerTelemetry() });
+  console.log(`sagent worker on ${config.address} (namespace ${config.namespace}, task queue ${worker.options.taskQueue})`);
+  await worker.run();
+  await connection.close();
+}
+
+if (require.main === module) {
+  run().catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,35 @@
+/**
+ * sagent's Node entry (`sagent`): the worker plugin and factory, the activities, the connection, and everything the
+ * workflow-safe entry (`sagent/workflow`) has. Import this in your worker and client code; import `sagent/workflow`
+ * in your workflows file and in your agents' definition files, which the workflow sandbox loads.
+ */
+export * from './workflow';
+export {
+  SagentPlugin,
+  assertImplementations,
+  createSagentWorker,
+  sagentActivities,
+  type AgentImplementation,
+  type SagentPluginOptions,
+  type SagentWorkerOptions,
+} from './worker';
+export { createActivities, type Activities, type ActivityDeps } from './activities';
+export { TOOL_FAILURE_TYPES, type ApprovalNotice, type CallModelInput, type CompensateInput, type RunToolInput, type ToolOutput } from './shared/activity-io';
+export { createAnthropicClient, type ModelClientOptions } from './models/anthropic';
+export { MODEL_FAILURE_TYPES, classifyModelError, type ModelFailureType } from './models/errors';
+export { PRICING, costUsd, priceOf, type ModelPrice } from './models/pricing';
+export {
+  LOCAL_ADDRESS,
+  TemporalConfigError,
+  TemporalUnreachableError,
+  connectClient,
+  connectWorkerConnection,
+  resolveConnection,
+  type ConnectOptions,
+  type ConnectedTemporal,
+  type TemporalConnectionConfig,
+} from './temporal/connection';
+export { registerSearchAttributes } from './temporal/search-attributes';
+export { installRuntime, workerTelemetry, clientInterceptors, shutdownTelemetry } from './observability';
+export { checkRunInput, runInputSchema, type RunInputCheck } from './shared/run-input';
+export { argsHashOf, canonicalJson } from './policies/canonical';

@@ -1,0 +1,40 @@
+/**
+ * sagent's workflow-safe entry (`sagent/workflow`): what a workflows file and an agent's definition file may import.
+ * Everything here runs inside Temporal's workflow sandbox: no Node built-ins, no I/O, no clocks but the workflow's.
+ *
+ * ```ts
+ * // workflows.ts, bundled by your worker
+ * import { createAgentSaga } from 'sagent/workflow';
+ * import { myAgent } from './my-agent';
+ * export const agentSaga = createAgentSaga([myAgent]);
+ * ```
+ */
+export { createAgentSaga, type AgentSagaWorkflow } from './workflows/agent-saga';
+export {
+  abortTool,
+  agentRegistry,
+  changesWorld,
+  defineAgent,
+  defineTool,
+  isCompensable,
+  type AgentDefinition,
+  type AgentRegistry,
+  type AgentSpec,
+  type ToolControl,
+  type ToolDefinition,
+  type ToolRisk,
+  type ToolSpec,
+} from './tools/define';
+export {
+  ToolError,
+  type CompensationContext,
+  type CompensationResult,
+  type ToolContext,
+  type ToolImplementation,
+  type ToolImplementations,
+} from './tools/runtime';
+export * from './shared/contracts';
+export type * from './shared/wire';
+export { STOP_REASONS } from './shared/wire';
+export { DEFAULT_TASK_QUEUE, WORKFLOW_TYPE, SEARCH_ATTRIBUTES } from './shared/constants';
+export { AgentName, AgentStatus, AgentCostUsd, AgentSteps, AgentPendingApprovals } from './shared/search-attributes';

@@ -1,2 +1,0 @@
-/** The worker's workflow bundle entry. */
-export { agentSaga } from './agent-saga';
