@@ -14,6 +14,7 @@ import { SimplePlugin } from '@temporalio/plugin';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { createAnthropicClient } from './models/anthropic';
+import type { ModelTimeouts } from './models/watchdog';
 import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './shared/constants';
 import { agentRegistry, type AgentDefinition } from './tools/define';
 import type { ToolImplementations } from './tools/runtime';
@@ -32,6 +33,8 @@ export interface SagentPluginOptions {
   anthropic?: Anthropic;
   /** POSTed a JSON notice for every approval request. @default process.env.SAGENT_APPROVAL_WEBHOOK */
   approvalWebhookUrl?: string;
+  /** How long one model call may wait for its first byte and between chunks. @default { firstByteMs: 60_000, idleMs: 30_000 } */
+  modelTimeouts?: Partial<ModelTimeouts>;
 }
 
 /** Adds sagent's activities to a worker, next to any of its own; checks every agent's implementations first. */
@@ -55,6 +58,7 @@ export function sagentActivities(options: SagentPluginOptions) {
     agents,
     tools,
     webhookUrl: options.approvalWebhookUrl ?? process.env.SAGENT_APPROVAL_WEBHOOK,
+    modelTimeouts: options.modelTimeouts,
   });
 }
 
