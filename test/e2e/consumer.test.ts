@@ -138,7 +138,7 @@ test('a call that needs approval waits, a stranger cannot approve it, the approv
 
   const callId = await pendingCallId(id);
   const stranger = await sagent('approve', id, callId, '--as', 'mallory');
-  expect(stranger.code).toBe(1);
+  expect({ code: stranger.code, stderr: stranger.stderr }).toMatchObject({ code: 1, stderr: expect.stringContaining('mallory may not approve') });
   expect(Object.values(await notes())).not.toContain(NOTE);
 
   const approved = await sagent('approve', id, callId, '--as', 'you');
