@@ -8,14 +8,15 @@ import type { ContextOptions } from './context';
 import { EXIT, type ExitCode } from './errors';
 import type { CliIO } from './io';
 import { Session } from './session';
+import { DEFAULT_TASK_QUEUE, DEFAULT_UI_URL } from '../shared/constants';
 
 const OVERVIEW = `
 Environment:
   TEMPORAL_ADDRESS     the Temporal frontend (default 127.0.0.1:7233, the dev server)
   TEMPORAL_NAMESPACE   default "default"; TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE as @temporalio/envconfig reads them
-  SAGENT_TASK_QUEUE    where runs are started (default "sagent")
-  SAGENT_UI_URL        the Temporal Web UI for links (default http://localhost:8233)
-  SAGENT_SERVICES_URL  the demo services, for \`sagent ledger\` (default http://127.0.0.1:4500)
+  SAGENT_TASK_QUEUE    where runs are started (default "${DEFAULT_TASK_QUEUE}")
+  SAGENT_UI_URL        the Temporal Web UI for links (default ${DEFAULT_UI_URL})
+  SAGENT_SERVICES_URL  services to cross-check \`sagent ledger\` with (as --services-url; e.g. the demo's http://127.0.0.1:4500)
   SAGENT_DEBUG=1       print stacks with errors
 
 Exit codes: 0 completed (or the action succeeded), 2 compensated or cancelled, 3 blocked, 1 any error.

@@ -223,7 +223,8 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
       const raw = Buffer.concat(chunks);
       const record = recordOf(req, raw);
       requests.push(record);
-      answer(req, raw, record)
+      // Every failure became a 500 answer above: nothing is left to reject.
+      void answer(req, raw, record)
         .catch((err): Answer => apiError(500, `scripted model server: ${String(err)}`))
         .then((result) => {
           send(res, record, result);
