@@ -16,16 +16,16 @@ Environment:
   TEMPORAL_NAMESPACE   default "default"; TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE as @temporalio/envconfig reads them
   SAGENT_TASK_QUEUE    where runs are started (default "${DEFAULT_TASK_QUEUE}")
   SAGENT_UI_URL        the Temporal Web UI for links (default ${DEFAULT_UI_URL})
-  SAGENT_SERVICES_URL  services to cross-check \`sagent ledger\` with (as --services-url; e.g. the demo's http://127.0.0.1:4500)
+  SAGENT_SERVICES_URL  services to cross-check \`sagent ledger\` with (as --services-url)
   SAGENT_DEBUG=1       print stacks with errors
 
 Exit codes: 0 completed (or the action succeeded), 2 compensated or cancelled, 3 blocked, 1 any error.
 
 Examples:
-  $ sagent start --agent travel --task "Book a trip to Lisbon for Ada Lovelace, 14-17 May" --approver alice --wait
+  $ sagent start --agent orders --task "Refund order 1042 to Ada Lovelace" --approver alice --wait
   $ sagent pending
-  $ sagent approve travel-3f2a1b9c call-4 --as alice --expect-hash 3f2a1b9c0d4e
-  $ sagent ledger travel-3f2a1b9c`;
+  $ sagent approve orders-3f2a1b9c call-4 --as alice --expect-hash 3f2a1b9c0d4e
+  $ sagent ledger orders-3f2a1b9c`;
 
 /** Builds the program; actions report through `session`. */
 export function createProgram(session: Session): Command {

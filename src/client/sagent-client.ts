@@ -6,7 +6,7 @@
  * import { connectClient, SagentClient } from 'sagent';
  * const temporal = await connectClient();
  * const sagent = new SagentClient({ client: temporal.client, taskQueue: 'sagent' });
- * const { workflowId } = await sagent.start({ agent: 'travel', task: 'Book a trip to Lisbon' });
+ * const { workflowId } = await sagent.start({ agent: 'orders', task: 'Refund order 1042' });
  * for await (const view of sagent.follow(workflowId)) console.log(view.status);
  * ```
  */

@@ -78,8 +78,8 @@ Lists runs matching ${PENDING_QUERY}
       'after',
       `
 Examples:
-  $ sagent approve travel-3f2a1b9c call-4 --as alice --expect-hash 3f2a1b9c0d4e
-  $ sagent approve travel-3f2a1b9c call-4 --as alice --edit '{"amountCents":40000,"currency":"EUR","card":"4242424242424242","description":"Lisbon trip"}'
+  $ sagent approve orders-3f2a1b9c call-4 --as alice --expect-hash 3f2a1b9c0d4e
+  $ sagent approve orders-3f2a1b9c call-4 --as alice --edit '{"orderId":"1042","amountCents":4000}'
 
 The update is checked by the run before it is accepted (pending, same argsHash, not expired, allowed approver);
 a refusal is printed as one line and exits 1.
@@ -118,8 +118,8 @@ Exit codes: 0 approved, 1 refused or error.`,
       'after',
       `
 Examples:
-  $ sagent reject travel-3f2a1b9c call-5 --as alice --reason "do not email the client yet"
-  $ sagent reject travel-3f2a1b9c call-5 --as alice --reason "wrong address" --signal
+  $ sagent reject orders-3f2a1b9c call-5 --as alice --reason "do not email the customer yet"
+  $ sagent reject orders-3f2a1b9c call-5 --as alice --reason "wrong address" --signal
 
 Exit codes: 0 rejected, 1 refused or error.`,
     )

@@ -19,9 +19,9 @@ export function registerInspectCommands(program: Command, session: Session): voi
       'after',
       `
 Examples:
-  $ sagent ledger travel-3f2a1b9c
-  $ sagent ledger travel-3f2a1b9c --services-url http://127.0.0.1:4500
-  $ sagent ledger travel-3f2a1b9c --json | jq '.effects[] | [.effectId, .compensation]'
+  $ sagent ledger orders-3f2a1b9c
+  $ sagent ledger orders-3f2a1b9c --services-url http://127.0.0.1:9000
+  $ sagent ledger orders-3f2a1b9c --json | jq '.effects[] | [.effectId, .compensation]'
 
 effectId is the Idempotency-Key the tool sent. With --services-url (or SAGENT_SERVICES_URL), the services'
 rows for the run's keys (GET <url>/ledger?prefix=<id>/, as the demo services serve them) are shown side by
@@ -49,7 +49,7 @@ Exit codes: 0 printed, 1 error.`,
       'after',
       `
 Examples:
-  $ sagent history travel-3f2a1b9c > test/fixtures/histories/travel-happy.json
+  $ sagent history orders-3f2a1b9c > test/fixtures/histories/my-run.json
 
 Exit codes: 0 printed, 1 error.`,
     )

@@ -19,8 +19,8 @@ export function registerOperateCommands(program: Command, session: Session): voi
       'after',
       `
 Examples:
-  $ sagent cancel travel-3f2a1b9c
-  $ sagent cancel travel-3f2a1b9c --wait
+  $ sagent cancel orders-3f2a1b9c
+  $ sagent cancel orders-3f2a1b9c --wait
 
 Exit codes: 0 cancellation requested (with --wait: 2 once cancelled), 1 error.`,
     )
@@ -44,7 +44,7 @@ Exit codes: 0 cancellation requested (with --wait: 2 once cancelled), 1 error.`,
       'after',
       `
 Examples:
-  $ sagent abort travel-3f2a1b9c --as alice --reason "the client cancelled the trip" --wait
+  $ sagent abort orders-3f2a1b9c --as alice --reason "the customer withdrew the request" --wait
 
 Exit codes: 0 abort accepted (with --wait: 2 once compensated), 1 refused or error.`,
     )
@@ -70,7 +70,7 @@ Exit codes: 0 abort accepted (with --wait: 2 once compensated), 1 refused or err
       'after',
       `
 Examples:
-  $ sagent extend-budget travel-3f2a1b9c --usd 2 --steps 10 --as alice
+  $ sagent extend-budget orders-3f2a1b9c --usd 2 --steps 10 --as alice
 
 Exit codes: 0 extended (prints the new limits), 1 refused or error.`,
     )
@@ -110,7 +110,7 @@ Exit codes: 0 extended (prints the new limits), 1 refused or error.`,
         'after',
         `
 Examples:
-  $ sagent ${kind}-compensation travel-3f2a1b9c effect-2 --as ops --reason "${kind === 'retry' ? 'the hotel API is back' : 'refunded by hand, ticket 4411'}"
+  $ sagent ${kind}-compensation orders-3f2a1b9c effect-2 --as ops --reason "${kind === 'retry' ? 'the payments API is back' : 'refunded by hand, ticket 4411'}"
 
 Exit codes: 0 sent, 1 error.`,
       )

@@ -51,8 +51,8 @@ export function registerRunCommands(program: Command, session: Session): void {
       'after',
       `
 Examples:
-  $ sagent start --agent travel --task "Book a trip to Lisbon, 14-17 May, for Ada Lovelace" --approver alice --wait
-  $ sagent start --agent travel --task "..." --id trip-2026-05-ada --budget-usd 1 --max-steps 20 --json
+  $ sagent start --agent orders --task "Refund order 1042 to Ada Lovelace" --approver alice --wait
+  $ sagent start --agent orders --task "..." --id refund-1042 --budget-usd 1 --max-steps 20 --json
 
 The run goes to the task queue SAGENT_TASK_QUEUE (default "sagent"); a worker must poll it (npm run worker).
 A workflow id is never reused, even after its run ended: effect ids derive from it, so the services would
@@ -89,8 +89,8 @@ Exit codes: 0 started (with --wait: completed), 2 compensated or cancelled, 3 bl
       'after',
       `
 Examples:
-  $ sagent watch travel-3f2a1b9c
-  $ sagent watch travel-3f2a1b9c --json | jq .status
+  $ sagent watch orders-3f2a1b9c
+  $ sagent watch orders-3f2a1b9c --json | jq .status
 
 On a terminal: a spinner and a status line, each timeline entry printed once. Piped: plain lines only.
 Exit codes: 0 completed, 2 compensated or cancelled, 3 blocked (with --exit-on-blocked), 1 failed or error.`,
@@ -108,8 +108,8 @@ Exit codes: 0 completed, 2 compensated or cancelled, 3 blocked (with --exit-on-b
       'after',
       `
 Examples:
-  $ sagent status travel-3f2a1b9c
-  $ sagent status travel-3f2a1b9c --json | jq '.pendingApprovals[].callId'
+  $ sagent status orders-3f2a1b9c
+  $ sagent status orders-3f2a1b9c --json | jq '.pendingApprovals[].callId'
 
 --json prints { workflowId, agent, status, statusDetail, steps, usage: { inputTokens, outputTokens, costUsd },
 (inputTokens counts cache reads and writes too, as the budget does)
@@ -143,8 +143,8 @@ Exit codes: 0 live or completed, 2 compensated or cancelled, 3 blocked, 1 failed
       'after',
       `
 Examples:
-  $ sagent result travel-3f2a1b9c
-  $ sagent result travel-3f2a1b9c --json | jq '.effects[] | {effectId, compensation}'
+  $ sagent result orders-3f2a1b9c
+  $ sagent result orders-3f2a1b9c --json | jq '.effects[] | {effectId, compensation}'
 
 Exit codes: 0 completed, 2 compensated or cancelled, 1 failed or error.`,
     )
