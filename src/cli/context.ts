@@ -3,6 +3,7 @@
  * and queries bounded by a deadline so a run without a worker never hangs the CLI.
  */
 import type { Client, Connection, WorkflowHandle } from '@temporalio/client';
+import { codecDataConverter } from '../codec/data-converter';
 import { connectClient, resolveConnection, type ConnectedTemporal } from '../temporal/connection';
 import { DEFAULT_TASK_QUEUE } from '../shared/constants';
 import { getStateQuery, type RunState } from '../shared/contracts';
@@ -41,7 +42,7 @@ export interface ContextOptions {
 
 /** Connects from the environment the `@temporalio/envconfig` way; fails fast with one line when unreachable. */
 export async function openContext(io: CliIO, options: ContextOptions = {}): Promise<CliContext> {
-  const temporal = options.temporal ?? (await connectClient({ config: resolveConnection(io.env) }));
+  const temporal = options.temporal ?? (await connectClient({ config: resolveConnection(io.env), dataConverter: codecDataConverter(io.env) }));
   const { config } = temporal;
   const uiBase = (options.uiBase ?? io.env.SAGENT_UI_URL ?? defaultUiBase(config.address)).replace(/\/+$/, '');
   const queryTimeoutMs = Number(io.env.SAGENT_QUERY_TIMEOUT_MS) > 0 ? Number(io.env.SAGENT_QUERY_TIMEOUT_MS) : DEFAULT_QUERY_TIMEOUT_MS;

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { decodeHistory } from '../../codec/history';
 import type { CliContext } from '../context';
 import { CliError, EXIT } from '../errors';
 import { table } from '../io';
@@ -132,7 +133,7 @@ Exit codes: 0 printed, 1 error.`,
       session.run(id, async (connect) => {
         const ctx = await connect();
         const history = await ctx.client.workflow.getHandle(id, options.runId).fetchHistory();
-        ctx.io.stdout.write(`${historyToJSON(history)}\n`);
+        ctx.io.stdout.write(`${historyToJSON(await decodeHistory(history, ctx.client.options.loadedDataConverter))}\n`);
         return EXIT.ok;
       }),
     );
