@@ -22,6 +22,7 @@ import type { RunView } from '../cli/run-view';
 import type { TimelineRenderer } from '../cli/timeline';
 import { watchRun } from '../cli/watch';
 import { ensureDevServer, type DevServer } from '../dev/temporal';
+import { setUpDemoCodec } from './codec';
 import { connectClient, resolveConnection, type ConnectedTemporal } from '../temporal/connection';
 import { startModelServer, type ModelServer } from '../dev/model-server';
 import { loadScenarios } from '../dev/scenario';
@@ -156,12 +157,14 @@ async function setUp(io: CliIO, options: DemoOptions, resources: Resources): Pro
   const config = resolveConnection(io.env);
   let devServer: DevServer | null = null;
   let temporal: ConnectedTemporal;
+  const codec = await setUpDemoCodec(io, { external: config.external, resources });
   if (config.external) {
     temporal = await connectClient({ config });
     say(`Temporal: ${config.address} (namespace ${config.namespace}, from TEMPORAL_ADDRESS)`);
   } else {
     say('Temporal: starting the local dev server (or reusing the one on 127.0.0.1:7233)...');
-    devServer = await ensureDevServer({ detached: true });
+    devServer = await ensureDevServer({ detached: true, uiCodecEndpoint: codec.uiEndpoint });
+    await codec.checkDevServer(devServer);
     const server = devServer;
     if (!server.outlivesProcess) resources.add('the Temporal dev server', () => server.stop());
     temporal = await connectClient({ config: { address: server.address, namespace: server.namespace, external: false } });
