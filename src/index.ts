@@ -33,3 +33,4 @@ export { registerSearchAttributes } from './temporal/search-attributes';
 export { installRuntime, workerTelemetry, clientInterceptors, shutdownTelemetry } from './observability';
 export { checkRunInput, runInputSchema, type RunInputCheck } from './shared/run-input';
 export { argsHashOf, canonicalJson } from './policies/canonical';
+export * from './codec';

@@ -41,6 +41,12 @@ export interface CodecServer {
   close(): Promise<void>;
 }
 
+/** The Web UI origins to allow for a UI base URL: as typed with localhost and with 127.0.0.1. */
+export function uiOrigins(uiUrl: string): string[] {
+  const origin = new URL(uiUrl).origin;
+  return [...new Set([origin, origin.replace('//localhost:', '//127.0.0.1:'), origin.replace('//127.0.0.1:', '//localhost:')])];
+}
+
 /** A fresh bearer token. */
 export function generateToken(): string {
   return randomBytes(24).toString('base64url');

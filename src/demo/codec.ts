@@ -3,17 +3,19 @@
  * codec server, and the dev server's Web UI pointed at it, so histories are encrypted and the UI still reads them.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, openSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { EncryptionCodec } from '../codec/encryption-codec';
-import { KEY_BYTES, loadKeyring } from '../codec/keys';
-import { DEFAULT_CODEC_PORT, generateToken, startCodecServer } from '../codec/server';
-import { defaultUiOrigins } from '../cli/commands/codec';
-import type { CliIO } from '../cli/io';
-import { detachedDevServerPid, type DevServer } from '../dev/temporal';
-import { sleep } from '../temporal/connection';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_CODEC_PORT, EncryptionCodec, KEY_BYTES, generateToken, loadKeyring, startCodecServer, uiOrigins } from '../index';
+import type { DevServer } from '../testing';
+
+/** What the demo writes to and reads its settings from. */
+interface DemoIO {
+  stdout: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+}
 
 const STATE_DIR = '.sagent';
 /** The dev server's Web UI as the demo starts it. */
@@ -32,7 +34,7 @@ export interface DemoCodec {
  * dev server (whose UI outlives the demo), in this process when Temporal is external.
  */
 export async function setUpDemoCodec(
-  io: CliIO,
+  io: DemoIO,
   options: { external: boolean; resources: { add(what: string, close: () => Promise<unknown>): void } },
 ): Promise<DemoCodec> {
   const say = (text: string) => io.stdout.write(`${text}\n`);
@@ -49,7 +51,7 @@ export async function setUpDemoCodec(
 
   let url: string;
   if (options.external) {
-    const server = await startCodecServer({ codec: new EncryptionCodec(keyring), origins: defaultUiOrigins(io.env.SAGENT_UI_URL ?? DEMO_UI_URL), token, port: 0 });
+    const server = await startCodecServer({ codec: new EncryptionCodec(keyring), origins: uiOrigins(io.env.SAGENT_UI_URL ?? DEMO_UI_URL), token, port: 0 });
     options.resources.add('the codec server', () => server.close());
     url = server.url;
   } else {
@@ -62,8 +64,9 @@ export async function setUpDemoCodec(
     uiEndpoint,
     async checkDevServer(server) {
       if (server.started || options.external) return;
-      const pid = await detachedDevServerPid();
-      if (!(pid === null ? '' : readProc(pid)).includes(uiEndpoint)) {
+      // The UI serves its settings, the codec endpoint among them.
+      const settings = await fetch(`${server.uiUrl}/api/v1/settings`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.text(), () => '');
+      if (!settings.includes(uiEndpoint)) {
         say('  note: the dev server was already running without this codec endpoint, so its UI shows encrypted payloads; `npm run dev:stop` and rerun the demo');
       }
     },
@@ -71,14 +74,14 @@ export async function setUpDemoCodec(
 }
 
 /** The codec server on its usual port: reused when it answers with our token, started detached otherwise. */
-async function ensureDetachedCodecServer(io: CliIO, stateDir: string, token: string): Promise<string> {
+async function ensureDetachedCodecServer(io: DemoIO, stateDir: string, token: string): Promise<string> {
   const port = Number(io.env.SAGENT_CODEC_PORT) || DEFAULT_CODEC_PORT;
   const url = `http://127.0.0.1:${port}`;
   if (await answers(url, token)) return url;
   const log = openSync(path.join(stateDir, 'codec-server.log'), 'a');
   const child = spawn(
     process.execPath,
-    [...process.execArgv, require.resolve('../cli/main'), 'codec-server', '--port', String(port), '--origin', ...defaultUiOrigins(DEMO_UI_URL)],
+    [...process.execArgv, require.resolve('../cli/main'), 'codec-server', '--port', String(port), '--origin', ...uiOrigins(DEMO_UI_URL)],
     { detached: true, stdio: ['ignore', log, log], env: { ...process.env, ...io.env, SAGENT_CODEC_TOKEN: token } },
   );
   child.unref();
@@ -107,12 +110,4 @@ async function ensurePrivateFile(file: string, content: () => string): Promise<s
     if (err.code !== 'EEXIST') throw err;
   });
   return file;
-}
-
-function readProc(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return '';
-  }
 }

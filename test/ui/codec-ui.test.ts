@@ -10,8 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { codecDataConverter } from '../../src/codec/data-converter';
 import { EncryptionCodec } from '../../src/codec/encryption-codec';
 import { parseKeyList } from '../../src/codec/keys';
-import { startCodecServer, type CodecServer } from '../../src/codec/server';
-import { defaultUiOrigins } from '../../src/cli/commands/codec';
+import { startCodecServer, uiOrigins, type CodecServer } from '../../src/codec/server';
 import { freePorts } from '../../src/dev/ports';
 import { ensureDevServer, type DevServer } from '../../src/dev/temporal';
 import { plantCanaries } from '../helpers/canaries';
@@ -33,7 +32,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sagent-codec-ui-'));
   const [port, uiPort] = await freePorts(2);
-  codecServer = await startCodecServer({ codec: new EncryptionCodec(parseKeyList(keys)), origins: defaultUiOrigins(`http://127.0.0.1:${uiPort}`), port: 0 });
+  codecServer = await startCodecServer({ codec: new EncryptionCodec(parseKeyList(keys)), origins: uiOrigins(`http://127.0.0.1:${uiPort}`), port: 0 });
   devServer = await ensureDevServer({ port, uiPort, stateDir: dir, dbFile: path.join(dir, 'temporal.db'), logFile: path.join(dir, 'temporal.log'), uiCodecEndpoint: codecServer.uiEndpoint });
   // The harness connects to the server SAGENT_TEST_TEMPORAL_ADDRESS names: this file's own, for as long as it runs.
   process.env.SAGENT_TEST_TEMPORAL_ADDRESS = devServer.address;

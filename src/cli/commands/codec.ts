@@ -2,16 +2,10 @@
 import type { Command } from 'commander';
 import { EncryptionCodec } from '../../codec/encryption-codec';
 import { loadKeyring } from '../../codec/keys';
-import { DEFAULT_CODEC_PORT, startCodecServer } from '../../codec/server';
+import { DEFAULT_CODEC_PORT, startCodecServer, uiOrigins } from '../../codec/server';
 import { DEFAULT_UI_URL } from '../context';
 import { CliError, EXIT } from '../errors';
 import type { Session } from '../session';
-
-/** The Web UI origins to allow when none is named: the UI's base as typed with localhost and with 127.0.0.1. */
-export function defaultUiOrigins(uiUrl: string): string[] {
-  const origin = new URL(uiUrl).origin;
-  return [...new Set([origin, origin.replace('//localhost:', '//127.0.0.1:'), origin.replace('//127.0.0.1:', '//localhost:')])];
-}
 
 export function registerCodecCommands(program: Command, session: Session): void {
   program
@@ -37,7 +31,7 @@ SAGENT_CODEC_TOKEN, or a new one printed at start. Runs until Ctrl-C. Exit codes
         if (!keyring) throw new CliError('no codec key: set SAGENT_CODEC_KEYS (id:base64key, newest last) or SAGENT_CODEC_KEY_FILE');
         const port = Number(options.port);
         if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new CliError(`--port must be a port number, not "${options.port}"`);
-        const origins = options.origin ?? defaultUiOrigins(env.SAGENT_UI_URL ?? DEFAULT_UI_URL);
+        const origins = options.origin ?? uiOrigins(env.SAGENT_UI_URL ?? DEFAULT_UI_URL);
         const server = await startCodecServer({ codec: new EncryptionCodec(keyring), port, origins, token: env.SAGENT_CODEC_TOKEN || undefined });
         const say = (text: string) => session.io.stdout.write(`${text}\n`);
         say(`codec server at ${server.url} (keys ${keyring.map((key) => key.id).join(', ')}; new payloads use ${keyring.at(-1)!.id})`);
