@@ -50,3 +50,4 @@ export { TimelineRenderer, outcomeLines, quoteArg, type TimelineOptions } from '
 export { watchRun, type WatchOptions, type WatchResult } from './cli/watch';
 export { ledgerLines } from './cli/ledger-view';
 export { EXIT, describeError, exitCodeFor, type ExitCode } from './cli/errors';
+export * from './codec';

@@ -10,9 +10,11 @@
  * ```
  */
 import type Anthropic from '@anthropic-ai/sdk';
+import type { DataConverter } from '@temporalio/common';
 import { SimplePlugin } from '@temporalio/plugin';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
+import { codecDataConverter } from './codec/data-converter';
 import { createAnthropicClient } from './models/anthropic';
 import type { ModelTimeouts } from './models/watchdog';
 import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './shared/constants';
@@ -35,13 +37,15 @@ export interface SagentPluginOptions {
   approvalWebhookUrl?: string;
   /** How long one model call may wait for its first byte and between chunks. @default { firstByteMs: 60_000, idleMs: 30_000 } */
   modelTimeouts?: Partial<ModelTimeouts>;
+  /** Payload encoding of the worker. @default the encryption codec when SAGENT_CODEC_KEYS or SAGENT_CODEC_KEY_FILE is set */
+  dataConverter?: DataConverter;
 }
 
 /** Adds sagent's activities to a worker, next to any of its own; checks every agent's implementations first. */
 export class SagentPlugin extends SimplePlugin {
   constructor(options: SagentPluginOptions) {
     const activities = sagentActivities(options);
-    super({ name: 'sagent', activities: (existing) => ({ ...(existing as object | undefined), ...activities }) });
+    super({ name: 'sagent', activities: (existing) => ({ ...(existing as object | undefined), ...activities }), dataConverter: options.dataConverter ?? codecDataConverter() });
   }
 }
 

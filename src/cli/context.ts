@@ -3,6 +3,7 @@
  * task queue, the UI link of a run, and where to print.
  */
 import { SagentClient } from '../client';
+import { codecDataConverter } from '../codec/data-converter';
 import { connectClient, resolveConnection, type ConnectedTemporal } from '../temporal/connection';
 import { CLOUD_UI_URL, DEFAULT_TASK_QUEUE, DEFAULT_UI_URL, QUERY_TIMEOUT_MS } from '../shared/constants';
 import { Output, type CliIO } from './io';
@@ -28,7 +29,7 @@ export interface ContextOptions {
 
 /** Connects from the environment the `@temporalio/envconfig` way; fails fast with one line when unreachable. */
 export async function openContext(io: CliIO, options: ContextOptions = {}): Promise<CliContext> {
-  const temporal = options.temporal ?? (await connectClient({ config: resolveConnection(io.env) }));
+  const temporal = options.temporal ?? (await connectClient({ config: resolveConnection(io.env), dataConverter: codecDataConverter(io.env) }));
   const { config } = temporal;
   const sagent = new SagentClient({
     client: temporal.client,

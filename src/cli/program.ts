@@ -1,6 +1,7 @@
 /** The `sagent` command line: one commander program, its commands registered by group. */
 import { Command, CommanderError } from 'commander';
 import { registerApprovalCommands } from './commands/approvals';
+import { registerCodecCommands } from './commands/codec';
 import { registerInspectCommands } from './commands/inspect';
 import { registerOperateCommands } from './commands/operate';
 import { registerRunCommands } from './commands/run';
@@ -43,6 +44,7 @@ export function createProgram(session: Session): Command {
   registerApprovalCommands(program, session);
   registerOperateCommands(program, session);
   registerInspectCommands(program, session);
+  registerCodecCommands(program, session);
   for (const command of program.commands) {
     command.exitOverride();
   }

@@ -12,6 +12,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
+import { decodeHistory } from '../codec/history';
 import { DEFAULT_TASK_QUEUE, DEFAULT_UI_URL, QUERY_TIMEOUT_MS } from '../shared/constants';
 import type { AbortRequest, AgentRunInput, BudgetLimits, BudgetTopUp, RunState } from '../shared/contracts';
 import { decide, listPending, type DecisionReport, type DecisionRequest, type PendingCalls } from './approvals';
@@ -131,10 +132,14 @@ export class SagentClient {
     return ledgerOf(this.ctx, workflowId, options);
   }
 
-  /** The run's event history (`historyToJSON` makes a replay fixture of it); `runId` picks a run of the chain. */
+  /**
+   * The run's event history, decoded with this client's codec so it reads (and replays) without the key
+   * (`historyToJSON` makes a replay fixture of it); `runId` picks a run of the chain.
+   */
   async history(workflowId: string, runId?: string): Promise<History> {
     try {
-      return await this.ctx.client.workflow.getHandle(workflowId, runId).fetchHistory();
+      const history = await this.ctx.client.workflow.getHandle(workflowId, runId).fetchHistory();
+      return await decodeHistory(history, this.ctx.client.options.loadedDataConverter);
     } catch (err) {
       throw notFoundAs(this.ctx, workflowId, err);
     }

@@ -38,6 +38,7 @@ import {
   type TimelineRenderer,
 } from '../index';
 import { ensureDevServer, loadScenarios, startModelServer, type DevServer, type ModelServer } from '../testing';
+import { setUpDemoCodec } from './codec';
 import { DEFAULT_DATA_DIR } from './services/db';
 import { DEFAULT_SERVICES_PORT, startServices, type RunningServices } from './services/server';
 import { createDemoWorker } from './worker';
@@ -180,12 +181,14 @@ async function setUp(io: CliIO, options: DemoOptions, resources: Resources): Pro
   const config = resolveConnection(io.env);
   let devServer: DevServer | null = null;
   let temporal: ConnectedTemporal;
+  const codec = await setUpDemoCodec(io, { external: config.external, resources });
   if (config.external) {
     temporal = await connectClient({ config });
     say(`Temporal: ${config.address} (namespace ${config.namespace}, from TEMPORAL_ADDRESS)`);
   } else {
     say('Temporal: starting the local dev server (or reusing the one on 127.0.0.1:7233)...');
-    devServer = await ensureDevServer({ detached: true });
+    devServer = await ensureDevServer({ detached: true, uiCodecEndpoint: codec.uiEndpoint });
+    await codec.checkDevServer(devServer);
     const server = devServer;
     if (!server.outlivesProcess) resources.add('the Temporal dev server', () => server.stop());
     temporal = await connectClient({ config: { address: server.address, namespace: server.namespace, external: false } });

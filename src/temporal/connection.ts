@@ -5,8 +5,10 @@
  */
 import net from 'node:net';
 import { Client, Connection, type ConnectionOptions, type TLSConfig } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { loadClientConfigProfile, toClientOptions } from '@temporalio/envconfig';
 import type { NativeConnection } from '@temporalio/worker';
+import { codecDataConverter } from '../codec/data-converter';
 import { clientInterceptors } from '../observability';
 import { CONNECT_TIMEOUT_MS, DEFAULT_NAMESPACE } from '../shared/constants';
 
@@ -95,6 +97,8 @@ export interface ConnectOptions {
   config?: TemporalConnectionConfig;
   /** How long to wait for the server before giving up. @default CONNECT_TIMEOUT_MS (5 s) */
   connectTimeoutMs?: number;
+  /** Payload encoding. @default the encryption codec when SAGENT_CODEC_KEYS or SAGENT_CODEC_KEY_FILE is set */
+  dataConverter?: DataConverter;
 }
 
 /** Connects the CLI or the worker; an unreachable server fails fast with {@link TemporalUnreachableError}. */
@@ -102,7 +106,7 @@ export async function connectClient(opts: ConnectOptions = {}): Promise<Connecte
   const config = opts.config ?? resolveConnection();
   const connection = await connectOrExplain(config, opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
   return {
-    client: new Client({ connection, namespace: config.namespace, interceptors: clientInterceptors() }),
+    client: new Client({ connection, namespace: config.namespace, interceptors: clientInterceptors(), dataConverter: opts.dataConverter ?? codecDataConverter() }),
     connection,
     config,
     connectWorkerConnection: () => connectWorkerConnection(config),

@@ -30,6 +30,7 @@ import {
 } from '../policies/context';
 import { checkToolCall, describeIssues } from '../policies/tool-call';
 import { chooseModel } from '../policies/routing';
+import { maskEffects, maskOutcome, maskPending, maskPendingApproval, maskRunState } from '../policies/secrets';
 import { DEFAULT_ESCALATION_MODEL, DEFAULT_MODEL } from '../shared/constants';
 import {
   abortUpdate,
@@ -222,7 +223,7 @@ class AgentRun {
   // ── Messages from people and scripts ────────────────────────────────────────────────────────────
 
   private installHandlers(): void {
-    setHandler(getStateQuery, () => this.state());
+    setHandler(getStateQuery, () => maskRunState(this.agent, this.state()));
     setHandler(modelContextQuery, (turn: number) => {
       if (!this.pendingContext || this.pendingContext.turn !== turn) {
         throw new Error(`no model call for turn ${turn} is in flight`);
@@ -442,7 +443,7 @@ class AgentRun {
     if (!request) return;
     try {
       await notifyApproval.executeWithOptions({ ...NOTIFY_OPTIONS, summary: `notify approvers · ${request.tool} (${callId})` }, [
-        { workflowId: this.workflowId, ...request, escalated },
+        { workflowId: this.workflowId, ...maskPendingApproval(this.agent, request), escalated },
       ]);
     } catch (err) {
       if (isCancellation(err)) throw err;
@@ -633,7 +634,7 @@ class AgentRun {
   }
 
   private outcome(status: RunOutcome['status'], reason: string | null): RunOutcome {
-    return {
+    return maskOutcome(this.agent, {
       workflowId: this.workflowId,
       status,
       reason,
@@ -642,7 +643,7 @@ class AgentRun {
       usage: this.usage,
       effects: this.ledger.effects,
       approvals: this.desk.records,
-    };
+    });
   }
 
   // ── Continue-as-new ─────────────────────────────────────────────────────────────────────────────
@@ -700,8 +701,8 @@ class AgentRun {
       task: this.input.task,
       steps: this.turn,
       costUsd: this.usage.costUsd,
-      pending: this.desk.pending,
-      effects: this.ledger.effects,
+      pending: maskPending(this.agent, this.desk.pending),
+      effects: maskEffects(this.agent, this.ledger.effects),
     });
   }
 
