@@ -81,21 +81,51 @@ export interface TimelineEntry {
   detail?: string;
 }
 
-/** One tool call of the turn in flight, as planned and as it went. */
-export interface PlannedCall {
+/** What Claude asked for, after validation: the tool and the input that will run. */
+interface CallRequest {
   toolUseId: string;
   tool: string;
   input: unknown;
-  changesWorld: boolean;
-  status: 'refused' | 'ready' | 'awaiting_approval' | 'done';
-  callId?: string;
-  seq?: number;
-  effectId?: string;
+}
+
+/** A read-only call: no effect id and no approval; it runs in parallel with the turn's other reads. */
+export interface PlannedRead extends CallRequest {
+  changesWorld: false;
+}
+
+/** A state-changing call: its step in the saga (seq, effect id, call id) is reserved when the turn is planned. */
+export interface PlannedEffect extends CallRequest {
+  changesWorld: true;
+  seq: number;
+  effectId: string;
+  callId: string;
+  /** The hash an approval is bound to; only calls that asked for one have it. */
   argsHash?: string;
   /** The approver who edited the input before it ran. */
   editedBy?: string;
-  result?: ToolResultBlockParam;
 }
+
+/** Refused before anything ran (unknown tool, invalid arguments, a loop guard): the result is Claude's error. */
+export interface RefusedCall extends CallRequest {
+  changesWorld: false;
+  status: 'refused';
+  result: ToolResultBlockParam;
+}
+
+/** Cleared to run: a read, a step that needs no approval, or an approved one. */
+export type ReadyCall = (PlannedRead | PlannedEffect) & { status: 'ready' };
+
+/** Waiting for a person's decision, bound to `argsHash`. */
+export type AwaitingApprovalCall = PlannedEffect & { status: 'awaiting_approval'; argsHash: string };
+
+/** Ran (or was rejected, or expired); the result is what Claude sees. */
+export type DoneCall = (PlannedRead | PlannedEffect) & { status: 'done'; result: ToolResultBlockParam };
+
+/**
+ * One tool call of the turn in flight, as planned and as it went, tagged by `status`. Carried over
+ * continue-as-new in `TurnInFlight.calls`, so each variant keeps the JSON shape stored histories hold.
+ */
+export type PlannedCall = RefusedCall | ReadyCall | AwaitingApprovalCall | DoneCall;
 
 /** A turn whose tool calls are not all done; carried over continue-as-new while approvals wait. */
 export interface TurnInFlight {
