@@ -82,7 +82,7 @@ export interface TimelineEntry {
 }
 
 /** What Claude asked for, after validation: the tool and the input that will run. */
-interface CallRequest {
+export interface CallRequest {
   toolUseId: string;
   tool: string;
   input: unknown;

@@ -7,7 +7,7 @@ import { allHandlersFinished, condition, continueAsNew, isCancellation, workflow
 import { addUsage } from '../policies/budget';
 import { appendTurn, buildContext } from '../policies/context';
 import { chooseModel } from '../policies/routing';
-import type { AwaitingApprovalCall, TurnInFlight } from '../shared/records';
+import type { AwaitingApprovalCall, DoneCall, PlannedEffect, ReadyCall, TurnInFlight } from '../shared/records';
 import type { AgentRunInput, RunOutcome } from '../shared/run';
 import type { ModelTurn } from '../shared/wire';
 import { agentRegistry, type AgentDefinition, type AgentRegistry } from '../tools/define';
@@ -174,7 +174,7 @@ class AgentLoop {
   }
 
   /** The call once a person decided; an abort or a due continue-as-new ends the wait, and the call is carried. */
-  private async clearApproval(call: AwaitingApprovalCall) {
+  private async clearApproval(call: AwaitingApprovalCall): Promise<(ReadyCall & PlannedEffect) | DoneCall> {
     const gate = await awaitApproval(this.run, call);
     if (gate.kind === 'interrupted') {
       this.throwIfAborted();

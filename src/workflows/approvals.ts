@@ -41,6 +41,7 @@ export class ApprovalDesk {
     return this.books.pendingApprovals;
   }
 
+  /** The pending request of a call, if it still waits. */
   find(callId: string): PendingApproval | undefined {
     return this.pending.find((candidate) => candidate.callId === callId);
   }

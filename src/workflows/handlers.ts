@@ -18,6 +18,7 @@ import {
 import { describePending, setStatus } from './publish';
 import { isClosing, runState, type Run } from './run-memory';
 
+/** Installs every query, signal and update handler of the run; call it before the loop's first wait. */
 export function installHandlers(run: Run): void {
   const { desk, flags, memory, timeline } = run;
   setHandler(getStateQuery, () => runState(run));

@@ -8,24 +8,20 @@ import { argsHashOf } from '../policies/canonical';
 import { appendTurn, type Conversation } from '../policies/context';
 import { checkToolCall } from '../policies/tool-call';
 import type { PendingApproval, PlannedCall, TurnInFlight } from '../shared/records';
-import type { BudgetLimits } from '../shared/run';
 import type { ContentBlock, ModelTurn, ToolUseBlock } from '../shared/wire';
 import { changesWorld } from '../tools/define';
 import { errorResult } from './calls';
+import type { RunMemory } from './run-memory';
 import type { RunSettings } from './settings';
 
 /** Distinct calls remembered for the identical-call guard; the oldest are forgotten so carried state stays bounded. */
 const CALL_KEYS_KEPT = 500;
 
-/** What the planner needs of the run, as it stands after the model call. */
-export interface PlanningState {
-  turn: number;
-  conversation: Conversation;
-  callsPerTool: Record<string, number>;
-  callCounts: Record<string, number>;
-  nextSeq: number;
-  limits: BudgetLimits;
-}
+/** The memory fields a plan gives new values for. */
+type PlannedFields = Pick<RunMemory, 'conversation' | 'callsPerTool' | 'callCounts' | 'nextSeq'>;
+
+/** What the planner needs of the run memory, as it stands after the model call. */
+export type PlanningState = PlannedFields & Pick<RunMemory, 'turn' | 'limits'>;
 
 /** An approval to open: the request, and why the policy asks for it. */
 export interface ApprovalAsk {
@@ -41,15 +37,7 @@ export type TurnPlan =
   | { kind: 'continue'; conversation: Conversation }
   | { kind: 'final'; conversation: Conversation; finalText: string }
   /** Tool calls to run; the turn joins the conversation once their results are known. */
-  | {
-      kind: 'tools';
-      conversation: Conversation;
-      inFlight: TurnInFlight;
-      callsPerTool: Record<string, number>;
-      callCounts: Record<string, number>;
-      nextSeq: number;
-      asks: ApprovalAsk[];
-    };
+  | (PlannedFields & { kind: 'tools'; inFlight: TurnInFlight; asks: ApprovalAsk[] });
 
 /** Reads Claude's answer: the final text, a continuation, or tool calls to plan. */
 export function planTurn(answer: ModelTurn, state: PlanningState, settings: RunSettings, nowMs: number): TurnPlan {

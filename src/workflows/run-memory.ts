@@ -17,6 +17,7 @@ import { Timeline } from './timeline';
 /** Rejected attempts carried over continue-as-new; older ones stay in the history of the run before. */
 const REJECTED_ATTEMPTS_CARRIED = 50;
 
+/** The run memory; the loop and its handlers change its fields, and continue-as-new carries it. */
 export type RunMemory = CarriedState;
 
 /** What only this run's code needs: never carried, so they start afresh after continue-as-new. */
@@ -76,6 +77,7 @@ export function carryOver(memory: RunMemory): CarriedState {
   return { ...memory, rejectedAttempts: memory.rejectedAttempts.slice(-REJECTED_ATTEMPTS_CARRIED), runsSoFar: memory.runsSoFar + 1 };
 }
 
+/** The run at its start: its memory, fresh flags, and the desk, ledger and timeline over the memory. */
 export function openRun(input: AgentRunInput, settings: RunSettings): Run {
   const memory = startMemory(input, Date.now());
   return {
