@@ -51,6 +51,12 @@ export default tseslint.config(
       '@typescript-eslint/no-require-imports': 'off',
     },
   },
+  {
+    // Type-aware: a promise nobody awaits loses its rejection (and, in a workflow, its ordering).
+    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: { '@typescript-eslint/no-floating-promises': 'error' },
+  },
   { files: ['src/**/*.ts'], ignores: ['src/demo/**'], rules: restrict([], coreKnowsNoDemo) },
   { files: SANDBOX_FILES, rules: restrict(sandboxPaths, [...sandboxPatterns, ...coreKnowsNoDemo]) },
   { files: ['src/demo/**/*.ts'], rules: restrict([], demoUsesEntryPoints) },

@@ -45,7 +45,8 @@ export async function resultWithin<T>(
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      handle
+      // Both branches end in reject: the chain cannot fail unobserved.
+      void handle
         .describe()
         .then((d) => `${d.status.name}, ${d.historyLength} events`, (err) => `describe failed: ${String(err)}`)
         .then((state) => reject(new Error(`${handle.workflowId} did not finish within ${timeoutMs / 1000}s (${state})`)));

@@ -33,3 +33,21 @@ export { registerSearchAttributes } from './temporal/search-attributes';
 export { installRuntime, workerTelemetry, clientInterceptors, shutdownTelemetry } from './observability';
 export { checkRunInput, runInputSchema, type RunInputCheck } from './shared/run-input';
 export { argsHashOf, canonicalJson } from './policies/canonical';
+export * from './client';
+export {
+  DEFAULT_UI_URL,
+  ACCEPT_TIMEOUT_MS,
+  CONNECT_TIMEOUT_MS,
+  FOLLOW_POLL_MS,
+  QUERY_TIMEOUT_MS,
+  SERVICES_TIMEOUT_MS,
+  SIGNAL_READBACK_MS,
+} from './shared/constants';
+
+// Terminal rendering, as the CLI shows runs: for apps that print a run the same way (the demo does).
+export { Output, processIO, brief, shortHash, table, usd, type CliIO } from './cli/io';
+export { TimelineRenderer, outcomeLines, quoteArg, type TimelineOptions } from './cli/timeline';
+export { watchRun, type WatchOptions, type WatchResult } from './cli/watch';
+export { ledgerLines } from './cli/ledger-view';
+export { EXIT, describeError, exitCodeFor, type ExitCode } from './cli/errors';
+export * from './codec';

@@ -10,10 +10,13 @@
  * ```
  */
 import type Anthropic from '@anthropic-ai/sdk';
+import type { DataConverter } from '@temporalio/common';
 import { SimplePlugin } from '@temporalio/plugin';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
+import { codecDataConverter } from './codec/data-converter';
 import { createAnthropicClient } from './models/anthropic';
+import type { ModelTimeouts } from './models/watchdog';
 import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './shared/constants';
 import { agentRegistry, type AgentDefinition } from './tools/define';
 import type { ToolImplementations } from './tools/runtime';
@@ -32,13 +35,17 @@ export interface SagentPluginOptions {
   anthropic?: Anthropic;
   /** POSTed a JSON notice for every approval request. @default process.env.SAGENT_APPROVAL_WEBHOOK */
   approvalWebhookUrl?: string;
+  /** How long one model call may wait for its first byte and between chunks. @default { firstByteMs: 60_000, idleMs: 30_000 } */
+  modelTimeouts?: Partial<ModelTimeouts>;
+  /** Payload encoding of the worker. @default the encryption codec when SAGENT_CODEC_KEYS or SAGENT_CODEC_KEY_FILE is set */
+  dataConverter?: DataConverter;
 }
 
 /** Adds sagent's activities to a worker, next to any of its own; checks every agent's implementations first. */
 export class SagentPlugin extends SimplePlugin {
   constructor(options: SagentPluginOptions) {
     const activities = sagentActivities(options);
-    super({ name: 'sagent', activities: (existing) => ({ ...(existing as object | undefined), ...activities }) });
+    super({ name: 'sagent', activities: (existing) => ({ ...(existing as object | undefined), ...activities }), dataConverter: options.dataConverter ?? codecDataConverter() });
   }
 }
 
@@ -55,6 +62,7 @@ export function sagentActivities(options: SagentPluginOptions) {
     agents,
     tools,
     webhookUrl: options.approvalWebhookUrl ?? process.env.SAGENT_APPROVAL_WEBHOOK,
+    modelTimeouts: options.modelTimeouts,
   });
 }
 

@@ -4,6 +4,8 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { Client } from '@temporalio/client';
+import { codecDataConverter } from '../src/codec/data-converter';
 import { testConnection } from './helpers/temporal';
 
 // About 15 s on an idle 2-core machine; the margin is for machines busy with other work.
@@ -51,6 +53,8 @@ test('the demo runs both trips to their outcomes with --yes and exits 0', async 
   };
   delete env.ANTHROPIC_API_KEY;
   delete env.ANTHROPIC_BASE_URL;
+  delete env.SAGENT_CODEC_KEYS;
+  delete env.SAGENT_CODEC_KEY_FILE;
   const ran = await runDemo(['--yes', '--data-dir', 'memory://'], env);
   // The whole output shows up when this fails.
   expect({ code: ran.code, stderr: ran.stderr, stdout: ran.stdout }).toMatchObject({ code: 0, stderr: '' });
@@ -72,9 +76,13 @@ test('the demo runs both trips to their outcomes with --yes and exits 0', async 
   expect(ran.stdout).toContain(`${happy}: ${UI}/namespaces/default/workflows/${happy}`);
   expect(ran.stdout).toContain(`${unlucky}: ${UI}/namespaces/default/workflows/${unlucky}`);
 
-  // The runs are really there, with the outcomes the demo printed.
-  expect((await temporal.client.workflow.getHandle(happy!).result()).status).toBe('completed');
-  expect((await temporal.client.workflow.getHandle(unlucky!).result()).status).toBe('compensated');
+  // The runs are really there, encrypted with the demo's own key, with the outcomes the demo printed.
+  expect(ran.stdout).toMatch(/Codec: payloads encrypted with key demo-/);
+  await expect(temporal.client.workflow.getHandle(happy!).result()).rejects.toThrow(/binary\/encrypted/);
+  const dataConverter = codecDataConverter({ SAGENT_CODEC_KEY_FILE: path.join(ROOT, '.sagent/codec-keys.json') });
+  const client = new Client({ connection: temporal.connection, namespace: temporal.namespace, dataConverter });
+  expect((await client.workflow.getHandle(happy!).result()).status).toBe('completed');
+  expect((await client.workflow.getHandle(unlucky!).result()).status).toBe('compensated');
 });
 
 test('the demo reports an unreachable server in one line and exits 1', async () => {

@@ -2,6 +2,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { Context } from '@temporalio/activity';
 import { classifyModelError } from '../models/errors';
 import { createMessage } from '../models/anthropic';
+import { DEFAULT_MODEL_TIMEOUTS, type ModelTimeouts } from '../models/watchdog';
 import { modelContextQuery } from '../shared/contracts';
 import type { MessageParam, ModelTurn } from '../shared/wire';
 import type { AgentDefinition } from '../tools/define';
@@ -11,12 +12,15 @@ import { workflowOf } from './workflow-of';
 export interface ModelDeps {
   anthropic: Anthropic;
   agents: Readonly<Record<string, AgentDefinition>>;
+  /** First-byte and idle-stream deadlines of one model call. @default DEFAULT_MODEL_TIMEOUTS */
+  modelTimeouts?: Partial<ModelTimeouts>;
 }
 
-/** Heartbeats at most this often while an answer streams in. */
+/** Heartbeat cadence while a model call runs, whatever the stream does, so a dead worker shows within seconds. */
 const HEARTBEAT_EVERY_MS = 1000;
 
-export function createModelActivities({ anthropic, agents }: ModelDeps) {
+export function createModelActivities({ anthropic, agents, modelTimeouts }: ModelDeps) {
+  const timeouts: ModelTimeouts = { ...DEFAULT_MODEL_TIMEOUTS, ...modelTimeouts };
   return {
     /** One call to Claude. Errors are classified here; Temporal retries the retryable ones. */
     async callModel(input: CallModelInput): Promise<ModelTurn> {
@@ -24,8 +28,7 @@ export function createModelActivities({ anthropic, agents }: ModelDeps) {
       const agent = agents[input.agent];
       if (!agent) throw new Error(`unknown agent "${input.agent}" on this worker`);
       const messages = input.messages ?? (await readContext(ctx, input.turn));
-      // A quick answer needs no heartbeat; a long one beats once a second.
-      let lastBeat = Date.now();
+      const beat = setInterval(() => ctx.heartbeat({ turn: input.turn }), HEARTBEAT_EVERY_MS);
       try {
         return await createMessage(
           anthropic,
@@ -38,19 +41,12 @@ export function createModelActivities({ anthropic, agents }: ModelDeps) {
             runId: workflowOf(ctx).workflowId,
             turn: input.turn,
           },
-          {
-            signal: ctx.cancellationSignal,
-            onProgress: () => {
-              const now = Date.now();
-              if (now - lastBeat >= HEARTBEAT_EVERY_MS) {
-                lastBeat = now;
-                ctx.heartbeat({ turn: input.turn });
-              }
-            },
-          },
+          { signal: ctx.cancellationSignal, timeouts },
         );
       } catch (err) {
         throw classifyModelError(err);
+      } finally {
+        clearInterval(beat);
       }
     },
   };

@@ -2,8 +2,11 @@
  * Exit codes and the one line a person sees when something goes wrong. Scripts rely on the codes; people rely on
  * the line saying what to do. Stacks only with SAGENT_DEBUG=1.
  */
-import { isGrpcServiceError } from '@temporalio/client';
+import { isClientError, oneLine } from '../client/errors';
+import { grpcCode } from '../client/context';
 import type { RunStatus } from '../shared/contracts';
+
+export { oneLine } from '../client/errors';
 
 /** The CLI's exit codes: a closed table, documented in the README and `sagent --help`. */
 export const EXIT = {
@@ -56,7 +59,7 @@ const GRPC = { DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, PERMISSION_DENIED: 7, UNAVAIL
 export function describeError(err: unknown, ctx: ErrorContext = {}): string {
   const name = (err as { name?: string } | null)?.name;
   const message = oneLine(err);
-  if (name === 'CliError' || name?.startsWith('Temporal')) return message;
+  if (name === 'CliError' || name?.startsWith('Temporal') || isClientError(err)) return message;
   if (name === 'WorkflowNotFoundError') return unknownRun(ctx);
   if (name === 'NamespaceNotFoundError') {
     return `namespace ${ctx.namespace ?? '?'} does not exist on ${ctx.address ?? 'the server'}: check TEMPORAL_NAMESPACE`;
@@ -89,19 +92,4 @@ function causeDetail(err: unknown): string {
 
 export function unknownRun(ctx: ErrorContext): string {
   return `no run "${ctx.workflowId ?? '?'}" in namespace ${ctx.namespace ?? 'default'}: check the id (sagent pending lists waiting runs)`;
-}
-
-/** The gRPC status code of an error or of the error it wraps. */
-export function grpcCode(err: unknown): number | undefined {
-  for (let current = err, depth = 0; current && depth < 4; current = (current as { cause?: unknown }).cause, depth++) {
-    if (isGrpcServiceError(current)) return current.code;
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'number' && (current as { name?: string }).name !== 'CliError') return code;
-  }
-  return undefined;
-}
-
-export function oneLine(err: unknown): string {
-  const message = err instanceof Error ? err.message : typeof err === 'string' ? err : JSON.stringify(err);
-  return (message || String(err)).replace(/\s+/g, ' ').trim().slice(0, 400);
 }

@@ -1,6 +1,7 @@
 /** The `sagent` command line: one commander program, its commands registered by group. */
 import { Command, CommanderError } from 'commander';
 import { registerApprovalCommands } from './commands/approvals';
+import { registerCodecCommands } from './commands/codec';
 import { registerInspectCommands } from './commands/inspect';
 import { registerOperateCommands } from './commands/operate';
 import { registerRunCommands } from './commands/run';
@@ -8,23 +9,24 @@ import type { ContextOptions } from './context';
 import { EXIT, type ExitCode } from './errors';
 import type { CliIO } from './io';
 import { Session } from './session';
+import { DEFAULT_TASK_QUEUE, DEFAULT_UI_URL } from '../shared/constants';
 
 const OVERVIEW = `
 Environment:
   TEMPORAL_ADDRESS     the Temporal frontend (default 127.0.0.1:7233, the dev server)
   TEMPORAL_NAMESPACE   default "default"; TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE as @temporalio/envconfig reads them
-  SAGENT_TASK_QUEUE    where runs are started (default "sagent")
-  SAGENT_UI_URL        the Temporal Web UI for links (default http://localhost:8233)
-  SAGENT_SERVICES_URL  the demo services, for \`sagent ledger\` (default http://127.0.0.1:4500)
+  SAGENT_TASK_QUEUE    where runs are started (default "${DEFAULT_TASK_QUEUE}")
+  SAGENT_UI_URL        the Temporal Web UI for links (default ${DEFAULT_UI_URL})
+  SAGENT_SERVICES_URL  services to cross-check \`sagent ledger\` with (as --services-url)
   SAGENT_DEBUG=1       print stacks with errors
 
 Exit codes: 0 completed (or the action succeeded), 2 compensated or cancelled, 3 blocked, 1 any error.
 
 Examples:
-  $ sagent start --agent travel --task "Book a trip to Lisbon for Ada Lovelace, 14-17 May" --approver alice --wait
+  $ sagent start --agent orders --task "Refund order 1042 to Ada Lovelace" --approver alice --wait
   $ sagent pending
-  $ sagent approve travel-3f2a1b9c call-4 --as alice --expect-hash 3f2a1b9c0d4e
-  $ sagent ledger travel-3f2a1b9c`;
+  $ sagent approve orders-3f2a1b9c call-4 --as alice --expect-hash 3f2a1b9c0d4e
+  $ sagent ledger orders-3f2a1b9c`;
 
 /** Builds the program; actions report through `session`. */
 export function createProgram(session: Session): Command {
@@ -42,6 +44,7 @@ export function createProgram(session: Session): Command {
   registerApprovalCommands(program, session);
   registerOperateCommands(program, session);
   registerInspectCommands(program, session);
+  registerCodecCommands(program, session);
   for (const command of program.commands) {
     command.exitOverride();
   }

@@ -5,7 +5,7 @@
  */
 import type { PendingApproval, RunState, TimelineEntry } from '../shared/contracts';
 import { brief, clock, shortHash, until, usd, type Output, type Style } from './io';
-import type { RunView } from './run-view';
+import type { RunView } from '../client/run-view';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const FRAME_MS = 80;

@@ -1,15 +1,16 @@
 /**
- * Follows a run until it ends: polls its state (about twice a second), feeds the timeline renderer, and reads the
- * outcome once the run closes. The handle carries no run id, so a continue-as-new is followed to the next run.
+ * Renders a followed run: every view the client's `follow` yields feeds the timeline renderer, and the outcome is
+ * printed once the run closes. Shared by `watch`, `start --wait` and apps that show a run the same way (the demo).
  */
+import type { SagentClient } from '../client/sagent-client';
+import type { RunView } from '../client/run-view';
 import type { RunState } from '../shared/contracts';
-import type { CliContext } from './context';
 import { exitCodeFor, type ExitCode } from './errors';
-import { readRun, type RunView } from './run-view';
+import type { Output } from './io';
 import { TimelineRenderer, type TimelineOptions } from './timeline';
 
 export interface WatchOptions {
-  /** @default 500 */
+  /** @default FOLLOW_POLL_MS (500 ms) */
   pollMs?: number;
   /** Called with every fresh state while the run is live (the demo answers approvals here). */
   onState?: (state: RunState, renderer: TimelineRenderer) => Promise<void> | void;
@@ -27,46 +28,35 @@ export interface WatchResult {
   exitCode: ExitCode;
 }
 
-export async function watchRun(ctx: CliContext, workflowId: string, options: WatchOptions = {}): Promise<WatchResult> {
-  const renderer = new TimelineRenderer(ctx.out, { workflowId, uiUrl: ctx.uiLink(workflowId), ...options.renderer });
-  const pollMs = options.pollMs ?? 500;
+/** Follows a run to its end (or to `blocked` with `exitOnBlocked`, or until `signal`), printing its timeline on `out`. */
+export async function watchRun(sagent: SagentClient, out: Output, workflowId: string, options: WatchOptions = {}): Promise<WatchResult> {
+  const renderer = new TimelineRenderer(out, { workflowId, uiUrl: sagent.uiLink(workflowId), ...options.renderer });
+  const quiet = options.quiet === true;
+  let last: RunView | undefined;
   try {
-    for (;;) {
-      const view = await readRun(ctx, workflowId, { closedState: !options.quiet });
+    for await (const view of sagent.follow(workflowId, { pollMs: options.pollMs, closedState: !quiet, signal: options.signal })) {
+      last = view;
       if (view.closed) {
-        if (!options.quiet) renderer.finish(view);
+        if (!quiet) renderer.finish(view);
         return { view, exitCode: exitCodeFor(view.status) };
       }
       if (view.state) {
-        if (!options.quiet) renderer.update(view.state);
+        if (!quiet) renderer.update(view.state);
         await options.onState?.(view.state, renderer);
         if (options.exitOnBlocked && view.state.status === 'blocked') {
-          if (!options.quiet) renderer.finish(view);
+          if (!quiet) renderer.finish(view);
           return { view, exitCode: exitCodeFor('blocked') };
         }
-      } else if (!options.quiet) {
+      } else if (!quiet) {
         renderer.waiting(`${view.status} (from search attributes) · ${view.fallbackReason ?? 'waiting for a worker'}`);
       }
-      if (options.signal?.aborted) {
-        renderer.stop();
-        return { view, exitCode: exitCodeFor(view.status) };
-      }
-      await sleep(pollMs, options.signal);
     }
   } catch (err) {
     renderer.stop();
     throw err;
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+  // Only an aborted signal ends the following before the run closes.
+  renderer.stop();
+  if (!last) throw new Error(`stopped following ${workflowId} before its first read`);
+  return { view: last, exitCode: exitCodeFor(last.status) };
 }

@@ -13,20 +13,32 @@ import { createInterface } from 'node:readline/promises';
 import type Anthropic from '@anthropic-ai/sdk';
 import { Command, CommanderError } from 'commander';
 import { DefaultLogger, Runtime, type LogLevel, type NativeConnection, type Worker } from '@temporalio/worker';
-import { decide } from '../cli/commands/approvals';
-import { buildRunInput, startRun } from '../cli/commands/run';
-import { openContext, type CliContext } from '../cli/context';
-import { CliError, describeError, EXIT } from '../cli/errors';
-import { brief, processIO, shortHash, table, usd, type CliIO } from '../cli/io';
-import type { RunView } from '../cli/run-view';
-import type { TimelineRenderer } from '../cli/timeline';
-import { watchRun } from '../cli/watch';
-import { ensureDevServer, type DevServer } from '../dev/temporal';
-import { connectClient, resolveConnection, type ConnectedTemporal } from '../temporal/connection';
-import { startModelServer, type ModelServer } from '../dev/model-server';
-import { loadScenarios } from '../dev/scenario';
-import { createAnthropicClient } from '../models/anthropic';
-import type { PendingApproval, RunState } from '../shared/contracts';
+import {
+  DEFAULT_UI_URL,
+  EXIT,
+  Output,
+  SagentClient,
+  brief,
+  buildRunInput,
+  connectClient,
+  createAnthropicClient,
+  describeError,
+  ledgerLines,
+  processIO,
+  resolveConnection,
+  shortHash,
+  table,
+  usd,
+  watchRun,
+  type CliIO,
+  type ConnectedTemporal,
+  type PendingApproval,
+  type RunState,
+  type RunView,
+  type TimelineRenderer,
+} from '../index';
+import { ensureDevServer, loadScenarios, startModelServer, type DevServer, type ModelServer } from '../testing';
+import { setUpDemoCodec } from './codec';
 import { DEFAULT_DATA_DIR } from './services/db';
 import { DEFAULT_SERVICES_PORT, startServices, type RunningServices } from './services/server';
 import { createDemoWorker } from './worker';
@@ -67,6 +79,19 @@ interface DemoOptions {
   dataDir: string;
 }
 
+/** What the trips run with: the client, where to print, and the services whose ledger the demo cross-checks. */
+interface DemoContext {
+  io: CliIO;
+  out: Output;
+  sagent: SagentClient;
+  servicesUrl: string;
+}
+
+/** Ctrl-C between trips: the runs go on in Temporal without this process's worker. */
+class DemoInterruptedError extends Error {
+  override name = 'DemoInterruptedError' as const;
+}
+
 /** What the demo started and must stop, newest first. */
 class Resources {
   private readonly closers: Array<{ what: string; close: () => Promise<unknown> }> = [];
@@ -101,21 +126,21 @@ export async function runDemo(argv: readonly string[] = process.argv, io: CliIO 
     const started = Date.now();
     const setup = await setUp(io, options, resources);
     devServer = setup.devServer;
-    const { ctx } = setup;
+    const { demo } = setup;
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
     const views: RunView[] = [];
     for (const trip of TRIPS) {
       if (interrupted.signal.aborted) break;
-      views.push(await runTrip(ctx, trip, `${trip.idPrefix}-${stamp}`, options, interrupted.signal));
+      views.push(await runTrip(demo, trip, `${trip.idPrefix}-${stamp}`, options, interrupted.signal));
     }
     if (interrupted.signal.aborted) {
-      throw new CliError(`interrupted: the runs wait in Temporal for a worker; resume them with \`npm run worker\` and follow with \`${CLI} watch <id>\``);
+      throw new DemoInterruptedError(`interrupted: the runs wait in Temporal for a worker; resume them with \`npm run worker\` and follow with \`${CLI} watch <id>\``);
     }
-    printSummary(ctx, views, Date.now() - started);
+    await printSummary(demo, views, Date.now() - started);
     const unexpected = views.filter((view, i) => view.status !== TRIPS[i].expect);
     return unexpected.some((view) => view.status === 'failed') ? EXIT.error : EXIT.ok;
   } catch (err) {
-    io.stderr.write(`error: ${describeError(err)}\n`);
+    io.stderr.write(`error: ${(err as Error).name === 'DemoInterruptedError' ? (err as Error).message : describeError(err)}\n`);
     if (io.env.SAGENT_DEBUG === '1' && err instanceof Error) io.stderr.write(`${err.stack}\n`);
     return EXIT.error;
   } finally {
@@ -149,19 +174,21 @@ Without --yes, a terminal asks before each paused call; without a terminal, the 
   return { yes: opts.yes === true, dataDir: opts.dataDir };
 }
 
-async function setUp(io: CliIO, options: DemoOptions, resources: Resources): Promise<{ ctx: CliContext; devServer: DevServer | null }> {
+async function setUp(io: CliIO, options: DemoOptions, resources: Resources): Promise<{ demo: DemoContext; devServer: DevServer | null }> {
   const say = (text: string) => io.stdout.write(`${text}\n`);
   // The worker's own logs (bundling, expected activity failures) would drown the timelines: errors only by default.
   Runtime.install({ logger: new DefaultLogger((io.env.SAGENT_LOG_LEVEL?.toUpperCase() ?? 'ERROR') as LogLevel) });
   const config = resolveConnection(io.env);
   let devServer: DevServer | null = null;
   let temporal: ConnectedTemporal;
+  const codec = await setUpDemoCodec(io, { external: config.external, resources });
   if (config.external) {
     temporal = await connectClient({ config });
     say(`Temporal: ${config.address} (namespace ${config.namespace}, from TEMPORAL_ADDRESS)`);
   } else {
     say('Temporal: starting the local dev server (or reusing the one on 127.0.0.1:7233)...');
-    devServer = await ensureDevServer({ detached: true });
+    devServer = await ensureDevServer({ detached: true, uiCodecEndpoint: codec.uiEndpoint });
+    await codec.checkDevServer(devServer);
     const server = devServer;
     if (!server.outlivesProcess) resources.add('the Temporal dev server', () => server.stop());
     temporal = await connectClient({ config: { address: server.address, namespace: server.namespace, external: false } });
@@ -202,9 +229,13 @@ async function setUp(io: CliIO, options: DemoOptions, resources: Resources): Pro
   });
   say(`Worker: task queue ${taskQueue}`);
 
-  const uiBase = devServer?.uiUrl ?? undefined;
-  const ctx = await openContext(io, { temporal, taskQueue, ...(uiBase ? { uiBase } : {}) });
-  return { ctx, devServer };
+  const sagent = new SagentClient({
+    client: temporal.client,
+    namespace: temporal.config.namespace,
+    taskQueue,
+    uiUrl: devServer?.uiUrl ?? io.env.SAGENT_UI_URL ?? DEFAULT_UI_URL,
+  });
+  return { demo: { io, out: new Output(io), sagent, servicesUrl: services.url }, devServer };
 }
 
 /** The services on their usual port when it is free (so `sagent ledger` finds them), on any free port otherwise. */
@@ -218,43 +249,43 @@ async function startDemoServices(io: CliIO, dataDir: string): Promise<RunningSer
   }
 }
 
-async function runTrip(ctx: CliContext, trip: DemoTrip, workflowId: string, options: DemoOptions, signal: AbortSignal): Promise<RunView> {
-  const { out } = ctx;
+async function runTrip(demo: DemoContext, trip: DemoTrip, workflowId: string, options: DemoOptions, signal: AbortSignal): Promise<RunView> {
+  const { out, sagent } = demo;
   out.line('');
   out.line(out.style('bold', `── ${trip.title} ──`));
-  const input = buildRunInput({ agent: 'travel', task: trip.task, approver: [APPROVER] });
-  await startRun(ctx, input, workflowId);
+  const input = buildRunInput({ agent: 'travel', task: trip.task, approver: [APPROVER] }, demo.io.env);
+  await sagent.start(input, { workflowId, startedBy: 'Started by `npm run demo`.' });
   out.line(`started ${workflowId}`);
-  out.line(`  UI: ${ctx.uiLink(workflowId)}`);
+  out.line(`  UI: ${sagent.uiLink(workflowId)}`);
   const decided = new Set<string>();
-  const { view } = await watchRun(ctx, workflowId, {
+  const { view } = await watchRun(sagent, out, workflowId, {
     signal,
     renderer: { approvalHints: false, cli: CLI },
-    onState: (state, renderer) => answerApprovals(ctx, state, renderer, decided, options),
+    onState: (state, renderer) => answerApprovals(demo, state, renderer, decided, options),
   });
   return view;
 }
 
 /** Each new pending call: approved with --yes, asked about on a terminal, or left to a second terminal. */
 async function answerApprovals(
-  ctx: CliContext,
+  demo: DemoContext,
   state: RunState,
   renderer: TimelineRenderer,
   decided: Set<string>,
   options: DemoOptions,
 ): Promise<void> {
-  const interactive = ctx.io.stdin.isTTY === true && ctx.io.stdout.isTTY === true;
+  const interactive = demo.io.stdin.isTTY === true && demo.io.stdout.isTTY === true;
   for (const request of state.pendingApprovals) {
     if (decided.has(request.callId)) continue;
     decided.add(request.callId);
     if (options.yes) {
-      await send(ctx, renderer, state.workflowId, request, 'approve', 'approved in the demo (--yes)');
+      await send(demo, renderer, state.workflowId, request, 'approve', 'approved in the demo (--yes)');
     } else if (interactive) {
       renderer.pause();
-      const yes = await ask(ctx.io, `  approve ${request.tool} ${brief(request.input, 160)}? [y/N] `);
+      const yes = await ask(demo.io, `  approve ${request.tool} ${brief(request.input, 160)}? [y/N] `);
       renderer.resume();
-      if (yes) await send(ctx, renderer, state.workflowId, request, 'approve', 'approved at the demo prompt');
-      else await send(ctx, renderer, state.workflowId, request, 'reject', 'rejected at the demo prompt');
+      if (yes) await send(demo, renderer, state.workflowId, request, 'approve', 'approved at the demo prompt');
+      else await send(demo, renderer, state.workflowId, request, 'reject', 'rejected at the demo prompt');
     } else {
       renderer.say(`    ${request.tool} waits for your decision; from a second terminal, in this directory, run:`);
       renderer.say(`      ${CLI} approve ${state.workflowId} ${request.callId} --as ${APPROVER} --expect-hash ${shortHash(request.argsHash)}`);
@@ -264,7 +295,7 @@ async function answerApprovals(
 }
 
 async function send(
-  ctx: CliContext,
+  demo: DemoContext,
   renderer: TimelineRenderer,
   workflowId: string,
   request: PendingApproval,
@@ -272,7 +303,7 @@ async function send(
   reason: string,
 ): Promise<void> {
   // The same call `sagent approve` makes: the update, pinned to the hash that was shown.
-  const report = await decide(ctx, { workflowId, callId: request.callId, decision, approver: APPROVER, reason, expectHash: request.argsHash });
+  const report = await demo.sagent.decide({ workflowId, callId: request.callId, decision, approver: APPROVER, reason, expectHash: request.argsHash });
   renderer.say(`  → ${decision === 'approve' ? 'approved' : 'rejected'} ${report.tool} (${report.callId}) as ${APPROVER}`);
 }
 
@@ -285,8 +316,8 @@ async function ask(io: CliIO, question: string): Promise<boolean> {
   }
 }
 
-function printSummary(ctx: CliContext, views: RunView[], elapsedMs: number): void {
-  const { out } = ctx;
+async function printSummary(demo: DemoContext, views: RunView[], elapsedMs: number): Promise<void> {
+  const { out, sagent } = demo;
   out.line('');
   out.line(out.style('bold', `── Summary (${(elapsedMs / 1000).toFixed(1)} s) ──`));
   const rows = views.map((view) => [
@@ -299,7 +330,13 @@ function printSummary(ctx: CliContext, views: RunView[], elapsedMs: number): voi
   ]);
   for (const line of table(['run', 'outcome', 'steps', 'effects', 'undone', 'cost'], rows)) out.line(line);
   out.line('');
-  for (const view of views) out.line(`${view.workflowId}: ${ctx.uiLink(view.workflowId)}`);
+  out.line(`The ledgers, cross-checked with the services' own rows (${CLI} ledger <run> --services-url ${demo.servicesUrl}):`);
+  for (const view of views) {
+    const ledger = await sagent.ledger(view.workflowId, { servicesUrl: demo.servicesUrl });
+    for (const line of ledgerLines(ledger)) out.line(`  ${line}`);
+  }
+  out.line('');
+  for (const view of views) out.line(`${view.workflowId}: ${sagent.uiLink(view.workflowId)}`);
   out.line('');
   out.line(`Inspect a run: ${CLI} ledger <run>   ·   its history: ${CLI} history <run>`);
 }

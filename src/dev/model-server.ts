@@ -91,6 +91,7 @@ type Answer =
   | { kind: 'count'; input_tokens: number }
   | { kind: 'error'; status: number; type: string; message: string; headers?: Record<string, string> }
   | { kind: 'stream_error'; message: ApiMessage; type: string; errorMessage: string }
+  | { kind: 'stall'; message: ApiMessage }
   | { kind: 'drop' };
 
 /** Starts the server on loopback; resolves once it listens. */
@@ -192,6 +193,10 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
 
   function injectedError(error: InjectedError, body: MessagesRequest, where: string): Answer {
     if (error.dropConnection) return { kind: 'drop' };
+    if (error.stallAfterStart && body.stream === true) {
+      const usage: ModelUsage = { input_tokens: countInputTokens(body), cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 };
+      return { kind: 'stall', message: apiMessage(body.model, [], null, usage) };
+    }
     const status = error.status ?? 500;
     const type = error.type ?? errorTypeFor(status);
     const message = error.message ?? `${defaultErrorMessage(type)} (scripted: ${where})`;
@@ -218,7 +223,8 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
       const raw = Buffer.concat(chunks);
       const record = recordOf(req, raw);
       requests.push(record);
-      answer(req, raw, record)
+      // Every failure became a 500 answer above: nothing is left to reject.
+      void answer(req, raw, record)
         .catch((err): Answer => apiError(500, `scripted model server: ${String(err)}`))
         .then((result) => {
           send(res, record, result);
@@ -332,6 +338,13 @@ function send(res: ServerResponse, record: RecordedRequest, answer: Answer): voi
       for (const event of messageStreamEvents(answer.message)) res.write(formatServerSentEvent(event));
       res.end();
       return;
+    case 'stall': {
+      // A stream that opens and then goes quiet; the client must give up on its own.
+      record.status = 200;
+      res.writeHead(200, streamHeaders);
+      res.write(formatServerSentEvent(messageStreamEvents(answer.message)[0]));
+      return;
+    }
     case 'stream_error': {
       // The API can fail after it has answered 200; the SDK then raises from the event stream.
       record.status = 200;

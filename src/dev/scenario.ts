@@ -47,11 +47,13 @@ const injectedErrorSchema = z
     dropConnection: z.boolean().optional(),
     /** On a streamed request, answer 200 and send the error as an SSE `error` event after `message_start`. */
     midStream: z.boolean().optional(),
+    /** On a streamed request, answer 200, send `message_start`, then nothing: a stream that hangs open. */
+    stallAfterStart: z.boolean().optional(),
   })
   .strict()
-  .refine((error) => error.dropConnection === true || error.status !== undefined, {
+  .refine((error) => error.dropConnection === true || error.stallAfterStart === true || error.status !== undefined, {
     path: ['status'],
-    message: 'required unless dropConnection is true',
+    message: 'required unless dropConnection or stallAfterStart is true',
   });
 
 const usageOverrideSchema = z

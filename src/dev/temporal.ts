@@ -59,6 +59,8 @@ export interface DevServerOptions {
   progress?: ProgressLine;
   /** Try the SDK's download of the dev server before installing the CLI with pip (needs internet). @default true */
   download?: boolean;
+  /** A codec server the Web UI decodes payloads with (`--ui-codec-endpoint`); only applies to a server this call starts. */
+  uiCodecEndpoint?: string;
 }
 
 export interface DevServer {
@@ -102,7 +104,7 @@ export async function ensureDevServer(opts: DevServerOptions = {}): Promise<DevS
     let downloadFailure = 'the SDK download was not tried';
     if (opts.download ?? true) {
       try {
-        return await startDownloadedDevServer({ port, uiPort, dbFile, namespace, address, uiUrl });
+        return await startDownloadedDevServer({ port, uiPort, dbFile, namespace, address, uiUrl, uiCodecEndpoint: opts.uiCodecEndpoint });
       } catch (err) {
         if ((err as Error).name !== 'TemporalNotFoundError') throw err;
         downloadFailure = (err as Error).message;
@@ -129,6 +131,7 @@ export async function ensureDevServer(opts: DevServerOptions = {}): Promise<DevS
     '--db-filename', dbFile,
     '--namespace', namespace,
     '--log-level', 'warn',
+    ...(opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
     ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
   ];
   const detached = opts.detached ?? false;
@@ -217,6 +220,7 @@ async function startDownloadedDevServer(server: {
   namespace: string;
   address: string;
   uiUrl: string;
+  uiCodecEndpoint?: string;
 }): Promise<DevServer> {
   await fs.mkdir(path.dirname(server.dbFile), { recursive: true });
   const { TestWorkflowEnvironment } = await import('@temporalio/testing');
@@ -231,6 +235,7 @@ async function startDownloadedDevServer(server: {
         dbFilename: server.dbFile,
         namespace: server.namespace,
         log: { format: 'pretty', level: 'warn' },
+        ...(server.uiCodecEndpoint ? { extraArgs: ['--ui-codec-endpoint', server.uiCodecEndpoint] } : {}),
         searchAttributes: Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) =>
           defineSearchAttributeKey(name, sdkSearchAttributeType(type)),
         ),

@@ -8,6 +8,7 @@ import { RUN_HEADER, TURN_HEADER } from '../shared/constants';
 import { STOP_REASONS, type ContentBlock, type MessageParam, type ModelTurn, type StopReason } from '../shared/wire';
 import type { AgentDefinition } from '../tools/define';
 import { costUsd } from './pricing';
+import { DEFAULT_MODEL_TIMEOUTS, StallWatchdog, progressReportingFetch, type ModelTimeouts } from './watchdog';
 
 export interface ModelClientOptions {
   /** @default process.env.ANTHROPIC_API_KEY */
@@ -29,6 +30,8 @@ export function createAnthropicClient(options: ModelClientOptions = {}): Anthrop
     ...(baseURL ? { baseURL } : {}),
     maxRetries: 0,
     timeout: options.timeoutMs ?? 600_000,
+    // Response bytes (pings included) reach the stall watchdog of the call they belong to.
+    fetch: progressReportingFetch(),
   });
 }
 
@@ -45,21 +48,61 @@ export interface ModelRequest {
 
 export interface CallOptions {
   signal?: AbortSignal;
-  /** Called on every streamed event, so the activity can heartbeat during a long answer. */
+  /** Called on every streamed event. */
   onProgress?: () => void;
+  /** First-byte and idle deadlines; a stall aborts the call with a `ModelStallError`. @default DEFAULT_MODEL_TIMEOUTS */
+  timeouts?: ModelTimeouts;
+  /** Bytes of the answer the caller can record; a larger one fails with `ModelAnswerTooLargeError`. @default 1_500_000 */
+  maxAnswerBytes?: number;
 }
+
+/** An answer larger than a Temporal payload may be: retrying would only fetch it again. */
+export class ModelAnswerTooLargeError extends Error {
+  override name = 'ModelAnswerTooLargeError' as const;
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`the model's answer is ${bytes} bytes; at most ${limit} can be recorded: lower max_tokens or ask for a shorter answer`);
+  }
+}
+
+/** Keeps the answer well under Temporal's 2 MB payload limit, with room for the rest of the activity result. */
+export const DEFAULT_MAX_ANSWER_BYTES = 1_500_000;
 
 const CACHE = { type: 'ephemeral' } as const;
 
 /** Sends one request as a stream and returns the whole assistant turn as wire types. */
 export async function createMessage(client: Anthropic, request: ModelRequest, options: CallOptions = {}): Promise<ModelTurn> {
-  const stream = client.messages.stream(toParams(request), {
-    headers: { [RUN_HEADER]: request.runId, [TURN_HEADER]: String(request.turn) },
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
-  if (options.onProgress) stream.on('streamEvent', options.onProgress);
-  const message = await stream.finalMessage();
-  return fromMessage(request.model, message, stream.request_id ?? null);
+  const controller = new AbortController();
+  const cancel = () => controller.abort(options.signal?.reason);
+  if (options.signal?.aborted) cancel();
+  options.signal?.addEventListener('abort', cancel, { once: true });
+  const watchdog = new StallWatchdog(options.timeouts ?? DEFAULT_MODEL_TIMEOUTS, controller, { runId: request.runId, turn: request.turn });
+  try {
+    const stream = client.messages.stream(toParams(request), {
+      headers: { [RUN_HEADER]: request.runId, [TURN_HEADER]: String(request.turn) },
+      signal: controller.signal,
+    });
+    stream.on('streamEvent', () => {
+      watchdog.progress();
+      options.onProgress?.();
+    });
+    let message: Anthropic.Message;
+    try {
+      message = await stream.finalMessage();
+    } catch (err) {
+      throw watchdog.stalled ?? err;
+    }
+    const turn = fromMessage(request.model, message, stream.request_id ?? null);
+    const limit = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
+    const bytes = Buffer.byteLength(JSON.stringify(turn));
+    if (bytes > limit) throw new ModelAnswerTooLargeError(bytes, limit);
+    return turn;
+  } finally {
+    watchdog.stop();
+    options.signal?.removeEventListener('abort', cancel);
+  }
 }
 
 export function toParams(request: ModelRequest): Anthropic.MessageCreateParamsNonStreaming {

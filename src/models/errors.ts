@@ -18,6 +18,7 @@ export const MODEL_FAILURE_TYPES = {
   NotFound: 'ModelInvocationError.NotFound',
   RequestTooLarge: 'ModelInvocationError.RequestTooLarge',
   Unprocessable: 'ModelInvocationError.Unprocessable',
+  AnswerTooLarge: 'ModelInvocationError.AnswerTooLarge',
   Unknown: 'ModelInvocationError.Unknown',
 } as const;
 export type ModelFailureType = (typeof MODEL_FAILURE_TYPES)[keyof typeof MODEL_FAILURE_TYPES];
@@ -48,7 +49,8 @@ export function classifyModelError(err: unknown, nowMs = Date.now()): Applicatio
   const final = (type: ModelFailureType) => ApplicationFailure.create({ type, message, nonRetryable: true, details });
 
   if (status === undefined) {
-    if (error.name === 'APIConnectionTimeoutError') return retryable(MODEL_FAILURE_TYPES.Timeout);
+    if (error.name === 'ModelAnswerTooLargeError') return final(MODEL_FAILURE_TYPES.AnswerTooLarge);
+    if (error.name === 'APIConnectionTimeoutError' || error.name === 'ModelStallError') return retryable(MODEL_FAILURE_TYPES.Timeout);
     if (error.name === 'APIConnectionError' || error.name === 'APIUserAbortError') return retryable(MODEL_FAILURE_TYPES.Connection);
     return retryable(MODEL_FAILURE_TYPES.Unknown);
   }

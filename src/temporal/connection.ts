@@ -5,10 +5,12 @@
  */
 import net from 'node:net';
 import { Client, Connection, type ConnectionOptions, type TLSConfig } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { loadClientConfigProfile, toClientOptions } from '@temporalio/envconfig';
 import type { NativeConnection } from '@temporalio/worker';
+import { codecDataConverter } from '../codec/data-converter';
 import { clientInterceptors } from '../observability';
-import { DEFAULT_NAMESPACE } from '../shared/constants';
+import { CONNECT_TIMEOUT_MS, DEFAULT_NAMESPACE } from '../shared/constants';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Errors: one line each, saying what to do.
@@ -93,16 +95,18 @@ export interface ConnectedTemporal {
 export interface ConnectOptions {
   /** Settings to use instead of {@link resolveConnection}'s. */
   config?: TemporalConnectionConfig;
-  /** How long to wait for the server before giving up. @default 5_000 */
+  /** How long to wait for the server before giving up. @default CONNECT_TIMEOUT_MS (5 s) */
   connectTimeoutMs?: number;
+  /** Payload encoding. @default the encryption codec when SAGENT_CODEC_KEYS or SAGENT_CODEC_KEY_FILE is set */
+  dataConverter?: DataConverter;
 }
 
 /** Connects the CLI or the worker; an unreachable server fails fast with {@link TemporalUnreachableError}. */
 export async function connectClient(opts: ConnectOptions = {}): Promise<ConnectedTemporal> {
   const config = opts.config ?? resolveConnection();
-  const connection = await connectOrExplain(config, opts.connectTimeoutMs ?? 5_000);
+  const connection = await connectOrExplain(config, opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
   return {
-    client: new Client({ connection, namespace: config.namespace, interceptors: clientInterceptors() }),
+    client: new Client({ connection, namespace: config.namespace, interceptors: clientInterceptors(), dataConverter: opts.dataConverter ?? codecDataConverter() }),
     connection,
     config,
     connectWorkerConnection: () => connectWorkerConnection(config),
@@ -113,7 +117,7 @@ export async function connectClient(opts: ConnectOptions = {}): Promise<Connecte
 /** A worker's `NativeConnection` to the configured server. */
 export async function connectWorkerConnection(
   config: TemporalConnectionConfig = resolveConnection(),
-  connectTimeoutMs = 5_000,
+  connectTimeoutMs = CONNECT_TIMEOUT_MS,
 ): Promise<NativeConnection> {
   await probeReachable(config.address, connectTimeoutMs);
   // Loaded lazily: the worker package brings the native core bridge, which the CLI does not need.

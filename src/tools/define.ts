@@ -3,6 +3,7 @@
  * need to know about it; the loop never branches on a tool's name, only on these declarations.
  */
 import { z } from 'zod';
+import { assertSecretPaths } from '../policies/secrets';
 
 /**
  * How much a tool can change the world.
@@ -38,11 +39,13 @@ export interface ToolSpec<I = unknown> {
   /** Send `strict: true` with the tool's schema (needs an API version that supports strict tools). @default false */
   strict?: boolean;
   control?: ToolControl;
+  /** Fields of the input or output (names or dotted paths, e.g. `card`, `payer.email`) masked wherever runs are shown. */
+  secret?: readonly string[];
 }
 
 export type ToolDefinition<I = unknown> = Readonly<
   Required<Pick<ToolSpec<I>, 'name' | 'description' | 'input' | 'risk' | 'critical' | 'timeoutMs' | 'maxAttempts' | 'maxResultBytes' | 'maxInputBytes' | 'strict'>> &
-    Pick<ToolSpec<I>, 'compensation' | 'project' | 'control'>
+    Pick<ToolSpec<I>, 'compensation' | 'project' | 'control' | 'secret'>
 >;
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -61,6 +64,7 @@ export function defineTool<I>(spec: ToolSpec<I>): ToolDefinition<I> {
   if (spec.risk === 'read' && spec.compensation) {
     throw new Error(`tool "${spec.name}" only reads and needs no compensation`);
   }
+  assertSecretPaths(spec.name, spec.secret);
   return Object.freeze({
     critical: false,
     timeoutMs: 30_000,

@@ -9,9 +9,12 @@ import type { ToolDefinition } from '../tools/define';
 /** The activity stubs; every call passes its own options below, merged over this default. */
 export const activities = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes' });
 
+// The activity beats every second whatever the stream does, and stalls fail it within the watchdog's deadlines,
+// so a dead worker or a hung endpoint costs seconds per attempt; schedule-to-close bounds the call with its retries.
 const MODEL_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: '10s',
+  scheduleToCloseTimeout: '30 minutes',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
 };
 

@@ -146,7 +146,7 @@ class AgentLoop {
       const requested = turn.calls.filter((call): call is AwaitingApprovalCall => call.status === 'awaiting_approval');
       if (requested.length > 0) {
         setStatus(run, 'awaiting_approval', describePending(desk.pending));
-        await Promise.all(requested.map((call) => notifyApprovers(run.settings.workflowId, desk.find(call.callId), false)));
+        await Promise.all(requested.map((call) => notifyApprovers(run.settings, desk.find(call.callId), false)));
       }
     }
     if (!turn.readsDone) {

@@ -3,6 +3,7 @@
  * (a decision, an expiry) into the call's next value, or into the end of the saga when the policy says so.
  */
 import { isCancellation, log } from '@temporalio/workflow';
+import { maskPendingApproval } from '../policies/secrets';
 import type { ApprovalSettings } from '../shared/run';
 import type { AwaitingApprovalCall, DoneCall, PendingApproval, PlannedEffect, ReadyCall } from '../shared/records';
 import { activities, notifyOptions } from './activity-options';
@@ -12,6 +13,7 @@ import type { ApprovalAsk } from './planner';
 import { describePending, setStatus } from './publish';
 import { shouldContinueAsNew, type Run } from './run-memory';
 import { describe } from './saga';
+import type { RunSettings } from './settings';
 import type { Timeline } from './timeline';
 
 const { notifyApproval } = activities;
@@ -47,7 +49,7 @@ export async function awaitApproval(run: Run, call: AwaitingApprovalCall): Promi
     if (wait.kind === 'interrupted') return wait;
     const settled = settleApproval(call, wait, desk, timeline, settings.approval);
     if (settled.kind !== 'escalated') return settled;
-    await notifyApprovers(settings.workflowId, desk.find(call.callId), true);
+    await notifyApprovers(settings, desk.find(call.callId), true);
   }
 }
 
@@ -100,11 +102,16 @@ function settleApproval(
 }
 
 /** Tells the approvers a request waits; a failed notice is logged, never fatal: the request still waits. */
-export async function notifyApprovers(workflowId: string, request: PendingApproval | undefined, escalated: boolean): Promise<void> {
+export async function notifyApprovers(
+  settings: Pick<RunSettings, 'workflowId' | 'agent'>,
+  request: PendingApproval | undefined,
+  escalated: boolean,
+): Promise<void> {
   if (!request) return;
   try {
     await notifyApproval.executeWithOptions(notifyOptions(`notify approvers · ${request.tool} (${request.callId})`), [
-      { workflowId, ...request, escalated },
+      // The notice leaves the run: secrets masked, as every view without the codec shows them.
+      { workflowId: settings.workflowId, ...maskPendingApproval(settings.agent, request), escalated },
     ]);
   } catch (err) {
     if (isCancellation(err)) throw err;

@@ -3,6 +3,7 @@
  * the run's page. Upserts only what changed, so a long run does not fill its history with copies.
  */
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { maskEffects, maskPending } from '../policies/secrets';
 import type { EffectRecord, PendingApproval } from '../shared/records';
 import type { RunStatus } from '../shared/run';
 import { AgentCostUsd, AgentName, AgentPendingApprovals, AgentStatus, AgentSteps } from '../shared/search-attributes';
@@ -29,8 +30,8 @@ export function publishRun({ settings, memory, flags }: Run): void {
     task: settings.task,
     steps: memory.turn,
     costUsd: memory.usage.costUsd,
-    pending: memory.pendingApprovals,
-    effects: memory.effects,
+    pending: maskPending(settings.agent, memory.pendingApprovals),
+    effects: maskEffects(settings.agent, memory.effects),
   };
   upsertChanged(view);
   setCurrentDetails(renderDetails(view));

@@ -6,6 +6,7 @@
 import { workflowInfo } from '@temporalio/workflow';
 import { resolveLimits, ZERO_USAGE } from '../policies/budget';
 import { newConversation } from '../policies/context';
+import { maskOutcome, maskRunState } from '../policies/secrets';
 import type { AbortRequest } from '../shared/messages';
 import type { AgentRunInput, CarriedState, RunOutcome, RunState, RunStatus } from '../shared/run';
 import type { MessageParam } from '../shared/wire';
@@ -110,7 +111,8 @@ export function isClosing(status: RunStatus): boolean {
 
 /** What `getState` answers. */
 export function runState({ settings, memory, flags }: Run): RunState {
-  return {
+  // What people read without the codec: secrets masked; Claude's context is built elsewhere, unmasked.
+  return maskRunState(settings.agent, {
     workflowId: settings.workflowId,
     agent: settings.agent.name,
     task: settings.task,
@@ -127,12 +129,12 @@ export function runState({ settings, memory, flags }: Run): RunState {
     timeline: memory.timeline,
     continuedAsNew: memory.runsSoFar,
     finalText: memory.finalText,
-  };
+  });
 }
 
 /** What the workflow returns. */
 export function runOutcome({ settings, memory }: Run, status: RunOutcome['status'], reason: string | null): RunOutcome {
-  return {
+  return maskOutcome(settings.agent, {
     workflowId: settings.workflowId,
     status,
     reason,
@@ -141,5 +143,5 @@ export function runOutcome({ settings, memory }: Run, status: RunOutcome['status
     usage: memory.usage,
     effects: memory.effects,
     approvals: memory.approvals,
-  };
+  });
 }

@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { decodeHistory } from '../../src/codec/history';
 
 export const FIXTURE_DIR = path.join(__dirname, '..', 'fixtures', 'histories');
 /** Effect ids and approval hashes derive from the workflow id, so a replay must use the original one. */
@@ -27,7 +28,7 @@ export async function captureFixture(handle: WorkflowHandle, name: string): Prom
   let runId: string | undefined = first ?? (await handle.describe()).runId;
   const histories = [];
   while (runId) {
-    const history = await handle.client.getHandle(handle.workflowId, runId).fetchHistory();
+    const history = await decodeHistory(await handle.client.getHandle(handle.workflowId, runId).fetchHistory(), handle.client.options.loadedDataConverter);
     histories.push(history);
     runId = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
   }

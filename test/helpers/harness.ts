@@ -3,8 +3,9 @@
  * in-memory database, and a worker on its own task queue, all against the test run's Temporal server.
  */
 import { bundleWorkflowCode, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import { WorkflowIdReusePolicy } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
+import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { createAnthropicClient } from '../../src/models/anthropic';
 import { startModelServer, type ModelServer } from '../../src/dev/model-server';
 import type { Scenario } from '../../src/dev/scenario';
@@ -37,9 +38,12 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundle;
 }
 
-export async function startHarness(name: string, scenarios: Scenario[], options: { servicesUrl?: string } = {}): Promise<Harness> {
+/** `dataConverter` (e.g. `codecDataConverter(env)`) turns the codec on for the harness's client and worker. */
+export async function startHarness(name: string, scenarios: Scenario[], options: { servicesUrl?: string; dataConverter?: DataConverter } = {}): Promise<Harness> {
   installQuietRuntime();
   const temporal = await testConnection();
+  const { dataConverter } = options;
+  const client = dataConverter ? new Client({ connection: temporal.connection, namespace: temporal.namespace, dataConverter }) : temporal.client;
   const taskQueue = uniqueTaskQueue(name);
   const model = await startModelServer({ scenarios });
   const services = options.servicesUrl
@@ -53,13 +57,14 @@ export async function startHarness(name: string, scenarios: Scenario[], options:
       anthropic: createAnthropicClient({ apiKey: 'test', baseURL: model.url }),
       servicesUrl: services.url,
       workflowBundle: await workflowBundle(),
+      dataConverter,
     });
   let worker = await makeWorker();
   let running = worker.run();
 
   const harness: Harness = {
     temporal,
-    client: temporal.client,
+    client,
     taskQueue,
     model,
     services,
@@ -67,7 +72,7 @@ export async function startHarness(name: string, scenarios: Scenario[], options:
       return worker;
     },
     start: (workflowId, input) =>
-      temporal.client.workflow.start('agentSaga', {
+      client.workflow.start('agentSaga', {
         taskQueue,
         workflowId,
         args: [input],

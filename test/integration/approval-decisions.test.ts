@@ -273,7 +273,7 @@ test('approve with an edit: an invalid edit is refused and the call stays pendin
   const ledger = await ledgerOf(handle);
   expect(ledger).toHaveLength(1);
   expect(ledger[0].request).toMatchObject({ amountCents: 30000, description: 'Lisbon trip, hotel only' });
-  expect(outcome.effects.map((effect) => effect.input)).toEqual([normalised]);
+  expect(outcome.effects.map((effect) => effect.input)).toEqual([{ ...normalised, card: '•••• 4242' }]);
   expect(outcome.approvals).toEqual([
     expect.objectContaining({ callId: charge.callId, decision: 'approve', argsHash: charge.argsHash, editedArgsHash: editedHash }),
   ]);

@@ -3,58 +3,11 @@
  * Updates answer at once (a refusal is one line); operator signals are checked against the run's effects first.
  */
 import type { Command } from 'commander';
-import {
-  abortUpdate,
-  extendBudgetUpdate,
-  retryCompensationSignal,
-  skipCompensationSignal,
-  type BudgetTopUp,
-  type EffectRecord,
-} from '../../shared/contracts';
-import { queryState, type CliContext } from '../context';
-import { CliError, EXIT, oneLine, type ExitCode } from '../errors';
+import type { BudgetTopUp } from '../../shared/contracts';
+import { CliError, EXIT, type ExitCode } from '../errors';
 import { positiveInt, positiveNumber, text } from '../parse';
 import type { Session } from '../session';
-import { quoteArg } from '../timeline';
 import { follow } from './run';
-
-/** Runs an update and turns the run's refusal (its validator's message) into one line. */
-async function refusedAsOneLine<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if ((err as Error).name === 'WorkflowUpdateFailedError') {
-      throw new CliError(`the run refused the ${what}: ${oneLine((err as { cause?: unknown }).cause ?? err)}`);
-    }
-    throw err;
-  }
-}
-
-async function requireRunning(ctx: CliContext, workflowId: string): Promise<void> {
-  const description = await ctx.client.workflow.getHandle(workflowId).describe();
-  if (description.status.name !== 'RUNNING') {
-    throw new CliError(`run ${workflowId} has already ended: see sagent status ${quoteArg(workflowId)}`);
-  }
-}
-
-/** `7`, `effect-7` or the full `<workflowId>/effect-7`, checked against the run's ledger when a worker answers. */
-async function resolveEffect(ctx: CliContext, workflowId: string, given: string): Promise<EffectRecord | { effectId: string }> {
-  const effectId = /^\d+$/.test(given) ? `${workflowId}/effect-${given}` : /^effect-\d+$/.test(given) ? `${workflowId}/${given}` : given;
-  let effects: EffectRecord[];
-  try {
-    effects = (await queryState(ctx, ctx.client.workflow.getHandle(workflowId))).effects;
-  } catch (err) {
-    if ((err as Error).name !== 'QueryUnansweredError') throw err;
-    ctx.out.note(`note: ${(err as Error).message}; sending without checking the effect id`);
-    return { effectId };
-  }
-  const effect = effects.find((candidate) => candidate.effectId === effectId);
-  if (!effect) {
-    const known = effects.map((candidate) => `${candidate.effectId} (${candidate.tool}, ${candidate.compensation})`);
-    throw new CliError(`no effect ${effectId} in run ${workflowId}: ${known.length > 0 ? `its effects: ${known.join(', ')}` : 'it has no effects yet'}`);
-  }
-  return effect;
-}
 
 export function registerOperateCommands(program: Command, session: Session): void {
   program
@@ -66,16 +19,15 @@ export function registerOperateCommands(program: Command, session: Session): voi
       'after',
       `
 Examples:
-  $ sagent cancel travel-3f2a1b9c
-  $ sagent cancel travel-3f2a1b9c --wait
+  $ sagent cancel orders-3f2a1b9c
+  $ sagent cancel orders-3f2a1b9c --wait
 
 Exit codes: 0 cancellation requested (with --wait: 2 once cancelled), 1 error.`,
     )
     .action(async (id: string, options: { wait?: boolean }) =>
       session.run(id, async (connect) => {
         const ctx = await connect();
-        await requireRunning(ctx, id);
-        await ctx.client.workflow.getHandle(id).cancel();
+        await ctx.sagent.cancel(id);
         ctx.out.line(`cancellation requested for ${id}: it undoes its effects newest-first, then ends as cancelled`);
         return options.wait ? follow(ctx, id, {}) : EXIT.ok;
       }),
@@ -92,17 +44,14 @@ Exit codes: 0 cancellation requested (with --wait: 2 once cancelled), 1 error.`,
       'after',
       `
 Examples:
-  $ sagent abort travel-3f2a1b9c --as alice --reason "the client cancelled the trip" --wait
+  $ sagent abort orders-3f2a1b9c --as alice --reason "the customer withdrew the request" --wait
 
 Exit codes: 0 abort accepted (with --wait: 2 once compensated), 1 refused or error.`,
     )
     .action(async (id: string, options: { as: string; reason: string; wait?: boolean }) =>
       session.run(id, async (connect) => {
         const ctx = await connect();
-        await requireRunning(ctx, id);
-        await refusedAsOneLine('abort', () =>
-          ctx.client.workflow.getHandle(id).executeUpdate(abortUpdate, { args: [{ by: options.as, reason: options.reason }] }),
-        );
+        await ctx.sagent.abort(id, { by: options.as, reason: options.reason });
         ctx.out.line(`abort accepted for ${id}: it rolls back newest-first and completes as compensated`);
         return options.wait ? follow(ctx, id, {}) : EXIT.ok;
       }),
@@ -121,7 +70,7 @@ Exit codes: 0 abort accepted (with --wait: 2 once compensated), 1 refused or err
       'after',
       `
 Examples:
-  $ sagent extend-budget travel-3f2a1b9c --usd 2 --steps 10 --as alice
+  $ sagent extend-budget orders-3f2a1b9c --usd 2 --steps 10 --as alice
 
 Exit codes: 0 extended (prints the new limits), 1 refused or error.`,
     )
@@ -136,8 +85,7 @@ Exit codes: 0 extended (prints the new limits), 1 refused or error.`,
         };
         if (Object.keys(topUp).length === 1) throw new CliError('name what to add: --usd, --steps, --input-tokens or --output-tokens');
         const ctx = await connect();
-        await requireRunning(ctx, id);
-        const limits = await refusedAsOneLine('top-up', () => ctx.client.workflow.getHandle(id).executeUpdate(extendBudgetUpdate, { args: [topUp] }));
+        const limits = await ctx.sagent.extendBudget(id, topUp);
         ctx.out.line(
           `budget of ${id} extended by ${options.as}: now ${limits.maxSteps} steps, $${limits.maxCostUsd}, ` +
             `${limits.maxInputTokens} input / ${limits.maxOutputTokens} output tokens`,
@@ -147,7 +95,6 @@ Exit codes: 0 extended (prints the new limits), 1 refused or error.`,
     );
 
   for (const kind of ['retry', 'skip'] as const) {
-    const signal = kind === 'retry' ? retryCompensationSignal : skipCompensationSignal;
     program
       .command(`${kind}-compensation`)
       .description(
@@ -163,16 +110,16 @@ Exit codes: 0 extended (prints the new limits), 1 refused or error.`,
         'after',
         `
 Examples:
-  $ sagent ${kind}-compensation travel-3f2a1b9c effect-2 --as ops --reason "${kind === 'retry' ? 'the hotel API is back' : 'refunded by hand, ticket 4411'}"
+  $ sagent ${kind}-compensation orders-3f2a1b9c effect-2 --as ops --reason "${kind === 'retry' ? 'the payments API is back' : 'refunded by hand, ticket 4411'}"
 
 Exit codes: 0 sent, 1 error.`,
       )
       .action(async (id: string, effect: string, options: { as: string; reason: string }) =>
         session.run(id, async (connect) => {
           const ctx = await connect();
-          await requireRunning(ctx, id);
-          const target = await resolveEffect(ctx, id, effect);
-          await ctx.client.workflow.getHandle(id).signal(signal, { effectId: target.effectId, by: options.as, reason: options.reason });
+          const action = { by: options.as, reason: options.reason };
+          const target = kind === 'retry' ? await ctx.sagent.retryCompensation(id, effect, action) : await ctx.sagent.skipCompensation(id, effect, action);
+          if (target.unchecked) ctx.out.note(`note: ${target.unchecked}; sent without checking the effect id`);
           ctx.out.line(`${kind} of the compensation of ${target.effectId} sent to ${id} by ${options.as}`);
           return EXIT.ok;
         }),

@@ -1,142 +1,35 @@
 /** `start`, `watch`, `status`, `result`: starting a run and following it to its outcome. */
-import { randomBytes } from 'node:crypto';
-import type { WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
-import type { AgentRunInput, RunOutcome } from '../../shared/contracts';
-import { checkRunInput } from '../../shared/run-input';
-import type { AgentSagaWorkflow } from '../../workflows/agent-saga';
-import { WORKFLOW_TYPE } from '../../shared/constants';
+import { buildRunInput, type RunRequest } from '../../client/start';
+import type { RunView } from '../../client/run-view';
+import type { AgentRunInput } from '../../shared/contracts';
 import type { CliContext } from '../context';
 import { CliError, EXIT, exitCodeFor, type ExitCode } from '../errors';
 import { brief, shortHash, table, until, usd } from '../io';
 import { collect, positiveInt, positiveNumber } from '../parse';
-import { AgentName, AgentStatus, readRun, statusJson, type RunView } from '../run-view';
 import type { Session } from '../session';
+import { outcomeJson, statusJson } from '../json';
 import { outcomeLines, quoteArg } from '../timeline';
 import { watchRun } from '../watch';
 
-export interface StartOptions {
-  agent: string;
-  task: string;
-  id?: string;
-  approver?: string[];
-  requireApproval?: string[];
-  allowTool?: string[];
-  maxSteps?: number;
-  budgetUsd?: number;
-  model?: string;
-}
+type StartOptions = RunRequest & { id?: string };
 
-/** Builds and checks a run's input the way the workflow will; one line naming what to fix otherwise. */
-export function buildRunInput(options: StartOptions): AgentRunInput {
-  const approval = {
-    ...(options.approver?.length ? { approvers: options.approver } : {}),
-    ...(options.requireApproval?.length ? { requireFor: options.requireApproval } : {}),
-  };
-  const budget = {
-    ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
-    ...(options.budgetUsd !== undefined ? { maxCostUsd: options.budgetUsd } : {}),
-  };
-  const input: AgentRunInput = {
-    agent: options.agent,
-    task: options.task,
-    ...(Object.keys(approval).length > 0 ? { approval } : {}),
-    ...(Object.keys(budget).length > 0 ? { budget } : {}),
-    ...(options.allowTool?.length ? { allowedTools: options.allowTool } : {}),
-    // The model is part of the run's input, so its history says which model it used.
-    ...(options.model || process.env.SAGENT_MODEL ? { model: options.model ?? process.env.SAGENT_MODEL } : {}),
-    ...(process.env.SAGENT_ESCALATION_MODEL ? { escalationModel: process.env.SAGENT_ESCALATION_MODEL } : {}),
-  };
-  const checked = checkRunInput(input);
-  if (!checked.success) throw new CliError(`invalid run input: ${checked.error}`);
-  return checked.data;
-}
-
-/** `<agent>-<8 random hex>`: ids are never reused, since effect ids (the services' idempotency keys) derive from them. */
-export function newWorkflowId(agent: string): string {
-  return `${agent}-${randomBytes(4).toString('hex')}`;
-}
-
-/**
- * Starts a run: REJECT_DUPLICATE, the search attributes the workflow list filters on, and a summary and details
- * the UI shows before the first step.
- */
-export async function startRun(ctx: CliContext, input: AgentRunInput, workflowId = newWorkflowId(input.agent)): Promise<{ workflowId: string; runId: string }> {
+/** Starts a run from the CLI: the client's start, with the refusals worded for `sagent start`. */
+async function startRun(ctx: CliContext, input: AgentRunInput, workflowId?: string): Promise<{ workflowId: string; runId: string }> {
   try {
-    const handle = await ctx.client.workflow.start<AgentSagaWorkflow>(WORKFLOW_TYPE, {
-      taskQueue: ctx.taskQueue,
-      workflowId,
-      args: [input],
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: [
-        { key: AgentName, value: input.agent },
-        { key: AgentStatus, value: 'running' },
-      ],
-      staticSummary: `${input.agent}: ${cut(input.task.replace(/\s+/g, ' '), 120)}`,
-      staticDetails: staticDetails(input),
-    });
-    await confirmAccepted(ctx, handle);
-    return { workflowId, runId: handle.firstExecutionRunId };
+    const started = await ctx.sagent.start(input, { workflowId });
+    if (!started.accepted) {
+      ctx.out.note(`note: no worker has picked up ${started.workflowId} yet on task queue ${ctx.taskQueue}: start one (npm run worker)`);
+    }
+    return started;
   } catch (err) {
-    if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError') {
+    if ((err as Error).name === 'RunAlreadyExistsError') {
       throw new CliError(
-        `a run with id "${workflowId}" already exists in namespace ${ctx.namespace}; ids are never reused (effect ids derive from them): choose another --id`,
+        `a run with id "${(err as { workflowId: string }).workflowId}" already exists in namespace ${ctx.namespace}; ids are never reused (effect ids derive from them): choose another --id`,
       );
     }
     throw err;
   }
-}
-
-/** How long `start` waits for a worker to accept the run (its first workflow task) before it says none did. */
-const ACCEPT_TIMEOUT_MS = 5_000;
-
-/**
- * Waits until the run's first workflow task is done: the worker, which alone knows its agents, checks the input
- * there. A refused input (an unknown agent or tool) becomes the one-line error; no worker in time is a note.
- */
-async function confirmAccepted(ctx: CliContext, handle: WorkflowHandle, timeoutMs = ACCEPT_TIMEOUT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const description = await handle.describe();
-    if (description.status.name === 'FAILED') {
-      const failure = await handle.result().then(() => null, (err: unknown) => err as { cause?: { message?: string }; message?: string });
-      throw new CliError(`the run refused its input: ${failure?.cause?.message ?? failure?.message ?? 'it failed at once'}`);
-    }
-    // Started, scheduled, started, completed: the first workflow task went through.
-    if (description.status.name !== 'RUNNING' || description.historyLength >= 4) return;
-    if (Date.now() >= deadline) {
-      ctx.out.note(`note: no worker has picked up ${handle.workflowId} yet on task queue ${ctx.taskQueue}: start one (npm run worker)`);
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-function staticDetails(input: AgentRunInput): string {
-  const lines = [`**Task**\n\n${cut(input.task, 4000)}`];
-  if (input.approval?.approvers?.length) lines.push(`**Approvers**: ${input.approval.approvers.join(', ')}`);
-  if (input.approval?.requireFor?.length) lines.push(`**Also needs approval**: ${input.approval.requireFor.join(', ')}`);
-  if (input.allowedTools?.length) lines.push(`**Tools allowed**: ${input.allowedTools.join(', ')}`);
-  if (input.budget) lines.push(`**Budget**: ${JSON.stringify(input.budget)}`);
-  if (input.model) lines.push(`**Model**: ${input.model}`);
-  lines.push('Started with `sagent start`.');
-  return lines.join('\n\n');
-}
-
-/** What `result --json`, `watch --json` and `start --wait --json` print. */
-export function outcomeJson(view: RunView, uiUrl: string) {
-  const outcome: Partial<RunOutcome> = view.outcome ?? {};
-  return {
-    workflowId: view.workflowId,
-    status: view.status,
-    reason: outcome.reason ?? view.failure ?? view.statusDetail ?? null,
-    finalText: outcome.finalText ?? view.state?.finalText ?? null,
-    steps: view.steps,
-    usage: view.usage,
-    effects: view.effects,
-    approvals: outcome.approvals ?? view.state?.approvals ?? [],
-    uiUrl,
-  };
 }
 
 export function registerRunCommands(program: Command, session: Session): void {
@@ -158,8 +51,8 @@ export function registerRunCommands(program: Command, session: Session): void {
       'after',
       `
 Examples:
-  $ sagent start --agent travel --task "Book a trip to Lisbon, 14-17 May, for Ada Lovelace" --approver alice --wait
-  $ sagent start --agent travel --task "..." --id trip-2026-05-ada --budget-usd 1 --max-steps 20 --json
+  $ sagent start --agent orders --task "Refund order 1042 to Ada Lovelace" --approver alice --wait
+  $ sagent start --agent orders --task "..." --id refund-1042 --budget-usd 1 --max-steps 20 --json
 
 The run goes to the task queue SAGENT_TASK_QUEUE (default "sagent"); a worker must poll it (npm run worker).
 A workflow id is never reused, even after its run ended: effect ids derive from it, so the services would
@@ -168,7 +61,7 @@ Exit codes: 0 started (with --wait: completed), 2 compensated or cancelled, 3 bl
     )
     .action(async (options: StartOptions & { wait?: boolean; json?: boolean }) =>
       session.run(options.id, async (connect) => {
-        const input = buildRunInput(options);
+        const input = buildRunInput(options, session.io.env);
         const ctx = await connect();
         const { workflowId, runId } = await startRun(ctx, input, options.id);
         if (!options.wait) {
@@ -196,8 +89,8 @@ Exit codes: 0 started (with --wait: completed), 2 compensated or cancelled, 3 bl
       'after',
       `
 Examples:
-  $ sagent watch travel-3f2a1b9c
-  $ sagent watch travel-3f2a1b9c --json | jq .status
+  $ sagent watch orders-3f2a1b9c
+  $ sagent watch orders-3f2a1b9c --json | jq .status
 
 On a terminal: a spinner and a status line, each timeline entry printed once. Piped: plain lines only.
 Exit codes: 0 completed, 2 compensated or cancelled, 3 blocked (with --exit-on-blocked), 1 failed or error.`,
@@ -215,8 +108,8 @@ Exit codes: 0 completed, 2 compensated or cancelled, 3 blocked (with --exit-on-b
       'after',
       `
 Examples:
-  $ sagent status travel-3f2a1b9c
-  $ sagent status travel-3f2a1b9c --json | jq '.pendingApprovals[].callId'
+  $ sagent status orders-3f2a1b9c
+  $ sagent status orders-3f2a1b9c --json | jq '.pendingApprovals[].callId'
 
 --json prints { workflowId, agent, status, statusDetail, steps, usage: { inputTokens, outputTokens, costUsd },
 (inputTokens counts cache reads and writes too, as the budget does)
@@ -230,7 +123,7 @@ Exit codes: 0 live or completed, 2 compensated or cancelled, 3 blocked, 1 failed
     .action(async (id: string, options: { json?: boolean }) =>
       session.run(id, async (connect) => {
         const ctx = await connect();
-        const view = await readRun(ctx, id);
+        const view = await ctx.sagent.read(id);
         if (view.fallbackReason) {
           ctx.out.note(`note: ${view.fallbackReason}; showing the status, steps and cost the run last published as search attributes`);
         }
@@ -250,20 +143,15 @@ Exit codes: 0 live or completed, 2 compensated or cancelled, 3 blocked, 1 failed
       'after',
       `
 Examples:
-  $ sagent result travel-3f2a1b9c
-  $ sagent result travel-3f2a1b9c --json | jq '.effects[] | {effectId, compensation}'
+  $ sagent result orders-3f2a1b9c
+  $ sagent result orders-3f2a1b9c --json | jq '.effects[] | {effectId, compensation}'
 
 Exit codes: 0 completed, 2 compensated or cancelled, 1 failed or error.`,
     )
     .action(async (id: string, options: { json?: boolean }) =>
       session.run(id, async (connect) => {
         const ctx = await connect();
-        const handle = ctx.client.workflow.getHandle(id);
-        await handle.describe();
-        // Waits across continue-as-new; a cancelled or failed run rejects, and readRun explains it.
-        await handle.result().catch(() => undefined);
-        const view = await readRun(ctx, id);
-        return report(ctx, view, options.json === true);
+        return report(ctx, await ctx.sagent.outcome(id), options.json === true);
       }),
     );
 }
@@ -274,7 +162,7 @@ export async function follow(ctx: CliContext, workflowId: string, options: { jso
   const interrupt = () => controller.abort();
   process.once('SIGINT', interrupt);
   try {
-    const { view } = await watchRun(ctx, workflowId, { quiet: options.json, exitOnBlocked: options.exitOnBlocked, signal: controller.signal });
+    const { view } = await watchRun(ctx.sagent, ctx.out, workflowId, { quiet: options.json, exitOnBlocked: options.exitOnBlocked, signal: controller.signal });
     if (controller.signal.aborted && !view.closed) {
       ctx.out.note(`stopped following ${workflowId}; the run goes on: sagent watch ${quoteArg(workflowId)}`);
       return EXIT.ok;
@@ -315,8 +203,4 @@ function printStatus(ctx: CliContext, view: RunView): void {
     for (const line of table(['effect', 'tool', 'state', 'compensation'], rows)) out.line(`    ${line}`);
   }
   out.line(`  UI: ${ctx.uiLink(view.workflowId)}`);
-}
-
-function cut(value: string, max: number): string {
-  return value.length > max ? `${value.slice(0, max - 1)}…` : value;
 }

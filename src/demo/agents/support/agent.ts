@@ -18,6 +18,7 @@ export const lookupOrder = defineTool({
     'and support tickets. Read-only.',
   input: z.object({ orderId }),
   risk: 'read',
+  secret: ['customer.email'],
 });
 
 export const issueRefund = defineTool({
@@ -60,6 +61,7 @@ export const emailCustomer = defineTool({
     body: z.string().min(1).max(20_000).describe('Plain-text body'),
   }),
   risk: 'irreversible',
+  secret: ['to'],
 });
 
 const SYSTEM_PROMPT = `You are a customer-support agent for an online shop. You resolve one customer's request with the tools you have.

@@ -101,6 +101,7 @@ export const chargeCard = defineTool({
   risk: 'privileged',
   compensation: 'refund_charge',
   critical: true,
+  secret: ['card'],
 });
 
 export const sendEmail = defineTool({
@@ -114,6 +115,7 @@ export const sendEmail = defineTool({
     body: z.string().min(1).max(20_000).describe('Plain-text body'),
   }),
   risk: 'irreversible',
+  secret: ['to'],
 });
 
 const SYSTEM_PROMPT = `You are a travel agent. You plan and book trips for the user with the tools you have.

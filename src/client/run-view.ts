@@ -4,11 +4,10 @@
  */
 import type { WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import type { EffectRecord, PendingApproval, RunOutcome, RunState, RunStatus, RunUsage, TimelineEntry } from '../shared/contracts';
-import { queryState, QueryUnansweredError, type CliContext } from './context';
-import { oneLine } from './errors';
-
-export { AgentCostUsd, AgentName, AgentPendingApprovals, AgentStatus, AgentSteps } from '../shared/search-attributes';
+import { SHORT_QUERY_TIMEOUT_MS } from '../shared/constants';
 import { AgentCostUsd, AgentName, AgentStatus, AgentSteps } from '../shared/search-attributes';
+import { describeRun, handleOf, queryState, type ClientContext } from './context';
+import { oneLine, type QueryUnansweredError } from './errors';
 
 /** Where a view's figures come from. */
 export type ViewSource = 'query' | 'result' | 'search_attributes';
@@ -43,11 +42,11 @@ export interface ReadOptions {
 }
 
 /** Reads a run by workflow id; the latest run of a continue-as-new chain. */
-export async function readRun(ctx: CliContext, workflowId: string, options: ReadOptions = {}): Promise<RunView> {
-  const handle = ctx.client.workflow.getHandle(workflowId);
-  let description = await handle.describe();
+export async function readRun(ctx: ClientContext, workflowId: string, options: ReadOptions = {}): Promise<RunView> {
+  const handle = handleOf(ctx, workflowId);
+  let description = await describeRun(ctx, workflowId);
   // A run that just continued as new: describe again to reach its successor.
-  if (description.status.name === 'CONTINUED_AS_NEW') description = await handle.describe();
+  if (description.status.name === 'CONTINUED_AS_NEW') description = await describeRun(ctx, workflowId);
   const execution = description.status.name;
   const base = fromSearchAttributes(workflowId, description);
 
@@ -143,9 +142,9 @@ function fromOutcome(base: RunView, outcome: RunOutcome): RunView {
 }
 
 /** Adds a closed run's state when a worker answers; keeps the closed run's status and outcome either way. */
-async function withClosedState(ctx: CliContext, handle: WorkflowHandle, view: RunView): Promise<RunView> {
+async function withClosedState(ctx: ClientContext, handle: WorkflowHandle, view: RunView): Promise<RunView> {
   try {
-    const state = await queryState(ctx, handle, Math.min(ctx.queryTimeoutMs, 3_000));
+    const state = await queryState(ctx, handle, Math.min(ctx.queryTimeoutMs, SHORT_QUERY_TIMEOUT_MS));
     const merged = fromState(view, state);
     return {
       ...merged,
@@ -170,27 +169,4 @@ async function failureOf(handle: WorkflowHandle, execution: string): Promise<str
     const what = execution === 'TERMINATED' ? 'terminated' : execution === 'TIMED_OUT' ? 'timed out' : 'failed';
     return `the run ${what}${cause ? `: ${oneLine(cause)}` : ''}`;
   }
-}
-
-/** The documented `status --json` object, with `statusDetail`, `source` and `uiUrl` added. */
-export function statusJson(view: RunView, uiUrl: string) {
-  return {
-    workflowId: view.workflowId,
-    agent: view.agent,
-    status: view.status,
-    statusDetail: view.statusDetail,
-    steps: view.steps,
-    usage: { inputTokens: view.usage.inputTokens, outputTokens: view.usage.outputTokens, costUsd: view.usage.costUsd },
-    pendingApprovals: view.pendingApprovals.map(({ callId, tool, input, argsHash, requestedAt, expiresAt }) => ({
-      callId,
-      tool,
-      input,
-      argsHash,
-      requestedAt,
-      expiresAt,
-    })),
-    effects: view.effects.map(({ effectId, tool, state, compensation }) => ({ effectId, tool, state, compensation })),
-    source: view.source,
-    uiUrl,
-  };
 }

@@ -1,0 +1,22 @@
+/** A run's ledger as lines: one row per effect, with the services' record beside it when they were asked. */
+import type { RunLedger } from '../client/ledger';
+import { table } from './io';
+
+export function ledgerLines(ledger: RunLedger): string[] {
+  const lines = [`${ledger.workflowId}  ${ledger.status}  ${ledger.effects.length} effect(s)`];
+  if (ledger.effects.length === 0) return lines;
+  const { services } = ledger;
+  const rows = ledger.effects.map((effect) => [
+    effect.effectId,
+    effect.tool,
+    effect.state,
+    effect.compensation,
+    String(effect.attempts),
+    ...(services ? [effect.service?.operation ?? '-', effect.service?.resourceId ?? '-', effect.service?.state ?? '-', effect.service?.undo?.result ?? '-'] : []),
+  ]);
+  const headers = ['effectId (Idempotency-Key)', 'tool', 'state', 'compensation', 'attempts'];
+  if (services) headers.push('service op', 'resource', 'service state', 'undo');
+  lines.push(...table(headers, rows));
+  if (services) lines.push(`services: ${services.url}`);
+  return lines;
+}

@@ -1,0 +1,189 @@
+/**
+ * A person deciding a paused call. A decision is bound to the argsHash the person saw; by default it goes as an
+ * update (the run's validator answers at once), or as a signal whose effect is read back from the run's state.
+ */
+import { SHORT_QUERY_TIMEOUT_MS, SIGNAL_READBACK_MS } from '../shared/constants';
+import { approvalSignal, decideUpdate, type ApprovalDecision, type PendingApproval, type RunState } from '../shared/contracts';
+import { AgentPendingApprovals } from '../shared/search-attributes';
+import { handleOf, queryState, requireRunning, type ClientContext } from './context';
+import { DecisionRefusedError, DecisionUnconfirmedError, oneLine, QueryUnansweredError } from './errors';
+
+export interface DecisionRequest {
+  workflowId: string;
+  callId: string;
+  decision: 'approve' | 'reject';
+  approver: string;
+  reason?: string;
+  /** With an approval: the input that should run instead (validated by the run). */
+  editedInput?: unknown;
+  /** The argsHash (or a prefix of at least {@link MIN_HASH_PREFIX} characters) the person saw; refused if the call's differs. */
+  expectHash?: string;
+  /** @default 'update' */
+  via?: 'update' | 'signal';
+}
+
+export interface DecisionReport {
+  workflowId: string;
+  callId: string;
+  tool: string;
+  decision: 'approve' | 'reject';
+  approver: string;
+  via: 'update' | 'signal';
+  /** The hash of the call that will run (the edited input's with an edit). */
+  argsHash: string;
+}
+
+/** The shortest argsHash prefix a decision may pin. */
+export const MIN_HASH_PREFIX = 6;
+
+/**
+ * Sends one decision. Throws {@link DecisionRefusedError} when the call is not pending, its hash differs, or the
+ * run refuses the decision; {@link DecisionUnconfirmedError} when a signal's effect does not show up in time.
+ */
+export async function decide(ctx: ClientContext, request: DecisionRequest): Promise<DecisionReport> {
+  const { workflowId } = request;
+  const handle = handleOf(ctx, workflowId);
+  const state = await stateForDecision(ctx, workflowId);
+  const pending = state.pendingApprovals.find((candidate) => candidate.callId === request.callId);
+  if (!pending) {
+    const waiting = state.pendingApprovals.map((candidate) => `${candidate.callId} (${candidate.tool})`);
+    throw new DecisionRefusedError(
+      'not_pending',
+      workflowId,
+      request.callId,
+      `call ${request.callId} is not pending in run ${workflowId}: ` +
+        (waiting.length > 0 ? `pending calls: ${waiting.join(', ')}` : `nothing is pending (status ${state.status})`),
+    );
+  }
+  if (request.expectHash !== undefined) checkExpectedHash(workflowId, request.expectHash, pending);
+
+  const decision: ApprovalDecision = {
+    callId: pending.callId,
+    argsHash: pending.argsHash,
+    decision: request.decision,
+    approver: request.approver,
+    ...(request.reason ? { reason: request.reason } : {}),
+    ...(request.editedInput !== undefined ? { editedInput: request.editedInput } : {}),
+  };
+  const via = request.via ?? 'update';
+  const base = { workflowId, callId: pending.callId, tool: pending.tool, decision: request.decision, approver: request.approver, via };
+
+  if (via === 'update') {
+    try {
+      const result = await handle.executeUpdate(decideUpdate, { args: [decision] });
+      return { ...base, argsHash: result.argsHash };
+    } catch (err) {
+      if ((err as Error).name !== 'WorkflowUpdateFailedError') throw err;
+      const why = oneLine((err as { cause?: unknown }).cause ?? err);
+      throw new DecisionRefusedError('refused_by_run', workflowId, pending.callId, `the run refused the decision: ${why}`);
+    }
+  }
+
+  // A signal cannot answer: send it, then read the run's state until the decision or a refusal shows up.
+  const refusalsBefore = state.rejectedAttempts.length;
+  await handle.signal(approvalSignal, decision);
+  const deadline = Date.now() + SIGNAL_READBACK_MS;
+  for (;;) {
+    const after = await stateForDecision(ctx, workflowId);
+    const record = after.approvals.find((candidate) => candidate.callId === pending.callId && candidate.decision === request.decision);
+    if (record && !after.pendingApprovals.some((candidate) => candidate.callId === pending.callId)) {
+      return { ...base, argsHash: record.editedArgsHash ?? record.argsHash };
+    }
+    const refusal = after.rejectedAttempts.slice(refusalsBefore).find((attempt) => attempt.callId === pending.callId);
+    if (refusal) {
+      throw new DecisionRefusedError(
+        'refused_by_run',
+        workflowId,
+        pending.callId,
+        `the run refused the signalled decision (recorded at ${refusal.at}): ${refusal.why}`,
+      );
+    }
+    if (Date.now() > deadline) {
+      throw new DecisionUnconfirmedError(
+        workflowId,
+        pending.callId,
+        `the signal was sent but the run has not recorded a decision for ${pending.callId} after ${SIGNAL_READBACK_MS / 1000} s: check with sagent status ${workflowId}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+function checkExpectedHash(workflowId: string, expected: string, pending: PendingApproval): void {
+  const wanted = expected.trim().toLowerCase();
+  if (wanted.length < MIN_HASH_PREFIX) {
+    throw new RangeError(`expectHash needs at least ${MIN_HASH_PREFIX} characters of the argsHash that sagent pending shows`);
+  }
+  if (!pending.argsHash.toLowerCase().startsWith(wanted)) {
+    throw new DecisionRefusedError(
+      'hash_mismatch',
+      workflowId,
+      pending.callId,
+      `argsHash of ${pending.callId} is ${pending.argsHash.slice(0, 12)}, not ${wanted}: the call is not the one you reviewed; check it again with sagent pending`,
+    );
+  }
+}
+
+async function stateForDecision(ctx: ClientContext, workflowId: string): Promise<RunState> {
+  await requireRunning(ctx, workflowId, `run ${workflowId} has ended, so nothing awaits a decision: see sagent status ${workflowId}`);
+  try {
+    return await queryState(ctx, handleOf(ctx, workflowId));
+  } catch (err) {
+    if ((err as Error).name === 'QueryUnansweredError') throw new QueryUnansweredError(`cannot read run ${workflowId}: ${(err as Error).message}`);
+    throw err;
+  }
+}
+
+/** One pending call of one run, as `pending --json` lists it. */
+export interface PendingCall {
+  workflowId: string;
+  agent: string;
+  callId: string;
+  tool: string;
+  input: unknown;
+  argsHash: string;
+  requestedAt: string;
+  expiresAt: string;
+  approvers: string[];
+}
+
+export interface PendingCalls {
+  calls: PendingCall[];
+  /** Runs that wait for approval but whose worker did not answer: their calls are not listed. */
+  unanswered: string[];
+}
+
+/** The visibility query for runs awaiting approval. */
+export const PENDING_QUERY = `WorkflowType = 'agentSaga' AND ExecutionStatus = 'Running' AND ${AgentPendingApprovals.name} > 0`;
+
+/** Every call awaiting a decision, run by run, from the visibility store and each run's state. */
+export async function listPending(ctx: ClientContext): Promise<PendingCalls> {
+  const calls: PendingCall[] = [];
+  const unanswered: string[] = [];
+  for await (const execution of ctx.client.workflow.list({ query: PENDING_QUERY })) {
+    let state: RunState;
+    try {
+      state = await queryState(ctx, handleOf(ctx, execution.workflowId), Math.min(ctx.queryTimeoutMs, SHORT_QUERY_TIMEOUT_MS));
+    } catch (err) {
+      if ((err as Error).name === 'RunNotFoundError' || (err as Error).name === 'QueryUnansweredError') {
+        unanswered.push(execution.workflowId);
+        continue;
+      }
+      throw err;
+    }
+    for (const request of state.pendingApprovals) {
+      calls.push({
+        workflowId: execution.workflowId,
+        agent: state.agent,
+        callId: request.callId,
+        tool: request.tool,
+        input: request.input,
+        argsHash: request.argsHash,
+        requestedAt: request.requestedAt,
+        expiresAt: request.expiresAt,
+        approvers: request.approvers,
+      });
+    }
+  }
+  return { calls, unanswered };
+}

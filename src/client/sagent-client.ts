@@ -1,0 +1,147 @@
+/**
+ * The sagent client: every operation the CLI and apps share on runs of `agentSaga` (start, read, follow, decide,
+ * steer, inspect), with no parsing and no printing.
+ *
+ * ```ts
+ * import { connectClient, SagentClient } from 'sagent';
+ * const temporal = await connectClient();
+ * const sagent = new SagentClient({ client: temporal.client, taskQueue: 'sagent' });
+ * const { workflowId } = await sagent.start({ agent: 'orders', task: 'Refund order 1042' });
+ * for await (const view of sagent.follow(workflowId)) console.log(view.status);
+ * ```
+ */
+import type { Client } from '@temporalio/client';
+import type { History } from '@temporalio/common/lib/proto-utils';
+import { decodeHistory } from '../codec/history';
+import { DEFAULT_TASK_QUEUE, DEFAULT_UI_URL, QUERY_TIMEOUT_MS } from '../shared/constants';
+import type { AbortRequest, AgentRunInput, BudgetLimits, BudgetTopUp, RunState } from '../shared/contracts';
+import { decide, listPending, type DecisionReport, type DecisionRequest, type PendingCalls } from './approvals';
+import { handleOf, notFoundAs, queryState, type ClientContext } from './context';
+import { followRun, type FollowOptions } from './follow';
+import { ledgerOf, type LedgerOptions, type RunLedger } from './ledger';
+import { abortRun, cancelRun, extendBudget, steerCompensation, type CompensationAction, type CompensationSent } from './operate';
+import { readRun, type ReadOptions, type RunView } from './run-view';
+import { startRun, type StartedRun, type StartOptions } from './start';
+
+export interface SagentClientOptions {
+  /** A connected Temporal client (e.g. `connectClient().client`). */
+  client: Client;
+  /** @default client.options.namespace */
+  namespace?: string;
+  /** Where runs are started; a worker must poll it. @default DEFAULT_TASK_QUEUE ('sagent') */
+  taskQueue?: string;
+  /** The Temporal Web UI, for {@link SagentClient.uiLink}. @default DEFAULT_UI_URL ('http://localhost:8233') */
+  uiUrl?: string;
+  /** How long a query may take before a run counts as having no worker. @default QUERY_TIMEOUT_MS (5 s) */
+  queryTimeoutMs?: number;
+}
+
+export class SagentClient {
+  readonly namespace: string;
+  readonly taskQueue: string;
+  /** The Web UI base, without a trailing slash. */
+  readonly uiUrl: string;
+  private readonly ctx: ClientContext;
+
+  constructor(options: SagentClientOptions) {
+    this.namespace = options.namespace ?? options.client.options.namespace;
+    this.taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+    this.uiUrl = (options.uiUrl ?? DEFAULT_UI_URL).replace(/\/+$/, '');
+    this.ctx = { client: options.client, namespace: this.namespace, taskQueue: this.taskQueue, queryTimeoutMs: options.queryTimeoutMs ?? QUERY_TIMEOUT_MS };
+  }
+
+  /** The run's page in the Web UI. */
+  uiLink(workflowId: string): string {
+    return `${this.uiUrl}/namespaces/${encodeURIComponent(this.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  }
+
+  /**
+   * Starts a run (REJECT_DUPLICATE, search attributes, static summary and details) and waits for its first
+   * workflow task. Throws `InvalidRunInputError`, `RunAlreadyExistsError`, or `RunInputRefusedError` when the
+   * worker refuses the input (an unknown agent or tool); `accepted: false` when no worker took it in time.
+   */
+  start(input: AgentRunInput, options: StartOptions = {}): Promise<StartedRun> {
+    return startRun(this.ctx, input, options);
+  }
+
+  /** The run as it is now: live state, outcome, or its search attributes when no worker answers. `RunNotFoundError` for an unknown id. */
+  read(workflowId: string, options: ReadOptions = {}): Promise<RunView> {
+    return readRun(this.ctx, workflowId, options);
+  }
+
+  /** The run's live state from its worker; `QueryUnansweredError` when none answers in time. */
+  state(workflowId: string): Promise<RunState> {
+    return queryState(this.ctx, handleOf(this.ctx, workflowId));
+  }
+
+  /** Waits for the run to end (across continue-as-new), then reads it. */
+  async outcome(workflowId: string): Promise<RunView> {
+    const handle = handleOf(this.ctx, workflowId);
+    await handle.describe().catch((err: unknown) => Promise.reject(notFoundAs(this.ctx, workflowId, err)));
+    // A cancelled or failed run rejects; the view explains it.
+    await handle.result().catch(() => undefined);
+    return readRun(this.ctx, workflowId);
+  }
+
+  /** The run's view on every poll until it ends (see {@link followRun}). */
+  follow(workflowId: string, options: FollowOptions = {}): AsyncGenerator<RunView, void, undefined> {
+    return followRun(this.ctx, workflowId, options);
+  }
+
+  /** Every call awaiting a decision, across runs. */
+  pending(): Promise<PendingCalls> {
+    return listPending(this.ctx);
+  }
+
+  /**
+   * Approves or rejects a paused call, bound to its argsHash; by update (answered at once) or by signal (read back).
+   * Throws `DecisionRefusedError` (`code`: not_pending, hash_mismatch, refused_by_run), `RunEndedError`, or
+   * `DecisionUnconfirmedError` when a signal's effect does not show up in time.
+   */
+  decide(request: DecisionRequest): Promise<DecisionReport> {
+    return decide(this.ctx, request);
+  }
+
+  /** Rolls the run back; it completes as compensated. `OperationRefusedError` when the run refuses. */
+  abort(workflowId: string, request: AbortRequest): Promise<void> {
+    return abortRun(this.ctx, workflowId, request);
+  }
+
+  /** Requests cancellation: the run undoes its effects newest-first, then ends as cancelled. */
+  cancel(workflowId: string): Promise<void> {
+    return cancelRun(this.ctx, workflowId);
+  }
+
+  /** Raises the run's limits and resolves to the new ones. `OperationRefusedError` when the run refuses. */
+  extendBudget(workflowId: string, topUp: BudgetTopUp): Promise<BudgetLimits> {
+    return extendBudget(this.ctx, workflowId, topUp);
+  }
+
+  /** Retries a failing compensation now. `effect`: the full id, `effect-N` or `N`; `EffectNotFoundError` if unknown. */
+  retryCompensation(workflowId: string, effect: string, action: CompensationAction): Promise<CompensationSent> {
+    return steerCompensation(this.ctx, 'retry', workflowId, effect, action);
+  }
+
+  /** Gives up undoing one effect so a blocked rollback can finish; recorded with who and why. */
+  skipCompensation(workflowId: string, effect: string, action: CompensationAction): Promise<CompensationSent> {
+    return steerCompensation(this.ctx, 'skip', workflowId, effect, action);
+  }
+
+  /** Every effect of the run with its key and compensation; with `servicesUrl`, the services' own rows beside them. */
+  ledger(workflowId: string, options: LedgerOptions = {}): Promise<RunLedger> {
+    return ledgerOf(this.ctx, workflowId, options);
+  }
+
+  /**
+   * The run's event history, decoded with this client's codec so it reads (and replays) without the key
+   * (`historyToJSON` makes a replay fixture of it); `runId` picks a run of the chain.
+   */
+  async history(workflowId: string, runId?: string): Promise<History> {
+    try {
+      const history = await this.ctx.client.workflow.getHandle(workflowId, runId).fetchHistory();
+      return await decodeHistory(history, this.ctx.client.options.loadedDataConverter);
+    } catch (err) {
+      throw notFoundAs(this.ctx, workflowId, err);
+    }
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Bounded time for one model call: a first-byte deadline and an idle-stream deadline, so a hung endpoint (one that
+ * accepts and never answers, or stops after `message_start`) fails the attempt in seconds and Temporal's retry
+ * policy takes over. Bytes count as progress, pings included: the SDK hides pings from its event stream, so the
+ * client's `fetch` reports the bytes of every response it reads for a watched call.
+ */
+import { RUN_HEADER, TURN_HEADER } from '../shared/constants';
+
+/** How long a model call may wait for bytes. */
+export interface ModelTimeouts {
+  /** From sending the request to the first byte of the answer. @default 60_000 */
+  firstByteMs: number;
+  /** Between two chunks of a streamed answer (pings count). @default 30_000 */
+  idleMs: number;
+}
+
+export const DEFAULT_MODEL_TIMEOUTS: ModelTimeouts = { firstByteMs: 60_000, idleMs: 30_000 };
+
+/** The stream went quiet past a deadline; classified as a retryable `ModelInvocationError.Timeout`. */
+export class ModelStallError extends Error {
+  override name = 'ModelStallError' as const;
+  constructor(
+    readonly phase: 'first_byte' | 'idle',
+    readonly afterMs: number,
+  ) {
+    super(
+      phase === 'first_byte'
+        ? `the model sent nothing within ${afterMs} ms of the request`
+        : `the model's stream was idle for ${afterMs} ms`,
+    );
+  }
+}
+
+/** Watched calls by `<run>\u0000<turn>`, the headers every model request carries. */
+const watched = new Map<string, () => void>();
+
+const keyOf = (runId: string, turn: number | string) => `${runId}\u0000${turn}`;
+
+/** Aborts `controller` when the call stalls; `progress()` marks bytes or events arriving. */
+export class StallWatchdog {
+  private timer: NodeJS.Timeout | undefined;
+  private started = false;
+  stalled: ModelStallError | null = null;
+
+  constructor(
+    private readonly timeouts: ModelTimeouts,
+    private readonly controller: AbortController,
+    private readonly key?: { runId: string; turn: number },
+  ) {
+    if (key) watched.set(keyOf(key.runId, key.turn), () => this.progress());
+    this.arm('first_byte', timeouts.firstByteMs);
+  }
+
+  progress(): void {
+    this.started = true;
+    this.arm('idle', this.timeouts.idleMs);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    if (this.key) watched.delete(keyOf(this.key.runId, this.key.turn));
+  }
+
+  private arm(phase: ModelStallError['phase'], ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.stalled = new ModelStallError(this.started ? 'idle' : phase, ms);
+      this.controller.abort(this.stalled);
+    }, ms);
+  }
+}
+
+/**
+ * A `fetch` that reports the bytes of each response to the watchdog of the call it belongs to (found by the run and
+ * turn headers); other requests pass through untouched.
+ */
+export function progressReportingFetch(inner: typeof fetch = fetch): typeof fetch {
+  return async (input, init) => {
+    const headers = new Headers(init?.headers);
+    const runId = headers.get(RUN_HEADER);
+    const turn = headers.get(TURN_HEADER);
+    const response = await inner(input, init);
+    const report = runId !== null && turn !== null ? watched.get(keyOf(runId, turn)) : undefined;
+    if (!report || response.body === null) return response;
+    report();
+    const observed = response.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, sink) {
+          report();
+          sink.enqueue(chunk);
+        },
+      }),
+    );
+    return new Response(observed, { status: response.status, statusText: response.statusText, headers: response.headers });
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * A model call cannot hang: through the real SDK against endpoints that never answer, stop after `message_start`,
+ * or keep the stream alive with pings only, each call either finishes or fails with a typed, classified error.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import { createAnthropicClient, createMessage, type ModelRequest } from '../../src/models/anthropic';
+import { classifyModelError, MODEL_FAILURE_TYPES } from '../../src/models/errors';
+import { startModelServer, type ModelServer } from '../../src/dev/model-server';
+import { apiId, formatServerSentEvent, messageStreamEvents, type ApiMessage } from '../../src/dev/message-events';
+import { defineAgent, defineTool } from '../../src/tools/define';
+
+const lookUp = defineTool({ name: 'look_up', description: 'Look a thing up', input: z.object({ q: z.string() }), risk: 'read' });
+const agent = defineAgent({ name: 'watched', description: 'Answers', system: 'Answer briefly.', tools: [lookUp] });
+const TIMEOUTS = { firstByteMs: 400, idleMs: 300 };
+
+function request(runId: string): ModelRequest {
+  return { model: 'claude-sonnet-4-6', maxTokens: 256, agent, toolNames: ['look_up'], messages: [{ role: 'user', content: 'Hello' }], runId, turn: 1 };
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('against the scripted model server', () => {
+  let model: ModelServer;
+  beforeAll(async () => {
+    model = await startModelServer({
+      scenarios: [
+        { name: 'stalls', match: { runIdPrefix: 'stall-' }, turns: [{ error: { stallAfterStart: true } }] },
+        { name: 'silent', match: { runIdPrefix: 'silent-' }, turns: [{ delayMs: 5_000, content: [{ type: 'text', text: 'too late' }] }] },
+        { name: 'huge', match: { runIdPrefix: 'huge-' }, turns: [{ content: [{ type: 'text', text: 'x'.repeat(4_000) }] }] },
+        { name: 'fine', match: { runIdPrefix: 'fine-' }, turns: [{ content: [{ type: 'text', text: 'All good.' }] }] },
+      ],
+    });
+  });
+  afterAll(() => model.close());
+  const client = () => createAnthropicClient({ apiKey: 'test', baseURL: model.url });
+
+  it('fails a stream that stops after message_start as an idle stall, retryable as a timeout', async () => {
+    const err = await failureOf(createMessage(client(), request('stall-1'), { timeouts: TIMEOUTS }));
+    expect(err).toMatchObject({ name: 'ModelStallError', phase: 'idle' });
+    const failure = classifyModelError(err);
+    expect(failure).toMatchObject({ type: MODEL_FAILURE_TYPES.Timeout, nonRetryable: false });
+  });
+
+  it('fails an endpoint that accepts and never answers at the first-byte deadline', async () => {
+    const err = await failureOf(createMessage(client(), request('silent-1'), { timeouts: TIMEOUTS }));
+    expect(err).toMatchObject({ name: 'ModelStallError', phase: 'first_byte' });
+  });
+
+  it('refuses an answer too large to record, as a final failure', async () => {
+    const err = await failureOf(createMessage(client(), request('huge-1'), { timeouts: TIMEOUTS, maxAnswerBytes: 1_000 }));
+    expect(err.name).toBe('ModelAnswerTooLargeError');
+    expect(classifyModelError(err)).toMatchObject({ type: MODEL_FAILURE_TYPES.AnswerTooLarge, nonRetryable: true });
+  });
+
+  it('leaves a healthy call alone, and a cancelled one is not mistaken for a stall', async () => {
+    await expect(createMessage(client(), request('fine-1'), { timeouts: TIMEOUTS })).resolves.toMatchObject({ content: [{ type: 'text', text: 'All good.' }] });
+    const cancelled = new AbortController();
+    const call = createMessage(client(), request('silent-2'), { timeouts: { firstByteMs: 10_000, idleMs: 10_000 }, signal: cancelled.signal });
+    cancelled.abort();
+    const err = await failureOf(call);
+    expect(err.name).not.toBe('ModelStallError');
+  });
+});
+
+describe('a stream kept alive by pings only', () => {
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    const message: ApiMessage = {
+      id: apiId('msg'),
+      type: 'message',
+      role: 'assistant',
+      model: 'claude-sonnet-4-6',
+      content: [{ type: 'text', text: 'Slow but steady.' }],
+      stop_reason: 'end_turn',
+      stop_sequence: null,
+      usage: { input_tokens: 5, output_tokens: 4, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, service_tier: 'standard' },
+    };
+    // message_start, then pings 150 ms apart for longer than the idle deadline, then the rest of the answer.
+    server = createServer((req, res) => {
+      req.resume();
+      req.on('end', async () => {
+        const [start, ...rest] = messageStreamEvents(message);
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'request-id': apiId('req') });
+        res.write(formatServerSentEvent(start));
+        for (let ping = 0; ping < 6; ping++) {
+          await new Promise((resolve) => setTimeout(resolve, 150));
+          res.write(formatServerSentEvent({ event: 'ping', data: { type: 'ping' } }));
+        }
+        for (const event of rest) res.write(formatServerSentEvent(event));
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('counts the pings as progress, so the call completes past the idle deadline', async () => {
+    const answer = await createMessage(createAnthropicClient({ apiKey: 'test', baseURL: url }), request('pinged-1'), { timeouts: TIMEOUTS });
+    expect(answer.content).toEqual([{ type: 'text', text: 'Slow but steady.' }]);
+  });
+});
