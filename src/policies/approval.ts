@@ -2,7 +2,9 @@
  * Approval rules. Which calls wait for a human is decided here, from the tool's declaration and the run's
  * input, never from anything Claude or a tool said.
  */
-import type { ApprovalDecision, ApprovalSettings, PendingApproval } from '../shared/contracts';
+import type { ApprovalDecision } from '../shared/messages';
+import type { PendingApproval } from '../shared/records';
+import type { ApprovalSettings } from '../shared/run';
 import type { ToolDefinition } from '../tools/define';
 
 export const DEFAULT_APPROVAL: ApprovalSettings = {

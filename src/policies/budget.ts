@@ -1,5 +1,6 @@
 /** Budget rules: pure functions of the limits, what was used, and the time now. */
-import type { BudgetLimits, BudgetTopUp, RunUsage } from '../shared/contracts';
+import type { BudgetTopUp } from '../shared/messages';
+import type { BudgetLimits, RunUsage } from '../shared/run';
 
 export const DEFAULT_LIMITS: BudgetLimits = {
   maxSteps: 40,

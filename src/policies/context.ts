@@ -4,7 +4,7 @@
  * between compactions. Pure and deterministic: the workflow rebuilds the same context after a replay
  * or a continue-as-new.
  */
-import type { ContextSettings } from '../shared/contracts';
+import type { ContextSettings } from '../shared/run';
 import type { ContentBlock, ContentBlockParam, MessageParam, ToolResultBlockParam } from '../shared/wire';
 import { byteLength } from './canonical';
 

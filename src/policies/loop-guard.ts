@@ -1,5 +1,5 @@
 /** Loop guards: a tool called too often, or the same call made again and again. */
-import type { BudgetLimits } from '../shared/contracts';
+import type { BudgetLimits } from '../shared/run';
 import { canonicalJson, sha256Hex } from './canonical';
 
 export type GuardCheck = { kind: 'ok'; callKey: string } | { kind: 'refuse'; error: string; message: string; hint: string; callKey: string };

@@ -2,7 +2,7 @@
  * What Claude asked for, checked before anything runs: a known tool, allowed in this run, arguments of a
  * sane size that pass the tool's schema, and within the loop guards. A refusal is what Claude is told.
  */
-import type { BudgetLimits } from '../shared/contracts';
+import type { BudgetLimits } from '../shared/run';
 import type { ToolUseBlock } from '../shared/wire';
 import type { AgentDefinition, ToolDefinition } from '../tools/define';
 import { byteLength } from './canonical';

@@ -1,6 +1,6 @@
 /** The run's input, checked the same way by the CLI (clear errors) and by the workflow (defence in depth). */
 import { z } from 'zod';
-import type { AgentRunInput } from './contracts';
+import type { AgentRunInput } from './run';
 
 const positive = z.number().finite().positive();
 const positiveInt = z.number().int().positive();

@@ -1,46 +1,54 @@
 /**
  * The approval desk: pending requests, bound to the exact call by `argsHash`, decided once by an allowed
  * approver before expiry. A decision that fails a check changes nothing but a recorded rejected attempt.
+ * It keeps its books in the run memory (pending, decided, records, rejected attempts), so they are carried.
  */
 import { ApplicationFailure, condition } from '@temporalio/workflow';
 import { checkDecision, type DecisionCheck } from '../policies/approval';
-import type {
-  ApprovalDecision,
-  ApprovalRecord,
-  DecidedApproval,
-  DecisionResult,
-  PendingApproval,
-  RejectedAttempt,
-} from '../shared/contracts';
+import { argsHashOf, byteLength } from '../policies/canonical';
+import { describeIssues } from '../policies/tool-call';
+import type { ApprovalDecision, DecisionResult } from '../shared/messages';
+import type { ApprovalRecord, DecidedApproval, PendingApproval } from '../shared/records';
+import type { CarriedState } from '../shared/run';
+import type { ToolDefinition } from '../tools/define';
 
 export type Decided = DecidedApproval;
 
-/** Checks an edited input: validated by the tool's schema and hashed for the record. */
-export type EditCheck = (pending: PendingApproval, editedInput: unknown) => { ok: true; input: unknown; argsHash: string } | { ok: false; why: string };
+/** The part of the run memory the desk keeps. */
+export type ApprovalBooks = Pick<CarriedState, 'pendingApprovals' | 'decidedApprovals' | 'approvals' | 'rejectedAttempts'>;
+
+export type EditCheck = { ok: true; input: unknown; argsHash: string } | { ok: false; why: string };
 
 export type WaitResult = { kind: 'decided'; decided: Decided } | { kind: 'expired' } | { kind: 'interrupted' };
 
+/** Checks an approver's edit: sized and validated by the tool's schema, and hashed for the record. */
+export function checkEdit(tool: ToolDefinition, effectId: string, edited: unknown): EditCheck {
+  const size = byteLength(JSON.stringify(edited ?? null));
+  if (size > tool.maxInputBytes) return { ok: false, why: `the edit is ${size} bytes; ${tool.name} accepts at most ${tool.maxInputBytes}` };
+  const parsed = tool.input.safeParse(edited);
+  if (!parsed.success) return { ok: false, why: describeIssues(parsed.error.issues) };
+  return { ok: true, input: parsed.data, argsHash: argsHashOf({ tool: tool.name, input: parsed.data, effectId }) };
+}
+
+/** The run's approval requests and decisions; `tools` validates an approver's edit. */
 export class ApprovalDesk {
-  private readonly decided: Map<string, Decided>;
-
   constructor(
-    decided: Record<string, Decided>,
-    readonly pending: PendingApproval[],
-    readonly records: ApprovalRecord[],
-    readonly rejectedAttempts: RejectedAttempt[],
-    private readonly checkEdit: EditCheck,
-    private readonly now: () => number,
-  ) {
-    this.decided = new Map(Object.entries(decided));
+    private readonly books: ApprovalBooks,
+    private readonly tools: Readonly<Record<string, ToolDefinition>>,
+  ) {}
+
+  get pending(): PendingApproval[] {
+    return this.books.pendingApprovals;
   }
 
-  /** Decisions not yet acted on, to carry over a continue-as-new. */
-  decidedSnapshot(): Record<string, Decided> {
-    return Object.fromEntries(this.decided);
+  /** The pending request of a call, if it still waits. */
+  find(callId: string): PendingApproval | undefined {
+    return this.pending.find((candidate) => candidate.callId === callId);
   }
 
+  /** Opens a request; opening one that is already pending changes nothing. */
   open(request: PendingApproval): void {
-    if (!this.pending.some((candidate) => candidate.callId === request.callId)) this.pending.push(request);
+    if (!this.find(request.callId)) this.pending.push(request);
   }
 
   /** The update's validator: throws so a bad decision is rejected before it reaches history. */
@@ -60,10 +68,10 @@ export class ApprovalDesk {
   receive(decision: ApprovalDecision): void {
     const check = this.check(decision);
     if (!check.ok) {
-      this.rejectedAttempts.push({
+      this.books.rejectedAttempts.push({
         callId: String(decision?.callId ?? ''),
         approver: String(decision?.approver ?? ''),
-        at: new Date(this.now()).toISOString(),
+        at: new Date(Date.now()).toISOString(),
         why: check.why,
         via: 'signal',
       });
@@ -75,28 +83,28 @@ export class ApprovalDesk {
   /** Waits for the call's decision, its expiry, or `interrupt()` turning true (an abort, a continue-as-new). */
   async waitFor(callId: string, interrupt: () => boolean): Promise<WaitResult> {
     for (;;) {
-      const request = this.pending.find((candidate) => candidate.callId === callId);
-      const ready = this.decided.get(callId);
+      const request = this.find(callId);
+      const ready = this.decidedFor(callId);
       if (ready) return { kind: 'decided', decided: ready };
       if (!request) return { kind: 'expired' };
-      const remaining = Date.parse(request.expiresAt) - this.now();
+      const remaining = Date.parse(request.expiresAt) - Date.now();
       if (remaining <= 0) return { kind: 'expired' };
-      await condition(() => this.decided.has(callId) || interrupt(), remaining, { summary: `approval of ${request.tool} (${callId}) expires` });
-      if (!this.decided.has(callId) && interrupt()) return { kind: 'interrupted' };
+      await condition(() => this.decidedFor(callId) !== undefined || interrupt(), remaining, { summary: `approval of ${request.tool} (${callId}) expires` });
+      if (this.decidedFor(callId) === undefined && interrupt()) return { kind: 'interrupted' };
     }
   }
 
   /** Ends a request that expired or was overtaken; records what happened. */
   close(callId: string, record: Omit<ApprovalRecord, 'callId' | 'tool' | 'argsHash' | 'at'>): void {
-    const request = this.pending.find((candidate) => candidate.callId === callId);
+    const request = this.find(callId);
     if (!request) return;
     this.pending.splice(this.pending.indexOf(request), 1);
-    this.records.push({ callId, tool: request.tool, argsHash: request.argsHash, at: new Date(this.now()).toISOString(), ...record });
+    this.books.approvals.push({ callId, tool: request.tool, argsHash: request.argsHash, at: new Date(Date.now()).toISOString(), ...record });
   }
 
   /** Gives a request more time (escalation). */
   extend(callId: string, byMs: number): PendingApproval | undefined {
-    const request = this.pending.find((candidate) => candidate.callId === callId);
+    const request = this.find(callId);
     if (!request) return undefined;
     request.expiresAt = new Date(Date.parse(request.expiresAt) + byMs).toISOString();
     request.escalated = true;
@@ -105,8 +113,8 @@ export class ApprovalDesk {
 
   /** Takes the decision for a call, once. */
   take(callId: string): Decided | undefined {
-    const decided = this.decided.get(callId);
-    this.decided.delete(callId);
+    const decided = this.decidedFor(callId);
+    delete this.books.decidedApprovals[callId];
     return decided;
   }
 
@@ -120,10 +128,18 @@ export class ApprovalDesk {
   }
 
   private checkStrictly(decision: ApprovalDecision): DecisionCheck {
-    const check = checkDecision(this.pending, decision, this.now());
+    const check = checkDecision(this.pending, decision, Date.now());
     if (!check.ok || decision.decision !== 'approve' || decision.editedInput === undefined) return check;
     const edit = this.checkEdit(check.pending, decision.editedInput);
     return edit.ok ? check : { ok: false, why: `the edited input is invalid: ${edit.why}` };
+  }
+
+  private checkEdit(request: PendingApproval, edited: unknown): EditCheck {
+    return checkEdit(this.tools[request.tool], request.effectId, edited);
+  }
+
+  private decidedFor(callId: string): Decided | undefined {
+    return Object.hasOwn(this.books.decidedApprovals, callId) ? this.books.decidedApprovals[callId] : undefined;
   }
 
   private apply(request: PendingApproval, decision: ApprovalDecision): DecisionResult {
@@ -133,23 +149,23 @@ export class ApprovalDesk {
     const input = edit?.ok ? edit.input : request.input;
     const argsHash = edit?.ok ? edit.argsHash : request.argsHash;
     this.pending.splice(this.pending.indexOf(request), 1);
-    this.records.push({
+    this.books.approvals.push({
       callId: request.callId,
       tool: request.tool,
       argsHash: request.argsHash,
       decision: decision.decision,
       approver: decision.approver,
       reason: decision.reason ?? null,
-      at: new Date(this.now()).toISOString(),
+      at: new Date(Date.now()).toISOString(),
       ...(edit?.ok ? { editedArgsHash: edit.argsHash } : {}),
     });
-    this.decided.set(request.callId, {
+    this.books.decidedApprovals[request.callId] = {
       decision: decision.decision,
       approver: decision.approver,
       reason: decision.reason ?? null,
       input,
       argsHash,
-    });
+    };
     return { callId: request.callId, decision: decision.decision, argsHash };
   }
 }

@@ -3,9 +3,13 @@
  * the run's page. Upserts only what changed, so a long run does not fill its history with copies.
  */
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { maskEffects, maskPending } from '../policies/secrets';
+import type { EffectRecord, PendingApproval } from '../shared/records';
+import type { RunStatus } from '../shared/run';
 import { AgentCostUsd, AgentName, AgentPendingApprovals, AgentStatus, AgentSteps } from '../shared/search-attributes';
-import type { EffectRecord, PendingApproval, RunStatus } from '../shared/contracts';
+import type { Run } from './run-memory';
 
+/** What the UI shows of a run. */
 export interface RunView {
   status: RunStatus;
   detail: string | null;
@@ -17,9 +21,32 @@ export interface RunView {
   effects: readonly EffectRecord[];
 }
 
-export function publishRun(view: RunView): void {
+/** Shows the run as it stands: search attributes (when what people filter on changed) and current details. */
+export function publishRun({ settings, memory, flags }: Run): void {
+  const view: RunView = {
+    status: flags.status,
+    detail: flags.statusDetail,
+    agent: settings.agent.name,
+    task: settings.task,
+    steps: memory.turn,
+    costUsd: memory.usage.costUsd,
+    pending: maskPending(settings.agent, memory.pendingApprovals),
+    effects: maskEffects(settings.agent, memory.effects),
+  };
   upsertChanged(view);
   setCurrentDetails(renderDetails(view));
+}
+
+/** Sets the run's status and shows it. */
+export function setStatus(run: Run, status: RunStatus, detail: string | null): void {
+  run.flags.status = status;
+  run.flags.statusDetail = detail;
+  publishRun(run);
+}
+
+/** The pending calls, for the status line: "charge_card (call-3), send_email (call-4)". */
+export function describePending(pending: readonly PendingApproval[]): string {
+  return pending.map((request) => `${request.tool} (${request.callId})`).join(', ');
 }
 
 function upsertChanged(view: RunView): void {

@@ -4,18 +4,21 @@
  * backoff until it succeeds or an operator decides.
  */
 import { ActivityFailure, ApplicationFailure, condition } from '@temporalio/workflow';
-import type { CompensationOutcome, EffectRecord, OperatorAction } from '../shared/contracts';
+import type { OperatorAction } from '../shared/messages';
+import type { CompensationOutcome, EffectRecord } from '../shared/records';
 import { TOOL_FAILURE_TYPES } from '../shared/activity-io';
 
+/** Runs one compensation activity; it throws when the undo failed, so the ledger retries it. */
 export type CompensationRun = (effect: EffectRecord) => Promise<'compensated' | 'not_needed'>;
 
-export interface RollbackHooks {
-  /** Runs one compensation activity. */
-  compensate: CompensationRun;
-  /** Called when the rollback is stuck on an effect, and again when it moves on. */
-  onBlocked(effect: EffectRecord | null): void;
-  onProgress(effect: EffectRecord): void;
-}
+/** What the rollback reports as it goes, so the loop can show it; the ledger itself shows nothing. */
+export type RollbackStep =
+  /** The undo of `effect` keeps failing: the run shows `blocked` until it succeeds or an operator skips it. */
+  | { kind: 'blocked'; effect: EffectRecord }
+  /** An undo succeeded or was skipped: whatever was blocked no longer is. */
+  | { kind: 'unblocked' }
+  /** `effect` has its final compensation outcome. */
+  | { kind: 'settled'; effect: EffectRecord };
 
 export interface RollbackPolicy {
   /** Failed attempts after which the run shows `blocked`. */
@@ -65,8 +68,8 @@ export class SagaLedger {
     return { ok: true };
   }
 
-  /** Undoes every started effect, newest first. Returns once each has an outcome. */
-  async rollback(hooks: RollbackHooks, policy: RollbackPolicy): Promise<void> {
+  /** Undoes every started effect, newest first, reporting each step; ends once each has an outcome. */
+  async *rollback(undo: CompensationRun, policy: RollbackPolicy): AsyncGenerator<RollbackStep, void, void> {
     const newestFirst = [...this.effects].sort((a, b) => b.seq - a.seq);
     for (const effect of newestFirst) {
       if (isFinal(effect.compensation)) continue;
@@ -75,30 +78,32 @@ export class SagaLedger {
       } else if (!effect.undo) {
         effect.compensation = 'not_compensable';
       } else {
-        await this.undoOne(effect, hooks, policy);
+        yield* this.undoOne(effect, undo, policy);
       }
-      hooks.onProgress(effect);
+      yield { kind: 'settled', effect };
     }
   }
 
-  private async undoOne(effect: EffectRecord, hooks: RollbackHooks, policy: RollbackPolicy): Promise<void> {
+  private async *undoOne(effect: EffectRecord, undo: CompensationRun, policy: RollbackPolicy): AsyncGenerator<RollbackStep, void, void> {
     let backoff = policy.initialBackoffMs;
     for (;;) {
       // Actions that arrive while the attempt runs count too.
       const seen = this.operatorActions.length;
       effect.compensation = 'running';
       try {
-        effect.compensation = await hooks.compensate(effect);
+        effect.compensation = await undo(effect);
         delete effect.compensationError;
-        hooks.onBlocked(null);
-        return;
       } catch (err) {
         effect.compensationAttempts += 1;
         effect.compensation = 'failed';
         effect.compensationError = describe(err);
       }
+      if (effect.compensation !== 'failed') {
+        yield { kind: 'unblocked' };
+        return;
+      }
       const blocked = effect.compensationAttempts >= policy.blockAfter;
-      if (blocked) hooks.onBlocked(effect);
+      if (blocked) yield { kind: 'blocked', effect };
       const acted = await condition(
         () => this.operatorActions.slice(seen).some((action) => action.effectId === effect.effectId),
         blocked ? Math.min(backoff, policy.maxBackoffMs) : backoff,
@@ -109,7 +114,7 @@ export class SagaLedger {
         if (action.action === 'skip') {
           effect.compensation = 'skipped';
           effect.skippedBy = { by: action.by, reason: action.reason };
-          hooks.onBlocked(null);
+          yield { kind: 'unblocked' };
           return;
         }
         backoff = policy.initialBackoffMs;

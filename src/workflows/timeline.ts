@@ -1,5 +1,5 @@
 /** The run's timeline as `getState` shows it: every model turn, tool call, approval and undo, newest last. */
-import type { TimelineEntry } from '../shared/contracts';
+import type { TimelineEntry } from '../shared/records';
 
 /** Entries kept; older ones are dropped so state and carried input stay bounded. */
 export const TIMELINE_LIMIT = 200;

@@ -1,0 +1,55 @@
+/**
+ * The messages a person or a script sends a run, and the queries that read it: the Temporal message
+ * definitions and their payloads. Sandbox-safe: JSON types and Temporal message definitions only.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { BudgetLimits, RunState } from './run';
+import type { MessageParam } from './wire';
+
+export interface ApprovalDecision {
+  callId: string;
+  argsHash: string;
+  decision: 'approve' | 'reject';
+  approver: string;
+  reason?: string;
+  /** Approve with an edit: the input that should run instead. */
+  editedInput?: unknown;
+}
+
+export interface DecisionResult {
+  callId: string;
+  decision: 'approve' | 'reject';
+  /** The hash of what will run: the original's, or the edited input's. */
+  argsHash: string;
+}
+
+export interface BudgetTopUp {
+  by: string;
+  usd?: number;
+  steps?: number;
+  inputTokens?: number;
+  outputTokens?: number;
+  wallClockMs?: number;
+  callsPerTool?: number;
+}
+
+export interface OperatorAction {
+  effectId: string;
+  by: string;
+  reason: string;
+}
+
+export interface AbortRequest {
+  by: string;
+  reason: string;
+}
+
+export const getStateQuery = defineQuery<RunState>('getState');
+/** The context of the model call in flight; `callModel` reads it so contexts stay out of history. */
+export const modelContextQuery = defineQuery<MessageParam[], [number]>('modelContext');
+export const approvalSignal = defineSignal<[ApprovalDecision]>('approval');
+export const decideUpdate = defineUpdate<DecisionResult, [ApprovalDecision]>('decide');
+export const extendBudgetUpdate = defineUpdate<BudgetLimits, [BudgetTopUp]>('extendBudget');
+export const abortUpdate = defineUpdate<void, [AbortRequest]>('abort');
+export const retryCompensationSignal = defineSignal<[OperatorAction]>('retryCompensation');
+export const skipCompensationSignal = defineSignal<[OperatorAction]>('skipCompensation');

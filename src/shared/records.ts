@@ -1,0 +1,137 @@
+/**
+ * The records a run keeps as it goes: its effects and their undo, approval requests and decisions, the
+ * timeline, and the tool calls of the turn in flight. Sandbox-safe: JSON types only.
+ */
+import type { ContentBlock, ToolResultBlockParam } from './wire';
+
+export type EffectState = 'pending' | 'committed' | 'failed' | 'unknown';
+export type CompensationOutcome =
+  | 'none'
+  | 'registered'
+  | 'running'
+  | 'compensated'
+  | 'not_needed'
+  | 'not_compensable'
+  | 'failed'
+  | 'skipped';
+
+/** One step that may change the world, and what became of its undo. */
+export interface EffectRecord {
+  effectId: string;
+  seq: number;
+  tool: string;
+  input: unknown;
+  state: EffectState;
+  /** The name of the compensation, or null for an irreversible step. */
+  undo: string | null;
+  compensation: CompensationOutcome;
+  compensationAttempts: number;
+  compensationError?: string;
+  skippedBy?: { by: string; reason: string };
+}
+
+export interface PendingApproval {
+  callId: string;
+  tool: string;
+  input: unknown;
+  effectId: string;
+  argsHash: string;
+  requestedAt: string;
+  expiresAt: string;
+  approvers: string[];
+  escalated: boolean;
+}
+
+export interface ApprovalRecord {
+  callId: string;
+  tool: string;
+  argsHash: string;
+  decision: 'approve' | 'reject' | 'expired' | 'withdrawn';
+  approver: string | null;
+  reason: string | null;
+  at: string;
+  /** With an edited approval: the hash of the input that actually ran. */
+  editedArgsHash?: string;
+}
+
+/** A valid decision, with the input that will run (the original, or the approver's validated edit). */
+export interface DecidedApproval {
+  decision: 'approve' | 'reject';
+  approver: string;
+  reason: string | null;
+  input: unknown;
+  argsHash: string;
+}
+
+export interface RejectedAttempt {
+  callId: string;
+  approver: string;
+  at: string;
+  why: string;
+  via: 'signal' | 'update';
+}
+
+export interface TimelineEntry {
+  kind: 'model' | 'tool' | 'approval' | 'compensation' | 'budget' | 'run';
+  title: string;
+  at: string;
+  state: 'started' | 'ok' | 'error' | 'waiting' | 'info';
+  durationMs?: number;
+  effectId?: string;
+  detail?: string;
+}
+
+/** What Claude asked for, after validation: the tool and the input that will run. */
+export interface CallRequest {
+  toolUseId: string;
+  tool: string;
+  input: unknown;
+}
+
+/** A read-only call: no effect id and no approval; it runs in parallel with the turn's other reads. */
+export interface PlannedRead extends CallRequest {
+  changesWorld: false;
+}
+
+/** A state-changing call: its step in the saga (seq, effect id, call id) is reserved when the turn is planned. */
+export interface PlannedEffect extends CallRequest {
+  changesWorld: true;
+  seq: number;
+  effectId: string;
+  callId: string;
+  /** The hash an approval is bound to; only calls that asked for one have it. */
+  argsHash?: string;
+  /** The approver who edited the input before it ran. */
+  editedBy?: string;
+}
+
+/** Refused before anything ran (unknown tool, invalid arguments, a loop guard): the result is Claude's error. */
+export interface RefusedCall extends CallRequest {
+  changesWorld: false;
+  status: 'refused';
+  result: ToolResultBlockParam;
+}
+
+/** Cleared to run: a read, a step that needs no approval, or an approved one. */
+export type ReadyCall = (PlannedRead | PlannedEffect) & { status: 'ready' };
+
+/** Waiting for a person's decision, bound to `argsHash`. */
+export type AwaitingApprovalCall = PlannedEffect & { status: 'awaiting_approval'; argsHash: string };
+
+/** Ran (or was rejected, or expired); the result is what Claude sees. */
+export type DoneCall = (PlannedRead | PlannedEffect) & { status: 'done'; result: ToolResultBlockParam };
+
+/**
+ * One tool call of the turn in flight, as planned and as it went, tagged by `status`. Carried over
+ * continue-as-new in `TurnInFlight.calls`, so each variant keeps the JSON shape stored histories hold.
+ */
+export type PlannedCall = RefusedCall | ReadyCall | AwaitingApprovalCall | DoneCall;
+
+/** A turn whose tool calls are not all done; carried over continue-as-new while approvals wait. */
+export interface TurnInFlight {
+  turn: number;
+  assistant: ContentBlock[];
+  calls: PlannedCall[];
+  readsDone: boolean;
+  approvalsNotified: boolean;
+}

@@ -1,0 +1,157 @@
+/**
+ * A run as its starter and its readers see it: the input and the settings it resolves to, the usage, the state
+ * `getState` reports, what continue-as-new carries, and the outcome. Sandbox-safe: JSON types only.
+ */
+import type { Conversation } from '../policies/context';
+import type {
+  ApprovalRecord,
+  DecidedApproval,
+  EffectRecord,
+  PendingApproval,
+  RejectedAttempt,
+  TimelineEntry,
+  TurnInFlight,
+} from './records';
+
+export const RUN_STATUSES = [
+  'running',
+  'awaiting_approval',
+  'budget_exhausted',
+  'compensating',
+  'completed',
+  'compensated',
+  'blocked',
+  'cancelled',
+  'failed',
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** Limits a run may not pass; each one is checked before every model call. */
+export interface BudgetLimits {
+  /** Model turns. @default 40 */
+  maxSteps: number;
+  /** Input tokens over the whole run (cache reads and writes included). @default 2_000_000 */
+  maxInputTokens: number;
+  /** @default 200_000 */
+  maxOutputTokens: number;
+  /** @default 5 */
+  maxCostUsd: number;
+  /** Wall clock from the run's start, as a durable timer. @default 1 hour */
+  maxWallClockMs: number;
+  /** Calls of any one tool. @default 20 */
+  maxCallsPerTool: number;
+  /** The same tool with the same arguments; the next identical call is refused. @default 3 */
+  maxIdenticalCalls: number;
+  /** How long an exhausted run waits for a top-up before it rolls back. @default 24 hours */
+  topUpTimeoutMs: number;
+}
+
+/** What happens when an approval request expires unanswered. */
+export type ApprovalExpiryAction = 'reject' | 'escalate' | 'abort';
+
+export interface ApprovalSettings {
+  /** Who may approve. Empty means anyone who names themselves (fine for a demo, not for production). */
+  approvers: string[];
+  /** Tools that need approval beyond those whose declared risk already asks for it. */
+  requireFor: string[];
+  /** @default 24 hours */
+  timeoutMs: number;
+  /** @default 'reject' */
+  onExpiry: ApprovalExpiryAction;
+  /** A rejected call ends the saga instead of going back to Claude. @default false */
+  rejectionIsFatal: boolean;
+  /** With `onExpiry: 'escalate'`: how much longer to wait after notifying. @default timeoutMs */
+  escalationTimeoutMs?: number;
+}
+
+export interface ContextSettings {
+  /** Turns (assistant + tool results) kept verbatim at the end of the context. @default 4 */
+  keepTurns: number;
+  /** Bytes of one tool result that Claude sees before it is cut. @default 8192 */
+  maxToolResultBytes: number;
+  /** Bytes of a compacted older tool result. @default 160 */
+  stubBytes: number;
+}
+
+/** What `sagent start` sends. Everything but `agent` and `task` has a default. */
+export interface AgentRunInput {
+  agent: string;
+  task: string;
+  approval?: Partial<ApprovalSettings>;
+  budget?: Partial<BudgetLimits>;
+  /** Narrows the agent's tools to these names (the `abort` tool is always kept). */
+  allowedTools?: string[];
+  model?: string;
+  escalationModel?: string;
+  context?: Partial<ContextSettings>;
+  /** Output tokens one model call may produce. @default 4096 */
+  maxTokens?: number;
+  /** Continue as new after this many model turns in one run, or when the server suggests it. @default 100 */
+  continueAsNewAfterTurns?: number;
+  /** Compensation attempts that fail before the run shows `blocked`. @default 3 */
+  blockAfterCompensationFailures?: number;
+  /** State carried over a continue-as-new; never set by users. */
+  carried?: CarriedState;
+}
+
+export interface RunUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number;
+}
+
+/** State carried over continue-as-new so the next run picks up exactly where this one stopped. */
+export interface CarriedState {
+  startedAt: string;
+  turn: number;
+  nextSeq: number;
+  usage: RunUsage;
+  limits: BudgetLimits;
+  callsPerTool: Record<string, number>;
+  callCounts: Record<string, number>;
+  consecutiveToolErrors: number;
+  effects: EffectRecord[];
+  approvals: ApprovalRecord[];
+  rejectedAttempts: RejectedAttempt[];
+  conversation: Conversation;
+  timeline: TimelineEntry[];
+  runsSoFar: number;
+  inFlight: TurnInFlight | null;
+  pendingApprovals: PendingApproval[];
+  /** Decisions taken but not yet acted on (the loop was waiting for an earlier call). */
+  decidedApprovals: Record<string, DecidedApproval>;
+  finalText: string | null;
+}
+
+export interface RunState {
+  workflowId: string;
+  agent: string;
+  task: string;
+  status: RunStatus;
+  statusDetail: string | null;
+  steps: number;
+  model: string;
+  usage: RunUsage;
+  budget: { limits: BudgetLimits; exhausted: string | null };
+  pendingApprovals: PendingApproval[];
+  approvals: ApprovalRecord[];
+  rejectedAttempts: RejectedAttempt[];
+  effects: EffectRecord[];
+  timeline: TimelineEntry[];
+  continuedAsNew: number;
+  finalText: string | null;
+}
+
+/** What the workflow returns. A compensated run completes: rollback is a business outcome, not a bug. */
+export interface RunOutcome {
+  workflowId: string;
+  status: 'completed' | 'compensated' | 'cancelled';
+  reason: string | null;
+  finalText: string | null;
+  steps: number;
+  usage: RunUsage;
+  effects: EffectRecord[];
+  approvals: ApprovalRecord[];
+}

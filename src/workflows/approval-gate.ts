@@ -1,0 +1,120 @@
+/**
+ * The approval gate: opens the requests a plan asks for, tells approvers, and turns what happened to a request
+ * (a decision, an expiry) into the call's next value, or into the end of the saga when the policy says so.
+ */
+import { isCancellation, log } from '@temporalio/workflow';
+import { maskPendingApproval } from '../policies/secrets';
+import type { ApprovalSettings } from '../shared/run';
+import type { AwaitingApprovalCall, DoneCall, PendingApproval, PlannedEffect, ReadyCall } from '../shared/records';
+import { activities, notifyOptions } from './activity-options';
+import type { ApprovalDesk, WaitResult } from './approvals';
+import { closeCall, errorResult } from './calls';
+import type { ApprovalAsk } from './planner';
+import { describePending, setStatus } from './publish';
+import { shouldContinueAsNew, type Run } from './run-memory';
+import { describe } from './saga';
+import type { RunSettings } from './settings';
+import type { Timeline } from './timeline';
+
+const { notifyApproval } = activities;
+
+/** What a wait for a person came to. */
+export type GateOutcome =
+  /** Approved (perhaps with an edit): the call runs next. */
+  | { kind: 'ready'; call: ReadyCall & PlannedEffect }
+  /** Rejected or expired: Claude is told, and the call never runs. */
+  | { kind: 'done'; call: DoneCall }
+  /** The policy makes this rejection or expiry end the saga. */
+  | { kind: 'abort'; reason: string }
+  /** An abort was requested or a continue-as-new is due; the call still waits, and is carried. */
+  | { kind: 'interrupted' };
+
+/** Expired, and the policy escalates: notify again and keep waiting. */
+type Settled = Exclude<GateOutcome, { kind: 'interrupted' }> | { kind: 'escalated' };
+
+/** Opens the plan's requests on the desk, in Claude's order. */
+export function openApprovals(asks: readonly ApprovalAsk[], desk: ApprovalDesk, timeline: Timeline): void {
+  for (const { request, reason } of asks) {
+    desk.open(request);
+    timeline.note('approval', `approval requested: ${request.tool} (${request.callId})`, 'waiting', reason);
+  }
+}
+
+/** Waits for a person's decision on one call, showing the run as awaiting approval meanwhile. */
+export async function awaitApproval(run: Run, call: AwaitingApprovalCall): Promise<GateOutcome> {
+  const { desk, flags, settings, timeline } = run;
+  for (;;) {
+    setStatus(run, 'awaiting_approval', describePending(desk.pending));
+    const wait = await desk.waitFor(call.callId, () => flags.abortRequested !== null || shouldContinueAsNew(run));
+    if (wait.kind === 'interrupted') return wait;
+    const settled = settleApproval(call, wait, desk, timeline, settings.approval);
+    if (settled.kind !== 'escalated') return settled;
+    await notifyApprovers(settings, desk.find(call.callId), true);
+  }
+}
+
+/** Settles a call whose wait ended with a decision or an expiry; the desk takes the decision, once. */
+function settleApproval(
+  call: AwaitingApprovalCall,
+  wait: Exclude<WaitResult, { kind: 'interrupted' }>,
+  desk: ApprovalDesk,
+  timeline: Timeline,
+  settings: ApprovalSettings,
+): Settled {
+  const { callId } = call;
+  if (wait.kind === 'decided') {
+    const decided = desk.take(callId)!;
+    if (decided.decision === 'approve') {
+      timeline.note('approval', `approved by ${decided.approver}: ${call.tool} (${callId})`, 'ok', decided.reason ?? undefined);
+      const edited = decided.argsHash !== call.argsHash ? { input: decided.input, editedBy: decided.approver } : {};
+      return { kind: 'ready', call: { ...call, status: 'ready', ...edited } };
+    }
+    timeline.note('approval', `rejected by ${decided.approver}: ${call.tool} (${callId})`, 'error', decided.reason ?? undefined);
+    if (settings.rejectionIsFatal) return { kind: 'abort', reason: `${call.tool} was rejected by ${decided.approver}: ${decided.reason}` };
+    return {
+      kind: 'done',
+      call: closeCall(call, errorResult(call.toolUseId, {
+        error: 'approval_rejected',
+        message: `${decided.approver} rejected this call: ${decided.reason}`,
+        hint: 'do not retry the same call; go another way or explain to the user',
+        approver: decided.approver,
+        reason: decided.reason,
+      })),
+    };
+  }
+  const request = desk.find(callId);
+  if (settings.onExpiry === 'escalate' && request && !request.escalated) {
+    desk.extend(callId, settings.escalationTimeoutMs ?? settings.timeoutMs);
+    timeline.note('approval', `approval escalated: ${call.tool} (${callId})`, 'waiting');
+    return { kind: 'escalated' };
+  }
+  desk.close(callId, { decision: 'expired', approver: null, reason: 'no decision before the request expired' });
+  timeline.note('approval', `approval expired: ${call.tool} (${callId})`, 'error');
+  if (settings.onExpiry === 'abort') return { kind: 'abort', reason: `the approval of ${call.tool} (${callId}) expired` };
+  return {
+    kind: 'done',
+    call: closeCall(call, errorResult(call.toolUseId, {
+      error: 'approval_expired',
+      message: 'nobody approved this call in time, so it did not run',
+      hint: 'go another way, or tell the user what needs approval',
+    })),
+  };
+}
+
+/** Tells the approvers a request waits; a failed notice is logged, never fatal: the request still waits. */
+export async function notifyApprovers(
+  settings: Pick<RunSettings, 'workflowId' | 'agent'>,
+  request: PendingApproval | undefined,
+  escalated: boolean,
+): Promise<void> {
+  if (!request) return;
+  try {
+    await notifyApproval.executeWithOptions(notifyOptions(`notify approvers · ${request.tool} (${request.callId})`), [
+      // The notice leaves the run: secrets masked, as every view without the codec shows them.
+      { workflowId: settings.workflowId, ...maskPendingApproval(settings.agent, request), escalated },
+    ]);
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    log.warn('approval notification failed; the request still waits', { callId: request.callId, error: describe(err) });
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Turn planning: reads Claude's answer and plans its tool calls. Each call is validated (registry, zod, loop
+ * guards); a state-changing one gets its seq, effect id and call id, and one that needs a person its argsHash.
+ * Pure: it takes the run's counters and returns new ones, so nothing changes until the loop applies the plan.
+ */
+import { approvalFor } from '../policies/approval';
+import { argsHashOf } from '../policies/canonical';
+import { appendTurn, type Conversation } from '../policies/context';
+import { checkToolCall } from '../policies/tool-call';
+import type { PendingApproval, PlannedCall, TurnInFlight } from '../shared/records';
+import type { ContentBlock, ModelTurn, ToolUseBlock } from '../shared/wire';
+import { changesWorld } from '../tools/define';
+import { errorResult } from './calls';
+import type { RunMemory } from './run-memory';
+import type { RunSettings } from './settings';
+
+/** Distinct calls remembered for the identical-call guard; the oldest are forgotten so carried state stays bounded. */
+const CALL_KEYS_KEPT = 500;
+
+/** The memory fields a plan gives new values for. */
+type PlannedFields = Pick<RunMemory, 'conversation' | 'callsPerTool' | 'callCounts' | 'nextSeq'>;
+
+/** What the planner needs of the run memory, as it stands after the model call. */
+export type PlanningState = PlannedFields & Pick<RunMemory, 'turn' | 'limits'>;
+
+/** An approval to open: the request, and why the policy asks for it. */
+export interface ApprovalAsk {
+  request: PendingApproval;
+  reason: string;
+}
+
+/** What to do with Claude's answer. */
+export type TurnPlan =
+  /** The saga ends: Claude refused, or called the abort tool. */
+  | { kind: 'abort'; reason: string }
+  /** No tool calls, and no final answer yet (a paused or cut answer): ask again. */
+  | { kind: 'continue'; conversation: Conversation }
+  | { kind: 'final'; conversation: Conversation; finalText: string }
+  /** Tool calls to run; the turn joins the conversation once their results are known. */
+  | (PlannedFields & { kind: 'tools'; inFlight: TurnInFlight; asks: ApprovalAsk[] });
+
+/** Reads Claude's answer: the final text, a continuation, or tool calls to plan. */
+export function planTurn(answer: ModelTurn, state: PlanningState, settings: RunSettings, nowMs: number): TurnPlan {
+  // A turn with neither results nor a note was paused (`pause_turn`): this answer continues it.
+  const last = state.conversation.turns.at(-1);
+  const continuing = last !== undefined && last.results.length === 0 && !last.note;
+  const content: ContentBlock[] = continuing ? [...last.assistant, ...answer.content] : answer.content;
+  const before: Conversation = continuing ? { ...state.conversation, turns: state.conversation.turns.slice(0, -1) } : state.conversation;
+  const kept = (note?: string) =>
+    appendTurn(before, { turn: state.turn, assistant: content, results: [], ...(note ? { note } : {}) }, settings.context);
+  const toolUses = content.filter((block): block is ToolUseBlock => block.type === 'tool_use');
+
+  if (answer.stop_reason === 'refusal') return { kind: 'abort', reason: 'Claude refused to continue the task' };
+  if (answer.stop_reason === 'pause_turn') return { kind: 'continue', conversation: kept() };
+  if (answer.stop_reason === 'max_tokens' && toolUses.length === 0) {
+    return { kind: 'continue', conversation: kept('Your answer was cut off by the output limit. Continue exactly where you stopped, more briefly.') };
+  }
+  if (toolUses.length === 0) {
+    const finalText = content.filter((block) => block.type === 'text').map((block) => block.text).join('\n').trim();
+    return { kind: 'final', conversation: kept(), finalText };
+  }
+  const abort = toolUses
+    .map((block) => ({ block, tool: settings.agent.toolsByName[block.name] }))
+    .find(({ block, tool }) => tool?.control === 'abort_saga' && tool.input.safeParse(block.input).success);
+  if (abort) return { kind: 'abort', reason: `Claude aborted: ${(abort.block.input as { reason: string }).reason}` };
+  const planned = planCalls(toolUses, answer.stop_reason === 'max_tokens', state, settings, nowMs);
+  return {
+    kind: 'tools',
+    conversation: before,
+    inFlight: { turn: state.turn, assistant: content, calls: planned.calls, readsDone: false, approvalsNotified: false },
+    callsPerTool: planned.perTool,
+    callCounts: planned.perCall,
+    nextSeq: planned.nextSeq,
+    asks: planned.asks,
+  };
+}
+
+/** Validates each call before anything runs, in Claude's order: a call counts against the guards of the next. */
+function planCalls(toolUses: ToolUseBlock[], truncated: boolean, state: PlanningState, settings: RunSettings, nowMs: number) {
+  const perTool = { ...state.callsPerTool };
+  const perCall = { ...state.callCounts };
+  let nextSeq = state.nextSeq;
+  const asks: ApprovalAsk[] = [];
+  const calls = toolUses.map((block): PlannedCall => {
+    const check = checkToolCall(block, {
+      agent: settings.agent,
+      offered: settings.offeredTools,
+      counts: { perTool, perCall },
+      limits: state.limits,
+      truncated,
+    });
+    if (check.kind === 'refuse') {
+      const { error, message, hint } = check;
+      return { toolUseId: block.id, tool: block.name, input: block.input, changesWorld: false, status: 'refused', result: errorResult(block.id, { error, message, hint }) };
+    }
+    const { tool, input } = check;
+    perTool[tool.name] = (perTool[tool.name] ?? 0) + 1;
+    perCall[check.callKey] = (perCall[check.callKey] ?? 0) + 1;
+    forgetOldest(perCall, CALL_KEYS_KEPT);
+    if (!changesWorld(tool)) return { toolUseId: block.id, tool: tool.name, input, changesWorld: false, status: 'ready' };
+
+    const seq = nextSeq++;
+    const effectId = `${settings.workflowId}/effect-${seq}`;
+    const callId = `call-${seq}`;
+    const requirement = approvalFor(tool, settings.approval);
+    // Keys in the order stored histories hold them (`TurnInFlight.calls` is carried over continue-as-new).
+    if (requirement.kind === 'run') return { toolUseId: block.id, tool: tool.name, input, changesWorld: true, status: 'ready', seq, effectId, callId };
+    const argsHash = argsHashOf({ tool: tool.name, input, effectId });
+    asks.push({
+      request: {
+        callId,
+        tool: tool.name,
+        input,
+        effectId,
+        argsHash,
+        requestedAt: new Date(nowMs).toISOString(),
+        expiresAt: new Date(nowMs + requirement.timeoutMs).toISOString(),
+        approvers: requirement.approvers,
+        escalated: false,
+      },
+      reason: requirement.reason,
+    });
+    return { toolUseId: block.id, tool: tool.name, input, changesWorld: true, status: 'awaiting_approval', seq, effectId, callId, argsHash };
+  });
+  return { calls, perTool, perCall, nextSeq, asks };
+}
+
+/** Drops the oldest keys (insertion order) beyond `keep`. */
+function forgetOldest(counts: Record<string, number>, keep: number): void {
+  const keys = Object.keys(counts);
+  for (const key of keys.slice(0, Math.max(0, keys.length - keep))) delete counts[key];
+}

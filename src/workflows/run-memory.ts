@@ -1,0 +1,147 @@
+/**
+ * The run memory: everything a run knows that the next run must know, in one serialisable record whose keys are
+ * exactly `CarriedState`'s, so continue-as-new carries it and old histories replay. The input, the settings
+ * resolved from it, and the flags that only matter while this run's code runs are kept apart from it.
+ */
+import { workflowInfo } from '@temporalio/workflow';
+import { resolveLimits, ZERO_USAGE } from '../policies/budget';
+import { newConversation } from '../policies/context';
+import { maskOutcome, maskRunState } from '../policies/secrets';
+import type { AbortRequest } from '../shared/messages';
+import type { AgentRunInput, CarriedState, RunOutcome, RunState, RunStatus } from '../shared/run';
+import type { MessageParam } from '../shared/wire';
+import { ApprovalDesk } from './approvals';
+import { SagaLedger } from './saga';
+import type { RunSettings } from './settings';
+import { Timeline } from './timeline';
+
+/** Rejected attempts carried over continue-as-new; older ones stay in the history of the run before. */
+const REJECTED_ATTEMPTS_CARRIED = 50;
+
+/** The run memory; the loop and its handlers change its fields, and continue-as-new carries it. */
+export type RunMemory = CarriedState;
+
+/** What only this run's code needs: never carried, so they start afresh after continue-as-new. */
+export interface RunFlags {
+  status: RunStatus;
+  statusDetail: string | null;
+  /** Why the budget ran out, while the run waits for a top-up. */
+  exhausted: string | null;
+  abortRequested: AbortRequest | null;
+  /** Model turns taken by this run (not the ones before a continue-as-new). */
+  turnsThisRun: number;
+  /** The context of the model call in flight, for `modelContextQuery`. */
+  contextInFlight: { turn: number; messages: MessageParam[] } | null;
+  currentModel: string;
+}
+
+/**
+ * One run as the loop and its message handlers share it: the memory, the flags, and the desk, the ledger and
+ * the timeline, which keep their books in the memory.
+ */
+export interface Run {
+  readonly settings: RunSettings;
+  readonly memory: RunMemory;
+  readonly flags: RunFlags;
+  readonly desk: ApprovalDesk;
+  readonly ledger: SagaLedger;
+  readonly timeline: Timeline;
+}
+
+/** The run's memory: what the run before carried over, or a fresh one. */
+export function startMemory(input: AgentRunInput, nowMs: number): RunMemory {
+  const carried = input.carried;
+  return {
+    startedAt: carried?.startedAt ?? new Date(nowMs).toISOString(),
+    turn: carried?.turn ?? 0,
+    nextSeq: carried?.nextSeq ?? 1,
+    usage: carried?.usage ?? { ...ZERO_USAGE },
+    limits: carried?.limits ?? resolveLimits(input.budget),
+    callsPerTool: carried?.callsPerTool ?? {},
+    callCounts: carried?.callCounts ?? {},
+    consecutiveToolErrors: carried?.consecutiveToolErrors ?? 0,
+    effects: carried?.effects ?? [],
+    approvals: carried?.approvals ?? [],
+    rejectedAttempts: carried?.rejectedAttempts ?? [],
+    conversation: carried?.conversation ?? newConversation(input.task),
+    timeline: carried?.timeline ?? [],
+    runsSoFar: carried?.runsSoFar ?? 0,
+    inFlight: carried?.inFlight ?? null,
+    pendingApprovals: carried?.pendingApprovals ?? [],
+    decidedApprovals: carried?.decidedApprovals ?? {},
+    finalText: carried?.finalText ?? null,
+  };
+}
+
+/** What the next run starts from. */
+export function carryOver(memory: RunMemory): CarriedState {
+  return { ...memory, rejectedAttempts: memory.rejectedAttempts.slice(-REJECTED_ATTEMPTS_CARRIED), runsSoFar: memory.runsSoFar + 1 };
+}
+
+/** The run at its start: its memory, fresh flags, and the desk, ledger and timeline over the memory. */
+export function openRun(input: AgentRunInput, settings: RunSettings): Run {
+  const memory = startMemory(input, Date.now());
+  return {
+    settings,
+    memory,
+    flags: {
+      status: 'running',
+      statusDetail: null,
+      exhausted: null,
+      abortRequested: null,
+      turnsThisRun: 0,
+      contextInFlight: null,
+      currentModel: settings.routing.defaultModel,
+    },
+    desk: new ApprovalDesk(memory, settings.agent.toolsByName),
+    ledger: new SagaLedger(memory.effects),
+    timeline: new Timeline(memory.timeline),
+  };
+}
+
+/** Whether to continue as new at this turn boundary: our own threshold, or the server's suggestion. */
+export function shouldContinueAsNew({ flags, settings }: Run): boolean {
+  return flags.turnsThisRun >= settings.continueAsNewAfterTurns || (flags.turnsThisRun > 0 && workflowInfo().continueAsNewSuggested);
+}
+
+/** The run closes: no abort is accepted any more. */
+export function isClosing(status: RunStatus): boolean {
+  return ['compensating', 'blocked', 'completed', 'compensated', 'cancelled'].includes(status);
+}
+
+/** What `getState` answers. */
+export function runState({ settings, memory, flags }: Run): RunState {
+  // What people read without the codec: secrets masked; Claude's context is built elsewhere, unmasked.
+  return maskRunState(settings.agent, {
+    workflowId: settings.workflowId,
+    agent: settings.agent.name,
+    task: settings.task,
+    status: flags.status,
+    statusDetail: flags.statusDetail,
+    steps: memory.turn,
+    model: flags.currentModel,
+    usage: memory.usage,
+    budget: { limits: memory.limits, exhausted: flags.exhausted },
+    pendingApprovals: memory.pendingApprovals,
+    approvals: memory.approvals,
+    rejectedAttempts: memory.rejectedAttempts,
+    effects: memory.effects,
+    timeline: memory.timeline,
+    continuedAsNew: memory.runsSoFar,
+    finalText: memory.finalText,
+  });
+}
+
+/** What the workflow returns. */
+export function runOutcome({ settings, memory }: Run, status: RunOutcome['status'], reason: string | null): RunOutcome {
+  return maskOutcome(settings.agent, {
+    workflowId: settings.workflowId,
+    status,
+    reason,
+    finalText: memory.finalText,
+    steps: memory.turn,
+    usage: memory.usage,
+    effects: memory.effects,
+    approvals: memory.approvals,
+  });
+}
