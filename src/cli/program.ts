@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { registerApprovalCommands } from './commands/approvals';
 import { registerCodecCommands } from './commands/codec';
 import { registerInspectCommands } from './commands/inspect';
+import { registerInboxCommand } from './commands/inbox';
+import { registerKeyCommands } from './commands/keys';
 import { registerOperateCommands } from './commands/operate';
 import { registerRunCommands } from './commands/run';
 import type { ContextOptions } from './context';
@@ -45,6 +47,8 @@ export function createProgram(session: Session): Command {
   registerOperateCommands(program, session);
   registerInspectCommands(program, session);
   registerCodecCommands(program, session);
+  registerKeyCommands(program, session);
+  registerInboxCommand(program, session);
   for (const command of program.commands) {
     command.exitOverride();
   }

@@ -2,11 +2,16 @@
  * A person deciding a paused call. A decision is bound to the argsHash the person saw; by default it goes as an
  * update (the run's validator answers at once), or as a signal whose effect is read back from the run's state.
  */
+import { signDecision } from '../policies/signature';
 import { SHORT_QUERY_TIMEOUT_MS, SIGNAL_READBACK_MS } from '../shared/constants';
 import { approvalSignal, decideUpdate, type ApprovalDecision, type PendingApproval, type RunState } from '../shared/contracts';
 import { AgentPendingApprovals } from '../shared/search-attributes';
 import { handleOf, queryState, requireRunning, type ClientContext } from './context';
 import { DecisionRefusedError, DecisionUnconfirmedError, oneLine, QueryUnansweredError } from './errors';
+import { loadKey } from './keys';
+
+/** How long a signature made by the client stays valid, at most (never past the request's own expiry). */
+export const SIGNATURE_LIFETIME_MS = 10 * 60 * 1000;
 
 export interface DecisionRequest {
   workflowId: string;
@@ -20,6 +25,11 @@ export interface DecisionRequest {
   expectHash?: string;
   /** @default 'update' */
   via?: 'update' | 'signal';
+  /**
+   * The approver's Ed25519 private key (hex) to sign with; by default the key of `approver` in the config dir
+   * (`sagent keys create`), if there is one. `false` sends the decision unsigned.
+   */
+  privateKey?: string | false;
 }
 
 export interface DecisionReport {
@@ -57,14 +67,14 @@ export async function decide(ctx: ClientContext, request: DecisionRequest): Prom
   }
   if (request.expectHash !== undefined) checkExpectedHash(workflowId, request.expectHash, pending);
 
-  const decision: ApprovalDecision = {
+  const decision = signed(workflowId, pending, request, {
     callId: pending.callId,
     argsHash: pending.argsHash,
     decision: request.decision,
     approver: request.approver,
     ...(request.reason ? { reason: request.reason } : {}),
     ...(request.editedInput !== undefined ? { editedInput: request.editedInput } : {}),
-  };
+  });
   const via = request.via ?? 'update';
   const base = { workflowId, callId: pending.callId, tool: pending.tool, decision: request.decision, approver: request.approver, via };
 
@@ -80,7 +90,8 @@ export async function decide(ctx: ClientContext, request: DecisionRequest): Prom
   }
 
   // A signal cannot answer: send it, then read the run's state until the decision or a refusal shows up.
-  const refusalsBefore = state.rejectedAttempts.length;
+  // The run keeps a short tail of refusals, numbered: new ones are those numbered after the last one seen now.
+  const refusalsBefore = lastRefusal(state);
   await handle.signal(approvalSignal, decision);
   const deadline = Date.now() + SIGNAL_READBACK_MS;
   for (;;) {
@@ -89,7 +100,7 @@ export async function decide(ctx: ClientContext, request: DecisionRequest): Prom
     if (record && !after.pendingApprovals.some((candidate) => candidate.callId === pending.callId)) {
       return { ...base, argsHash: record.editedArgsHash ?? record.argsHash };
     }
-    const refusal = after.rejectedAttempts.slice(refusalsBefore).find((attempt) => attempt.callId === pending.callId);
+    const refusal = after.rejectedAttempts.find((attempt, index) => (attempt.n ?? index + 1) > refusalsBefore && attempt.callId === pending.callId);
     if (refusal) {
       throw new DecisionRefusedError(
         'refused_by_run',
@@ -107,6 +118,29 @@ export async function decide(ctx: ClientContext, request: DecisionRequest): Prom
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/** Signs the decision when a key is given or the approver has one here; the signature covers it exactly. */
+function signed(workflowId: string, pending: PendingApproval, request: DecisionRequest, decision: ApprovalDecision): ApprovalDecision {
+  const privateKey = request.privateKey === false ? undefined : (request.privateKey ?? loadKey(request.approver)?.privateKey);
+  if (!privateKey) return decision;
+  const expiresAt = new Date(Math.min(Date.now() + SIGNATURE_LIFETIME_MS, Date.parse(pending.expiresAt))).toISOString();
+  const signature = signDecision(privateKey, {
+    workflowId,
+    callId: decision.callId,
+    argsHash: decision.argsHash,
+    decision: decision.decision,
+    approver: decision.approver,
+    editedInput: decision.editedInput ?? null,
+    reason: decision.reason ?? null,
+    expiresAt,
+  });
+  return { ...decision, expiresAt, signature };
+}
+
+function lastRefusal(state: RunState): number {
+  const last = state.rejectedAttempts.at(-1);
+  return last ? (last.n ?? state.rejectedAttempts.length) : 0;
 }
 
 function checkExpectedHash(workflowId: string, expected: string, pending: PendingApproval): void {
@@ -145,6 +179,8 @@ export interface PendingCall {
   requestedAt: string;
   expiresAt: string;
   approvers: string[];
+  /** The rule that asked for the approval. */
+  rule?: string;
 }
 
 export interface PendingCalls {
@@ -182,6 +218,7 @@ export async function listPending(ctx: ClientContext): Promise<PendingCalls> {
         requestedAt: request.requestedAt,
         expiresAt: request.expiresAt,
         approvers: request.approvers,
+        ...(request.rule ? { rule: request.rule } : {}),
       });
     }
   }

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { ACCEPT_TIMEOUT_MS, WORKFLOW_TYPE } from '../shared/constants';
-import type { AgentRunInput } from '../shared/contracts';
+import type { AgentRunInput, ApproverInput } from '../shared/contracts';
 import { checkRunInput } from '../shared/run-input';
 import { AgentName, AgentStatus } from '../shared/search-attributes';
 import type { AgentSagaWorkflow } from '../workflows/agent-saga';
@@ -15,8 +15,13 @@ export interface RunRequest {
   agent: string;
   /** What the agent should do. */
   task: string;
-  /** Who may approve risky calls; none means anyone who names themselves. */
+  /**
+   * Who may approve risky calls: `alice`, or `alice:<publicKey>` (hex, from `sagent keys create`) so that only
+   * alice's signature counts. With none, risky calls are refused unless `anyApprover`.
+   */
   approver?: string[];
+  /** Let anyone who can signal the run decide, under any name (attribution only). */
+  anyApprover?: boolean;
   /** Tools that also need an approval before they run. */
   requireApproval?: string[];
   /** Offer only these tools. */
@@ -35,7 +40,8 @@ export interface RunRequest {
  */
 export function buildRunInput(request: RunRequest, env: NodeJS.ProcessEnv = process.env): AgentRunInput {
   const approval = {
-    ...(request.approver?.length ? { approvers: request.approver } : {}),
+    ...(request.approver?.length ? { approvers: request.approver.map(parseApprover) } : {}),
+    ...(request.anyApprover ? { anyNamespaceUser: true } : {}),
     ...(request.requireApproval?.length ? { requireFor: request.requireApproval } : {}),
   };
   const budget = {
@@ -132,9 +138,20 @@ async function waitForAcceptance(handle: WorkflowHandle, timeoutMs: number): Pro
   }
 }
 
+/** `alice` or `alice:<64 hex>`; the run input's schema checks the key. */
+function parseApprover(text: string): ApproverInput {
+  const at = text.lastIndexOf(':');
+  return at > 0 ? { name: text.slice(0, at), publicKey: text.slice(at + 1) } : text;
+}
+
 function staticDetails(input: AgentRunInput, startedBy: string): string {
   const lines = [`**Task**\n\n${cut(input.task, 4000)}`];
-  if (input.approval?.approvers?.length) lines.push(`**Approvers**: ${input.approval.approvers.join(', ')}`);
+  if (input.approval?.approvers?.length) {
+    const names = input.approval.approvers.map((approver) => (typeof approver === 'string' ? approver : `${approver.name} (key ${approver.publicKey.slice(0, 12)}…)`));
+    lines.push(`**Approvers**: ${names.join(', ')}`);
+  } else if (input.approval?.anyNamespaceUser) {
+    lines.push('**Approvers**: any namespace user (names are not checked)');
+  }
   if (input.approval?.requireFor?.length) lines.push(`**Also needs approval**: ${input.approval.requireFor.join(', ')}`);
   if (input.allowedTools?.length) lines.push(`**Tools allowed**: ${input.allowedTools.join(', ')}`);
   if (input.budget) lines.push(`**Budget**: ${JSON.stringify(input.budget)}`);

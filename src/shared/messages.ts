@@ -14,6 +14,10 @@ export interface ApprovalDecision {
   reason?: string;
   /** Approve with an edit: the input that should run instead. */
   editedInput?: unknown;
+  /** The approver's Ed25519 signature (hex) over the decision; required where the run lists approver keys. */
+  signature?: string;
+  /** With a signature: the instant (ISO 8601) from which the signed decision is refused. */
+  expiresAt?: string;
 }
 
 export interface DecisionResult {

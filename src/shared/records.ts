@@ -40,6 +40,8 @@ export interface PendingApproval {
   expiresAt: string;
   approvers: string[];
   escalated: boolean;
+  /** The rule that asked for the approval, e.g. "charge_card is privileged". */
+  rule?: string;
 }
 
 export interface ApprovalRecord {
@@ -52,6 +54,8 @@ export interface ApprovalRecord {
   at: string;
   /** With an edited approval: the hash of the input that actually ran. */
   editedArgsHash?: string;
+  /** The decision carried the approver's valid Ed25519 signature. */
+  signed?: boolean;
 }
 
 /** A valid decision, with the input that will run (the original, or the approver's validated edit). */
@@ -63,12 +67,21 @@ export interface DecidedApproval {
   argsHash: string;
 }
 
+/** A refused message, its fields clipped: the run keeps a short tail of them, for people and for read-back. */
 export interface RejectedAttempt {
+  /** The call (or, for a compensation action, the effect) the message named. */
   callId: string;
+  /** Who the message said it came from. */
   approver: string;
   at: string;
   why: string;
   via: 'signal' | 'update';
+  /** Counts every refusal of the run, carried over continue-as-new, so a reader can tell new ones from old. */
+  n?: number;
+  /** The refusal, e.g. `ApprovalRefused.HashMismatch`. */
+  code?: string;
+  /** The message refused, when not an approval: `skipCompensation`, `extendBudget`, ... */
+  message?: string;
 }
 
 export interface TimelineEntry {

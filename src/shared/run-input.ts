@@ -11,7 +11,25 @@ export const runInputSchema = z
     task: z.string().trim().min(1, 'the task is empty').max(20_000, 'the task is longer than 20,000 characters'),
     approval: z
       .object({
-        approvers: z.array(z.string().min(1)).optional(),
+        approvers: z
+          .array(
+            z.union([
+              z.string().min(1).max(64, 'an approver name has at most 64 characters'),
+              z
+                .object({
+                  name: z.string().min(1).max(64, 'an approver name has at most 64 characters'),
+                  publicKey: z.string().regex(/^[0-9a-fA-F]{64}$/, 'a public key is 64 hex characters (sagent keys create prints it)'),
+                })
+                .strict(),
+            ]),
+          )
+          .max(100, 'at most 100 approvers')
+          .refine(
+            (approvers) => approvers.every((a) => typeof a === 'string') || approvers.every((a) => typeof a !== 'string'),
+            'either every approver has a public key or none has: a plain name next to keys would need no signature',
+          )
+          .optional(),
+        anyNamespaceUser: z.boolean().optional(),
         requireFor: z.array(z.string().min(1)).optional(),
         timeoutMs: positiveInt.optional(),
         onExpiry: z.enum(['reject', 'escalate', 'abort']).optional(),

@@ -50,8 +50,15 @@ export interface BudgetLimits {
 export type ApprovalExpiryAction = 'reject' | 'escalate' | 'abort';
 
 export interface ApprovalSettings {
-  /** Who may approve. Empty means anyone who names themselves (fine for a demo, not for production). */
+  /**
+   * Who may approve, by name. Empty: nobody, unless `anyNamespaceUser` says anyone who can signal the run may
+   * (runs from before that rule keep their old meaning, anyone who names themselves).
+   */
   approvers: string[];
+  /** Approvers' Ed25519 public keys (hex) by name; with any key listed, every decision must be signed. @default {} */
+  approverKeys: Record<string, string>;
+  /** Anyone who can signal the run may decide, under any name: attribution only, no authorisation. @default false */
+  anyNamespaceUser: boolean;
   /** Tools that need approval beyond those whose declared risk already asks for it. */
   requireFor: string[];
   /** @default 24 hours */
@@ -73,11 +80,17 @@ export interface ContextSettings {
   stubBytes: number;
 }
 
+/** An approver as a run's input names them: a plain name (attribution only), or a name with a public key. */
+export type ApproverInput = string | { name: string; publicKey: string };
+
+/** The approval part of a run's input; `approvers` may carry public keys, which `approverKeys` is resolved from. */
+export type ApprovalInput = Partial<Omit<ApprovalSettings, 'approvers' | 'approverKeys'>> & { approvers?: ApproverInput[] };
+
 /** What `sagent start` sends. Everything but `agent` and `task` has a default. */
 export interface AgentRunInput {
   agent: string;
   task: string;
-  approval?: Partial<ApprovalSettings>;
+  approval?: ApprovalInput;
   budget?: Partial<BudgetLimits>;
   /** Narrows the agent's tools to these names (the `abort` tool is always kept). */
   allowedTools?: string[];

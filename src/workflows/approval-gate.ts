@@ -2,7 +2,8 @@
  * The approval gate: opens the requests a plan asks for, tells approvers, and turns what happened to a request
  * (a decision, an expiry) into the call's next value, or into the end of the saga when the policy says so.
  */
-import { isCancellation, log } from '@temporalio/workflow';
+import { isCancellation, log, patched } from '@temporalio/workflow';
+import { nobodyMayDecide } from '../policies/approval';
 import { maskPendingApproval } from '../policies/secrets';
 import type { ApprovalSettings } from '../shared/run';
 import type { AwaitingApprovalCall, DoneCall, PendingApproval, PlannedEffect, ReadyCall } from '../shared/records';
@@ -35,7 +36,7 @@ type Settled = Exclude<GateOutcome, { kind: 'interrupted' }> | { kind: 'escalate
 /** Opens the plan's requests on the desk, in Claude's order. */
 export function openApprovals(asks: readonly ApprovalAsk[], desk: ApprovalDesk, timeline: Timeline): void {
   for (const { request, reason } of asks) {
-    desk.open(request);
+    desk.open({ ...request, rule: reason });
     timeline.note('approval', `approval requested: ${request.tool} (${request.callId})`, 'waiting', reason);
   }
 }
@@ -43,6 +44,7 @@ export function openApprovals(asks: readonly ApprovalAsk[], desk: ApprovalDesk, 
 /** Waits for a person's decision on one call, showing the run as awaiting approval meanwhile. */
 export async function awaitApproval(run: Run, call: AwaitingApprovalCall): Promise<GateOutcome> {
   const { desk, flags, settings, timeline } = run;
+  if (nobodyMayDecide(settings.approval) && patched('sagent-approvers-required')) return refuseUnapprovable(call, desk, timeline);
   for (;;) {
     setStatus(run, 'awaiting_approval', describePending(desk.pending));
     const wait = await desk.waitFor(call.callId, () => flags.abortRequested !== null || shouldContinueAsNew(run));
@@ -51,6 +53,24 @@ export async function awaitApproval(run: Run, call: AwaitingApprovalCall): Promi
     if (settled.kind !== 'escalated') return settled;
     await notifyApprovers(settings, desk.find(call.callId), true);
   }
+}
+
+/**
+ * A run that names no approvers (and does not let any namespace user decide) cannot approve anything: the call
+ * is refused at once instead of waiting for whoever types a name. Runs from before this rule wait as they did.
+ */
+function refuseUnapprovable(call: AwaitingApprovalCall, desk: ApprovalDesk, timeline: Timeline): GateOutcome {
+  const why = 'the run names no approvers, so nobody may approve it';
+  desk.close(call.callId, { decision: 'withdrawn', approver: null, reason: why });
+  timeline.note('approval', `approval refused: ${call.tool} (${call.callId})`, 'error', `${why}; start runs with --approver <name> (or approval.anyNamespaceUser)`);
+  return {
+    kind: 'done',
+    call: closeCall(call, errorResult(call.toolUseId, {
+      error: 'approval_unavailable',
+      message: `${call.tool} needs a human approval, and ${why}; it did not run`,
+      hint: 'do not retry it; tell the user the run must be started with approvers',
+    })),
+  };
 }
 
 /** Settles a call whose wait ended with a decision or an expiry; the desk takes the decision, once. */

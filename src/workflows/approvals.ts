@@ -4,13 +4,16 @@
  * It keeps its books in the run memory (pending, decided, records, rejected attempts), so they are carried.
  */
 import { ApplicationFailure, condition } from '@temporalio/workflow';
-import { checkDecision, type DecisionCheck } from '../policies/approval';
+import { checkDecision, type DecisionCheck, type DecisionTrust } from '../policies/approval';
 import { argsHashOf, byteLength } from '../policies/canonical';
+import { REFUSAL } from '../policies/operator-input';
 import { describeIssues } from '../policies/tool-call';
 import type { ApprovalDecision, DecisionResult } from '../shared/messages';
-import type { ApprovalRecord, DecidedApproval, PendingApproval } from '../shared/records';
+import type { ApprovalRecord, DecidedApproval, PendingApproval, RejectedAttempt } from '../shared/records';
 import type { CarriedState } from '../shared/run';
 import type { ToolDefinition } from '../tools/define';
+import { recordRefusal } from './refusals';
+import type { Timeline } from './timeline';
 
 export type Decided = DecidedApproval;
 
@@ -35,6 +38,7 @@ export class ApprovalDesk {
   constructor(
     private readonly books: ApprovalBooks,
     private readonly tools: Readonly<Record<string, ToolDefinition>>,
+    private readonly trust: DecisionTrust = { workflowId: '', approverKeys: {} },
   ) {}
 
   get pending(): PendingApproval[] {
@@ -51,33 +55,30 @@ export class ApprovalDesk {
     if (!this.find(request.callId)) this.pending.push(request);
   }
 
-  /** The update's validator: throws so a bad decision is rejected before it reaches history. */
-  validate(decision: ApprovalDecision): void {
+  /**
+   * The update's validator: throws a non-retryable failure typed by the refusal (`ApprovalRefused.HashMismatch`),
+   * so a bad decision is rejected before it reaches history; the refusal is kept in the tail for people to see.
+   */
+  validate(decision: ApprovalDecision, timeline: Timeline): void {
     const check = this.check(decision);
-    if (!check.ok) throw new Error(check.why);
+    if (check.ok) return;
+    recordRefusal(this.books.rejectedAttempts, { ...whoAndWhat(decision), why: check.why, code: check.code, via: 'update' }, timeline);
+    throw ApplicationFailure.create({ type: check.code, message: check.why, nonRetryable: true });
   }
 
   /** The update's handler: the validator already ran, but state may have moved on within the same task. */
   decide(decision: ApprovalDecision): DecisionResult {
     const check = this.check(decision);
-    if (!check.ok) throw ApplicationFailure.create({ type: 'ApprovalRefused', message: check.why, nonRetryable: true });
+    if (!check.ok) throw ApplicationFailure.create({ type: check.code, message: check.why, nonRetryable: true });
     return this.apply(check.pending, decision);
   }
 
-  /** The signal's handler: the same checks, but a failure can only be recorded. */
-  receive(decision: ApprovalDecision): void {
+  /** The signal's handler: the same checks, but a failure can only be recorded; returns the refusal kept. */
+  receive(decision: ApprovalDecision, timeline: Timeline): RejectedAttempt | undefined {
     const check = this.check(decision);
-    if (!check.ok) {
-      this.books.rejectedAttempts.push({
-        callId: String(decision?.callId ?? ''),
-        approver: String(decision?.approver ?? ''),
-        at: new Date(Date.now()).toISOString(),
-        why: check.why,
-        via: 'signal',
-      });
-      return;
-    }
+    if (!check.ok) return recordRefusal(this.books.rejectedAttempts, { ...whoAndWhat(decision), why: check.why, code: check.code, via: 'signal' }, timeline);
     this.apply(check.pending, decision);
+    return undefined;
   }
 
   /** Waits for the call's decision, its expiry, or `interrupt()` turning true (an abort, a continue-as-new). */
@@ -123,15 +124,15 @@ export class ApprovalDesk {
     try {
       return this.checkStrictly(decision);
     } catch (err) {
-      return { ok: false, why: `the decision could not be read: ${(err as Error)?.message ?? String(err)}` };
+      return { ok: false, code: REFUSAL.Malformed, why: `the decision could not be read: ${String((err as Error)?.message ?? err).slice(0, 200)}` };
     }
   }
 
   private checkStrictly(decision: ApprovalDecision): DecisionCheck {
-    const check = checkDecision(this.pending, decision, Date.now());
+    const check = checkDecision(this.pending, decision, Date.now(), this.trust);
     if (!check.ok || decision.decision !== 'approve' || decision.editedInput === undefined) return check;
     const edit = this.checkEdit(check.pending, decision.editedInput);
-    return edit.ok ? check : { ok: false, why: `the edited input is invalid: ${edit.why}` };
+    return edit.ok ? check : { ok: false, code: REFUSAL.InvalidEdit, why: `the edited input is invalid: ${edit.why.slice(0, 300)}` };
   }
 
   private checkEdit(request: PendingApproval, edited: unknown): EditCheck {
@@ -158,6 +159,7 @@ export class ApprovalDesk {
       reason: decision.reason ?? null,
       at: new Date(Date.now()).toISOString(),
       ...(edit?.ok ? { editedArgsHash: edit.argsHash } : {}),
+      ...(decision.signature ? { signed: true } : {}),
     });
     this.books.decidedApprovals[request.callId] = {
       decision: decision.decision,
@@ -168,4 +170,11 @@ export class ApprovalDesk {
     };
     return { callId: request.callId, decision: decision.decision, argsHash };
   }
+}
+
+/** Who a refused decision said it came from and which call it named, as sent (the tail clips them). */
+function whoAndWhat(decision: unknown): { callId: string; approver: string } {
+  const fields = decision && typeof decision === 'object' ? (decision as Record<string, unknown>) : {};
+  const text = (value: unknown) => (typeof value === 'string' ? value : '');
+  return { callId: text(fields.callId), approver: text(fields.approver) };
 }

@@ -4,9 +4,10 @@
  */
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { maskEffects, maskPending } from '../policies/secrets';
-import type { EffectRecord, PendingApproval } from '../shared/records';
-import type { RunStatus } from '../shared/run';
+import type { EffectRecord, PendingApproval, RejectedAttempt } from '../shared/records';
+import type { ApprovalSettings, RunStatus } from '../shared/run';
 import { AgentCostUsd, AgentName, AgentPendingApprovals, AgentStatus, AgentSteps } from '../shared/search-attributes';
+import { renderApprovalDetails } from './approval-details';
 import type { Run } from './run-memory';
 
 /** What the UI shows of a run. */
@@ -19,11 +20,24 @@ export interface RunView {
   costUsd: number;
   pending: readonly PendingApproval[];
   effects: readonly EffectRecord[];
+  refusals: readonly RejectedAttempt[];
+  approval: ApprovalSettings;
 }
 
 /** Shows the run as it stands: search attributes (when what people filter on changed) and current details. */
-export function publishRun({ settings, memory, flags }: Run): void {
-  const view: RunView = {
+export function publishRun(run: Run): void {
+  const view = viewOf(run);
+  upsertChanged(view);
+  setCurrentDetails(renderDetails(view));
+}
+
+/** Refreshes the current details only: safe where no command may be issued (an update's validator). */
+export function refreshDetails(run: Run): void {
+  setCurrentDetails(renderDetails(viewOf(run)));
+}
+
+function viewOf({ settings, memory, flags }: Run): RunView {
+  return {
     status: flags.status,
     detail: flags.statusDetail,
     agent: settings.agent.name,
@@ -32,9 +46,9 @@ export function publishRun({ settings, memory, flags }: Run): void {
     costUsd: memory.usage.costUsd,
     pending: maskPending(settings.agent, memory.pendingApprovals),
     effects: maskEffects(settings.agent, memory.effects),
+    refusals: memory.rejectedAttempts,
+    approval: settings.approval,
   };
-  upsertChanged(view);
-  setCurrentDetails(renderDetails(view));
 }
 
 /** Sets the run's status and shows it. */
@@ -76,6 +90,10 @@ function renderDetails(view: RunView): string {
   }
   const undone = view.effects.filter((effect) => effect.compensation === 'compensated').length;
   if (view.effects.length > 0) lines.push(`effects: ${view.effects.length}, undone: ${undone}`);
+  for (const effect of view.effects) {
+    if (effect.skippedBy) lines.push(`undo skipped: ${effect.tool} (${effect.effectId}) by ${effect.skippedBy.by}: ${effect.skippedBy.reason}`);
+  }
+  lines.push(...renderApprovalDetails(view.pending, view.refusals, view.approval));
   return lines.join('\n\n');
 }
 

@@ -93,7 +93,7 @@ export function openRun(input: AgentRunInput, settings: RunSettings): Run {
       contextInFlight: null,
       currentModel: settings.routing.defaultModel,
     },
-    desk: new ApprovalDesk(memory, settings.agent.toolsByName),
+    desk: new ApprovalDesk(memory, settings.agent.toolsByName, { workflowId: settings.workflowId, approverKeys: settings.approval.approverKeys }),
     ledger: new SagaLedger(memory.effects),
     timeline: new Timeline(memory.timeline),
   };

@@ -61,6 +61,8 @@ describe('resolveApprovalSettings', () => {
   it('fills defaults, ignores undefined and removes duplicate names', () => {
     expect(resolveApprovalSettings({ approvers: ['alice', 'alice', 'bob'], requireFor: ['x', 'x'], timeoutMs: undefined })).toEqual({
       approvers: ['alice', 'bob'],
+      approverKeys: {},
+      anyNamespaceUser: false,
       requireFor: ['x'],
       timeoutMs: 86_400_000,
       onExpiry: 'reject',
@@ -94,7 +96,7 @@ describe('checkDecision', () => {
   });
 
   it('refuses a decision for a call that is not pending (unknown or already decided)', () => {
-    expect(checkDecision([request], { ...approve, callId: 'call-9' }, NOW_MS)).toEqual({
+    expect(checkDecision([request], { ...approve, callId: 'call-9' }, NOW_MS)).toMatchObject({
       ok: false,
       why: 'no pending approval for call call-9 (unknown or already decided)',
     });
@@ -102,23 +104,24 @@ describe('checkDecision', () => {
   });
 
   it('refuses a decision made for other arguments', () => {
-    expect(checkDecision([request], { ...approve, argsHash: 'b'.repeat(64) }, NOW_MS)).toEqual({
+    expect(checkDecision([request], { ...approve, argsHash: 'b'.repeat(64) }, NOW_MS)).toMatchObject({
       ok: false,
-      why: 'argsHash does not match call call-1: the decision was made for other arguments',
+      code: 'ApprovalRefused.HashMismatch',
+      why: 'argsHash does not match call call-1: the decision was made for other arguments (send the full 64-character hash)',
     });
   });
 
   it('accepts a decision one millisecond before expiry and refuses one at the expiry instant', () => {
     const expiresAtMs = Date.parse(request.expiresAt);
     expect(checkDecision([request], approve, expiresAtMs - 1)).toMatchObject({ ok: true });
-    expect(checkDecision([request], approve, expiresAtMs)).toEqual({
+    expect(checkDecision([request], approve, expiresAtMs)).toMatchObject({
       ok: false,
       why: 'the approval request for call call-1 expired at 2026-01-01T13:00:00.000Z',
     });
   });
 
   it('refuses an approver who is not on the list', () => {
-    expect(checkDecision([request], { ...approve, approver: 'mallory' }, NOW_MS)).toEqual({
+    expect(checkDecision([request], { ...approve, approver: 'mallory' }, NOW_MS)).toMatchObject({
       ok: false,
       why: 'mallory may not approve this run (allowed: alice, bob)',
     });
@@ -127,7 +130,7 @@ describe('checkDecision', () => {
   it('lets any named approver decide when the approver list is empty', () => {
     const open = { ...request, approvers: [] };
     expect(checkDecision([open], { ...approve, approver: 'anyone' }, NOW_MS)).toEqual({ ok: true, pending: open });
-    expect(checkDecision([open], { ...approve, approver: '   ' }, NOW_MS)).toEqual({ ok: false, why: 'the decision names no approver' });
+    expect(checkDecision([open], { ...approve, approver: '   ' }, NOW_MS)).toMatchObject({ ok: false, why: 'the decision names no approver' });
   });
 
   it.each<[string, string | undefined]>([
@@ -136,18 +139,18 @@ describe('checkDecision', () => {
     ['a blank reason', '  \n '],
   ])('refuses a rejection with %s', (_label, reason) => {
     const decision: ApprovalDecision = { ...approve, decision: 'reject', ...(reason !== undefined ? { reason } : {}) };
-    expect(checkDecision([request], decision, NOW_MS)).toEqual({ ok: false, why: 'a rejection needs a reason, so Claude can go another way' });
+    expect(checkDecision([request], decision, NOW_MS)).toMatchObject({ ok: false, why: 'a rejection needs a reason, so Claude can go another way' });
   });
 
   it.each<[string, unknown, string]>([
     ['null', null, 'the decision is not an object'],
     ['a string', 'approve', 'the decision is not an object'],
     ['an unknown verdict', { ...approve, decision: 'maybe' }, 'decision must be "approve" or "reject", not "maybe"'],
-    ['a missing verdict', { callId: 'call-1', argsHash: 'a'.repeat(64), approver: 'alice' }, 'decision must be "approve" or "reject", not undefined'],
-    ['no approver', { ...approve, approver: undefined }, 'the decision names no approver'],
-    ['an approver that is not a string', { ...approve, approver: 7 }, 'the decision names no approver'],
+    ['a missing verdict', { callId: 'call-1', argsHash: 'a'.repeat(64), approver: 'alice' }, '`decision` is missing'],
+    ['no approver', { ...approve, approver: undefined }, '`approver` is missing'],
+    ['an approver that is not a string', { ...approve, approver: 7 }, '`approver` must be text, not (a number)'],
     ['an empty approver', { ...approve, approver: '' }, 'the decision names no approver'],
   ])('refuses a malformed decision: %s', (_label, decision, why) => {
-    expect(checkDecision([request], decision as ApprovalDecision, NOW_MS)).toEqual({ ok: false, why });
+    expect(checkDecision([request], decision as ApprovalDecision, NOW_MS)).toMatchObject({ ok: false, why });
   });
 });

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { MIN_HASH_PREFIX, PENDING_QUERY } from '../../client/approvals';
+import { loadKey } from '../../client/keys';
 import { CliError, EXIT, oneLine } from '../errors';
 import { brief, shortHash, table, until } from '../io';
 import { text } from '../parse';
@@ -81,7 +82,9 @@ Examples:
   $ sagent approve orders-3f2a1b9c call-4 --as alice --expect-hash 3f2a1b9c0d4e
   $ sagent approve orders-3f2a1b9c call-4 --as alice --edit '{"orderId":"1042","amountCents":4000}'
 
-The update is checked by the run before it is accepted (pending, same argsHash, not expired, allowed approver);
+The decision is signed with your key when one exists for --as (sagent keys create); runs that list approver
+keys refuse unsigned decisions. The update is checked by the run before it is accepted (pending, same argsHash,
+not expired, allowed approver, valid signature);
 a refusal is printed as one line and exits 1.
 Exit codes: 0 approved, 1 refused or error.`,
     )
@@ -99,6 +102,7 @@ Exit codes: 0 approved, 1 refused or error.`,
           editedInput,
           expectHash: pinned,
           via: options.signal ? 'signal' : 'update',
+          privateKey: loadKey(options.as, session.io.env)?.privateKey ?? false,
         });
         ctx.out.line(`approved ${report.callId} (${report.tool}) in ${id} as ${report.approver} via ${report.via}; argsHash ${shortHash(report.argsHash)}`);
         return EXIT.ok;
@@ -135,6 +139,7 @@ Exit codes: 0 rejected, 1 refused or error.`,
           reason: options.reason,
           expectHash: pinned,
           via: options.signal ? 'signal' : 'update',
+          privateKey: loadKey(options.as, session.io.env)?.privateKey ?? false,
         });
         ctx.out.line(`rejected ${report.callId} (${report.tool}) in ${id} as ${report.approver} via ${report.via}`);
         return EXIT.ok;

@@ -1,0 +1,59 @@
+/** The inbox page: plain HTML and a little script; every value from a run is set as text, never as HTML. */
+export const INBOX_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>sagent approval inbox</title>
+<style>
+body{font:15px system-ui,sans-serif;margin:2rem;max-width:60rem;color:#222}
+.call{border:1px solid #ccc;border-radius:6px;padding:1rem;margin:1rem 0}
+pre{background:#f6f6f6;padding:.5rem;overflow:auto}
+textarea{width:100%;min-height:6rem;font:13px monospace}
+button{margin-right:.5rem}.error{color:#b00020}.ok{color:#176f2c}
+</style></head><body>
+<h1>Approval inbox</h1>
+<form id="signin"><label>Your inbox token <input id="token" type="password" autocomplete="off"></label> <button>Sign in</button></form>
+<p id="who"></p><p id="message" role="status"></p><div id="calls"></div>
+<script>
+const state = { token: sessionStorage.getItem('sagent-inbox-token') || '' };
+const $ = (id) => document.getElementById(id);
+const el = (tag, text, cls) => { const node = document.createElement(tag); if (text !== undefined) node.textContent = text; if (cls) node.className = cls; return node; };
+async function api(path, body) {
+  const response = await fetch(path, { method: body ? 'POST' : 'GET', headers: { authorization: 'Bearer ' + state.token, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+  const data = await response.json().catch(() => ({ error: 'unreadable answer' }));
+  if (!response.ok) throw new Error(data.error || response.statusText);
+  return data;
+}
+function say(text, cls) { const m = $('message'); m.textContent = text; m.className = cls || ''; }
+async function load() {
+  if (!state.token) { $('who').textContent = 'Sign in to see the calls waiting for you.'; return; }
+  let data;
+  try { data = await api('/api/pending'); } catch (err) { $('who').textContent = ''; say(err.message, 'error'); return; }
+  $('who').textContent = 'Signed in as ' + data.approver + (data.signs ? ' (decisions are signed with your key)' : ' (no key here: decisions are unsigned)');
+  const list = $('calls'); list.replaceChildren();
+  if (data.calls.length === 0) list.append(el('p', 'Nothing waits for a decision.'));
+  for (const call of data.calls) list.append(render(call));
+}
+function render(call) {
+  const box = el('div', undefined, 'call'); box.dataset.callId = call.callId; box.dataset.workflowId = call.workflowId;
+  box.append(el('h2', call.tool + ' (' + call.callId + ')'));
+  const link = el('a', 'run ' + call.workflowId); link.href = call.uiUrl; link.target = '_blank'; box.append(link);
+  box.append(el('p', 'Why it waits: ' + (call.rule || 'needs an approval')));
+  box.append(el('p', 'Expires: ' + call.expiresAt + ' · may decide: ' + (call.approvers.join(', ') || 'anyone')));
+  box.append(el('pre', JSON.stringify(call.input, null, 2)));
+  const edit = el('textarea'); edit.value = JSON.stringify(call.input, null, 2); edit.setAttribute('aria-label', 'edited input');
+  const reason = el('input'); reason.placeholder = 'reason'; reason.setAttribute('aria-label', 'reason');
+  const decide = async (decision, withEdit) => {
+    const body = { workflowId: call.workflowId, callId: call.callId, argsHash: call.argsHash, decision, reason: reason.value };
+    if (withEdit) { try { body.editedInput = JSON.parse(edit.value); } catch (err) { say('the edit is not JSON: ' + err.message, 'error'); return; } }
+    if (decision === 'reject' && !reason.value.trim()) { say('a rejection needs a reason', 'error'); return; }
+    try { const report = await api('/api/decide', body); say(decision + 'd ' + report.callId + ' (' + report.tool + ') in ' + report.workflowId, 'ok'); await load(); }
+    catch (err) { say(err.message, 'error'); }
+  };
+  const approve = el('button', 'Approve'); approve.onclick = () => decide('approve', false);
+  const approveEdit = el('button', 'Approve with edit'); approveEdit.onclick = () => decide('approve', true);
+  const reject = el('button', 'Reject'); reject.onclick = () => decide('reject', false);
+  if (!call.mayDecide) { for (const b of [approve, approveEdit, reject]) b.disabled = true; box.append(el('p', 'You are not an approver of this run.')); }
+  box.append(el('p', 'Reason: '), reason, el('p', 'Edited input (validated by the run):'), edit, el('div'), approve, approveEdit, reject);
+  return box;
+}
+$('signin').onsubmit = (event) => { event.preventDefault(); state.token = $('token').value; sessionStorage.setItem('sagent-inbox-token', state.token); say(''); load(); };
+load();
+</script></body></html>`;

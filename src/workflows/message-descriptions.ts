@@ -1,0 +1,22 @@
+/**
+ * What the Temporal UI shows next to each query, signal and update of a run: what it does and a payload to
+ * start from. The current details of a waiting run hold the same payloads filled in for each pending call.
+ */
+export const MESSAGE_DESCRIPTIONS = {
+  getState:
+    'The run as it stands: status, usage, pending approvals (with the full argsHash), decisions, refused attempts, effects, timeline. No arguments.',
+  modelContext: 'The context of the model call in flight, for the worker. Argument: the turn number, e.g. 3.',
+  approval:
+    'Decide a pending call (no answer: a refusal shows in the current details). Copy the payload from the current details, or: ' +
+    '{"callId":"call-1","argsHash":"<64 hex from the current details>","decision":"approve","approver":"<you>","reason":"<why>"}. ' +
+    'Runs that list approver keys need "signature" and "expiresAt": use `sagent approve` or the inbox.',
+  decide:
+    'Decide a pending call; refused at once if it does not match. Copy the payload from the current details, or: ' +
+    '{"callId":"call-1","argsHash":"<64 hex from the current details>","decision":"approve","approver":"<you>","reason":"<why>"}. ' +
+    'Reject with "decision":"reject" and a reason; approve with a change by adding "editedInput":{...the whole input}.',
+  extendBudget: 'Top up an exhausted budget: {"by":"<you>","usd":1,"steps":10} (any of usd, steps, inputTokens, outputTokens, wallClockMs, callsPerTool).',
+  abort: 'Abort the run; its effects are undone newest first: {"by":"<you>","reason":"<why>"}.',
+  retryCompensation: 'Retry a blocked undo now: {"effectId":"2","by":"<you>","reason":"<why>"} (effect "2", "effect-2" or the full id).',
+  skipCompensation:
+    'Give up on a blocked undo (you undo it by hand): {"effectId":"2","by":"<you>","reason":"<what you did instead>"} (effect "2", "effect-2" or the full id).',
+} as const;
