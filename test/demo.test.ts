@@ -3,6 +3,8 @@
  * demo starts no server of its own): both trips end as the scenarios say, with their UI links, and it exits 0.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { codecDataConverter } from '../src/codec/data-converter';
@@ -50,6 +52,8 @@ test('the demo runs both trips to their outcomes with --yes and exits 0', async 
     TEMPORAL_NAMESPACE: temporal.namespace,
     SAGENT_UI_URL: UI,
     NO_COLOR: '1',
+    // The demo creates its approver's key on first run: in a throwaway config dir, not the user's.
+    SAGENT_CONFIG_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'sagent-demo-config-')),
   };
   delete env.ANTHROPIC_API_KEY;
   delete env.ANTHROPIC_BASE_URL;

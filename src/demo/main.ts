@@ -23,6 +23,7 @@ import {
   connectClient,
   createAnthropicClient,
   describeError,
+  ensureKey,
   ledgerLines,
   processIO,
   resolveConnection,
@@ -253,7 +254,9 @@ async function runTrip(demo: DemoContext, trip: DemoTrip, workflowId: string, op
   const { out, sagent } = demo;
   out.line('');
   out.line(out.style('bold', `── ${trip.title} ──`));
-  const input = buildRunInput({ agent: 'travel', task: trip.task, approver: [APPROVER] }, demo.io.env);
+  // The demo's approver signs: its key is created on the first run, and its runs accept only that key's signature.
+  const key = ensureKey(APPROVER, demo.io.env);
+  const input = buildRunInput({ agent: 'travel', task: trip.task, approver: [`${APPROVER}:${key.publicKey}`] }, demo.io.env);
   await sagent.start(input, { workflowId, startedBy: 'Started by `npm run demo`.' });
   out.line(`started ${workflowId}`);
   out.line(`  UI: ${sagent.uiLink(workflowId)}`);
@@ -303,7 +306,8 @@ async function send(
   reason: string,
 ): Promise<void> {
   // The same call `sagent approve` makes: the update, pinned to the hash that was shown.
-  const report = await demo.sagent.decide({ workflowId, callId: request.callId, decision, approver: APPROVER, reason, expectHash: request.argsHash });
+  const privateKey = ensureKey(APPROVER, demo.io.env).privateKey;
+  const report = await demo.sagent.decide({ workflowId, callId: request.callId, decision, approver: APPROVER, reason, expectHash: request.argsHash, privateKey });
   renderer.say(`  → ${decision === 'approve' ? 'approved' : 'rejected'} ${report.tool} (${report.callId}) as ${APPROVER}`);
 }
 

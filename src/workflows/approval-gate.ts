@@ -2,7 +2,7 @@
  * The approval gate: opens the requests a plan asks for, tells approvers, and turns what happened to a request
  * (a decision, an expiry) into the call's next value, or into the end of the saga when the policy says so.
  */
-import { isCancellation, log, patched } from '@temporalio/workflow';
+import { isCancellation, log, patched, workflowInfo } from '@temporalio/workflow';
 import { nobodyMayDecide } from '../policies/approval';
 import { maskPendingApproval } from '../policies/secrets';
 import type { ApprovalSettings } from '../shared/run';
@@ -18,6 +18,12 @@ import type { RunSettings } from './settings';
 import type { Timeline } from './timeline';
 
 const { notifyApproval } = activities;
+
+/**
+ * History bytes after which a wait for a person continues as new even before this run took a turn: signals
+ * (junk ones too) stay in the history, and a run that only waits would otherwise grow to the server's limit.
+ */
+export const WAITING_HISTORY_LIMIT_BYTES = 8 * 1024 * 1024;
 
 /** What a wait for a person came to. */
 export type GateOutcome =
@@ -47,7 +53,10 @@ export async function awaitApproval(run: Run, call: AwaitingApprovalCall): Promi
   if (nobodyMayDecide(settings.approval) && patched('sagent-approvers-required')) return refuseUnapprovable(call, desk, timeline);
   for (;;) {
     setStatus(run, 'awaiting_approval', describePending(desk.pending));
-    const wait = await desk.waitFor(call.callId, () => flags.abortRequested !== null || shouldContinueAsNew(run));
+    const wait = await desk.waitFor(
+      call.callId,
+      () => flags.abortRequested !== null || shouldContinueAsNew(run) || (workflowInfo().historySize ?? 0) > WAITING_HISTORY_LIMIT_BYTES,
+    );
     if (wait.kind === 'interrupted') return wait;
     const settled = settleApproval(call, wait, desk, timeline, settings.approval);
     if (settled.kind !== 'escalated') return settled;

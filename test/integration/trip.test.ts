@@ -31,7 +31,7 @@ test('the happy trip books, waits for approval of the charge, and completes', as
 });
 
 test('the unlucky trip has its card declined and is rolled back newest-first', async () => {
-  const handle = await harness.start(`unlucky-${Date.now()}`, { agent: 'travel', task: 'Plan my trip to Porto' });
+  const handle = await harness.start(`unlucky-${Date.now()}`, { agent: 'travel', task: 'Plan my trip to Porto', approval: { approvers: ['ana'] } });
   const state = await harness.waitFor(handle, (s) => s.status === 'awaiting_approval');
   const charge = state.pendingApprovals[0];
   await handle.executeUpdate(decideUpdate, { args: [{ callId: charge.callId, argsHash: charge.argsHash, decision: 'approve', approver: 'ana' }] });

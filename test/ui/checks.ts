@@ -36,7 +36,7 @@ export interface UiCheck {
 /** Runs the unlucky trip to its end and the happy trip to its approval, both on the harness's worker. */
 export async function prepareRuns(harness: Harness): Promise<UiRuns> {
   const stamp = Date.now();
-  const finished = await harness.start(`unlucky-ui-${stamp}`, { agent: 'travel', task: 'Plan my trip to Porto' });
+  const finished = await harness.start(`unlucky-ui-${stamp}`, { agent: 'travel', task: 'Plan my trip to Porto', approval: { approvers: ['ana'] } });
   const paused = await harness.start(`happy-ui-${stamp}`, {
     agent: 'travel',
     task: 'Plan my trip to Lisbon',

@@ -49,7 +49,7 @@ afterAll(async () => {
 });
 
 test("the run's event history in the Web UI shows an activity input decoded", async () => {
-  const handle = await harness!.start(`codec-ui-${Date.now()}`, { agent: 'travel', task: canaries.task });
+  const handle = await harness!.start(`codec-ui-${Date.now()}`, { agent: 'travel', task: canaries.task, approval: { approvers: ['ana'] } });
   await harness!.waitFor(handle, (s) => s.status === 'awaiting_approval');
   const { runId } = await handle.describe();
   const page = await browser!.context.newPage();
