@@ -18,7 +18,7 @@ test('replay fixtures are committed for every workflow shape', () => {
   const shapes = new Set(fixtures.map((name) => name.split('.')[0]));
   const expected = [
     'slice', 'happy-trip', 'unlucky-trip', 'parallel', 'bad-input', 'budget-aborted', 'budget-topped-up', 'long-run',
-    'approval-rejected', 'approval-expired', 'approval-edited', 'approval-parallel', 'approval-continued-as-new',
+    'approval-rejected', 'approval-expired', 'approval-edited', 'approval-parallel', 'approval-continued-as-new', 'approval-signed',
     'saga-critical-failure', 'saga-cancelled', 'saga-blocked-then-retried', 'saga-skipped',
   ];
   for (const shape of expected) expect(shapes).toContain(shape);

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
+import { captureFixture } from '../helpers/fixtures';
 import { startHarness, outcomeOf, type Harness } from '../helpers/harness';
 import type { RespondingScenario } from '../../src/dev/scenario';
 import { SagentClient } from '../../src/client/sagent-client';
@@ -117,6 +118,7 @@ test('with keys, the right name without or with a wrong signature, or a signatur
   const state = (await handle.query('getState')) as RunState;
   expect(state.approvals.find((record) => record.callId === charge.callId)).toMatchObject({ approver: 'ana', signed: true });
   await rejectTheRest(handle);
+  await captureFixture(handle, 'approval-signed');
   expect(await ledgerOf(handle)).toHaveLength(1);
 });
 

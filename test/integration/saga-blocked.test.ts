@@ -99,14 +99,19 @@ test('blocked, then retried by an operator once the service is fixed: the rollba
 
 test('blocked, then skipped by an operator with a reason: recorded, and the rollback moves on', async () => {
   const { handle, flight, hotel } = await blockedRun('skip');
-  // An action naming no effect of this run changes nothing but a note.
+  // An action naming no effect of this run changes nothing but a visible refusal.
   await handle.signal(skipCompensationSignal, { effectId: `${handle.workflowId}/effect-9`, by: 'oncall-olga', reason: 'typo' });
-  const still = await harness.waitFor(handle, (s) => s.timeline.some((t) => t.title === 'skip requested by oncall-olga'));
+  const refused = (t: RunState['timeline'][number]) => t.title.startsWith('refused skipCompensation signal from oncall-olga');
+  const still = await harness.waitFor(handle, (s) => s.timeline.some(refused));
   expect(still.status).toBe('blocked');
-  expect(still.timeline.find((t) => t.title === 'skip requested by oncall-olga')).toMatchObject({ state: 'error' });
+  expect(still.timeline.find(refused)).toMatchObject({ state: 'error', detail: expect.stringContaining('no effect') });
+  expect(still.rejectedAttempts.at(-1)).toMatchObject({ approver: 'oncall-olga', message: 'skipCompensation', code: 'OperatorActionRefused' });
 
-  await handle.signal(skipCompensationSignal, { effectId: hotel, by: 'oncall-olga', reason: 'cancelled by phone with the hotel' });
+  // regression: `2` and `effect-2` (the forms the CLI shows) were silently ignored.
+  await handle.signal(skipCompensationSignal, { effectId: '2', by: 'oncall-olga', reason: 'cancelled by phone with the hotel' });
   const outcome = await outcomeOf(handle);
+  const details = ((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails ?? '';
+  expect(details).toContain(`undo skipped: book_hotel (${hotel}) by oncall-olga: cancelled by phone with the hotel`);
   await captureFixture(handle, 'saga-skipped');
 
   expect(outcome.status).toBe('compensated');
