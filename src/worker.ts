@@ -74,7 +74,8 @@ export function sagentActivities(options: SagentPluginOptions) {
 export function assertImplementations(agent: AgentDefinition, implementations: ToolImplementations): void {
   const problems: string[] = [];
   for (const tool of agent.tools) {
-    if (tool.control) continue;
+    // Control tools (`abort`) and delegations run in the workflow, with no implementation of their own.
+    if (tool.control || tool.delegate) continue;
     const implementation = implementations[tool.name];
     if (!implementation) {
       problems.push(`tool "${tool.name}" has no implementation`);

@@ -253,7 +253,8 @@ async function runTrip(demo: DemoContext, trip: DemoTrip, workflowId: string, op
   const { out, sagent } = demo;
   out.line('');
   out.line(out.style('bold', `── ${trip.title} ──`));
-  const input = buildRunInput({ agent: 'travel', task: trip.task, approver: [APPROVER] }, demo.io.env);
+  // The trip agent books the travel and delegates the payment and the confirmation to the payments sub-agent.
+  const input = buildRunInput({ agent: 'trip', task: trip.task, approver: [APPROVER] }, demo.io.env);
   await sagent.start(input, { workflowId, startedBy: 'Started by `npm run demo`.' });
   out.line(`started ${workflowId}`);
   out.line(`  UI: ${sagent.uiLink(workflowId)}`);
@@ -275,9 +276,11 @@ async function answerApprovals(
   options: DemoOptions,
 ): Promise<void> {
   const interactive = demo.io.stdin.isTTY === true && demo.io.stdout.isTTY === true;
-  for (const request of state.pendingApprovals) {
-    if (decided.has(request.callId)) continue;
-    decided.add(request.callId);
+  // A sub-agent's calls are decided through the parent's id, as `sagent approve` resolves them.
+  const pending = [...state.pendingApprovals, ...(state.delegations ?? []).flatMap((delegation) => delegation.pendingApprovals)];
+  for (const request of pending) {
+    if (decided.has(request.argsHash)) continue;
+    decided.add(request.argsHash);
     if (options.yes) {
       await send(demo, renderer, state.workflowId, request, 'approve', 'approved in the demo (--yes)');
     } else if (interactive) {

@@ -96,6 +96,17 @@ export function addUsage(
   };
 }
 
+/** Two runs' usage together: a sub-agent's counts against its parent's budget. */
+export function sumUsage(total: RunUsage, more: RunUsage): RunUsage {
+  return {
+    inputTokens: total.inputTokens + more.inputTokens,
+    outputTokens: total.outputTokens + more.outputTokens,
+    cacheReadTokens: total.cacheReadTokens + more.cacheReadTokens,
+    cacheWriteTokens: total.cacheWriteTokens + more.cacheWriteTokens,
+    costUsd: roundUsd(total.costUsd + more.costUsd),
+  };
+}
+
 export function roundUsd(usd: number): number {
   return Math.round(usd * 1e6) / 1e6;
 }

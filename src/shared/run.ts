@@ -3,6 +3,7 @@
  * `getState` reports, what continue-as-new carries, and the outcome. Sandbox-safe: JSON types only.
  */
 import type { Conversation } from '../policies/context';
+import type { DelegationView } from './delegation';
 import type {
   ApprovalRecord,
   DecidedApproval,
@@ -142,6 +143,8 @@ export interface RunState {
   timeline: TimelineEntry[];
   continuedAsNew: number;
   finalText: string | null;
+  /** Sub-agents running for this run, as they last reported; absent when none runs. */
+  delegations?: DelegationView[];
 }
 
 /** What the workflow returns. A compensated run completes: rollback is a business outcome, not a bug. */

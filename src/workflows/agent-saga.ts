@@ -4,7 +4,7 @@
  * and the waits; its collaborators take the run's values and give new ones back.
  */
 import { allHandlersFinished, condition, continueAsNew, isCancellation, workflowInfo } from '@temporalio/workflow';
-import { addUsage } from '../policies/budget';
+import { addUsage, sumUsage } from '../policies/budget';
 import { appendTurn, buildContext } from '../policies/context';
 import { chooseModel } from '../policies/routing';
 import type { AwaitingApprovalCall, DoneCall, PlannedEffect, ReadyCall, TurnInFlight } from '../shared/records';
@@ -14,6 +14,7 @@ import { agentRegistry, type AgentDefinition, type AgentRegistry } from '../tool
 import { awaitApproval, notifyApprovers, openApprovals } from './approval-gate';
 import { waitForBudget } from './budget-gate';
 import { resultsOf, withCall } from './calls';
+import { delegationContext, installDelegationHandler } from './delegation';
 import { installHandlers } from './handlers';
 import { askClaude } from './model-call';
 import { planTurn } from './planner';
@@ -52,12 +53,13 @@ class AgentLoop {
   ) {
     this.run = openRun(input, resolveSettings(input, agents, workflowInfo().workflowId));
     const { settings, ledger, timeline } = this.run;
-    this.tools = { workflowId: settings.workflowId, agent: settings.agent, ledger, timeline };
+    this.tools = { workflowId: settings.workflowId, agent: settings.agent, ledger, timeline, agents };
   }
 
   async execute(): Promise<RunOutcome> {
     const { run } = this;
     installHandlers(run);
+    installDelegationHandler(run);
     if (run.desk.pending.length > 0) setStatus(run, 'awaiting_approval', describePending(run.desk.pending));
     else publishRun(run);
     try {
@@ -162,7 +164,9 @@ class AgentLoop {
       const cleared = call.status === 'awaiting_approval' ? await this.clearApproval(call) : call;
       keep(withCall(turn, index, cleared));
       if (cleared.status !== 'ready') continue;
-      const ran = await runWrite(cleared, this.tools);
+      const ran = await runWrite(cleared, this.tools, delegationContext(this.input, run));
+      // A sub-agent spends from this run's budget.
+      if (ran.usage) memory.usage = sumUsage(memory.usage, ran.usage);
       if (ran.kind === 'abort') throw new SagaAbort(ran.reason);
       keep(withCall(turn, index, ran.call));
     }

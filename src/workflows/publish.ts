@@ -7,6 +7,7 @@ import { maskEffects, maskPending } from '../policies/secrets';
 import type { EffectRecord, PendingApproval } from '../shared/records';
 import type { RunStatus } from '../shared/run';
 import { AgentCostUsd, AgentName, AgentPendingApprovals, AgentStatus, AgentSteps } from '../shared/search-attributes';
+import { reportToParent } from './delegate-report';
 import type { Run } from './run-memory';
 
 /** What the UI shows of a run. */
@@ -42,6 +43,7 @@ export function setStatus(run: Run, status: RunStatus, detail: string | null): v
   run.flags.status = status;
   run.flags.statusDetail = detail;
   publishRun(run);
+  reportToParent(run);
 }
 
 /** The pending calls, for the status line: "charge_card (call-3), send_email (call-4)". */

@@ -7,10 +7,12 @@ import { workflowInfo } from '@temporalio/workflow';
 import { resolveLimits, ZERO_USAGE } from '../policies/budget';
 import { newConversation } from '../policies/context';
 import { maskOutcome, maskRunState } from '../policies/secrets';
+import type { DelegateProgress } from '../shared/delegation';
 import type { AbortRequest } from '../shared/messages';
 import type { AgentRunInput, CarriedState, RunOutcome, RunState, RunStatus } from '../shared/run';
 import type { MessageParam } from '../shared/wire';
 import { ApprovalDesk } from './approvals';
+import { runningDelegations } from './delegate-report';
 import { SagaLedger } from './saga';
 import type { RunSettings } from './settings';
 import { Timeline } from './timeline';
@@ -33,6 +35,8 @@ export interface RunFlags {
   /** The context of the model call in flight, for `modelContextQuery`. */
   contextInFlight: { turn: number; messages: MessageParam[] } | null;
   currentModel: string;
+  /** What the running sub-agents last reported, by their workflow id. */
+  delegates: Record<string, DelegateProgress>;
 }
 
 /**
@@ -92,6 +96,7 @@ export function openRun(input: AgentRunInput, settings: RunSettings): Run {
       turnsThisRun: 0,
       contextInFlight: null,
       currentModel: settings.routing.defaultModel,
+      delegates: {},
     },
     desk: new ApprovalDesk(memory, settings.agent.toolsByName),
     ledger: new SagaLedger(memory.effects),
@@ -110,7 +115,9 @@ export function isClosing(status: RunStatus): boolean {
 }
 
 /** What `getState` answers. */
-export function runState({ settings, memory, flags }: Run): RunState {
+export function runState(run: Run): RunState {
+  const { settings, memory, flags } = run;
+  const delegations = runningDelegations(run);
   // What people read without the codec: secrets masked; Claude's context is built elsewhere, unmasked.
   return maskRunState(settings.agent, {
     workflowId: settings.workflowId,
@@ -129,6 +136,7 @@ export function runState({ settings, memory, flags }: Run): RunState {
     timeline: memory.timeline,
     continuedAsNew: memory.runsSoFar,
     finalText: memory.finalText,
+    ...(delegations.length > 0 ? { delegations } : {}),
   });
 }
 
