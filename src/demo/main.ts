@@ -4,9 +4,11 @@
  * - Temporal: the local dev server, started detached so its UI stays up afterwards (unless TEMPORAL_ADDRESS names a
  *   server); the demo services and a worker in this process; the scripted model server unless ANTHROPIC_API_KEY is
  *   set, in which case the runs talk to Claude.
- * - The happy trip (Lisbon) books a flight, a hotel and a car, then pauses for approval of the charge and of the
- *   confirmation email; the decision goes through the same code as `sagent approve`.
- * - The unlucky trip (Porto): the card is declined after the bookings, and the bookings are undone newest-first.
+ * - The happy trip (Lisbon): the `trip` agent books a flight, a hotel and a car, then delegates the payment and the
+ *   confirmation to the `payments` sub-agent (a child workflow), which pauses for approval of the charge and of the
+ *   email; the decisions go through the trip's id, with the same code as `sagent approve`.
+ * - The unlucky trip (Porto): the sub-agent's card is declined, it rolls itself back, and since payment is critical
+ *   the trip's bookings are undone newest-first.
  */
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
