@@ -32,6 +32,7 @@ export {
 export { registerSearchAttributes } from './temporal/search-attributes';
 export { installRuntime, workerTelemetry, clientInterceptors, shutdownTelemetry } from './observability';
 export { checkRunInput, runInputSchema, type RunInputCheck } from './shared/run-input';
+export { childLimits, type ParentBudget } from './policies/delegation';
 export { argsHashOf, canonicalJson } from './policies/canonical';
 export * from './client';
 export {
