@@ -15,6 +15,7 @@ import type { RespondingScenario, ToolResultSeen, TurnSpec } from '../../src/dev
 import { decideUpdate, extendBudgetUpdate, type AgentRunInput } from '../../src/shared/contracts';
 import { captureFixture } from '../helpers/fixtures';
 import { outcomeOf, startHarness, type Harness } from '../helpers/harness';
+import * as services from '../helpers/services';
 
 const text = (value: string) => ({ type: 'text' as const, text: value });
 const call = (name: string, input: Record<string, unknown>) => ({ type: 'tool_use' as const, name, input });
@@ -66,13 +67,14 @@ describe('a completed run never carries an unknown effect', () => {
   test('a booking whose response is lost on every attempt is reconciled with the same key', async () => {
     const workflowId = `rel-hotel-${randomUUID().slice(0, 8)}`;
     // Every attempt of the tool call (5) lands and loses its response; the reconciling request gets the stored one.
-    await addFault({ path: '/hotels/bookings', keyPrefix: `${workflowId}/effect-1`, mode: 'commitThenDrop', times: 5 });
+    const fault = await addFault({ path: '/hotels/bookings', keyPrefix: `${workflowId}/effect-1`, mode: 'commitThenDrop', times: 5 });
     const handle = await harness.start(workflowId, { agent: 'travel', task: 'Book a hotel in Lisbon', reconcile: QUICK_RECONCILE });
     const outcome = await outcomeOf(handle);
     await captureFixture(handle, 'reconcile-retried');
 
     expect(outcome.status).toBe('completed');
     expect(outcome.effects.map((e) => [e.tool, e.state, e.compensation])).toEqual([['book_hotel', 'committed', 'registered']]);
+    expect(await services.faultFired(harness.services.url, fault)).toBe(5);
     expect(seen.get(workflowId)![1].map((r) => (r.json as { error?: string }).error)).toEqual(['tool_outcome_unknown']);
     const ledger = await ledgerOf(`${workflowId}/`);
     expect(ledger.effects.map((e) => [e.key, e.operation, e.state])).toEqual([[`${workflowId}/effect-1`, 'hotel_booking', 'active']]);
@@ -208,16 +210,5 @@ async function approveCharge(handle: WorkflowHandle): Promise<void> {
   await handle.executeUpdate(decideUpdate, { args: [{ callId: charge.callId, argsHash: charge.argsHash, decision: 'approve', approver: 'ana' }] });
 }
 
-interface Ledger {
-  effects: Array<{ key: string; operation: string; state: 'active' | 'undone' }>;
-}
-
-async function ledgerOf(prefix: string): Promise<Ledger> {
-  const response = await fetch(`${harness.services.url}/ledger?prefix=${encodeURIComponent(prefix)}`);
-  return (await response.json()) as Ledger;
-}
-
-async function addFault(rule: Record<string, unknown>): Promise<void> {
-  const response = await fetch(`${harness.services.url}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
-  expect(response.status).toBe(201);
-}
+const ledgerOf = (prefix: string) => services.ledgerOf(harness.services.url, prefix);
+const addFault = (rule: Record<string, unknown>) => services.addFault(harness.services.url, rule);
