@@ -12,6 +12,7 @@ import type {
   TimelineEntry,
   TurnInFlight,
 } from './records';
+import type { McpToolRecord } from './mcp';
 
 export const RUN_STATUSES = [
   'running',
@@ -123,6 +124,8 @@ export interface CarriedState {
   /** Decisions taken but not yet acted on (the loop was waiting for an earlier call). */
   decidedApprovals: Record<string, DecidedApproval>;
   finalText: string | null;
+  /** The MCP tools the run listed at its start; absent for agents without MCP servers. */
+  mcpTools?: McpToolRecord[];
 }
 
 export interface RunState {

@@ -70,6 +70,7 @@ export function startMemory(input: AgentRunInput, nowMs: number): RunMemory {
     pendingApprovals: carried?.pendingApprovals ?? [],
     decidedApprovals: carried?.decidedApprovals ?? {},
     finalText: carried?.finalText ?? null,
+    ...(carried?.mcpTools ? { mcpTools: carried.mcpTools } : {}),
   };
 }
 
