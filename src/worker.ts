@@ -110,6 +110,8 @@ export function assertImplementations(agent: AgentDefinition, implementations: T
       problems.push(`tool "${tool.name}" has no implementation`);
     } else if (tool.compensation && typeof implementation.compensate !== 'function') {
       problems.push(`tool "${tool.name}" declares compensation "${tool.compensation}" but its implementation has no compensate()`);
+    } else if (tool.reconcile === 'check' && typeof implementation.check !== 'function') {
+      problems.push(`tool "${tool.name}" declares reconcile: 'check' but its implementation has no check()`);
     }
   }
   for (const name of Object.keys(implementations)) {

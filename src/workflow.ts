@@ -22,6 +22,7 @@ export {
   type AgentSpec,
   type ToolControl,
   type ToolDefinition,
+  type ToolReconcile,
   type ToolRisk,
   type ToolSpec,
 } from './tools/define';
@@ -29,6 +30,7 @@ export {
   ToolError,
   type CompensationContext,
   type CompensationResult,
+  type EffectCheck,
   type ToolContext,
   type ToolImplementation,
   type ToolImplementations,

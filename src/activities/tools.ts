@@ -6,7 +6,7 @@ import type { AgentDefinition } from '../tools/define';
 import type { McpServers } from '../mcp/servers';
 import { MCP_FAILURE_TYPES } from '../shared/mcp';
 import { workflowOf } from './workflow-of';
-import type { CompensationResult, ToolContext, ToolImplementations } from '../tools/runtime';
+import type { CompensationResult, EffectCheck, ToolContext, ToolImplementations } from '../tools/runtime';
 import { TOOL_FAILURE_TYPES, type CompensateInput, type RunToolInput, type ToolOutput } from '../shared/activity-io';
 
 export interface ToolDeps {
@@ -53,6 +53,20 @@ export function createToolActivities({ agents, tools, mcp }: ToolDeps) {
       const serialised = typeof projected === 'string' ? projected : JSON.stringify(projected ?? null);
       const content = capText(serialised, tool.maxResultBytes);
       return { content, bytes: byteLength(serialised), truncated: content !== serialised };
+    },
+
+    /** Asks the service whether an effect whose response was lost landed (tools with `reconcile: 'check'`). */
+    async checkEffect(input: RunToolInput): Promise<EffectCheck> {
+      const { implementation } = lookup(input.agent, input.tool);
+      if (!implementation.check) {
+        throw ApplicationFailure.create({
+          type: TOOL_FAILURE_TYPES.NotImplemented,
+          message: `${input.agent}.${input.tool} declares reconcile: 'check' but its implementation has no check()`,
+          nonRetryable: true,
+        });
+      }
+      const check = implementation.check;
+      return withHeartbeats((ctx) => check(input.input, ctx), input.effectId, input.effectId);
     },
 
     /** Undoes one effect. Idempotent: "nothing to undo" is success. */

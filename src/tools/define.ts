@@ -46,11 +46,24 @@ export interface ToolSpec<I = unknown> {
   label?: string;
   /** Set by sagent for a tool an MCP server offers: the worker runs it on that server, not by an implementation. */
   mcp?: McpBinding;
+  /**
+   * How a state-changing call whose outcome is unknown (its response lost) is resolved before the run completes:
+   * - `retry`: the call again with the same idempotency key; the service answers from its store;
+   * - `check`: the implementation's `check(input, ctx)` asks the service whether the effect landed;
+   * - `none`: the tool cannot say, so the run rolls back rather than complete on a guess.
+   * @default 'retry'
+   */
+  reconcile?: ToolReconcile;
+  /** An identical call (same input) may legitimately run again, e.g. "add one item"; otherwise it is answered from the first. @default false */
+  repeatable?: boolean;
 }
+
+/** How an unknown outcome of a tool's effect is learned (`ToolSpec.reconcile`). */
+export type ToolReconcile = 'retry' | 'check' | 'none';
 
 export type ToolDefinition<I = unknown> = Readonly<
   Required<Pick<ToolSpec<I>, 'name' | 'description' | 'input' | 'risk' | 'critical' | 'timeoutMs' | 'maxAttempts' | 'maxResultBytes' | 'maxInputBytes' | 'strict'>> &
-    Pick<ToolSpec<I>, 'compensation' | 'project' | 'control' | 'secret' | 'label' | 'mcp'>
+    Pick<ToolSpec<I>, 'compensation' | 'project' | 'control' | 'secret' | 'label' | 'mcp' | 'reconcile' | 'repeatable'>
 >;
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -69,6 +82,9 @@ export function defineTool<I>(spec: ToolSpec<I>): ToolDefinition<I> {
   if (spec.risk === 'read' && spec.compensation) {
     throw new Error(`tool "${spec.name}" only reads and needs no compensation`);
   }
+  if (spec.risk === 'read' && (spec.reconcile !== undefined || spec.repeatable !== undefined)) {
+    throw new Error(`tool "${spec.name}" only reads: reconcile and repeatable apply to tools that change the world`);
+  }
   assertSecretPaths(spec.name, spec.secret);
   return Object.freeze({
     critical: false,
@@ -84,6 +100,11 @@ export function defineTool<I>(spec: ToolSpec<I>): ToolDefinition<I> {
 /** Whether a tool's effect can be undone by a declared compensation. */
 export function isCompensable(tool: ToolDefinition): boolean {
   return tool.compensation !== undefined;
+}
+
+/** How an unknown outcome of this tool's effect is learned. */
+export function reconcileOf(tool: ToolDefinition): ToolReconcile {
+  return tool.reconcile ?? 'retry';
 }
 
 /** Whether a tool changes the world (and so runs alone, in Claude's order, with an effect id). */
