@@ -20,7 +20,7 @@ const sandboxPaths = [
 ];
 const sandboxPatterns = [
   {
-    group: ['**/activities', '**/activities/*', '**/models/*', '**/dev/*', '**/services/*', '**/worker', '**/client', '**/client/*', '**/index', '**/testing', '**/temporal/*', '**/cli/*'],
+    group: ['**/activities', '**/activities/*', '**/models/*', '**/dev/*', '**/services/*', '**/worker', '**/client', '**/client/*', '**/index', '**/testing', '**/temporal/*', '**/cli/*', '**/mcp/*'],
     message: 'workflow sandbox: Node-side code (import sagent/workflow, not sagent)',
     allowTypeImports: true,
   },

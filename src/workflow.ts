@@ -40,3 +40,16 @@ export type * from './shared/wire';
 export { STOP_REASONS } from './shared/wire';
 export { DEFAULT_TASK_QUEUE, WORKFLOW_TYPE, SEARCH_ATTRIBUTES } from './shared/constants';
 export { AgentName, AgentStatus, AgentCostUsd, AgentSteps, AgentPendingApprovals } from './shared/search-attributes';
+export {
+  MCP_FAILURE_TYPES,
+  MCP_IDEMPOTENCY_KEY_META,
+  mcpToolsQuery,
+  type ListMcpToolsInput,
+  type McpBinding,
+  type McpServerListing,
+  type McpToolAnnotations,
+  type McpToolRecord,
+} from './shared/mcp';
+export { mcpToolDefinition, withMcpTools } from './tools/mcp';
+export { jsonSchemaInput } from './tools/json-schema';
+export { mcpRetrySafe, mcpToolRisk, type McpRiskDecision } from './policies/mcp-risk';

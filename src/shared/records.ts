@@ -28,6 +28,8 @@ export interface EffectRecord {
   compensationAttempts: number;
   compensationError?: string;
   skippedBy?: { by: string; reason: string };
+  /** The undo's input, derived by the worker from the forward step's input and result (MCP compensation mappings). */
+  undoInput?: unknown;
 }
 
 export interface PendingApproval {

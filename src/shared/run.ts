@@ -13,6 +13,7 @@ import type {
   TimelineEntry,
   TurnInFlight,
 } from './records';
+import type { McpToolRecord } from './mcp';
 
 export const RUN_STATUSES = [
   'running',
@@ -139,6 +140,8 @@ export interface CarriedState {
   /** Decisions taken but not yet acted on (the loop was waiting for an earlier call). */
   decidedApprovals: Record<string, DecidedApproval>;
   finalText: string | null;
+  /** The MCP tools the run listed at its start; absent for agents without MCP servers. */
+  mcpTools?: McpToolRecord[];
   /** What the repeat guard remembers: committed calls and refusals. Absent in runs carried by older code. */
   repeats?: RepeatMemory;
   /** Time spent waiting for a person, which the wall-clock budget does not count. */

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { assertSecretPaths } from '../policies/secrets';
+import type { McpBinding } from '../shared/mcp';
 
 /**
  * How much a tool can change the world.
@@ -41,6 +42,10 @@ export interface ToolSpec<I = unknown> {
   control?: ToolControl;
   /** Fields of the input or output (names or dotted paths, e.g. `card`, `payer.email`) masked wherever runs are shown. */
   secret?: readonly string[];
+  /** What activity summaries and the timeline call the tool (e.g. `mcp memory.create_entities`). @default name */
+  label?: string;
+  /** Set by sagent for a tool an MCP server offers: the worker runs it on that server, not by an implementation. */
+  mcp?: McpBinding;
   /**
    * How a state-changing call whose outcome is unknown (its response lost) is resolved before the run completes:
    * - `retry`: the call again with the same idempotency key; the service answers from its store;
@@ -58,7 +63,7 @@ export type ToolReconcile = 'retry' | 'check' | 'none';
 
 export type ToolDefinition<I = unknown> = Readonly<
   Required<Pick<ToolSpec<I>, 'name' | 'description' | 'input' | 'risk' | 'critical' | 'timeoutMs' | 'maxAttempts' | 'maxResultBytes' | 'maxInputBytes' | 'strict'>> &
-    Pick<ToolSpec<I>, 'compensation' | 'project' | 'control' | 'secret' | 'reconcile' | 'repeatable'>
+    Pick<ToolSpec<I>, 'compensation' | 'project' | 'control' | 'secret' | 'label' | 'mcp' | 'reconcile' | 'repeatable'>
 >;
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -113,6 +118,11 @@ export interface AgentSpec {
   /** The system prompt. Policy never lives here: no prompt text can skip an approval. */
   system: string;
   tools: ToolDefinition<any>[];
+  /**
+   * MCP servers whose tools the agent offers next to its own, by the names the worker's `mcpServers` give them.
+   * The run lists their tools once, at its start, and keeps that list to its end.
+   */
+  mcpServers?: readonly string[];
 }
 
 export interface AgentDefinition extends AgentSpec {

@@ -17,6 +17,7 @@ import { awaitApproval, notifyApprovers, openApprovals } from './approval-gate';
 import { budgetForApprovedCall, waitForBudget } from './budget-gate';
 import { resultsOf, withCall } from './calls';
 import { installHandlers } from './handlers';
+import { adoptMcpCatalog, learnMcpTools, type McpCatalog } from './mcp-tools';
 import { askClaude } from './model-call';
 import { PATCHES } from './patches';
 import { planTurn, type PlanningGuards } from './planner';
@@ -42,7 +43,8 @@ export type AgentSagaWorkflow = (input: AgentRunInput) => Promise<RunOutcome>;
 export function createAgentSaga(agents: readonly AgentDefinition[] | AgentRegistry): AgentSagaWorkflow {
   const registry = Array.isArray(agents) ? agentRegistry(agents) : (agents as AgentRegistry);
   return async function agentSaga(input: AgentRunInput): Promise<RunOutcome> {
-    return new AgentLoop(input, registry).execute();
+    const mcp = await learnMcpTools(input, registry);
+    return new AgentLoop(input, mcp.agents, mcp.catalog).execute();
   };
 }
 
@@ -54,8 +56,10 @@ class AgentLoop {
   constructor(
     private readonly input: AgentRunInput,
     agents: AgentRegistry,
+    mcp: McpCatalog | null = null,
   ) {
     this.run = openRun(input, resolveSettings(input, agents, workflowInfo().workflowId));
+    adoptMcpCatalog(this.run, mcp);
     this.guards = { repeats: patched(PATCHES.repeatGuard) };
     const { settings, ledger, timeline } = this.run;
     this.tools = { workflowId: settings.workflowId, agent: settings.agent, ledger, timeline };

@@ -71,6 +71,7 @@ export function startMemory(input: AgentRunInput, nowMs: number): RunMemory {
     pendingApprovals: carried?.pendingApprovals ?? [],
     decidedApprovals: carried?.decidedApprovals ?? {},
     finalText: carried?.finalText ?? null,
+    ...(carried?.mcpTools ? { mcpTools: carried.mcpTools } : {}),
     repeats: carried?.repeats ?? EMPTY_REPEATS,
     humanWaitMs: carried?.humanWaitMs ?? 0,
   };
