@@ -31,6 +31,8 @@ export interface EffectRecord {
   skippedBy?: { by: string; reason: string };
   /** A step that delegated to a sub-agent: the child run and, once it ended, its effects (undone as this step). */
   delegation?: DelegationRecord;
+  /** The undo's input, derived by the worker from the forward step's input and result (MCP compensation mappings). */
+  undoInput?: unknown;
 }
 
 export interface PendingApproval {

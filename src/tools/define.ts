@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { assertSecretPaths } from '../policies/secrets';
 import type { BudgetLimits } from '../shared/run';
+import type { McpBinding } from '../shared/mcp';
 
 /**
  * How much a tool can change the world.
@@ -44,6 +45,20 @@ export interface ToolSpec<I = unknown> {
   secret?: readonly string[];
   /** The call runs another agent as a child workflow instead of an activity (see {@link DelegateSpec}). */
   delegate?: ToolDelegation;
+  /** What activity summaries and the timeline call the tool (e.g. `mcp memory.create_entities`). @default name */
+  label?: string;
+  /** Set by sagent for a tool an MCP server offers: the worker runs it on that server, not by an implementation. */
+  mcp?: McpBinding;
+  /**
+   * How a state-changing call whose outcome is unknown (its response lost) is resolved before the run completes:
+   * - `retry`: the call again with the same idempotency key; the service answers from its store;
+   * - `check`: the implementation's `check(input, ctx)` asks the service whether the effect landed;
+   * - `none`: the tool cannot say, so the run rolls back rather than complete on a guess.
+   * @default 'retry'
+   */
+  reconcile?: ToolReconcile;
+  /** An identical call (same input) may legitimately run again, e.g. "add one item"; otherwise it is answered from the first. @default false */
+  repeatable?: boolean;
 }
 
 /** What a delegating tool runs: the sub-agent, and the slice of the parent's budget it may spend. */
@@ -72,9 +87,12 @@ export interface DelegateSpec {
   timeoutMs?: number;
 }
 
+/** How an unknown outcome of a tool's effect is learned (`ToolSpec.reconcile`). */
+export type ToolReconcile = 'retry' | 'check' | 'none';
+
 export type ToolDefinition<I = unknown> = Readonly<
   Required<Pick<ToolSpec<I>, 'name' | 'description' | 'input' | 'risk' | 'critical' | 'timeoutMs' | 'maxAttempts' | 'maxResultBytes' | 'maxInputBytes' | 'strict'>> &
-    Pick<ToolSpec<I>, 'compensation' | 'project' | 'control' | 'secret' | 'delegate'>
+    Pick<ToolSpec<I>, 'compensation' | 'project' | 'control' | 'secret' | 'delegate' | 'label' | 'mcp' | 'reconcile' | 'repeatable'>
 >;
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -93,6 +111,9 @@ export function defineTool<I>(spec: ToolSpec<I>): ToolDefinition<I> {
   if (spec.risk === 'read' && spec.compensation) {
     throw new Error(`tool "${spec.name}" only reads and needs no compensation`);
   }
+  if (spec.risk === 'read' && (spec.reconcile !== undefined || spec.repeatable !== undefined)) {
+    throw new Error(`tool "${spec.name}" only reads: reconcile and repeatable apply to tools that change the world`);
+  }
   assertSecretPaths(spec.name, spec.secret);
   return Object.freeze({
     critical: false,
@@ -110,6 +131,11 @@ export function isCompensable(tool: ToolDefinition): boolean {
   return tool.compensation !== undefined;
 }
 
+/** How an unknown outcome of this tool's effect is learned. */
+export function reconcileOf(tool: ToolDefinition): ToolReconcile {
+  return tool.reconcile ?? 'retry';
+}
+
 /** Whether a tool changes the world (and so runs alone, in Claude's order, with an effect id). */
 export function changesWorld(tool: ToolDefinition): boolean {
   return tool.risk !== 'read';
@@ -123,6 +149,11 @@ export interface AgentSpec {
   tools: ToolDefinition<any>[];
   /** Agents this one may delegate to; each becomes a `delegate_<agent>` tool. */
   delegates?: DelegateSpec[];
+  /**
+   * MCP servers whose tools the agent offers next to its own, by the names the worker's `mcpServers` give them.
+   * The run lists their tools once, at its start, and keeps that list to its end.
+   */
+  mcpServers?: readonly string[];
 }
 
 export interface AgentDefinition extends AgentSpec {

@@ -6,6 +6,7 @@
 import { workflowInfo } from '@temporalio/workflow';
 import { resolveLimits, ZERO_USAGE } from '../policies/budget';
 import { newConversation } from '../policies/context';
+import { EMPTY_REPEATS } from '../policies/repeat-guard';
 import { maskOutcome, maskRunState } from '../policies/secrets';
 import type { DelegateProgress } from '../shared/delegation';
 import type { AbortRequest } from '../shared/messages';
@@ -21,7 +22,7 @@ import { Timeline } from './timeline';
 const REJECTED_ATTEMPTS_CARRIED = 50;
 
 /** The run memory; the loop and its handlers change its fields, and continue-as-new carries it. */
-export type RunMemory = CarriedState;
+export type RunMemory = CarriedState & Required<Pick<CarriedState, 'repeats' | 'humanWaitMs'>>;
 
 /** What only this run's code needs: never carried, so they start afresh after continue-as-new. */
 export interface RunFlags {
@@ -74,6 +75,9 @@ export function startMemory(input: AgentRunInput, nowMs: number): RunMemory {
     pendingApprovals: carried?.pendingApprovals ?? [],
     decidedApprovals: carried?.decidedApprovals ?? {},
     finalText: carried?.finalText ?? null,
+    ...(carried?.mcpTools ? { mcpTools: carried.mcpTools } : {}),
+    repeats: carried?.repeats ?? EMPTY_REPEATS,
+    humanWaitMs: carried?.humanWaitMs ?? 0,
   };
 }
 

@@ -66,12 +66,19 @@ export async function undoEffect(effect: EffectRecord, scope: ToolScope): Promis
     return undoDelegated({ ...effect, delegation }, (child) => undoEffect(child, { ...scope, agent }));
   }
   const tool = scope.agent.toolsByName[effect.tool];
-  const summary = `undo ${effect.tool} (${effect.undo}) · effect ${effect.seq}`;
+  const summary = `undo ${tool.label ?? effect.tool} (${effect.undo}) · effect ${effect.seq}`;
   const startedAt = Date.now();
   const entry = scope.timeline.note('compensation', summary, 'started', undefined, effect.effectId);
   try {
     const result = await compensate.executeWithOptions(compensateOptions(tool, summary), [
-      { agent: scope.agent.name, tool: effect.tool, input: effect.input, effectId: effect.effectId },
+      {
+        agent: scope.agent.name,
+        tool: effect.tool,
+        input: effect.input,
+        effectId: effect.effectId,
+        ...(tool.mcp ? { mcp: tool.mcp } : {}),
+        ...(effect.undoInput !== undefined ? { undoInput: effect.undoInput } : {}),
+      },
     ]);
     scope.timeline.finish(entry, 'ok', startedAt, result);
     return result;
@@ -85,14 +92,19 @@ export async function undoEffect(effect: EffectRecord, scope: ToolScope): Promis
 async function runCall(call: ReadyCall, effectId: string, scope: ToolScope): Promise<CallOutcome> {
   const tool = scope.agent.toolsByName[call.tool];
   const recorded = call.changesWorld;
-  const summary = call.changesWorld ? `${tool.name} · effect ${call.seq}` : `${tool.name} · read`;
+  const label = tool.label ?? tool.name;
+  const summary = call.changesWorld ? `${label} · effect ${call.seq}` : `${label} · read`;
   const startedAt = Date.now();
   const entry = scope.timeline.note('tool', summary, 'started', undefined, recorded ? effectId : undefined);
   try {
     const output = await runTool.executeWithOptions(toolOptions(tool, summary), [
-      { agent: scope.agent.name, tool: tool.name, input: call.input, effectId },
+      { agent: scope.agent.name, tool: tool.name, input: call.input, effectId, ...(tool.mcp ? { mcp: tool.mcp } : {}) },
     ]);
-    if (recorded) scope.ledger.settle(effectId, { ok: true });
+    if (recorded) {
+      const effect = scope.ledger.settle(effectId, { ok: true });
+      if (output.undoInput !== undefined) effect.undoInput = output.undoInput;
+    }
+    if (output.note) scope.timeline.note('tool', output.note, 'info', undefined, recorded ? effectId : undefined);
     scope.timeline.finish(entry, 'ok', startedAt, output.truncated ? `${output.bytes} bytes, cut` : `${output.bytes} bytes`);
     // Claude must know when a person changed what it asked for.
     const edited = call.changesWorld && call.editedBy ? `[${call.editedBy} edited the input before it ran; it ran with ${JSON.stringify(call.input)}]\n` : '';

@@ -78,6 +78,8 @@ export const rentCar = defineTool({
   }),
   risk: 'reversible',
   compensation: 'cancel_car',
+  // The rental desk's records say whether a rental landed, so a lost response is looked up rather than resent.
+  reconcile: 'check',
 });
 
 export const chargeCard = defineTool({
