@@ -15,6 +15,8 @@ export interface DelegateProgress {
   /** The child's own pending calls (secrets masked); approve them through the parent's id or the child's. */
   pendingApprovals: PendingApproval[];
   usage: RunUsage;
+  /** Orders the reports: two sent in one workflow task may arrive in either order, and the parent keeps the newest. */
+  seq?: number;
 }
 
 /** A delegated run as the parent's `getState` shows it: the parent's call that started it, and its progress. */

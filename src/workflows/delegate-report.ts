@@ -10,6 +10,8 @@ import type { Run } from './run-memory';
 
 /** What was last reported, per run, so an unchanged status sends nothing. */
 const lastReported = new WeakMap<Run, string>();
+/** Reports sent within one workflow instant, per run: with the workflow clock, the report's order. */
+const sentAt = new WeakMap<Run, { ms: number; count: number }>();
 
 /** The sub-agents running for this run, as they last reported (or as started, before their first report). */
 export function runningDelegations({ memory, flags }: Run): DelegationView[] {
@@ -45,6 +47,12 @@ export function reportToParent(run: Run): void {
   const key = JSON.stringify([progress.status, progress.statusDetail, progress.pendingApprovals.map((request) => request.argsHash)]);
   if (lastReported.get(run) === key) return;
   lastReported.set(run, key);
+  // The workflow clock only moves forward, across continue-as-new too; the count orders reports of one instant.
+  const now = Date.now();
+  const previous = sentAt.get(run);
+  const count = previous?.ms === now ? previous.count + 1 : 0;
+  sentAt.set(run, { ms: now, count });
+  progress.seq = now * 1000 + Math.min(count, 999);
   // Sent even while the run is being cancelled; a parent that has ended cannot hear it, and nothing waits on it.
   void CancellationScope.nonCancellable(() => getExternalWorkflowHandle(parent.workflowId).signal(delegateProgressSignal, progress)).catch(() => undefined);
 }

@@ -141,6 +141,9 @@ export async function undoDelegated(effect: EffectRecord & { delegation: Delegat
 export function installDelegationHandler(run: Run): void {
   setHandler(delegateProgressSignal, (progress) => {
     if (!runningDelegations(run).some((view) => view.workflowId === progress?.workflowId)) return;
+    // Signals from one child can overtake each other: an older report never replaces a newer one.
+    const known = run.flags.delegates[progress.workflowId]?.seq;
+    if (known !== undefined && progress.seq !== undefined && progress.seq < known) return;
     run.flags.delegates[progress.workflowId] = progress;
     showDelegates(run);
   });
