@@ -20,7 +20,7 @@ const sandboxPaths = [
 ];
 const sandboxPatterns = [
   {
-    group: ['**/activities', '**/activities/*', '**/models/*', '**/dev/*', '**/services/*', '**/worker', '**/client', '**/client/*', '**/index', '**/testing', '**/temporal/*', '**/cli/*'],
+    group: ['**/activities', '**/activities/*', '**/models/*', '**/dev/*', '**/services/*', '**/worker', '**/client', '**/client/*', '**/index', '**/testing', '**/temporal/*', '**/cli/*', '**/mcp/*'],
     message: 'workflow sandbox: Node-side code (import sagent/workflow, not sagent)',
     allowTypeImports: true,
   },
@@ -42,7 +42,7 @@ const restrict = (paths, patterns) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.sagent/**', 'coverage/**', 'test/artifacts/**', 'bench/results/**', 'dist/**'] },
+  { ignores: ['node_modules/**', '.sagent/**', 'coverage/**', 'test/artifacts/**', 'bench/results/**', 'chaos/results/**', 'dist/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
@@ -53,7 +53,7 @@ export default tseslint.config(
   },
   {
     // Type-aware: a promise nobody awaits loses its rejection (and, in a workflow, its ordering).
-    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'chaos/**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: { '@typescript-eslint/no-floating-promises': 'error' },
   },

@@ -14,6 +14,16 @@ export {
   type SagentWorkerOptions,
 } from './worker';
 export { createActivities, type Activities, type ActivityDeps } from './activities';
+export { McpServers, classifyCallError, schemaHashOf, type McpCall } from './mcp/servers';
+export {
+  assertMcpServers,
+  type McpCallResult,
+  type McpCompensation,
+  type McpHttpServerConfig,
+  type McpServerConfig,
+  type McpStdioServerConfig,
+  type McpToolOverride,
+} from './mcp/config';
 export { TOOL_FAILURE_TYPES, type ApprovalNotice, type CallModelInput, type CompensateInput, type RunToolInput, type ToolOutput } from './shared/activity-io';
 export { createAnthropicClient, type ModelClientOptions } from './models/anthropic';
 export { MODEL_FAILURE_TYPES, classifyModelError, type ModelFailureType } from './models/errors';
@@ -32,6 +42,7 @@ export {
 export { registerSearchAttributes } from './temporal/search-attributes';
 export { installRuntime, workerTelemetry, clientInterceptors, shutdownTelemetry } from './observability';
 export { checkRunInput, runInputSchema, type RunInputCheck } from './shared/run-input';
+export { childLimits, type ParentBudget } from './policies/delegation';
 export { argsHashOf, canonicalJson } from './policies/canonical';
 export * from './client';
 export {

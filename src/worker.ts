@@ -14,6 +14,8 @@ import type { DataConverter } from '@temporalio/common';
 import { SimplePlugin } from '@temporalio/plugin';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
+import type { McpServerConfig } from './mcp/config';
+import { McpServers } from './mcp/servers';
 import { codecDataConverter } from './codec/data-converter';
 import { createAnthropicClient } from './models/anthropic';
 import type { ModelTimeouts } from './models/watchdog';
@@ -39,22 +41,49 @@ export interface SagentPluginOptions {
   modelTimeouts?: Partial<ModelTimeouts>;
   /** Payload encoding of the worker. @default the encryption codec when SAGENT_CODEC_KEYS or SAGENT_CODEC_KEY_FILE is set */
   dataConverter?: DataConverter;
+  /**
+   * MCP servers whose tools agents may offer (an agent names them in `mcpServers`): stdio commands the worker starts
+   * and keeps, or Streamable HTTP URLs, with per-tool risk overrides and compensation mappings. @default none
+   */
+  mcpServers?: readonly McpServerConfig[];
 }
 
 /** Adds sagent's activities to a worker, next to any of its own; checks every agent's implementations first. */
 export class SagentPlugin extends SimplePlugin {
   constructor(options: SagentPluginOptions) {
-    const activities = sagentActivities(options);
-    super({ name: 'sagent', activities: (existing) => ({ ...(existing as object | undefined), ...activities }), dataConverter: options.dataConverter ?? codecDataConverter() });
+    const mcp = options.mcpServers?.length ? new McpServers(options.mcpServers) : undefined;
+    const activities = sagentActivities(options, mcp);
+    super({
+      name: 'sagent',
+      activities: (existing) => ({ ...(existing as object | undefined), ...activities }),
+      dataConverter: options.dataConverter ?? codecDataConverter(),
+      // The stdio servers start with the worker and stop with it.
+      ...(mcp ? { runContext: (next: () => Promise<void>) => withMcpServers(mcp, next) } : {}),
+    });
   }
 }
 
-/** sagent's activities for `options.agents`; throws one line per agent whose tools and implementations disagree. */
-export function sagentActivities(options: SagentPluginOptions) {
+async function withMcpServers(mcp: McpServers, next: () => Promise<void>): Promise<void> {
+  await mcp.warmUp();
+  try {
+    await next();
+  } finally {
+    await mcp.close();
+  }
+}
+
+/**
+ * sagent's activities for `options.agents`; throws one line per agent whose tools and implementations disagree, or
+ * that names an MCP server the worker does not configure. `mcp` shares the plugin's connections.
+ */
+export function sagentActivities(options: SagentPluginOptions, mcp?: McpServers) {
   const agents = agentRegistry(options.agents.map((entry) => entry.agent));
   const tools: Record<string, ToolImplementations> = {};
+  const servers = mcp ?? (options.mcpServers?.length ? new McpServers(options.mcpServers) : undefined);
   for (const { agent, tools: implementations } of options.agents) {
     assertImplementations(agent, implementations);
+    const missing = (agent.mcpServers ?? []).filter((name) => !servers?.names.includes(name));
+    if (missing.length > 0) throw new Error(`agent "${agent.name}": no MCP server ${missing.join(', ')} in this worker's mcpServers`);
     tools[agent.name] = implementations;
   }
   return createActivities({
@@ -63,6 +92,7 @@ export function sagentActivities(options: SagentPluginOptions) {
     tools,
     webhookUrl: options.approvalWebhookUrl ?? process.env.SAGENT_APPROVAL_WEBHOOK,
     modelTimeouts: options.modelTimeouts,
+    mcp: servers,
   });
 }
 
@@ -74,12 +104,15 @@ export function sagentActivities(options: SagentPluginOptions) {
 export function assertImplementations(agent: AgentDefinition, implementations: ToolImplementations): void {
   const problems: string[] = [];
   for (const tool of agent.tools) {
-    if (tool.control) continue;
+    // Control tools (`abort`) and delegations run in the workflow, with no implementation of their own.
+    if (tool.control || tool.delegate) continue;
     const implementation = implementations[tool.name];
     if (!implementation) {
       problems.push(`tool "${tool.name}" has no implementation`);
     } else if (tool.compensation && typeof implementation.compensate !== 'function') {
       problems.push(`tool "${tool.name}" declares compensation "${tool.compensation}" but its implementation has no compensate()`);
+    } else if (tool.reconcile === 'check' && typeof implementation.check !== 'function') {
+      problems.push(`tool "${tool.name}" declares reconcile: 'check' but its implementation has no check()`);
     }
   }
   for (const name of Object.keys(implementations)) {

@@ -16,12 +16,16 @@ export {
   changesWorld,
   defineAgent,
   defineTool,
+  delegateTool,
   isCompensable,
   type AgentDefinition,
   type AgentRegistry,
   type AgentSpec,
+  type DelegateSpec,
+  type ToolDelegation,
   type ToolControl,
   type ToolDefinition,
+  type ToolReconcile,
   type ToolRisk,
   type ToolSpec,
 } from './tools/define';
@@ -29,6 +33,7 @@ export {
   ToolError,
   type CompensationContext,
   type CompensationResult,
+  type EffectCheck,
   type ToolContext,
   type ToolImplementation,
   type ToolImplementations,
@@ -38,3 +43,16 @@ export type * from './shared/wire';
 export { STOP_REASONS } from './shared/wire';
 export { DEFAULT_TASK_QUEUE, WORKFLOW_TYPE, SEARCH_ATTRIBUTES } from './shared/constants';
 export { AgentName, AgentStatus, AgentCostUsd, AgentSteps, AgentPendingApprovals } from './shared/search-attributes';
+export {
+  MCP_FAILURE_TYPES,
+  MCP_IDEMPOTENCY_KEY_META,
+  mcpToolsQuery,
+  type ListMcpToolsInput,
+  type McpBinding,
+  type McpServerListing,
+  type McpToolAnnotations,
+  type McpToolRecord,
+} from './shared/mcp';
+export { mcpToolDefinition, withMcpTools } from './tools/mcp';
+export { jsonSchemaInput } from './tools/json-schema';
+export { mcpRetrySafe, mcpToolRisk, type McpRiskDecision } from './policies/mcp-risk';

@@ -206,6 +206,12 @@ describe('agent registry', () => {
     expect(() => assertImplementations(supportAgent, broken)).toThrow(/"open_ticket" declares compensation "close_ticket"/);
   });
 
+  it("refuses an implementation without check for a tool that declares reconcile: 'check'", () => {
+    const tools = createTravelTools({ servicesUrl: services.url });
+    const broken = { ...tools, rent_car: { run: tools.rent_car.run, compensate: tools.rent_car.compensate } };
+    expect(() => assertImplementations(travelAgent, broken)).toThrow(/"rent_car" declares reconcile: 'check' but its implementation has no check\(\)/);
+  });
+
   it('refuses an implementation of a tool the agent does not declare', () => {
     const tools = { ...createTravelTools({ servicesUrl: services.url }), book_train: { run: async () => ({}) } };
     expect(() => assertImplementations(travelAgent, tools)).toThrow(/"book_train" matches no tool/);

@@ -68,14 +68,18 @@ test('the demo runs both trips to their outcomes with --yes and exits 0', async 
   expect(happy).toBeDefined();
   expect(unlucky).toBeDefined();
 
-  // Both paused calls of the happy trip were approved through the same update `sagent approve` sends.
-  expect(ran.stdout).toContain('approved charge_card (call-4) as you');
-  expect(ran.stdout).toContain('approved send_email (call-5) as you');
-  // The unlucky trip undid its bookings newest-first.
+  // Both paused calls of the happy trip's payments sub-agent were approved through the trip's id, with the same
+  // update `sagent approve` sends.
+  expect(ran.stdout).toContain('approved charge_card (call-1) as you');
+  expect(ran.stdout).toContain('approved send_email (call-2) as you');
+  expect(ran.stdout).toContain(`delegate_payments → ${happy}/effect-4/payments`);
+  // The ledger shows the whole tree: the sub-agent's effects under the step that delegated to them.
+  expect(ran.stdout).toMatch(new RegExp(`${happy}/effect-4/payments/effect-1\\s+↳ charge_card\\s+committed`));
+  // The unlucky trip's payment failed in the sub-agent, which is critical, so the trip undid its bookings newest-first.
   expect(ran.stdout).toMatch(/undo rent_car[^\n]*\n[^\n]*undo book_hotel[^\n]*\n[^\n]*undo book_flight/);
 
   // The summary: one row per run with its outcome, and each run's UI link.
-  expect(ran.stdout).toMatch(new RegExp(`${happy}\\s+completed\\s+5\\s+5\\s+0\\s+\\$`));
+  expect(ran.stdout).toMatch(new RegExp(`${happy}\\s+completed\\s+4\\s+4\\s+0\\s+\\$`));
   expect(ran.stdout).toMatch(new RegExp(`${unlucky}\\s+compensated\\s+3\\s+4\\s+3\\s+\\$`));
   expect(ran.stdout).toContain(`${happy}: ${UI}/namespaces/default/workflows/${happy}`);
   expect(ran.stdout).toContain(`${unlucky}: ${UI}/namespaces/default/workflows/${unlucky}`);

@@ -19,7 +19,9 @@ test('replay fixtures are committed for every workflow shape', () => {
   const expected = [
     'slice', 'happy-trip', 'unlucky-trip', 'parallel', 'bad-input', 'budget-aborted', 'budget-topped-up', 'long-run',
     'approval-rejected', 'approval-expired', 'approval-edited', 'approval-parallel', 'approval-continued-as-new', 'approval-signed',
-    'saga-critical-failure', 'saga-cancelled', 'saga-blocked-then-retried', 'saga-skipped',
+    'saga-critical-failure', 'saga-cancelled', 'saga-blocked-then-retried', 'saga-skipped', 'mcp-rollback',
+    'reconcile-retried', 'reconcile-unresolved', 'repeat-answered', 'repeat-stuck', 'approval-after-budget',
+    'delegation-aborted', 'delegation-aborted-child', 'delegation-budget', 'delegation-budget-child',
   ];
   for (const shape of expected) expect(shapes).toContain(shape);
 });

@@ -2,17 +2,19 @@
  * Activities are a factory, so tests inject fakes for the outside world and the worker injects the real
  * thing. Workflows see them only as a type.
  */
+import { createMcpActivities, type McpDeps } from '../mcp/activities';
 import { createModelActivities, type ModelDeps } from './model';
 import { createNotifyActivities, type NotifyDeps } from './notify';
 import { createToolActivities, type ToolDeps } from './tools';
 
-export type ActivityDeps = ModelDeps & ToolDeps & NotifyDeps;
+export type ActivityDeps = ModelDeps & ToolDeps & NotifyDeps & McpDeps;
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createModelActivities(deps),
     ...createToolActivities(deps),
     ...createNotifyActivities(deps),
+    ...createMcpActivities(deps),
   };
 }
 

@@ -4,6 +4,7 @@ import { classifyModelError } from '../models/errors';
 import { createMessage } from '../models/anthropic';
 import { DEFAULT_MODEL_TIMEOUTS, type ModelTimeouts } from '../models/watchdog';
 import { modelContextQuery } from '../shared/contracts';
+import { mcpToolsQuery, type McpToolRecord } from '../shared/mcp';
 import type { MessageParam, ModelTurn } from '../shared/wire';
 import type { AgentDefinition } from '../tools/define';
 import type { CallModelInput } from '../shared/activity-io';
@@ -28,6 +29,8 @@ export function createModelActivities({ anthropic, agents, modelTimeouts }: Mode
       const agent = agents[input.agent];
       if (!agent) throw new Error(`unknown agent "${input.agent}" on this worker`);
       const messages = input.messages ?? (await readContext(ctx, input.turn));
+      // The run's own list of MCP tools, as it listed them at its start: never what the server offers today.
+      const mcpTools = agent.mcpServers?.length ? await readMcpTools(ctx) : [];
       const beat = setInterval(() => ctx.heartbeat({ turn: input.turn }), HEARTBEAT_EVERY_MS);
       try {
         return await createMessage(
@@ -36,7 +39,8 @@ export function createModelActivities({ anthropic, agents, modelTimeouts }: Mode
             model: input.model,
             maxTokens: input.maxTokens,
             agent,
-            toolNames: input.toolNames ?? agent.tools.map((tool) => tool.name),
+            toolNames: input.toolNames ?? [...agent.tools.map((tool) => tool.name), ...mcpTools.map((tool) => tool.name)],
+            rawTools: mcpTools.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
             messages,
             runId: workflowOf(ctx).workflowId,
             turn: input.turn,
@@ -50,6 +54,12 @@ export function createModelActivities({ anthropic, agents, modelTimeouts }: Mode
       }
     },
   };
+}
+
+/** Reads the run's MCP tools from the workflow, so their schemas never enter each turn's history. */
+async function readMcpTools(ctx: Context): Promise<McpToolRecord[]> {
+  const { workflowId, runId } = workflowOf(ctx);
+  return ctx.client.workflow.getHandle(workflowId, runId).query(mcpToolsQuery);
 }
 
 /** Reads the context of this turn from the workflow, so contexts never enter the history. */

@@ -3,20 +3,31 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { byteLength } from '../policies/canonical';
 import { capText } from '../policies/context';
 import type { AgentDefinition } from '../tools/define';
+import type { McpServers } from '../mcp/servers';
+import { MCP_FAILURE_TYPES } from '../shared/mcp';
 import { workflowOf } from './workflow-of';
-import type { CompensationResult, ToolContext, ToolImplementations } from '../tools/runtime';
+import type { CompensationResult, EffectCheck, ToolContext, ToolImplementations } from '../tools/runtime';
 import { TOOL_FAILURE_TYPES, type CompensateInput, type RunToolInput, type ToolOutput } from '../shared/activity-io';
 
 export interface ToolDeps {
   agents: Readonly<Record<string, AgentDefinition>>;
   /** Tool implementations per agent name. */
   tools: Readonly<Record<string, ToolImplementations>>;
+  /** The worker's MCP servers, which run the calls of MCP tools. */
+  mcp?: McpServers;
 }
 
 /** Heartbeat cadence while a tool runs, so a dead worker is noticed within the heartbeat timeout. */
 const HEARTBEAT_EVERY_MS = 1000;
 
-export function createToolActivities({ agents, tools }: ToolDeps) {
+export function createToolActivities({ agents, tools, mcp }: ToolDeps) {
+  const servers = (): McpServers => {
+    if (mcp) return mcp;
+    throw ApplicationFailure.create({ type: MCP_FAILURE_TYPES.NotConfigured, message: 'this worker has no MCP servers', nonRetryable: true });
+  };
+  // Leaves Temporal's timeout the last word: the request's own deadline ends just before it.
+  const timeoutOf = () => Context.current().info.startToCloseTimeoutMs;
+
   const lookup = (agentName: string, toolName: string) => {
     const agent = agents[agentName];
     const tool = agent?.toolsByName[toolName];
@@ -34,6 +45,8 @@ export function createToolActivities({ agents, tools }: ToolDeps) {
   return {
     /** Runs one tool call with its effect id as the idempotency key; returns what Claude sees. */
     async runTool(input: RunToolInput): Promise<ToolOutput> {
+      const binding = input.mcp;
+      if (binding) return withHeartbeats((ctx) => servers().call({ binding, input: input.input, effectId: input.effectId }, ctx, timeoutOf()), input.effectId, input.effectId);
       const { tool, implementation } = lookup(input.agent, input.tool);
       const output = await withHeartbeats((ctx) => implementation.run(input.input, ctx), input.effectId, input.effectId);
       const projected = tool.project ? tool.project(output) : output;
@@ -42,8 +55,27 @@ export function createToolActivities({ agents, tools }: ToolDeps) {
       return { content, bytes: byteLength(serialised), truncated: content !== serialised };
     },
 
+    /** Asks the service whether an effect whose response was lost landed (tools with `reconcile: 'check'`). */
+    async checkEffect(input: RunToolInput): Promise<EffectCheck> {
+      const { implementation } = lookup(input.agent, input.tool);
+      if (!implementation.check) {
+        throw ApplicationFailure.create({
+          type: TOOL_FAILURE_TYPES.NotImplemented,
+          message: `${input.agent}.${input.tool} declares reconcile: 'check' but its implementation has no check()`,
+          nonRetryable: true,
+        });
+      }
+      const check = implementation.check;
+      return withHeartbeats((ctx) => check(input.input, ctx), input.effectId, input.effectId);
+    },
+
     /** Undoes one effect. Idempotent: "nothing to undo" is success. */
     async compensate(input: CompensateInput): Promise<CompensationResult> {
+      const binding = input.mcp;
+      if (binding) {
+        const undo = { binding, input: input.input, effectId: input.effectId, undoInput: input.undoInput };
+        return withHeartbeats((ctx) => servers().undo(undo, ctx, timeoutOf()), input.effectId, `${input.effectId}/undo`);
+      }
       const { implementation } = lookup(input.agent, input.tool);
       if (!implementation.compensate) {
         throw ApplicationFailure.create({

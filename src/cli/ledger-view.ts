@@ -8,7 +8,8 @@ export function ledgerLines(ledger: RunLedger): string[] {
   const { services } = ledger;
   const rows = ledger.effects.map((effect) => [
     effect.effectId,
-    effect.tool,
+    // A sub-agent's effects sit under the step that delegated to them.
+    `${'  '.repeat(effect.depth)}${effect.depth > 0 ? '↳ ' : ''}${effect.tool}`,
     effect.state,
     effect.compensation,
     String(effect.attempts),

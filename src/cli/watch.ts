@@ -32,6 +32,7 @@ export interface WatchResult {
 export async function watchRun(sagent: SagentClient, out: Output, workflowId: string, options: WatchOptions = {}): Promise<WatchResult> {
   const renderer = new TimelineRenderer(out, { workflowId, uiUrl: sagent.uiLink(workflowId), ...options.renderer });
   const quiet = options.quiet === true;
+  const delegates = new Map<string, string>();
   let last: RunView | undefined;
   try {
     for await (const view of sagent.follow(workflowId, { pollMs: options.pollMs, closedState: !quiet, signal: options.signal })) {
@@ -41,7 +42,10 @@ export async function watchRun(sagent: SagentClient, out: Output, workflowId: st
         return { view, exitCode: exitCodeFor(view.status) };
       }
       if (view.state) {
-        if (!quiet) renderer.update(view.state);
+        if (!quiet) {
+          renderer.update(view.state);
+          showDelegations(view.state, renderer, delegates);
+        }
         await options.onState?.(view.state, renderer);
         if (options.exitOnBlocked && view.state.status === 'blocked') {
           if (!quiet) renderer.finish(view);
@@ -59,4 +63,15 @@ export async function watchRun(sagent: SagentClient, out: Output, workflowId: st
   renderer.stop();
   if (!last) throw new Error(`stopped following ${workflowId} before its first read`);
   return { view: last, exitCode: exitCodeFor(last.status) };
+}
+
+/** A running sub-agent's line, inline under its parent's timeline, whenever its status or pending calls change. */
+function showDelegations(state: RunState, renderer: TimelineRenderer, shown: Map<string, string>): void {
+  for (const delegation of state.delegations ?? []) {
+    const pending = delegation.pendingApprovals.map((request) => `${request.tool} (${request.callId})`).join(', ');
+    const line = `  ↳ ${delegation.agent} ${delegation.workflowId} · ${delegation.status}${pending ? ` · awaiting approval: ${pending}` : ''}`;
+    if (shown.get(delegation.workflowId) === line) continue;
+    shown.set(delegation.workflowId, line);
+    renderer.say(line);
+  }
 }

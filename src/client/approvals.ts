@@ -51,10 +51,14 @@ export const MIN_HASH_PREFIX = 6;
  * run refuses the decision; {@link DecisionUnconfirmedError} when a signal's effect does not show up in time.
  */
 export async function decide(ctx: ClientContext, request: DecisionRequest): Promise<DecisionReport> {
+  const state = await stateForDecision(ctx, request.workflowId);
+  const own = state.pendingApprovals.find((candidate) => candidate.callId === request.callId);
+  // A call pending in a sub-agent is decided there: through the parent's id, the decision goes to the child.
+  const delegate = own ? undefined : delegateWaitingOn(state, request);
+  if (delegate) return decide(ctx, { ...request, workflowId: delegate });
   const { workflowId } = request;
   const handle = handleOf(ctx, workflowId);
-  const state = await stateForDecision(ctx, workflowId);
-  const pending = state.pendingApprovals.find((candidate) => candidate.callId === request.callId);
+  const pending = own;
   if (!pending) {
     const waiting = state.pendingApprovals.map((candidate) => `${candidate.callId} (${candidate.tool})`);
     throw new DecisionRefusedError(
@@ -141,6 +145,23 @@ function signed(workflowId: string, pending: PendingApproval, request: DecisionR
 function lastRefusal(state: RunState): number {
   const last = state.rejectedAttempts.at(-1);
   return last ? (last.n ?? state.rejectedAttempts.length) : 0;
+}
+
+/** The running sub-agent whose tree holds the call; an `expectHash` tells apart calls of the same id in two children. */
+function delegateWaitingOn(state: RunState, request: DecisionRequest): string | undefined {
+  const wanted = request.expectHash?.trim().toLowerCase();
+  const holders = (state.delegations ?? []).filter((delegation) =>
+    delegation.pendingApprovals.some((candidate) => candidate.callId === request.callId && (!wanted || candidate.argsHash.toLowerCase().startsWith(wanted))),
+  );
+  if (holders.length > 1) {
+    throw new DecisionRefusedError(
+      'not_pending',
+      state.workflowId,
+      request.callId,
+      `call ${request.callId} is pending in several sub-agents (${holders.map((delegation) => delegation.workflowId).join(', ')}): decide it with the sub-agent's id or --expect-hash`,
+    );
+  }
+  return holders[0]?.workflowId;
 }
 
 function checkExpectedHash(workflowId: string, expected: string, pending: PendingApproval): void {

@@ -26,6 +26,8 @@ export interface LedgerEntry {
   attempts: number;
   compensationError?: string;
   skippedBy?: EffectRecord['skippedBy'];
+  /** 0 for the run's own effects; 1 for a sub-agent's, listed after the step that delegated to it; and so on. */
+  depth: number;
   /** Null when the services were not asked, or did not answer. */
   service: { operation: string | null; resourceId: string | null; state: string | null; undo: { key: string; result: string; at: string } | null } | null;
 }
@@ -66,9 +68,8 @@ export async function ledgerOf(ctx: ClientContext, workflowId: string, options: 
     throw new QueryUnansweredError(`cannot read the ledger of ${workflowId}: ${view.fallbackReason ?? 'no worker answered'}`);
   }
   const services = options.servicesUrl ? await fetchServicesLedger(options.servicesUrl, workflowId) : null;
-  const effects = [...view.effects]
-    .sort((a, b) => a.seq - b.seq)
-    .map((effect): LedgerEntry => {
+  const effects = (await treeOf(ctx, view.effects, 0))
+    .map(({ effect, depth }): LedgerEntry => {
       const row = services?.effects.find((candidate) => candidate.key === effect.effectId);
       const undo = services?.undos.find((candidate) => candidate.targetKey === effect.effectId);
       return {
@@ -79,6 +80,7 @@ export async function ledgerOf(ctx: ClientContext, workflowId: string, options: 
         undo: effect.undo,
         compensation: effect.compensation,
         attempts: effect.compensationAttempts,
+        depth,
         ...(effect.compensationError ? { compensationError: effect.compensationError } : {}),
         ...(effect.skippedBy ? { skippedBy: effect.skippedBy } : {}),
         service: services
@@ -93,4 +95,29 @@ export async function ledgerOf(ctx: ClientContext, workflowId: string, options: 
     });
   const undoOrder = services ? [...services.undos].sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt)).map((undo) => undo.targetKey) : null;
   return { workflowId, status: view.status, effects, undoOrder, services: services ? { url: services.url } : null };
+}
+
+/**
+ * The run's effects and, after each delegated step, its sub-agent's: as the parent recorded them (with its own
+ * compensation outcomes), or, for a child that had not completed, as the child's own state reports them.
+ */
+async function treeOf(ctx: ClientContext, effects: readonly EffectRecord[], depth: number): Promise<Array<{ effect: EffectRecord; depth: number }>> {
+  const rows: Array<{ effect: EffectRecord; depth: number }> = [];
+  for (const effect of [...effects].sort((a, b) => a.seq - b.seq)) {
+    rows.push({ effect, depth });
+    const { delegation } = effect;
+    if (!delegation) continue;
+    const children = delegation.effects.length > 0 || delegation.outcome === 'completed' ? delegation.effects : await childEffects(ctx, delegation.workflowId);
+    rows.push(...(await treeOf(ctx, children, depth + 1)));
+  }
+  return rows;
+}
+
+async function childEffects(ctx: ClientContext, workflowId: string): Promise<EffectRecord[]> {
+  try {
+    const view = await readRun(ctx, workflowId, { closedState: true });
+    return view.source === 'search_attributes' ? [] : view.effects;
+  } catch {
+    return [];
+  }
 }

@@ -4,9 +4,11 @@
  * - Temporal: the local dev server, started detached so its UI stays up afterwards (unless TEMPORAL_ADDRESS names a
  *   server); the demo services and a worker in this process; the scripted model server unless ANTHROPIC_API_KEY is
  *   set, in which case the runs talk to Claude.
- * - The happy trip (Lisbon) books a flight, a hotel and a car, then pauses for approval of the charge and of the
- *   confirmation email; the decision goes through the same code as `sagent approve`.
- * - The unlucky trip (Porto): the card is declined after the bookings, and the bookings are undone newest-first.
+ * - The happy trip (Lisbon): the `trip` agent books a flight, a hotel and a car, then delegates the payment and the
+ *   confirmation to the `payments` sub-agent (a child workflow), which pauses for approval of the charge and of the
+ *   email; the decisions go through the trip's id, with the same code as `sagent approve`.
+ * - The unlucky trip (Porto): the sub-agent's card is declined, it rolls itself back, and since payment is critical
+ *   the trip's bookings are undone newest-first.
  */
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
@@ -254,9 +256,10 @@ async function runTrip(demo: DemoContext, trip: DemoTrip, workflowId: string, op
   const { out, sagent } = demo;
   out.line('');
   out.line(out.style('bold', `── ${trip.title} ──`));
-  // The demo's approver signs: its key is created on the first run, and its runs accept only that key's signature.
+  // The trip agent books the travel and delegates the payment and the confirmation to the payments sub-agent. The
+  // demo's approver signs: its key is created on the first run, and its runs accept only that key's signature.
   const key = ensureKey(APPROVER, demo.io.env);
-  const input = buildRunInput({ agent: 'travel', task: trip.task, approver: [`${APPROVER}:${key.publicKey}`] }, demo.io.env);
+  const input = buildRunInput({ agent: 'trip', task: trip.task, approver: [`${APPROVER}:${key.publicKey}`] }, demo.io.env);
   await sagent.start(input, { workflowId, startedBy: 'Started by `npm run demo`.' });
   out.line(`started ${workflowId}`);
   out.line(`  UI: ${sagent.uiLink(workflowId)}`);
@@ -278,9 +281,11 @@ async function answerApprovals(
   options: DemoOptions,
 ): Promise<void> {
   const interactive = demo.io.stdin.isTTY === true && demo.io.stdout.isTTY === true;
-  for (const request of state.pendingApprovals) {
-    if (decided.has(request.callId)) continue;
-    decided.add(request.callId);
+  // A sub-agent's calls are decided through the parent's id, as `sagent approve` resolves them.
+  const pending = [...state.pendingApprovals, ...(state.delegations ?? []).flatMap((delegation) => delegation.pendingApprovals)];
+  for (const request of pending) {
+    if (decided.has(request.argsHash)) continue;
+    decided.add(request.argsHash);
     if (options.yes) {
       await send(demo, renderer, state.workflowId, request, 'approve', 'approved in the demo (--yes)');
     } else if (interactive) {

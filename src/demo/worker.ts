@@ -3,12 +3,14 @@
  * TEMPORAL_NAMESPACE / a profile name the server, SAGENT_TASK_QUEUE the queue, SAGENT_SERVICES_URL the demo services.
  */
 import { connectWorkerConnection, createSagentWorker, installRuntime, resolveConnection, workerTelemetry, type SagentWorkerOptions } from '../index';
-import { DEFAULT_SERVICES_URL, demoAgents } from './agents/implementations';
+import { DEFAULT_SERVICES_URL, demoAgents, demoMcpServers } from './agents/implementations';
+import type { NotesServersOptions } from './agents/notes/servers';
 
 /** The demo's workflows file: sagent's saga over the demo agents. */
 export const DEMO_WORKFLOWS_PATH = require.resolve('./workflows');
 
-export type DemoWorkerOptions = Omit<SagentWorkerOptions, 'agents'> & { servicesUrl?: string };
+/** `notes` says where the notes agent's MCP servers are (SAGENT_MCP_EVERYTHING_URL names an HTTP everything server). */
+export type DemoWorkerOptions = Omit<SagentWorkerOptions, 'agents'> & { servicesUrl?: string; notes?: NotesServersOptions };
 
 /** A worker for the demo agents; their tools call the services at `servicesUrl`. */
 export function createDemoWorker(options: DemoWorkerOptions) {
@@ -17,6 +19,7 @@ export function createDemoWorker(options: DemoWorkerOptions) {
     ...(options.workflowBundle ? {} : { workflowsPath: DEMO_WORKFLOWS_PATH }),
     ...options,
     agents: demoAgents({ servicesUrl }),
+    mcpServers: options.mcpServers ?? demoMcpServers({ notes: { everythingUrl: process.env.SAGENT_MCP_EVERYTHING_URL, ...options.notes } }),
   });
 }
 

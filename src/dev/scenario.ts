@@ -98,6 +98,8 @@ const matchSchema = z
   .object({
     /** Routes runs whose workflow id (the `x-sagent-run` header) starts with this. */
     runIdPrefix: z.string().min(1).optional(),
+    /** Routes runs whose workflow id ends with this (with `runIdPrefix`, both must hold): a sub-agent's run, `…/payments`. */
+    runIdSuffix: z.string().min(1).optional(),
     /** Routes runs whose first user message contains this, ignoring case. */
     taskIncludes: z.string().min(1).optional(),
     /** Among scenarios that match the same way, higher wins, then load order. @default 0 */
@@ -234,7 +236,7 @@ export function loadScenarios(fileOrDir: string): ScriptedScenario[] {
 }
 
 /**
- * Picks the scenario for a request: the first whose `runIdPrefix` prefixes the run id, else the first
+ * Picks the scenario for a request: the first whose `runIdPrefix`/`runIdSuffix` fit the run id, else the first
  * whose `taskIncludes` appears in the task, else the default. Higher `match.priority` goes first.
  */
 export function routeScenario(
@@ -245,10 +247,14 @@ export function routeScenario(
   const ordered = [...scenarios].sort((a, b) => (b.match?.priority ?? 0) - (a.match?.priority ?? 0));
   const { runId } = seen;
   const task = seen.task.toLowerCase();
-  const byRunId = (prefix: string | undefined) => runId !== null && prefix !== undefined && runId.startsWith(prefix);
+  const byRunId = (match: ScenarioMatch | undefined) =>
+    runId !== null &&
+    (match?.runIdPrefix !== undefined || match?.runIdSuffix !== undefined) &&
+    runId.startsWith(match.runIdPrefix ?? '') &&
+    runId.endsWith(match.runIdSuffix ?? '');
   const byTask = (needle: string | undefined) => needle !== undefined && task.includes(needle.toLowerCase());
   return (
-    ordered.find((s) => byRunId(s.match?.runIdPrefix)) ??
+    ordered.find((s) => byRunId(s.match)) ??
     ordered.find((s) => byTask(s.match?.taskIncludes)) ??
     scenarios.find((s) => s.name === defaultScenario)
   );

@@ -41,9 +41,18 @@ export interface ModelRequest {
   agent: AgentDefinition;
   /** Tools offered this turn, by name, in the agent's order. */
   toolNames: string[];
+  /** Tools described by a raw JSON Schema rather than zod (an MCP server's); a name here wins over the agent's. */
+  rawTools?: readonly RawToolSchema[];
   messages: MessageParam[];
   runId: string;
   turn: number;
+}
+
+/** A tool whose input is someone else's JSON Schema, offered to Claude as it is. */
+export interface RawToolSchema {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
 }
 
 export interface CallOptions {
@@ -106,7 +115,7 @@ export async function createMessage(client: Anthropic, request: ModelRequest, op
 }
 
 export function toParams(request: ModelRequest): Anthropic.MessageCreateParamsNonStreaming {
-  const tools = toolParams(request.agent, request.toolNames);
+  const tools = toolParams(request.agent, request.toolNames, request.rawTools ?? []);
   return {
     model: request.model,
     max_tokens: request.maxTokens,
@@ -128,15 +137,25 @@ export function toolInputSchema(input: z.ZodType): Anthropic.Tool['input_schema'
   return result;
 }
 
-function toolParams(agent: AgentDefinition, names: string[]): Anthropic.ToolUnion[] {
+/** A raw JSON Schema as the Messages API takes it: an object schema, without the dialect keyword. */
+export function rawInputSchema(schema: Record<string, unknown>): Anthropic.Tool['input_schema'] {
+  const { $schema: _ignored, ...rest } = schema;
+  return { ...rest, type: 'object' } as Anthropic.Tool['input_schema'];
+}
+
+function toolParams(agent: AgentDefinition, names: string[], rawTools: readonly RawToolSchema[]): Anthropic.ToolUnion[] {
+  const raw = new Map(rawTools.map((tool) => [tool.name, tool]));
   const tools = names.map((name, index): Anthropic.Tool => {
+    const cache = index === names.length - 1 ? { cache_control: CACHE } : {};
+    const external = raw.get(name);
+    if (external) return { name, description: external.description, input_schema: rawInputSchema(external.inputSchema), ...cache };
     const tool = agent.toolsByName[name];
     return {
       name: tool.name,
       description: tool.description,
       input_schema: toolInputSchema(tool.input),
       ...(tool.strict ? { strict: true } : {}),
-      ...(index === names.length - 1 ? { cache_control: CACHE } : {}),
+      ...cache,
     };
   });
   return tools;

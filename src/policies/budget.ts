@@ -33,10 +33,12 @@ export interface BudgetSnapshot {
   steps: number;
   startedAtMs: number;
   nowMs: number;
+  /** Time since the start spent waiting for a person; the wall clock does not count it. @default 0 */
+  pausedMs?: number;
 }
 
 /** Whether one more model call fits in the budget. Called before every model call. */
-export function checkBudget({ limits, usage, steps, startedAtMs, nowMs }: BudgetSnapshot): BudgetCheck {
+export function checkBudget({ limits, usage, steps, startedAtMs, nowMs, pausedMs = 0 }: BudgetSnapshot): BudgetCheck {
   const totalInput = usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens;
   if (steps >= limits.maxSteps) return exhausted('maxSteps', `${steps} of ${limits.maxSteps} steps used`);
   if (totalInput >= limits.maxInputTokens) {
@@ -48,7 +50,7 @@ export function checkBudget({ limits, usage, steps, startedAtMs, nowMs }: Budget
   if (usage.costUsd >= limits.maxCostUsd) {
     return exhausted('maxCostUsd', `$${usage.costUsd.toFixed(4)} of $${limits.maxCostUsd} spent`);
   }
-  const elapsed = nowMs - startedAtMs;
+  const elapsed = nowMs - startedAtMs - pausedMs;
   if (elapsed >= limits.maxWallClockMs) {
     return exhausted('maxWallClockMs', `${Math.round(elapsed / 1000)}s of ${Math.round(limits.maxWallClockMs / 1000)}s wall clock used`);
   }
@@ -93,6 +95,17 @@ export function addUsage(
     cacheReadTokens: total.cacheReadTokens + call.cache_read_input_tokens,
     cacheWriteTokens: total.cacheWriteTokens + call.cache_creation_input_tokens,
     costUsd: roundUsd(total.costUsd + costUsd),
+  };
+}
+
+/** Two runs' usage together: a sub-agent's counts against its parent's budget. */
+export function sumUsage(total: RunUsage, more: RunUsage): RunUsage {
+  return {
+    inputTokens: total.inputTokens + more.inputTokens,
+    outputTokens: total.outputTokens + more.outputTokens,
+    cacheReadTokens: total.cacheReadTokens + more.cacheReadTokens,
+    cacheWriteTokens: total.cacheWriteTokens + more.cacheWriteTokens,
+    costUsd: roundUsd(total.costUsd + more.costUsd),
   };
 }
 

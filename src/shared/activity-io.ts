@@ -1,4 +1,5 @@
 /** Inputs and outputs of the activities: neutral JSON only. */
+import type { McpBinding } from './mcp';
 import type { MessageParam } from './wire';
 
 export interface CallModelInput {
@@ -18,6 +19,8 @@ export interface RunToolInput {
   input: unknown;
   /** Also the Idempotency-Key the tool sends. */
   effectId: string;
+  /** The tool is an MCP server's: the worker calls it there, with `effectId` in the request's `_meta`. */
+  mcp?: McpBinding;
 }
 
 /** What Claude sees of a tool's result: projected, serialised and size-capped. */
@@ -25,6 +28,10 @@ export interface ToolOutput {
   content: string;
   bytes: number;
   truncated: boolean;
+  /** Something the run should note about the call (an MCP server that now lists another schema for the tool). */
+  note?: string;
+  /** The input of the undo, when the worker derives it from this call's result. */
+  undoInput?: unknown;
 }
 
 export interface CompensateInput {
@@ -32,6 +39,9 @@ export interface CompensateInput {
   tool: string;
   input: unknown;
   effectId: string;
+  mcp?: McpBinding;
+  /** What the forward call's result said the undo needs, when the worker derived it. */
+  undoInput?: unknown;
 }
 
 export interface ApprovalNotice {

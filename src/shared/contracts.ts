@@ -6,3 +6,4 @@
 export * from './run';
 export * from './records';
 export * from './messages';
+export * from './delegation';

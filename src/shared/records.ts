@@ -2,6 +2,7 @@
  * The records a run keeps as it goes: its effects and their undo, approval requests and decisions, the
  * timeline, and the tool calls of the turn in flight. Sandbox-safe: JSON types only.
  */
+import type { DelegationRecord } from './delegation';
 import type { ContentBlock, ToolResultBlockParam } from './wire';
 
 export type EffectState = 'pending' | 'committed' | 'failed' | 'unknown';
@@ -28,6 +29,10 @@ export interface EffectRecord {
   compensationAttempts: number;
   compensationError?: string;
   skippedBy?: { by: string; reason: string };
+  /** A step that delegated to a sub-agent: the child run and, once it ended, its effects (undone as this step). */
+  delegation?: DelegationRecord;
+  /** The undo's input, derived by the worker from the forward step's input and result (MCP compensation mappings). */
+  undoInput?: unknown;
 }
 
 export interface PendingApproval {

@@ -60,6 +60,10 @@ export const runInputSchema = z
       .strict()
       .optional(),
     continueAsNewAfterTurns: positiveInt.optional(),
+    reconcile: z
+      .object({ rounds: positiveInt.max(20).optional(), initialDelayMs: positiveInt.optional(), maxDelayMs: positiveInt.optional() })
+      .strict()
+      .optional(),
     blockAfterCompensationFailures: positiveInt.optional(),
     carried: z.any().optional(),
   })

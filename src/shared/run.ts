@@ -3,6 +3,8 @@
  * `getState` reports, what continue-as-new carries, and the outcome. Sandbox-safe: JSON types only.
  */
 import type { Conversation } from '../policies/context';
+import type { DelegationView } from './delegation';
+import type { RepeatMemory } from '../policies/repeat-guard';
 import type {
   ApprovalRecord,
   DecidedApproval,
@@ -12,6 +14,7 @@ import type {
   TimelineEntry,
   TurnInFlight,
 } from './records';
+import type { McpToolRecord } from './mcp';
 
 export const RUN_STATUSES = [
   'running',
@@ -36,7 +39,10 @@ export interface BudgetLimits {
   maxOutputTokens: number;
   /** @default 5 */
   maxCostUsd: number;
-  /** Wall clock from the run's start, as a durable timer. @default 1 hour */
+  /**
+   * Wall clock from the run's start, as a durable timer; time spent waiting for a person (an approval, a
+   * top-up) does not count, so a 24-hour approval wait never spends a 1-hour budget. @default 1 hour
+   */
   maxWallClockMs: number;
   /** Calls of any one tool. @default 20 */
   maxCallsPerTool: number;
@@ -103,8 +109,20 @@ export interface AgentRunInput {
   continueAsNewAfterTurns?: number;
   /** Compensation attempts that fail before the run shows `blocked`. @default 3 */
   blockAfterCompensationFailures?: number;
+  /** How an effect whose outcome is unknown is resolved before the run completes. */
+  reconcile?: Partial<ReconcileSettings>;
   /** State carried over a continue-as-new; never set by users. */
   carried?: CarriedState;
+}
+
+/** Rounds of reconciliation of an unknown effect: a retry with its key, or the tool's status check. */
+export interface ReconcileSettings {
+  /** Rounds before the run gives up learning the outcome and rolls back. @default 4 */
+  rounds: number;
+  /** Wait before the first round; doubles each round. @default 5000 */
+  initialDelayMs: number;
+  /** @default 60_000 */
+  maxDelayMs: number;
 }
 
 export interface RunUsage {
@@ -136,6 +154,12 @@ export interface CarriedState {
   /** Decisions taken but not yet acted on (the loop was waiting for an earlier call). */
   decidedApprovals: Record<string, DecidedApproval>;
   finalText: string | null;
+  /** The MCP tools the run listed at its start; absent for agents without MCP servers. */
+  mcpTools?: McpToolRecord[];
+  /** What the repeat guard remembers: committed calls and refusals. Absent in runs carried by older code. */
+  repeats?: RepeatMemory;
+  /** Time spent waiting for a person, which the wall-clock budget does not count. */
+  humanWaitMs?: number;
 }
 
 export interface RunState {
@@ -155,6 +179,8 @@ export interface RunState {
   timeline: TimelineEntry[];
   continuedAsNew: number;
   finalText: string | null;
+  /** Sub-agents running for this run, as they last reported; absent when none runs. */
+  delegations?: DelegationView[];
 }
 
 /** What the workflow returns. A compensated run completes: rollback is a business outcome, not a bug. */

@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 import { assertSecretPaths } from '../policies/secrets';
+import type { BudgetLimits } from '../shared/run';
+import type { McpBinding } from '../shared/mcp';
 
 /**
  * How much a tool can change the world.
@@ -41,11 +43,56 @@ export interface ToolSpec<I = unknown> {
   control?: ToolControl;
   /** Fields of the input or output (names or dotted paths, e.g. `card`, `payer.email`) masked wherever runs are shown. */
   secret?: readonly string[];
+  /** The call runs another agent as a child workflow instead of an activity (see {@link DelegateSpec}). */
+  delegate?: ToolDelegation;
+  /** What activity summaries and the timeline call the tool (e.g. `mcp memory.create_entities`). @default name */
+  label?: string;
+  /** Set by sagent for a tool an MCP server offers: the worker runs it on that server, not by an implementation. */
+  mcp?: McpBinding;
+  /**
+   * How a state-changing call whose outcome is unknown (its response lost) is resolved before the run completes:
+   * - `retry`: the call again with the same idempotency key; the service answers from its store;
+   * - `check`: the implementation's `check(input, ctx)` asks the service whether the effect landed;
+   * - `none`: the tool cannot say, so the run rolls back rather than complete on a guess.
+   * @default 'retry'
+   */
+  reconcile?: ToolReconcile;
+  /** An identical call (same input) may legitimately run again, e.g. "add one item"; otherwise it is answered from the first. @default false */
+  repeatable?: boolean;
 }
+
+/** What a delegating tool runs: the sub-agent, and the slice of the parent's budget it may spend. */
+export interface ToolDelegation {
+  agent: string;
+  /** Limits of the child run; each is capped by what the parent has left. @default the parent's remaining budget */
+  budget?: Partial<BudgetLimits>;
+}
+
+/**
+ * A sub-agent an agent may delegate to. It becomes the tool `delegate_<agent>` whose input is `{ task }`; a call
+ * runs the agent as a child workflow with its own loop, ledger, approvals and timeline, and its final text is the
+ * result. Its effects become one step of the parent's saga: undone, in the child's own reverse order, when the
+ * parent rolls back.
+ */
+export interface DelegateSpec {
+  /** The sub-agent's name, as registered with the same workflow. */
+  agent: string;
+  /** What Claude reads to decide when to delegate, and what task to give. */
+  description: string;
+  /** A child that fails and rolls itself back ends the parent's saga too, instead of coming back as a tool error. @default false */
+  critical?: boolean;
+  /** The child's slice of the parent's budget; capped by what the parent has left. @default the parent's remaining budget */
+  budget?: Partial<BudgetLimits>;
+  /** Wall clock the child may take, as the call's timeout. @default 1 hour */
+  timeoutMs?: number;
+}
+
+/** How an unknown outcome of a tool's effect is learned (`ToolSpec.reconcile`). */
+export type ToolReconcile = 'retry' | 'check' | 'none';
 
 export type ToolDefinition<I = unknown> = Readonly<
   Required<Pick<ToolSpec<I>, 'name' | 'description' | 'input' | 'risk' | 'critical' | 'timeoutMs' | 'maxAttempts' | 'maxResultBytes' | 'maxInputBytes' | 'strict'>> &
-    Pick<ToolSpec<I>, 'compensation' | 'project' | 'control' | 'secret'>
+    Pick<ToolSpec<I>, 'compensation' | 'project' | 'control' | 'secret' | 'delegate' | 'label' | 'mcp' | 'reconcile' | 'repeatable'>
 >;
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -64,6 +111,9 @@ export function defineTool<I>(spec: ToolSpec<I>): ToolDefinition<I> {
   if (spec.risk === 'read' && spec.compensation) {
     throw new Error(`tool "${spec.name}" only reads and needs no compensation`);
   }
+  if (spec.risk === 'read' && (spec.reconcile !== undefined || spec.repeatable !== undefined)) {
+    throw new Error(`tool "${spec.name}" only reads: reconcile and repeatable apply to tools that change the world`);
+  }
   assertSecretPaths(spec.name, spec.secret);
   return Object.freeze({
     critical: false,
@@ -81,6 +131,11 @@ export function isCompensable(tool: ToolDefinition): boolean {
   return tool.compensation !== undefined;
 }
 
+/** How an unknown outcome of this tool's effect is learned. */
+export function reconcileOf(tool: ToolDefinition): ToolReconcile {
+  return tool.reconcile ?? 'retry';
+}
+
 /** Whether a tool changes the world (and so runs alone, in Claude's order, with an effect id). */
 export function changesWorld(tool: ToolDefinition): boolean {
   return tool.risk !== 'read';
@@ -92,6 +147,13 @@ export interface AgentSpec {
   /** The system prompt. Policy never lives here: no prompt text can skip an approval. */
   system: string;
   tools: ToolDefinition<any>[];
+  /** Agents this one may delegate to; each becomes a `delegate_<agent>` tool. */
+  delegates?: DelegateSpec[];
+  /**
+   * MCP servers whose tools the agent offers next to its own, by the names the worker's `mcpServers` give them.
+   * The run lists their tools once, at its start, and keeps that list to its end.
+   */
+  mcpServers?: readonly string[];
 }
 
 export interface AgentDefinition extends AgentSpec {
@@ -114,7 +176,7 @@ export const abortTool = defineTool({
 export function defineAgent(spec: AgentSpec): AgentDefinition {
   // No prototype: a tool called "constructor" must not find Object's.
   const toolsByName: Record<string, ToolDefinition<any>> = Object.create(null);
-  for (const tool of [...spec.tools, abortTool]) {
+  for (const tool of [...spec.tools, ...(spec.delegates ?? []).map(delegateTool), abortTool]) {
     if (toolsByName[tool.name]) throw new Error(`agent "${spec.name}" declares tool "${tool.name}" twice`);
     toolsByName[tool.name] = tool;
   }
@@ -131,5 +193,26 @@ export function agentRegistry(agents: readonly AgentDefinition[]): AgentRegistry
     if (byName[agent.name]) throw new Error(`two agents are named "${agent.name}": agent names must be unique`);
     byName[agent.name] = agent;
   }
+  for (const agent of agents) {
+    for (const { agent: delegate } of agent.delegates ?? []) {
+      if (!byName[delegate]) throw new Error(`agent "${agent.name}" delegates to "${delegate}", which is not among the agents`);
+    }
+  }
   return Object.freeze(byName);
+}
+
+/** The tool through which Claude hands a task to a sub-agent; the loop reads its `delegate` declaration. */
+export function delegateTool(spec: DelegateSpec): ToolDefinition<{ task: string }> {
+  return defineTool({
+    name: `delegate_${spec.agent}`,
+    description: `${spec.description} Give the sub-agent a complete task: it sees nothing of this conversation. Returns its final answer.`,
+    input: z.object({ task: z.string().trim().min(1).max(20_000).describe('Everything the sub-agent needs to do its part, in plain words') }),
+    // Its effects change the world and are undone with the parent's saga: the child's own compensations.
+    risk: 'reversible',
+    compensation: `roll back ${spec.agent}`,
+    critical: spec.critical ?? false,
+    timeoutMs: spec.timeoutMs ?? 60 * 60 * 1000,
+    maxAttempts: 1,
+    delegate: { agent: spec.agent, ...(spec.budget ? { budget: spec.budget } : {}) },
+  });
 }

@@ -24,8 +24,16 @@ export interface CompensationContext extends ToolContext {
 /** What a compensation found: it undid the effect, or there was nothing to undo. Both are success. */
 export type CompensationResult = 'compensated' | 'not_needed';
 
+/**
+ * What a status check found out about an effect whose response was lost. Say `not_committed` only when the
+ * effect can no longer land (its key is refused or voided); a request that may still be running is `unknown`.
+ */
+export type EffectCheck = 'committed' | 'not_committed' | 'unknown';
+
 export interface ToolImplementation<I = any> {
   run(input: I, ctx: ToolContext): Promise<unknown>;
+  /** Required for tools that declare `reconcile: 'check'`: whether the effect under `ctx.effectId` landed. */
+  check?(input: I, ctx: ToolContext): Promise<EffectCheck>;
   /** Required for tools that declare a compensation. Must be idempotent. */
   compensate?(input: I, ctx: CompensationContext): Promise<CompensationResult>;
 }

@@ -44,6 +44,11 @@ export function compensateOptions(tool: ToolDefinition, summary: string): Activi
   return { ...toolOptions(tool, summary), retry: { maximumAttempts: 1 } };
 }
 
+/** One attempt of a reconciliation: its rounds, with their growing waits, are the retries. */
+export function reconcileOptions(tool: ToolDefinition, summary: string): ActivityOptions {
+  return { ...toolOptions(tool, summary), retry: { maximumAttempts: 1 } };
+}
+
 /** Telling approvers a request waits: a few tries, since the request waits whether or not they hear of it. */
 export function notifyOptions(summary: string): ActivityOptions {
   return { ...NOTIFY_OPTIONS, summary };

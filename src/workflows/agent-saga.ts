@@ -3,21 +3,27 @@
  * tools as activities with effect ids, and roll back newest-first when the saga fails. The loop holds the flow
  * and the waits; its collaborators take the run's values and give new ones back.
  */
-import { allHandlersFinished, condition, continueAsNew, isCancellation, workflowInfo } from '@temporalio/workflow';
-import { addUsage } from '../policies/budget';
+import { allHandlersFinished, condition, continueAsNew, isCancellation, patched, sleep, workflowInfo } from '@temporalio/workflow';
+import { addUsage, sumUsage } from '../policies/budget';
 import { appendTurn, buildContext } from '../policies/context';
+import { callKeyOf } from '../policies/loop-guard';
+import { rememberCommitted, repeatVerdict } from '../policies/repeat-guard';
 import { chooseModel } from '../policies/routing';
 import type { AwaitingApprovalCall, DoneCall, PlannedEffect, ReadyCall, TurnInFlight } from '../shared/records';
 import type { AgentRunInput, RunOutcome } from '../shared/run';
 import type { ModelTurn } from '../shared/wire';
 import { agentRegistry, type AgentDefinition, type AgentRegistry } from '../tools/define';
 import { awaitApproval, notifyApprovers, openApprovals } from './approval-gate';
-import { waitForBudget } from './budget-gate';
+import { budgetForApprovedCall, waitForBudget } from './budget-gate';
 import { resultsOf, withCall } from './calls';
+import { delegationContext, installDelegationHandler } from './delegation';
 import { installHandlers } from './handlers';
+import { adoptMcpCatalog, learnMcpTools, type McpCatalog } from './mcp-tools';
 import { askClaude } from './model-call';
-import { planTurn } from './planner';
+import { PATCHES } from './patches';
+import { planTurn, type PlanningGuards } from './planner';
 import { describePending, publishRun, setStatus } from './publish';
+import { reconcileUnknown, unknownEffects } from './reconcile';
 import { rollBack } from './rollback';
 import { carryOver, openRun, runOutcome, shouldContinueAsNew, type Run } from './run-memory';
 import { resolveSettings } from './settings';
@@ -38,26 +44,32 @@ export type AgentSagaWorkflow = (input: AgentRunInput) => Promise<RunOutcome>;
 export function createAgentSaga(agents: readonly AgentDefinition[] | AgentRegistry): AgentSagaWorkflow {
   const registry = Array.isArray(agents) ? agentRegistry(agents) : (agents as AgentRegistry);
   return async function agentSaga(input: AgentRunInput): Promise<RunOutcome> {
-    return new AgentLoop(input, registry).execute();
+    const mcp = await learnMcpTools(input, registry);
+    return new AgentLoop(input, mcp.agents, mcp.catalog).execute();
   };
 }
 
 class AgentLoop {
   private readonly run: Run;
   private readonly tools: ToolScope;
+  private readonly guards: PlanningGuards;
 
   constructor(
     private readonly input: AgentRunInput,
     agents: AgentRegistry,
+    mcp: McpCatalog | null = null,
   ) {
     this.run = openRun(input, resolveSettings(input, agents, workflowInfo().workflowId));
+    adoptMcpCatalog(this.run, mcp);
+    this.guards = { repeats: patched(PATCHES.repeatGuard) };
     const { settings, ledger, timeline } = this.run;
-    this.tools = { workflowId: settings.workflowId, agent: settings.agent, ledger, timeline };
+    this.tools = { workflowId: settings.workflowId, agent: settings.agent, ledger, timeline, agents };
   }
 
   async execute(): Promise<RunOutcome> {
     const { run } = this;
     installHandlers(run);
+    installDelegationHandler(run);
     if (run.desk.pending.length > 0) setStatus(run, 'awaiting_approval', describePending(run.desk.pending));
     else publishRun(run);
     try {
@@ -67,10 +79,13 @@ class AgentLoop {
           await this.finishTurn(run.memory.inFlight);
           continue;
         }
-        if (run.memory.finalText !== null) return this.complete();
+        if (run.memory.finalText !== null) return await this.complete();
         if (shouldContinueAsNew(run)) await this.continueAsNew();
         const budget = await waitForBudget(run);
         if (budget.kind === 'abort') throw new SagaAbort(budget.reason);
+        // A model repeating a refused call in a tight loop is slowed down before it is asked again.
+        const repeats = repeatVerdict(run.memory.repeats.stuck);
+        if (repeats.kind === 'backoff') await sleep(repeats.delayMs);
         this.applyPlan(await this.askModel());
       }
     } catch (err) {
@@ -119,7 +134,7 @@ class AgentLoop {
   /** Takes in Claude's answer as the planner reads it. */
   private applyPlan(answer: ModelTurn): void {
     const { memory, settings, desk, timeline } = this.run;
-    const plan = planTurn(answer, memory, settings, Date.now());
+    const plan = planTurn(answer, memory, settings, Date.now(), this.guards);
     if (plan.kind === 'abort') throw new SagaAbort(plan.reason);
     memory.conversation = plan.conversation;
     if (plan.kind === 'final') memory.finalText = plan.finalText;
@@ -127,6 +142,7 @@ class AgentLoop {
     memory.callsPerTool = plan.callsPerTool;
     memory.callCounts = plan.callCounts;
     memory.nextSeq = plan.nextSeq;
+    memory.repeats = plan.repeats;
     memory.inFlight = plan.inFlight;
     openApprovals(plan.asks, desk, timeline);
   }
@@ -162,9 +178,16 @@ class AgentLoop {
       const cleared = call.status === 'awaiting_approval' ? await this.clearApproval(call) : call;
       keep(withCall(turn, index, cleared));
       if (cleared.status !== 'ready') continue;
-      const ran = await runWrite(cleared, this.tools);
+      if (cleared.argsHash !== undefined) {
+        const budget = await budgetForApprovedCall(run, cleared.tool);
+        if (budget.kind === 'abort') throw new SagaAbort(budget.reason);
+      }
+      const ran = await runWrite(cleared, this.tools, delegationContext(this.input, run));
+      // A sub-agent spends from this run's budget.
+      if (ran.usage) memory.usage = sumUsage(memory.usage, ran.usage);
       if (ran.kind === 'abort') throw new SagaAbort(ran.reason);
       keep(withCall(turn, index, ran.call));
+      this.rememberIfCommitted(ran.call);
     }
     const results = resultsOf(turn);
     memory.consecutiveToolErrors = results.some((result) => result.is_error) ? memory.consecutiveToolErrors + 1 : 0;
@@ -173,9 +196,21 @@ class AgentLoop {
     setStatus(run, 'running', null);
   }
 
+  /** A committed state-changing call answers its identical repeats from here on. */
+  private rememberIfCommitted(call: DoneCall): void {
+    const { memory, ledger, settings } = this.run;
+    if (!this.guards.repeats || !call.changesWorld || settings.agent.toolsByName[call.tool].repeatable) return;
+    if (ledger.find(call.effectId)?.state !== 'committed') return;
+    memory.repeats = rememberCommitted(memory.repeats, callKeyOf(call.tool, call.input), { tool: call.tool, effectId: call.effectId, result: call.result.content });
+  }
+
   /** The call once a person decided; an abort or a due continue-as-new ends the wait, and the call is carried. */
   private async clearApproval(call: AwaitingApprovalCall): Promise<(ReadyCall & PlannedEffect) | DoneCall> {
-    const gate = await awaitApproval(this.run, call);
+    // Waiting for a person does not spend the run's wall-clock budget.
+    const waitStarted = Date.now();
+    const gate = await awaitApproval(this.run, call).finally(() => {
+      this.run.memory.humanWaitMs += Date.now() - waitStarted;
+    });
     if (gate.kind === 'interrupted') {
       this.throwIfAborted();
       return await this.continueAsNew();
@@ -184,9 +219,17 @@ class AgentLoop {
     return gate.call;
   }
 
-  private complete(): RunOutcome {
-    setStatus(this.run, 'completed', null);
-    return runOutcome(this.run, 'completed', null);
+  /** Completes the run, once no effect's outcome is unknown; one that stays unknown rolls the saga back. */
+  private async complete(): Promise<RunOutcome> {
+    const { run } = this;
+    const unknown = unknownEffects(run.ledger.effects);
+    if (unknown.length > 0 && patched(PATCHES.reconcileUnknown)) {
+      setStatus(run, 'running', `reconciling ${unknown.length} effect(s) whose outcome is unknown`);
+      const reconciled = await reconcileUnknown(this.tools, run.settings.reconcile);
+      if (reconciled.kind === 'unresolved') throw new SagaAbort(reconciled.reason);
+    }
+    setStatus(run, 'completed', null);
+    return runOutcome(run, 'completed', null);
   }
 
   private async continueAsNew(): Promise<never> {

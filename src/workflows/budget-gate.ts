@@ -1,16 +1,23 @@
 /** The budget gate before each model call: when the budget is spent, the run waits for a top-up or an abort. */
-import { condition } from '@temporalio/workflow';
-import { checkBudget } from '../policies/budget';
+import { condition, patched } from '@temporalio/workflow';
+import { checkBudget, type BudgetCheck } from '../policies/budget';
+import { PATCHES } from './patches';
 import { setStatus } from './publish';
 import type { Run } from './run-memory';
 
 export type BudgetGate = { kind: 'ok' } | { kind: 'abort'; reason: string };
 
+/** The budget as it stands now; the wall clock leaves out the time the run waited for a person. */
+export function budgetNow({ memory }: Run): BudgetCheck {
+  const pausedMs = memory.humanWaitMs > 0 && patched(PATCHES.humanWaitOffClock) ? memory.humanWaitMs : 0;
+  return checkBudget({ limits: memory.limits, usage: memory.usage, steps: memory.turn, startedAtMs: Date.parse(memory.startedAt), nowMs: Date.now(), pausedMs });
+}
+
 /** Checks the budget; when exhausted, shows `budget_exhausted` and waits for a top-up, an abort, or the timeout. */
-export async function waitForBudget(run: Run): Promise<BudgetGate> {
+export async function waitForBudget(run: Run, waiting: string = ''): Promise<BudgetGate> {
   const { memory, flags } = run;
   for (;;) {
-    const check = checkBudget({ limits: memory.limits, usage: memory.usage, steps: memory.turn, startedAtMs: Date.parse(memory.startedAt), nowMs: Date.now() });
+    const check = budgetNow(run);
     if (check.kind === 'ok') {
       if (flags.exhausted) {
         flags.exhausted = null;
@@ -19,16 +26,27 @@ export async function waitForBudget(run: Run): Promise<BudgetGate> {
       return check;
     }
     flags.exhausted = check.reason;
-    setStatus(run, 'budget_exhausted', `${check.reason}; waiting for \`sagent extend-budget\` or an abort`);
-    run.timeline.note('budget', check.reason, 'waiting');
+    setStatus(run, 'budget_exhausted', `${check.reason}${waiting}; waiting for \`sagent extend-budget\` or an abort`);
+    run.timeline.note('budget', check.reason + waiting, 'waiting');
     const before = memory.limits;
+    const waitStarted = Date.now();
     // A top-up replaces the limits, so a new value is the signal.
     const acted = await condition(() => memory.limits !== before || flags.abortRequested !== null, memory.limits.topUpTimeoutMs, {
       summary: `budget exhausted: waiting for a top-up (${check.limit})`,
     });
+    memory.humanWaitMs += Date.now() - waitStarted;
     if (flags.abortRequested) {
       return { kind: 'abort', reason: `aborted by ${flags.abortRequested.by} while the budget was exhausted: ${flags.abortRequested.reason}` };
     }
     if (!acted) return { kind: 'abort', reason: `${check.reason}, and no top-up came within ${Math.round(memory.limits.topUpTimeoutMs / 1000)}s` };
   }
+}
+
+/**
+ * The budget before an approved call runs: an approval that came after the budget ran out waits for a top-up
+ * first, so the run never pays for a step it would then have to undo for want of budget.
+ */
+export async function budgetForApprovedCall(run: Run, tool: string): Promise<BudgetGate> {
+  if (budgetNow(run).kind === 'ok' || !patched(PATCHES.budgetBeforeApprovedCall)) return { kind: 'ok' };
+  return waitForBudget(run, ` (the approved ${tool} has not run)`);
 }

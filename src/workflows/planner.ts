@@ -6,9 +6,11 @@
 import { approvalFor } from '../policies/approval';
 import { argsHashOf } from '../policies/canonical';
 import { appendTurn, type Conversation } from '../policies/context';
+import { callKeyOf } from '../policies/loop-guard';
+import { countRefusal, repeatAnswer, repeatVerdict, type RepeatMemory, type RepeatedRefusal } from '../policies/repeat-guard';
 import { checkToolCall } from '../policies/tool-call';
 import type { PendingApproval, PlannedCall, TurnInFlight } from '../shared/records';
-import type { ContentBlock, ModelTurn, ToolUseBlock } from '../shared/wire';
+import type { ContentBlock, ModelTurn, ToolResultBlockParam, ToolUseBlock } from '../shared/wire';
 import { changesWorld } from '../tools/define';
 import { errorResult } from './calls';
 import type { RunMemory } from './run-memory';
@@ -18,10 +20,16 @@ import type { RunSettings } from './settings';
 const CALL_KEYS_KEPT = 500;
 
 /** The memory fields a plan gives new values for. */
-type PlannedFields = Pick<RunMemory, 'conversation' | 'callsPerTool' | 'callCounts' | 'nextSeq'>;
+type PlannedFields = Pick<RunMemory, 'conversation' | 'callsPerTool' | 'callCounts' | 'nextSeq' | 'repeats'>;
 
 /** What the planner needs of the run memory, as it stands after the model call. */
 export type PlanningState = PlannedFields & Pick<RunMemory, 'turn' | 'limits'>;
+
+/** Behaviour that old histories did not have; off when they replay (`patched()` in the loop). */
+export interface PlanningGuards {
+  /** Identical state-changing calls answered from the committed one; refusals counted, a stuck model stopped. */
+  repeats: boolean;
+}
 
 /** An approval to open: the request, and why the policy asks for it. */
 export interface ApprovalAsk {
@@ -40,7 +48,13 @@ export type TurnPlan =
   | (PlannedFields & { kind: 'tools'; inFlight: TurnInFlight; asks: ApprovalAsk[] });
 
 /** Reads Claude's answer: the final text, a continuation, or tool calls to plan. */
-export function planTurn(answer: ModelTurn, state: PlanningState, settings: RunSettings, nowMs: number): TurnPlan {
+export function planTurn(
+  answer: ModelTurn,
+  state: PlanningState,
+  settings: RunSettings,
+  nowMs: number,
+  guards: PlanningGuards = { repeats: true },
+): TurnPlan {
   // A turn with neither results nor a note was paused (`pause_turn`): this answer continues it.
   const last = state.conversation.turns.at(-1);
   const continuing = last !== undefined && last.results.length === 0 && !last.note;
@@ -63,7 +77,9 @@ export function planTurn(answer: ModelTurn, state: PlanningState, settings: RunS
     .map((block) => ({ block, tool: settings.agent.toolsByName[block.name] }))
     .find(({ block, tool }) => tool?.control === 'abort_saga' && tool.input.safeParse(block.input).success);
   if (abort) return { kind: 'abort', reason: `Claude aborted: ${(abort.block.input as { reason: string }).reason}` };
-  const planned = planCalls(toolUses, answer.stop_reason === 'max_tokens', state, settings, nowMs);
+  const planned = planCalls(toolUses, answer.stop_reason === 'max_tokens', state, settings, nowMs, guards);
+  const verdict = repeatVerdict(planned.repeats.stuck);
+  if (verdict.kind === 'stop') return { kind: 'abort', reason: verdict.reason };
   return {
     kind: 'tools',
     conversation: before,
@@ -71,16 +87,28 @@ export function planTurn(answer: ModelTurn, state: PlanningState, settings: RunS
     callsPerTool: planned.perTool,
     callCounts: planned.perCall,
     nextSeq: planned.nextSeq,
+    repeats: planned.repeats,
     asks: planned.asks,
   };
 }
 
 /** Validates each call before anything runs, in Claude's order: a call counts against the guards of the next. */
-function planCalls(toolUses: ToolUseBlock[], truncated: boolean, state: PlanningState, settings: RunSettings, nowMs: number) {
+function planCalls(toolUses: ToolUseBlock[], truncated: boolean, state: PlanningState, settings: RunSettings, nowMs: number, guards: PlanningGuards) {
   const perTool = { ...state.callsPerTool };
   const perCall = { ...state.callCounts };
+  const refused = { ...state.repeats.refused };
+  const worst: { stuck: RepeatedRefusal | null } = { stuck: null };
   let nextSeq = state.nextSeq;
   const asks: ApprovalAsk[] = [];
+  /** State-changing calls planned in this turn, by call key: an identical one in the same turn runs once. */
+  const plannedWrites = new Set<string>();
+  const refuse = (block: ToolUseBlock, content: ToolResultBlockParam, error: string): PlannedCall => {
+    if (guards.repeats) {
+      const count = countRefusal(refused, callKeyOf(block.name, block.input));
+      if (count > (worst.stuck?.count ?? 0)) worst.stuck = { tool: block.name, error, count };
+    }
+    return { toolUseId: block.id, tool: block.name, input: block.input, changesWorld: false, status: 'refused', result: content };
+  };
   const calls = toolUses.map((block): PlannedCall => {
     const check = checkToolCall(block, {
       agent: settings.agent,
@@ -91,9 +119,21 @@ function planCalls(toolUses: ToolUseBlock[], truncated: boolean, state: Planning
     });
     if (check.kind === 'refuse') {
       const { error, message, hint } = check;
-      return { toolUseId: block.id, tool: block.name, input: block.input, changesWorld: false, status: 'refused', result: errorResult(block.id, { error, message, hint }) };
+      return refuse(block, errorResult(block.id, { error, message, hint }), error);
     }
     const { tool, input } = check;
+    if (guards.repeats && changesWorld(tool) && !tool.repeatable) {
+      const earlier = state.repeats.committed[check.callKey];
+      if (earlier) return refuse(block, { type: 'tool_result', tool_use_id: block.id, content: repeatAnswer(earlier) }, 'already_committed');
+      if (plannedWrites.has(check.callKey)) {
+        return refuse(block, errorResult(block.id, {
+          error: 'repeated_call',
+          message: `this turn already makes this exact ${tool.name} call; it runs once`,
+          hint: 'read the result of the first call; change the arguments if you need another one',
+        }), 'repeated_call');
+      }
+      plannedWrites.add(check.callKey);
+    }
     perTool[tool.name] = (perTool[tool.name] ?? 0) + 1;
     perCall[check.callKey] = (perCall[check.callKey] ?? 0) + 1;
     forgetOldest(perCall, CALL_KEYS_KEPT);
@@ -122,7 +162,8 @@ function planCalls(toolUses: ToolUseBlock[], truncated: boolean, state: Planning
     });
     return { toolUseId: block.id, tool: tool.name, input, changesWorld: true, status: 'awaiting_approval', seq, effectId, callId, argsHash };
   });
-  return { calls, perTool, perCall, nextSeq, asks };
+  const repeats: RepeatMemory = guards.repeats ? { ...state.repeats, refused, stuck: worst.stuck } : state.repeats;
+  return { calls, perTool, perCall, nextSeq, asks, repeats };
 }
 
 /** Drops the oldest keys (insertion order) beyond `keep`. */

@@ -8,6 +8,7 @@ import type { EffectRecord, PendingApproval, RejectedAttempt } from '../shared/r
 import type { ApprovalSettings, RunStatus } from '../shared/run';
 import { AgentCostUsd, AgentName, AgentPendingApprovals, AgentStatus, AgentSteps } from '../shared/search-attributes';
 import { renderApprovalDetails } from './approval-details';
+import { reportToParent } from './delegate-report';
 import type { Run } from './run-memory';
 
 /** What the UI shows of a run. */
@@ -56,6 +57,7 @@ export function setStatus(run: Run, status: RunStatus, detail: string | null): v
   run.flags.status = status;
   run.flags.statusDetail = detail;
   publishRun(run);
+  reportToParent(run);
 }
 
 /** The pending calls, for the status line: "charge_card (call-3), send_email (call-4)". */

@@ -6,11 +6,14 @@
 import { workflowInfo } from '@temporalio/workflow';
 import { resolveLimits, ZERO_USAGE } from '../policies/budget';
 import { newConversation } from '../policies/context';
+import { EMPTY_REPEATS } from '../policies/repeat-guard';
 import { maskOutcome, maskRunState } from '../policies/secrets';
+import type { DelegateProgress } from '../shared/delegation';
 import type { AbortRequest } from '../shared/messages';
 import type { AgentRunInput, CarriedState, RunOutcome, RunState, RunStatus } from '../shared/run';
 import type { MessageParam } from '../shared/wire';
 import { ApprovalDesk } from './approvals';
+import { runningDelegations } from './delegate-report';
 import { SagaLedger } from './saga';
 import type { RunSettings } from './settings';
 import { Timeline } from './timeline';
@@ -19,7 +22,7 @@ import { Timeline } from './timeline';
 const REJECTED_ATTEMPTS_CARRIED = 50;
 
 /** The run memory; the loop and its handlers change its fields, and continue-as-new carries it. */
-export type RunMemory = CarriedState;
+export type RunMemory = CarriedState & Required<Pick<CarriedState, 'repeats' | 'humanWaitMs'>>;
 
 /** What only this run's code needs: never carried, so they start afresh after continue-as-new. */
 export interface RunFlags {
@@ -33,6 +36,8 @@ export interface RunFlags {
   /** The context of the model call in flight, for `modelContextQuery`. */
   contextInFlight: { turn: number; messages: MessageParam[] } | null;
   currentModel: string;
+  /** What the running sub-agents last reported, by their workflow id. */
+  delegates: Record<string, DelegateProgress>;
 }
 
 /**
@@ -70,6 +75,9 @@ export function startMemory(input: AgentRunInput, nowMs: number): RunMemory {
     pendingApprovals: carried?.pendingApprovals ?? [],
     decidedApprovals: carried?.decidedApprovals ?? {},
     finalText: carried?.finalText ?? null,
+    ...(carried?.mcpTools ? { mcpTools: carried.mcpTools } : {}),
+    repeats: carried?.repeats ?? EMPTY_REPEATS,
+    humanWaitMs: carried?.humanWaitMs ?? 0,
   };
 }
 
@@ -92,6 +100,7 @@ export function openRun(input: AgentRunInput, settings: RunSettings): Run {
       turnsThisRun: 0,
       contextInFlight: null,
       currentModel: settings.routing.defaultModel,
+      delegates: {},
     },
     desk: new ApprovalDesk(memory, settings.agent.toolsByName, { workflowId: settings.workflowId, approverKeys: settings.approval.approverKeys }),
     ledger: new SagaLedger(memory.effects),
@@ -110,7 +119,9 @@ export function isClosing(status: RunStatus): boolean {
 }
 
 /** What `getState` answers. */
-export function runState({ settings, memory, flags }: Run): RunState {
+export function runState(run: Run): RunState {
+  const { settings, memory, flags } = run;
+  const delegations = runningDelegations(run);
   // What people read without the codec: secrets masked; Claude's context is built elsewhere, unmasked.
   return maskRunState(settings.agent, {
     workflowId: settings.workflowId,
@@ -129,6 +140,7 @@ export function runState({ settings, memory, flags }: Run): RunState {
     timeline: memory.timeline,
     continuedAsNew: memory.runsSoFar,
     finalText: memory.finalText,
+    ...(delegations.length > 0 ? { delegations } : {}),
   });
 }
 

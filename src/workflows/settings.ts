@@ -8,7 +8,7 @@ import { resolveContextSettings } from '../policies/context';
 import type { RoutingPolicy } from '../policies/routing';
 import { DEFAULT_ESCALATION_MODEL, DEFAULT_MODEL } from '../shared/constants';
 import { checkRunInput } from '../shared/run-input';
-import type { AgentRunInput, ApprovalSettings, ContextSettings } from '../shared/run';
+import type { AgentRunInput, ApprovalSettings, ContextSettings, ReconcileSettings } from '../shared/run';
 import type { AgentDefinition, AgentRegistry } from '../tools/define';
 import type { RollbackPolicy } from './saga';
 
@@ -31,6 +31,7 @@ export interface RunSettings {
   maxTokens: number;
   continueAsNewAfterTurns: number;
   rollback: RollbackPolicy;
+  reconcile: ReconcileSettings;
 }
 
 /** Checks the input against the worker's agents and resolves it; a bad input fails the run, never retried. */
@@ -75,5 +76,6 @@ export function resolveSettings(input: AgentRunInput, agents: AgentRegistry, wor
     maxTokens: input.maxTokens ?? DEFAULT_MAX_TOKENS,
     continueAsNewAfterTurns: input.continueAsNewAfterTurns ?? DEFAULT_CONTINUE_AS_NEW_AFTER_TURNS,
     rollback: { blockAfter: input.blockAfterCompensationFailures ?? 3, initialBackoffMs: 1000, maxBackoffMs: 5 * 60 * 1000 },
+    reconcile: { rounds: 4, initialDelayMs: 5000, maxDelayMs: 60_000, ...input.reconcile },
   };
 }

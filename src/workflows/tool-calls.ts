@@ -5,9 +5,10 @@
  */
 import { CancellationScope, CancelledFailure, isCancellation } from '@temporalio/workflow';
 import type { DoneCall, EffectRecord, PlannedEffect, ReadyCall, TurnInFlight } from '../shared/records';
-import type { AgentDefinition } from '../tools/define';
+import type { AgentDefinition, AgentRegistry } from '../tools/define';
 import { activities, compensateOptions, toolOptions } from './activity-options';
 import { closeCall, errorResult } from './calls';
+import { runDelegation, undoDelegated, type DelegationContext, type DelegationOutcome } from './delegation';
 import { describe, type SagaLedger } from './saga';
 import type { Timeline } from './timeline';
 
@@ -19,6 +20,8 @@ export interface ToolScope {
   agent: AgentDefinition;
   ledger: SagaLedger;
   timeline: Timeline;
+  /** Every agent of the workflow: a delegated step is undone with its sub-agent's compensations. */
+  agents?: AgentRegistry;
 }
 
 export type CallOutcome = { kind: 'done'; call: DoneCall } | { kind: 'abort'; reason: string };
@@ -44,22 +47,38 @@ export async function runReads(turn: TurnInFlight, scope: ToolScope): Promise<Re
   }
 }
 
-/** Runs one state-changing call, its compensation registered first so an unknown outcome is still undone. */
-export async function runWrite(call: ReadyCall & PlannedEffect, scope: ToolScope): Promise<CallOutcome> {
+/**
+ * Runs one state-changing call, its compensation registered first so an unknown outcome is still undone; a
+ * delegating tool runs its sub-agent as a child workflow, whose usage comes back with the outcome.
+ */
+export async function runWrite(call: ReadyCall & PlannedEffect, scope: ToolScope, parent?: DelegationContext): Promise<DelegationOutcome> {
   const tool = scope.agent.toolsByName[call.tool];
   scope.ledger.register({ effectId: call.effectId, seq: call.seq, tool: tool.name, input: call.input, undo: tool.compensation ?? null });
+  if (tool.delegate && parent) return runDelegation(call, scope, parent);
   return runCall(call, call.effectId, scope);
 }
 
 /** Runs one compensation; it throws when the undo failed, and the ledger retries it. */
 export async function undoEffect(effect: EffectRecord, scope: ToolScope): Promise<'compensated' | 'not_needed'> {
+  const { delegation } = effect;
+  if (delegation) {
+    const agent = scope.agents?.[delegation.agent] ?? scope.agent;
+    return undoDelegated({ ...effect, delegation }, (child) => undoEffect(child, { ...scope, agent }));
+  }
   const tool = scope.agent.toolsByName[effect.tool];
-  const summary = `undo ${effect.tool} (${effect.undo}) · effect ${effect.seq}`;
+  const summary = `undo ${tool.label ?? effect.tool} (${effect.undo}) · effect ${effect.seq}`;
   const startedAt = Date.now();
   const entry = scope.timeline.note('compensation', summary, 'started', undefined, effect.effectId);
   try {
     const result = await compensate.executeWithOptions(compensateOptions(tool, summary), [
-      { agent: scope.agent.name, tool: effect.tool, input: effect.input, effectId: effect.effectId },
+      {
+        agent: scope.agent.name,
+        tool: effect.tool,
+        input: effect.input,
+        effectId: effect.effectId,
+        ...(tool.mcp ? { mcp: tool.mcp } : {}),
+        ...(effect.undoInput !== undefined ? { undoInput: effect.undoInput } : {}),
+      },
     ]);
     scope.timeline.finish(entry, 'ok', startedAt, result);
     return result;
@@ -73,14 +92,19 @@ export async function undoEffect(effect: EffectRecord, scope: ToolScope): Promis
 async function runCall(call: ReadyCall, effectId: string, scope: ToolScope): Promise<CallOutcome> {
   const tool = scope.agent.toolsByName[call.tool];
   const recorded = call.changesWorld;
-  const summary = call.changesWorld ? `${tool.name} · effect ${call.seq}` : `${tool.name} · read`;
+  const label = tool.label ?? tool.name;
+  const summary = call.changesWorld ? `${label} · effect ${call.seq}` : `${label} · read`;
   const startedAt = Date.now();
   const entry = scope.timeline.note('tool', summary, 'started', undefined, recorded ? effectId : undefined);
   try {
     const output = await runTool.executeWithOptions(toolOptions(tool, summary), [
-      { agent: scope.agent.name, tool: tool.name, input: call.input, effectId },
+      { agent: scope.agent.name, tool: tool.name, input: call.input, effectId, ...(tool.mcp ? { mcp: tool.mcp } : {}) },
     ]);
-    if (recorded) scope.ledger.settle(effectId, { ok: true });
+    if (recorded) {
+      const effect = scope.ledger.settle(effectId, { ok: true });
+      if (output.undoInput !== undefined) effect.undoInput = output.undoInput;
+    }
+    if (output.note) scope.timeline.note('tool', output.note, 'info', undefined, recorded ? effectId : undefined);
     scope.timeline.finish(entry, 'ok', startedAt, output.truncated ? `${output.bytes} bytes, cut` : `${output.bytes} bytes`);
     // Claude must know when a person changed what it asked for.
     const edited = call.changesWorld && call.editedBy ? `[${call.editedBy} edited the input before it ran; it ran with ${JSON.stringify(call.input)}]\n` : '';

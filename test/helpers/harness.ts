@@ -2,6 +2,9 @@
  * One sagent stack for an integration test file: the scripted model server, the demo services on an
  * in-memory database, and a worker on its own task queue, all against the test run's Temporal server.
  */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import { bundleWorkflowCode, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
@@ -11,6 +14,7 @@ import { startModelServer, type ModelServer } from '../../src/dev/model-server';
 import type { Scenario } from '../../src/dev/scenario';
 import { startServices } from '../../src/demo/services/server';
 import { createDemoWorker, DEMO_WORKFLOWS_PATH } from '../../src/demo/worker';
+import type { NotesServersOptions } from '../../src/demo/agents/notes/servers';
 import { getStateQuery, type AgentRunInput, type RunOutcome, type RunState } from '../../src/shared/contracts';
 import { testConnection, uniqueTaskQueue, type TestTemporal } from './temporal';
 
@@ -39,7 +43,12 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 }
 
 /** `dataConverter` (e.g. `codecDataConverter(env)`) turns the codec on for the harness's client and worker. */
-export async function startHarness(name: string, scenarios: Scenario[], options: { servicesUrl?: string; dataConverter?: DataConverter } = {}): Promise<Harness> {
+/** `notes` says where the notes agent's MCP servers are; by default a memory graph in a fresh temporary file. */
+export async function startHarness(
+  name: string,
+  scenarios: Scenario[],
+  options: { servicesUrl?: string; dataConverter?: DataConverter; notes?: NotesServersOptions } = {},
+): Promise<Harness> {
   installQuietRuntime();
   const temporal = await testConnection();
   const { dataConverter } = options;
@@ -58,6 +67,7 @@ export async function startHarness(name: string, scenarios: Scenario[], options:
       servicesUrl: services.url,
       workflowBundle: await workflowBundle(),
       dataConverter,
+      notes: options.notes ?? { memoryFile: path.join(os.tmpdir(), `sagent-memory-${randomUUID()}.jsonl`) },
     });
   let worker = await makeWorker();
   let running = worker.run();

@@ -23,6 +23,8 @@ async function run(): Promise<void> {
     taskQueue: required('SAGENT_TASK_QUEUE'),
     anthropic: createAnthropicClient({ apiKey: 'test', baseURL: required('ANTHROPIC_BASE_URL') }),
     servicesUrl: required('SAGENT_SERVICES_URL'),
+    // The notes agent's MCP servers, as the parent test launches them (JSON of NotesServersOptions).
+    ...(process.env.SAGENT_TEST_NOTES_SERVERS ? { notes: JSON.parse(process.env.SAGENT_TEST_NOTES_SERVERS) } : {}),
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
   });
   const running = worker.run();

@@ -16,6 +16,8 @@ export interface WorkerProcessOptions {
   servicesUrl: string;
   /** A prebuilt workflow bundle (its `code`), so a child does not bundle again. */
   workflowCode?: string;
+  /** Extra environment of the child (e.g. SAGENT_TEST_NOTES_SERVERS). */
+  env?: Record<string, string>;
   /** How long to wait for the child to poll. @default 60 s */
   readyTimeoutMs?: number;
 }
@@ -50,6 +52,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
       ANTHROPIC_BASE_URL: options.modelUrl,
       SAGENT_SERVICES_URL: options.servicesUrl,
       ...(bundlePath ? { SAGENT_TEST_WORKFLOW_BUNDLE: bundlePath } : {}),
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

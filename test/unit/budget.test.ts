@@ -32,6 +32,7 @@ function snapshot(overrides: Partial<Omit<BudgetSnapshot, 'usage'>> & { usage?: 
     steps: overrides.steps ?? 0,
     startedAtMs: overrides.startedAtMs ?? STARTED_AT_MS,
     nowMs: overrides.nowMs ?? STARTED_AT_MS,
+    ...(overrides.pausedMs !== undefined ? { pausedMs: overrides.pausedMs } : {}),
   };
 }
 
@@ -86,6 +87,16 @@ describe('checkBudget', () => {
     expect(checkBudget(snapshot({ nowMs: STARTED_AT_MS + 90_400 }))).toMatchObject({
       limit: 'maxWallClockMs',
       reason: 'budget exhausted: 90s of 60s wall clock used',
+    });
+  });
+
+  it('leaves time spent waiting for a person off the wall clock', () => {
+    // A 24-hour approval wait in a run with a one-minute budget: the run itself used 59 s.
+    const day = 24 * 60 * 60 * 1000;
+    expect(checkBudget(snapshot({ nowMs: STARTED_AT_MS + day + 59_000, pausedMs: day }))).toEqual({ kind: 'ok' });
+    expect(checkBudget(snapshot({ nowMs: STARTED_AT_MS + day + 61_000, pausedMs: day }))).toMatchObject({
+      limit: 'maxWallClockMs',
+      reason: 'budget exhausted: 61s of 60s wall clock used',
     });
   });
 

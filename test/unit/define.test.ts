@@ -63,6 +63,12 @@ describe('defineTool', () => {
     expect(() => defineTool(spec({ compensation: 'unsearch' }))).toThrow('tool "search_hotels" only reads and needs no compensation');
   });
 
+  it('rejects reconcile or repeatable on a read tool: they apply to tools that change the world', () => {
+    expect(() => defineTool(spec({ reconcile: 'check' }))).toThrow('tool "search_hotels" only reads: reconcile and repeatable apply to tools that change the world');
+    expect(() => defineTool(spec({ repeatable: true }))).toThrow(/only reads/);
+    expect(defineTool(spec({ risk: 'reversible', compensation: 'cancel', reconcile: 'none', repeatable: true }))).toMatchObject({ reconcile: 'none', repeatable: true });
+  });
+
   it('accepts a privileged tool with or without a compensation', () => {
     expect(isCompensable(defineTool(spec({ name: 'charge_card', risk: 'privileged', compensation: 'refund_card' })))).toBe(true);
     expect(isCompensable(defineTool(spec({ name: 'grant_access', risk: 'privileged' })))).toBe(false);

@@ -3,7 +3,7 @@
  * outcomes become `ToolError`s: what the other side refused (`rejected`, final, shown to Claude with a
  * hint) apart from what is worth another attempt (`transient`, retried by Temporal).
  */
-import { type CompensationContext, type CompensationResult, ToolError } from '../../workflow';
+import { type CompensationContext, type CompensationResult, type EffectCheck, type ToolContext, ToolError } from '../../workflow';
 
 export interface ServiceRequest {
   method: 'GET' | 'POST';
@@ -28,6 +28,8 @@ export interface ServiceClient {
   call<T = unknown>(request: ServiceRequest): Promise<T>;
   /** Undoes the forward step through `POST /effects/undo`, keyed by the forward step's key. */
   undo(ctx: CompensationContext): Promise<CompensationResult>;
+  /** Whether the services hold an effect under `ctx.idempotencyKey` (their effects ledger); absent is `unknown`, since a request may still run. */
+  check(ctx: ToolContext): Promise<EffectCheck>;
 }
 
 /** Hints for refusals any service can give. */
@@ -103,7 +105,12 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
     return result;
   }
 
-  return { call, undo };
+  async function check(ctx: ToolContext): Promise<EffectCheck> {
+    const { effects } = await call<{ effects?: Array<{ key: string }> }>({ method: 'GET', path: '/ledger', query: { prefix: ctx.idempotencyKey }, signal: ctx.signal });
+    return effects?.some((effect) => effect.key === ctx.idempotencyKey) ? 'committed' : 'unknown';
+  }
+
+  return { call, undo, check };
 }
 
 /** 408, 429, 5xx and a key still held by a running request are worth another attempt; other 4xx are not. */

@@ -78,6 +78,8 @@ export const rentCar = defineTool({
   }),
   risk: 'reversible',
   compensation: 'cancel_car',
+  // The rental desk's records say whether a rental landed, so a lost response is looked up rather than resent.
+  reconcile: 'check',
 });
 
 export const chargeCard = defineTool({
@@ -139,4 +141,50 @@ export const travelAgent = defineAgent({
   description: 'Plans and books trips: flights, hotels, cars, payment and a confirmation email.',
   system: SYSTEM_PROMPT,
   tools: [getWeather, searchFlights, bookFlight, bookHotel, rentCar, chargeCard, sendEmail],
+});
+
+const PAYMENTS_PROMPT = `You take payments for trips booked by another agent, and confirm them to the traveller.
+
+1. Read the task for the amount in cents, the currency, the card, what the charge is for and the traveller's email.
+2. Charge the card once, for exactly that amount. It waits for a human approval. A declined card is final: do not retry it; call abort with the reason, so nothing you did remains.
+3. Then send one confirmation email with the booking ids, the dates and the amount charged. It also waits for an approval.
+
+Finish with one short line: the chargeId and that the confirmation was sent.`;
+
+/** The payments sub-agent: charges the card and sends the confirmation, for an agent that delegates to it. */
+export const paymentsAgent = defineAgent({
+  name: 'payments',
+  description: 'Charges a card once for a booked trip and emails the confirmation.',
+  system: PAYMENTS_PROMPT,
+  tools: [chargeCard, sendEmail],
+});
+
+const TRIP_PROMPT = `You are a travel agent. You plan and book trips for the user, and hand payment to the payments agent.
+
+How to work:
+1. Read the request for the travellers, cities, dates, card and email. Dates are YYYY-MM-DD.
+2. Check the weather at the destination and search flights before booking anything. Pick the flight the user asked for; otherwise the cheapest one that fits the dates.
+3. Book in this order: flight, then hotel, then a car if the user wants one.
+4. Then call delegate_payments once, with a complete task: the total of the prices the booking tools returned (in cents, in their currency), the card, what the charge is for, the traveller's email, and every booking id and date for the confirmation.
+Never delegate the payment before the bookings it pays for exist.
+
+When a tool fails you get an error result with a code, a message and sometimes a hint: fix the arguments or choose another option.
+You cannot cancel anything yourself. If the trip cannot be completed, call abort with the reason: every booking, charge and email made so far, by you or by the payments agent, is undone automatically where it can be.
+
+Finish with a short summary for the user: what was booked (with ids) and what the payments agent reported.`;
+
+/** The demo's supervisor: books the travel itself and delegates the payment and the confirmation to `payments`. */
+export const tripAgent = defineAgent({
+  name: 'trip',
+  description: 'Plans and books trips (flights, hotels, cars) and delegates payment and the confirmation to the payments agent.',
+  system: TRIP_PROMPT,
+  tools: [getWeather, searchFlights, bookFlight, bookHotel, rentCar],
+  delegates: [
+    {
+      agent: 'payments',
+      description: 'Hands the payment and the confirmation email to the payments agent, which charges the card once and emails the traveller.',
+      // Without payment there is no trip: a payment that fails ends this saga too, and every booking is undone.
+      critical: true,
+    },
+  ],
 });

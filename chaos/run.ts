@@ -1,0 +1,79 @@
+/**
+ * `npm run chaos [-- --short]`: the fault trials. Each trial runs on a stack of its own (dev server, services, model
+ * server, worker processes), kills workers at every phase of a run and the dev server every few rounds, breaks model
+ * calls (HTTP errors, cut streams, dropped connections, stalls, silence) and service calls (lost responses, 5xx), then
+ * checks the services' own records. Prints a table, writes `chaos/results/latest.json`, exits 1 if anything the
+ * guarantees forbid was found. Loopback only; every loop is bounded.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { checkTrial, passed, type TrialFindings } from './checks';
+import { chaosScenario } from './scenario';
+import { startStack } from './stack';
+import { runTrial, type TrialLog, type TrialPlan } from './trial';
+
+/** 2 trials of 55 rounds: 110 worker kills, 6 dev-server restarts; about 10 minutes on 2 cores. */
+const FULL: TrialPlan[] = [
+  { name: 'one-worker', workers: 1, rounds: 55, runsPerRound: 2, serverRestarts: 3 },
+  { name: 'three-workers', workers: 3, rounds: 55, runsPerRound: 2, serverRestarts: 3 },
+];
+/** What CI runs: every phase once per trial, one server restart per trial; about 90 s. */
+const SHORT: TrialPlan[] = [
+  { name: 'one-worker', workers: 1, rounds: 5, runsPerRound: 2, serverRestarts: 1 },
+  { name: 'three-workers', workers: 3, rounds: 5, runsPerRound: 2, serverRestarts: 1 },
+];
+/** Short enough for the trial, long enough for a real first byte on a loaded machine. */
+const MODEL_TIMEOUTS = { firstByteMs: 3_000, idleMs: 3_000 };
+
+async function main(): Promise<void> {
+  const short = process.argv.includes('--short');
+  const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]);
+  const plans = (short ? SHORT : FULL).map((plan) => (process.argv.includes('--rounds') && rounds > 0 ? { ...plan, rounds } : plan));
+  const log = (line: string) => console.error(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}`);
+  const results: Array<{ trial: TrialLog; findings: TrialFindings; unexpectedWorkerExits: string[] }> = [];
+  for (const plan of plans) {
+    log(`${plan.name}: ${plan.rounds} rounds of ${plan.runsPerRound} runs on ${plan.workers} worker(s), ${plan.serverRestarts} server restart(s)`);
+    const stack = await startStack({ scenarios: [chaosScenario], modelTimeouts: MODEL_TIMEOUTS, log });
+    try {
+      const trial = await runTrial(stack, plan, log);
+      const findings = await checkTrial(stack, trial);
+      results.push({ trial, findings, unexpectedWorkerExits: stack.workers.unexpectedExits });
+    } finally {
+      await stack.close();
+    }
+  }
+  console.log(renderTable(results.map(({ trial, findings }) => ({ trial, findings })), MODEL_TIMEOUTS));
+  const out = path.join(__dirname, 'results', short ? 'short.json' : 'latest.json');
+  await fs.mkdir(path.dirname(out), { recursive: true });
+  await fs.writeFile(out, `${JSON.stringify({ mode: short ? 'short' : 'full', at: new Date().toISOString(), modelTimeouts: MODEL_TIMEOUTS, results }, null, 2)}\n`);
+  log(`wrote ${path.relative(process.cwd(), out)}`);
+  const failed = results.filter(({ findings }) => !passed(findings, MODEL_TIMEOUTS));
+  if (failed.length > 0) {
+    for (const { trial, findings } of failed) console.error(`${trial.plan.name}: ${JSON.stringify(problems(findings))}`);
+    process.exitCode = 1;
+  }
+}
+
+function problems(findings: TrialFindings) {
+  const { lost, unexpected, undosOutOfOrder, leaked, unknownLeft, hangFailover } = findings;
+  return { lost, unexpected, undosOutOfOrder, leaked: leaked.slice(0, 10), unknownLeft, hangFailover };
+}
+
+function renderTable(rows: Array<{ trial: TrialLog; findings: TrialFindings }>, timeouts: typeof MODEL_TIMEOUTS): string {
+  const lines = ['| trial | runs | kills (model/tool/undo/approval/start-up) | server restarts | ended | lost | dup. effects | double undos | undos out of order | leaked | unknown left | hang fail-over s (stall/silent/cut/drop) | s |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|'];
+  for (const { trial, findings } of rows) {
+    const kills = Object.values(trial.kills);
+    const ended = Object.entries(findings.ended).map(([status, n]) => `${n} ${status}`).join(', ');
+    const hang = ['stall', 'silent', 'cut', 'drop'].map((kind) => findings.hangFailover[kind] ?? 'none').join('/');
+    lines.push(
+      `| ${trial.plan.name} (${trial.plan.workers} worker${trial.plan.workers > 1 ? 's' : ''}) | ${findings.runs} | ${kills.reduce((a, b) => a + b, 0)} (${kills.join('/')}) | ${trial.serverRestarts} | ${ended} | ${findings.lost.length} | ${findings.duplicateKeys + findings.duplicateIntents} | ${findings.doubleUndos} | ${findings.undosOutOfOrder.length} | ${findings.leaked.length} | ${findings.unknownLeft.length} | ${hang} | ${trial.seconds} |`,
+    );
+  }
+  lines.push('', `Model deadlines on the workers: first byte ${timeouts.firstByteMs} ms, idle ${timeouts.idleMs} ms; a killed worker's activity is retried after its 10 s heartbeat timeout.`);
+  return lines.join('\n');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

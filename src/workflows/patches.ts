@@ -1,0 +1,14 @@
+/**
+ * The `patched()` ids of behaviour added after histories were committed: old histories replay the old
+ * commands, new runs take the new path (DESIGN.md, guarantee 8).
+ */
+export const PATCHES = {
+  /** Identical committed state-changing calls answered from the first; refusals counted; a stuck model stopped. */
+  repeatGuard: 'sagent-repeat-guard',
+  /** Effects whose outcome is unknown are reconciled before the run completes. */
+  reconcileUnknown: 'sagent-reconcile-unknown',
+  /** Time spent waiting for a person does not spend the wall-clock budget. */
+  humanWaitOffClock: 'sagent-human-wait-off-clock',
+  /** An approved call waits for a top-up when the budget ran out while the approval waited. */
+  budgetBeforeApprovedCall: 'sagent-budget-before-approved-call',
+} as const;

@@ -1,0 +1,67 @@
+/**
+ * Reconciliation: before a run completes, every effect whose outcome is unknown (its response lost, or slower
+ * than the retries) is resolved. The tool's declaration says how: the call again with the same idempotency key
+ * (the service answers from its store), or the tool's status check. What cannot be learned is not guessed:
+ * the loop rolls the saga back instead of completing.
+ */
+import { isCancellation, sleep } from '@temporalio/workflow';
+import type { EffectCheck } from '../tools/runtime';
+import type { ReconcileSettings } from '../shared/run';
+import type { EffectRecord } from '../shared/records';
+import { reconcileOf } from '../tools/define';
+import { activities, reconcileOptions } from './activity-options';
+import { describe, isDefinitiveRejection } from './saga';
+import type { ToolScope } from './tool-calls';
+
+const { runTool, checkEffect } = activities;
+
+export type ReconcileOutcome = { kind: 'resolved' } | { kind: 'unresolved'; reason: string };
+
+/** The effects whose outcome is still unknown. */
+export function unknownEffects(effects: readonly EffectRecord[]): EffectRecord[] {
+  return effects.filter((effect) => effect.state === 'unknown');
+}
+
+/** Resolves every unknown effect, oldest first; the first that stays unknown is reported, and the rest left to the rollback. */
+export async function reconcileUnknown(scope: ToolScope, settings: ReconcileSettings): Promise<ReconcileOutcome> {
+  for (const effect of unknownEffects(scope.ledger.effects)) {
+    const learned = await reconcileOne(effect, scope, settings);
+    if (learned === 'unknown') {
+      const how = reconcileOf(scope.agent.toolsByName[effect.tool]) === 'none' ? 'the tool cannot say' : `${settings.rounds} rounds did not tell`;
+      return { kind: 'unresolved', reason: `the outcome of ${effect.tool} (${effect.effectId}) stayed unknown (${how}), so the run does not complete on a guess` };
+    }
+    // The service has it (or refused it): the effect is as if its response had arrived.
+    effect.state = learned === 'committed' ? 'committed' : 'failed';
+  }
+  return { kind: 'resolved' };
+}
+
+async function reconcileOne(effect: EffectRecord, scope: ToolScope, settings: ReconcileSettings): Promise<EffectCheck> {
+  const tool = scope.agent.toolsByName[effect.tool];
+  const mode = reconcileOf(tool);
+  if (mode === 'none') return 'unknown';
+  let delayMs = settings.initialDelayMs;
+  for (let round = 1; round <= settings.rounds; round += 1) {
+    await sleep(delayMs);
+    delayMs = Math.min(delayMs * 2, settings.maxDelayMs);
+    const summary = `reconcile ${effect.tool} (${mode}) · effect ${effect.seq}`;
+    const startedAt = Date.now();
+    const entry = scope.timeline.note('tool', summary, 'started', `round ${round} of ${settings.rounds}`, effect.effectId);
+    const request = [{ agent: scope.agent.name, tool: effect.tool, input: effect.input, effectId: effect.effectId }] as const;
+    try {
+      const learned: EffectCheck =
+        mode === 'check'
+          ? await checkEffect.executeWithOptions(reconcileOptions(tool, summary), [...request])
+          : (await runTool.executeWithOptions(reconcileOptions(tool, summary), [...request]), 'committed');
+      scope.timeline.finish(entry, learned === 'unknown' ? 'error' : 'ok', startedAt, learned);
+      if (learned !== 'unknown') return learned;
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      // A retry the service refuses (a stored 4xx): the first request was refused too, and nothing happened.
+      const refused = mode === 'retry' && isDefinitiveRejection(err);
+      scope.timeline.finish(entry, refused ? 'ok' : 'error', startedAt, refused ? `not_committed: ${describe(err)}` : describe(err));
+      if (refused) return 'not_committed';
+    }
+  }
+  return 'unknown';
+}
