@@ -155,7 +155,7 @@ function workerEnv(taskQueue: string, extra: NodeJS.ProcessEnv): NodeJS.ProcessE
 // The unlucky trip: three bookings, an approved charge that is declined, three undos.
 
 async function runUnluckyTrip(client: Client, taskQueue: string, workflowId: string): Promise<{ handle: WorkflowHandle; outcome: RunOutcome }> {
-  const handle = await client.workflow.start('agentSaga', { taskQueue, workflowId, args: [{ agent: 'travel', task: 'Plan my trip to Porto' }] });
+  const handle = await client.workflow.start('agentSaga', { taskQueue, workflowId, args: [{ agent: 'travel', task: 'Plan my trip to Porto', approval: { approvers: ['ana'] } }] });
   const deadline = Date.now() + 30_000;
   let state: RunState | undefined;
   while (state?.status !== 'awaiting_approval') {

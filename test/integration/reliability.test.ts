@@ -164,7 +164,7 @@ describe('budgets and people', () => {
   test('an approval given after the budget ran out does not run the tool', async () => {
     const workflowId = `rel-charge-late-${randomUUID().slice(0, 8)}`;
     // One step: the turn that asks for the charge spends it, so the approval comes after the budget ran out.
-    const handle = await harness.start(workflowId, { agent: 'travel', task: 'Charge the trip', budget: { maxSteps: 1, topUpTimeoutMs: 3000 } });
+    const handle = await harness.start(workflowId, { agent: 'travel', task: 'Charge the trip', budget: { maxSteps: 1, topUpTimeoutMs: 3000 }, approval: { approvers: ['ana'] } });
     await approveCharge(handle);
     const parked = await harness.waitFor(handle, (s) => s.status === 'budget_exhausted');
     expect(parked.statusDetail).toMatch(/1 of 1 steps used \(the approved charge_card has not run\)/);
@@ -179,7 +179,7 @@ describe('budgets and people', () => {
 
   test('a top-up after a late approval runs the approved call once', async () => {
     const workflowId = `rel-charge-topup-${randomUUID().slice(0, 8)}`;
-    const handle = await harness.start(workflowId, { agent: 'travel', task: 'Charge the trip', budget: { maxSteps: 1 } });
+    const handle = await harness.start(workflowId, { agent: 'travel', task: 'Charge the trip', budget: { maxSteps: 1 }, approval: { approvers: ['ana'] } });
     await approveCharge(handle);
     await harness.waitFor(handle, (s) => s.status === 'budget_exhausted');
     expect((await ledgerOf(`${workflowId}/`)).effects).toEqual([]);
@@ -193,7 +193,7 @@ describe('budgets and people', () => {
 
   test('waiting for a person does not spend the wall-clock budget', async () => {
     const workflowId = `rel-charge-slow-${randomUUID().slice(0, 8)}`;
-    const handle = await harness.start(workflowId, { agent: 'travel', task: 'Charge the trip', budget: { maxWallClockMs: 2500, topUpTimeoutMs: 1000 } });
+    const handle = await harness.start(workflowId, { agent: 'travel', task: 'Charge the trip', budget: { maxWallClockMs: 2500, topUpTimeoutMs: 1000 }, approval: { approvers: ['ana'] } });
     await harness.waitFor(handle, (s) => s.status === 'awaiting_approval');
     // The approver takes longer than the whole wall-clock budget.
     await new Promise((resolve) => setTimeout(resolve, 3500));

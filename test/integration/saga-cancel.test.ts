@@ -55,7 +55,7 @@ afterAll(async () => {
 test.each([0, 1, 2, 3])('cancelled after %i effects: Canceled in Temporal, every effect undone newest-first', async (effects) => {
   const workflowId = `saga-cancel-after${effects}-${randomUUID().slice(0, 8)}`;
   stepsOf.set(workflowId, effects);
-  const handle = await harness.start(workflowId, { agent: 'travel', task: 'Book a trip to Berlin' });
+  const handle = await harness.start(workflowId, { agent: 'travel', task: 'Book a trip to Berlin', approval: { approvers: ['ana'] } });
   // The run is in its next model call, every effect so far committed.
   await waitUntil(() => harness.model.requests.some((r) => r.runId === workflowId && r.turn === effects + 1));
   const before = await handle.query(getStateQuery);
@@ -72,7 +72,7 @@ test.each([0, 1, 2, 3])('cancelled after %i effects: Canceled in Temporal, every
 test('cancelled while a charge awaits approval: the request is withdrawn, the charge never runs, the bookings are undone', async () => {
   const workflowId = `saga-cancel-approval-${randomUUID().slice(0, 8)}`;
   stepsOf.set(workflowId, 4);
-  const handle = await harness.start(workflowId, { agent: 'travel', task: 'Book a trip to Berlin' });
+  const handle = await harness.start(workflowId, { agent: 'travel', task: 'Book a trip to Berlin', approval: { approvers: ['ana'] } });
   const waiting = await harness.waitFor(handle, (s) => s.status === 'awaiting_approval');
   expect(waiting.pendingApprovals.map((p) => p.tool)).toEqual(['charge_card']);
 
@@ -94,7 +94,7 @@ test.each([
   stepsOf.set(workflowId, step);
   // The service holds the request (and its key) for 3 s, then commits it: the cancel arrives meanwhile.
   const rule = await addFault({ path, keyPrefix: `${workflowId}/effect-${step}`, mode: 'delay', delayMs: 3000, times: 1 });
-  const handle = await harness.start(workflowId, { agent: 'travel', task: 'Book a trip to Berlin' });
+  const handle = await harness.start(workflowId, { agent: 'travel', task: 'Book a trip to Berlin', approval: { approvers: ['ana'] } });
   if (tool === 'charge_card') {
     const waiting = await harness.waitFor(handle, (s) => s.status === 'awaiting_approval');
     const charge = waiting.pendingApprovals[0];

@@ -91,7 +91,7 @@ test.each(table)('%s at step %i: the effects that landed are undone newest-first
   if (way === 'response lost once') await addFault({ path: failing.path, keyPrefix: effectId(step), mode: 'commitThenDrop', times: 1 });
   if (way === 'outcome unknown') await addFault({ path: failing.path, keyPrefix: effectId(step), mode: 'commitThenDrop' });
 
-  const handle = await harness.start(workflowId, { agent: 'travel', task: `Book a trip to Lisbon (${way} at step ${step})` });
+  const handle = await harness.start(workflowId, { agent: 'travel', task: `Book a trip to Lisbon (${way} at step ${step})`, approval: { approvers: ['ana'] } });
   if (step === 4) await approveCharge(handle);
   const outcome = await outcomeOf(handle);
   const state = await handle.query(getStateQuery);
