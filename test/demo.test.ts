@@ -1,6 +1,7 @@
 /**
  * `npm run demo -- --yes` as a user runs it, against the test run's Temporal server (TEMPORAL_ADDRESS set, so the
- * demo starts no server of its own): both trips end as the scenarios say, with their UI links, and it exits 0.
+ * demo starts no server of its own): both trips and the notes run end as the scenarios say, with their UI links, and it
+ * exits 0.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -45,7 +46,7 @@ beforeAll(async () => {
 });
 afterAll(() => temporal?.close());
 
-test('the demo runs both trips to their outcomes with --yes and exits 0', async () => {
+test('the demo runs both trips and the notes run to their outcomes with --yes and exits 0', async () => {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     TEMPORAL_ADDRESS: temporal.address,
@@ -65,8 +66,10 @@ test('the demo runs both trips to their outcomes with --yes and exits 0', async 
 
   const happy = /happy-trip-\d{8}-\d{6}/.exec(ran.stdout)?.[0];
   const unlucky = /unlucky-trip-\d{8}-\d{6}/.exec(ran.stdout)?.[0];
+  const notes = /trip-notes-\d{8}-\d{6}/.exec(ran.stdout)?.[0];
   expect(happy).toBeDefined();
   expect(unlucky).toBeDefined();
+  expect(notes).toBeDefined();
 
   // Both paused calls of the happy trip's payments sub-agent were approved through the trip's id, with the same
   // update `sagent approve` sends.
@@ -77,12 +80,27 @@ test('the demo runs both trips to their outcomes with --yes and exits 0', async 
   expect(ran.stdout).toMatch(new RegExp(`${happy}/effect-4/payments/effect-1\\s+↳ charge_card\\s+committed`));
   // The unlucky trip's payment failed in the sub-agent, which is critical, so the trip undid its bookings newest-first.
   expect(ran.stdout).toMatch(/undo rent_car[^\n]*\n[^\n]*undo book_hotel[^\n]*\n[^\n]*undo book_flight/);
+  // The notes run wrote two entities through the MCP memory server, read them back, aborted, and the memory server
+  // deleted them again, newest-first.
+  expect(ran.stdout).toMatch(/mcp memory\.create_entities · effect 1[^\n]*\n[^\n]*mcp memory\.create_entities · effect 2[^\n]*\n/);
+  expect(ran.stdout).toMatch(/mcp memory\.search_nodes · read/);
+  expect(ran.stdout).toMatch(/undo mcp memory\.create_entities \(delete_entities\) · effect 2[^\n]*compensated\n[^\n]*undo mcp memory\.create_entities \(delete_entities\) · effect 1[^\n]*compensated/);
 
   // The summary: one row per run with its outcome, and each run's UI link.
   expect(ran.stdout).toMatch(new RegExp(`${happy}\\s+completed\\s+4\\s+4\\s+0\\s+\\$`));
   expect(ran.stdout).toMatch(new RegExp(`${unlucky}\\s+compensated\\s+3\\s+4\\s+3\\s+\\$`));
+  expect(ran.stdout).toMatch(new RegExp(`${notes}\\s+compensated\\s+3\\s+2\\s+2\\s+\\$`));
+  expect(ran.stdout).toMatch(new RegExp(`${notes}/effect-2\\s+memory_create_entities\\s+committed\\s+compensated`));
   expect(ran.stdout).toContain(`${happy}: ${UI}/namespaces/default/workflows/${happy}`);
   expect(ran.stdout).toContain(`${unlucky}: ${UI}/namespaces/default/workflows/${unlucky}`);
+  expect(ran.stdout).toContain(`${notes}: ${UI}/namespaces/default/workflows/${notes}`);
+
+  // The memory server's own state: this demo's graph file (fresh, named by the demo's stamp) was written, and holds
+  // nothing now, as the summary says.
+  const memoryFile = `.sagent/demo-memory-${notes!.slice('trip-notes-'.length)}.jsonl`;
+  expect(ran.stdout).toContain(`(${memoryFile}): empty; the notes run's 2 MCP write(s) were undone, newest first`);
+  expect(fs.readFileSync(path.join(ROOT, memoryFile), 'utf8').trim()).toBe('');
+  fs.rmSync(path.join(ROOT, memoryFile));
 
   // The runs are really there, encrypted with the demo's own key, with the outcomes the demo printed.
   expect(ran.stdout).toMatch(/Codec: payloads encrypted with key demo-/);
@@ -91,6 +109,7 @@ test('the demo runs both trips to their outcomes with --yes and exits 0', async 
   const client = new Client({ connection: temporal.connection, namespace: temporal.namespace, dataConverter });
   expect((await client.workflow.getHandle(happy!).result()).status).toBe('completed');
   expect((await client.workflow.getHandle(unlucky!).result()).status).toBe('compensated');
+  expect((await client.workflow.getHandle(notes!).result()).status).toBe('compensated');
 });
 
 test('the demo reports an unreachable server in one line and exits 1', async () => {

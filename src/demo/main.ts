@@ -1,5 +1,5 @@
 /**
- * `npm run demo [-- --yes]`: everything on embedded defaults, then two trips.
+ * `npm run demo [-- --yes]`: everything on embedded defaults, then two trips and a notes run.
  *
  * - Temporal: the local dev server, started detached so its UI stays up afterwards (unless TEMPORAL_ADDRESS names a
  *   server); the demo services and a worker in this process; the scripted model server unless ANTHROPIC_API_KEY is
@@ -9,7 +9,11 @@
  *   email; the decisions go through the trip's id, with the same code as `sagent approve`.
  * - The unlucky trip (Porto): the sub-agent's card is declined, it rolls itself back, and since payment is critical
  *   the trip's bookings are undone newest-first.
+ * - The notes run: the `notes` agent records both trips in the knowledge graph of the MCP memory server (two
+ *   compensable writes), reads them back, then aborts, so the memory server deletes them again, newest-first. Each
+ *   demo gets a fresh graph file, so every demo ends with the same graph.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type Anthropic from '@anthropic-ai/sdk';
@@ -51,16 +55,18 @@ const APPROVER = 'you';
 /** How the demo names the CLI in the commands it prints: works from the repository without a global install. */
 const CLI = 'npm run sagent --';
 
-interface DemoTrip {
+interface DemoRun {
   title: string;
+  agent: 'trip' | 'notes';
   idPrefix: string;
   expect: 'completed' | 'compensated';
   task: string;
 }
 
-const TRIPS: DemoTrip[] = [
+const RUNS: DemoRun[] = [
   {
     title: 'The happy trip: Lisbon',
+    agent: 'trip',
     idPrefix: 'happy-trip',
     expect: 'completed',
     task:
@@ -69,11 +75,23 @@ const TRIPS: DemoTrip[] = [
   },
   {
     title: 'The unlucky trip: Porto',
+    agent: 'trip',
     idPrefix: 'unlucky-trip',
     expect: 'compensated',
     task:
       'Book a trip to Porto for Grace Hopper, flying from London on 2026-06-03 and back on 2026-06-06: a flight, a hotel ' +
       'and a rental car. Charge card 4000 0000 0000 0002 for the total, then email the confirmation to grace@example.com.',
+  },
+  {
+    title: 'The notes: both trips in an MCP knowledge graph',
+    agent: 'notes',
+    idPrefix: 'trip-notes',
+    expect: 'compensated',
+    task:
+      'Note both of today\'s trips in the knowledge graph, one entity of type trip each: "Lisbon trip" (Ada Lovelace, ' +
+      '2026-05-14 to 2026-05-17, paid) and "Porto trip" (Grace Hopper, 2026-06-03 to 2026-06-06, card declined). Then ' +
+      'search the graph for "trip" to check both are there. These notes are kept only if every trip went ahead, and ' +
+      'Porto did not: after the search, abort, so the notes are removed again.',
   },
 ];
 
@@ -82,15 +100,17 @@ interface DemoOptions {
   dataDir: string;
 }
 
-/** What the trips run with: the client, where to print, and the services whose ledger the demo cross-checks. */
+/** What the runs run with: the client, where to print, and the services and graph the demo cross-checks. */
 interface DemoContext {
   io: CliIO;
   out: Output;
   sagent: SagentClient;
   servicesUrl: string;
+  /** The memory server's knowledge graph for this demo: a fresh file, so no earlier demo's notes show up. */
+  memoryFile: string;
 }
 
-/** Ctrl-C between trips: the runs go on in Temporal without this process's worker. */
+/** Ctrl-C between runs: the runs go on in Temporal without this process's worker. */
 class DemoInterruptedError extends Error {
   override name = 'DemoInterruptedError' as const;
 }
@@ -127,20 +147,20 @@ export async function runDemo(argv: readonly string[] = process.argv, io: CliIO 
   let devServer: DevServer | null = null;
   try {
     const started = Date.now();
-    const setup = await setUp(io, options, resources);
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+    const setup = await setUp(io, options, resources, path.resolve('.sagent', `demo-memory-${stamp}.jsonl`));
     devServer = setup.devServer;
     const { demo } = setup;
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
     const views: RunView[] = [];
-    for (const trip of TRIPS) {
+    for (const run of RUNS) {
       if (interrupted.signal.aborted) break;
-      views.push(await runTrip(demo, trip, `${trip.idPrefix}-${stamp}`, options, interrupted.signal));
+      views.push(await runOne(demo, run, `${run.idPrefix}-${stamp}`, options, interrupted.signal));
     }
     if (interrupted.signal.aborted) {
       throw new DemoInterruptedError(`interrupted: the runs wait in Temporal for a worker; resume them with \`npm run worker\` and follow with \`${CLI} watch <id>\``);
     }
     await printSummary(demo, views, Date.now() - started);
-    const unexpected = views.filter((view, i) => view.status !== TRIPS[i].expect);
+    const unexpected = views.filter((view, i) => view.status !== RUNS[i].expect);
     return unexpected.some((view) => view.status === 'failed') ? EXIT.error : EXIT.ok;
   } catch (err) {
     io.stderr.write(`error: ${(err as Error).name === 'DemoInterruptedError' ? (err as Error).message : describeError(err)}\n`);
@@ -157,7 +177,7 @@ export async function runDemo(argv: readonly string[] = process.argv, io: CliIO 
 
 function parseOptions(argv: readonly string[], io: CliIO): DemoOptions {
   const program = new Command('demo')
-    .description('sagent on embedded defaults: a Temporal dev server, the demo services, a worker, then two trips')
+    .description('sagent on embedded defaults: a Temporal dev server, the demo services, a worker, then two trips and a notes run')
     .option('-y, --yes', 'approve every paused call without asking')
     .option('--data-dir <dir>', 'the services\' PGlite directory, or memory://', DEFAULT_DATA_DIR)
     .exitOverride()
@@ -177,7 +197,12 @@ Without --yes, a terminal asks before each paused call; without a terminal, the 
   return { yes: opts.yes === true, dataDir: opts.dataDir };
 }
 
-async function setUp(io: CliIO, options: DemoOptions, resources: Resources): Promise<{ demo: DemoContext; devServer: DevServer | null }> {
+async function setUp(
+  io: CliIO,
+  options: DemoOptions,
+  resources: Resources,
+  memoryFile: string,
+): Promise<{ demo: DemoContext; devServer: DevServer | null }> {
   const say = (text: string) => io.stdout.write(`${text}\n`);
   // The worker's own logs (bundling, expected activity failures) would drown the timelines: errors only by default.
   Runtime.install({ logger: new DefaultLogger((io.env.SAGENT_LOG_LEVEL?.toUpperCase() ?? 'ERROR') as LogLevel) });
@@ -223,6 +248,7 @@ async function setUp(io: CliIO, options: DemoOptions, resources: Resources): Pro
     taskQueue,
     anthropic,
     servicesUrl: services.url,
+    notes: { memoryFile },
     overrides: { shutdownGraceTime: '2s' },
   });
   const running = worker.run();
@@ -231,6 +257,7 @@ async function setUp(io: CliIO, options: DemoOptions, resources: Resources): Pro
     await running;
   });
   say(`Worker: task queue ${taskQueue}`);
+  say(`MCP: the notes agent's memory server keeps its graph in ${path.relative(process.cwd(), memoryFile)} (new for this demo)`);
 
   const sagent = new SagentClient({
     client: temporal.client,
@@ -238,7 +265,7 @@ async function setUp(io: CliIO, options: DemoOptions, resources: Resources): Pro
     taskQueue,
     uiUrl: devServer?.uiUrl ?? io.env.SAGENT_UI_URL ?? DEFAULT_UI_URL,
   });
-  return { demo: { io, out: new Output(io), sagent, servicesUrl: services.url }, devServer };
+  return { demo: { io, out: new Output(io), sagent, servicesUrl: services.url, memoryFile }, devServer };
 }
 
 /** The services on their usual port when it is free (so `sagent ledger` finds them), on any free port otherwise. */
@@ -252,14 +279,14 @@ async function startDemoServices(io: CliIO, dataDir: string): Promise<RunningSer
   }
 }
 
-async function runTrip(demo: DemoContext, trip: DemoTrip, workflowId: string, options: DemoOptions, signal: AbortSignal): Promise<RunView> {
+async function runOne(demo: DemoContext, run: DemoRun, workflowId: string, options: DemoOptions, signal: AbortSignal): Promise<RunView> {
   const { out, sagent } = demo;
   out.line('');
-  out.line(out.style('bold', `── ${trip.title} ──`));
-  // The trip agent books the travel and delegates the payment and the confirmation to the payments sub-agent. The
-  // demo's approver signs: its key is created on the first run, and its runs accept only that key's signature.
+  out.line(out.style('bold', `── ${run.title} ──`));
+  // The demo's approver signs every pause (the trip's payments sub-agent, a deletion in the graph): its key is created
+  // on the first run, and its runs accept only that key's signature.
   const key = ensureKey(APPROVER, demo.io.env);
-  const input = buildRunInput({ agent: 'trip', task: trip.task, approver: [`${APPROVER}:${key.publicKey}`] }, demo.io.env);
+  const input = buildRunInput({ agent: run.agent, task: run.task, approver: [`${APPROVER}:${key.publicKey}`] }, demo.io.env);
   await sagent.start(input, { workflowId, startedBy: 'Started by `npm run demo`.' });
   out.line(`started ${workflowId}`);
   out.line(`  UI: ${sagent.uiLink(workflowId)}`);
@@ -316,6 +343,24 @@ async function send(
   renderer.say(`  → ${decision === 'approve' ? 'approved' : 'rejected'} ${report.tool} (${report.callId}) as ${APPROVER}`);
 }
 
+/** The memory server's JSONL file, one entity or relation a line, in a phrase: what the notes run left behind. */
+function describeGraph(memoryFile: string): string {
+  let text: string;
+  try {
+    text = fs.readFileSync(memoryFile, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'never written';
+    throw err;
+  }
+  const entities = text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as { type?: string; name?: string })
+    .filter((item) => item.type === 'entity')
+    .map((item) => item.name);
+  return entities.length === 0 ? 'empty' : `${entities.length} entit${entities.length === 1 ? 'y' : 'ies'}: ${entities.join(', ')}`;
+}
+
 async function ask(io: CliIO, question: string): Promise<boolean> {
   const prompt = createInterface({ input: io.stdin, output: io.stdout });
   try {
@@ -344,6 +389,14 @@ async function printSummary(demo: DemoContext, views: RunView[], elapsedMs: numb
     const ledger = await sagent.ledger(view.workflowId, { servicesUrl: demo.servicesUrl });
     for (const line of ledgerLines(ledger)) out.line(`  ${line}`);
   }
+  out.line('');
+  // The saga undoes newest-first by construction: the notes run's timeline shows the order.
+  const notesUndone = views
+    .filter((view) => view.agent === 'notes')
+    .flatMap((view) => view.effects.filter((effect) => effect.compensation === 'compensated')).length;
+  const undoneNote = notesUndone > 0 ? `; the notes run's ${notesUndone} MCP write(s) were undone, newest first` : '';
+  const graphFile = path.relative(process.cwd(), demo.memoryFile);
+  out.line(`The knowledge graph as the memory server left it (${graphFile}): ${describeGraph(demo.memoryFile)}${undoneNote}`);
   out.line('');
   for (const view of views) out.line(`${view.workflowId}: ${sagent.uiLink(view.workflowId)}`);
   out.line('');
