@@ -497,7 +497,10 @@ describe('scenario files', () => {
 
   test('the demo scenarios load and route the demo tasks', () => {
     const scenarios = loadScenarioDir(join(__dirname, '..', 'src', 'demo', 'scenarios'));
-    expect(scenarios.map((s) => s.name)).toEqual(['happy-trip', 'slice', 'unlucky-trip']);
+    expect(scenarios.map((s) => s.name)).toEqual([
+      'delegated-payment-lisbon', 'delegated-payment-porto', 'delegated-trip-lisbon', 'delegated-trip-porto',
+      'happy-trip', 'notes', 'slice', 'trip-notes', 'unlucky-trip',
+    ]);
     const route = (task: string, runId: string | null = null) => routeScenario(scenarios, { runId, task })?.name;
     expect(route('Book a trip to Lisbon for Ada')).toBe('happy-trip');
     expect(route('Book a trip to Porto for Grace')).toBe('unlucky-trip');
