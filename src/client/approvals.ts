@@ -2,7 +2,7 @@
  * A person deciding a paused call. A decision is bound to the argsHash the person saw; by default it goes as an
  * update (the run's validator answers at once), or as a signal whose effect is read back from the run's state.
  */
-import { signDecision } from '../policies/signature';
+import { signDecision, signedFieldsOf } from '../policies/signature';
 import { SHORT_QUERY_TIMEOUT_MS, SIGNAL_READBACK_MS } from '../shared/constants';
 import { approvalSignal, decideUpdate, type ApprovalDecision, type PendingApproval, type RunState } from '../shared/contracts';
 import { AgentPendingApprovals } from '../shared/search-attributes';
@@ -129,16 +129,7 @@ function signed(workflowId: string, pending: PendingApproval, request: DecisionR
   const privateKey = request.privateKey === false ? undefined : (request.privateKey ?? loadKey(request.approver)?.privateKey);
   if (!privateKey) return decision;
   const expiresAt = new Date(Math.min(Date.now() + SIGNATURE_LIFETIME_MS, Date.parse(pending.expiresAt))).toISOString();
-  const signature = signDecision(privateKey, {
-    workflowId,
-    callId: decision.callId,
-    argsHash: decision.argsHash,
-    decision: decision.decision,
-    approver: decision.approver,
-    editedInput: decision.editedInput ?? null,
-    reason: decision.reason ?? null,
-    expiresAt,
-  });
+  const signature = signDecision(privateKey, signedFieldsOf(workflowId, decision, expiresAt));
   return { ...decision, expiresAt, signature };
 }
 

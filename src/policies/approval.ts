@@ -7,7 +7,7 @@ import type { PendingApproval } from '../shared/records';
 import type { ApprovalInput, ApprovalSettings } from '../shared/run';
 import type { ToolDefinition } from '../tools/define';
 import { checkJsonSize, checkTextFields, clip, INPUT_LIMITS, REFUSAL, type Refusal } from './operator-input';
-import { verifyDecision } from './signature';
+import { signedFieldsOf, verifyDecision } from './signature';
 
 export const DEFAULT_APPROVAL: ApprovalSettings = {
   approvers: [],
@@ -129,16 +129,8 @@ function checkSignature(request: PendingApproval, decision: ApprovalDecision, no
   const expiresAt = typeof decision.expiresAt === 'string' ? Date.parse(decision.expiresAt) : Number.NaN;
   if (Number.isNaN(expiresAt)) return refuse(REFUSAL.Malformed, 'a signed decision needs `expiresAt`, the instant its signature ends');
   if (nowMs >= expiresAt) return refuse(REFUSAL.Expired, `the signature expired at ${clip(decision.expiresAt)}: sign the decision again`);
-  const signed = {
-    workflowId: trust.workflowId,
-    callId: request.callId,
-    argsHash: request.argsHash,
-    decision: decision.decision,
-    approver: decision.approver,
-    editedInput: decision.editedInput ?? null,
-    reason: decision.reason ?? null,
-    expiresAt: decision.expiresAt!,
-  };
+  // Checked against the pending call's own id and hash, so a signature cannot be moved onto another call.
+  const signed = signedFieldsOf(trust.workflowId, { ...decision, callId: request.callId, argsHash: request.argsHash }, decision.expiresAt!);
   if (!verifyDecision(publicKey, signed, decision.signature)) {
     return refuse(REFUSAL.BadSignature, `the signature is not ${clip(decision.approver)}'s over this decision of ${request.callId} in this run`);
   }

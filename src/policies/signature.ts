@@ -5,6 +5,7 @@
  */
 import { ed25519 } from '@noble/curves/ed25519';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils';
+import type { ApprovalDecision } from '../shared/messages';
 import { canonicalJson } from './canonical';
 
 /** What a signature covers. `reason` is signed too, so nobody can put other words in an approver's mouth. */
@@ -19,6 +20,16 @@ export interface SignedDecisionFields {
   reason: string | null;
   /** The signature is refused from this instant on (ISO 8601). */
   expiresAt: string;
+}
+
+/** What a signature over `decision`, sent to run `workflowId` and valid until `expiresAt`, covers. */
+export function signedFieldsOf(
+  workflowId: string,
+  decision: Pick<ApprovalDecision, 'callId' | 'argsHash' | 'decision' | 'approver' | 'editedInput' | 'reason'>,
+  expiresAt: string,
+): SignedDecisionFields {
+  const { callId, argsHash, approver } = decision;
+  return { workflowId, callId, argsHash, decision: decision.decision, approver, editedInput: decision.editedInput ?? null, reason: decision.reason ?? null, expiresAt };
 }
 
 /** The bytes an approver signs: canonical JSON (RFC 8785) of the fields, under a fixed domain tag. */
