@@ -149,7 +149,7 @@ describe('a read-only run', () => {
     expect(ran.code).toBe(0);
     const status = JSON.parse(ran.stdout);
     expect(Object.keys(status).sort()).toEqual(
-      ['workflowId', 'agent', 'status', 'statusDetail', 'steps', 'usage', 'pendingApprovals', 'effects', 'source', 'uiUrl'].sort(),
+      ['workflowId', 'agent', 'status', 'statusDetail', 'steps', 'usage', 'pendingApprovals', 'effects', 'rejectedAttempts', 'source', 'uiUrl'].sort(),
     );
     expect(Object.keys(status.usage).sort()).toEqual(['costUsd', 'inputTokens', 'outputTokens']);
     expect(status).toMatchObject({ workflowId: id, agent: 'travel', status: 'completed', steps: 2, pendingApprovals: [], effects: [] });
@@ -239,6 +239,35 @@ describe('the happy trip, decided from the CLI', () => {
     expectOneLineError(ran, /^error: the run refused the signalled decision .*: mallory may not approve this run/);
   });
 
+  test('the refused signal shows in status, as text and in --json, with who and why', async () => {
+    const text = await sagent('status', id);
+    expect(text.code).toBe(0);
+    // Both of mallory's attempts: the update refused earlier, then the signal.
+    expect(text.stdout).toMatch(
+      /\n  refused attempts \(2, oldest first\):\n {4}\d\d:\d\d:\d\d {2}approval update from mallory for call-4: [^\n]*\n {4}\d\d:\d\d:\d\d {2}approval signal from mallory for call-5: mallory may not approve this run \(allowed: alice\)\n/,
+    );
+
+    const json = await sagent('status', id, '--json');
+    expect(json.code).toBe(0);
+    const status = JSON.parse(json.stdout);
+    expect(status.status).toBe('awaiting_approval');
+    expect(status.rejectedAttempts.map((a: { via: string; callId: string }) => [a.via, a.callId])).toEqual([
+      ['update', 'call-4'],
+      ['signal', 'call-5'],
+    ]);
+    expect(status.rejectedAttempts[1]).toEqual({
+      at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      via: 'signal',
+      approver: 'mallory',
+      callId: 'call-5',
+      why: 'mallory may not approve this run (allowed: alice)',
+      code: expect.stringMatching(/^ApprovalRefused\./),
+      message: null,
+    });
+    // The refusal decided nothing: the email still waits.
+    expect(status.pendingApprovals.map((p: { callId: string }) => p.callId)).toEqual(['call-5']);
+  });
+
   test('reject --signal gets the rejection to Claude, and the run still completes', async () => {
     const ran = await sagent('reject', id, 'call-5', '--as', 'alice', '--reason', 'do not email the client yet', '--signal');
     expect(ran.code).toBe(0);
@@ -258,6 +287,17 @@ describe('the happy trip, decided from the CLI', () => {
     const results = messages.at(-1)!.content as Array<{ type: string; is_error?: boolean; content: string }>;
     const rejection = results.find((block) => block.type === 'tool_result' && block.is_error);
     expect(JSON.parse(rejection!.content)).toMatchObject({ error: 'approval_rejected', reason: 'do not email the client yet' });
+  });
+
+  test("watch's timeline shows the refused signal next to the accepted decisions", async () => {
+    const ran = await sagent('watch', id);
+    expect(ran.code).toBe(0);
+    const lines = ran.stdout.split('\n');
+    const refused = lines.findIndex((line) => / ✗ approval +refused approval signal from mallory \(call-5\) · mallory may not approve this run/.test(line));
+    expect(refused).toBeGreaterThan(-1);
+    // The accepted rejection comes after it and looks different.
+    const accepted = lines.findIndex((line, index) => index > refused && /approval .*send_email/.test(line) && !line.includes('mallory'));
+    expect(accepted).toBeGreaterThan(refused);
   });
 });
 

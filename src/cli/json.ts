@@ -20,6 +20,15 @@ export function statusJson(view: RunView, uiUrl: string) {
       expiresAt,
     })),
     effects: view.effects.map(({ effectId, tool, state, compensation }) => ({ effectId, tool, state, compensation })),
+    rejectedAttempts: (view.state?.rejectedAttempts ?? []).map(({ at, via, approver, callId, why, code, message }) => ({
+      at,
+      via,
+      approver,
+      callId,
+      why,
+      code: code ?? null,
+      message: message ?? null,
+    })),
     source: view.source,
     uiUrl,
   };

@@ -44,7 +44,7 @@ function render(call) {
     const body = { workflowId: call.workflowId, callId: call.callId, argsHash: call.argsHash, decision, reason: reason.value };
     if (withEdit) { try { body.editedInput = JSON.parse(edit.value); } catch (err) { say('the edit is not JSON: ' + err.message, 'error'); return; } }
     if (decision === 'reject' && !reason.value.trim()) { say('a rejection needs a reason', 'error'); return; }
-    try { const report = await api('/api/decide', body); say(decision + 'd ' + report.callId + ' (' + report.tool + ') in ' + report.workflowId, 'ok'); await load(); }
+    try { const report = await api('/api/decide', body); say((decision === 'reject' ? 'rejected ' : 'approved ') + report.callId + ' (' + report.tool + ') in ' + report.workflowId, 'ok'); await load(); }
     catch (err) { say(err.message, 'error'); }
   };
   const approve = el('button', 'Approve'); approve.onclick = () => decide('approve', false);

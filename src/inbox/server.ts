@@ -47,7 +47,12 @@ export async function startInbox(options: InboxOptions): Promise<Inbox> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // An open page keeps its connection alive: without this, Ctrl-C waits for the approver to close the tab.
+        server.closeAllConnections();
+      }),
   };
 }
 

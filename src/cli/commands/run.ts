@@ -5,12 +5,15 @@ import type { RunView } from '../../client/run-view';
 import type { AgentRunInput } from '../../shared/contracts';
 import type { CliContext } from '../context';
 import { CliError, EXIT, exitCodeFor, type ExitCode } from '../errors';
-import { brief, shortHash, table, until, usd } from '../io';
+import { brief, clock, shortHash, table, until, usd } from '../io';
 import { collect, positiveInt, positiveNumber } from '../parse';
 import type { Session } from '../session';
 import { outcomeJson, statusJson } from '../json';
 import { outcomeLines, quoteArg } from '../timeline';
 import { watchRun } from '../watch';
+
+/** Refused attempts `status` prints; `--json` has every one the run keeps. */
+const REFUSALS_PRINTED = 5;
 
 type StartOptions = RunRequest & { id?: string };
 
@@ -115,7 +118,9 @@ Examples:
 --json prints { workflowId, agent, status, statusDetail, steps, usage: { inputTokens, outputTokens, costUsd },
 (inputTokens counts cache reads and writes too, as the budget does)
 pendingApprovals: [{ callId, tool, input, argsHash, requestedAt, expiresAt }],
-effects: [{ effectId, tool, state, compensation }], source, uiUrl }.
+effects: [{ effectId, tool, state, compensation }],
+rejectedAttempts: [{ at, via, approver, callId, why, code, message }] (the run's recent refused decisions and
+operator messages, oldest first), source, uiUrl }.
 status is one of running, awaiting_approval, budget_exhausted, compensating, completed, compensated, blocked,
 cancelled, failed. When no worker answers, the figures come from the run's search attributes (source
 "search_attributes") and a note says so on stderr.
@@ -196,6 +201,15 @@ function printStatus(ctx: CliContext, view: RunView): void {
     out.line('  awaiting approval:');
     for (const request of view.pendingApprovals) {
       out.line(`    ${request.callId}  ${request.tool}  ${brief(request.input, 70)}  (argsHash ${shortHash(request.argsHash)}, expires ${until(request.expiresAt)})`);
+    }
+  }
+  const refused = view.state?.rejectedAttempts ?? [];
+  if (refused.length > 0) {
+    const cut = refused.length > REFUSALS_PRINTED ? `, the latest ${REFUSALS_PRINTED} shown` : '';
+    out.line(`  refused attempts (${refused.length}${cut}, oldest first):`);
+    for (const attempt of refused.slice(-REFUSALS_PRINTED)) {
+      const what = `${attempt.message ?? 'approval'} ${attempt.via} from ${attempt.approver || 'nobody'} for ${attempt.callId || '(no call)'}`;
+      out.line(`    ${clock(attempt.at)}  ${what}: ${attempt.why}`);
     }
   }
   if (view.effects.length > 0) {

@@ -1,0 +1,195 @@
+/**
+ * The approval inbox in a real browser: `sagent inbox` runs as the CLI, with inbox tokens for ana and bob and ana's
+ * key in a temporary config dir; runs list ana with her public key, so only decisions the inbox signs count. The page
+ * shows nothing without a token or with a wrong one, lets bob see but not decide, and lets ana approve one charge and
+ * reject another with a reason. Needs Debian's Chromium. Screenshots land in test/artifacts/.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { Locator, Page } from 'playwright-core';
+import { createKey } from '../../src/client/keys';
+import type { RespondingScenario } from '../../src/dev/scenario';
+import { outcomeOf, startHarness, type Harness } from '../helpers/harness';
+import { ledgerOf } from '../helpers/services';
+import { ARTIFACTS_DIR, launchBrowser } from './window';
+
+// About 20 s for the file on an idle 2-core machine.
+jest.setTimeout(60_000);
+
+const ROOT = path.resolve(__dirname, '../..');
+const CHARGE = { amountCents: 2300, currency: 'EUR', card: '4242424242424242', description: 'Inbox in a browser' };
+const chargeOnce: RespondingScenario = {
+  name: 'inbox-ui',
+  match: { runIdPrefix: 'inbox-ui-' },
+  respond: (ctx) =>
+    ctx.turn === 1
+      ? { content: [{ type: 'text', text: 'Charging the card.' }, { type: 'tool_use', name: 'charge_card', input: CHARGE }] }
+      : { content: [{ type: 'text', text: 'Done.' }] },
+};
+const TOKENS = { ana: 'ana-inbox-token-0123456789abcdef', bob: 'bob-inbox-token-0123456789abcdef' };
+
+let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
+let harness: Harness | undefined;
+let inbox: ChildProcess | undefined;
+let inboxUrl: string;
+let configDir: string | undefined;
+let toApprove: WorkflowHandle;
+let toReject: WorkflowHandle;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  harness = await startHarness('inbox-ui', [chargeOnce]);
+  configDir = await fs.mkdtemp(path.join(os.tmpdir(), 'sagent-inbox-ui-'));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SAGENT_CONFIG_DIR: configDir,
+    SAGENT_INBOX_TOKENS: `ana:${TOKENS.ana},bob:${TOKENS.bob}`,
+    TEMPORAL_ADDRESS: harness.temporal.address,
+    TEMPORAL_NAMESPACE: harness.temporal.namespace,
+    SAGENT_TASK_QUEUE: harness.taskQueue,
+    NO_COLOR: '1',
+  };
+  const ana = createKey('ana', { env });
+  const approval = { approvers: [{ name: 'ana', publicKey: ana.publicKey }] };
+  const stamp = Date.now();
+  toApprove = await harness.start(`inbox-ui-approve-${stamp}`, { agent: 'travel', task: 'Charge my card', approval });
+  toReject = await harness.start(`inbox-ui-reject-${stamp}`, { agent: 'travel', task: 'Charge my card', approval });
+  [inbox, inboxUrl] = await startInboxCli(env);
+  await Promise.all([toApprove, toReject].map((handle) => harness!.waitFor(handle, (s) => s.status === 'awaiting_approval')));
+});
+
+afterAll(async () => {
+  // regression: with a page still open, `sagent inbox` never exited on SIGTERM (the page's keep-alive connection).
+  if (inbox && inbox.exitCode === null) {
+    const exited = new Promise((resolve) => inbox!.once('exit', resolve));
+    inbox.kill('SIGTERM');
+    await exited;
+  }
+  await browser?.close();
+  for (const handle of [toApprove, toReject]) await handle?.terminate('inbox UI checks done').catch(() => undefined);
+  await harness?.stop();
+  if (configDir) await fs.rm(configDir, { recursive: true, force: true });
+});
+
+/** `sagent inbox --port 0`, as a user runs it; resolves with the URL it prints. */
+function startInboxCli(env: NodeJS.ProcessEnv): Promise<[ChildProcess, string]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/sagent.js'), 'inbox', '--port', '0'], { cwd: ROOT, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      const url = /approval inbox at (http:\/\/\S+)/.exec(stdout)?.[1];
+      if (url) resolve([child, url]);
+    });
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`sagent inbox exited with ${code} before it listened: ${stderr.trim()}`)));
+  });
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  await fs.mkdir(ARTIFACTS_DIR, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS_DIR, `ui-inbox-${name}.png`), fullPage: true });
+}
+
+/** A fresh tab (no token in its session), signed in with `token`. */
+async function signIn(token: string): Promise<Page> {
+  const page = await browser!.context.newPage();
+  await page.goto(inboxUrl, { waitUntil: 'load' });
+  await page.getByLabel('Your inbox token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  return page;
+}
+
+/**
+ * The run's call as the page lists it. The list comes from the search attributes, which lag a little behind the
+ * run: sign in again (it reloads the list) until the call shows.
+ */
+async function callOf(page: Page, handle: WorkflowHandle): Promise<Locator> {
+  const call = page.locator(`.call[data-workflow-id="${handle.workflowId}"]`);
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      await call.waitFor({ state: 'visible', timeout: 1_000 });
+      return call;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await page.getByRole('button', { name: 'Sign in' }).click();
+    }
+  }
+}
+
+test('the page shows nothing without a token or with a wrong one, and bob may look but not decide', async () => {
+  const page = await browser!.context.newPage();
+  await page.goto(inboxUrl, { waitUntil: 'load' });
+  await expect(page.locator('#who').innerText()).resolves.toBe('Sign in to see the calls waiting for you.');
+  await expect(page.locator('.call').count()).resolves.toBe(0);
+
+  await page.getByLabel('Your inbox token').fill('not-a-token-0123456789abcdef');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('status').getByText('sign in with your inbox token').waitFor({ state: 'visible' });
+  await expect(page.locator('.call').count()).resolves.toBe(0);
+  await screenshot(page, 'wrong-token');
+  await page.close();
+
+  const asBob = await signIn(TOKENS.bob);
+  await asBob.getByText('Signed in as bob (no key here: decisions are unsigned)').waitFor({ state: 'visible' });
+  const call = await callOf(asBob, toApprove);
+  await call.getByText('You are not an approver of this run.').waitFor({ state: 'visible' });
+  for (const name of ['Approve', 'Approve with edit', 'Reject']) await expect(call.getByRole('button', { name, exact: true }).isDisabled()).resolves.toBe(true);
+  await screenshot(asBob, 'bob');
+  await asBob.close();
+  expect((await harness!.waitFor(toApprove, () => true)).approvals).toEqual([]);
+});
+
+test('ana sees the call with its input masked, approves it, and the signed charge runs', async () => {
+  const page = await signIn(TOKENS.ana);
+  await page.getByText('Signed in as ana (decisions are signed with your key)').waitFor({ state: 'visible' });
+  const call = await callOf(page, toApprove);
+  await expect(call.getByRole('heading').innerText()).resolves.toBe('charge_card (call-1)');
+  await call.getByText('Why it waits: charge_card is privileged').waitFor({ state: 'visible' });
+  const input = JSON.parse(await call.locator('pre').innerText()) as typeof CHARGE;
+  expect(input).toEqual({ ...CHARGE, card: '•••• 4242' });
+  expect(await page.locator('body').innerText()).not.toContain(CHARGE.card);
+  await screenshot(page, 'ana');
+
+  await call.getByRole('button', { name: 'Approve', exact: true }).click();
+  await page.getByRole('status').getByText(`approved call-1 (charge_card) in ${toApprove.workflowId}`).waitFor({ state: 'visible', timeout: 15_000 });
+  await page.close();
+
+  const outcome = await outcomeOf(toApprove);
+  expect(outcome.status).toBe('completed');
+  expect(outcome.approvals).toEqual([expect.objectContaining({ callId: 'call-1', decision: 'approve', approver: 'ana', signed: true })]);
+  const ledger = await ledgerOf(harness!.services.url, `${toApprove.workflowId}/`);
+  expect(ledger.effects).toEqual([expect.objectContaining({ key: `${toApprove.workflowId}/effect-1`, operation: 'charge', state: 'active' })]);
+});
+
+test('ana rejects the other charge with a reason, and Claude is told the reason instead of charging', async () => {
+  const page = await signIn(TOKENS.ana);
+  const call = await callOf(page, toReject);
+  await call.getByRole('button', { name: 'Reject', exact: true }).click();
+  await page.getByRole('status').getByText('a rejection needs a reason').waitFor({ state: 'visible' });
+
+  await call.getByLabel('reason').fill('not this month');
+  await call.getByRole('button', { name: 'Reject', exact: true }).click();
+  // regression: the page said "rejectd".
+  await page.getByRole('status').getByText(`rejected call-1 (charge_card) in ${toReject.workflowId}`).waitFor({ state: 'visible', timeout: 15_000 });
+  await screenshot(page, 'rejected');
+  await page.close();
+
+  const outcome = await outcomeOf(toReject);
+  expect(outcome.status).toBe('completed');
+  expect(outcome.approvals).toEqual([expect.objectContaining({ callId: 'call-1', decision: 'reject', approver: 'ana', reason: 'not this month', signed: true })]);
+  expect(outcome.effects).toEqual([]);
+  expect((await ledgerOf(harness!.services.url, `${toReject.workflowId}/`)).effects).toEqual([]);
+  // What Claude was shown for the charge: an error result carrying ana's reason.
+  const lastTurn = harness!.model.requests.filter((request) => request.runId === toReject.workflowId).at(-1)!;
+  const messages = (lastTurn.body as { messages: Array<{ role: string; content: unknown }> }).messages;
+  const results = messages.at(-1)!.content as Array<{ type: string; is_error?: boolean; content: string }>;
+  const rejection = results.find((block) => block.type === 'tool_result' && block.is_error);
+  expect(JSON.parse(rejection!.content)).toMatchObject({ error: 'approval_rejected', reason: 'not this month' });
+});
