@@ -1,7 +1,7 @@
 /**
  * What a fault trial runs on, all on loopback: a Temporal dev server of its own (free ports, its own database, so it
  * can be killed with SIGKILL and started again on the same data), the demo services on an in-memory database, the
- * scripted model server, and a pool of worker processes that the trial kills and replaces.
+ * scripted model server, and a pool of worker processes (the crash tests' own) that the trial kills and replaces.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -13,7 +13,7 @@ import { ensureDevServer, freePorts, startModelServer, type ModelServer, type Sc
 import { detachedDevServerPid } from '../src/dev/temporal';
 import { DEMO_WORKFLOWS_PATH } from '../src/demo/worker';
 import { startServices, type RunningServices } from '../src/demo/services/server';
-import { READY_LINE } from './ready';
+import { READY_LINE } from '../test/helpers/worker-process';
 
 export interface StackOptions {
   scenarios: Scenario[];
@@ -48,14 +48,15 @@ export async function startStack(options: StackOptions): Promise<ChaosStack> {
   const temporal = await connectClient({ config: { address: server.address, namespace: 'default', external: true } });
   const taskQueue = `chaos-${Math.random().toString(36).slice(2, 8)}`;
   const sagent = new SagentClient({ client: temporal.client, namespace: 'default', taskQueue });
+  // The same worker process the crash tests kill (test/helpers/worker-main.ts), configured through its environment.
   const workers = new WorkerPool({
-    CHAOS_TEMPORAL_ADDRESS: server.address,
-    CHAOS_TASK_QUEUE: taskQueue,
-    CHAOS_MODEL_URL: model.url,
-    CHAOS_SERVICES_URL: services.url,
-    CHAOS_WORKFLOW_BUNDLE: bundlePath,
-    CHAOS_FIRST_BYTE_MS: String(options.modelTimeouts.firstByteMs),
-    CHAOS_IDLE_MS: String(options.modelTimeouts.idleMs),
+    SAGENT_TEST_TEMPORAL_ADDRESS: server.address,
+    SAGENT_TEST_TEMPORAL_NAMESPACE: 'default',
+    SAGENT_TASK_QUEUE: taskQueue,
+    ANTHROPIC_BASE_URL: model.url,
+    SAGENT_SERVICES_URL: services.url,
+    SAGENT_TEST_WORKFLOW_BUNDLE: bundlePath,
+    SAGENT_TEST_MODEL_TIMEOUTS: JSON.stringify(options.modelTimeouts),
   }, options.log);
 
   return {
@@ -153,7 +154,7 @@ export class WorkerPool {
   }
 
   private spawn(): PooledWorker {
-    const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(__dirname, 'worker-main.ts')], {
+    const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(__dirname, '..', 'test', 'helpers', 'worker-main.ts')], {
       cwd: path.join(__dirname, '..'),
       env: { ...process.env, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -26,6 +26,8 @@ async function run(): Promise<void> {
     // The notes agent's MCP servers, as the parent test launches them (JSON of NotesServersOptions).
     ...(process.env.SAGENT_TEST_NOTES_SERVERS ? { notes: JSON.parse(process.env.SAGENT_TEST_NOTES_SERVERS) } : {}),
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
+    // The fault trials (chaos/) shorten the model call's deadlines to time its fail-over.
+    ...(process.env.SAGENT_TEST_MODEL_TIMEOUTS ? { modelTimeouts: JSON.parse(process.env.SAGENT_TEST_MODEL_TIMEOUTS) } : {}),
   });
   const running = worker.run();
   console.log(READY_LINE);
