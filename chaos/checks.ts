@@ -114,7 +114,7 @@ const FAILOVER_SLACK_S = 3;
 
 /** Each hang's deadline in seconds: a stall waits for the idle deadline, silence for the first byte, breaks for none. */
 export function failoverBounds(timeouts: { firstByteMs: number; idleMs: number }): Record<string, number> {
-  return { stall: timeouts.idleMs / 1000, silent: timeouts.firstByteMs / 1000, cut: 0, drop: 0 };
+  return { stall: timeouts.idleMs / 1000, silent: timeouts.firstByteMs / 1000, cut: 0, drop: 0, garbage: 0 };
 }
 
 /** True when nothing the guarantees forbid was found, and every hang failed over within its deadline. */

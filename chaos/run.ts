@@ -60,11 +60,11 @@ function problems(findings: TrialFindings) {
 }
 
 function renderTable(rows: Array<{ trial: TrialLog; findings: TrialFindings }>, timeouts: typeof MODEL_TIMEOUTS): string {
-  const lines = ['| trial | runs | kills (model/tool/undo/approval/start-up) | server restarts | ended | lost | dup. effects | double undos | undos out of order | leaked | unknown left | hang fail-over s (stall/silent/cut/drop) | s |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|'];
+  const lines = ['| trial | runs | kills (model/tool/undo/approval/start-up) | server restarts | ended | lost | dup. effects | double undos | undos out of order | leaked | unknown left | hang fail-over s (stall/silent/cut/drop/garbage) | s |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|'];
   for (const { trial, findings } of rows) {
     const kills = Object.values(trial.kills);
     const ended = Object.entries(findings.ended).map(([status, n]) => `${n} ${status}`).join(', ');
-    const hang = ['stall', 'silent', 'cut', 'drop'].map((kind) => findings.hangFailover[kind] ?? 'none').join('/');
+    const hang = ['stall', 'silent', 'cut', 'drop', 'garbage'].map((kind) => findings.hangFailover[kind] ?? 'none').join('/');
     lines.push(
       `| ${trial.plan.name} (${trial.plan.workers} worker${trial.plan.workers > 1 ? 's' : ''}) | ${findings.runs} | ${kills.reduce((a, b) => a + b, 0)} (${kills.join('/')}) | ${trial.serverRestarts} | ${ended} | ${findings.lost.length} | ${findings.duplicateKeys + findings.duplicateIntents} | ${findings.doubleUndos} | ${findings.undosOutOfOrder.length} | ${findings.leaked.length} | ${findings.unknownLeft.length} | ${hang} | ${trial.seconds} |`,
     );

@@ -3,7 +3,7 @@
  * `chaos-<shape>-<n>[-<hold>]`. Shapes: `trip` (three bookings, a charge that waits for approval, done), `undo` (three
  * bookings, then Claude aborts), `cancel` (three bookings, then a slow turn during which the trial cancels the run),
  * and `hang-<kind>` (one turn whose first attempt hangs or breaks, to time the fail-over). Some turns break their
- * first attempt on purpose (429, 500, 529, a cut stream, a dropped connection, a stall): chosen from the run id and
+ * first attempt on purpose (429, 500, 529, a cut stream, a dropped connection, a garbled answer): chosen from the run id and
  * the turn, so a retried attempt plays the same turn.
  */
 import { createHash } from 'node:crypto';
@@ -15,7 +15,7 @@ export type Shape = (typeof SHAPES)[number];
 /** What each shape must end as. */
 export const EXPECTED: Readonly<Record<Shape, string>> = { trip: 'completed', undo: 'compensated', cancel: 'cancelled' };
 
-export const HANGS = ['stall', 'silent', 'cut', 'drop'] as const;
+export const HANGS = ['stall', 'silent', 'cut', 'drop', 'garbage'] as const;
 export type Hang = (typeof HANGS)[number];
 
 const BOOKINGS = [
@@ -37,6 +37,7 @@ const TURN_FAULTS: ReadonlyArray<TurnSpec['error'] & object> = [
   { status: 529, times: 1 },
   { status: 529, midStream: true, times: 1 },
   { dropConnection: true, times: 1 },
+  { garbage: true, times: 1 },
 ];
 
 export function runId(shape: Shape, n: number, hold?: string): string {
@@ -88,5 +89,6 @@ function hangTurn(kind: Hang, turn: number, attempt: number): TurnSpec {
   if (kind === 'stall') return { ...done, error: { stallAfterStart: true, times: 1 } };
   if (kind === 'silent') return { ...done, delayMs: SLOW_TURN_MS };
   if (kind === 'cut') return { ...done, error: { status: 529, midStream: true, times: 1 } };
+  if (kind === 'garbage') return { ...done, error: { garbage: true, times: 1 } };
   return { ...done, error: { dropConnection: true, times: 1 } };
 }

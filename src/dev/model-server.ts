@@ -92,6 +92,7 @@ type Answer =
   | { kind: 'error'; status: number; type: string; message: string; headers?: Record<string, string> }
   | { kind: 'stream_error'; message: ApiMessage; type: string; errorMessage: string }
   | { kind: 'stall'; message: ApiMessage }
+  | { kind: 'garbage'; stream: boolean }
   | { kind: 'drop' };
 
 /** Starts the server on loopback; resolves once it listens. */
@@ -193,6 +194,7 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
 
   function injectedError(error: InjectedError, body: MessagesRequest, where: string): Answer {
     if (error.dropConnection) return { kind: 'drop' };
+    if (error.garbage) return { kind: 'garbage', stream: body.stream === true };
     if (error.stallAfterStart && body.stream === true) {
       const usage: ModelUsage = { input_tokens: countInputTokens(body), cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 };
       return { kind: 'stall', message: apiMessage(body.model, [], null, usage) };
@@ -337,6 +339,17 @@ function send(res: ServerResponse, record: RecordedRequest, answer: Answer): voi
       res.writeHead(200, streamHeaders);
       for (const event of messageStreamEvents(answer.message)) res.write(formatServerSentEvent(event));
       res.end();
+      return;
+    case 'garbage':
+      // What a broken proxy or a truncated body looks like to the SDK: 200, then no Messages-API answer.
+      record.status = 200;
+      if (answer.stream) {
+        res.writeHead(200, streamHeaders);
+        res.end('event: message_start\ndata: {"type":"message_start","message":{"id":\n\n');
+      } else {
+        res.writeHead(200, { ...requestHeaders, 'content-type': 'application/json' });
+        res.end('{"id":"msg_garbled","type":"message","content":[{"type":');
+      }
       return;
     case 'stall': {
       // A stream that opens and then goes quiet; the client must give up on its own.

@@ -49,11 +49,13 @@ const injectedErrorSchema = z
     midStream: z.boolean().optional(),
     /** On a streamed request, answer 200, send `message_start`, then nothing: a stream that hangs open. */
     stallAfterStart: z.boolean().optional(),
+    /** Answer 200 with a body that is not the Messages API (garbled JSON, or a stream of nonsense events). */
+    garbage: z.boolean().optional(),
   })
   .strict()
-  .refine((error) => error.dropConnection === true || error.stallAfterStart === true || error.status !== undefined, {
+  .refine((error) => error.dropConnection === true || error.stallAfterStart === true || error.garbage === true || error.status !== undefined, {
     path: ['status'],
-    message: 'required unless dropConnection or stallAfterStart is true',
+    message: 'required unless dropConnection, stallAfterStart or garbage is true',
   });
 
 const usageOverrideSchema = z

@@ -37,6 +37,7 @@ describe('against the scripted model server', () => {
         { name: 'silent', match: { runIdPrefix: 'silent-' }, turns: [{ delayMs: 5_000, content: [{ type: 'text', text: 'too late' }] }] },
         { name: 'huge', match: { runIdPrefix: 'huge-' }, turns: [{ content: [{ type: 'text', text: 'x'.repeat(4_000) }] }] },
         { name: 'fine', match: { runIdPrefix: 'fine-' }, turns: [{ content: [{ type: 'text', text: 'All good.' }] }] },
+        { name: 'garbled', match: { runIdPrefix: 'garbled-' }, turns: [{ error: { garbage: true } }] },
       ],
     });
   });
@@ -53,6 +54,14 @@ describe('against the scripted model server', () => {
   it('fails an endpoint that accepts and never answers at the first-byte deadline', async () => {
     const err = await failureOf(createMessage(client(), request('silent-1'), { timeouts: TIMEOUTS }));
     expect(err).toMatchObject({ name: 'ModelStallError', phase: 'first_byte' });
+  });
+
+  it('fails a garbled answer at once, as a retryable failure, not a hang', async () => {
+    const err = await failureOf(createMessage(client(), request('garbled-1'), { timeouts: TIMEOUTS }));
+    expect(err.name).not.toBe('ModelStallError');
+    // The answer was a 200 that the SDK cannot read: no status to classify by, so it is retried as unknown.
+    expect(classifyModelError(err)).toMatchObject({ type: MODEL_FAILURE_TYPES.Unknown, nonRetryable: false });
+    expect(model.requests.find((r) => r.runId === 'garbled-1')?.status).toBe(200);
   });
 
   it('refuses an answer too large to record, as a final failure', async () => {
