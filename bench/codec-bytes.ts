@@ -17,7 +17,7 @@ async function measure(label: string, codec: boolean): Promise<void> {
   const dataConverter = codec ? codecDataConverter({ SAGENT_CODEC_KEYS: `bench:${randomBytes(32).toString('base64')}` }) : undefined;
   const harness = await startHarness(`bench-codec-${label}`, loadScenarios(path.resolve(__dirname, '../src/demo/scenarios')), { dataConverter });
   try {
-    const handle = await harness.start(`happy-bench-${label}-${Date.now()}`, { agent: 'travel', task: TASK });
+    const handle = await harness.start(`happy-bench-${label}-${Date.now()}`, { agent: 'travel', task: TASK, approval: { approvers: ['bench'] } });
     for (const tool of ['charge_card', 'send_email']) {
       const state = await harness.waitFor(handle, (s) => s.pendingApprovals[0]?.tool === tool);
       const request = state.pendingApprovals[0];

@@ -3,22 +3,10 @@
  * every run terminal and as its shape expects, at most one effect per key and per intent, no double undo, undos
  * newest-first, nothing left active after a rollback, nothing unknown left, and how fast each model hang failed over.
  */
+import { ledgerOf } from '../test/helpers/services';
 import { EXPECTED } from './scenario';
 import type { ChaosStack } from './stack';
 import type { TrialLog } from './trial';
-
-interface ServiceEffect {
-  key: string;
-  operation: string;
-  state: 'active' | 'undone';
-  request: unknown;
-}
-interface ServiceUndo {
-  key: string;
-  targetKey: string;
-  result: string;
-  createdAt: string;
-}
 
 export interface TrialFindings {
   runs: number;
@@ -68,10 +56,7 @@ export async function checkTrial(stack: ChaosStack, trial: TrialLog): Promise<Tr
     if (status !== EXPECTED[run.shape]) findings.unexpected.push(`${run.workflowId}: ${status} (${view.outcome?.reason ?? view.statusDetail ?? ''})`);
     for (const effect of view.effects) if (effect.state === 'unknown') findings.unknownLeft.push(effect.effectId);
 
-    const ledger = (await (await fetch(`${stack.services.url}/ledger?prefix=${encodeURIComponent(`${run.workflowId}/`)}`)).json()) as {
-      effects: ServiceEffect[];
-      undos: ServiceUndo[];
-    };
+    const ledger = await ledgerOf(stack.services.url, `${run.workflowId}/`);
     findings.effects += ledger.effects.length;
     findings.undos += ledger.undos.length;
     findings.duplicateKeys += surplus(ledger.effects.map((effect) => effect.key));

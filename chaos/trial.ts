@@ -4,6 +4,7 @@
  * restarted every few rounds. A person is played by the trial: it approves charges and cancels the `cancel` runs.
  */
 import { HANGS, MODEL_HOLD_MS, SHAPES, runId, type Shape } from './scenario';
+import * as services from '../test/helpers/services';
 import type { ChaosStack } from './stack';
 
 export const PHASES = ['model', 'tool', 'compensation', 'approval', 'startup'] as const;
@@ -109,19 +110,14 @@ async function breakServices(stack: ChaosStack, workflowId: string, n: number): 
         ? { path: '/cars/rentals', keyPrefix: `${workflowId}/effect-3`, mode: 'error5xx', times: 2 }
         : null;
   if (rule === null) return;
-  await fetch(`${stack.services.url}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
+  await services.addFault(stack.services.url, rule);
 }
 
 /** Installs what holds a run at `phase` and returns how to tell that the hold fired. */
 async function holdAt(stack: ChaosStack, phase: Phase, workflowId: string, person: Person): Promise<(() => Promise<boolean>) | undefined> {
-  const faults = `${stack.services.url}/_faults`;
   const addFault = async (rule: Record<string, unknown>) => {
-    const response = await fetch(faults, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
-    const { faults: [added] } = (await response.json()) as { faults: Array<{ id: number }> };
-    return async () => {
-      const list = (await (await fetch(faults)).json()) as { faults: Array<{ id: number; fired: number }> };
-      return (list.faults.find((fault) => fault.id === added.id)?.fired ?? 0) > 0;
-    };
+    const id = await services.addFault(stack.services.url, rule);
+    return async () => (await services.faultFired(stack.services.url, id)) > 0;
   };
   switch (phase) {
     case 'model':
@@ -201,7 +197,7 @@ class Person {
         await this.stack.sagent.decide({ workflowId: call.workflowId, callId: call.callId, decision: 'approve', approver: APPROVER }).catch(() => undefined);
       }
       for (const workflowId of [...this.toCancel]) {
-        const ledger = (await (await fetch(`${this.stack.services.url}/ledger?prefix=${encodeURIComponent(`${workflowId}/`)}`)).json()) as { effects: unknown[] };
+        const ledger = await services.ledgerOf(this.stack.services.url, `${workflowId}/`);
         if (ledger.effects.length < 3) continue;
         this.toCancel.delete(workflowId);
         await this.stack.sagent.cancel(workflowId).catch(() => undefined);

@@ -78,6 +78,13 @@ async function ensureDetachedCodecServer(io: DemoIO, stateDir: string, token: st
   const port = Number(io.env.SAGENT_CODEC_PORT) || DEFAULT_CODEC_PORT;
   const url = `http://127.0.0.1:${port}`;
   if (await answers(url, token)) return url;
+  // Another checkout's demo (or anything else) on the port would make the start fail with a bare EADDRINUSE.
+  if (await listens(url)) {
+    throw new Error(
+      `port ${port} is held by a server that does not know this demo's codec token (another checkout's demo codec server?): ` +
+        'stop it (its pid is in that checkout\'s .sagent/codec-server.pid) or set SAGENT_CODEC_PORT',
+    );
+  }
   const log = openSync(path.join(stateDir, 'codec-server.log'), 'a');
   const child = spawn(
     process.execPath,
@@ -91,6 +98,14 @@ async function ensureDetachedCodecServer(io: DemoIO, stateDir: string, token: st
     if (child.exitCode !== null) break;
   }
   throw new Error(`the codec server did not start on ${url}: see ${path.join(STATE_DIR, 'codec-server.log')}`);
+}
+
+/** True when anything answers HTTP at `url`. */
+async function listens(url: string): Promise<boolean> {
+  return fetch(url, { signal: AbortSignal.timeout(1_000) }).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function answers(url: string, token: string): Promise<boolean> {

@@ -2,7 +2,7 @@
 
 export interface ServicesLedger {
   effects: Array<{ key: string; state: 'active' | 'undone'; operation: string; request: Record<string, unknown> }>;
-  undos: Array<{ key: string; targetKey: string; result: string }>;
+  undos: Array<{ key: string; targetKey: string; result: string; createdAt: string }>;
 }
 
 /** Every effect and undo whose key starts with `prefix`. */

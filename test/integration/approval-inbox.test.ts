@@ -1,20 +1,13 @@
 /** The approval inbox on the real server: no token or another approver's token decides nothing; the right one signs. */
 import { startHarness, outcomeOf, type Harness } from '../helpers/harness';
-import type { RespondingScenario } from '../../src/dev/scenario';
 import { SagentClient } from '../../src/client/sagent-client';
 import { startInbox, type Inbox } from '../../src/inbox/server';
 import { newKeyPair } from '../../src/policies/signature';
 import type { RunState } from '../../src/shared/contracts';
+import { chargeOnceScenario } from '../helpers/scenarios';
 
 const CHARGE = { amountCents: 1200, currency: 'EUR', card: '4242424242424242', description: 'Inbox test' };
-const charge: RespondingScenario = {
-  name: 'inbox',
-  match: { runIdPrefix: 'inbox-' },
-  respond: (ctx) =>
-    ctx.turn === 1
-      ? { content: [{ type: 'text', text: 'Charging.' }, { type: 'tool_use', name: 'charge_card', input: CHARGE }] }
-      : { content: [{ type: 'text', text: 'Done.' }] },
-};
+const charge = chargeOnceScenario('inbox', 'inbox-', CHARGE);
 const ana = newKeyPair();
 const TOKENS = new Map([['ana', 'ana-token-0123456789abcdef'], ['bob', 'bob-token-0123456789abcdef']]);
 

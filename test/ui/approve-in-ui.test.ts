@@ -7,25 +7,18 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import type { RespondingScenario } from '../../src/dev/scenario';
 import { MESSAGE_DESCRIPTIONS } from '../../src/workflows/message-descriptions';
 import { getStateQuery } from '../../src/shared/contracts';
 import { outcomeOf, startHarness, type Harness } from '../helpers/harness';
 import { ledgerOf } from '../helpers/services';
 import { ARTIFACTS_DIR, launchBrowser, workflowUrl } from './window';
+import { chargeOnceScenario } from '../helpers/scenarios';
 
 // About 15 s on an idle 2-core machine.
 jest.setTimeout(60_000);
 
 const CHARGE = { amountCents: 1900, currency: 'EUR', card: '4242424242424242', description: 'Pasted in the UI' };
-const chargeOnce: RespondingScenario = {
-  name: 'ui-paste',
-  match: { runIdPrefix: 'ui-paste-' },
-  respond: (ctx) =>
-    ctx.turn === 1
-      ? { content: [{ type: 'text', text: 'Charging the card.' }, { type: 'tool_use', name: 'charge_card', input: CHARGE }] }
-      : { content: [{ type: 'text', text: 'Charged.' }] },
-};
+const chargeOnce = chargeOnceScenario('ui-paste', 'ui-paste-', CHARGE);
 
 let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
 let harness: Harness | undefined;

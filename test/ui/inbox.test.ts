@@ -11,24 +11,17 @@ import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Locator, Page } from 'playwright-core';
 import { createKey } from '../../src/client/keys';
-import type { RespondingScenario } from '../../src/dev/scenario';
 import { outcomeOf, startHarness, type Harness } from '../helpers/harness';
 import { ledgerOf } from '../helpers/services';
 import { ARTIFACTS_DIR, launchBrowser } from './window';
+import { chargeOnceScenario } from '../helpers/scenarios';
 
 // About 20 s for the file on an idle 2-core machine.
 jest.setTimeout(60_000);
 
 const ROOT = path.resolve(__dirname, '../..');
 const CHARGE = { amountCents: 2300, currency: 'EUR', card: '4242424242424242', description: 'Inbox in a browser' };
-const chargeOnce: RespondingScenario = {
-  name: 'inbox-ui',
-  match: { runIdPrefix: 'inbox-ui-' },
-  respond: (ctx) =>
-    ctx.turn === 1
-      ? { content: [{ type: 'text', text: 'Charging the card.' }, { type: 'tool_use', name: 'charge_card', input: CHARGE }] }
-      : { content: [{ type: 'text', text: 'Done.' }] },
-};
+const chargeOnce = chargeOnceScenario('inbox-ui', 'inbox-ui-', CHARGE);
 const TOKENS = { ana: 'ana-inbox-token-0123456789abcdef', bob: 'bob-inbox-token-0123456789abcdef' };
 
 let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
