@@ -94,15 +94,16 @@ describe('a stream kept alive by pings only', () => {
       stop_sequence: null,
       usage: { input_tokens: 5, output_tokens: 4, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, service_tier: 'standard' },
     };
-    // message_start, then pings 150 ms apart for longer than the idle deadline, then the rest of the answer.
+    // message_start, then pings 100 ms apart for 1.2 s (twice the idle deadline), then the rest of the answer. The
+    // gap between pings is a sixth of the deadline, so a loaded machine's timer jitter cannot fake a stall.
     server = createServer((req, res) => {
       req.resume();
       req.on('end', async () => {
         const [start, ...rest] = messageStreamEvents(message);
         res.writeHead(200, { 'content-type': 'text/event-stream', 'request-id': apiId('req') });
         res.write(formatServerSentEvent(start));
-        for (let ping = 0; ping < 6; ping++) {
-          await new Promise((resolve) => setTimeout(resolve, 150));
+        for (let ping = 0; ping < 12; ping++) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
           res.write(formatServerSentEvent({ event: 'ping', data: { type: 'ping' } }));
         }
         for (const event of rest) res.write(formatServerSentEvent(event));
@@ -115,7 +116,8 @@ describe('a stream kept alive by pings only', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   it('counts the pings as progress, so the call completes past the idle deadline', async () => {
-    const answer = await createMessage(createAnthropicClient({ apiKey: 'test', baseURL: url }), request('pinged-1'), { timeouts: TIMEOUTS });
+    const timeouts = { firstByteMs: 2_000, idleMs: 600 };
+    const answer = await createMessage(createAnthropicClient({ apiKey: 'test', baseURL: url }), request('pinged-1'), { timeouts });
     expect(answer.content).toEqual([{ type: 'text', text: 'Slow but steady.' }]);
   });
 });
