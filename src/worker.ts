@@ -12,8 +12,9 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { DataConverter } from '@temporalio/common';
 import { SimplePlugin } from '@temporalio/plugin';
-import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type NativeConnection, type ReplayWorkerOptions, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
+import { ContextCache, DEFAULT_CONTEXT_CACHE_RUNS } from './activities/context-cache';
 import type { McpServerConfig } from './mcp/config';
 import { McpServers } from './mcp/servers';
 import { codecDataConverter } from './codec/data-converter';
@@ -46,13 +47,23 @@ export interface SagentPluginOptions {
    * and keeps, or Streamable HTTP URLs, with per-tool risk overrides and compensation mappings. @default none
    */
   mcpServers?: readonly McpServerConfig[];
+  /**
+   * Each turn's context reaches the model call on this worker through a sink and an in-memory cache, without a
+   * query to the workflow; a call on another worker, or after a restart, queries. `false` always queries.
+   * @default { maxRuns: 1000 } (the newest context of at most this many runs)
+   */
+  contextCache?: { maxRuns?: number } | false;
 }
 
 /** Adds sagent's activities to a worker, next to any of its own; checks every agent's implementations first. */
 export class SagentPlugin extends SimplePlugin {
+  /** The contexts this worker's workflows handed over; undefined with `contextCache: false`. */
+  readonly contexts: ContextCache | undefined;
+
   constructor(options: SagentPluginOptions) {
     const mcp = options.mcpServers?.length ? new McpServers(options.mcpServers) : undefined;
-    const activities = sagentActivities(options, mcp);
+    const contexts = options.contextCache === false ? undefined : new ContextCache(options.contextCache?.maxRuns ?? DEFAULT_CONTEXT_CACHE_RUNS);
+    const activities = sagentActivities(options, mcp, contexts);
     super({
       name: 'sagent',
       activities: (existing) => ({ ...(existing as object | undefined), ...activities }),
@@ -60,6 +71,21 @@ export class SagentPlugin extends SimplePlugin {
       // The stdio servers start with the worker and stop with it.
       ...(mcp ? { runContext: (next: () => Promise<void>) => withMcpServers(mcp, next) } : {}),
     });
+    this.contexts = contexts;
+  }
+
+  override configureWorker(options: WorkerOptions): WorkerOptions {
+    return this.withContextSink(super.configureWorker(options));
+  }
+
+  /** A replaying worker never runs the sink, but knows it, so a last live activation logs no unknown sink. */
+  override configureReplayWorker(options: ReplayWorkerOptions): ReplayWorkerOptions {
+    return this.withContextSink(super.configureReplayWorker(options));
+  }
+
+  private withContextSink<Options extends Pick<WorkerOptions, 'sinks'>>(configured: Options): Options {
+    if (!this.contexts) return configured;
+    return { ...configured, sinks: { ...configured.sinks, sagentContext: this.contexts.sink() } };
   }
 }
 
@@ -74,9 +100,10 @@ async function withMcpServers(mcp: McpServers, next: () => Promise<void>): Promi
 
 /**
  * sagent's activities for `options.agents`; throws one line per agent whose tools and implementations disagree, or
- * that names an MCP server the worker does not configure. `mcp` shares the plugin's connections.
+ * that names an MCP server the worker does not configure. `mcp` shares the plugin's connections, `contexts` its
+ * context cache (without it, every model call queries its workflow).
  */
-export function sagentActivities(options: SagentPluginOptions, mcp?: McpServers) {
+export function sagentActivities(options: SagentPluginOptions, mcp?: McpServers, contexts?: ContextCache) {
   const agents = agentRegistry(options.agents.map((entry) => entry.agent));
   const tools: Record<string, ToolImplementations> = {};
   const servers = mcp ?? (options.mcpServers?.length ? new McpServers(options.mcpServers) : undefined);
@@ -93,6 +120,7 @@ export function sagentActivities(options: SagentPluginOptions, mcp?: McpServers)
     webhookUrl: options.approvalWebhookUrl ?? process.env.SAGENT_APPROVAL_WEBHOOK,
     modelTimeouts: options.modelTimeouts,
     mcp: servers,
+    contexts,
   });
 }
 

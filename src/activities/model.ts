@@ -8,6 +8,7 @@ import { mcpToolsQuery, type McpToolRecord } from '../shared/mcp';
 import type { MessageParam, ModelTurn } from '../shared/wire';
 import type { AgentDefinition } from '../tools/define';
 import type { CallModelInput } from '../shared/activity-io';
+import type { ContextCache } from './context-cache';
 import { workflowOf } from './workflow-of';
 
 export interface ModelDeps {
@@ -15,12 +16,14 @@ export interface ModelDeps {
   agents: Readonly<Record<string, AgentDefinition>>;
   /** First-byte and idle-stream deadlines of one model call. @default DEFAULT_MODEL_TIMEOUTS */
   modelTimeouts?: Partial<ModelTimeouts>;
+  /** Contexts the workflows offered this worker by sink; without it every call queries its workflow. */
+  contexts?: ContextCache;
 }
 
 /** Heartbeat cadence while a model call runs, whatever the stream does, so a dead worker shows within seconds. */
 const HEARTBEAT_EVERY_MS = 1000;
 
-export function createModelActivities({ anthropic, agents, modelTimeouts }: ModelDeps) {
+export function createModelActivities({ anthropic, agents, modelTimeouts, contexts }: ModelDeps) {
   const timeouts: ModelTimeouts = { ...DEFAULT_MODEL_TIMEOUTS, ...modelTimeouts };
   return {
     /** One call to Claude. Errors are classified here; Temporal retries the retryable ones. */
@@ -28,12 +31,13 @@ export function createModelActivities({ anthropic, agents, modelTimeouts }: Mode
       const ctx = Context.current();
       const agent = agents[input.agent];
       if (!agent) throw new Error(`unknown agent "${input.agent}" on this worker`);
-      const messages = input.messages ?? (await readContext(ctx, input.turn));
+      const { workflowId, runId } = workflowOf(ctx);
+      const messages = input.messages ?? contexts?.take(workflowId, runId, input.turn) ?? (await readContext(ctx, input.turn));
       // The run's own list of MCP tools, as it listed them at its start: never what the server offers today.
       const mcpTools = agent.mcpServers?.length ? await readMcpTools(ctx) : [];
       const beat = setInterval(() => ctx.heartbeat({ turn: input.turn }), HEARTBEAT_EVERY_MS);
       try {
-        return await createMessage(
+        const answer = await createMessage(
           anthropic,
           {
             model: input.model,
@@ -42,11 +46,13 @@ export function createModelActivities({ anthropic, agents, modelTimeouts }: Mode
             toolNames: input.toolNames ?? [...agent.tools.map((tool) => tool.name), ...mcpTools.map((tool) => tool.name)],
             rawTools: mcpTools.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
             messages,
-            runId: workflowOf(ctx).workflowId,
+            runId: workflowId,
             turn: input.turn,
           },
           { signal: ctx.cancellationSignal, timeouts },
         );
+        contexts?.release(workflowId, runId, input.turn);
+        return answer;
       } catch (err) {
         throw classifyModelError(err);
       } finally {

@@ -1,4 +1,5 @@
 /** Inputs and outputs of the activities: neutral JSON only. */
+import type { Sinks } from '@temporalio/workflow';
 import type { McpBinding } from './mcp';
 import type { MessageParam } from './wire';
 
@@ -9,8 +10,18 @@ export interface CallModelInput {
   /** The tools offered, when the run narrows them; every tool of the agent otherwise. */
   toolNames?: string[];
   turn: number;
-  /** The context inline; when absent, the activity reads it from the workflow with `modelContextQuery`. */
+  /**
+   * The context inline; when absent, the worker that offered it through `SagentSinks` hands it over, or the
+   * activity reads it from the workflow with `modelContextQuery`.
+   */
   messages?: MessageParam[];
+}
+
+/** The sink through which the workflow offers each turn's context to its worker, so the model call skips the query. */
+export interface SagentSinks extends Sinks {
+  sagentContext: {
+    offer(turn: number, messages: MessageParam[]): void;
+  };
 }
 
 export interface RunToolInput {

@@ -19,7 +19,7 @@ import { resultsOf, withCall } from './calls';
 import { delegationContext, installDelegationHandler } from './delegation';
 import { installHandlers } from './handlers';
 import { adoptMcpCatalog, learnMcpTools, type McpCatalog } from './mcp-tools';
-import { askClaude } from './model-call';
+import { askClaude, offerContext } from './model-call';
 import { PATCHES } from './patches';
 import { planTurn, type PlanningGuards } from './planner';
 import { describePending, publishRun, setStatus } from './publish';
@@ -100,13 +100,14 @@ class AgentLoop {
     if (request) throw new SagaAbort(`aborted by ${request.by}: ${request.reason}`);
   }
 
-  /** Asks Claude for the next turn; its context is offered by query while the call is in flight. */
+  /** Asks Claude for the next turn; its context goes to the worker by sink, and by query while the call is in flight. */
   private async askModel(): Promise<ModelTurn> {
     const { settings, memory, flags, timeline } = this.run;
     const turn = memory.turn + 1;
     const choice = chooseModel(settings.routing, memory.consecutiveToolErrors);
     flags.currentModel = choice.model;
     flags.contextInFlight = { turn, messages: buildContext(memory.conversation) };
+    offerContext(turn, flags.contextInFlight.messages);
     let asked;
     try {
       asked = await askClaude(

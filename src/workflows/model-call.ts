@@ -1,12 +1,25 @@
-/** One call to Claude as an activity; the context stays out of history (the activity reads it by query). */
-import { isCancellation } from '@temporalio/workflow';
-import type { CallModelInput } from '../shared/activity-io';
-import type { ModelTurn } from '../shared/wire';
+/**
+ * One call to Claude as an activity. The context stays out of history: the workflow offers it to its worker by
+ * sink, and the activity reads it by query when that worker does not hold it.
+ */
+import { isCancellation, proxySinks, workflowInfo } from '@temporalio/workflow';
+import type { CallModelInput, SagentSinks } from '../shared/activity-io';
+import type { MessageParam, ModelTurn } from '../shared/wire';
 import { activities, modelOptions } from './activity-options';
 import { describe } from './saga';
 import type { Timeline } from './timeline';
 
 const { callModel } = activities;
+
+const { sagentContext } = proxySinks<SagentSinks>();
+
+/**
+ * Hands this turn's context to the worker before the model activity is scheduled. Not on replay: the turn's activity
+ * was scheduled before, whichever worker runs it can query, and a replaying worker need not register the sink.
+ */
+export function offerContext(turn: number, messages: MessageParam[]): void {
+  if (!workflowInfo().unsafe.isReplaying) sagentContext.offer(turn, messages);
+}
 
 export type ModelAnswer = { ok: true; answer: ModelTurn } | { ok: false; reason: string };
 

@@ -1,0 +1,83 @@
+/**
+ * The worker-side hand-off of model contexts. The workflow offers each turn's context through a sink; the worker
+ * runs sink calls before it reports the workflow task, so by the time the model activity it scheduled starts on
+ * this worker the context is here, and the activity skips the query round trip. The activity falls back to the
+ * query whenever the cache cannot answer (another worker, a restart, an evicted entry): the cache only saves time.
+ *
+ * Contexts stay out of history either way: a sink call is not an event, and the cache lives in the worker's memory.
+ */
+import type { WorkflowInfo } from '@temporalio/workflow';
+import type { MessageParam } from '../shared/wire';
+
+/** How many runs' contexts a worker keeps at most: one entry per run, the newest turn's. */
+export const DEFAULT_CONTEXT_CACHE_RUNS = 1_000;
+
+export interface ContextCacheStats {
+  /** Model calls whose context came from the cache. */
+  hits: number;
+  /** Model calls that had to query the workflow. */
+  misses: number;
+  /** Runs whose context is held now. */
+  held: number;
+}
+
+interface Held {
+  turn: number;
+  messages: MessageParam[];
+}
+
+export class ContextCache {
+  /** By `<workflowId>\u0000<runId>`; a Map iterates in insertion order, so the first key is the oldest. */
+  private readonly runs = new Map<string, Held>();
+  private hits = 0;
+  private misses = 0;
+
+  constructor(private readonly maxRuns: number = DEFAULT_CONTEXT_CACHE_RUNS) {
+    if (!Number.isInteger(maxRuns) || maxRuns < 1) throw new Error(`contextCache.maxRuns must be a whole number of at least 1, got ${maxRuns}`);
+  }
+
+  /**
+   * Keeps a run's context for `turn`, replacing the one before. The messages are copied: the workflow's own
+   * objects must never be touched by the activity, and the copy is what the query would have returned.
+   */
+  offer(workflowId: string, runId: string, turn: number, messages: MessageParam[]): void {
+    const key = keyOf(workflowId, runId);
+    this.runs.delete(key);
+    this.runs.set(key, { turn, messages: structuredClone(messages) });
+    if (this.runs.size > this.maxRuns) this.runs.delete(this.runs.keys().next().value as string);
+  }
+
+  /** The context of this turn when this worker holds it; undefined sends the activity to the query. */
+  take(workflowId: string, runId: string, turn: number): MessageParam[] | undefined {
+    const held = this.runs.get(keyOf(workflowId, runId));
+    if (held?.turn === turn) {
+      this.hits += 1;
+      // A retry of the call on this worker finds it again: the entry goes when the call succeeds.
+      return structuredClone(held.messages);
+    }
+    this.misses += 1;
+    return undefined;
+  }
+
+  /** The call for `turn` succeeded: the run's entry is no longer needed (a newer turn's stays). */
+  release(workflowId: string, runId: string, turn: number): void {
+    const key = keyOf(workflowId, runId);
+    if (this.runs.get(key)?.turn === turn) this.runs.delete(key);
+  }
+
+  stats(): ContextCacheStats {
+    return { hits: this.hits, misses: this.misses, held: this.runs.size };
+  }
+
+  /** The sink the workflow calls; registered by `SagentPlugin`. Never called on replay. */
+  sink() {
+    return {
+      offer: {
+        fn: (info: WorkflowInfo, turn: number, messages: MessageParam[]) => this.offer(info.workflowId, info.runId, turn, messages),
+        callDuringReplay: false,
+      },
+    };
+  }
+}
+
+const keyOf = (workflowId: string, runId: string) => `${workflowId}\u0000${runId}`;
