@@ -7,6 +7,7 @@
  * Contexts stay out of history either way: a sink call is not an event, and the cache lives in the worker's memory.
  */
 import type { WorkflowInfo } from '@temporalio/workflow';
+import type { McpToolRecord } from '../shared/mcp';
 import type { MessageParam } from '../shared/wire';
 
 /** How many runs' contexts a worker keeps at most: one entry per run, the newest turn's. */
@@ -21,14 +22,16 @@ export interface ContextCacheStats {
   held: number;
 }
 
-interface Held {
+/** One run's hand-over: the turn's context, and the run's MCP tools when its agent has any. */
+export interface HeldContext {
   turn: number;
   messages: MessageParam[];
+  mcpTools?: McpToolRecord[];
 }
 
 export class ContextCache {
   /** By `<workflowId>\u0000<runId>`; a Map iterates in insertion order, so the first key is the oldest. */
-  private readonly runs = new Map<string, Held>();
+  private readonly runs = new Map<string, HeldContext>();
   private hits = 0;
   private misses = 0;
 
@@ -40,20 +43,20 @@ export class ContextCache {
    * Keeps a run's context for `turn`, replacing the one before. The messages are copied: the workflow's own
    * objects must never be touched by the activity, and the copy is what the query would have returned.
    */
-  offer(workflowId: string, runId: string, turn: number, messages: MessageParam[]): void {
+  offer(workflowId: string, runId: string, turn: number, messages: MessageParam[], mcpTools?: McpToolRecord[]): void {
     const key = keyOf(workflowId, runId);
     this.runs.delete(key);
-    this.runs.set(key, { turn, messages: structuredClone(messages) });
+    this.runs.set(key, structuredClone({ turn, messages, ...(mcpTools ? { mcpTools } : {}) }));
     if (this.runs.size > this.maxRuns) this.runs.delete(this.runs.keys().next().value as string);
   }
 
   /** The context of this turn when this worker holds it; undefined sends the activity to the query. */
-  take(workflowId: string, runId: string, turn: number): MessageParam[] | undefined {
+  take(workflowId: string, runId: string, turn: number): HeldContext | undefined {
     const held = this.runs.get(keyOf(workflowId, runId));
     if (held?.turn === turn) {
       this.hits += 1;
       // A retry of the call on this worker finds it again: the entry goes when the call succeeds.
-      return structuredClone(held.messages);
+      return structuredClone(held);
     }
     this.misses += 1;
     return undefined;
@@ -73,7 +76,8 @@ export class ContextCache {
   sink() {
     return {
       offer: {
-        fn: (info: WorkflowInfo, turn: number, messages: MessageParam[]) => this.offer(info.workflowId, info.runId, turn, messages),
+        fn: (info: WorkflowInfo, turn: number, messages: MessageParam[], mcpTools?: McpToolRecord[]) =>
+          this.offer(info.workflowId, info.runId, turn, messages, mcpTools),
         callDuringReplay: false,
       },
     };

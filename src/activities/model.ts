@@ -32,9 +32,10 @@ export function createModelActivities({ anthropic, agents, modelTimeouts, contex
       const agent = agents[input.agent];
       if (!agent) throw new Error(`unknown agent "${input.agent}" on this worker`);
       const { workflowId, runId } = workflowOf(ctx);
-      const messages = input.messages ?? contexts?.take(workflowId, runId, input.turn) ?? (await readContext(ctx, input.turn));
+      const held = input.messages ? undefined : contexts?.take(workflowId, runId, input.turn);
+      const messages = input.messages ?? held?.messages ?? (await readContext(ctx, input.turn));
       // The run's own list of MCP tools, as it listed them at its start: never what the server offers today.
-      const mcpTools = agent.mcpServers?.length ? await readMcpTools(ctx) : [];
+      const mcpTools = agent.mcpServers?.length ? (held?.mcpTools ?? (await readMcpTools(ctx))) : [];
       const beat = setInterval(() => ctx.heartbeat({ turn: input.turn }), HEARTBEAT_EVERY_MS);
       try {
         const answer = await createMessage(

@@ -1,6 +1,6 @@
 /** Inputs and outputs of the activities: neutral JSON only. */
 import type { Sinks } from '@temporalio/workflow';
-import type { McpBinding } from './mcp';
+import type { McpBinding, McpToolRecord } from './mcp';
 import type { MessageParam } from './wire';
 
 export interface CallModelInput {
@@ -17,10 +17,13 @@ export interface CallModelInput {
   messages?: MessageParam[];
 }
 
-/** The sink through which the workflow offers each turn's context to its worker, so the model call skips the query. */
+/**
+ * The sink through which the workflow offers each turn's context (and the run's MCP tools, when it has any) to its
+ * worker, so the model call skips the queries.
+ */
 export interface SagentSinks extends Sinks {
   sagentContext: {
-    offer(turn: number, messages: MessageParam[]): void;
+    offer(turn: number, messages: MessageParam[], mcpTools?: McpToolRecord[]): void;
   };
 }
 

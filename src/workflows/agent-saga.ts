@@ -107,7 +107,7 @@ class AgentLoop {
     const choice = chooseModel(settings.routing, memory.consecutiveToolErrors);
     flags.currentModel = choice.model;
     flags.contextInFlight = { turn, messages: buildContext(memory.conversation) };
-    offerContext(turn, flags.contextInFlight.messages);
+    offerContext(turn, flags.contextInFlight.messages, memory.mcpTools);
     let asked;
     try {
       asked = await askClaude(

@@ -4,6 +4,7 @@
  */
 import { isCancellation, proxySinks, workflowInfo } from '@temporalio/workflow';
 import type { CallModelInput, SagentSinks } from '../shared/activity-io';
+import type { McpToolRecord } from '../shared/mcp';
 import type { MessageParam, ModelTurn } from '../shared/wire';
 import { activities, modelOptions } from './activity-options';
 import { describe } from './saga';
@@ -17,8 +18,8 @@ const { sagentContext } = proxySinks<SagentSinks>();
  * Hands this turn's context to the worker before the model activity is scheduled. Not on replay: the turn's activity
  * was scheduled before, whichever worker runs it can query, and a replaying worker need not register the sink.
  */
-export function offerContext(turn: number, messages: MessageParam[]): void {
-  if (!workflowInfo().unsafe.isReplaying) sagentContext.offer(turn, messages);
+export function offerContext(turn: number, messages: MessageParam[], mcpTools: McpToolRecord[] | undefined): void {
+  if (!workflowInfo().unsafe.isReplaying) sagentContext.offer(turn, messages, mcpTools);
 }
 
 export type ModelAnswer = { ok: true; answer: ModelTurn } | { ok: false; reason: string };

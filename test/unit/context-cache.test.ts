@@ -8,7 +8,7 @@ describe('ContextCache', () => {
   it('hands over the offered turn once asked, and counts the hit', () => {
     const cache = new ContextCache();
     cache.offer('wf', 'run', 3, context('turn 3'));
-    expect(cache.take('wf', 'run', 3)).toEqual(context('turn 3'));
+    expect(cache.take('wf', 'run', 3)).toEqual({ turn: 3, messages: context('turn 3') });
     expect(cache.stats()).toEqual({ hits: 1, misses: 0, held: 1 });
   });
 
@@ -26,7 +26,7 @@ describe('ContextCache', () => {
     cache.offer('wf', 'run', 1, context('turn 1'));
     cache.offer('wf', 'run', 2, context('turn 2'));
     expect(cache.take('wf', 'run', 1)).toBeUndefined();
-    expect(cache.take('wf', 'run', 2)).toEqual(context('turn 2'));
+    expect(cache.take('wf', 'run', 2)?.messages).toEqual(context('turn 2'));
     expect(cache.stats().held).toBe(1);
   });
 
@@ -47,10 +47,10 @@ describe('ContextCache', () => {
     const offered = context('original');
     cache.offer('wf', 'run', 1, offered);
     (offered[0].content as { text: string }[])[0].text = 'changed by the workflow later';
-    const taken = cache.take('wf', 'run', 1)!;
+    const taken = cache.take('wf', 'run', 1)!.messages;
     expect(taken).toEqual(context('original'));
     (taken[0].content as { text: string }[])[0].text = 'changed by the activity';
-    expect(cache.take('wf', 'run', 1)).toEqual(context('original'));
+    expect(cache.take('wf', 'run', 1)?.messages).toEqual(context('original'));
   });
 
   it('holds at most maxRuns runs, dropping the least recently offered', () => {
@@ -61,8 +61,17 @@ describe('ContextCache', () => {
     cache.offer('c', 'run', 1, context('c'));
     expect(cache.stats().held).toBe(2);
     expect(cache.take('b', 'run', 1)).toBeUndefined();
-    expect(cache.take('a', 'run', 2)).toEqual(context('a2'));
-    expect(cache.take('c', 'run', 1)).toEqual(context('c'));
+    expect(cache.take('a', 'run', 2)?.messages).toEqual(context('a2'));
+    expect(cache.take('c', 'run', 1)?.messages).toEqual(context('c'));
+  });
+
+  it("carries the run's MCP tools with the context, and none for a run without them", () => {
+    const cache = new ContextCache();
+    const tools = [{ server: 'memory', tool: 'read_graph', name: 'memory_read_graph', description: 'Reads', inputSchema: { type: 'object' }, annotations: {}, risk: 'read', riskReason: 'readOnlyHint' }];
+    cache.offer('wf', 'mcp-run', 1, context('x'), tools as never);
+    cache.offer('wf', 'plain-run', 1, context('y'));
+    expect(cache.take('wf', 'mcp-run', 1)?.mcpTools).toEqual(tools);
+    expect(cache.take('wf', 'plain-run', 1)).not.toHaveProperty('mcpTools');
   });
 
   it('refuses a size that is not a whole number of at least 1, saying what to pass', () => {
