@@ -178,7 +178,8 @@ async function peerVersions(): Promise<Record<string, string>> {
 
 /**
  * Spawns one worker program and waits for its `{"ready":true}` line; its stderr goes to a log file in the
- * stack's directory (and its last lines into the error when it dies first). Stopped with SIGTERM at the end.
+ * stack's directory (and its last lines into the error when it dies first). Stopped with SIGTERM at the end;
+ * its stdin stays open until this process exits, so it also stops when this process dies without cleaning up.
  */
 async function spawnWorker(
   name: WorkerName,
@@ -192,7 +193,7 @@ async function spawnWorker(
   const began = performance.now();
   const logFile = path.join(dir, `worker-${name}.log`);
   const stderr = createWriteStream(logFile);
-  const child: ChildProcess = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   child.stderr!.pipe(stderr);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   cleanups.push(async () => {

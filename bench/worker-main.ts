@@ -1,7 +1,8 @@
 /**
  * The benchmark's sagent worker as a process of its own (spawned by `bench/stack.ts`), so its CPU and memory
  * can be read alone: `agentSaga` and the baselines in one bundle (`./workflows`), sagent's activities and the
- * baselines' side by side. Prints one JSON line `{"ready":true,...}` on stdout once it polls.
+ * baselines' side by side. Prints one JSON line `{"ready":true,...}` on stdout once it polls; stops when its
+ * stdin closes or on SIGINT/SIGTERM.
  *
  * Settings (env): TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, BENCH_TASK_QUEUE, BENCH_MODEL_URL, BENCH_SERVICES_URL.
  */
@@ -37,6 +38,8 @@ async function run(): Promise<void> {
     overrides: { activities: createBenchActivities({ anthropic, servicesUrl }) },
   });
   const running = worker.run();
+  // The benchmark holds this pipe open: when it ends (the benchmark exited, even by SIGKILL), so does the worker.
+  process.stdin.once('end', () => worker.shutdown()).resume();
   console.log(JSON.stringify({ ready: true, pid: process.pid, node: process.version, taskQueue }));
   await running;
   await connection.close();

@@ -1,7 +1,7 @@
 /**
  * The peer's worker process: @temporalio/ai-sdk's `AiSdkPlugin` with the Anthropic provider, the agent of
  * `./workflows.js` and the tool activities of `./activities.js`. Prints one JSON line `{"ready":true,...}` on
- * stdout once it polls; stops on SIGINT/SIGTERM (the SDK's default shutdown signals).
+ * stdout once it polls; stops when its stdin closes, or on SIGINT/SIGTERM (the SDK's default shutdown signals).
  *
  * Settings (env): TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE (default "default"), PEER_TASK_QUEUE,
  * PEER_MODEL_URL (the scripted model server), PEER_SERVICES_URL (the demo services).
@@ -33,6 +33,8 @@ async function run() {
       activities: createActivities(setting('PEER_SERVICES_URL')),
     });
     const running = worker.run();
+    // The benchmark holds this pipe open: when it ends (the benchmark exited, even by SIGKILL), so does the worker.
+    process.stdin.once('end', () => worker.shutdown()).resume();
     console.log(JSON.stringify({ ready: true, pid: process.pid, node: process.version, taskQueue }));
     await running;
   } finally {
