@@ -20,20 +20,30 @@ function clockTicks(): number {
   return ticksPerSecond;
 }
 
-/** CPU milliseconds the process has used so far (utime + stime). */
-export function cpuMsOf(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
+/** utime + stime, in clock ticks, from the text of /proc/<pid>/stat. */
+export function cpuTicksOfStat(stat: string): number {
+  // The command name (field 2) may hold spaces and parentheses; the fields after its last ')' are fixed.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const [utime, stime] = [Number(fields[11]), Number(fields[12])];
-  return ((utime + stime) * 1000) / clockTicks();
+  if (!Number.isInteger(utime) || !Number.isInteger(stime)) throw new Error(`not a /proc/<pid>/stat line: ${stat.slice(0, 80)}`);
+  return utime + stime;
+}
+
+/** VmRSS in kB from the text of /proc/<pid>/status. */
+export function rssKbOfStatus(status: string): number {
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  if (!match) throw new Error('no VmRSS line in /proc/<pid>/status');
+  return Number(match[1]);
+}
+
+/** CPU milliseconds the process has used so far (utime + stime). */
+export function cpuMsOf(pid: number): number {
+  return (cpuTicksOfStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')) * 1000) / clockTicks();
 }
 
 /** Resident set size of the process in MB (VmRSS). */
 export function rssMbOf(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN);
-  return kb / 1024;
+  return rssKbOfStatus(fs.readFileSync(`/proc/${pid}/status`, 'utf8')) / 1024;
 }
 
 export interface ProcessSample {
