@@ -42,7 +42,7 @@ const restrict = (paths, patterns) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.sagent/**', 'coverage/**', 'test/artifacts/**', 'bench/results/**', 'chaos/results/**', 'dist/**'] },
+  { ignores: ['node_modules/**', 'bench/peer/**', '.sagent/**', 'coverage/**', 'test/artifacts/**', 'bench/results/**', 'chaos/results/**', 'dist/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -41,6 +41,8 @@ export interface ChainRun {
 export interface HistoryResult {
   sagent: HistoryPoint[];
   naive: HistoryPoint[];
+  /** The peer (`@temporalio/ai-sdk`'s agent), one run per size like the others. */
+  peer: HistoryPoint[];
   /** First step at which the server suggested continue-as-new to the naive loop; null if it never did. */
   naiveContinueAsNewSuggestedAtStep: number | null;
   naiveHistoryBytesWhenSuggested: number | null;
@@ -56,6 +58,7 @@ const RUN_TIMEOUT_MS = 5 * 60_000;
 export async function measureHistory(stack: BenchStack, plan: HistoryPlan, log: (line: string) => void): Promise<HistoryResult> {
   const sagent: HistoryPoint[] = [];
   const naive: HistoryPoint[] = [];
+  const peer: HistoryPoint[] = [];
   for (const steps of plan.steps) {
     const sagentHandle = await stack.startSagent(
       benchWorkflowId('reference', steps, `history-sagent-${tag()}`),
@@ -80,6 +83,10 @@ export async function measureHistory(stack: BenchStack, plan: HistoryPlan, log: 
     naive.push(await pointOf(stack, naiveHandle, steps, failure));
     const last = naive.at(-1)!;
     log(`history: naive ${steps} steps: ${last.bytes} bytes, ${last.events} events, ${last.status} after ${last.stepsDone} steps`);
+
+    peer.push(await peerPoint(stack, steps));
+    const peerLast = peer.at(-1)!;
+    log(`history: peer ${steps} steps: ${peerLast.bytes} bytes, ${peerLast.events} events, ${peerLast.status} after ${peerLast.stepsDone} steps`);
   }
 
   const at30 = sagent.find((point) => point.steps === 30);
@@ -89,11 +96,24 @@ export async function measureHistory(stack: BenchStack, plan: HistoryPlan, log: 
   return {
     sagent,
     naive,
+    peer,
     naiveContinueAsNewSuggestedAtStep: firstSuggestion?.continueAsNewSuggestedAtStep ?? null,
     naiveHistoryBytesWhenSuggested: firstSuggestion?.historyBytesWhenSuggested ?? null,
     sagentGrowthRatio: at30 && largest && largest !== at30 ? round(largest.bytesPerStep / at30.bytesPerStep, 3) : null,
     longRun,
   };
+}
+
+/** One peer run of `steps` reference steps, measured like the naive loop's (the server may terminate it). */
+async function peerPoint(stack: BenchStack, steps: number): Promise<HistoryPoint> {
+  const handle = await stack.startPeer(benchWorkflowId('reference', steps, `history-peer-${tag()}`), { task: TASKS.reference, maxTurns: steps + 10 });
+  let failure: string | undefined;
+  try {
+    await resultWithin(handle, RUN_TIMEOUT_MS);
+  } catch (err) {
+    failure = String(err);
+  }
+  return pointOf(stack, handle, steps, failure);
 }
 
 async function pointOf(stack: BenchStack, handle: WorkflowHandleWithFirstExecutionRunId, steps: number, failure?: string): Promise<HistoryPoint> {

@@ -1,11 +1,13 @@
 /**
  * Overhead per step: an N-step `agentSaga` run (each turn one `get_weather` call) against `plainLoop`, a
- * plain workflow that runs the same activities one after another and sends the same requests. Runs
- * alternate, so drift on the machine hits both alike; the figure is the median of the repeats.
+ * plain workflow that runs the same activities one after another and sends the same requests, and against
+ * the peer (`@temporalio/ai-sdk`'s agent with the same tool). Runs alternate, so drift on the machine hits
+ * all alike; the figure is the median of the repeats. Each run's worker process is sampled alone for CPU.
  */
 import type { WorkflowHandle } from '@temporalio/client';
+import { sampleProcess } from './proc';
 import { median, resultWithin, round, tag } from './stats';
-import type { BenchStack } from './stack';
+import type { BenchStack, PeerOutcome, WorkerName } from './stack';
 import { benchWorkflowId, sagentInput, TASKS } from './workload';
 
 const RUN_TIMEOUT_MS = 5 * 60_000;
@@ -27,6 +29,10 @@ export interface OverheadResult {
   /** Where a step's time goes, from the timed runs' event times (medians over every event). */
   sagentBreakdown: StepBreakdown;
   baselineBreakdown: StepBreakdown;
+  /** CPU ms of the run's worker process per step (median over the timed runs). */
+  sagentWorkerCpuMsPerStep: number;
+  baselineWorkerCpuMsPerStep: number;
+  peer: { msPerStep: number; samplesMs: number[]; breakdown: StepBreakdown; workerCpuMsPerStep: number };
 }
 
 export interface StepBreakdown {
@@ -44,31 +50,61 @@ export async function measureOverhead(stack: BenchStack, plan: OverheadPlan, log
   // One short run of each first, so the bundle, the caches and the JIT are warm before anything is timed.
   await runSagent(stack, 3, 'warmup');
   await runPlain(stack, 3, 'warmup');
-  const sagent: number[] = [];
-  const baseline: number[] = [];
+  await runPeer(stack, 3, 'warmup');
+  const sagent: Timed[] = [];
+  const baseline: Timed[] = [];
+  const peer: Timed[] = [];
   const sagentHandles: WorkflowHandle[] = [];
   const baselineHandles: WorkflowHandle[] = [];
+  const peerHandles: WorkflowHandle[] = [];
   for (let repeat = 1; repeat <= plan.repeats; repeat++) {
     sagent.push(await runSagent(stack, plan.steps, `r${repeat}`, sagentHandles));
     baseline.push(await runPlain(stack, plan.steps, `r${repeat}`, baselineHandles));
-    log(`overhead: repeat ${repeat}/${plan.repeats}: sagent ${round(sagent.at(-1)! / plan.steps)} ms/step, plain ${round(baseline.at(-1)! / plan.steps)} ms/step`);
+    peer.push(await runPeer(stack, plan.steps, `r${repeat}`, peerHandles));
+    const perStep = (runs: Timed[]) => round(runs.at(-1)!.ms / plan.steps);
+    log(`overhead: repeat ${repeat}/${plan.repeats}: sagent ${perStep(sagent)} ms/step, plain ${perStep(baseline)} ms/step, peer ${perStep(peer)} ms/step`);
   }
-  const sagentMsPerStep = median(sagent) / plan.steps;
-  const baselineMsPerStep = median(baseline) / plan.steps;
+  const msPerStep = (runs: Timed[]) => median(runs.map((run) => run.ms)) / plan.steps;
+  const cpuPerStep = (runs: Timed[]) => round(median(runs.map((run) => run.workerCpuMs)) / plan.steps, 2);
+  const sagentMsPerStep = msPerStep(sagent);
+  const baselineMsPerStep = msPerStep(baseline);
   return {
     steps: plan.steps,
     repeats: plan.repeats,
     sagentMsPerStep: round(sagentMsPerStep, 2),
     baselineMsPerStep: round(baselineMsPerStep, 2),
     ratio: round(sagentMsPerStep / baselineMsPerStep, 3),
-    sagentSamplesMs: sagent.map((ms) => round(ms)),
-    baselineSamplesMs: baseline.map((ms) => round(ms)),
+    sagentSamplesMs: sagent.map((run) => round(run.ms)),
+    baselineSamplesMs: baseline.map((run) => round(run.ms)),
     sagentBreakdown: await breakdownOf(sagentHandles),
     baselineBreakdown: await breakdownOf(baselineHandles),
+    sagentWorkerCpuMsPerStep: cpuPerStep(sagent),
+    baselineWorkerCpuMsPerStep: cpuPerStep(baseline),
+    peer: {
+      msPerStep: round(msPerStep(peer), 2),
+      samplesMs: peer.map((run) => round(run.ms)),
+      breakdown: await breakdownOf(peerHandles),
+      workerCpuMsPerStep: cpuPerStep(peer),
+    },
   };
 }
 
-const MODEL_ACTIVITIES = new Set(['callModel', 'benchCallModel']);
+/** One run's wall time (start to result, at the client) and the CPU its worker process used meanwhile. */
+interface Timed {
+  ms: number;
+  workerCpuMs: number;
+}
+
+async function timed(stack: BenchStack, worker: WorkerName, run: () => Promise<void>): Promise<Timed> {
+  const sample = sampleProcess(stack.workers[worker].pid);
+  const started = performance.now();
+  await run();
+  const ms = performance.now() - started;
+  return { ms, workerCpuMs: sample.stop().cpuMs };
+}
+
+// The peer's model activity is the plugin's `invokeModel`.
+const MODEL_ACTIVITIES = new Set(['callModel', 'benchCallModel', 'invokeModel']);
 
 /** Medians of each kind of interval, over the events of every given run. */
 async function breakdownOf(handles: WorkflowHandle[]): Promise<StepBreakdown> {
@@ -106,25 +142,32 @@ async function breakdownOf(handles: WorkflowHandle[]): Promise<StepBreakdown> {
 }
 
 /** Wall time of one sagent run, from start to result. */
-async function runSagent(stack: BenchStack, steps: number, label: string, handles: WorkflowHandle[] = []): Promise<number> {
-  const started = performance.now();
-  const handle = await stack.startSagent(benchWorkflowId('weather', steps, `overhead-sagent-${label}-${tag()}`), sagentInput('weather', steps));
-  const outcome = await resultWithin<{ status: string }>(handle, RUN_TIMEOUT_MS);
-  const elapsed = performance.now() - started;
-  if (outcome.status !== 'completed') throw new Error(`overhead: the sagent run ended ${outcome.status}`);
-  handles.push(handle);
-  return elapsed;
+async function runSagent(stack: BenchStack, steps: number, label: string, handles: WorkflowHandle[] = []): Promise<Timed> {
+  return timed(stack, 'sagent', async () => {
+    const handle = await stack.startSagent(benchWorkflowId('weather', steps, `overhead-sagent-${label}-${tag()}`), sagentInput('weather', steps));
+    const outcome = await resultWithin<{ status: string }>(handle, RUN_TIMEOUT_MS);
+    if (outcome.status !== 'completed') throw new Error(`overhead: the sagent run ended ${outcome.status}`);
+    handles.push(handle);
+  });
 }
 
-async function runPlain(stack: BenchStack, steps: number, label: string, handles: WorkflowHandle[] = []): Promise<number> {
-  const started = performance.now();
-  const handle = await stack.startBaseline('plainLoop', benchWorkflowId('weather', steps, `overhead-plain-${label}-${tag()}`), {
-    task: TASKS.weather,
-    maxTurns: steps + 10,
+async function runPlain(stack: BenchStack, steps: number, label: string, handles: WorkflowHandle[] = []): Promise<Timed> {
+  return timed(stack, 'baseline', async () => {
+    const handle = await stack.startBaseline('plainLoop', benchWorkflowId('weather', steps, `overhead-plain-${label}-${tag()}`), {
+      task: TASKS.weather,
+      maxTurns: steps + 10,
+    });
+    const outcome = await resultWithin<{ steps: number }>(handle, RUN_TIMEOUT_MS);
+    if (outcome.steps !== steps) throw new Error(`overhead: the plain run did ${outcome.steps} steps, expected ${steps}`);
+    handles.push(handle);
   });
-  const outcome = await resultWithin<{ steps: number }>(handle, RUN_TIMEOUT_MS);
-  const elapsed = performance.now() - started;
-  if (outcome.steps !== steps) throw new Error(`overhead: the plain run did ${outcome.steps} steps, expected ${steps}`);
-  handles.push(handle);
-  return elapsed;
+}
+
+async function runPeer(stack: BenchStack, steps: number, label: string, handles: WorkflowHandle[] = []): Promise<Timed> {
+  return timed(stack, 'peer', async () => {
+    const handle = await stack.startPeer(benchWorkflowId('weather', steps, `overhead-peer-${label}-${tag()}`), { task: TASKS.weather, maxTurns: steps + 10 });
+    const outcome = await resultWithin<PeerOutcome>(handle, RUN_TIMEOUT_MS);
+    if (outcome.steps !== steps) throw new Error(`overhead: the peer run did ${outcome.steps} steps, expected ${steps}`);
+    handles.push(handle);
+  });
 }

@@ -1,11 +1,17 @@
 /**
  * Replay: the time `Worker.runReplayHistory` takes to replay a long history (what a worker pays when a run
- * leaves its cache, and what the replay tests pay), for sagent and for the plain loop of the same length.
+ * leaves its cache, and what the replay tests pay), for sagent, for the plain loop of the same length, and
+ * for the peer, whose history is replayed by `bench/peer/replay.js` with the peer's own SDK and Node.
  */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJSON, type History } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { median, resultWithin, round, tag } from './stats';
-import type { BenchStack } from './stack';
+import { PEER_NODE, type BenchStack } from './stack';
 import { benchWorkflowId, sagentInput, TASKS } from './workload';
 
 export interface ReplayPlan {
@@ -25,6 +31,8 @@ export interface ReplayResult {
   repeats: number;
   sagent: ReplaySide;
   baseline: ReplaySide;
+  /** `status` is TERMINATED when the server ended the peer's run at its history limit before `steps`. */
+  peer: ReplaySide & { status: string };
 }
 
 export async function measureReplay(stack: BenchStack, plan: ReplayPlan, log: (line: string) => void): Promise<ReplayResult> {
@@ -42,7 +50,53 @@ export async function measureReplay(stack: BenchStack, plan: ReplayPlan, log: (l
   log(`replay: sagent ${plan.steps} steps (${sagent.events} events): median ${sagent.medianMs} ms`);
   const baseline = await replayTimes(stack, plainHandle, plan.repeats);
   log(`replay: plain ${plan.steps} steps (${baseline.events} events): median ${baseline.medianMs} ms`);
-  return { steps: plan.steps, repeats: plan.repeats, sagent, baseline };
+  const peer = await peerReplayTimes(stack, plan);
+  log(`replay: peer ${plan.steps} steps (${peer.events} events, ${peer.status}): median ${peer.medianMs} ms`);
+  return { steps: plan.steps, repeats: plan.repeats, sagent, baseline, peer };
+}
+
+const execFileAsync = promisify(execFile);
+
+/** A peer run of `plan.steps` reference steps, its history written as JSON and replayed in the peer's folder. */
+async function peerReplayTimes(stack: BenchStack, plan: ReplayPlan): Promise<ReplaySide & { status: string }> {
+  const handle = await stack.startPeer(benchWorkflowId('reference', plan.steps, `replay-peer-${tag()}`), { task: TASKS.reference, maxTurns: plan.steps + 10 });
+  // The server may terminate the peer's run at its history limit: what was recorded replays all the same.
+  await resultWithin(handle, 5 * 60_000).catch(() => undefined);
+  const description = await handle.describe();
+  const file = path.join(stack.dbDir, `${handle.workflowId}.history.json`);
+  await fs.writeFile(file, historyToJSON(await historyInSmallPages(stack, handle.workflowId)));
+  try {
+    const { stdout } = await execFileAsync(PEER_NODE, [path.join(stack.peerDir, 'replay.js'), file, handle.workflowId, String(plan.repeats)], {
+      maxBuffer: 1024 * 1024,
+    });
+    const { samplesMs } = JSON.parse(stdout.trim().split('\n').at(-1)!) as { samplesMs: number[] };
+    return {
+      medianMs: round(median(samplesMs)),
+      samplesMs: samplesMs.map((ms) => round(ms)),
+      events: description.historyLength,
+      bytes: description.historySize ?? Number.NaN,
+      status: description.status.name,
+    };
+  } finally {
+    await fs.rm(file, { force: true });
+  }
+}
+
+/** The whole history, a few events a page: a page of the peer's large events would pass the gRPC message limit. */
+async function historyInSmallPages(stack: BenchStack, workflowId: string): Promise<History> {
+  const events: NonNullable<History['events']> = [];
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await stack.client.workflowService.getWorkflowExecutionHistory({
+      namespace: stack.client.options.namespace,
+      execution: { workflowId },
+      maximumPageSize: 8,
+      nextPageToken,
+    });
+    events.push(...(page.history?.events ?? []));
+    nextPageToken = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
+  } while (nextPageToken);
+  return { events };
 }
 
 async function replayTimes(stack: BenchStack, handle: WorkflowHandle, repeats: number): Promise<ReplaySide> {

@@ -1,6 +1,7 @@
 /**
- * `npm run bench [-- --quick]`: starts its own Temporal dev server, model server, services and worker,
- * takes every measurement next to its baseline, prints a table and writes `bench/results/latest.json`.
+ * `npm run bench [-- --quick]`: starts its own Temporal dev server, model server, services and worker
+ * processes (sagent's, the baselines', the peer's), takes every measurement next to its baseline and the
+ * peer, prints a table and writes `bench/results/latest.json`.
  * Nothing here asserts on time: the figures are for reading (see BENCHMARKS.md).
  */
 import { execFileSync } from 'node:child_process';
@@ -85,7 +86,13 @@ async function run(): Promise<void> {
     stack.model.requests.length = 0;
     results = {
       mode: quick ? 'quick' : 'full',
-      environment: { ...(await environment(stack.temporalAddress)), loadAverage1mAtStart: loadAtStart, temporalDbDir: stack.dbDir },
+      environment: {
+        ...(await environment(stack.temporalAddress)),
+        loadAverage1mAtStart: loadAtStart,
+        temporalDbDir: stack.dbDir,
+        peer: Object.entries(stack.peerVersions).map(([name, version]) => `${name} ${version}`).join(', '),
+        workers: Object.values(stack.workers).map((worker) => `${worker.name} (node ${worker.node})`).join(', '),
+      },
       plan,
       durationSeconds: Math.round((performance.now() - began) / 1000),
       overhead,

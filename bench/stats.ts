@@ -17,21 +17,6 @@ export function round(value: number, digits = 1): number {
   return Math.round(value * factor) / factor;
 }
 
-/** Samples the process's RSS every `everyMs` until stopped; returns the samples in MB. */
-export function sampleRss(everyMs = 100): { stop(): { startMb: number; peakMb: number; medianMb: number; samples: number } } {
-  const samples: number[] = [];
-  const take = () => samples.push(process.memoryUsage().rss / (1024 * 1024));
-  take();
-  const timer = setInterval(take, everyMs);
-  return {
-    stop() {
-      clearInterval(timer);
-      take();
-      return { startMb: round(samples[0]), peakMb: round(Math.max(...samples)), medianMb: round(median(samples)), samples: samples.length };
-    },
-  };
-}
-
 /** A short random tag that keeps workflow ids unique within one benchmark run. */
 export function tag(): string {
   return Math.random().toString(36).slice(2, 8);

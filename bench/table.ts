@@ -1,4 +1,7 @@
-/** The printed table: one row per figure, sagent next to its baseline, with the target where there is one. */
+/**
+ * The printed table: one row per figure, sagent next to its baseline and the peer (`@temporalio/ai-sdk`),
+ * with the target where there is one. `ratio` is sagent ÷ baseline, `÷ peer` sagent ÷ peer.
+ */
 import type { BenchResults } from './run';
 
 type Cell = string | number | null;
@@ -7,6 +10,8 @@ interface Row {
   sagent: Cell;
   baseline: Cell;
   ratio?: Cell;
+  peer?: Cell;
+  peerRatio?: Cell;
   target?: string;
   met?: boolean | null;
 }
@@ -18,50 +23,74 @@ export function renderTable(results: BenchResults): string {
   const rows: (Row | string)[] = [];
   const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? (a / b).toFixed(3) : null);
 
-  rows.push(`1. Overhead per step (weather workload, ${overhead.steps} steps, median of ${overhead.repeats}) · baseline: plainLoop`);
-  rows.push({ figure: 'ms per step', sagent: overhead.sagentMsPerStep, baseline: overhead.baselineMsPerStep, ratio: overhead.ratio.toFixed(3), target: 'ratio ≤ 1.15', met: overhead.ratio <= 1.15 });
-  rows.push({ figure: '  sagent − plain, ms per step', sagent: (overhead.sagentMsPerStep - overhead.baselineMsPerStep).toFixed(2), baseline: null });
-  const [sb, bb] = [overhead.sagentBreakdown, overhead.baselineBreakdown];
-  rows.push({ figure: '  model activity ms (median)', sagent: sb.modelActivityMs, baseline: bb.modelActivityMs, ratio: ratio(sb.modelActivityMs, bb.modelActivityMs) });
-  rows.push({ figure: '  tool activity ms (median)', sagent: sb.toolActivityMs, baseline: bb.toolActivityMs, ratio: ratio(sb.toolActivityMs, bb.toolActivityMs) });
-  rows.push({ figure: '  workflow task wait ms (median)', sagent: sb.workflowTaskWaitMs, baseline: bb.workflowTaskWaitMs, ratio: ratio(sb.workflowTaskWaitMs, bb.workflowTaskWaitMs) });
-  rows.push({ figure: '  workflow task run ms (median)', sagent: sb.workflowTaskRunMs, baseline: bb.workflowTaskRunMs, ratio: ratio(sb.workflowTaskRunMs, bb.workflowTaskRunMs) });
+  /** A row with sagent, baseline and peer values and both ratios. */
+  const three = (figure: string, sagent: number, baseline: number, peer: number, extra: Partial<Row> = {}): Row => ({
+    figure,
+    sagent,
+    baseline,
+    ratio: ratio(sagent, baseline),
+    peer,
+    peerRatio: ratio(sagent, peer),
+    ...extra,
+  });
 
-  rows.push('2. History growth (reference workload, one run per size) · baseline: naiveLoop');
+  rows.push(`1. Overhead per step (weather workload, ${overhead.steps} steps, median of ${overhead.repeats}) · baseline: plainLoop · peer: @temporalio/ai-sdk`);
+  const op = overhead.peer;
+  rows.push(three('ms per step', overhead.sagentMsPerStep, overhead.baselineMsPerStep, op.msPerStep, { ratio: overhead.ratio.toFixed(3), target: 'ratio ≤ 1.15', met: overhead.ratio <= 1.15 }));
+  rows.push({ figure: '  sagent − plain, ms per step', sagent: (overhead.sagentMsPerStep - overhead.baselineMsPerStep).toFixed(2), baseline: null });
+  const [sb, bb, pb] = [overhead.sagentBreakdown, overhead.baselineBreakdown, op.breakdown];
+  rows.push(three('  model activity ms (median)', sb.modelActivityMs, bb.modelActivityMs, pb.modelActivityMs));
+  rows.push(three('  tool activity ms (median)', sb.toolActivityMs, bb.toolActivityMs, pb.toolActivityMs));
+  rows.push(three('  workflow task wait ms (median)', sb.workflowTaskWaitMs, bb.workflowTaskWaitMs, pb.workflowTaskWaitMs));
+  rows.push(three('  workflow task run ms (median)', sb.workflowTaskRunMs, bb.workflowTaskRunMs, pb.workflowTaskRunMs));
+  rows.push(three('  worker CPU ms per step (median)', overhead.sagentWorkerCpuMsPerStep, overhead.baselineWorkerCpuMsPerStep, op.workerCpuMsPerStep));
+
+  rows.push('2. History growth (reference workload, one run per size) · baseline: naiveLoop · peer: @temporalio/ai-sdk');
+  const ended = (point: { status: string; stepsDone: number }) => (point.status === 'COMPLETED' ? '' : ` (${point.status} at step ${point.stepsDone})`);
   history.sagent.forEach((point, index) => {
     const naive = history.naive[index];
-    const naiveNote = naive.status === 'COMPLETED' ? '' : ` (${naive.status} at step ${naive.stepsDone})`;
-    rows.push({ figure: `bytes @ ${point.steps} steps`, sagent: point.bytes, baseline: `${naive.bytes}${naiveNote}`, ratio: ratio(point.bytes, naive.bytes) });
-    rows.push({ figure: `  bytes/step @ ${point.steps}`, sagent: point.bytesPerStep, baseline: naive.bytesPerStep, ratio: ratio(point.bytesPerStep, naive.bytesPerStep), ...(point === history.sagent.at(-1) ? { target: '≤ 4096', met: point.bytesPerStep <= 4096 } : {}) });
-    rows.push({ figure: `  events @ ${point.steps}`, sagent: point.events, baseline: naive.events, ratio: ratio(point.events, naive.events) });
+    const peer = history.peer[index];
+    rows.push({ figure: `bytes @ ${point.steps} steps`, sagent: point.bytes, baseline: `${naive.bytes}${ended(naive)}`, ratio: ratio(point.bytes, naive.bytes), peer: `${peer.bytes}${ended(peer)}`, peerRatio: ratio(point.bytes, peer.bytes) });
+    rows.push(three(`  bytes/step @ ${point.steps}`, point.bytesPerStep, naive.bytesPerStep, peer.bytesPerStep, point === history.sagent.at(-1) ? { target: '≤ 4096', met: point.bytesPerStep <= 4096 } : {}));
+    rows.push(three(`  events @ ${point.steps}`, point.events, naive.events, peer.events));
   });
   const largest = history.sagent.at(-1);
   if (history.sagentGrowthRatio !== null && largest) {
-    rows.push({ figure: `bytes/step @ ${largest.steps} ÷ @ 30`, sagent: history.sagentGrowthRatio, baseline: growthOf(history.naive, largest.steps), target: '≤ 1.10', met: history.sagentGrowthRatio <= 1.1 });
+    rows.push({ figure: `bytes/step @ ${largest.steps} ÷ @ 30`, sagent: history.sagentGrowthRatio, baseline: growthOf(history.naive, largest.steps), peer: growthOf(history.peer, largest.steps), target: '≤ 1.10', met: history.sagentGrowthRatio <= 1.1 });
   }
   const suggested = history.naiveContinueAsNewSuggestedAtStep;
   const sagentSuggested = history.sagent.find((point) => point.continueAsNewSuggestedAtStep !== null);
+  const peerSuggested = history.peer.find((point) => point.continueAsNewSuggestedAtStep !== null);
   const longest = Math.max(...history.sagent.map((point) => point.steps));
   rows.push({
     figure: 'continueAsNewSuggested first at step',
     sagent: sagentSuggested ? `${sagentSuggested.continueAsNewSuggestedAtStep} (at ${sagentSuggested.historyBytesWhenSuggested} B)` : `not within ${longest}`,
     baseline: suggested === null ? 'never' : `${suggested} (at ${history.naiveHistoryBytesWhenSuggested} B)`,
+    peer: peerSuggested ? `${peerSuggested.continueAsNewSuggestedAtStep} (at ${peerSuggested.historyBytesWhenSuggested} B)` : `not within ${longest}`,
   });
+  const terminatedAt = (points: BenchResults['history']['naive']) => {
+    const cut = points.find((point) => point.status === 'TERMINATED');
+    return cut ? cut.stepsDone : `not within ${longest}`;
+  };
+  rows.push({ figure: 'terminated by the server at step', sagent: terminatedAt(history.sagent), baseline: terminatedAt(history.naive), peer: terminatedAt(history.peer) });
   const long = history.longRun;
   rows.push({ figure: `${long.steps}-step run: runs in chain`, sagent: long.runs, baseline: null });
   rows.push({ figure: `${long.steps}-step run: bytes, whole chain`, sagent: long.totalBytes, baseline: null });
   rows.push({ figure: `${long.steps}-step run: largest run bytes`, sagent: long.maxRunBytes, baseline: null, target: '≤ 10 MB', met: long.maxRunBytes <= 10 * MB });
   rows.push({ figure: `${long.steps}-step run: largest run events`, sagent: long.maxRunEvents, baseline: null });
 
-  rows.push(`3. Throughput (${throughput.runs} concurrent ${throughput.steps}-step runs, weather workload, median of ${throughput.repeats} bursts; in-process worker) · baseline: plainLoop`);
-  const t = throughput;
-  rows.push({ figure: 'wall time ms', sagent: t.sagent.wallMs, baseline: t.baseline.wallMs, ratio: ratio(t.sagent.wallMs, t.baseline.wallMs) });
-  rows.push({ figure: 'runs/s', sagent: t.sagent.runsPerSecond, baseline: t.baseline.runsPerSecond, ratio: ratio(t.sagent.runsPerSecond, t.baseline.runsPerSecond) });
-  rows.push({ figure: 'steps/s', sagent: t.sagent.stepsPerSecond, baseline: t.baseline.stepsPerSecond, ratio: ratio(t.sagent.stepsPerSecond, t.baseline.stepsPerSecond) });
-  rows.push({ figure: 'p50 run latency ms', sagent: t.sagent.p50LatencyMs, baseline: t.baseline.p50LatencyMs, ratio: ratio(t.sagent.p50LatencyMs, t.baseline.p50LatencyMs) });
-  rows.push({ figure: 'p99 run latency ms', sagent: t.sagent.p99LatencyMs, baseline: t.baseline.p99LatencyMs, ratio: ratio(t.sagent.p99LatencyMs, t.baseline.p99LatencyMs) });
-  rows.push({ figure: 'process RSS lowest start MB', sagent: t.sagent.rssStartMb, baseline: t.baseline.rssStartMb });
-  rows.push({ figure: 'process RSS highest peak MB', sagent: t.sagent.rssPeakMb, baseline: t.baseline.rssPeakMb, ratio: ratio(t.sagent.rssPeakMb, t.baseline.rssPeakMb) });
+  rows.push(`3. Throughput (${throughput.runs} concurrent ${throughput.steps}-step runs, weather workload, median of ${throughput.repeats} bursts; each worker its own process) · baseline: plainLoop · peer: @temporalio/ai-sdk`);
+  const [ts, tb, tp] = [throughput.sagent, throughput.baseline, throughput.peer];
+  const side = (figure: string, pick: (side: typeof ts) => number) => rows.push(three(figure, pick(ts), pick(tb), pick(tp)));
+  side('wall time ms', (t) => t.wallMs);
+  side('runs/s', (t) => t.runsPerSecond);
+  side('steps/s', (t) => t.stepsPerSecond);
+  side('p50 run latency ms', (t) => t.p50LatencyMs);
+  side('p99 run latency ms', (t) => t.p99LatencyMs);
+  side('worker CPU ms per step', (t) => t.workerCpuMsPerStep);
+  side('  worker CPU, cores busy', (t) => t.workerCpuCores);
+  side('worker RSS lowest start MB', (t) => t.workerRssStartMb);
+  side('worker RSS highest peak MB', (t) => t.workerRssPeakMb);
 
   rows.push(`4. Input tokens per ${tokens.steps}-step reference run (scripted model's count) · baseline: naiveLoop, no cache_control`);
   rows.push({ figure: 'total input tokens (reads in full)', sagent: tokens.sagent.totalInput, baseline: tokens.naive.totalInput, ratio: tokens.totalRatio.toFixed(3), target: 'ratio ≤ 0.40', met: tokens.totalRatio <= 0.4 });
@@ -75,12 +104,19 @@ export function renderTable(results: BenchResults): string {
     rows.push({ figure: `  total input, ${point.steps}-step run`, sagent: point.sagentTotal, baseline: point.naiveTotal, ratio: point.totalRatio.toFixed(3), target: 'ratio ≤ 0.40', met: point.totalRatio <= 0.4 });
   }
 
-  rows.push(`5. Replay of a ${replay.steps}-step history (Worker.runReplayHistory, median of ${replay.repeats}) · baseline: plainLoop`);
-  rows.push({ figure: 'replay ms', sagent: replay.sagent.medianMs, baseline: replay.baseline.medianMs, ratio: ratio(replay.sagent.medianMs, replay.baseline.medianMs) });
-  rows.push({ figure: '  history events / bytes', sagent: `${replay.sagent.events} / ${replay.sagent.bytes}`, baseline: `${replay.baseline.events} / ${replay.baseline.bytes}` });
+  rows.push(`5. Replay of a ${replay.steps}-step history (Worker.runReplayHistory, median of ${replay.repeats}) · baseline: plainLoop · peer: @temporalio/ai-sdk, its own SDK`);
+  const rp = replay.peer;
+  rows.push(three('replay ms', replay.sagent.medianMs, replay.baseline.medianMs, rp.medianMs));
+  rows.push({
+    figure: '  history events / bytes',
+    sagent: `${replay.sagent.events} / ${replay.sagent.bytes}`,
+    baseline: `${replay.baseline.events} / ${replay.baseline.bytes}`,
+    peer: `${rp.events} / ${rp.bytes}${rp.status === 'COMPLETED' ? '' : ` (${rp.status})`}`,
+  });
 
   const header = `sagent benchmarks (${results.mode}) · ${env.date} · nproc ${env.nproc} · node ${env.node} · ${env.temporalCli} · ${results.durationSeconds}s · load ${env.loadAverage1mAtStart} → ${env.loadAverage1m}`;
-  return [header, '', ...format(rows)].join('\n');
+  const peerLine = `peer: ${env.peer} · worker processes: ${env.workers}`;
+  return [header, peerLine, '', ...format(rows)].join('\n');
 }
 
 function growthOf(points: BenchResults['history']['naive'], steps: number): Cell {
@@ -96,16 +132,17 @@ function pct(share: number): string {
 }
 
 function format(rows: (Row | string)[]): string[] {
-  const columns = ['figure', 'sagent', 'baseline', 'ratio', 'target', 'met'] as const;
+  const columns = ['figure', 'sagent', 'baseline', 'ratio', 'peer', 'peerRatio', 'target', 'met'] as const;
+  const titles: Record<(typeof columns)[number], string> = { figure: 'figure', sagent: 'sagent', baseline: 'baseline', ratio: 'ratio', peer: 'peer', peerRatio: '÷ peer', target: 'target', met: 'met' };
   const text = (row: Row, column: (typeof columns)[number]): string => {
     if (column === 'met') return row.met === undefined || row.met === null ? '' : row.met ? 'yes' : 'NO';
     const value = row[column];
     return value === undefined || value === null ? '' : String(value);
   };
   const tableRows = rows.filter((row): row is Row => typeof row !== 'string');
-  const widths = columns.map((column) => Math.max(column.length, ...tableRows.map((row) => text(row, column).length)));
+  const widths = columns.map((column) => Math.max(titles[column].length, ...tableRows.map((row) => text(row, column).length)));
   const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
-  const out = [line([...columns]), line(widths.map((width) => '-'.repeat(width)))];
+  const out = [line(columns.map((column) => titles[column])), line(widths.map((width) => '-'.repeat(width)))];
   for (const row of rows) out.push(typeof row === 'string' ? row : line(columns.map((column) => text(row, column))));
   return out;
 }

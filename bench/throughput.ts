@@ -1,11 +1,12 @@
 /**
- * Throughput: many concurrent short runs (the `weather` workload) against as many `plainLoop` runs, on the
- * same worker. The worker runs in this process, next to the model server, the services and the client, so
- * the RSS figures are the whole benchmark process's.
+ * Throughput: many concurrent short runs (the `weather` workload) of sagent, of `plainLoop` and of the peer,
+ * each on its own worker process; bursts alternate. During each burst only the worker that runs it is
+ * sampled: its CPU time (user + system, from /proc) and its resident memory every 100 ms.
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import { median, percentile, resultWithin, round, sampleRss, tag } from './stats';
-import type { BenchStack } from './stack';
+import { sampleProcess } from './proc';
+import { median, percentile, resultWithin, round, tag } from './stats';
+import type { BenchStack, WorkerName } from './stack';
 import { benchWorkflowId, sagentInput, TASKS } from './workload';
 
 export interface ThroughputPlan {
@@ -21,9 +22,13 @@ export interface ThroughputSide {
   stepsPerSecond: number;
   p50LatencyMs: number;
   p99LatencyMs: number;
-  rssStartMb: number;
-  rssPeakMb: number;
-  rssMedianMb: number;
+  /** CPU ms the worker process used during the burst, per step. */
+  workerCpuMsPerStep: number;
+  /** The worker's CPU time over the burst's wall time: 1.0 is one core kept busy. */
+  workerCpuCores: number;
+  workerRssStartMb: number;
+  workerRssPeakMb: number;
+  workerRssMedianMb: number;
 }
 
 export interface ThroughputResult {
@@ -32,58 +37,63 @@ export interface ThroughputResult {
   repeats: number;
   sagent: ThroughputSide;
   baseline: ThroughputSide;
+  peer: ThroughputSide;
   sagentBursts: ThroughputSide[];
   baselineBursts: ThroughputSide[];
+  peerBursts: ThroughputSide[];
 }
 
 export async function measureThroughput(stack: BenchStack, plan: ThroughputPlan, log: (line: string) => void): Promise<ThroughputResult> {
-  const sagentBursts: ThroughputSide[] = [];
-  const baselineBursts: ThroughputSide[] = [];
+  const bursts: Record<WorkerName, ThroughputSide[]> = { sagent: [], baseline: [], peer: [] };
+  const baselineInput = { task: TASKS.weather, maxTurns: plan.steps + 10 };
+  const starts: Record<WorkerName, (index: number, label: string) => Promise<WorkflowHandle>> = {
+    sagent: (index, label) =>
+      stack.startSagent(benchWorkflowId('weather', plan.steps, `throughput-sagent-${label}-${index}`), sagentInput('weather', plan.steps)),
+    baseline: (index, label) => stack.startBaseline('plainLoop', benchWorkflowId('weather', plan.steps, `throughput-plain-${label}-${index}`), baselineInput),
+    peer: (index, label) => stack.startPeer(benchWorkflowId('weather', plan.steps, `throughput-peer-${label}-${index}`), baselineInput),
+  };
   for (let repeat = 1; repeat <= plan.repeats; repeat++) {
-    sagentBursts.push(
-      await burst(plan, (index, label) =>
-        stack.startSagent(benchWorkflowId('weather', plan.steps, `throughput-sagent-${label}-${index}`), sagentInput('weather', plan.steps)),
-      ),
-    );
-    baselineBursts.push(
-      await burst(plan, (index, label) =>
-        stack.startBaseline('plainLoop', benchWorkflowId('weather', plan.steps, `throughput-plain-${label}-${index}`), {
-          task: TASKS.weather,
-          maxTurns: plan.steps + 10,
-        }),
-      ),
-    );
-    log(`throughput: burst ${repeat}/${plan.repeats} of ${plan.runs}×${plan.steps} steps: sagent ${sagentBursts.at(-1)!.wallMs} ms, plain ${baselineBursts.at(-1)!.wallMs} ms`);
+    for (const side of ['sagent', 'baseline', 'peer'] as const) {
+      bursts[side].push(await burst(plan, stack.workers[side].pid, starts[side]));
+    }
+    const wall = (side: WorkerName) => `${bursts[side].at(-1)!.wallMs} ms`;
+    log(`throughput: burst ${repeat}/${plan.repeats} of ${plan.runs}×${plan.steps} steps: sagent ${wall('sagent')}, plain ${wall('baseline')}, peer ${wall('peer')}`);
   }
   return {
     runs: plan.runs,
     steps: plan.steps,
     repeats: plan.repeats,
-    sagent: summarise(sagentBursts),
-    baseline: summarise(baselineBursts),
-    sagentBursts,
-    baselineBursts,
+    sagent: summarise(bursts.sagent),
+    baseline: summarise(bursts.baseline),
+    peer: summarise(bursts.peer),
+    sagentBursts: bursts.sagent,
+    baselineBursts: bursts.baseline,
+    peerBursts: bursts.peer,
   };
 }
 
 function summarise(bursts: ThroughputSide[]): ThroughputSide {
   const mid = (pick: (side: ThroughputSide) => number) => median(bursts.map(pick));
+  // Wall time and the rates derived from it come from one burst, the median one, so they agree with each other.
+  const middle = bursts.find((side) => side.wallMs === mid((burst) => burst.wallMs))!;
   return {
-    wallMs: mid((side) => side.wallMs),
-    runsPerSecond: mid((side) => side.runsPerSecond),
-    stepsPerSecond: mid((side) => side.stepsPerSecond),
+    wallMs: middle.wallMs,
+    runsPerSecond: middle.runsPerSecond,
+    stepsPerSecond: middle.stepsPerSecond,
     p50LatencyMs: mid((side) => side.p50LatencyMs),
     p99LatencyMs: mid((side) => side.p99LatencyMs),
-    rssStartMb: Math.min(...bursts.map((side) => side.rssStartMb)),
-    rssPeakMb: Math.max(...bursts.map((side) => side.rssPeakMb)),
-    rssMedianMb: mid((side) => side.rssMedianMb),
+    workerCpuMsPerStep: mid((side) => side.workerCpuMsPerStep),
+    workerCpuCores: mid((side) => side.workerCpuCores),
+    workerRssStartMb: Math.min(...bursts.map((side) => side.workerRssStartMb)),
+    workerRssPeakMb: Math.max(...bursts.map((side) => side.workerRssPeakMb)),
+    workerRssMedianMb: mid((side) => side.workerRssMedianMb),
   };
 }
 
 /** Starts every run at once and waits for all; latency is each run's start-to-result time. */
-async function burst(plan: ThroughputPlan, start: (index: number, label: string) => Promise<WorkflowHandle>): Promise<ThroughputSide> {
+async function burst(plan: ThroughputPlan, workerPid: number, start: (index: number, label: string) => Promise<WorkflowHandle>): Promise<ThroughputSide> {
   const label = tag();
-  const rss = sampleRss();
+  const worker = sampleProcess(workerPid);
   const began = performance.now();
   const latencies = await Promise.all(
     Array.from({ length: plan.runs }, async (_, index) => {
@@ -95,15 +105,17 @@ async function burst(plan: ThroughputPlan, start: (index: number, label: string)
     }),
   );
   const wallMs = performance.now() - began;
-  const memory = rss.stop();
+  const used = worker.stop();
   return {
     wallMs: round(wallMs),
     runsPerSecond: round((plan.runs * 1000) / wallMs, 2),
     stepsPerSecond: round((plan.runs * plan.steps * 1000) / wallMs, 1),
     p50LatencyMs: round(median(latencies)),
     p99LatencyMs: round(percentile(latencies, 99)),
-    rssStartMb: memory.startMb,
-    rssPeakMb: memory.peakMb,
-    rssMedianMb: memory.medianMb,
+    workerCpuMsPerStep: round(used.cpuMs / (plan.runs * plan.steps), 2),
+    workerCpuCores: round(used.cpuMs / wallMs, 2),
+    workerRssStartMb: used.rssStartMb,
+    workerRssPeakMb: used.rssPeakMb,
+    workerRssMedianMb: used.rssMedianMb,
   };
 }

@@ -1,0 +1,51 @@
+/**
+ * The benchmark's sagent worker as a process of its own (spawned by `bench/stack.ts`), so its CPU and memory
+ * can be read alone: `agentSaga` and the baselines in one bundle (`./workflows`), sagent's activities and the
+ * baselines' side by side. Prints one JSON line `{"ready":true,...}` on stdout once it polls; stops when its
+ * stdin closes or on SIGINT/SIGTERM.
+ *
+ * Settings (env): TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, BENCH_TASK_QUEUE, BENCH_MODEL_URL, BENCH_SERVICES_URL.
+ */
+import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { createDemoWorker } from '../src/demo/worker';
+import { createAnthropicClient } from '../src/models/anthropic';
+import { connectWorkerConnection } from '../src/temporal/connection';
+import { createBenchActivities } from './activities';
+
+function setting(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is required`);
+  return value;
+}
+
+async function run(): Promise<void> {
+  const address = setting('TEMPORAL_ADDRESS');
+  const namespace = setting('TEMPORAL_NAMESPACE');
+  const taskQueue = setting('BENCH_TASK_QUEUE');
+  const servicesUrl = setting('BENCH_SERVICES_URL');
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const connection = await connectWorkerConnection({ address, namespace, external: true });
+  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('ERROR') });
+  const anthropic = createAnthropicClient({ apiKey: 'bench', baseURL: setting('BENCH_MODEL_URL') });
+  const worker = await createDemoWorker({
+    connection,
+    namespace,
+    taskQueue,
+    anthropic,
+    servicesUrl,
+    workflowBundle: bundle,
+    // sagent's plugin adds its activities next to the baselines'.
+    overrides: { activities: createBenchActivities({ anthropic, servicesUrl }) },
+  });
+  const running = worker.run();
+  // The benchmark holds this pipe open: when it ends (the benchmark exited, even by SIGKILL), so does the worker.
+  process.stdin.once('end', () => worker.shutdown()).resume();
+  console.log(JSON.stringify({ ready: true, pid: process.pid, node: process.version, taskQueue }));
+  await running;
+  await connection.close();
+}
+
+run().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
