@@ -7,7 +7,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { sampleProcess } from './proc';
 import { median, resultWithin, round, tag } from './stats';
-import type { BenchStack, PeerOutcome, WorkerName } from './stack';
+import type { BenchStack, ContextPath, PeerOutcome, WorkerName } from './stack';
 import { benchWorkflowId, sagentInput, TASKS } from './workload';
 
 const RUN_TIMEOUT_MS = 5 * 60_000;
@@ -32,11 +32,20 @@ export interface OverheadResult {
   /** CPU ms of the run's worker process per step (median over the timed runs). */
   sagentWorkerCpuMsPerStep: number;
   baselineWorkerCpuMsPerStep: number;
-  peer: { msPerStep: number; samplesMs: number[]; breakdown: StepBreakdown; workerCpuMsPerStep: number };
+  peer: SideResult;
+  /** sagent with every model call reading its context by query (the context cache off): the fallback path. */
+  sagentQuery: SideResult;
+}
+
+export interface SideResult {
+  msPerStep: number;
+  samplesMs: number[];
+  breakdown: StepBreakdown;
+  workerCpuMsPerStep: number;
 }
 
 export interface StepBreakdown {
-  /** Model activity, started → completed (sagent's includes reading the context by query). */
+  /** Model activity, started → completed (sagent's includes getting the context: from the cache, or by query). */
   modelActivityMs: number;
   /** Tool activity, started → completed. */
   toolActivityMs: number;
@@ -49,11 +58,14 @@ export interface StepBreakdown {
 export async function measureOverhead(stack: BenchStack, plan: OverheadPlan, log: (line: string) => void): Promise<OverheadResult> {
   // One short run of each first, so the bundle, the caches and the JIT are warm before anything is timed.
   await runSagent(stack, 3, 'warmup');
+  await runSagent(stack, 3, 'warmup', [], 'query');
   await runPlain(stack, 3, 'warmup');
   await runPeer(stack, 3, 'warmup');
   const sagent: Timed[] = [];
   const baseline: Timed[] = [];
   const peer: Timed[] = [];
+  const sagentQuery: Timed[] = [];
+  const sagentQueryHandles: WorkflowHandle[] = [];
   const sagentHandles: WorkflowHandle[] = [];
   const baselineHandles: WorkflowHandle[] = [];
   const peerHandles: WorkflowHandle[] = [];
@@ -61,8 +73,11 @@ export async function measureOverhead(stack: BenchStack, plan: OverheadPlan, log
     sagent.push(await runSagent(stack, plan.steps, `r${repeat}`, sagentHandles));
     baseline.push(await runPlain(stack, plan.steps, `r${repeat}`, baselineHandles));
     peer.push(await runPeer(stack, plan.steps, `r${repeat}`, peerHandles));
+    sagentQuery.push(await runSagent(stack, plan.steps, `r${repeat}`, sagentQueryHandles, 'query'));
     const perStep = (runs: Timed[]) => round(runs.at(-1)!.ms / plan.steps);
-    log(`overhead: repeat ${repeat}/${plan.repeats}: sagent ${perStep(sagent)} ms/step, plain ${perStep(baseline)} ms/step, peer ${perStep(peer)} ms/step`);
+    log(
+      `overhead: repeat ${repeat}/${plan.repeats}: sagent ${perStep(sagent)} ms/step (by query ${perStep(sagentQuery)}), plain ${perStep(baseline)} ms/step, peer ${perStep(peer)} ms/step`,
+    );
   }
   const msPerStep = (runs: Timed[]) => median(runs.map((run) => run.ms)) / plan.steps;
   const cpuPerStep = (runs: Timed[]) => round(median(runs.map((run) => run.workerCpuMs)) / plan.steps, 2);
@@ -80,13 +95,13 @@ export async function measureOverhead(stack: BenchStack, plan: OverheadPlan, log
     baselineBreakdown: await breakdownOf(baselineHandles),
     sagentWorkerCpuMsPerStep: cpuPerStep(sagent),
     baselineWorkerCpuMsPerStep: cpuPerStep(baseline),
-    peer: {
-      msPerStep: round(msPerStep(peer), 2),
-      samplesMs: peer.map((run) => round(run.ms)),
-      breakdown: await breakdownOf(peerHandles),
-      workerCpuMsPerStep: cpuPerStep(peer),
-    },
+    peer: await side(peer, peerHandles),
+    sagentQuery: await side(sagentQuery, sagentQueryHandles),
   };
+
+  async function side(runs: Timed[], handles: WorkflowHandle[]): Promise<SideResult> {
+    return { msPerStep: round(msPerStep(runs), 2), samplesMs: runs.map((run) => round(run.ms)), breakdown: await breakdownOf(handles), workerCpuMsPerStep: cpuPerStep(runs) };
+  }
 }
 
 /** One run's wall time (start to result, at the client) and the CPU its worker process used meanwhile. */
@@ -141,10 +156,10 @@ async function breakdownOf(handles: WorkflowHandle[]): Promise<StepBreakdown> {
   };
 }
 
-/** Wall time of one sagent run, from start to result. */
-async function runSagent(stack: BenchStack, steps: number, label: string, handles: WorkflowHandle[] = []): Promise<Timed> {
-  return timed(stack, 'sagent', async () => {
-    const handle = await stack.startSagent(benchWorkflowId('weather', steps, `overhead-sagent-${label}-${tag()}`), sagentInput('weather', steps));
+/** Wall time of one sagent run, from start to result, its contexts handed over by sink or read by query. */
+async function runSagent(stack: BenchStack, steps: number, label: string, handles: WorkflowHandle[] = [], via: ContextPath = 'sink'): Promise<Timed> {
+  return timed(stack, via === 'sink' ? 'sagent' : 'sagentQuery', async () => {
+    const handle = await stack.startSagent(benchWorkflowId('weather', steps, `overhead-sagent-${via}-${label}-${tag()}`), sagentInput('weather', steps), via);
     const outcome = await resultWithin<{ status: string }>(handle, RUN_TIMEOUT_MS);
     if (outcome.status !== 'completed') throw new Error(`overhead: the sagent run ended ${outcome.status}`);
     handles.push(handle);

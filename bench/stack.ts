@@ -1,7 +1,8 @@
 /**
  * One stack for every measurement: a Temporal dev server of its own (free ports, throwaway database), the
- * scripted model server, the demo services on an in-memory database, and three worker processes, each a
- * child of this one so its CPU and memory can be read alone: sagent's (`agentSaga`), the baselines'
+ * scripted model server, the demo services on an in-memory database, and four worker processes, each a
+ * child of this one so its CPU and memory can be read alone: sagent's (`agentSaga`), sagent's again with the
+ * context cache off (every model call queries its workflow: the fallback path), the baselines'
  * (`plainLoop`, `naiveLoop`; the same program as sagent's, on its own task queue) and the peer's
  * (`@temporalio/ai-sdk`, from `bench/peer/` on its own Node and SDK).
  */
@@ -24,7 +25,10 @@ import type { BaselineInput } from './workflows';
 import { freePorts } from '../src/dev/ports';
 
 /** Which worker process runs a measured workflow. */
-export type WorkerName = 'sagent' | 'baseline' | 'peer';
+export type WorkerName = 'sagent' | 'sagentQuery' | 'baseline' | 'peer';
+
+/** How a sagent run's model calls get their context: the worker's sink hand-over (the default), or the query alone. */
+export type ContextPath = 'sink' | 'query';
 
 export interface WorkerProcess {
   name: WorkerName;
@@ -60,13 +64,19 @@ export interface BenchStack {
   peerDir: string;
   /** The versions the peer ran with, from its installed packages. */
   peerVersions: Record<string, string>;
-  startSagent(workflowId: string, input: AgentRunInput): Promise<WorkflowHandleWithFirstExecutionRunId>;
+  /** On the default worker (`sink`), or on the one whose every model call queries (`query`). */
+  startSagent(workflowId: string, input: AgentRunInput, via?: ContextPath): Promise<WorkflowHandleWithFirstExecutionRunId>;
   startBaseline(workflow: 'plainLoop' | 'naiveLoop', workflowId: string, input: BaselineInput): Promise<WorkflowHandleWithFirstExecutionRunId>;
   startPeer(workflowId: string, input: PeerInput): Promise<WorkflowHandleWithFirstExecutionRunId>;
   stop(): Promise<void>;
 }
 
-const TASK_QUEUES: Record<WorkerName, string> = { sagent: 'sagent-bench', baseline: 'sagent-bench-baseline', peer: 'sagent-bench-peer' };
+const TASK_QUEUES: Record<WorkerName, string> = {
+  sagent: 'sagent-bench',
+  sagentQuery: 'sagent-bench-query',
+  baseline: 'sagent-bench-baseline',
+  peer: 'sagent-bench-peer',
+};
 
 export const PEER_DIR = path.join(__dirname, 'peer');
 /** The Node binary the peer's `node` package installs (the peer's SDK needs Node ≥ 22.12). */
@@ -113,6 +123,7 @@ export async function startStack(log: (line: string) => void, options: StackOpti
     const sagentArgs = ['--import', 'tsx', path.join(__dirname, 'worker-main.ts')];
     // One at a time: each bundles its workflows, and on two cores that is quicker in turn than all at once.
     const sagent = await spawnWorker('sagent', process.execPath, sagentArgs, sagentEnv('sagent'), dir, log, cleanups);
+    const sagentQuery = await spawnWorker('sagentQuery', process.execPath, sagentArgs, { ...sagentEnv('sagentQuery'), BENCH_CONTEXT_CACHE: 'off' }, dir, log, cleanups);
     const baseline = await spawnWorker('baseline', process.execPath, sagentArgs, sagentEnv('baseline'), dir, log, cleanups);
     const peer = await spawnWorker(
       'peer',
@@ -135,10 +146,10 @@ export async function startStack(log: (line: string) => void, options: StackOpti
       bundle,
       temporalAddress: devServer.address,
       dbDir: dir,
-      workers: { sagent, baseline, peer },
+      workers: { sagent, sagentQuery, baseline, peer },
       peerDir: PEER_DIR,
       peerVersions: await peerVersions(),
-      startSagent: (workflowId, input) => start('sagent', 'agentSaga', workflowId, input),
+      startSagent: (workflowId, input, via = 'sink') => start(via === 'sink' ? 'sagent' : 'sagentQuery', 'agentSaga', workflowId, input),
       startBaseline: (workflow, workflowId, input) => start('baseline', workflow, workflowId, input),
       startPeer: (workflowId, input) => start('peer', 'peerAgent', workflowId, input),
       stop,

@@ -38,26 +38,31 @@ export interface ThroughputResult {
   sagent: ThroughputSide;
   baseline: ThroughputSide;
   peer: ThroughputSide;
+  /** sagent with every model call reading its context by query (the context cache off): the fallback path. */
+  sagentQuery: ThroughputSide;
+  sagentQueryBursts: ThroughputSide[];
   sagentBursts: ThroughputSide[];
   baselineBursts: ThroughputSide[];
   peerBursts: ThroughputSide[];
 }
 
 export async function measureThroughput(stack: BenchStack, plan: ThroughputPlan, log: (line: string) => void): Promise<ThroughputResult> {
-  const bursts: Record<WorkerName, ThroughputSide[]> = { sagent: [], baseline: [], peer: [] };
+  const bursts: Record<WorkerName, ThroughputSide[]> = { sagent: [], sagentQuery: [], baseline: [], peer: [] };
   const baselineInput = { task: TASKS.weather, maxTurns: plan.steps + 10 };
   const starts: Record<WorkerName, (index: number, label: string) => Promise<WorkflowHandle>> = {
     sagent: (index, label) =>
       stack.startSagent(benchWorkflowId('weather', plan.steps, `throughput-sagent-${label}-${index}`), sagentInput('weather', plan.steps)),
+    sagentQuery: (index, label) =>
+      stack.startSagent(benchWorkflowId('weather', plan.steps, `throughput-sagent-query-${label}-${index}`), sagentInput('weather', plan.steps), 'query'),
     baseline: (index, label) => stack.startBaseline('plainLoop', benchWorkflowId('weather', plan.steps, `throughput-plain-${label}-${index}`), baselineInput),
     peer: (index, label) => stack.startPeer(benchWorkflowId('weather', plan.steps, `throughput-peer-${label}-${index}`), baselineInput),
   };
   for (let repeat = 1; repeat <= plan.repeats; repeat++) {
-    for (const side of ['sagent', 'baseline', 'peer'] as const) {
+    for (const side of ['sagent', 'baseline', 'peer', 'sagentQuery'] as const) {
       bursts[side].push(await burst(plan, stack.workers[side].pid, starts[side]));
     }
     const wall = (side: WorkerName) => `${bursts[side].at(-1)!.wallMs} ms`;
-    log(`throughput: burst ${repeat}/${plan.repeats} of ${plan.runs}×${plan.steps} steps: sagent ${wall('sagent')}, plain ${wall('baseline')}, peer ${wall('peer')}`);
+    log(`throughput: burst ${repeat}/${plan.repeats} of ${plan.runs}×${plan.steps} steps: sagent ${wall('sagent')} (by query ${wall('sagentQuery')}), plain ${wall('baseline')}, peer ${wall('peer')}`);
   }
   return {
     runs: plan.runs,
@@ -66,6 +71,8 @@ export async function measureThroughput(stack: BenchStack, plan: ThroughputPlan,
     sagent: summarise(bursts.sagent),
     baseline: summarise(bursts.baseline),
     peer: summarise(bursts.peer),
+    sagentQuery: summarise(bursts.sagentQuery),
+    sagentQueryBursts: bursts.sagentQuery,
     sagentBursts: bursts.sagent,
     baselineBursts: bursts.baseline,
     peerBursts: bursts.peer,

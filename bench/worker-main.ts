@@ -4,7 +4,8 @@
  * baselines' side by side. Prints one JSON line `{"ready":true,...}` on stdout once it polls; stops when its
  * stdin closes or on SIGINT/SIGTERM.
  *
- * Settings (env): TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, BENCH_TASK_QUEUE, BENCH_MODEL_URL, BENCH_SERVICES_URL.
+ * Settings (env): TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, BENCH_TASK_QUEUE, BENCH_MODEL_URL, BENCH_SERVICES_URL;
+ * BENCH_CONTEXT_CACHE=off makes every model call read its context by query (the fallback path, measured alone).
  */
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { createDemoWorker } from '../src/demo/worker';
@@ -34,6 +35,7 @@ async function run(): Promise<void> {
     anthropic,
     servicesUrl,
     workflowBundle: bundle,
+    ...(process.env.BENCH_CONTEXT_CACHE === 'off' ? { contextCache: false as const } : {}),
     // sagent's plugin adds its activities next to the baselines'.
     overrides: { activities: createBenchActivities({ anthropic, servicesUrl }) },
   });
