@@ -124,13 +124,13 @@ export interface AgentRunInput {
  * tool, refusals) and every effect a rollback may still have to undo are always carried in full.
  */
 export interface CarryLimits {
-  /** Newest timeline entries carried. @default 32 */
+  /** Newest timeline entries carried. @default 24 */
   timelineEntries: number;
   /** Newest effects with nothing left to undo (refused, irreversible) still listed in full. @default 20 */
   settledEffects: number;
   /** Newest approval records (decisions) carried. @default 50 */
   approvals: number;
-  /** Distinct calls the identical-call guard carries counts for; calls made more than once go first. @default 100 */
+  /** Distinct calls the identical-call guard carries counts for; calls made more than once go first. @default 64 */
   callKeys: number;
 }
 

@@ -7,7 +7,7 @@
 import type { CompactedBooks, CompensationOutcome, EffectRecord, TimelineEntry, TurnInFlight } from '../shared/records';
 import type { CarriedState, CarryLimits } from '../shared/run';
 
-export const CARRY_LIMITS: CarryLimits = { timelineEntries: 32, settledEffects: 20, approvals: 50, callKeys: 100 };
+export const CARRY_LIMITS: CarryLimits = { timelineEntries: 24, settledEffects: 20, approvals: 50, callKeys: 64 };
 
 export function resolveCarryLimits(partial: Partial<CarryLimits> | undefined): CarryLimits {
   return { ...CARRY_LIMITS, ...Object.fromEntries(Object.entries(partial ?? {}).filter(([, value]) => value !== undefined)) };
