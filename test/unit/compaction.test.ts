@@ -1,9 +1,14 @@
-/** What continue-as-new carries of the books: each cap and the ledger's compaction, and a rollback over what is left. */
+/** What continue-as-new carries of the books: each cap and the ledger's compaction, a rollback over what is left, and its readers. */
+import { PassThrough } from 'node:stream';
+import { compactedLines } from '../../src/cli/compacted';
+import { Output } from '../../src/cli/io';
+import { ledgerLines } from '../../src/cli/ledger-view';
+import { TimelineRenderer } from '../../src/cli/timeline';
 import { ZERO_USAGE, resolveLimits } from '../../src/policies/budget';
 import { newConversation } from '../../src/policies/context';
 import { EMPTY_REPEATS } from '../../src/policies/repeat-guard';
 import type { ApprovalRecord, EffectRecord, TimelineEntry, TurnInFlight } from '../../src/shared/records';
-import type { CarriedState } from '../../src/shared/run';
+import type { CarriedState, RunState } from '../../src/shared/run';
 import {
   CARRY_LIMITS,
   compactBooks,
@@ -214,5 +219,40 @@ describe('Timeline', () => {
     expect(timeline.entries).toHaveLength(TIMELINE_LIMIT);
     expect(timeline.entries[0].title).toBe('step 5');
     expect(books.timelineEntries).toBe(12);
+  });
+});
+
+describe('readers of compacted books', () => {
+  const books = { ...NOTHING_COMPACTED, timelineEntries: 130, effects: 3, effectOutcomes: { not_compensable: 2, not_needed: 1 }, effectsThroughSeq: 9, approvals: 4, callKeys: 0 };
+
+  test('the status lines say what is not listed, and nothing when nothing was left out', () => {
+    expect(compactedLines(books)).toEqual([
+      '… 130 earlier steps in earlier runs (timeline entries not kept; the earlier runs\' histories hold them)',
+      '3 earlier effects (through effect-9) compacted: 2 not_compensable, 1 not_needed; nothing left to undo',
+      '4 earlier approval decisions not listed (in the earlier runs\' histories)',
+    ]);
+    expect(compactedLines(NOTHING_COMPACTED)).toEqual([]);
+    expect(compactedLines(undefined)).toEqual([]);
+  });
+
+  test('`sagent ledger` says the compacted effects under its header', () => {
+    const lines = ledgerLines({ workflowId: 'wf', status: 'running', effects: [], compacted: books, undoOrder: null, services: null });
+    expect(lines).toEqual(['wf  running  0 effect(s)', '3 earlier effects (through effect-9) compacted: 2 not_compensable, 1 not_needed; nothing left to undo']);
+  });
+
+  test('`sagent watch` says the earlier steps once, before the first entry it prints', () => {
+    const written: string[] = [];
+    const stdout = Object.assign(new PassThrough(), { isTTY: false });
+    stdout.on('data', (chunk: Buffer) => written.push(chunk.toString()));
+    const renderer = new TimelineRenderer(new Output({ stdout, stderr: new PassThrough(), stdin: new PassThrough(), env: {} }), { workflowId: 'wf', uiUrl: 'http://ui' });
+    const state = (timeline: TimelineEntry[]) =>
+      ({ status: 'running', statusDetail: null, steps: 131, usage: { ...ZERO_USAGE }, pendingApprovals: [], effects: [], timeline, compacted: books }) as unknown as RunState;
+    renderer.update(state([entry(1)]));
+    renderer.update(state([entry(1), entry(2)]));
+    renderer.stop();
+    const text = written.join('');
+    expect(text.match(/130 earlier steps in earlier runs/g)).toHaveLength(1);
+    expect(text.indexOf('130 earlier steps')).toBeLessThan(text.indexOf('step 1'));
+    expect(text).toContain('step 2');
   });
 });
