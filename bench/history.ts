@@ -4,7 +4,8 @@
  * the naive loop that carries the whole conversation in every model activity's input. Then a long sagent
  * run with the default continue-as-new (every 100 turns): the sum over its chain and the largest run.
  */
-import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { followChain, type ChainLink } from './carried';
 import { resultWithin, round, tag } from './stats';
 import type { BenchStack } from './stack';
 import { benchWorkflowId, sagentInput, TASKS } from './workload';
@@ -12,6 +13,7 @@ import type { NaiveOutcome } from './workflows';
 
 export interface HistoryPlan {
   steps: number[];
+  /** Steps of the long run (default continue-as-new); `--long-steps N` overrides it. */
   longRunSteps: number;
 }
 
@@ -32,10 +34,23 @@ export interface HistoryPoint {
   note?: string;
 }
 
-export interface ChainRun {
-  runId: string;
-  bytes: number;
-  events: number;
+/** One run (link) of the long run's chain: its bytes, events, and the carried input it started from, per field. */
+export type ChainRun = ChainLink;
+
+export interface LongRunResult {
+  steps: number;
+  runs: number;
+  totalBytes: number;
+  totalEvents: number;
+  maxRunBytes: number;
+  maxRunEvents: number;
+  /** Bytes of the first link that ran a full `continueAsNewAfterTurns` turns (the first link, when there are two). */
+  firstFullLinkBytes: number;
+  /** The largest link over the first full one; the target is ≤ 1.10 (what is carried stays bounded). */
+  maxOverFirstFull: number | null;
+  /** Start to result, as the client saw it. */
+  wallMs: number;
+  chain: ChainRun[];
 }
 
 export interface HistoryResult {
@@ -48,7 +63,15 @@ export interface HistoryResult {
   naiveHistoryBytesWhenSuggested: number | null;
   /** sagent's bytes/step at its largest size over bytes/step at 30 steps; the target is ≤ 1.10. */
   sagentGrowthRatio: number | null;
-  longRun: { steps: number; runs: number; totalBytes: number; totalEvents: number; maxRunBytes: number; maxRunEvents: number; chain: ChainRun[] };
+  longRun: LongRunResult;
+}
+
+/** The plan with the long run's length from `--long-steps N`, when the command line has it. */
+export function withLongSteps<Plan extends { history: HistoryPlan }>(plan: Plan, argv: readonly string[]): Plan {
+  const index = argv.indexOf('--long-steps');
+  const steps = index > 0 ? Number(argv[index + 1]) : Number.NaN;
+  if (index > 0 && !(Number.isInteger(steps) && steps > 0)) throw new Error(`--long-steps wants a whole number of steps, not ${argv[index + 1]}`);
+  return index > 0 ? { ...plan, history: { ...plan.history, longRunSteps: steps } } : plan;
 }
 
 /** Far above any measured step count, so the measured runs never continue as new on their own count. */
@@ -178,31 +201,38 @@ async function scanHistory(stack: BenchStack, workflowId: string, runId: string)
   return scan;
 }
 
-/** A long sagent run with the default continue-as-new: follows the chain of runs and sizes each. */
-async function measureLongRun(stack: BenchStack, steps: number, log: (line: string) => void): Promise<HistoryResult['longRun']> {
+/**
+ * A long sagent run with the default continue-as-new: follows the chain of runs and sizes each, with the carried
+ * input per field at each link's start (bench/carried.ts), so a book that grows with the run shows.
+ */
+async function measureLongRun(stack: BenchStack, steps: number, log: (line: string) => void): Promise<LongRunResult> {
   const workflowId = benchWorkflowId('reference', steps, `history-long-${tag()}`);
+  const began = performance.now();
   const handle = await stack.startSagent(workflowId, sagentInput('reference', steps));
-  const outcome = await resultWithin<{ status: string }>(handle, 2 * RUN_TIMEOUT_MS);
+  // Sequential steps cost ~50-100 ms each on a loaded 2-core machine; give the run room for that and more.
+  const outcome = await resultWithin<{ status: string }>(handle, Math.max(2 * RUN_TIMEOUT_MS, steps * 500));
+  const wallMs = Math.round(performance.now() - began);
   if (outcome.status !== 'completed') throw new Error(`history: the ${steps}-step sagent run ended ${outcome.status}`);
-  const chain: ChainRun[] = [];
-  let runId: string | undefined = handle.firstExecutionRunId;
-  while (runId) {
-    const run: WorkflowHandle = stack.client.workflow.getHandle(workflowId, runId);
-    const description = await run.describe();
-    chain.push({ runId, bytes: description.historySize ?? Number.NaN, events: description.historyLength });
-    const history = await run.fetchHistory();
-    const next: string | null | undefined = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
-    runId = next ?? undefined;
-  }
-  const result = {
+  const chain = await followChain(stack.client, workflowId, handle.firstExecutionRunId);
+  // The last link runs what is left of the steps; every other one ran a full continue-as-new period.
+  const firstFull = chain.length > 1 ? chain[0] : undefined;
+  const maxRunBytes = Math.max(...chain.map((run) => run.bytes));
+  const result: LongRunResult = {
     steps,
     runs: chain.length,
     totalBytes: chain.reduce((sum, run) => sum + run.bytes, 0),
     totalEvents: chain.reduce((sum, run) => sum + run.events, 0),
-    maxRunBytes: Math.max(...chain.map((run) => run.bytes)),
+    maxRunBytes,
     maxRunEvents: Math.max(...chain.map((run) => run.events)),
+    firstFullLinkBytes: firstFull?.bytes ?? Number.NaN,
+    maxOverFirstFull: firstFull ? round(maxRunBytes / firstFull.bytes, 3) : null,
+    wallMs,
     chain,
   };
-  log(`history: long run of ${steps} steps: ${result.runs} runs, ${result.totalBytes} bytes in all, largest run ${result.maxRunBytes} bytes`);
+  log(
+    `history: long run of ${steps} steps in ${Math.round(wallMs / 1000)} s: ${result.runs} runs, ${result.totalBytes} bytes in all, ` +
+      `first full link ${result.firstFullLinkBytes} bytes, largest ${maxRunBytes} (× ${result.maxOverFirstFull})`,
+  );
+  log(`history: bytes per link: ${chain.map((run) => `${run.link}:${run.bytes}`).join(' ')}`);
   return result;
 }

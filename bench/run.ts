@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { findTemporalCli } from '../src/dev/temporal';
-import { measureHistory, type HistoryPlan, type HistoryResult } from './history';
+import { measureHistory, withLongSteps, type HistoryPlan, type HistoryResult } from './history';
 import { measureOverhead, type OverheadPlan, type OverheadResult } from './overhead';
 import { measureReplay, type ReplayPlan, type ReplayResult } from './replay';
 import { startStack } from './stack';
@@ -31,7 +31,7 @@ const FULL: BenchPlan = {
   throughput: { runs: 100, steps: 10, repeats: 3 },
   tokens: { steps: 20, trendSteps: [50, 100] },
   replay: { steps: 200, repeats: 5 },
-  history: { steps: [10, 30, 100, 300], longRunSteps: 1000 },
+  history: { steps: [10, 30, 100, 300], longRunSteps: 10_000 },
 };
 
 const QUICK: BenchPlan = {
@@ -39,7 +39,7 @@ const QUICK: BenchPlan = {
   throughput: { runs: 20, steps: 5, repeats: 2 },
   tokens: { steps: 20, trendSteps: [50] },
   replay: { steps: 50, repeats: 3 },
-  history: { steps: [10, 30, 100], longRunSteps: 200 },
+  history: { steps: [10, 30, 100], longRunSteps: 300 },
 };
 
 export interface BenchResults {
@@ -56,7 +56,7 @@ export interface BenchResults {
 
 async function run(): Promise<void> {
   const quick = process.argv.includes('--quick');
-  const plan = quick ? QUICK : FULL;
+  const plan = withLongSteps(quick ? QUICK : FULL, process.argv);
   const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
   const began = performance.now();
   const loadAtStart = Number(os.loadavg()[0].toFixed(2));

@@ -82,6 +82,7 @@ export function renderTable(results: BenchResults): string {
   rows.push({ figure: `${long.steps}-step run: bytes, whole chain`, sagent: long.totalBytes, baseline: null });
   rows.push({ figure: `${long.steps}-step run: largest run bytes`, sagent: long.maxRunBytes, baseline: null, target: '≤ 10 MB', met: long.maxRunBytes <= 10 * MB });
   rows.push({ figure: `${long.steps}-step run: largest run events`, sagent: long.maxRunEvents, baseline: null });
+  rows.push({ figure: `${long.steps}-step run: largest ÷ first full link (${long.firstFullLinkBytes} B), wall s`, sagent: long.maxOverFirstFull, baseline: Math.round(long.wallMs / 1000), target: '≤ 1.10', met: long.maxOverFirstFull !== null && long.maxOverFirstFull <= 1.1 });
 
   rows.push(`3. Throughput (${throughput.runs} concurrent ${throughput.steps}-step runs, weather workload, median of ${throughput.repeats} bursts; each worker its own process) · baseline: plainLoop · peer: @temporalio/ai-sdk`);
   const [ts, tb, tp] = [throughput.sagent, throughput.baseline, throughput.peer];

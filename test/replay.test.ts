@@ -21,7 +21,7 @@ test('replay fixtures are committed for every workflow shape', () => {
     'approval-rejected', 'approval-expired', 'approval-edited', 'approval-parallel', 'approval-continued-as-new', 'approval-signed',
     'saga-critical-failure', 'saga-cancelled', 'saga-blocked-then-retried', 'saga-skipped', 'mcp-rollback',
     'reconcile-retried', 'reconcile-unresolved', 'repeat-answered', 'repeat-stuck', 'approval-after-budget',
-    'delegation-aborted', 'delegation-aborted-child', 'delegation-budget', 'delegation-budget-child',
+    'delegation-aborted', 'delegation-aborted-child', 'delegation-budget', 'delegation-budget-child', 'long-compacted',
   ];
   for (const shape of expected) expect(shapes).toContain(shape);
 });

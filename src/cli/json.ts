@@ -29,6 +29,7 @@ export function statusJson(view: RunView, uiUrl: string) {
       code: code ?? null,
       message: message ?? null,
     })),
+    ...(view.compacted ? { compacted: view.compacted } : {}),
     source: view.source,
     uiUrl,
   };
@@ -46,6 +47,7 @@ export function outcomeJson(view: RunView, uiUrl: string) {
     usage: view.usage,
     effects: view.effects,
     approvals: outcome.approvals ?? view.state?.approvals ?? [],
+    ...(view.compacted ? { compacted: view.compacted } : {}),
     uiUrl,
   };
 }

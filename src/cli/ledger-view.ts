@@ -1,9 +1,12 @@
 /** A run's ledger as lines: one row per effect, with the services' record beside it when they were asked. */
 import type { RunLedger } from '../client/ledger';
+import { compactedEffectsLine } from './compacted';
 import { table } from './io';
 
 export function ledgerLines(ledger: RunLedger): string[] {
   const lines = [`${ledger.workflowId}  ${ledger.status}  ${ledger.effects.length} effect(s)`];
+  const compacted = compactedEffectsLine(ledger.compacted);
+  if (compacted) lines.push(compacted);
   if (ledger.effects.length === 0) return lines;
   const { services } = ledger;
   const rows = ledger.effects.map((effect) => [

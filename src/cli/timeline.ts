@@ -4,6 +4,7 @@
  * demo.
  */
 import type { PendingApproval, RunState, TimelineEntry } from '../shared/contracts';
+import { earlierStepsLine } from './compacted';
 import { brief, clock, shortHash, until, usd, type Output, type Style } from './io';
 import type { RunView } from '../client/run-view';
 
@@ -37,6 +38,7 @@ export class TimelineRenderer {
   private timer: NodeJS.Timeout | null = null;
   private paused = false;
   private lastStatus: string | null = null;
+  private saidEarlierSteps = false;
 
   constructor(
     private readonly out: Output,
@@ -54,6 +56,10 @@ export class TimelineRenderer {
 
   /** Prints each settled entry not printed yet, status changes worth a line, and each new approval request. */
   private printNew(state: RunState): void {
+    // Entries a long run no longer keeps are said once, as a count, before the first entry that is printed.
+    const earlier = earlierStepsLine(state.compacted);
+    if (earlier && !this.saidEarlierSteps && this.printed.size === 0) this.line(this.out.style('gray', `  ${earlier}`));
+    this.saidEarlierSteps = true;
     for (const { key, entry } of keyed(state.timeline)) {
       if (entry.state === 'started' || this.printed.has(key)) continue;
       this.printed.add(key);

@@ -3,7 +3,7 @@
  * /ledger?prefix=<workflowId>/`, as the demo services serve them) to cross-check each effect against.
  */
 import { SERVICES_TIMEOUT_MS } from '../shared/constants';
-import type { EffectRecord, RunStatus } from '../shared/contracts';
+import type { CompactedBooks, EffectRecord, RunStatus } from '../shared/contracts';
 import type { ClientContext } from './context';
 import { QueryUnansweredError } from './errors';
 import { readRun } from './run-view';
@@ -37,6 +37,8 @@ export interface RunLedger {
   status: RunStatus;
   /** In effect order. */
   effects: LedgerEntry[];
+  /** Settled effects of earlier runs that a long run's ledger no longer lists, counted; null when none. */
+  compacted: Pick<CompactedBooks, 'effects' | 'effectOutcomes' | 'effectsThroughSeq'> | null;
   /** The order the services saw the undos in (newest effect first when the saga rolled back); null without them. */
   undoOrder: string[] | null;
   /** The services that answered; null when none was asked or it did not answer. */
@@ -94,7 +96,10 @@ export async function ledgerOf(ctx: ClientContext, workflowId: string, options: 
       };
     });
   const undoOrder = services ? [...services.undos].sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt)).map((undo) => undo.targetKey) : null;
-  return { workflowId, status: view.status, effects, undoOrder, services: services ? { url: services.url } : null };
+  const compacted = view.compacted && view.compacted.effects > 0
+    ? { effects: view.compacted.effects, effectOutcomes: view.compacted.effectOutcomes, effectsThroughSeq: view.compacted.effectsThroughSeq }
+    : null;
+  return { workflowId, status: view.status, effects, compacted, undoOrder, services: services ? { url: services.url } : null };
 }
 
 /**

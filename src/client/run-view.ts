@@ -3,7 +3,7 @@
  * completed, and the search attributes it last published when no worker answers.
  */
 import type { WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
-import type { EffectRecord, PendingApproval, RunOutcome, RunState, RunStatus, RunUsage, TimelineEntry } from '../shared/contracts';
+import type { CompactedBooks, EffectRecord, PendingApproval, RunOutcome, RunState, RunStatus, RunUsage, TimelineEntry } from '../shared/contracts';
 import { SHORT_QUERY_TIMEOUT_MS } from '../shared/constants';
 import { AgentCostUsd, AgentName, AgentStatus, AgentSteps } from '../shared/search-attributes';
 import { describeRun, handleOf, queryState, type ClientContext } from './context';
@@ -27,6 +27,8 @@ export interface RunView {
   pendingApprovals: PendingApproval[];
   effects: EffectRecord[];
   timeline: TimelineEntry[];
+  /** What a long run's books no longer list (older timeline entries, settled effects, decisions); null when nothing. */
+  compacted: CompactedBooks | null;
   state: RunState | null;
   outcome: RunOutcome | null;
   /** Why a failed run failed. */
@@ -92,6 +94,7 @@ function fromSearchAttributes(workflowId: string, description: WorkflowExecution
     pendingApprovals: [],
     effects: [],
     timeline: [],
+    compacted: null,
     state: null,
     outcome: null,
     failure: null,
@@ -120,6 +123,7 @@ function fromState(base: RunView, state: RunState): RunView {
     pendingApprovals: state.pendingApprovals,
     effects: state.effects,
     timeline: state.timeline,
+    compacted: state.compacted ?? null,
     state,
     source: 'query',
     fallbackReason: null,
@@ -135,6 +139,7 @@ function fromOutcome(base: RunView, outcome: RunOutcome): RunView {
     usage: usageOf(outcome.usage),
     pendingApprovals: [],
     effects: outcome.effects,
+    compacted: outcome.compacted ?? null,
     outcome,
     source: 'result',
     fallbackReason: null,

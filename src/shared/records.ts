@@ -89,6 +89,26 @@ export interface RejectedAttempt {
   message?: string;
 }
 
+/**
+ * What a long run's books no longer list, counted exactly: continue-as-new carries the newest entries of the
+ * timeline, the approval records and the settled part of the ledger, and these counts of the rest, which stay in
+ * the histories of earlier runs. Effects still to undo are never left out.
+ */
+export interface CompactedBooks {
+  /** Timeline entries not kept, the oldest first: earlier steps, in the histories of earlier runs. */
+  timelineEntries: number;
+  /** Effects with nothing left to undo that the ledger no longer lists, the oldest first. */
+  effects: number;
+  /** Each left-out effect's compensation outcome (what a rollback gives it: `not_compensable`, `not_needed`, ...). */
+  effectOutcomes: Partial<Record<CompensationOutcome, number>>;
+  /** The highest seq among the left-out effects; 0 when none was. */
+  effectsThroughSeq: number;
+  /** Approval records (decisions) no longer listed, the oldest first. */
+  approvals: number;
+  /** Distinct calls the identical-call guard no longer counts, the least used first. */
+  callKeys: number;
+}
+
 export interface TimelineEntry {
   kind: 'model' | 'tool' | 'approval' | 'compensation' | 'budget' | 'run';
   title: string;

@@ -60,6 +60,15 @@ export const runInputSchema = z
       .strict()
       .optional(),
     continueAsNewAfterTurns: positiveInt.optional(),
+    carry: z
+      .object({
+        timelineEntries: positiveInt.optional(),
+        settledEffects: positiveInt.optional(),
+        approvals: positiveInt.optional(),
+        callKeys: positiveInt.optional(),
+      })
+      .strict()
+      .optional(),
     reconcile: z
       .object({ rounds: positiveInt.max(20).optional(), initialDelayMs: positiveInt.optional(), maxDelayMs: positiveInt.optional() })
       .strict()

@@ -7,6 +7,7 @@ import type { DelegationView } from './delegation';
 import type { RepeatMemory } from '../policies/repeat-guard';
 import type {
   ApprovalRecord,
+  CompactedBooks,
   DecidedApproval,
   EffectRecord,
   PendingApproval,
@@ -107,12 +108,30 @@ export interface AgentRunInput {
   maxTokens?: number;
   /** Continue as new after this many model turns in one run, or when the server suggests it. @default 100 */
   continueAsNewAfterTurns?: number;
+  /** How much of its books a run carries over continue-as-new; the rest is counted (`compacted`). */
+  carry?: Partial<CarryLimits>;
   /** Compensation attempts that fail before the run shows `blocked`. @default 3 */
   blockAfterCompensationFailures?: number;
   /** How an effect whose outcome is unknown is resolved before the run completes. */
   reconcile?: Partial<ReconcileSettings>;
   /** State carried over a continue-as-new; never set by users. */
   carried?: CarriedState;
+}
+
+/**
+ * How much of each book continue-as-new carries, so a run of any length carries a bounded input. What is left
+ * out is counted in `compacted` and stays in the histories of earlier runs; the counters (steps, usage, calls per
+ * tool, refusals) and every effect a rollback may still have to undo are always carried in full.
+ */
+export interface CarryLimits {
+  /** Newest timeline entries carried. @default 24 */
+  timelineEntries: number;
+  /** Newest effects with nothing left to undo (refused, irreversible) still listed in full. @default 20 */
+  settledEffects: number;
+  /** Newest approval records (decisions) carried. @default 50 */
+  approvals: number;
+  /** Distinct calls the identical-call guard carries counts for; calls made more than once go first. @default 64 */
+  callKeys: number;
 }
 
 /** Rounds of reconciliation of an unknown effect: a retry with its key, or the tool's status check. */
@@ -160,6 +179,8 @@ export interface CarriedState {
   repeats?: RepeatMemory;
   /** Time spent waiting for a person, which the wall-clock budget does not count. */
   humanWaitMs?: number;
+  /** What the books no longer list, counted; absent in runs carried by older code (nothing was left out). */
+  compacted?: CompactedBooks;
 }
 
 export interface RunState {
@@ -181,6 +202,8 @@ export interface RunState {
   finalText: string | null;
   /** Sub-agents running for this run, as they last reported; absent when none runs. */
   delegations?: DelegationView[];
+  /** What a long run's books no longer list (older timeline entries, settled effects, decisions); absent when nothing. */
+  compacted?: CompactedBooks;
 }
 
 /** What the workflow returns. A compensated run completes: rollback is a business outcome, not a bug. */
@@ -193,4 +216,6 @@ export interface RunOutcome {
   usage: RunUsage;
   effects: EffectRecord[];
   approvals: ApprovalRecord[];
+  /** What `effects` and `approvals` no longer list (settled effects of earlier runs, older decisions); absent when nothing. */
+  compacted?: CompactedBooks;
 }

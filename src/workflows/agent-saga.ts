@@ -236,6 +236,7 @@ class AgentLoop {
   private async continueAsNew(): Promise<never> {
     await condition(allHandlersFinished);
     this.run.timeline.note('run', `continuing as new after turn ${this.run.memory.turn}`, 'info');
-    return continueAsNew<AgentSagaWorkflow>({ ...this.input, carried: carryOver(this.run.memory) });
+    const { memory, settings } = this.run;
+    return continueAsNew<AgentSagaWorkflow>({ ...this.input, carried: carryOver(memory, patched(PATCHES.compactCarried) ? settings.carry : undefined) });
   }
 }

@@ -172,7 +172,7 @@ function childInput(parent: DelegationContext, agent: string, task: string, tool
     task,
     approval,
     budget,
-    ...pick(input, ['model', 'escalationModel', 'context', 'maxTokens', 'continueAsNewAfterTurns', 'blockAfterCompensationFailures']),
+    ...pick(input, ['model', 'escalationModel', 'context', 'maxTokens', 'continueAsNewAfterTurns', 'carry', 'blockAfterCompensationFailures']),
   };
 }
 

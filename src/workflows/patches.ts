@@ -11,4 +11,6 @@ export const PATCHES = {
   humanWaitOffClock: 'sagent-human-wait-off-clock',
   /** An approved call waits for a top-up when the budget ran out while the approval waited. */
   budgetBeforeApprovedCall: 'sagent-budget-before-approved-call',
+  /** Continue-as-new carries bounded books: the newest timeline and decisions, the ledger a rollback still needs. */
+  compactCarried: 'sagent-compact-carried',
 } as const;

@@ -10,10 +10,11 @@ import { EMPTY_REPEATS } from '../policies/repeat-guard';
 import { maskOutcome, maskRunState } from '../policies/secrets';
 import type { DelegateProgress } from '../shared/delegation';
 import type { AbortRequest } from '../shared/messages';
-import type { AgentRunInput, CarriedState, RunOutcome, RunState, RunStatus } from '../shared/run';
+import type { AgentRunInput, CarriedState, CarryLimits, RunOutcome, RunState, RunStatus } from '../shared/run';
 import type { MessageParam } from '../shared/wire';
 import { ApprovalDesk } from './approvals';
 import { runningDelegations } from './delegate-report';
+import { anyCompacted, compactBooks, NOTHING_COMPACTED } from './compaction';
 import { SagaLedger } from './saga';
 import type { RunSettings } from './settings';
 import { Timeline } from './timeline';
@@ -22,7 +23,7 @@ import { Timeline } from './timeline';
 const REJECTED_ATTEMPTS_CARRIED = 50;
 
 /** The run memory; the loop and its handlers change its fields, and continue-as-new carries it. */
-export type RunMemory = CarriedState & Required<Pick<CarriedState, 'repeats' | 'humanWaitMs'>>;
+export type RunMemory = CarriedState & Required<Pick<CarriedState, 'repeats' | 'humanWaitMs' | 'compacted'>>;
 
 /** What only this run's code needs: never carried, so they start afresh after continue-as-new. */
 export interface RunFlags {
@@ -78,12 +79,20 @@ export function startMemory(input: AgentRunInput, nowMs: number): RunMemory {
     ...(carried?.mcpTools ? { mcpTools: carried.mcpTools } : {}),
     repeats: carried?.repeats ?? EMPTY_REPEATS,
     humanWaitMs: carried?.humanWaitMs ?? 0,
+    compacted: carried?.compacted ?? { ...NOTHING_COMPACTED, effectOutcomes: {} },
   };
 }
 
-/** What the next run starts from. */
-export function carryOver(memory: RunMemory): CarriedState {
-  return { ...memory, rejectedAttempts: memory.rejectedAttempts.slice(-REJECTED_ATTEMPTS_CARRIED), runsSoFar: memory.runsSoFar + 1 };
+/**
+ * What the next run starts from. With `limits` (runs that have the `compactCarried` patch), the books are bounded:
+ * the newest timeline entries and decisions, and the ledger down to what a rollback needs (see `compactBooks`).
+ */
+export function carryOver(memory: RunMemory, limits?: CarryLimits): CarriedState {
+  const carried: CarriedState = { ...memory, rejectedAttempts: memory.rejectedAttempts.slice(-REJECTED_ATTEMPTS_CARRIED), runsSoFar: memory.runsSoFar + 1 };
+  if (limits) return compactBooks(carried, limits);
+  // Older code carried no counts: the field is left out as it did.
+  const { compacted, ...uncompacted } = carried;
+  return anyCompacted(compacted) ? carried : uncompacted;
 }
 
 /** The run at its start: its memory, fresh flags, and the desk, ledger and timeline over the memory. */
@@ -104,7 +113,7 @@ export function openRun(input: AgentRunInput, settings: RunSettings): Run {
     },
     desk: new ApprovalDesk(memory, settings.agent.toolsByName, { workflowId: settings.workflowId, approverKeys: settings.approval.approverKeys }),
     ledger: new SagaLedger(memory.effects),
-    timeline: new Timeline(memory.timeline),
+    timeline: new Timeline(memory.timeline, memory.compacted),
   };
 }
 
@@ -141,6 +150,7 @@ export function runState(run: Run): RunState {
     continuedAsNew: memory.runsSoFar,
     finalText: memory.finalText,
     ...(delegations.length > 0 ? { delegations } : {}),
+    ...(anyCompacted(memory.compacted) ? { compacted: memory.compacted } : {}),
   });
 }
 
@@ -155,5 +165,6 @@ export function runOutcome({ settings, memory }: Run, status: RunOutcome['status
     usage: memory.usage,
     effects: memory.effects,
     approvals: memory.approvals,
+    ...(anyCompacted(memory.compacted) ? { compacted: memory.compacted } : {}),
   });
 }

@@ -8,8 +8,9 @@ import { resolveContextSettings } from '../policies/context';
 import type { RoutingPolicy } from '../policies/routing';
 import { DEFAULT_ESCALATION_MODEL, DEFAULT_MODEL } from '../shared/constants';
 import { checkRunInput } from '../shared/run-input';
-import type { AgentRunInput, ApprovalSettings, ContextSettings, ReconcileSettings } from '../shared/run';
+import type { AgentRunInput, ApprovalSettings, CarryLimits, ContextSettings, ReconcileSettings } from '../shared/run';
 import type { AgentDefinition, AgentRegistry } from '../tools/define';
+import { resolveCarryLimits } from './compaction';
 import type { RollbackPolicy } from './saga';
 
 const DEFAULT_MAX_TOKENS = 4096;
@@ -30,6 +31,8 @@ export interface RunSettings {
   /** Output tokens one model call may produce. */
   maxTokens: number;
   continueAsNewAfterTurns: number;
+  /** What continue-as-new carries of the books. */
+  carry: CarryLimits;
   rollback: RollbackPolicy;
   reconcile: ReconcileSettings;
 }
@@ -75,6 +78,7 @@ export function resolveSettings(input: AgentRunInput, agents: AgentRegistry, wor
     },
     maxTokens: input.maxTokens ?? DEFAULT_MAX_TOKENS,
     continueAsNewAfterTurns: input.continueAsNewAfterTurns ?? DEFAULT_CONTINUE_AS_NEW_AFTER_TURNS,
+    carry: resolveCarryLimits(input.carry),
     rollback: { blockAfter: input.blockAfterCompensationFailures ?? 3, initialBackoffMs: 1000, maxBackoffMs: 5 * 60 * 1000 },
     reconcile: { rounds: 4, initialDelayMs: 5000, maxDelayMs: 60_000, ...input.reconcile },
   };

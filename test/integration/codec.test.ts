@@ -11,6 +11,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { codecDataConverter } from '../../src/codec/data-converter';
 import { decodeHistory } from '../../src/codec/history';
+import { keyIdOf } from '../../src/codec/encryption-codec';
 import { main } from '../../src/cli/main';
 import { findTemporalCli } from '../../src/dev/temporal';
 import { decideUpdate, type RunState } from '../../src/shared/contracts';
@@ -46,13 +47,13 @@ async function rawHistory(workflowId: string): Promise<string> {
 
 test('the raw history holds no canary, neither in clear nor in base64, though the decoded one holds them all', async () => {
   const raw = await rawHistory(handle.workflowId);
-  expect(raw).toContain('encryption-key-id');
+  expect(raw).toContain(Buffer.from('binary/encrypted').toString('base64'));
   expect(occurrences(raw, needles)).toEqual(Object.fromEntries(needles.map((needle) => [needle, 0])));
 
   // The control: the same history decoded with the key has every canary (task, tool inputs and tool results).
   const decoded = historyToJSON(await decodeHistory(await handle.fetchHistory(), harness.client.options.loadedDataConverter));
   for (const [needle, count] of Object.entries(occurrences(decoded, [canaries.card, canaries.email, canaries.marker]))) expect([needle, count > 0]).toEqual([needle, true]);
-  expect(decoded).not.toContain('encryption-key-id');
+  expect(decoded).not.toContain(Buffer.from('binary/encrypted').toString('base64'));
 });
 
 test('getState through the codec client shows the run, with the marked secrets masked', async () => {
@@ -101,8 +102,9 @@ test('rotation: with a new key added the old run still reads, and new payloads c
   const fresh = await rotated.workflow.start('agentSaga', { taskQueue: `${harness.taskQueue}-idle`, workflowId: `codec-rotated-${Date.now()}`, args: [{ agent: 'travel', task: 'Lisbon' }] });
   try {
     const started = JSON.parse(await rawHistory(fresh.workflowId)).events[0].workflowExecutionStartedEventAttributes;
-    const keyId = Buffer.from(started.input.payloads[0].metadata['encryption-key-id'], 'base64').toString();
-    expect(keyId).toBe('k2');
+    const [sealed] = started.input.payloads as Array<{ metadata: Record<string, string>; data: string }>;
+    const metadata = Object.fromEntries(Object.entries(sealed.metadata).map(([name, value]) => [name, Buffer.from(value, 'base64')]));
+    expect(keyIdOf({ metadata, data: Buffer.from(sealed.data, 'base64') })).toBe('k2');
   } finally {
     await fresh.terminate('rotation check done');
   }

@@ -35,8 +35,11 @@ test('a payload whose key id was changed fails: the id is bound to the ciphertex
   const k1 = key('k1');
   const codec = new EncryptionCodec([{ id: 'k0', key: k1.key }, k1]);
   const [sealed] = await codec.encode([payload('secret')]);
-  const relabelled = { ...sealed, metadata: { ...sealed.metadata, 'encryption-key-id': new Uint8Array(Buffer.from('k0')) } };
-  await expect(codec.decode([relabelled])).rejects.toMatchObject({ name: 'CodecDecryptError' });
+  // The key id sits in the payload's head, bytes 3 on.
+  const data = Buffer.from(sealed.data!);
+  expect(data.subarray(3, 5).toString()).toBe('k1');
+  data.write('k0', 3);
+  await expect(codec.decode([{ ...sealed, data }])).rejects.toMatchObject({ name: 'CodecDecryptError', message: expect.stringMatching(/failed authentication/) });
 });
 
 test('an unknown key id fails with a clear error naming it', async () => {
@@ -95,5 +98,68 @@ describe('keys', () => {
     fs.writeFileSync(file, '{"keys": []}');
     expect(() => loadKeyring({ SAGENT_CODEC_KEY_FILE: file })).toThrow(/has no "keys" list/);
     expect(() => loadKeyring({ SAGENT_CODEC_KEY_FILE: `${file}.missing` })).toThrow(/cannot read the codec key file .*ENOENT/);
+  });
+});
+
+describe('formats', () => {
+  // Sealed by the format 1 codec (cipher name in the metadata, no preset dictionary) under `legacy`, a key of 32 bytes of 7.
+  const legacy: CodecKey = { id: 'legacy', key: Buffer.alloc(32, 7) };
+  const format1 = (data: string): Payload => ({
+    metadata: {
+      encoding: Buffer.from('binary/encrypted'),
+      'encryption-key-id': Buffer.from('legacy'),
+      'encryption-cipher': Buffer.from('deflate+aes-256-gcm'),
+    },
+    data: Buffer.from(data, 'base64'),
+  });
+
+  test('format 1 payloads from older histories still open', async () => {
+    const codec = new EncryptionCodec([legacy, key('k2')]);
+    const [json, binary] = await codec.decode([
+      format1('qpqcFAqVcI+TsxhglEkOL8jbzCJ6i+Ze/zInmWLSsbF3VYqbglFA+onoERaLo3AtpynN3v3IeitrumXqq9tv4sVivF3aEzKbrWqxEhk9bHCJpYp7VKHG9zCchZCc9khJ4TPLK51jL0oO9EA9eLV95bOaspw2uAfwa0uwd9x5ZoTskgHyAjHK9NQBNQ=='),
+      format1('LOI8Kyp8/U7lx+Q5bSmVh1BBo5Vv4YqSGGOPP6MT+o8ZbrUVNyBuoEQd3ph4hWlieDpjXjMAT6HEcd7UNqgyl31jxEQTrtdgRbJScqXW1RvEL9c='),
+    ]);
+    expect(valueOf(json)).toEqual({ agent: 'travel', tool: 'book_hotel', input: { city: 'Lisbon' }, effectId: 'trip-1/effect-2' });
+    expect(Buffer.from(binary.metadata!.note!).toString()).toBe('x');
+    expect(Buffer.from(binary.metadata!.encoding!).toString()).toBe('binary/plain');
+    expect([...binary.data!]).toEqual([0, 1, 2, 255]);
+  });
+
+  test('a format 1 payload with a flipped byte still fails authentication', async () => {
+    const sealed = format1('LOI8Kyp8/U7lx+Q5bSmVh1BBo5Vv4YqSGGOPP6MT+o8ZbrUVNyBuoEQd3ph4hWlieDpjXjMAT6HEcd7UNqgyl31jxEQTrtdgRbJScqXW1RvEL9c=');
+    sealed.data![20] ^= 0x01;
+    await expect(new EncryptionCodec([legacy]).decode([sealed])).rejects.toMatchObject({ name: 'CodecDecryptError' });
+  });
+
+  test('a small JSON payload costs little more sealed than in clear: the key in its head, its encoding implied, a dictionary', async () => {
+    const codec = new EncryptionCodec([key('k1')]);
+    const input = payload({ agent: 'travel', model: 'claude-sonnet-4-6', maxTokens: 4096, turn: 17 });
+    const [sealed] = await codec.encode([input]);
+    expect(Object.keys(sealed.metadata!)).toEqual(['encoding']);
+    expect(keyIdOf(sealed)).toBe('k1');
+    // The head, the nonce and the tag are the whole overhead; the dictionary more than pays for them here.
+    expect(sealed.data!.length).toBeLessThan(input.data!.length);
+    const [opened] = await codec.decode([sealed]);
+    expect(opened).toEqual({ metadata: { encoding: new Uint8Array(Buffer.from('json/plain')) }, data: input.data });
+  });
+
+  test('a payload with metadata of its own, or one that does not compress, round-trips', async () => {
+    const codec = new EncryptionCodec([key('k1')]);
+    const binary: Payload = { metadata: { encoding: Buffer.from('binary/plain'), note: Buffer.from('x') }, data: randomBytes(64) };
+    const [opened] = await codec.decode(await codec.encode([binary]));
+    expect(Buffer.from(opened.metadata!.note!).toString()).toBe('x');
+    expect(Buffer.from(opened.data!)).toEqual(Buffer.from(binary.data!));
+  });
+
+  test('the head is bound to the ciphertext: flipping the flags, or naming another key of the same length, fails', async () => {
+    const codec = new EncryptionCodec([key('k1'), key('k2')]);
+    const [sealed] = await codec.encode([payload({ card: '4242 4242 4242 4242' })]);
+    const flipped = Buffer.from(sealed.data!);
+    flipped[1] ^= 0x01;
+    await expect(codec.decode([{ ...sealed, data: flipped }])).rejects.toMatchObject({ name: 'CodecDecryptError' });
+    const renamed = Buffer.from(sealed.data!);
+    renamed[4] = '1'.charCodeAt(0);
+    expect(keyIdOf({ ...sealed, data: renamed })).toBe('k1');
+    await expect(codec.decode([{ ...sealed, data: renamed }])).rejects.toMatchObject({ name: 'CodecDecryptError' });
   });
 });

@@ -1,5 +1,6 @@
 /** `start`, `watch`, `status`, `result`: starting a run and following it to its outcome. */
 import type { Command } from 'commander';
+import { compactedLines } from '../compacted';
 import { buildRunInput, type RunRequest } from '../../client/start';
 import type { RunView } from '../../client/run-view';
 import type { AgentRunInput } from '../../shared/contracts';
@@ -217,5 +218,6 @@ function printStatus(ctx: CliContext, view: RunView): void {
     const rows = view.effects.map((effect) => [effect.effectId, effect.tool, effect.state, effect.compensation]);
     for (const line of table(['effect', 'tool', 'state', 'compensation'], rows)) out.line(`    ${line}`);
   }
+  for (const line of compactedLines(view.compacted)) out.line(`  ${line}`);
   out.line(`  UI: ${ctx.uiLink(view.workflowId)}`);
 }
