@@ -5,6 +5,7 @@
  * stdin closes or on SIGINT/SIGTERM.
  *
  * Settings (env): TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, BENCH_TASK_QUEUE, BENCH_MODEL_URL, BENCH_SERVICES_URL;
+ * BENCH_WORKFLOW_BUNDLE the prebuilt workflow bundle's file (else it bundles `./workflows` itself);
  * BENCH_CONTEXT_CACHE=off makes every model call read its context by query (the fallback path, measured alone).
  */
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
@@ -26,7 +27,12 @@ async function run(): Promise<void> {
   const servicesUrl = setting('BENCH_SERVICES_URL');
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const connection = await connectWorkerConnection({ address, namespace, external: true });
-  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('ERROR') });
+  // The benchmark bundles once and hands over the file, as a deployment ships a prebuilt bundle: bundling here would
+  // leave the bundler's memory in the worker's RSS.
+  const prebuilt = process.env.BENCH_WORKFLOW_BUNDLE;
+  const bundle = prebuilt
+    ? { codePath: prebuilt }
+    : await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('ERROR') });
   const anthropic = createAnthropicClient({ apiKey: 'bench', baseURL: setting('BENCH_MODEL_URL') });
   const worker = await createDemoWorker({
     connection,
