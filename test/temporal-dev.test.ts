@@ -393,17 +393,20 @@ describe('ensureDevServer', () => {
       expect(valuesOf(args)).toContain('history.transferProcessorMaxPollRPS=1000');
     });
 
-    it('lets a caller override a default, drop one with null, add keys and extra arguments', async () => {
+    it('lets a caller override a default, add keys and extra arguments', async () => {
       const args = await argsOfStart(
-        {
-          dynamicConfig: { 'history.transferProcessorMaxPollRPS': 50, 'history.visibilityProcessorMaxPollRPS': null, 'matching.longPollExpirationInterval': '5s' },
-          extraArgs: ['--headless'],
-        },
+        { dynamicConfig: { 'history.transferProcessorMaxPollRPS': 50, 'matching.longPollExpirationInterval': '5s' }, extraArgs: ['--headless'] },
         'dc-overrides',
       );
 
       expect(valuesOf(args)).toEqual(['history.transferProcessorMaxPollRPS=50', 'matching.longPollExpirationInterval="5s"']);
       expect(args.at(-1)).toBe('--headless');
+    });
+
+    it('drops a default the caller sets to null', async () => {
+      const args = await argsOfStart({ dynamicConfig: { 'history.transferProcessorMaxPollRPS': null } }, 'dc-dropped');
+
+      expect(valuesOf(args)).not.toContainEqual(expect.stringMatching(/^history\.transferProcessorMaxPollRPS=/));
     });
 
     it('starts from the server’s own defaults when told to', async () => {
