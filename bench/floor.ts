@@ -72,7 +72,7 @@ const CONFIGS: FloorConfig[] = [
   { name: 'sagent-dev+partitions-1', note: 'sagent-dev, one task-queue partition', server: { dynamicConfig: { 'matching.numTaskqueueReadPartitions': 1, 'matching.numTaskqueueWritePartitions': 1 } } },
   { name: 'sagent-dev+polls-2', note: 'sagent-dev, 2 pollers of each kind', server: SAGENT_SERVER, worker: { maxConcurrentWorkflowTaskPolls: 2, maxConcurrentActivityTaskPolls: 2 } },
   { name: 'sagent-dev+autoscaling', note: 'sagent-dev, autoscaling pollers', server: SAGENT_SERVER, worker: AUTOSCALING },
-  { name: 'sagent-dev+no-eager-act', note: 'sagent-dev, system.enableActivityEagerExecution=false', server: { dynamicConfig: { 'system.enableActivityEagerExecution': false } } },
+  { name: 'sagent-dev+no-eager-act', note: 'sagent-dev, worker maxEagerActivityReservationsPerWorkflowTask=0', server: SAGENT_SERVER, worker: { maxEagerActivityReservationsPerWorkflowTask: 0 } },
   { name: 'sagent-dev+no-sticky', note: 'sagent-dev, worker maxCachedWorkflows=0', server: SAGENT_SERVER, worker: { maxCachedWorkflows: 0 } },
   { name: 'sagent-dev+eager-start', note: 'sagent-dev, requestEagerStart', server: SAGENT_SERVER, eagerStart: true },
 ];
