@@ -2,11 +2,12 @@
  * The round-trip floor: a bare chain of no-op activities (no model, no tools, no sagent) on a dev server and an
  * in-process worker, under several server and worker configurations measured in one invocation. Each configuration
  * gets a fresh worker on a fresh task queue; its first run is reported apart from the median of the later ones, and
- * every run's history splits a round trip into workflow-task wait and run, and activity wait and run.
+ * every run's history splits a round trip into workflow-task wait and run, and activity wait and run. A run on a
+ * second fresh worker and a run after an idle pause tell a worker-side delay from a server-side one.
  *
- *   npm run bench:floor                       # every configuration
- *   npm run bench:floor -- --quick            # fewer activities and runs
- *   npm run bench:floor -- --only baseline,tuned --activities 30 --runs 7
+ *   npm run bench:floor                       # every configuration, two rounds
+ *   npm run bench:floor -- --quick            # fewer activities and runs, one round
+ *   npm run bench:floor -- --only baseline,sagent-dev --activities 30 --runs 6 --rounds 1
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -191,22 +192,22 @@ async function measureConfig(config: FloorConfig, bundle: WorkflowBundleWithSour
     const client = new Client({ connection, namespace: DEFAULT_NAMESPACE });
     try {
       // The second worker is up before the first run, so its run can follow the later runs without a pause.
-      const main = await startWorker(connection, config, bundle);
+      const first = await startWorker(connection, config, bundle);
       const second = await startWorker(connection, config, bundle).catch(async (err) => {
-        await main.stop();
+        await first.stop();
         throw err;
       });
       try {
         const runs: TimedRun[] = [];
-        for (let run = 0; run < args.runs; run++) runs.push(await timedRun(client, main.taskQueue, config, args.activities, `r${run}`));
+        for (let run = 0; run < args.runs; run++) runs.push(await timedRun(client, first.taskQueue, config, args.activities, `r${run}`));
         const secondRun = await timedRun(client, second.taskQueue, config, args.activities, 'second');
         await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
-        const idleRun = await timedRun(client, main.taskQueue, config, args.activities, 'idle');
-        const [first, ...later] = await Promise.all(runs.map(timesOf));
-        return { first: [first], later, secondWorker: [await timesOf(secondRun)], afterIdle: [await timesOf(idleRun)] };
+        const idleRun = await timedRun(client, first.taskQueue, config, args.activities, 'idle');
+        const [firstRun, ...later] = await Promise.all(runs.map(timesOf));
+        return { first: [firstRun], later, secondWorker: [await timesOf(secondRun)], afterIdle: [await timesOf(idleRun)] };
       } finally {
         await second.stop();
-        await main.stop();
+        await first.stop();
       }
     } finally {
       await connection.close();
