@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SEARCH_ATTRIBUTES } from '../src/shared/constants';
-import { ensureDevServer, findTemporalCli, installTemporalCli } from '../src/dev/temporal';
+import { DEV_SERVER_DYNAMIC_CONFIG, ensureDevServer, findTemporalCli, installTemporalCli } from '../src/dev/temporal';
 import { connectClient, connectWorkerConnection, resolveConnection } from '../src/temporal/connection';
 import { testConnection, type TestTemporal } from './helpers/temporal';
 import { freePorts } from '../src/dev/ports';
@@ -372,6 +372,48 @@ describe('ensureDevServer', () => {
     expect(err.message).toBe(`the Temporal dev server did not answer at 127.0.0.1:${port} within 500 ms: see ${logFile}`);
     const pid = Number(await fs.readFile(pidFile, 'utf8'));
     expect(() => process.kill(pid, 0)).toThrow();
+  });
+
+  describe('dynamic config', () => {
+    /** Starts a fake CLI that records its arguments and exits, and returns the arguments it was given. */
+    async function argsOfStart(options: Parameters<typeof ensureDevServer>[0], name: string): Promise<string[]> {
+      const argsFile = path.join(scratch, `${name}.args`);
+      const fake = await writeScript(path.join(scratch, name, 'temporal'), `printf '%s\\n' "$@" > ${argsFile}; exit 1`);
+      const err = await rejection(ensureDevServer({ port: await freePort(), stateDir: scratch, logFile: path.join(scratch, `${name}.log`), ...options, env: { TEMPORAL_CLI_PATH: fake } }));
+      expect(err.name).toBe('TemporalStartError');
+      return (await fs.readFile(argsFile, 'utf8')).trim().split('\n');
+    }
+
+    const valuesOf = (args: string[]) => args.flatMap((arg, index) => (args[index - 1] === '--dynamic-config-value' ? [arg] : []));
+
+    it('starts the server with sagent’s defaults, each value as JSON', async () => {
+      const args = await argsOfStart({}, 'dc-defaults');
+
+      expect(valuesOf(args)).toEqual(Object.entries(DEV_SERVER_DYNAMIC_CONFIG).map(([key, value]) => `${key}=${JSON.stringify(value)}`));
+      expect(valuesOf(args)).toContain('history.transferProcessorMaxPollRPS=1000');
+    });
+
+    it('lets a caller override a default, add keys and extra arguments', async () => {
+      const args = await argsOfStart(
+        { dynamicConfig: { 'history.transferProcessorMaxPollRPS': 50, 'matching.longPollExpirationInterval': '5s' }, extraArgs: ['--headless'] },
+        'dc-overrides',
+      );
+
+      expect(valuesOf(args)).toEqual(['history.transferProcessorMaxPollRPS=50', 'matching.longPollExpirationInterval="5s"']);
+      expect(args.at(-1)).toBe('--headless');
+    });
+
+    it('drops a default the caller sets to null', async () => {
+      const args = await argsOfStart({ dynamicConfig: { 'history.transferProcessorMaxPollRPS': null } }, 'dc-dropped');
+
+      expect(valuesOf(args)).not.toContainEqual(expect.stringMatching(/^history\.transferProcessorMaxPollRPS=/));
+    });
+
+    it('starts from the server’s own defaults when told to', async () => {
+      const args = await argsOfStart({ defaultDynamicConfig: false, dynamicConfig: { 'system.enableActivityEagerExecution': false } }, 'dc-stock');
+
+      expect(valuesOf(args)).toEqual(['system.enableActivityEagerExecution=false']);
+    });
   });
 
   it('refuses a port held by something that is not Temporal', async () => {

@@ -61,6 +61,36 @@ export interface DevServerOptions {
   download?: boolean;
   /** A codec server the Web UI decodes payloads with (`--ui-codec-endpoint`); only applies to a server this call starts. */
   uiCodecEndpoint?: string;
+  /**
+   * Dynamic config values (`--dynamic-config-value KEY=JSON`) on top of {@link DEV_SERVER_DYNAMIC_CONFIG}; a key set to
+   * `null` drops that default. Only applies to a server this call starts.
+   * @default {}
+   */
+  dynamicConfig?: Record<string, DynamicConfigValue | null>;
+  /** Start from {@link DEV_SERVER_DYNAMIC_CONFIG}; false starts from the server's own defaults. @default true */
+  defaultDynamicConfig?: boolean;
+  /** More `temporal server start-dev` arguments, after the ones this call builds. @default [] */
+  extraArgs?: string[];
+}
+
+/** A dynamic config value as the dev server reads it: any JSON value. */
+export type DynamicConfigValue = string | number | boolean | DynamicConfigValue[] | { [key: string]: DynamicConfigValue };
+
+/**
+ * The dev server's dynamic config as sagent starts it. The history service loads a shard's transfer tasks (the new
+ * workflow and activity tasks to hand to matching) at most 20 times a second, with a burst of 40, and the dev server
+ * has one shard: once the burst is spent, every workflow task of a run waited ~40 ms for the next load, and a round
+ * trip cost ~50 ms however fast the worker was (bench/floor.ts measures it). A higher bound, not none: a load still
+ * reads every task that is due, so a busy server loads no more often than it has new tasks.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, DynamicConfigValue>> = {
+  'history.transferProcessorMaxPollRPS': 1000,
+};
+
+/** The `--dynamic-config-value` arguments for the defaults (unless turned off) merged with `overrides`. */
+export function dynamicConfigArgs(overrides: Record<string, DynamicConfigValue | null> = {}, withDefaults = true): string[] {
+  const merged: Record<string, DynamicConfigValue | null> = { ...(withDefaults ? DEV_SERVER_DYNAMIC_CONFIG : {}), ...overrides };
+  return Object.entries(merged).flatMap(([key, value]) => (value === null ? [] : ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]));
 }
 
 export interface DevServer {
@@ -98,13 +128,14 @@ export async function ensureDevServer(opts: DevServerOptions = {}): Promise<DevS
     return { address, namespace, uiUrl, started: false, outlivesProcess: true, stop: async () => {} };
   }
 
+  const tuningArgs = [...dynamicConfigArgs(opts.dynamicConfig, opts.defaultDynamicConfig ?? true), ...(opts.extraArgs ?? [])];
   const cliDir = opts.cliDir ?? DEFAULT_CLI_DIR;
   let cli = await findTemporalCli(opts.env, cliDir);
   if (cli === null) {
     let downloadFailure = 'the SDK download was not tried';
     if (opts.download ?? true) {
       try {
-        return await startDownloadedDevServer({ port, uiPort, dbFile, namespace, address, uiUrl, uiCodecEndpoint: opts.uiCodecEndpoint });
+        return await startDownloadedDevServer({ port, uiPort, dbFile, namespace, address, uiUrl, uiCodecEndpoint: opts.uiCodecEndpoint, extraArgs: tuningArgs });
       } catch (err) {
         if ((err as Error).name !== 'TemporalNotFoundError') throw err;
         downloadFailure = (err as Error).message;
@@ -133,6 +164,7 @@ export async function ensureDevServer(opts: DevServerOptions = {}): Promise<DevS
     '--log-level', 'warn',
     ...(opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
     ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
+    ...tuningArgs,
   ];
   const detached = opts.detached ?? false;
   const server = spawnLogged(cli, args, logFile, detached);
@@ -221,6 +253,7 @@ async function startDownloadedDevServer(server: {
   address: string;
   uiUrl: string;
   uiCodecEndpoint?: string;
+  extraArgs: string[];
 }): Promise<DevServer> {
   await fs.mkdir(path.dirname(server.dbFile), { recursive: true });
   const { TestWorkflowEnvironment } = await import('@temporalio/testing');
@@ -235,7 +268,7 @@ async function startDownloadedDevServer(server: {
         dbFilename: server.dbFile,
         namespace: server.namespace,
         log: { format: 'pretty', level: 'warn' },
-        ...(server.uiCodecEndpoint ? { extraArgs: ['--ui-codec-endpoint', server.uiCodecEndpoint] } : {}),
+        extraArgs: [...(server.uiCodecEndpoint ? ['--ui-codec-endpoint', server.uiCodecEndpoint] : []), ...server.extraArgs],
         searchAttributes: Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) =>
           defineSearchAttributeKey(name, sdkSearchAttributeType(type)),
         ),
