@@ -84,6 +84,14 @@ export interface ContextSettings {
   maxToolResultBytes: number;
   /** Bytes of a compacted older tool result. @default 160 */
   stubBytes: number;
+  /**
+   * Older turns (before the last `keepTurns`) are compacted once they hold this many bytes: a compaction
+   * rewrites what follows it in the prompt cache, so it waits until it removes much more than it rewrites.
+   * @default 32768
+   */
+  compactAfterBytes: number;
+  /** Bytes of compacted lines kept at most; past it the oldest go, down to half of it. @default 8192 */
+  maxSummaryBytes: number;
 }
 
 /** An approver as a run's input names them: a plain name (attribution only), or a name with a public key. */
