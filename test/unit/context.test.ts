@@ -263,7 +263,7 @@ describe('appendTurn', () => {
 });
 
 describe('with the prompt cache', () => {
-  const cacheAgent = defineAgent({ name: 'travel', description: 'Books trips', system: 'You book trips. '.repeat(200), tools: [] });
+  const cacheAgent = defineAgent({ name: 'travel', description: 'Books trips', system: 'You book trips. '.repeat(400), tools: [] });
   const params = (conversation: Conversation) =>
     toParams({ model: 'claude-sonnet-4-6', maxTokens: 1024, agent: cacheAgent, toolNames: ['abort'], messages: buildContext(conversation), runId: 'run-1', turn: 1 });
 
