@@ -61,6 +61,7 @@ export const runInputSchema = z
         maxToolResultBytes: positiveInt.optional(),
         stubBytes: positiveInt.optional(),
         compactAfterBytes: positiveInt.optional(),
+        forceCompactAfterBytes: positiveInt.optional(),
         maxSummaryBytes: positiveInt.optional(),
       })
       .strict()

@@ -120,7 +120,7 @@ describe('toParams', () => {
   });
 
   it('marks the end of the summary blocks, which a compaction only appends to', () => {
-    const settings = { ...DEFAULT_CONTEXT, keepTurns: 2, compactAfterBytes: 1 };
+    const settings = { ...DEFAULT_CONTEXT, keepTurns: 2, compactAfterBytes: 1, forceCompactAfterBytes: 1 };
     let conversation = newConversation('Book a hotel in Lisbon.');
     for (let n = 1; n <= 5; n++) conversation = appendTurn(conversation, turn(n), settings);
     const messages = buildContext(conversation);

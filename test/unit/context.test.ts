@@ -103,7 +103,7 @@ describe('buildContext', () => {
   });
 
   it('shows compacted turns as a summary block after the task', () => {
-    const settings = { ...DEFAULT_CONTEXT, keepTurns: 1, compactAfterBytes: 1 };
+    const settings = { ...DEFAULT_CONTEXT, keepTurns: 1, compactAfterBytes: 1, forceCompactAfterBytes: 1 };
     let conversation = newConversation(TASK);
     conversation = appendTurn(conversation, toolTurn(1), settings);
     conversation = appendTurn(conversation, toolTurn(2), settings);
@@ -123,7 +123,7 @@ describe('buildContext', () => {
 });
 
 /** Small caps, so a few dozen turns go through many compactions and summary cuts. */
-const SMALL: ContextSettings = { ...DEFAULT_CONTEXT, compactAfterBytes: 2048, maxSummaryBytes: 2048 };
+const SMALL: ContextSettings = { ...DEFAULT_CONTEXT, compactAfterBytes: 2048, forceCompactAfterBytes: 4096, maxSummaryBytes: 2048 };
 
 function openingBlocks(conversation: Conversation): ContentBlockParam[] {
   return blocksOf(buildContext(conversation)[0]);
@@ -138,18 +138,21 @@ describe('appendTurn', () => {
     expect(turnsBytes(history[first - 1].turns.slice(0, -DEFAULT_CONTEXT.keepTurns))).toBeLessThan(DEFAULT_CONTEXT.compactAfterBytes);
   });
 
-  it('compacts everything but the last keepTurns at once, and only when that removes compactAfterBytes', () => {
+  it('compacts everything but the last keepTurns at once, never less than compactAfterBytes, always by forceCompactAfterBytes', () => {
     for (const keepTurns of [1, 2, 4]) {
       const settings = { ...SMALL, keepTurns };
       const history = runTurns(200, settings);
+      let compactions = 0;
       history.forEach((conversation, index) => {
-        expect(turnsBytes(conversation.turns.slice(0, -keepTurns))).toBeLessThan(settings.compactAfterBytes);
+        expect(turnsBytes(conversation.turns.slice(0, -keepTurns))).toBeLessThan(settings.forceCompactAfterBytes);
         const previous = history[index - 1];
         if (previous && conversation.turns.length <= previous.turns.length) {
+          compactions += 1;
           expect(conversation.turns).toHaveLength(keepTurns);
           expect(turnsBytes([...previous.turns, toolTurn(index + 1)].slice(0, -keepTurns))).toBeGreaterThanOrEqual(settings.compactAfterBytes);
         }
       });
+      expect(compactions).toBeGreaterThan(10);
     }
   });
 
@@ -157,9 +160,9 @@ describe('appendTurn', () => {
     const history = runTurns(40, SMALL);
     const first = history.find((conversation) => conversation.summary.length > 0)!;
     const newest = first.turns.at(-1)!.turn;
-    expect(first.turns.map((turn) => turn.turn)).toEqual([newest - 3, newest - 2, newest - 1, newest]);
-    expect(first.summary[0]).toBe('turn 1 · said: Step 1: checking option 1.');
-    expect(first.summary.at(-1)).toMatch(new RegExp(`^turn ${newest - 4} · search_`));
+    expect(first.turns.map((turn) => turn.turn)).toEqual([newest - 1, newest]);
+    expect(first.omittedSummaryLines + first.summary.length).toBeGreaterThan(first.summary.length - 1);
+    expect(first.summary.at(-1)).toMatch(new RegExp(`^turn ${newest - 2} · search_`));
   });
 
   it('only appends between compactions; a compaction keeps the task and every earlier summary block as they were', () => {
@@ -183,7 +186,7 @@ describe('appendTurn', () => {
   });
 
   it('marks errors and missing results in the stubs', () => {
-    const settings = { ...DEFAULT_CONTEXT, keepTurns: 1, compactAfterBytes: 1 };
+    const settings = { ...DEFAULT_CONTEXT, keepTurns: 1, compactAfterBytes: 1, forceCompactAfterBytes: 1 };
     const failed: ConversationTurn = {
       turn: 1,
       assistant: [
@@ -197,7 +200,7 @@ describe('appendTurn', () => {
   });
 
   it('caps each stub at stubBytes', () => {
-    const settings = { ...DEFAULT_CONTEXT, keepTurns: 1, stubBytes: 10, compactAfterBytes: 1 };
+    const settings = { ...DEFAULT_CONTEXT, keepTurns: 1, stubBytes: 10, compactAfterBytes: 1, forceCompactAfterBytes: 1 };
     const chatty: ConversationTurn = { turn: 1, assistant: [{ type: 'text', text: 'y'.repeat(50) }], results: [], note: 'go on' };
     const conversation = appendTurn(appendTurn(newConversation(TASK), chatty, settings), toolTurn(2), settings);
     expect(conversation.summary).toEqual([`turn 1 · said: ${'y'.repeat(10)}…[cut: 40 of 50 bytes not shown]`]);
@@ -256,7 +259,7 @@ describe('appendTurn', () => {
       { type: 'text', text: TASK },
       { type: 'text', text: 'Earlier steps, compacted (3 older lines omitted):\nturn 1 · said: old\nturn 2 · said: older' },
     ]);
-    const next = appendTurn(carried, toolTurn(4), { ...DEFAULT_CONTEXT, keepTurns: 1, compactAfterBytes: 1 });
+    const next = appendTurn(carried, toolTurn(4), { ...DEFAULT_CONTEXT, keepTurns: 1, compactAfterBytes: 1, forceCompactAfterBytes: 1 });
     expect(next.summaryBlocks).toEqual([2, 3]);
     expect(openingBlocks(next).slice(0, 2)).toEqual(openingBlocks(carried));
   });
@@ -269,7 +272,7 @@ describe('with the prompt cache', () => {
 
   it('reads every earlier request whole between compactions, and the task and earlier summary blocks at one', () => {
     const cache = new PromptCache();
-    const history = [newConversation(TASK), ...runTurns(120, SMALL)];
+    const history = [newConversation(TASK), ...runTurns(120, { ...SMALL, maxSummaryBytes: 16_384 })];
     let previousTotal = 0;
     let compactions = 0;
     history.forEach((conversation, index) => {
@@ -289,9 +292,48 @@ describe('with the prompt cache', () => {
   });
 });
 
+describe('against the whole conversation, both with the prompt cache', () => {
+  const cacheAgent = defineAgent({ name: 'travel', description: 'Books trips', system: 'You book trips. '.repeat(400), tools: [] });
+  const NEVER: ContextSettings = { ...DEFAULT_CONTEXT, compactAfterBytes: Number.POSITIVE_INFINITY, forceCompactAfterBytes: Number.POSITIVE_INFINITY };
+
+  /** Billed-equivalent input tokens of the first n requests, for n = 1 .. turns + 1. */
+  function billedSoFar(settings: ContextSettings, turns: number): number[] {
+    const cache = new PromptCache();
+    const sums: number[] = [];
+    let total = 0;
+    [newConversation(TASK), ...runTurns(turns, settings)].forEach((conversation) => {
+      const body = toParams({ model: 'claude-sonnet-4-6', maxTokens: 1024, agent: cacheAgent, toolNames: ['abort'], messages: buildContext(conversation), runId: 'run-1', turn: 1 });
+      const usage = cache.account(body);
+      sums.push((total += usage.input_tokens + 0.1 * usage.cache_read_input_tokens + 1.25 * usage.cache_creation_input_tokens));
+    });
+    return sums;
+  }
+
+  it('never costs more, at any length: a compaction waits until it pays for itself at once', () => {
+    const whole = billedSoFar(NEVER, 200);
+    const variants: ContextSettings[] = [
+      DEFAULT_CONTEXT,
+      { ...DEFAULT_CONTEXT, keepTurns: 1 },
+      { ...DEFAULT_CONTEXT, keepTurns: 4 },
+      { ...DEFAULT_CONTEXT, compactAfterBytes: 2048, maxSummaryBytes: 16_384 },
+    ];
+    for (const settings of variants) {
+      const ours = billedSoFar(settings, 200);
+      ours.forEach((sum, index) => expect(sum).toBeLessThanOrEqual(whole[index] + 1e-6));
+      expect(ours[200]).toBeLessThan(whole[200] * 0.9);
+    }
+  });
+
+  it('regression: compactions forced before they pay (forceCompactAfterBytes) do cost more for a while', () => {
+    const whole = billedSoFar(NEVER, 120);
+    const forced = billedSoFar({ ...SMALL, maxSummaryBytes: 16_384 }, 120);
+    expect(forced.some((sum, index) => sum > whole[index])).toBe(true);
+  });
+});
+
 describe('resolveContextSettings', () => {
   it('fills defaults and keeps at least one whole verbatim turn', () => {
-    const defaults = { keepTurns: 4, maxToolResultBytes: 8192, stubBytes: 160, compactAfterBytes: 32_768, maxSummaryBytes: 8192 };
+    const defaults = { keepTurns: 2, maxToolResultBytes: 8192, stubBytes: 160, compactAfterBytes: 49_152, forceCompactAfterBytes: 131_072, maxSummaryBytes: 4096 };
     expect(resolveContextSettings(undefined)).toEqual(defaults);
     expect(resolveContextSettings({ keepTurns: 0, stubBytes: undefined })).toEqual({ ...defaults, keepTurns: 1 });
     expect(resolveContextSettings({ keepTurns: 2.7, compactAfterBytes: 4096 })).toMatchObject({ keepTurns: 2, compactAfterBytes: 4096 });
