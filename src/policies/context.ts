@@ -19,9 +19,9 @@ export const DEFAULT_CONTEXT: ContextSettings = {
   keepTurns: 2,
   maxToolResultBytes: 8192,
   stubBytes: 160,
-  compactAfterBytes: 49_152,
+  compactAfterBytes: 16_384,
   forceCompactAfterBytes: 131_072,
-  maxSummaryBytes: 4096,
+  maxSummaryBytes: 2048,
 };
 
 /** What a cache write costs over what a cache read costs (1.25x against 0.1x of plain input). */

@@ -87,12 +87,12 @@ export interface ContextSettings {
   /**
    * Older turns (before the last `keepTurns`) are compacted once they hold this many bytes and the
    * compaction pays for itself at once: it removes at least 12.5 times the bytes it rewrites in the prompt
-   * cache (a cache write costs 12.5 times a read). @default 49152
+   * cache (a cache write costs 12.5 times a read). @default 16384
    */
   compactAfterBytes: number;
   /** Older turns are compacted once they hold this many bytes, even when that does not pay at once. @default 131072 */
   forceCompactAfterBytes: number;
-  /** Bytes of compacted lines kept at most; past it the oldest go, down to half of it. @default 4096 */
+  /** Bytes of compacted lines kept at most; past it the oldest go, down to half of it. @default 2048 */
   maxSummaryBytes: number;
 }
 

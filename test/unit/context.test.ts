@@ -7,6 +7,7 @@ import { byteLength } from '../../src/policies/canonical';
 import {
   appendTurn,
   buildContext,
+  CACHE_WRITE_OVER_READ,
   capText,
   DEFAULT_CONTEXT,
   newConversation,
@@ -135,7 +136,8 @@ describe('appendTurn', () => {
     const first = history.findIndex((conversation) => conversation.summary.length > 0);
     expect(first).toBeGreaterThan(0);
     for (const conversation of history.slice(0, first)) expect(conversation.turns).toHaveLength(history.indexOf(conversation) + 1);
-    expect(turnsBytes(history[first - 1].turns.slice(0, -DEFAULT_CONTEXT.keepTurns))).toBeLessThan(DEFAULT_CONTEXT.compactAfterBytes);
+    const compacted = [...history[first - 1].turns, toolTurn(first + 1)].slice(0, -DEFAULT_CONTEXT.keepTurns);
+    expect(turnsBytes(compacted)).toBeGreaterThanOrEqual(DEFAULT_CONTEXT.compactAfterBytes);
   });
 
   it('compacts everything but the last keepTurns at once, never less than compactAfterBytes, always by forceCompactAfterBytes', () => {
@@ -248,7 +250,10 @@ describe('appendTurn', () => {
       // Where the window stands when a compaction falls due varies with the turns' sizes, by a turn or so.
       expect(Math.max(...sizes.slice(100))).toBeLessThanOrEqual(Math.max(...sizes.slice(0, 100)) * 1.05);
       const largestTurn = Math.max(...Array.from({ length: 300 }, (_, index) => turnsBytes([toolTurn(index + 1)])));
-      const bound = byteLength(TASK) + settings.compactAfterBytes + settings.keepTurns * largestTurn + settings.maxSummaryBytes * 1.5;
+      // Older turns wait for the larger of the floor and what pays for the rewrite, never past the hard cap.
+      const summaryWire = settings.maxSummaryBytes * 1.5;
+      const older = Math.min(settings.forceCompactAfterBytes, Math.max(settings.compactAfterBytes, CACHE_WRITE_OVER_READ * (settings.keepTurns * largestTurn + summaryWire)));
+      const bound = byteLength(TASK) + older + (settings.keepTurns + 1) * largestTurn + summaryWire + 1024;
       expect(Math.max(...sizes)).toBeLessThanOrEqual(bound);
     }
   });
@@ -333,7 +338,7 @@ describe('against the whole conversation, both with the prompt cache', () => {
 
 describe('resolveContextSettings', () => {
   it('fills defaults and keeps at least one whole verbatim turn', () => {
-    const defaults = { keepTurns: 2, maxToolResultBytes: 8192, stubBytes: 160, compactAfterBytes: 49_152, forceCompactAfterBytes: 131_072, maxSummaryBytes: 4096 };
+    const defaults = { keepTurns: 2, maxToolResultBytes: 8192, stubBytes: 160, compactAfterBytes: 16_384, forceCompactAfterBytes: 131_072, maxSummaryBytes: 2048 };
     expect(resolveContextSettings(undefined)).toEqual(defaults);
     expect(resolveContextSettings({ keepTurns: 0, stubBytes: undefined })).toEqual({ ...defaults, keepTurns: 1 });
     expect(resolveContextSettings({ keepTurns: 2.7, compactAfterBytes: 4096 })).toMatchObject({ keepTurns: 2, compactAfterBytes: 4096 });
