@@ -10,6 +10,7 @@ import { createServiceClient } from '../src/demo/agents/http';
 import { fromMessage, toParams } from '../src/models/anthropic';
 import { DEFAULT_MODEL, RUN_HEADER, TURN_HEADER } from '../src/shared/constants';
 import type { MessageParam, ModelTurn } from '../src/shared/wire';
+import { READ_PATHS, withoutCacheControl } from './naive';
 
 export interface BenchModelInput {
   turn: number;
@@ -23,9 +24,6 @@ export interface BenchToolInput {
   tool: string;
   input: Record<string, string>;
 }
-
-/** Where each read tool's GET goes, exactly as the travel agent's implementation sends it. */
-const READ_PATHS: Record<string, string> = { get_weather: '/weather', search_flights: '/flights' };
 
 export function createBenchActivities(deps: { anthropic: Anthropic; servicesUrl: string }) {
   const services = createServiceClient({ servicesUrl: deps.servicesUrl });
@@ -64,20 +62,3 @@ export function createBenchActivities(deps: { anthropic: Anthropic; servicesUrl:
 }
 
 export type BenchActivities = ReturnType<typeof createBenchActivities>;
-
-/** The request with every `cache_control` marker removed (system, tools and message blocks). */
-function withoutCacheControl(params: Anthropic.MessageCreateParamsNonStreaming): Anthropic.MessageCreateParamsNonStreaming {
-  const strip = <T>(value: T): T => {
-    if (typeof value !== 'object' || value === null || !('cache_control' in value)) return value;
-    const { cache_control: _marker, ...rest } = value as Record<string, unknown>;
-    return rest as T;
-  };
-  return {
-    ...params,
-    system: Array.isArray(params.system) ? params.system.map(strip) : params.system,
-    tools: params.tools?.map(strip),
-    messages: params.messages.map((message) =>
-      typeof message.content === 'string' ? message : ({ ...message, content: message.content.map(strip) } as typeof message),
-    ),
-  };
-}

@@ -14,7 +14,7 @@ import { measureOverhead, type OverheadPlan, type OverheadResult } from './overh
 import { measureReplay, type ReplayPlan, type ReplayResult } from './replay';
 import { startStack } from './stack';
 import { measureThroughput, type ThroughputPlan, type ThroughputResult } from './throughput';
-import { measureTokens, type TokenPlan, type TokenResult } from './tokens';
+import { FULL_TOKEN_PLAN, measureTokens, QUICK_TOKEN_PLAN, type TokenPlan, type TokenResult } from './tokens';
 import { renderTable } from './table';
 
 export interface BenchPlan {
@@ -29,7 +29,7 @@ export interface BenchPlan {
 const FULL: BenchPlan = {
   overhead: { steps: 40, repeats: 5 },
   throughput: { runs: 100, steps: 10, repeats: 3 },
-  tokens: { steps: 20, trendSteps: [50, 100] },
+  tokens: FULL_TOKEN_PLAN,
   replay: { steps: 200, repeats: 5 },
   history: { steps: [10, 30, 100, 300], longRunSteps: 10_000 },
 };
@@ -37,7 +37,7 @@ const FULL: BenchPlan = {
 const QUICK: BenchPlan = {
   overhead: { steps: 10, repeats: 3 },
   throughput: { runs: 20, steps: 5, repeats: 2 },
-  tokens: { steps: 20, trendSteps: [50] },
+  tokens: QUICK_TOKEN_PLAN,
   replay: { steps: 50, repeats: 3 },
   history: { steps: [10, 30, 100], longRunSteps: 300 },
 };

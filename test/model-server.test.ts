@@ -11,7 +11,7 @@ import Anthropic, { type APIError } from '@anthropic-ai/sdk';
 import { RUN_HEADER, TURN_HEADER } from '../src/shared/constants';
 import { startModelServer, type ModelServer } from '../src/dev/model-server';
 import { loadScenarioDir, loadScenarioFile, routeScenario, type Scenario, type TurnContext } from '../src/dev/scenario';
-import { countInputTokens, countOutputTokens, PromptCache } from '../src/dev/token-count';
+import { countInputTokens, countOutputTokens, minCacheableTokens, PromptCache } from '../src/dev/token-count';
 
 const MODEL = 'claude-sonnet-4-6';
 const TOOLS: Anthropic.Tool[] = [
@@ -346,7 +346,7 @@ describe('request validation, as strict as the API', () => {
 describe('prompt caching', () => {
   test('a repeated cached prefix is read, not written again, and input_tokens shrinks', async () => {
     const system: Anthropic.TextBlockParam[] = [
-      { type: 'text', text: 'You are a travel agent. '.repeat(40), cache_control: { type: 'ephemeral' } },
+      { type: 'text', text: 'You are a travel agent. '.repeat(200), cache_control: { type: 'ephemeral' } },
     ];
     const body = { ...firstTurn(), system };
     const first = await client.messages.create(body, headersFor('travel-cache-1', 1));
@@ -354,17 +354,17 @@ describe('prompt caching', () => {
     const total = countInputTokens(body);
 
     expect(first.usage.cache_read_input_tokens).toBe(0);
-    expect(first.usage.cache_creation_input_tokens).toBeGreaterThan(200);
+    expect(first.usage.cache_creation_input_tokens).toBeGreaterThan(1024);
     expect(first.usage.input_tokens + (first.usage.cache_creation_input_tokens ?? 0)).toBe(total);
     expect(second.usage.cache_read_input_tokens).toBe(first.usage.cache_creation_input_tokens);
     expect(second.usage.cache_creation_input_tokens).toBe(0);
     expect(second.usage.input_tokens).toBe(first.usage.input_tokens);
-    expect(second.usage.input_tokens).toBeLessThan(total - 200);
+    expect(second.usage.input_tokens).toBeLessThan(total - 1024);
   });
 
   test('a breakpoint moved to the end of a longer conversation reads the earlier prefix (20-block lookback)', () => {
     const cache = new PromptCache();
-    const task = 'Plan a trip. '.repeat(50);
+    const task = 'Plan a trip. '.repeat(400);
     const turn1 = {
       model: MODEL,
       messages: [{ role: 'user', content: [{ type: 'text', text: task, cache_control: { type: 'ephemeral' } }] }],
@@ -385,6 +385,21 @@ describe('prompt caching', () => {
     expect(usage.input_tokens).toBe(0);
     expect(usage.cache_creation_input_tokens).toBe(countInputTokens(turn2) - written);
     expect(new PromptCache().account({ ...turn2, model: 'another-model' }).cache_read_input_tokens).toBe(0);
+  });
+
+  test("a prefix shorter than the model's minimum is neither written nor read", () => {
+    const cache = new PromptCache();
+    const system = (words: number) => [{ type: 'text', text: 'Be brief. '.repeat(words), cache_control: { type: 'ephemeral' } }];
+    const short = { model: MODEL, system: system(100), messages: [{ role: 'user', content: 'Hi' }] };
+    expect(minCacheableTokens(MODEL)).toBe(1024);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      expect(cache.account(short)).toEqual({ input_tokens: countInputTokens(short), cache_creation_input_tokens: 0, cache_read_input_tokens: 0 });
+    }
+    const long = { ...short, system: system(500) };
+    expect(cache.account(long).cache_creation_input_tokens).toBeGreaterThan(1024);
+    expect(cache.account(long).cache_read_input_tokens).toBeGreaterThan(1024);
+    // The same prefix is too short for a model whose minimum is 4096 tokens.
+    expect(cache.account({ ...long, model: 'claude-opus-4-6' }).cache_creation_input_tokens).toBe(0);
   });
 });
 

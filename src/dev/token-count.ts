@@ -1,7 +1,8 @@
 /**
  * Deterministic token accounting for the scripted model server, with prompt caching that behaves like
- * the Messages API's: breakpoints, a lookback of 20 blocks, reads and writes reported apart from
- * `input_tokens`. Benchmarks reuse it to predict what a conversation costs without a server.
+ * the Messages API's: breakpoints, a lookback of 20 blocks, a minimum cacheable prefix per model, reads
+ * and writes reported apart from `input_tokens`. Benchmarks reuse it to predict what a conversation costs
+ * without a server.
  */
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
@@ -23,6 +24,16 @@ export interface InputUsage {
 
 /** The API looks for an earlier cache entry up to this many blocks before each breakpoint. */
 export const CACHE_LOOKBACK_BLOCKS = 20;
+
+/**
+ * The shortest prefix the API caches, by model (the prompt-caching docs' table); a breakpoint on a
+ * shorter prefix is neither written nor read, and its tokens are billed as plain input.
+ */
+export function minCacheableTokens(model: string): number {
+  if (/haiku-3|3-haiku|3-5-haiku/.test(model)) return 2048;
+  if (/opus-4-[56]|haiku-4-5/.test(model)) return 4096;
+  return 1024;
+}
 
 /** One token per 4 bytes of UTF-8 JSON, rounded up. */
 export function countTokens(value: unknown): number {
@@ -75,10 +86,12 @@ export class PromptCache {
         }
       }
     }
-    const lastBreakpoint = breakpoints[breakpoints.length - 1];
-    for (const breakpoint of breakpoints) this.#seen.add(hashes[breakpoint]);
-
     const tokensUpTo = (position: number) => countTokens(billedPart(prefixOf(request, segments, position)));
+    const minimum = minCacheableTokens(request.model ?? '');
+    const cacheable = breakpoints.filter((breakpoint) => tokensUpTo(breakpoint) >= minimum);
+    for (const breakpoint of cacheable) this.#seen.add(hashes[breakpoint]);
+
+    const lastBreakpoint = cacheable.at(-1) ?? -1;
     const read = longestHit < 0 ? 0 : tokensUpTo(longestHit);
     const written = longestHit >= lastBreakpoint ? 0 : tokensUpTo(lastBreakpoint) - read;
     return {

@@ -145,28 +145,30 @@ export function rawInputSchema(schema: Record<string, unknown>): Anthropic.Tool[
 
 function toolParams(agent: AgentDefinition, names: string[], rawTools: readonly RawToolSchema[]): Anthropic.ToolUnion[] {
   const raw = new Map(rawTools.map((tool) => [tool.name, tool]));
-  const tools = names.map((name, index): Anthropic.Tool => {
-    const cache = index === names.length - 1 ? { cache_control: CACHE } : {};
+  // No breakpoint here: the system prompt follows the tools, so its breakpoint caches them too.
+  const tools = names.map((name): Anthropic.Tool => {
     const external = raw.get(name);
-    if (external) return { name, description: external.description, input_schema: rawInputSchema(external.inputSchema), ...cache };
+    if (external) return { name, description: external.description, input_schema: rawInputSchema(external.inputSchema) };
     const tool = agent.toolsByName[name];
     return {
       name: tool.name,
       description: tool.description,
       input_schema: toolInputSchema(tool.input),
       ...(tool.strict ? { strict: true } : {}),
-      ...cache,
     };
   });
   return tools;
 }
 
 /**
- * Marks the end of the previous request's conversation and the end of this one, so each call reads the
- * prefix the last one wrote. Two breakpoints here, plus system and tools, is the API's limit of four.
+ * Three breakpoints in the messages, plus the system prompt's, is the API's limit of four: the end of
+ * the opening message (the task and the summary blocks, which only a compaction changes, and then only
+ * by appending a block, so the next call still reads what came before it), the end of the previous
+ * request's conversation (so a turn of more than 20 blocks still reads it: the API looks back only 20
+ * blocks from a breakpoint) and the end of this one (which the next call reads).
  */
 function withCacheBreakpoints(messages: MessageParam[]): Anthropic.MessageParam[] {
-  const marked = new Set<number>([messages.length - 1]);
+  const marked = new Set<number>([0, messages.length - 1]);
   for (let index = messages.length - 3; index >= 0; index--) {
     if (messages[index].role === 'user') {
       marked.add(index);

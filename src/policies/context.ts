@@ -1,17 +1,31 @@
 /**
- * The context policy: what one model call carries. The task and the last turns go verbatim; older turns
- * are compacted into one-line stubs, in batches, so the prefix Claude sees stays stable (and cacheable)
- * between compactions. Pure and deterministic: the workflow rebuilds the same context after a replay
- * or a continue-as-new.
+ * The context policy: what one model call carries, shaped for the prompt cache. The task and the last
+ * turns go verbatim; older turns are compacted into one-line stubs. Between compactions the context only
+ * grows at its end, so each call reads the previous call's prompt from the cache and writes only the new
+ * turn. A compaction rewrites what follows its first change, and a cache write costs 12.5 times a read
+ * (1.25x against 0.1x), so it happens only once the turns it removes are at least 12.5 times the bytes
+ * it rewrites (the kept turns and the new summary): then the call that compacts costs no more than
+ * sending the whole conversation on would, and every later call costs less. The summary grows in blocks
+ * appended after the task and the earlier blocks, which stay a cached prefix; past its cap its oldest
+ * lines go in one cut, down to half the cap. A hard cap on the older turns bounds the context when
+ * turns are too large for a compaction ever to pay at once.
+ * Pure and deterministic: the workflow rebuilds the same context after a replay or a continue-as-new.
  */
 import type { ContextSettings } from '../shared/run';
 import type { ContentBlock, ContentBlockParam, MessageParam, ToolResultBlockParam } from '../shared/wire';
 import { byteLength } from './canonical';
 
-export const DEFAULT_CONTEXT: ContextSettings = { keepTurns: 4, maxToolResultBytes: 8192, stubBytes: 160 };
+export const DEFAULT_CONTEXT: ContextSettings = {
+  keepTurns: 2,
+  maxToolResultBytes: 8192,
+  stubBytes: 160,
+  compactAfterBytes: 16_384,
+  forceCompactAfterBytes: 131_072,
+  maxSummaryBytes: 2048,
+};
 
-/** Summary lines kept at most; older ones are counted, not kept. */
-export const MAX_SUMMARY_LINES = 60;
+/** What a cache write costs over what a cache read costs (1.25x against 0.1x of plain input). */
+export const CACHE_WRITE_OVER_READ = 12.5;
 
 export interface ConversationTurn {
   turn: number;
@@ -23,13 +37,20 @@ export interface ConversationTurn {
 
 export interface Conversation {
   task: string;
+  /** Stub lines of the compacted turns, oldest first. */
   summary: string[];
+  /** Stub lines cut from the front of the summary to keep it under its cap. */
   omittedSummaryLines: number;
   turns: ConversationTurn[];
+  /**
+   * How many of the summary's lines each summary block holds, oldest first (they add up to
+   * `summary.length`). Absent in conversations carried from before blocks: all lines are one block.
+   */
+  summaryBlocks?: number[];
 }
 
 export function newConversation(task: string): Conversation {
-  return { task, summary: [], omittedSummaryLines: 0, turns: [] };
+  return { task, summary: [], omittedSummaryLines: 0, turns: [], summaryBlocks: [] };
 }
 
 export function resolveContextSettings(partial: Partial<ContextSettings> | undefined): ContextSettings {
@@ -37,10 +58,14 @@ export function resolveContextSettings(partial: Partial<ContextSettings> | undef
   return { ...merged, keepTurns: Math.max(1, Math.floor(merged.keepTurns)) };
 }
 
-/** The messages one model call carries. */
+/**
+ * The messages one model call carries: the opening user message (the task, then one text block per
+ * summary block), then the verbatim turns. The opening message's last block ends the part that only
+ * a compaction changes, which is where the model adapter puts a cache breakpoint.
+ */
 export function buildContext(conversation: Conversation): MessageParam[] {
   const opening: ContentBlockParam[] = [{ type: 'text', text: conversation.task }];
-  if (conversation.summary.length > 0) opening.push({ type: 'text', text: renderSummary(conversation) });
+  for (const text of renderSummaryBlocks(conversation)) opening.push({ type: 'text', text });
   const messages: MessageParam[] = [{ role: 'user', content: opening }];
   for (const turn of conversation.turns) {
     messages.push({ role: 'assistant', content: turn.assistant });
@@ -51,18 +76,51 @@ export function buildContext(conversation: Conversation): MessageParam[] {
   return messages;
 }
 
-/** Appends a finished turn and compacts the oldest turns when the verbatim window is full. */
+/**
+ * Appends a finished turn, then compacts every turn before the last `keepTurns` into one new summary block
+ * once they hold `compactAfterBytes` and removing them pays for the rewrite at once (or once they hold
+ * `forceCompactAfterBytes`, whatever it costs).
+ */
 export function appendTurn(conversation: Conversation, turn: ConversationTurn, settings: ContextSettings): Conversation {
   const turns = [...conversation.turns, turn];
-  if (turns.length < settings.keepTurns * 2) return { ...conversation, turns };
-  const compacted = turns.slice(0, turns.length - settings.keepTurns);
-  let summary = [...conversation.summary, ...compacted.flatMap((old) => stubsOf(old, settings.stubBytes))];
-  let omitted = conversation.omittedSummaryLines;
-  if (summary.length > MAX_SUMMARY_LINES) {
-    omitted += summary.length - MAX_SUMMARY_LINES;
-    summary = summary.slice(summary.length - MAX_SUMMARY_LINES);
-  }
-  return { ...conversation, summary, omittedSummaryLines: omitted, turns: turns.slice(turns.length - settings.keepTurns) };
+  const older = turns.slice(0, Math.max(0, turns.length - settings.keepTurns));
+  const removed = turnsBytes(older);
+  if (older.length === 0 || removed < settings.compactAfterBytes) return { ...conversation, turns };
+  const lines = older.flatMap((old) => stubsOf(old, settings.stubBytes));
+  const blocks = [...blocksOf(conversation), ...(lines.length > 0 ? [lines.length] : [])];
+  const bounded = boundSummary([...conversation.summary, ...lines], blocks, settings.maxSummaryBytes);
+  // The newest turn is written whether or not the call compacts; the other kept turns and the changed summary are the cost.
+  const summaryWritten = bounded.dropped > 0 ? bounded.summary : bounded.summary.slice(bounded.summary.length - lines.length);
+  const rewritten = turnsBytes(turns.slice(older.length, -1)) + wireBytes(summaryWritten);
+  if (removed < settings.forceCompactAfterBytes && removed < CACHE_WRITE_OVER_READ * rewritten) return { ...conversation, turns };
+  return {
+    ...conversation,
+    summary: bounded.summary,
+    summaryBlocks: bounded.blocks,
+    omittedSummaryLines: conversation.omittedSummaryLines + bounded.dropped,
+    turns: turns.slice(older.length),
+  };
+}
+
+/** Bytes of the turns as they go on the wire: their assistant blocks, results and notes. */
+export function turnsBytes(turns: readonly ConversationTurn[]): number {
+  let total = 0;
+  for (const turn of turns) total += byteLength(JSON.stringify([turn.assistant, turn.results, turn.note ?? '']));
+  return total;
+}
+
+/** Bytes of summary lines as they go on the wire, in a JSON string (each with its line break). */
+function wireBytes(lines: readonly string[]): number {
+  let total = 0;
+  for (const line of lines) total += byteLength(JSON.stringify(line)) - 1;
+  return total;
+}
+
+/** Bytes of the summary's lines (each with its line break). */
+export function summaryBytes(summary: readonly string[]): number {
+  let total = 0;
+  for (const line of summary) total += byteLength(line) + 1;
+  return total;
 }
 
 /** Cuts a tool result to a byte cap on a whole-character boundary, saying how much was cut. */
@@ -86,11 +144,48 @@ function utf8Bytes(codePoint: number): number {
   return codePoint < 0x10000 ? 3 : 4;
 }
 
-function renderSummary(conversation: Conversation): string {
+/** Summary blocks as line counts; a conversation from before blocks holds all its lines in one. */
+function blocksOf(conversation: Conversation): number[] {
+  if (conversation.summaryBlocks) return [...conversation.summaryBlocks];
+  return conversation.summary.length > 0 ? [conversation.summary.length] : [];
+}
+
+/**
+ * Over the cap, the oldest lines go until the summary fits in half of it, so the next cut (which
+ * rewrites the whole summary) is many compactions away. The newest block is kept whole if it can be.
+ */
+function boundSummary(summary: string[], blocks: number[], maxBytes: number): { summary: string[]; blocks: number[]; dropped: number } {
+  if (summaryBytes(summary) <= maxBytes) return { summary, blocks, dropped: 0 };
+  let dropped = 0;
+  let remaining = summaryBytes(summary);
+  while (dropped < summary.length && remaining > maxBytes / 2) {
+    remaining -= byteLength(summary[dropped]) + 1;
+    dropped += 1;
+  }
+  const kept: number[] = [];
+  let skip = dropped;
+  for (const count of blocks) {
+    const left = count - Math.min(skip, count);
+    skip -= count - left;
+    if (left > 0) kept.push(left);
+  }
+  return { summary: summary.slice(dropped), blocks: kept, dropped };
+}
+
+function renderSummaryBlocks(conversation: Conversation): string[] {
+  const blocks = blocksOf(conversation);
+  if (blocks.length === 0) return [];
   const header = conversation.omittedSummaryLines > 0
     ? `Earlier steps, compacted (${conversation.omittedSummaryLines} older lines omitted):`
     : 'Earlier steps, compacted:';
-  return [header, ...conversation.summary].join('\n');
+  const texts: string[] = [];
+  let start = 0;
+  for (const count of blocks) {
+    const lines = conversation.summary.slice(start, start + count);
+    texts.push((texts.length === 0 ? [header, ...lines] : lines).join('\n'));
+    start += count;
+  }
+  return texts;
 }
 
 function stubsOf(turn: ConversationTurn, stubBytes: number): string[] {

@@ -56,7 +56,14 @@ export const runInputSchema = z
     escalationModel: z.string().min(1).optional(),
     maxTokens: positiveInt.max(128_000).optional(),
     context: z
-      .object({ keepTurns: positiveInt.optional(), maxToolResultBytes: positiveInt.optional(), stubBytes: positiveInt.optional() })
+      .object({
+        keepTurns: positiveInt.optional(),
+        maxToolResultBytes: positiveInt.optional(),
+        stubBytes: positiveInt.optional(),
+        compactAfterBytes: positiveInt.optional(),
+        forceCompactAfterBytes: positiveInt.optional(),
+        maxSummaryBytes: positiveInt.optional(),
+      })
       .strict()
       .optional(),
     continueAsNewAfterTurns: positiveInt.optional(),

@@ -79,12 +79,22 @@ export interface ApprovalSettings {
 }
 
 export interface ContextSettings {
-  /** Turns (assistant + tool results) kept verbatim at the end of the context. @default 4 */
+  /** Turns (assistant + tool results) kept verbatim at the end of the context when older ones are compacted. @default 2 */
   keepTurns: number;
   /** Bytes of one tool result that Claude sees before it is cut. @default 8192 */
   maxToolResultBytes: number;
   /** Bytes of a compacted older tool result. @default 160 */
   stubBytes: number;
+  /**
+   * Older turns (before the last `keepTurns`) are compacted once they hold this many bytes and the
+   * compaction pays for itself at once: it removes at least 12.5 times the bytes it rewrites in the prompt
+   * cache (a cache write costs 12.5 times a read). @default 16384
+   */
+  compactAfterBytes: number;
+  /** Older turns are compacted once they hold this many bytes, even when that does not pay at once. @default 131072 */
+  forceCompactAfterBytes: number;
+  /** Bytes of compacted lines kept at most; past it the oldest go, down to half of it. @default 2048 */
+  maxSummaryBytes: number;
 }
 
 /** An approver as a run's input names them: a plain name (attribution only), or a name with a public key. */

@@ -93,7 +93,7 @@ describe('toParams', () => {
     expect(params.system).toEqual([{ type: 'text', text: 'You book trips. Be brief.', cache_control: EPHEMERAL }]);
   });
 
-  it('offers the named tools in order, with JSON Schema, strict where declared, and caches after the last', () => {
+  it('offers the named tools in order, with JSON Schema, strict where declared, cached by the system prompt after them', () => {
     const params = toParams(request(contextAfter(0)));
     expect(params.tools).toEqual([
       { name: 'search_hotels', description: 'Find hotels in a city', input_schema: toolInputSchema(searchHotels.input) },
@@ -102,7 +102,6 @@ describe('toParams', () => {
         name: 'abort',
         description: expect.stringContaining('Give up on the task'),
         input_schema: { type: 'object', properties: { reason: { type: 'string', minLength: 1, maxLength: 2000, description: expect.stringContaining('cannot be completed') } }, required: ['reason'], additionalProperties: false },
-        cache_control: EPHEMERAL,
       },
     ]);
     expect(JSON.stringify(params.tools)).not.toContain('$schema');
@@ -111,13 +110,23 @@ describe('toParams', () => {
   it('follows the order of toolNames, not the agent', () => {
     const params = toParams(request(contextAfter(0), ['book_hotel', 'search_hotels']));
     expect(params.tools?.map((tool) => ('name' in tool ? tool.name : null))).toEqual(['book_hotel', 'search_hotels']);
-    expect(breakpoints(params)).toEqual(['tools[1]', 'system[0]', 'messages[0].content[0]']);
+    expect(breakpoints(params)).toEqual(['system[0]', 'messages[0].content[0]']);
   });
 
-  it('caches the last message and the previous user message: four breakpoints in all', () => {
+  it('caches the opening message, the previous user message and the last message: four breakpoints in all', () => {
     const messages = contextAfter(3);
     expect(messages.map((message) => message.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'user', 'assistant', 'user']);
-    expect(breakpoints(toParams(request(messages)))).toEqual(['tools[2]', 'system[0]', 'messages[4].content[0]', 'messages[6].content[0]']);
+    expect(breakpoints(toParams(request(messages)))).toEqual(['system[0]', 'messages[0].content[0]', 'messages[4].content[0]', 'messages[6].content[0]']);
+  });
+
+  it('marks the end of the summary blocks, which a compaction only appends to', () => {
+    const settings = { ...DEFAULT_CONTEXT, keepTurns: 2, compactAfterBytes: 1, forceCompactAfterBytes: 1 };
+    let conversation = newConversation('Book a hotel in Lisbon.');
+    for (let n = 1; n <= 5; n++) conversation = appendTurn(conversation, turn(n), settings);
+    const messages = buildContext(conversation);
+    const opening = messages[0].content as unknown[];
+    expect(opening.length).toBeGreaterThan(2);
+    expect(breakpoints(toParams(request(messages)))).toEqual(['system[0]', `messages[0].content[${opening.length - 1}]`, 'messages[2].content[0]', 'messages[4].content[0]']);
   });
 
   it('marks the last block of a marked message, not the first', () => {
@@ -133,7 +142,7 @@ describe('toParams', () => {
     for (let turns = 0; turns <= 30; turns++) {
       const params = toParams(request(contextAfter(turns)));
       expect(breakpoints(params).length).toBeLessThanOrEqual(4);
-      expect(breakpoints(params).slice(0, 2)).toEqual(['tools[2]', 'system[0]']);
+      expect(breakpoints(params).slice(0, 2)).toEqual(['system[0]', 'messages[0].content[0]']);
     }
   });
 

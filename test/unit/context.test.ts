@@ -1,20 +1,26 @@
 /**
- * Context policy: the messages one model call carries stay valid for the Messages API, compact in batches,
- * are deterministic, and stay bounded however long the run goes.
+ * Context policy: the messages one model call carries stay valid for the Messages API, only grow at their
+ * end between compactions, compact rarely and in one go, lose nothing the summary does not count, are
+ * deterministic, and stay bounded however long the run goes.
  */
 import { byteLength } from '../../src/policies/canonical';
 import {
   appendTurn,
   buildContext,
+  CACHE_WRITE_OVER_READ,
   capText,
   DEFAULT_CONTEXT,
-  MAX_SUMMARY_LINES,
   newConversation,
   resolveContextSettings,
+  summaryBytes,
+  turnsBytes,
   type Conversation,
   type ConversationTurn,
 } from '../../src/policies/context';
+import { countInputTokens, PromptCache } from '../../src/dev/token-count';
+import { toParams } from '../../src/models/anthropic';
 import type { ContextSettings } from '../../src/shared/contracts';
+import { defineAgent } from '../../src/tools/define';
 import type { ContentBlockParam, MessageParam } from '../../src/shared/wire';
 
 const TASK = 'Book a trip to Lisbon for two, 14-18 May, under 1500 EUR.';
@@ -97,8 +103,8 @@ describe('buildContext', () => {
     ]);
   });
 
-  it('shows compacted turns as one summary block after the task', () => {
-    const settings = { ...DEFAULT_CONTEXT, keepTurns: 1 };
+  it('shows compacted turns as a summary block after the task', () => {
+    const settings = { ...DEFAULT_CONTEXT, keepTurns: 1, compactAfterBytes: 1, forceCompactAfterBytes: 1 };
     let conversation = newConversation(TASK);
     conversation = appendTurn(conversation, toolTurn(1), settings);
     conversation = appendTurn(conversation, toolTurn(2), settings);
@@ -117,41 +123,72 @@ describe('buildContext', () => {
   });
 });
 
+/** Small caps, so a few dozen turns go through many compactions and summary cuts. */
+const SMALL: ContextSettings = { ...DEFAULT_CONTEXT, compactAfterBytes: 2048, forceCompactAfterBytes: 4096, maxSummaryBytes: 2048 };
+
+function openingBlocks(conversation: Conversation): ContentBlockParam[] {
+  return blocksOf(buildContext(conversation)[0]);
+}
+
 describe('appendTurn', () => {
-  it('keeps between keepTurns and 2*keepTurns-1 turns verbatim, compacting keepTurns at a time', () => {
-    const sizes = runTurns(20).map((conversation) => conversation.turns.length);
-    expect(sizes).toEqual([1, 2, 3, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4]);
-    for (const keepTurns of [1, 2, 3, 5]) {
-      const settings = { ...DEFAULT_CONTEXT, keepTurns };
-      for (const conversation of runTurns(50, settings).slice(keepTurns)) {
-        expect(conversation.turns.length).toBeGreaterThanOrEqual(keepTurns);
-        expect(conversation.turns.length).toBeLessThanOrEqual(2 * keepTurns - 1);
-      }
+  it('sends the whole conversation until the turns before the last keepTurns hold compactAfterBytes', () => {
+    const history = runTurns(300);
+    const first = history.findIndex((conversation) => conversation.summary.length > 0);
+    expect(first).toBeGreaterThan(0);
+    for (const conversation of history.slice(0, first)) expect(conversation.turns).toHaveLength(history.indexOf(conversation) + 1);
+    const compacted = [...history[first - 1].turns, toolTurn(first + 1)].slice(0, -DEFAULT_CONTEXT.keepTurns);
+    expect(turnsBytes(compacted)).toBeGreaterThanOrEqual(DEFAULT_CONTEXT.compactAfterBytes);
+  });
+
+  it('compacts everything but the last keepTurns at once, never less than compactAfterBytes, always by forceCompactAfterBytes', () => {
+    for (const keepTurns of [1, 2, 4]) {
+      const settings = { ...SMALL, keepTurns };
+      const history = runTurns(200, settings);
+      let compactions = 0;
+      history.forEach((conversation, index) => {
+        expect(turnsBytes(conversation.turns.slice(0, -keepTurns))).toBeLessThan(settings.forceCompactAfterBytes);
+        const previous = history[index - 1];
+        if (previous && conversation.turns.length <= previous.turns.length) {
+          compactions += 1;
+          expect(conversation.turns).toHaveLength(keepTurns);
+          expect(turnsBytes([...previous.turns, toolTurn(index + 1)].slice(0, -keepTurns))).toBeGreaterThanOrEqual(settings.compactAfterBytes);
+        }
+      });
+      expect(compactions).toBeGreaterThan(10);
     }
   });
 
   it('keeps the newest turns verbatim and the oldest as stubs', () => {
-    const after8 = runTurns(8)[7];
-    expect(after8.turns.map((turn) => turn.turn)).toEqual([5, 6, 7, 8]);
-    // Turns 1, 2, 4 have one call (2 lines each) and turn 3 has two (3 lines).
-    expect(after8.summary).toHaveLength(9);
-    expect(after8.summary[0]).toBe('turn 1 · said: Step 1: checking option 1.');
-    expect(after8.summary[8]).toMatch(/^turn 4 · search_flights\(\{"query":"option 4","page":0\}\) → ok: /);
+    const history = runTurns(40, SMALL);
+    const first = history.find((conversation) => conversation.summary.length > 0)!;
+    const newest = first.turns.at(-1)!.turn;
+    expect(first.turns.map((turn) => turn.turn)).toEqual([newest - 1, newest]);
+    expect(first.omittedSummaryLines + first.summary.length).toBeGreaterThan(first.summary.length - 1);
+    expect(first.summary.at(-1)).toMatch(new RegExp(`^turn ${newest - 2} · search_`));
   });
 
-  it('changes the prefix Claude sees only at a compaction, so the cache stays warm in between', () => {
-    const history = runTurns(16);
+  it('only appends between compactions; a compaction keeps the task and every earlier summary block as they were', () => {
+    const history = runTurns(200, SMALL);
+    let compactions = 0;
     for (let index = 1; index < history.length; index++) {
-      const before = buildContext(history[index - 1]);
-      const after = buildContext(history[index]);
-      const compacted = history[index].turns.length < history[index - 1].turns.length;
-      if (!compacted) expect(after.slice(0, before.length)).toEqual(before);
-      else expect(after[0]).not.toEqual(before[0]);
+      const before = history[index - 1];
+      const after = history[index];
+      if (after.turns.length > before.turns.length) {
+        expect(buildContext(after).slice(0, buildContext(before).length)).toEqual(buildContext(before));
+        continue;
+      }
+      compactions += 1;
+      expect(openingBlocks(after)[0]).toEqual({ type: 'text', text: TASK });
+      if (after.omittedSummaryLines === before.omittedSummaryLines) {
+        expect(openingBlocks(after).slice(0, openingBlocks(before).length)).toEqual(openingBlocks(before));
+        expect(openingBlocks(after)).toHaveLength(openingBlocks(before).length + 1);
+      }
     }
+    expect(compactions).toBeGreaterThan(10);
   });
 
   it('marks errors and missing results in the stubs', () => {
-    const settings = { ...DEFAULT_CONTEXT, keepTurns: 1 };
+    const settings = { ...DEFAULT_CONTEXT, keepTurns: 1, compactAfterBytes: 1, forceCompactAfterBytes: 1 };
     const failed: ConversationTurn = {
       turn: 1,
       assistant: [
@@ -165,55 +202,146 @@ describe('appendTurn', () => {
   });
 
   it('caps each stub at stubBytes', () => {
-    const settings = { ...DEFAULT_CONTEXT, keepTurns: 1, stubBytes: 10 };
+    const settings = { ...DEFAULT_CONTEXT, keepTurns: 1, stubBytes: 10, compactAfterBytes: 1, forceCompactAfterBytes: 1 };
     const chatty: ConversationTurn = { turn: 1, assistant: [{ type: 'text', text: 'y'.repeat(50) }], results: [], note: 'go on' };
     const conversation = appendTurn(appendTurn(newConversation(TASK), chatty, settings), toolTurn(2), settings);
     expect(conversation.summary).toEqual([`turn 1 · said: ${'y'.repeat(10)}…[cut: 40 of 50 bytes not shown]`]);
   });
 
-  it(`keeps at most ${MAX_SUMMARY_LINES} summary lines and counts the ones it dropped`, () => {
-    const history = runTurns(100);
-    const last = history[99];
-    expect(last.summary).toHaveLength(MAX_SUMMARY_LINES);
-    // 96 turns compacted: turns divisible by 3 give 3 lines, the others 2 -> 32*3 + 64*2 = 224 lines.
-    expect(last.omittedSummaryLines).toBe(224 - MAX_SUMMARY_LINES);
-    expect(last.summary.at(-1)).toMatch(/^turn 96 · search_hotels/);
-    const summaryText = blocksOf(buildContext(last)[0])[1];
-    expect(summaryText).toMatchObject({ type: 'text' });
-    expect((summaryText as { text: string }).text.split('\n')[0]).toBe('Earlier steps, compacted (164 older lines omitted):');
-    for (const conversation of history) expect(conversation.summary.length).toBeLessThanOrEqual(MAX_SUMMARY_LINES);
+  it('keeps the summary within maxSummaryBytes, cutting its oldest lines down to half, and counts every line it cut', () => {
+    const unbounded = runTurns(300, { ...SMALL, maxSummaryBytes: 10_000_000 });
+    const history = runTurns(300, SMALL);
+    let cuts = 0;
+    history.forEach((conversation, index) => {
+      expect(summaryBytes(conversation.summary)).toBeLessThanOrEqual(SMALL.maxSummaryBytes);
+      // Nothing goes missing: the summary is the newest stubs of every compacted turn, the rest are counted.
+      const all = unbounded[index].summary;
+      expect(conversation.omittedSummaryLines + conversation.summary.length).toBe(all.length);
+      expect(conversation.summary).toEqual(all.slice(conversation.omittedSummaryLines));
+      expect((conversation.summaryBlocks ?? []).reduce((sum, count) => sum + count, 0)).toBe(conversation.summary.length);
+      if (index > 0 && conversation.omittedSummaryLines > history[index - 1].omittedSummaryLines) {
+        cuts += 1;
+        expect(summaryBytes(conversation.summary)).toBeLessThanOrEqual(SMALL.maxSummaryBytes / 2);
+      }
+    });
+    expect(cuts).toBeGreaterThan(3);
+    const last = history[299];
+    const header = (openingBlocks(last)[1] as { text: string }).text.split('\n')[0];
+    expect(header).toBe(`Earlier steps, compacted (${last.omittedSummaryLines} older lines omitted):`);
   });
 
   it('is deterministic: the same turns give the same conversation and the same messages', () => {
-    const first = runTurns(77);
-    const second = runTurns(77);
+    const first = runTurns(177, SMALL);
+    const second = runTurns(177, SMALL);
     expect(JSON.stringify(first.map(buildContext))).toBe(JSON.stringify(second.map(buildContext)));
     expect(second).toEqual(first);
   });
 
   it('does not mutate the conversation it is given', () => {
-    const conversation = runTurns(7)[6];
+    const conversation = runTurns(30, SMALL)[29];
     const snapshot = JSON.stringify(conversation);
-    appendTurn(conversation, toolTurn(8), DEFAULT_CONTEXT);
+    appendTurn(conversation, toolTurn(31), SMALL);
     expect(JSON.stringify(conversation)).toBe(snapshot);
   });
 
-  it('keeps the context size bounded: turn 300 is within 10% of turn 30', () => {
-    const history = runTurns(300);
-    const sizeAt = (turn: number) => byteLength(JSON.stringify(buildContext(history[turn - 1])));
-    const at30 = sizeAt(30);
-    const at300 = sizeAt(300);
-    expect(Math.abs(at300 - at30) / at30).toBeLessThanOrEqual(0.1);
-    const largest = Math.max(...history.map((conversation) => byteLength(JSON.stringify(buildContext(conversation)))));
-    expect(largest).toBeLessThanOrEqual(at30 * 1.5);
+  it('keeps the context bounded: under a fixed ceiling, and flat from turn 100 to turn 300', () => {
+    for (const settings of [DEFAULT_CONTEXT, SMALL]) {
+      const sizes = runTurns(300, settings).map((conversation) => byteLength(JSON.stringify(buildContext(conversation))));
+      // Where the window stands when a compaction falls due varies with the turns' sizes, by a turn or so.
+      expect(Math.max(...sizes.slice(100))).toBeLessThanOrEqual(Math.max(...sizes.slice(0, 100)) * 1.05);
+      const largestTurn = Math.max(...Array.from({ length: 300 }, (_, index) => turnsBytes([toolTurn(index + 1)])));
+      // Older turns wait for the larger of the floor and what pays for the rewrite, never past the hard cap.
+      const summaryWire = settings.maxSummaryBytes * 1.5;
+      const older = Math.min(settings.forceCompactAfterBytes, Math.max(settings.compactAfterBytes, CACHE_WRITE_OVER_READ * (settings.keepTurns * largestTurn + summaryWire)));
+      const bound = byteLength(TASK) + older + (settings.keepTurns + 1) * largestTurn + summaryWire + 1024;
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(bound);
+    }
+  });
+
+  it('continues a conversation carried from before summary blocks: its summary is one block, new ones follow', () => {
+    const carried: Conversation = { task: TASK, summary: ['turn 1 · said: old', 'turn 2 · said: older'], omittedSummaryLines: 3, turns: [toolTurn(3)] };
+    expect(openingBlocks(carried)).toEqual([
+      { type: 'text', text: TASK },
+      { type: 'text', text: 'Earlier steps, compacted (3 older lines omitted):\nturn 1 · said: old\nturn 2 · said: older' },
+    ]);
+    const next = appendTurn(carried, toolTurn(4), { ...DEFAULT_CONTEXT, keepTurns: 1, compactAfterBytes: 1, forceCompactAfterBytes: 1 });
+    expect(next.summaryBlocks).toEqual([2, 3]);
+    expect(openingBlocks(next).slice(0, 2)).toEqual(openingBlocks(carried));
+  });
+});
+
+describe('with the prompt cache', () => {
+  const cacheAgent = defineAgent({ name: 'travel', description: 'Books trips', system: 'You book trips. '.repeat(400), tools: [] });
+  const params = (conversation: Conversation) =>
+    toParams({ model: 'claude-sonnet-4-6', maxTokens: 1024, agent: cacheAgent, toolNames: ['abort'], messages: buildContext(conversation), runId: 'run-1', turn: 1 });
+
+  it('reads every earlier request whole between compactions, and the task and earlier summary blocks at one', () => {
+    const cache = new PromptCache();
+    const history = [newConversation(TASK), ...runTurns(120, { ...SMALL, maxSummaryBytes: 16_384 })];
+    let previousTotal = 0;
+    let compactions = 0;
+    history.forEach((conversation, index) => {
+      const body = params(conversation);
+      const usage = cache.account(body);
+      expect(usage.input_tokens).toBe(0);
+      const before = history[index - 1];
+      if (before && conversation.turns.length > before.turns.length) expect(usage.cache_read_input_tokens).toBe(previousTotal);
+      if (before && conversation.turns.length <= before.turns.length && conversation.omittedSummaryLines === before.omittedSummaryLines) {
+        compactions += 1;
+        const kept = { ...body, messages: [{ role: 'user' as const, content: openingBlocks(before) }] };
+        expect(usage.cache_read_input_tokens).toBe(countInputTokens(kept));
+      }
+      previousTotal = countInputTokens(body);
+    });
+    expect(compactions).toBeGreaterThan(0);
+  });
+});
+
+describe('against the whole conversation, both with the prompt cache', () => {
+  const cacheAgent = defineAgent({ name: 'travel', description: 'Books trips', system: 'You book trips. '.repeat(400), tools: [] });
+  const NEVER: ContextSettings = { ...DEFAULT_CONTEXT, compactAfterBytes: Number.POSITIVE_INFINITY, forceCompactAfterBytes: Number.POSITIVE_INFINITY };
+
+  /** Billed-equivalent input tokens of the first n requests, for n = 1 .. turns + 1. */
+  function billedSoFar(settings: ContextSettings, turns: number): number[] {
+    const cache = new PromptCache();
+    const sums: number[] = [];
+    let total = 0;
+    [newConversation(TASK), ...runTurns(turns, settings)].forEach((conversation) => {
+      const body = toParams({ model: 'claude-sonnet-4-6', maxTokens: 1024, agent: cacheAgent, toolNames: ['abort'], messages: buildContext(conversation), runId: 'run-1', turn: 1 });
+      const usage = cache.account(body);
+      sums.push((total += usage.input_tokens + 0.1 * usage.cache_read_input_tokens + 1.25 * usage.cache_creation_input_tokens));
+    });
+    return sums;
+  }
+
+  it('never costs more, at any length: a compaction waits until it pays for itself at once', () => {
+    const whole = billedSoFar(NEVER, 200);
+    const variants: ContextSettings[] = [
+      DEFAULT_CONTEXT,
+      { ...DEFAULT_CONTEXT, keepTurns: 1 },
+      { ...DEFAULT_CONTEXT, keepTurns: 4 },
+      { ...DEFAULT_CONTEXT, compactAfterBytes: 2048, maxSummaryBytes: 16_384 },
+    ];
+    for (const settings of variants) {
+      const ours = billedSoFar(settings, 200);
+      ours.forEach((sum, index) => expect(sum).toBeLessThanOrEqual(whole[index] + 1e-6));
+      expect(ours[200]).toBeLessThan(whole[200] * 0.9);
+    }
+  });
+
+  it('regression: compactions forced before they pay (forceCompactAfterBytes) do cost more for a while', () => {
+    const whole = billedSoFar(NEVER, 120);
+    const forced = billedSoFar({ ...SMALL, maxSummaryBytes: 16_384 }, 120);
+    expect(forced.some((sum, index) => sum > whole[index])).toBe(true);
   });
 });
 
 describe('resolveContextSettings', () => {
   it('fills defaults and keeps at least one whole verbatim turn', () => {
-    expect(resolveContextSettings(undefined)).toEqual({ keepTurns: 4, maxToolResultBytes: 8192, stubBytes: 160 });
-    expect(resolveContextSettings({ keepTurns: 0, stubBytes: undefined })).toEqual({ keepTurns: 1, maxToolResultBytes: 8192, stubBytes: 160 });
-    expect(resolveContextSettings({ keepTurns: 2.7 }).keepTurns).toBe(2);
+    const defaults = { keepTurns: 2, maxToolResultBytes: 8192, stubBytes: 160, compactAfterBytes: 16_384, forceCompactAfterBytes: 131_072, maxSummaryBytes: 2048 };
+    expect(resolveContextSettings(undefined)).toEqual(defaults);
+    expect(resolveContextSettings({ keepTurns: 0, stubBytes: undefined })).toEqual({ ...defaults, keepTurns: 1 });
+    expect(resolveContextSettings({ keepTurns: 2.7, compactAfterBytes: 4096 })).toMatchObject({ keepTurns: 2, compactAfterBytes: 4096 });
   });
 });
 
