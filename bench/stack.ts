@@ -130,7 +130,9 @@ export async function startStack(log: (line: string) => void, options: StackOpti
       BENCH_SERVICES_URL: services.url,
       BENCH_WORKFLOW_BUNDLE: bundleFile,
     });
-    const sagentArgs = ['--import', 'tsx', path.join(__dirname, 'worker-main.ts')];
+    // BENCH_WORKER_NODE_ARGS: extra Node flags for sagent's and the baselines' workers (e.g. --cpu-prof, a heap limit).
+    const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    const sagentArgs = [...nodeArgs, '--import', 'tsx', path.join(__dirname, 'worker-main.ts')];
     // One at a time: on two cores each starts quicker in turn than all at once.
     const sagent = await spawnWorker('sagent', process.execPath, sagentArgs, sagentEnv('sagent'), dir, log, cleanups);
     const sagentQuery = await spawnWorker('sagentQuery', process.execPath, sagentArgs, { ...sagentEnv('sagentQuery'), BENCH_CONTEXT_CACHE: 'off' }, dir, log, cleanups);
