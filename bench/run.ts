@@ -27,7 +27,7 @@ export interface BenchPlan {
 
 /** Sized for a 2-core machine: the full plan takes a few minutes. */
 const FULL: BenchPlan = {
-  overhead: { steps: 40, repeats: 5 },
+  overhead: { steps: 40, repeats: 11 },
   throughput: { runs: 100, steps: 10, repeats: 3 },
   tokens: FULL_TOKEN_PLAN,
   replay: { steps: 200, repeats: 5 },

@@ -23,6 +23,7 @@ import type { AgentRunInput } from '../src/shared/contracts';
 import { benchScenario } from './workload';
 import type { BaselineInput } from './workflows';
 import { freePorts } from '../src/dev/ports';
+import { SAGENT_PRELOAD_MODULES } from '../src/worker';
 
 /** Which worker process runs a measured workflow. */
 export type WorkerName = 'sagent' | 'sagentQuery' | 'baseline' | 'peer';
@@ -119,7 +120,12 @@ export async function startStack(log: (line: string) => void, options: StackOpti
     cleanups.push(() => services.close());
 
     // One bundle for every sagent worker and for the replays in this process, built here once.
-    const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('ERROR') });
+    const bundle = await bundleWorkflowCode({
+      workflowsPath: require.resolve('./workflows'),
+      // As `SagentPlugin` bundles: the stateless libraries once per workflow context, not once per run.
+      preloadModules: [...SAGENT_PRELOAD_MODULES],
+      logger: new DefaultLogger('ERROR'),
+    });
     const bundleFile = path.join(dir, 'workflow-bundle.js');
     await fs.writeFile(bundleFile, bundle.code);
     const common = { TEMPORAL_ADDRESS: devServer.address, TEMPORAL_NAMESPACE: DEFAULT_NAMESPACE };

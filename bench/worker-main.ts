@@ -12,6 +12,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { createDemoWorker } from '../src/demo/worker';
 import { createAnthropicClient } from '../src/models/anthropic';
 import { connectWorkerConnection } from '../src/temporal/connection';
+import { SAGENT_PRELOAD_MODULES } from '../src/worker';
 import { createBenchActivities } from './activities';
 
 function setting(name: string): string {
@@ -32,7 +33,7 @@ async function run(): Promise<void> {
   const prebuilt = process.env.BENCH_WORKFLOW_BUNDLE;
   const bundle = prebuilt
     ? { codePath: prebuilt }
-    : await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('ERROR') });
+    : await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), preloadModules: [...SAGENT_PRELOAD_MODULES], logger: new DefaultLogger('ERROR') });
   const anthropic = createAnthropicClient({ apiKey: 'bench', baseURL: setting('BENCH_MODEL_URL') });
   const worker = await createDemoWorker({
     connection,

@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { SagentClient, connectClient, type ConnectedTemporal } from '../src/index';
+import { SAGENT_PRELOAD_MODULES, SagentClient, connectClient, type ConnectedTemporal } from '../src/index';
 import { ensureDevServer, freePorts, startModelServer, type ModelServer, type Scenario } from '../src/testing';
 import { detachedDevServerPid } from '../src/dev/temporal';
 import { DEMO_WORKFLOWS_PATH } from '../src/demo/worker';
@@ -42,7 +42,7 @@ export async function startStack(options: StackOptions): Promise<ChaosStack> {
   const server = await ensureDevServer(serverOptions);
   const services = await startServices({ port: 0, dataDir: 'memory://' });
   const model = await startModelServer({ scenarios: options.scenarios });
-  const bundle = await bundleWorkflowCode({ workflowsPath: DEMO_WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+  const bundle = await bundleWorkflowCode({ workflowsPath: DEMO_WORKFLOWS_PATH, preloadModules: [...SAGENT_PRELOAD_MODULES], logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   await fs.writeFile(bundlePath, bundle.code);
   const temporal = await connectClient({ config: { address: server.address, namespace: 'default', external: true } });

@@ -5,6 +5,7 @@
  */
 export * from './workflow';
 export {
+  SAGENT_PRELOAD_MODULES,
   SagentPlugin,
   assertImplementations,
   createSagentWorker,

@@ -12,7 +12,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { DataConverter } from '@temporalio/common';
 import { SimplePlugin } from '@temporalio/plugin';
-import { Worker, type NativeConnection, type ReplayWorkerOptions, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type BundleOptions, type NativeConnection, type ReplayWorkerOptions, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { ContextCache, DEFAULT_CONTEXT_CACHE_RUNS } from './activities/context-cache';
 import type { McpServerConfig } from './mcp/config';
@@ -55,6 +55,24 @@ export interface SagentPluginOptions {
   contextCache?: { maxRuns?: number } | false;
 }
 
+/**
+ * The stateless libraries sagent's workflow code imports. A reusable workflow context evaluates every other module
+ * once per run, so each run would build its own copy of zod, Ajv and the curve code; preloaded, they are evaluated
+ * once per context and shared. `SagentPlugin` adds them when the worker bundles; pass them to
+ * `bundleWorkflowCode({ preloadModules })` when you build the bundle yourself.
+ */
+export const SAGENT_PRELOAD_MODULES: readonly string[] = [
+  'zod',
+  'ajv',
+  'ajv/dist/2019',
+  'ajv/dist/2020',
+  'ajv-formats',
+  '@noble/curves/ed25519',
+  '@noble/hashes/sha256',
+  '@noble/hashes/utils',
+  'canonicalize',
+];
+
 /** Adds sagent's activities to a worker, next to any of its own; checks every agent's implementations first. */
 export class SagentPlugin extends SimplePlugin {
   /** The contexts this worker's workflows handed over; undefined with `contextCache: false`. */
@@ -76,6 +94,11 @@ export class SagentPlugin extends SimplePlugin {
 
   override configureWorker(options: WorkerOptions): WorkerOptions {
     return this.withContextSink(super.configureWorker(options));
+  }
+
+  override configureBundler(options: BundleOptions): BundleOptions {
+    const configured = super.configureBundler(options);
+    return { ...configured, preloadModules: [...new Set([...(configured.preloadModules ?? []), ...SAGENT_PRELOAD_MODULES])] };
   }
 
   /** A replaying worker never runs the sink, but knows it, so a last live activation logs no unknown sink. */

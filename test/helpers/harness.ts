@@ -14,6 +14,7 @@ import { startModelServer, type ModelServer } from '../../src/dev/model-server';
 import type { Scenario } from '../../src/dev/scenario';
 import { startServices } from '../../src/demo/services/server';
 import { createDemoWorker, DEMO_WORKFLOWS_PATH } from '../../src/demo/worker';
+import { SAGENT_PRELOAD_MODULES } from '../../src/worker';
 import type { NotesServersOptions } from '../../src/demo/agents/notes/servers';
 import { getStateQuery, type AgentRunInput, type RunOutcome, type RunState } from '../../src/shared/contracts';
 import { testConnection, uniqueTaskQueue, type TestTemporal } from './temporal';
@@ -38,7 +39,8 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** The workflow bundle, built once per test file. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: DEMO_WORKFLOWS_PATH, logger: quietLogger() });
+  // Bundled as `SagentPlugin` bundles, so every test runs the shared (preloaded) libraries.
+  bundle ??= bundleWorkflowCode({ workflowsPath: DEMO_WORKFLOWS_PATH, preloadModules: [...SAGENT_PRELOAD_MODULES], logger: quietLogger() });
   return bundle;
 }
 

@@ -8,9 +8,10 @@ import { startModelServer, type ModelServer } from '../../src/dev/model-server';
 import type { Scenario } from '../../src/dev/scenario';
 import { startServices, type RunningServices } from '../../src/demo/services/server';
 import { demoAgents } from '../../src/demo/agents/implementations';
+import { DEMO_WORKFLOWS_PATH } from '../../src/demo/worker';
 import { createAnthropicClient } from '../../src/models/anthropic';
 import type { RunOutcome } from '../../src/shared/contracts';
-import { SagentPlugin, type SagentPluginOptions } from '../../src/worker';
+import { SAGENT_PRELOAD_MODULES, SagentPlugin, type SagentPluginOptions } from '../../src/worker';
 import { installQuietRuntime, workflowBundle } from '../helpers/harness';
 import { testConnection, uniqueTaskQueue, type TestTemporal } from '../helpers/temporal';
 
@@ -128,5 +129,20 @@ describe('the context transport', () => {
     const workflowId = `tour-off-${Date.now()}`;
     await expect(runOn(taskQueue, workflowId, [worker])).resolves.toMatchObject({ status: 'completed' });
     expect(requestsOf(workflowId)).toHaveLength(MODEL_CALLS);
+  });
+});
+
+describe("the plugin's bundle", () => {
+  it("preloads sagent's stateless libraries next to the worker's own, once each", () => {
+    const configured = plugin().configureBundler({ workflowsPath: 'workflows.ts', preloadModules: ['my-lib', 'zod'] });
+    expect(configured.preloadModules).toEqual(['my-lib', ...SAGENT_PRELOAD_MODULES]);
+    expect(configured.workflowsPath).toBe('workflows.ts');
+  });
+
+  it('bundles the workflows with them through Worker.create, and a run completes', async () => {
+    const taskQueue = uniqueTaskQueue('context-preload');
+    const worker = await Worker.create({ connection: temporal.nativeConnection, namespace: temporal.namespace, taskQueue, workflowsPath: DEMO_WORKFLOWS_PATH, plugins: [plugin()] });
+    const workflowId = `tour-preload-${Date.now()}`;
+    await expect(runOn(taskQueue, workflowId, [worker])).resolves.toMatchObject({ status: 'completed', finalText: 'Sunny everywhere.' });
   });
 });
