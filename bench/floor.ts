@@ -14,8 +14,8 @@ import path from 'node:path';
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DEFAULT_NAMESPACE } from '../src/shared/constants';
-import { ensureDevServer, type DevServer, type DevServerOptions, type DynamicConfigValue } from '../src/dev/temporal';
-import { freePorts } from '../src/dev/ports';
+import type { DevServer, DevServerOptions, DynamicConfigValue } from '../src/dev/temporal';
+import { scratchRoot, startScratchDevServer } from './dev-server';
 import { createFloorActivities } from './floor-activities';
 import { median, round, tag } from './stats';
 
@@ -177,17 +177,7 @@ async function measureConfig(config: FloorConfig, bundle: WorkflowBundleWithSour
   const dir = await fs.mkdtemp(path.join(await scratchRoot(), 'sagent-floor-'));
   let devServer: DevServer | null = null;
   try {
-    const [port, uiPort] = await freePorts(2);
-    devServer = await ensureDevServer({
-      port,
-      uiPort,
-      stateDir: dir,
-      dbFile: path.join(dir, 'temporal.db'),
-      logFile: path.join(dir, 'temporal.log'),
-      startTimeoutMs: 60_000,
-      ...config.server,
-    });
-    if (!devServer.started) throw new Error(`a Temporal server already answered on ${devServer.address}; the benchmark needs its own`);
+    devServer = await startScratchDevServer(dir, config.server);
     const connection = await NativeConnection.connect({ address: devServer.address });
     const client = new Client({ connection, namespace: DEFAULT_NAMESPACE });
     try {
@@ -334,16 +324,6 @@ function table(title: string, header: string[], rows: string[][]): string {
   const widths = header.map((_, column) => Math.max(header[column].length, ...rows.map((row) => row[column].length)));
   const line = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
   return [title, line(header), ...rows.map(line)].join('\n');
-}
-
-/** RAM-backed when possible, so SQLite's fsyncs do not swamp what is measured. */
-async function scratchRoot(): Promise<string> {
-  try {
-    await fs.access('/dev/shm', fs.constants.W_OK);
-    return '/dev/shm';
-  } catch {
-    return (await import('node:os')).tmpdir();
-  }
 }
 
 main().catch((err) => {

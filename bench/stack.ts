@@ -15,14 +15,14 @@ import { createInterface } from 'node:readline';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { startModelServer, type ModelServer } from '../src/dev/model-server';
-import { ensureDevServer, type DevServer } from '../src/dev/temporal';
+import type { DevServer } from '../src/dev/temporal';
+import { scratchRoot, startScratchDevServer } from './dev-server';
 import { connectClient, type ConnectedTemporal } from '../src/temporal/connection';
 import { startServices, type RunningServices } from '../src/demo/services/server';
 import { DEFAULT_NAMESPACE } from '../src/shared/constants';
 import type { AgentRunInput } from '../src/shared/contracts';
 import { benchScenario } from './workload';
 import type { BaselineInput } from './workflows';
-import { freePorts } from '../src/dev/ports';
 import { SAGENT_PRELOAD_MODULES } from '../src/worker';
 
 /** Which worker process runs a measured workflow. */
@@ -91,24 +91,15 @@ export interface StackOptions {
 
 export async function startStack(log: (line: string) => void, options: StackOptions = {}): Promise<BenchStack> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const dir = await fs.mkdtemp(path.join(options.dbDir ?? (await defaultDbDir()), 'sagent-bench-'));
+  const dir = await fs.mkdtemp(path.join(options.dbDir ?? (await scratchRoot()), 'sagent-bench-'));
   const cleanups: (() => Promise<unknown>)[] = [() => fs.rm(dir, { recursive: true, force: true })];
   const stop = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((err) => log(`cleanup failed: ${String(err)}`));
   };
   try {
     await ensurePeerInstalled(log);
-    const [port, uiPort] = await freePorts(2);
-    const devServer: DevServer = await ensureDevServer({
-      port,
-      uiPort,
-      stateDir: dir,
-      dbFile: path.join(dir, 'temporal.db'),
-      logFile: path.join(dir, 'temporal.log'),
-      startTimeoutMs: 60_000,
-    });
+    const devServer: DevServer = await startScratchDevServer(dir);
     cleanups.push(() => devServer.stop());
-    if (!devServer.started) throw new Error(`a Temporal server already answered on ${devServer.address}; the benchmark needs its own`);
     log(`temporal dev server at ${devServer.address}, database in ${dir}`);
 
     const temporal: ConnectedTemporal = await connectClient({ config: { address: devServer.address, namespace: DEFAULT_NAMESPACE, external: true } });
@@ -253,17 +244,4 @@ async function spawnWorker(
   if (ready.pid !== child.pid) throw new Error(`the ${name} worker reported pid ${ready.pid}, spawned ${child.pid}: the measured process would be the wrong one`);
   log(`${name} worker: pid ${ready.pid}, node ${ready.node}, task queue ${TASK_QUEUES[name]}, ready after ${Math.round(performance.now() - began)} ms`);
   return { name, pid: ready.pid, taskQueue: TASK_QUEUES[name], node: ready.node };
-}
-
-/**
- * A RAM-backed directory when there is one: on a VM disk every fsync of the dev server's SQLite costs
- * milliseconds, which would swamp the cost of the workflows under measurement.
- */
-async function defaultDbDir(): Promise<string> {
-  try {
-    await fs.access('/dev/shm', fs.constants.W_OK);
-    return '/dev/shm';
-  } catch {
-    return os.tmpdir();
-  }
 }
