@@ -45,7 +45,8 @@ export { installRuntime, workerTelemetry, clientInterceptors, shutdownTelemetry 
 export { checkRunInput, runInputSchema, type RunInputCheck } from './shared/run-input';
 export { childLimits, type ParentBudget } from './policies/delegation';
 export { argsHashOf, canonicalJson } from './policies/canonical';
-export * from './client';
+export { SagentClient, type SagentClientOptions } from './client';
+export * from './operations';
 export {
   DEFAULT_UI_URL,
   ACCEPT_TIMEOUT_MS,

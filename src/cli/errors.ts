@@ -2,11 +2,11 @@
  * Exit codes and the one line a person sees when something goes wrong. Scripts rely on the codes; people rely on
  * the line saying what to do. Stacks only with SAGENT_DEBUG=1.
  */
-import { isClientError, oneLine } from '../client/errors';
-import { grpcCode } from '../client/context';
+import { isClientError, oneLine } from '../operations/errors';
+import { grpcCode } from '../operations/context';
 import type { RunStatus } from '../shared/contracts';
 
-export { oneLine } from '../client/errors';
+export { oneLine } from '../operations/errors';
 
 /** The CLI's exit codes: a closed table, documented in the README and `sagent --help`. */
 export const EXIT = {

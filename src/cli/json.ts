@@ -1,5 +1,5 @@
 /** The `--json` shapes of `status` and of the outcome (`result`, `watch`, `start --wait`): scripts read them. */
-import type { RunView } from '../client/run-view';
+import type { RunView } from '../operations/run-view';
 import type { RunOutcome } from '../shared/contracts';
 
 /** The documented `status --json` object, with `statusDetail`, `source` and `uiUrl` added. */

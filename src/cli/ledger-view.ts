@@ -1,5 +1,5 @@
 /** A run's ledger as lines: one row per effect, with the services' record beside it when they were asked. */
-import type { RunLedger } from '../client/ledger';
+import type { RunLedger } from '../operations/ledger';
 import { compactedEffectsLine } from './compacted';
 import { table } from './io';
 

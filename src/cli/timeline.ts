@@ -6,7 +6,7 @@
 import type { PendingApproval, RunState, TimelineEntry } from '../shared/contracts';
 import { earlierStepsLine } from './compacted';
 import { brief, clock, shortHash, until, usd, type Output, type Style } from './io';
-import type { RunView } from '../client/run-view';
+import type { RunView } from '../operations/run-view';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const FRAME_MS = 80;

@@ -2,8 +2,8 @@
  * Renders a followed run: every view the client's `follow` yields feeds the timeline renderer, and the outcome is
  * printed once the run closes. Shared by `watch`, `start --wait` and apps that show a run the same way (the demo).
  */
-import type { SagentClient } from '../client/sagent-client';
-import type { RunView } from '../client/run-view';
+import type { SagentClient } from '../client';
+import type { RunView } from '../operations/run-view';
 import type { RunState } from '../shared/contracts';
 import { exitCodeFor, type ExitCode } from './errors';
 import type { Output } from './io';

@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { SagentClient } from '../client/sagent-client';
+import type { SagentClient } from '../client';
 import { approverOf, type InboxTokens } from './tokens';
 import { INBOX_PAGE } from './page';
 

@@ -5,7 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { configDir } from '../client/keys';
+import { configDir } from '../operations/keys';
 
 /** Tokens shorter than this are refused: they could be guessed. */
 const MIN_TOKEN_LENGTH = 16;

@@ -10,7 +10,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { captureFixture } from '../helpers/fixtures';
 import { startHarness, outcomeOf, type Harness } from '../helpers/harness';
 import type { RespondingScenario } from '../../src/dev/scenario';
-import { SagentClient } from '../../src/client/sagent-client';
+import { SagentClient } from '../../src/client';
 import { newKeyPair, signDecision } from '../../src/policies/signature';
 import { approvalSignal, decideUpdate, type ApprovalDecision, type PendingApproval, type RunState } from '../../src/shared/contracts';
 

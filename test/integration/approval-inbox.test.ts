@@ -1,6 +1,6 @@
 /** The approval inbox on the real server: no token or another approver's token decides nothing; the right one signs. */
 import { startHarness, outcomeOf, type Harness } from '../helpers/harness';
-import { SagentClient } from '../../src/client/sagent-client';
+import { SagentClient } from '../../src/client';
 import { startInbox, type Inbox } from '../../src/inbox/server';
 import { newKeyPair } from '../../src/policies/signature';
 import type { RunState } from '../../src/shared/contracts';

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Locator, Page } from 'playwright-core';
-import { createKey } from '../../src/client/keys';
+import { createKey } from '../../src/operations/keys';
 import { outcomeOf, startHarness, type Harness } from '../helpers/harness';
 import { ledgerOf } from '../helpers/services';
 import { ARTIFACTS_DIR, launchBrowser } from './window';

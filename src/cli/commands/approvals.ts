@@ -4,8 +4,8 @@
  * effect is read back from the run's state.
  */
 import type { Command } from 'commander';
-import { MIN_HASH_PREFIX, PENDING_QUERY } from '../../client/approvals';
-import { loadKey } from '../../client/keys';
+import { MIN_HASH_PREFIX, PENDING_QUERY } from '../../operations/approvals';
+import { loadKey } from '../../operations/keys';
 import { CliError, EXIT, oneLine } from '../errors';
 import { brief, shortHash, table, until } from '../io';
 import { text } from '../parse';

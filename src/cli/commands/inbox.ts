@@ -1,6 +1,6 @@
 /** `inbox`: serves the approval inbox page on this machine until Ctrl-C. */
 import type { Command } from 'commander';
-import { loadKey } from '../../client/keys';
+import { loadKey } from '../../operations/keys';
 import { startInbox } from '../../inbox/server';
 import { loadInboxTokens } from '../../inbox/tokens';
 import { CliError, EXIT } from '../errors';

@@ -1,6 +1,6 @@
 /** `keys create|show`: an approver's Ed25519 key pair, so the runs that list its public key accept only their signature. */
 import type { Command } from 'commander';
-import { createKey, keyPath, loadKey } from '../../client/keys';
+import { createKey, keyPath, loadKey } from '../../operations/keys';
 import { CliError, EXIT } from '../errors';
 import { text } from '../parse';
 import type { Session } from '../session';

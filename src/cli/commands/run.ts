@@ -1,8 +1,8 @@
 /** `start`, `watch`, `status`, `result`: starting a run and following it to its outcome. */
 import type { Command } from 'commander';
 import { compactedLines } from '../compacted';
-import { buildRunInput, type RunRequest } from '../../client/start';
-import type { RunView } from '../../client/run-view';
+import { buildRunInput, type RunRequest } from '../../operations/start';
+import type { RunView } from '../../operations/run-view';
 import type { AgentRunInput } from '../../shared/contracts';
 import type { CliContext } from '../context';
 import { CliError, EXIT, exitCodeFor, type ExitCode } from '../errors';

@@ -1,5 +1,4 @@
-/** The sagent client: the operations on runs that the CLI and apps share. */
-export { SagentClient, type SagentClientOptions } from './sagent-client';
+/** The operations on runs behind `SagentClient` (src/client.ts) that the CLI and apps share. */
 export { buildRunInput, checkedRunInput, newWorkflowId, type RunRequest, type StartOptions, type StartedRun } from './start';
 export { MIN_HASH_PREFIX, PENDING_QUERY, type DecisionReport, type DecisionRequest, type PendingCall, type PendingCalls } from './approvals';
 export { configDir, createKey, ensureKey, keyPath, loadKey, type ApproverKey } from './keys';

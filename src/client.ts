@@ -12,16 +12,16 @@
  */
 import type { Client } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
-import { decodeHistory } from '../codec/history';
-import { DEFAULT_TASK_QUEUE, DEFAULT_UI_URL, QUERY_TIMEOUT_MS } from '../shared/constants';
-import type { AbortRequest, AgentRunInput, BudgetLimits, BudgetTopUp, RunState } from '../shared/contracts';
-import { decide, listPending, type DecisionReport, type DecisionRequest, type PendingCalls } from './approvals';
-import { handleOf, notFoundAs, queryState, type ClientContext } from './context';
-import { followRun, type FollowOptions } from './follow';
-import { ledgerOf, type LedgerOptions, type RunLedger } from './ledger';
-import { abortRun, cancelRun, extendBudget, steerCompensation, type CompensationAction, type CompensationSent } from './operate';
-import { readRun, type ReadOptions, type RunView } from './run-view';
-import { startRun, type StartedRun, type StartOptions } from './start';
+import { decodeHistory } from './codec/history';
+import { DEFAULT_TASK_QUEUE, DEFAULT_UI_URL, QUERY_TIMEOUT_MS } from './shared/constants';
+import type { AbortRequest, AgentRunInput, BudgetLimits, BudgetTopUp, RunState } from './shared/contracts';
+import { decide, listPending, type DecisionReport, type DecisionRequest, type PendingCalls } from './operations/approvals';
+import { handleOf, notFoundAs, queryState, type ClientContext } from './operations/context';
+import { followRun, type FollowOptions } from './operations/follow';
+import { ledgerOf, type LedgerOptions, type RunLedger } from './operations/ledger';
+import { abortRun, cancelRun, extendBudget, steerCompensation, type CompensationAction, type CompensationSent } from './operations/operate';
+import { readRun, type ReadOptions, type RunView } from './operations/run-view';
+import { startRun, type StartedRun, type StartOptions } from './operations/start';
 
 export interface SagentClientOptions {
   /** A connected Temporal client (e.g. `connectClient().client`). */
