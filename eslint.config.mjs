@@ -20,7 +20,7 @@ const sandboxPaths = [
 ];
 const sandboxPatterns = [
   {
-    group: ['**/activities', '**/activities/*', '**/models/*', '**/dev/*', '**/services/*', '**/worker', '**/client', '**/client/*', '**/index', '**/testing', '**/temporal/*', '**/cli/*', '**/mcp/*'],
+    group: ['**/activities', '**/activities/*', '**/models/*', '**/dev/*', '**/services/*', '**/worker', '**/client', '**/operations', '**/operations/*', '**/index', '**/testing', '**/temporal/*', '**/cli/*', '**/mcp/*'],
     message: 'workflow sandbox: Node-side code (import sagent/workflow, not sagent)',
     allowTypeImports: true,
   },
@@ -32,7 +32,7 @@ const coreKnowsNoDemo = [{ regex: '(^|/)demo(/|$)', message: 'the core knows no 
 /** The demo is sagent's first consumer: `../index` (sagent), `../workflow` (sagent/workflow), `../testing` only. */
 const demoUsesEntryPoints = [
   {
-    regex: '^(\\.\\./)+(activities|cli|client|dev|models|observability|policies|shared|temporal|tools|workflows|codec)(/|$)',
+    regex: '^(\\.\\./)+(activities|cli|client|operations|dev|models|observability|policies|shared|temporal|tools|workflows|codec)(/|$)',
     message: 'the demo uses sagent through its entry points only: src/index.ts, src/workflow.ts, src/testing.ts',
   },
 ];
