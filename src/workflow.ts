@@ -8,16 +8,17 @@
  * import { myAgent } from './my-agent';
  * export const agentSaga = createAgentSaga([myAgent]);
  * ```
+ *
+ * @packageDocumentation
  */
+
+// The workflow and the agents it runs.
 export { createAgentSaga, type AgentSagaWorkflow } from './workflows/agent-saga';
 export {
   abortTool,
   agentRegistry,
-  changesWorld,
   defineAgent,
   defineTool,
-  delegateTool,
-  isCompensable,
   type AgentDefinition,
   type AgentRegistry,
   type AgentSpec,
@@ -31,6 +32,7 @@ export {
 } from './tools/define';
 export {
   ToolError,
+  implement,
   type CompensationContext,
   type CompensationResult,
   type EffectCheck,
@@ -38,21 +40,66 @@ export {
   type ToolImplementation,
   type ToolImplementations,
 } from './tools/runtime';
-export * from './shared/contracts';
-export type * from './shared/wire';
-export { STOP_REASONS } from './shared/wire';
+export { withMcpTools } from './tools/mcp';
+
+// A run: its input, its state, its outcome.
+export {
+  RUN_STATUSES,
+  type AgentRunInput,
+  type ApprovalExpiryAction,
+  type ApprovalInput,
+  type ApprovalSettings,
+  type ApproverInput,
+  type BudgetLimits,
+  type ContextSettings,
+  type RunOutcome,
+  type RunState,
+  type RunStatus,
+  type RunUsage,
+} from './shared/run';
+export type {
+  ApprovalRecord,
+  CompensationOutcome,
+  DecidedApproval,
+  EffectRecord,
+  EffectState,
+  PendingApproval,
+  RejectedAttempt,
+  TimelineEntry,
+} from './shared/records';
+export type { DelegationOutcome, DelegationView } from './shared/delegation';
+
+// The messages a run answers (its queries, signals and updates), with what they carry.
+export {
+  abortUpdate,
+  approvalSignal,
+  decideUpdate,
+  extendBudgetUpdate,
+  getStateQuery,
+  retryCompensationSignal,
+  skipCompensationSignal,
+  type AbortRequest,
+  type ApprovalDecision,
+  type BudgetTopUp,
+  type DecisionResult,
+  type OperatorAction,
+} from './shared/messages';
+export { mcpToolsQuery, type McpToolRecord, type McpToolAnnotations } from './shared/mcp';
+
+// The Messages API's wire types, as sagent carries them.
+export {
+  STOP_REASONS,
+  type ContentBlock,
+  type ContentBlockParam,
+  type MessageParam,
+  type ModelTurn,
+  type ModelUsage,
+  type StopReason,
+  type TextBlock,
+  type ToolResultBlockParam,
+  type ToolUseBlock,
+} from './shared/wire';
+
+// Names a run is found by.
 export { DEFAULT_TASK_QUEUE, WORKFLOW_TYPE, SEARCH_ATTRIBUTES } from './shared/constants';
 export { AgentName, AgentStatus, AgentCostUsd, AgentSteps, AgentPendingApprovals } from './shared/search-attributes';
-export {
-  MCP_FAILURE_TYPES,
-  MCP_IDEMPOTENCY_KEY_META,
-  mcpToolsQuery,
-  type ListMcpToolsInput,
-  type McpBinding,
-  type McpServerListing,
-  type McpToolAnnotations,
-  type McpToolRecord,
-} from './shared/mcp';
-export { mcpToolDefinition, withMcpTools } from './tools/mcp';
-export { jsonSchemaInput } from './tools/json-schema';
-export { mcpRetrySafe, mcpToolRisk, type McpRiskDecision } from './policies/mcp-risk';

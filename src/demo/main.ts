@@ -21,29 +21,17 @@ import { Command, CommanderError } from 'commander';
 import { DefaultLogger, Runtime, type LogLevel, type NativeConnection, type Worker } from '@temporalio/worker';
 import {
   DEFAULT_UI_URL,
-  EXIT,
-  Output,
   SagentClient,
-  brief,
   buildRunInput,
   connectClient,
   createAnthropicClient,
-  describeError,
   ensureKey,
-  ledgerLines,
-  processIO,
   resolveConnection,
-  shortHash,
-  table,
-  usd,
-  watchRun,
-  type CliIO,
   type ConnectedTemporal,
-  type PendingApproval,
-  type RunState,
   type RunView,
-  type TimelineRenderer,
 } from '../index';
+import { EXIT, Output, brief, describeError, ledgerLines, processIO, shortHash, table, usd, watchRun, type CliIO, type TimelineRenderer } from '../cli';
+import type { PendingApproval, RunState } from '../workflow';
 import { ensureDevServer, loadScenarios, startModelServer, type DevServer, type ModelServer } from '../testing';
 import { setUpDemoCodec } from './codec';
 import { DEFAULT_DATA_DIR } from './services/db';

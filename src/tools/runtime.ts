@@ -2,7 +2,9 @@
  * What a tool's implementation sees on the worker, and the one error type it throws to say how a
  * failure should be treated. Sandbox-safe (types and a plain class), so definitions may name them.
  */
+import type { ToolDefinition } from './define';
 
+/** What a tool's `run`, `check` and `compensate` are given besides the input. */
 export interface ToolContext {
   /** Stable across retries, worker crashes, replays and continue-as-new. */
   effectId: string;
@@ -16,6 +18,7 @@ export interface ToolContext {
   heartbeat(details?: unknown): void;
 }
 
+/** What a compensation is given: the forward step's context and its key. */
 export interface CompensationContext extends ToolContext {
   /** The forward step's key; undo endpoints are keyed by it. */
   forwardKey: string;
@@ -30,7 +33,9 @@ export type CompensationResult = 'compensated' | 'not_needed';
  */
 export type EffectCheck = 'committed' | 'not_committed' | 'unknown';
 
+/** What a tool does on the worker; `I` is its parsed input (see {@link implement}, which infers it). */
 export interface ToolImplementation<I = any> {
+  /** Performs the step once per idempotency key; what it returns is the result (projected and cut for Claude). */
   run(input: I, ctx: ToolContext): Promise<unknown>;
   /** Required for tools that declare `reconcile: 'check'`: whether the effect under `ctx.effectId` landed. */
   check?(input: I, ctx: ToolContext): Promise<EffectCheck>;
@@ -38,7 +43,23 @@ export interface ToolImplementation<I = any> {
   compensate?(input: I, ctx: CompensationContext): Promise<CompensationResult>;
 }
 
+/** An agent's tool implementations, by tool name. */
 export type ToolImplementations = Record<string, ToolImplementation>;
+
+/**
+ * A tool's implementation typed from its definition: `run`, `check` and `compensate` receive the input its zod
+ * schema parses to, so a misspelt input field fails to compile. Returns `implementation` unchanged.
+ *
+ * ```ts
+ * export const notesTools: ToolImplementations = {
+ *   [addNote.name]: implement(addNote, { run: async ({ text }, { idempotencyKey }) => pin(idempotencyKey, text) }),
+ * };
+ * ```
+ */
+export function implement<I>(tool: ToolDefinition<I>, implementation: ToolImplementation<I>): ToolImplementation<I> {
+  if (typeof implementation?.run !== 'function') throw new Error(`implement(${tool.name}): the implementation needs a run(input, ctx) function`);
+  return implementation;
+}
 
 /**
  * A failure a tool reports on purpose.

@@ -2,8 +2,9 @@
  * The client's pure parts: a run's input built and checked before anything is started, and its errors told apart
  * by name (domain failures from infrastructure failures), as the CLI and apps tell them apart.
  */
+import { CLIENT_ERRORS, buildRunInput, isClientError } from '../../src/index';
+import { newWorkflowId } from '../../src/operations/start';
 import {
-  CLIENT_ERRORS,
   DecisionRefusedError,
   DecisionUnconfirmedError,
   EffectNotFoundError,
@@ -14,10 +15,7 @@ import {
   RunEndedError,
   RunInputRefusedError,
   RunNotFoundError,
-  buildRunInput,
-  isClientError,
-  newWorkflowId,
-} from '../../src/index';
+} from '../../src/operations/errors';
 
 describe('buildRunInput', () => {
   test('maps the flat options onto the run input, models from the environment', () => {

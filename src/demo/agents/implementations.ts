@@ -1,5 +1,6 @@
 /** The demo agents with their tools' implementations on the worker: real HTTP to the demo services. */
-import type { AgentDefinition, AgentImplementation, ToolImplementations } from '../../index';
+import type { AgentImplementation, ToolImplementations } from '../../index';
+import type { AgentDefinition } from '../../workflow';
 import { notesAgent } from './notes/agent';
 import { notesServers, type NotesServersOptions } from './notes/servers';
 import { supportAgent } from './support/agent';
