@@ -10,6 +10,8 @@ export interface McpCallResult {
 
 /**
  * What undoes a tool on the same server: the undo tool's name, and its arguments derived from the forward call.
+ * A tool may undo itself when the mapping reverses its arguments (`move_file` with source and destination swapped);
+ * an undo whose arguments equal the forward call's is refused, since it would repeat the call.
  * `result` is absent when the forward call's outcome is unknown (a timeout after the request left), so a mapping
  * that can work from the input alone should.
  */
@@ -65,7 +67,7 @@ export type McpServerConfig = McpStdioServerConfig | McpHttpServerConfig;
 
 const SERVER_NAME = /^[a-zA-Z0-9_-]{1,32}$/;
 
-/** Throws one error naming every problem of the configuration: duplicate or malformed names, self-undoing tools. */
+/** Throws one error naming every problem of the configuration: duplicate or malformed names, mappings without input. */
 export function assertMcpServers(servers: readonly McpServerConfig[]): void {
   const problems: string[] = [];
   const seen = new Set<string>();
@@ -76,7 +78,6 @@ export function assertMcpServers(servers: readonly McpServerConfig[]): void {
     if (!('command' in server) && !('url' in server)) problems.push(`server "${(server as { name: string }).name}" has neither command nor url`);
     for (const [forward, undo] of Object.entries(server.compensations ?? {})) {
       if (typeof undo?.input !== 'function') problems.push(`${server.name}.${forward}: the compensation needs an input function`);
-      if (undo?.tool === forward) problems.push(`${server.name}.${forward} cannot undo itself`);
       const risk = server.tools?.[forward]?.risk;
       if (risk === 'read' || risk === 'irreversible') problems.push(`${server.name}.${forward} is configured ${risk} and maps a compensation`);
     }

@@ -122,6 +122,12 @@ export class McpServers {
     const mapping = this.config(binding.server).compensations?.[binding.tool];
     if (!mapping) throw notConfigured(`this worker maps no compensation for ${binding.server}.${binding.tool}`);
     const input = call.undoInput !== undefined ? call.undoInput : mapping.input({ input: call.input });
+    // A tool may undo itself (move_file back) only with arguments that reverse it: the same ones would repeat it.
+    if (mapping.tool === binding.tool && canonicalJson(input) === canonicalJson(call.input)) {
+      throw notConfigured(
+        `${binding.server}.${binding.tool} undoes itself with the forward call's own arguments, which would repeat it: map the arguments that reverse it (e.g. swap source and destination)`,
+      );
+    }
     const connection = await this.connect(binding.server);
     const result = await this.request({ ...binding, retrySafe: true }, connection, mapping.tool, input, ctx, timeoutMs);
     if (result.isError) {

@@ -27,6 +27,11 @@ export function mcpToolDefinition(record: McpToolRecord): ToolDefinition<Record<
 export function withMcpTools(agent: AgentDefinition, records: readonly McpToolRecord[]): AgentDefinition {
   return defineAgent({
     ...agent,
-    tools: [...agent.tools.filter((tool) => tool !== abortTool), ...records.map(mcpToolDefinition)],
+    // defineAgent adds the abort tool and the delegates' tools again from `delegates`.
+    tools: [...agent.tools.filter((tool) => tool !== abortTool && !isDelegateOf(agent, tool)), ...records.map(mcpToolDefinition)],
   });
+}
+
+function isDelegateOf(agent: AgentDefinition, tool: ToolDefinition<any>): boolean {
+  return tool.delegate !== undefined && (agent.delegates ?? []).some((delegate) => delegate.agent === tool.delegate?.agent);
 }

@@ -1,7 +1,9 @@
 import { mcpRetrySafe, mcpToolRisk } from '../../src/policies/mcp-risk';
 import { jsonSchemaInput } from '../../src/tools/json-schema';
-import { mcpToolDefinition } from '../../src/tools/mcp';
-import { classifyCallError } from '../../src/mcp/servers';
+import { mcpToolDefinition, withMcpTools } from '../../src/tools/mcp';
+import { defineAgent, defineTool } from '../../src/tools/define';
+import { z } from 'zod';
+import { McpServers, classifyCallError } from '../../src/mcp/servers';
 import { assertMcpServers } from '../../src/mcp/config';
 import { McpError, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { McpToolRecord } from '../../src/shared/mcp';
@@ -74,7 +76,39 @@ describe('classifyCallError', () => {
 test('assertMcpServers names every problem', () => {
   expect(() => assertMcpServers([
     { name: 'a b', command: 'x' },
-    { name: 'm', command: 'x', compensations: { t: { tool: 't', input: () => ({}) } } },
+    { name: 'm', command: 'x', compensations: { t: { tool: 'u' } as never } },
     { name: 'm', url: 'http://127.0.0.1/mcp' },
-  ])).toThrow(/a b.*t cannot undo itself.*two servers are named "m"/);
+  ])).toThrow(/a b.*m\.t: the compensation needs an input function.*two servers are named "m"/);
+});
+
+describe('an MCP tool that undoes itself', () => {
+  const moveBack = { tool: 'move_file', input: ({ input }: { input: { source: string; destination: string } }) => ({ source: input.destination, destination: input.source }) };
+  const binding = { server: 'fs', tool: 'move_file', schemaHash: 'h', retrySafe: true };
+  const ctx = { effectId: 'e', idempotencyKey: 'e/undo', forwardKey: 'e', workflowId: 'w', attempt: 1, signal: new AbortController().signal, heartbeat: () => {} };
+
+  test('is configured with a mapping that reverses its arguments', () => {
+    expect(() => assertMcpServers([{ name: 'fs', command: 'x', compensations: { move_file: moveBack } }])).not.toThrow();
+  });
+
+  test('is refused, before any call, when the undo would repeat the forward arguments, saying what to map', async () => {
+    const servers = new McpServers([{ name: 'fs', command: 'no-such-command', compensations: { move_file: { tool: 'move_file', input: ({ input }) => input } } }]);
+    const undo = servers.undo({ binding, effectId: 'e', input: { source: 'a', destination: 'b' } }, ctx, 1000);
+    await expect(undo).rejects.toMatchObject({ nonRetryable: true, message: expect.stringMatching(/undoes itself with the forward call's own arguments.*map the arguments that reverse it/) });
+  });
+});
+
+// regression: an agent with both sub-agents and MCP servers failed every workflow task ("declares tool delegate_billing twice").
+test('withMcpTools keeps an agent\'s delegates once, next to its own tools and the listed MCP tools', () => {
+  const lookup = defineTool({ name: 'lookup', description: 'Looks up', input: z.object({}), risk: 'read' });
+  const agent = defineAgent({ name: 'a', description: 'A', system: 'S', tools: [lookup], delegates: [{ agent: 'billing', description: 'Bills' }], mcpServers: ['fs'] });
+  const record: McpToolRecord = {
+    server: 'fs', tool: 'read_file', name: 'fs_read_file', description: 'Read', inputSchema: { type: 'object' },
+    annotations: { readOnlyHint: true }, risk: 'read', riskReason: 'read-only', compensation: null, idempotent: true,
+    retrySafe: true, schemaHash: 'h', critical: false, timeoutMs: 30_000, maxAttempts: 5,
+  };
+  const bare = defineAgent({ name: 'b', description: 'B', system: 'S', tools: [], delegates: [{ agent: 'b2', description: 'x' }], mcpServers: ['fs'] });
+  expect(withMcpTools(bare, []).tools.map((tool) => tool.name)).toEqual(['delegate_b2', 'abort']);
+  const listed = withMcpTools(agent, [record]);
+  expect(listed.tools.map((tool) => tool.name)).toEqual(['lookup', 'fs_read_file', 'delegate_billing', 'abort']);
+  expect(listed.toolsByName.delegate_billing.delegate).toEqual({ agent: 'billing' });
 });
