@@ -4,10 +4,9 @@
  * once; calling carries the effect id as the idempotency key in `_meta` and turns every failure into a typed one.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ErrorCode, McpError, ToolListChangedNotificationSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { requirePeer } from '../peers';
 import { byteLength, canonicalJson, sha256Hex } from '../policies/canonical';
 import { capText } from '../policies/context';
 import { mcpRetrySafe, mcpToolRisk } from '../policies/mcp-risk';
@@ -23,6 +22,23 @@ const MAX_RESULT_BYTES = 8192;
 /** The SDK's own deadline ends a call this much before Temporal's, so the failure is typed here. */
 const TIMEOUT_MARGIN_MS = 1000;
 const STDERR_TAIL = 2000;
+
+// The MCP SDK is an optional peer: it loads when a worker configures MCP servers, not on every import of sagent.
+const FEATURE = 'mcpServers (tools from MCP servers)';
+let loaded:
+  | (typeof import('@modelcontextprotocol/sdk/client/index.js') &
+      typeof import('@modelcontextprotocol/sdk/client/stdio.js') &
+      typeof import('@modelcontextprotocol/sdk/client/streamableHttp.js') &
+      typeof import('@modelcontextprotocol/sdk/types.js'))
+  | undefined;
+function mcpSdk(): NonNullable<typeof loaded> {
+  return (loaded ??= {
+    ...requirePeer<typeof import('@modelcontextprotocol/sdk/client/index.js')>('@modelcontextprotocol/sdk/client/index.js', FEATURE),
+    ...requirePeer<typeof import('@modelcontextprotocol/sdk/client/stdio.js')>('@modelcontextprotocol/sdk/client/stdio.js', FEATURE),
+    ...requirePeer<typeof import('@modelcontextprotocol/sdk/client/streamableHttp.js')>('@modelcontextprotocol/sdk/client/streamableHttp.js', FEATURE),
+    ...requirePeer<typeof import('@modelcontextprotocol/sdk/types.js')>('@modelcontextprotocol/sdk/types.js', FEATURE),
+  });
+}
 
 interface Connection {
   client: Client;
@@ -46,6 +62,8 @@ export class McpServers {
 
   constructor(servers: readonly McpServerConfig[]) {
     assertMcpServers(servers);
+    // A worker that configures MCP servers without the SDK installed is told so now, not at its first call.
+    mcpSdk();
     for (const server of servers) this.configs.set(server.name, server);
   }
 
@@ -224,6 +242,7 @@ export class McpServers {
   }
 
   private async open(config: McpServerConfig): Promise<Connection> {
+    const { Client, StdioClientTransport, StreamableHTTPClientTransport, ToolListChangedNotificationSchema, getDefaultEnvironment } = mcpSdk();
     const client = new Client({ name: 'sagent', version: '0.1.0' });
     const connection: Connection = { client, stale: true, hashes: new Map() };
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
@@ -297,6 +316,7 @@ function notConfigured(message: string): ApplicationFailure {
 export function classifyCallError(err: unknown, what: string, retrySafe: boolean): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
   const message = `${what}: ${(err as Error)?.message ?? String(err)}`.slice(0, 1000);
+  const { ErrorCode, McpError } = mcpSdk();
   const code = err instanceof McpError ? err.code : undefined;
   if (code !== undefined && code !== ErrorCode.RequestTimeout && code !== ErrorCode.ConnectionClosed && code !== ErrorCode.InternalError) {
     return ApplicationFailure.create({ type: TOOL_FAILURE_TYPES.Rejected, message, nonRetryable: true, details: [{ code: 'mcp_protocol_error', message, hint: null }] });

@@ -10,8 +10,7 @@ export {
   startTracing,
   tracesUrl,
   workerTelemetry,
-  WORKFLOW_INTERCEPTOR_MODULES,
+  workflowInterceptorModules,
   type Tracing,
   type TracingOptions,
 } from './tracing';
-export { annotateActiveSpan, annotateModelCall, annotateToolCall, failureOutcome, type ToolOutcome } from './attributes';

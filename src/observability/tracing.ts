@@ -6,27 +6,28 @@
  * through the `exporter` sink, and only outside replay), to each activity, where sagent adds the model, tokens and
  * cost, or the tool, effect id and outcome (see attributes.ts).
  */
-import { context, propagation, trace } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import type { BasicTracerProvider, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ClientInterceptors } from '@temporalio/client';
 import type { WorkerOptions } from '@temporalio/worker';
-import { SagentActivityInterceptor } from './activity-interceptor';
-import { AsyncLocalStorageContextManager } from './context-manager';
+import { requirePeer, resolvePeer } from '../peers';
 
-// The SDK and the Temporal interceptors load only when tracing is on: off costs nothing, not even their load time.
+// OpenTelemetry and the Temporal interceptors are optional peers, loaded only when tracing is on: off costs nothing,
+// not even their load time, and needs none of them installed.
+const FEATURE = 'tracing (OTEL_EXPORTER_OTLP_ENDPOINT is set)';
 const sdk = () => ({
-  ...(require('@opentelemetry/core') as typeof import('@opentelemetry/core')),
-  ...(require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http')),
-  ...(require('@opentelemetry/resources') as typeof import('@opentelemetry/resources')),
-  ...(require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base')),
+  ...requirePeer<typeof import('@opentelemetry/api')>('@opentelemetry/api', FEATURE),
+  ...requirePeer<typeof import('@opentelemetry/core')>('@opentelemetry/core', FEATURE),
+  ...requirePeer<typeof import('@opentelemetry/exporter-trace-otlp-http')>('@opentelemetry/exporter-trace-otlp-http', FEATURE),
+  ...requirePeer<typeof import('@opentelemetry/resources')>('@opentelemetry/resources', FEATURE),
+  ...requirePeer<typeof import('@opentelemetry/sdk-trace-base')>('@opentelemetry/sdk-trace-base', FEATURE),
 });
-const temporalOtel = () => require('@temporalio/interceptors-opentelemetry') as typeof import('@temporalio/interceptors-opentelemetry');
+const temporalOtel = () => requirePeer<typeof import('@temporalio/interceptors-opentelemetry')>('@temporalio/interceptors-opentelemetry', FEATURE);
 
 /** The workflow-side interceptors; they run in the sandbox, so they are bundled with the workflows. */
-export const WORKFLOW_INTERCEPTOR_MODULES: readonly string[] = [
-  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
-];
+export function workflowInterceptorModules(): string[] {
+  return [resolvePeer('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors', FEATURE)];
+}
 
 export interface Tracing {
   provider: BasicTracerProvider;
@@ -71,7 +72,8 @@ export function startTracing(options: TracingOptions = {}): Tracing | null {
   // "Off" is not remembered: a later caller with an endpoint may still turn tracing on.
   if (url === null) return null;
 
-  const { BasicTracerProvider, BatchSpanProcessor, envDetectorSync, OTLPTraceExporter, Resource, W3CTraceContextPropagator } = sdk();
+  const { BasicTracerProvider, BatchSpanProcessor, envDetectorSync, OTLPTraceExporter, Resource, W3CTraceContextPropagator, context, propagation, trace } = sdk();
+  const { AsyncLocalStorageContextManager } = require('./context-manager') as typeof import('./context-manager');
   const resource = Resource.default()
     .merge(new Resource({ 'service.name': env.OTEL_SERVICE_NAME?.trim() || (options.serviceName ?? 'sagent') }))
     .merge(envDetectorSync.detect());
@@ -107,7 +109,7 @@ export async function shutdownTelemetry(): Promise<void> {
 /**
  * Worker options that trace workflows and activities when tracing is on, and `{}` when it is off. Pass them as
  * `overrides` to `createSagentWorker`, or spread them into `Worker.create` options that bundle from `workflowsPath`.
- * A prebuilt `workflowBundle` must be built with `workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES`.
+ * A prebuilt `workflowBundle` must be built with `workflowInterceptorModules: workflowInterceptorModules()`.
  */
 export function workerTelemetry(env: NodeJS.ProcessEnv = process.env): Partial<WorkerOptions> {
   const tracing = startTracing({ env, serviceName: 'sagent-worker' });
@@ -118,9 +120,10 @@ export function workerTelemetry(env: NodeJS.ProcessEnv = process.env): Partial<W
     OpenTelemetryActivityOutboundInterceptor,
     OpenTelemetryWorkflowClientInterceptor,
   } = temporalOtel();
+  const { SagentActivityInterceptor } = require('./activity-interceptor') as typeof import('./activity-interceptor');
   return {
     interceptors: {
-      workflowModules: [...WORKFLOW_INTERCEPTOR_MODULES],
+      workflowModules: workflowInterceptorModules(),
       activity: [
         // Temporal's span first, so sagent's attributes land on it.
         (ctx) => ({
