@@ -2,6 +2,8 @@
  * `tsx src/dev/server-main.ts start|stop|status`: the local Temporal dev server for the demo, the worker and the CLI.
  * `npm run dev:server` runs `start`, which leaves the server (and its Web UI) running in the background.
  */
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { answersAsTemporal, detachedDevServerPid, ensureDevServer, stopDevServer } from './temporal';
 import { findTemporalCli, installTemporalCli } from './temporal-cli';
@@ -44,6 +46,25 @@ async function start(opts: StartOptions): Promise<void> {
 async function stop(opts: PortOptions): Promise<void> {
   const stopped = await stopDevServer(opts);
   console.log(stopped ? `stopped the Temporal dev server on port ${opts.port}` : `no detached Temporal dev server on port ${opts.port}`);
+  const codec = await stopCodecServer(opts.stateDir);
+  if (codec !== null) console.log(`stopped the codec server (pid ${codec})`);
+}
+
+/** Stops the detached codec server the demo started (its pid in `<stateDir>/codec-server.pid`); null when none runs. */
+async function stopCodecServer(stateDir: string): Promise<number | null> {
+  const pidFile = path.join(stateDir, 'codec-server.pid');
+  const pid = Number((await fs.readFile(pidFile, 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  await fs.rm(pidFile, { force: true });
+  // A pid the system has since given to another program is left alone.
+  const command = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => null);
+  if (command !== null && !command.includes('codec-server')) return null;
+  try {
+    process.kill(pid, 'SIGTERM');
+    return pid;
+  } catch {
+    return null;
+  }
 }
 
 async function status(opts: PortOptions): Promise<void> {

@@ -17,7 +17,6 @@ import { byteLength } from './canonical';
 
 export const DEFAULT_CONTEXT: ContextSettings = {
   keepTurns: 2,
-  maxToolResultBytes: 8192,
   stubBytes: 160,
   compactAfterBytes: 16_384,
   forceCompactAfterBytes: 131_072,

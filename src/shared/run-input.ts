@@ -58,6 +58,7 @@ export const runInputSchema = z
     context: z
       .object({
         keepTurns: positiveInt.optional(),
+        // Accepted from inputs of earlier versions and ignored: each tool's `maxResultBytes` cuts its results.
         maxToolResultBytes: positiveInt.optional(),
         stubBytes: positiveInt.optional(),
         compactAfterBytes: positiveInt.optional(),

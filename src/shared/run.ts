@@ -81,8 +81,6 @@ export interface ApprovalSettings {
 export interface ContextSettings {
   /** Turns (assistant + tool results) kept verbatim at the end of the context when older ones are compacted. @default 2 */
   keepTurns: number;
-  /** Bytes of one tool result that Claude sees before it is cut. @default 8192 */
-  maxToolResultBytes: number;
   /** Bytes of a compacted older tool result. @default 160 */
   stubBytes: number;
   /**

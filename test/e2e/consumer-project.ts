@@ -121,7 +121,7 @@ export async function createConsumerProject(options: { dependencies: string[]; f
   const base = await fs.mkdtemp(path.join(os.tmpdir(), 'sagent-consumer-'));
   const remove = () => fs.rm(base, { recursive: true, force: true });
   try {
-    await mustRun('npm', ['pack', '--pack-destination', base], { cwd: ROOT, timeoutMs: 120_000 });
+    await mustRun('npm', ['pack', '--pack-destination', base], { cwd: ROOT, timeoutMs: 360_000 });
     const tarball = (await fs.readdir(base)).find((name) => name.endsWith('.tgz'));
     if (!tarball) throw new Error(`npm pack left no tarball in ${base}`);
     const dir = path.join(base, 'project');

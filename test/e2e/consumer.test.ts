@@ -9,13 +9,30 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { cleanEnv, createConsumerProject, mustRun, pinnedVersion, readmeExample, run, startService, type ConsumerProject, type Ran, type Service } from './consumer-project';
 
-// About 45 s on an idle 2-core machine (pack 5 s, install 10 s, typecheck 5 s, worker bundle 10 s, runs 10 s).
-jest.setTimeout(240_000);
+// Two installs (the lowest and the newest @temporalio), a pack that builds dist/, a typecheck and a few runs.
+jest.setTimeout(600_000);
 
 /** The consumer's scripted "Claude", from the installed `sagent/testing`; the runs are routed by workflow id. */
 const MODEL_SERVER = `import { startModelServer, type Scenario } from 'sagent/testing';
 
 const scenarios: Scenario[] = [
+  {
+    name: 'desk-delegates-to-notes',
+    match: { runIdPrefix: 'desk-', runIdSuffix: '/notes' },
+    turns: [
+      { content: [{ type: 'tool_use', name: 'add_note', input: { text: 'Desk moves to room 4' } }] },
+      { content: [{ type: 'text', text: 'Pinned.' }] },
+    ],
+  },
+  {
+    name: 'desk',
+    match: { runIdPrefix: 'desk-' },
+    turns: [
+      { content: [{ type: 'tool_use', name: 'delegate_notes', input: { task: 'Pin: desk moves to room 4' } }] },
+      { content: [{ type: 'tool_use', name: 'memory_search_nodes', input: { query: 'desk' } }] },
+      { content: [{ type: 'text', text: 'The board has it, and the graph knows nothing of desks yet.' }] },
+    ],
+  },
   {
     name: 'pin-then-give-up',
     match: { runIdPrefix: 'undo-' },
@@ -45,21 +62,100 @@ startModelServer({ scenarios }).then(
 );
 `;
 
-const TSCONFIG = {
-  compilerOptions: {
-    target: 'ES2022',
-    module: 'commonjs',
-    moduleResolution: 'node',
-    strict: true,
-    esModuleInterop: true,
-    skipLibCheck: true,
-    noEmit: true,
-    types: ['node'],
-  },
-  include: ['*.ts'],
+/**
+ * A second agent of the consumer's own, with both a sub-agent (the README's notes agent) and an MCP server
+ * (server-memory over stdio), on a worker of its own task queue.
+ */
+const DESK_FILES = {
+  'desk-agent.ts': `import { defineAgent } from 'sagent/workflow';
+
+export const deskAgent = defineAgent({
+  name: 'desk',
+  description: 'Runs the front desk.',
+  system: 'You run the front desk.',
+  tools: [],
+  delegates: [{ agent: 'notes', description: 'Keeps the team notes board.' }],
+  mcpServers: ['memory'],
+});
+`,
+  'desk-workflows.ts': `import { createAgentSaga } from 'sagent/workflow';
+import { notesAgent } from './agent';
+import { deskAgent } from './desk-agent';
+
+export const agentSaga = createAgentSaga([notesAgent, deskAgent]);
+`,
+  'desk-worker.ts': `import { connectWorkerConnection, createSagentWorker, resolveConnection } from 'sagent';
+import { notesAgent } from './agent';
+import { deskAgent } from './desk-agent';
+import { notesTools } from './tools';
+
+async function run() {
+  const config = resolveConnection();
+  const connection = await connectWorkerConnection(config);
+  const worker = await createSagentWorker({
+    connection,
+    namespace: config.namespace,
+    agents: [{ agent: notesAgent, tools: notesTools }, { agent: deskAgent, tools: {} }],
+    mcpServers: [
+      {
+        name: 'memory',
+        command: process.execPath,
+        args: [require.resolve('@modelcontextprotocol/server-memory/dist/index.js')],
+        env: { MEMORY_FILE_PATH: process.env.MEMORY_FILE ?? 'memory.jsonl' },
+      },
+    ],
+    workflowsPath: require.resolve('./desk-workflows'),
+  });
+  console.log(\`worker ready on task queue \${worker.options.taskQueue}\`);
+  await worker.run();
+}
+
+run().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
+`,
 };
 
 const NOTE = 'Standup moves to 10:00';
+
+/** The Temporal packages sagent takes as peers; the consumer installs them itself. */
+const TEMPORAL_PACKAGES = ['activity', 'client', 'common', 'envconfig', 'plugin', 'worker', 'workflow'].map((name) => `@temporalio/${name}`);
+/** The lowest and the newest `@temporalio/*` the peer range `^1.23.0` is proven with (README: "Peer dependencies"). */
+const LOWEST_TEMPORAL = '1.23.0';
+const NEWEST_TEMPORAL = '1.24.0';
+
+/** Every installed copy of a package in the project's node_modules, at any depth, as `name@version` by path. */
+async function copiesOf(dir: string, names: (name: string) => boolean): Promise<Record<string, string[]>> {
+  const copies: Record<string, string[]> = {};
+  const walk = async (modules: string): Promise<void> => {
+    const entries = await fs.readdir(modules, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+      const folders = entry.name.startsWith('@')
+        ? (await fs.readdir(path.join(modules, entry.name))).map((scoped) => path.join(modules, entry.name, scoped))
+        : [path.join(modules, entry.name)];
+      for (const folder of folders) {
+        const manifest = await fs.readFile(path.join(folder, 'package.json'), 'utf8').then(JSON.parse, () => undefined);
+        if (manifest?.name && names(manifest.name)) (copies[manifest.name] ??= []).push(`${manifest.version} at ${path.relative(dir, folder)}`);
+        await walk(path.join(folder, 'node_modules'));
+      }
+    }
+  };
+  await walk(path.join(dir, 'node_modules'));
+  return copies;
+}
+
+/** One copy of each SDK: the Temporal packages, the Anthropic SDK, and the protobufjs the Temporal packages load. */
+async function expectOneCopyOfEachSdk(version: string): Promise<void> {
+  const sdks = await copiesOf(project.dir, (name) => name.startsWith('@temporalio/') || name === '@anthropic-ai/sdk');
+  for (const [name, copies] of Object.entries(sdks)) expect({ name, copies }).toEqual({ name, copies: [expect.any(String)] });
+  for (const name of TEMPORAL_PACKAGES) expect(sdks[name]?.[0]).toMatch(new RegExp(`^${version.replace(/\./g, '\\.')} at node_modules/`));
+  // regression: two protobufjs copies inside the Temporal packages broke `sagent history` ("type must be a Type").
+  const script = "const r = (from) => require.resolve('protobufjs', { paths: [require.resolve(from)] }); console.log(JSON.stringify(['@temporalio/proto', '@temporalio/common', '@temporalio/worker'].map(r)))";
+  const resolved = JSON.parse((await mustRun(process.execPath, ['-e', script], { cwd: project.dir })).stdout) as string[];
+  expect(new Set(resolved).size).toBe(1);
+}
 
 let project: ConsumerProject;
 let model: Service | undefined;
@@ -69,14 +165,18 @@ let notesFile: string;
 
 beforeAll(async () => {
   const example = await readmeExample();
-  expect(Object.keys(example).sort()).toEqual(['agent.ts', 'tools.ts', 'worker.ts', 'workflows.ts']);
-  const dependencies = await Promise.all(['zod', 'tsx', 'typescript', '@types/node'].map(pinnedVersion));
+  expect(Object.keys(example).sort()).toEqual(['agent.ts', 'tools.ts', 'tsconfig.json', 'worker.ts', 'workflows.ts']);
+  // The project brings its own SDKs, the Temporal ones at the lowest version sagent supports.
+  const temporal = TEMPORAL_PACKAGES.map((name) => `${name}@${LOWEST_TEMPORAL}`);
+  const own = ['@anthropic-ai/sdk', 'zod', 'tsx', 'typescript', '@types/node', '@modelcontextprotocol/sdk', '@modelcontextprotocol/server-memory'];
+  const dependencies = [...temporal, ...(await Promise.all(own.map(pinnedVersion)))];
   project = await createConsumerProject({
     dependencies,
-    files: { ...example, 'model-server.ts': MODEL_SERVER, 'tsconfig.json': JSON.stringify(TSCONFIG, null, 2) },
+    files: { ...example, ...DESK_FILES, 'model-server.ts': MODEL_SERVER },
   });
-  // The example and the test kit compile against the shipped declarations, with the classic `node` resolution too.
+  // The example and the test kit compile against the shipped declarations with the README's tsconfig.json.
   await mustRun(project.bin('tsc'), ['-p', '.'], { cwd: project.dir });
+  await expectOneCopyOfEachSdk(LOWEST_TEMPORAL);
 
   const address = process.env.SAGENT_TEST_TEMPORAL_ADDRESS;
   if (!address) throw new Error('SAGENT_TEST_TEMPORAL_ADDRESS is not set: run with jest (its globalSetup starts Temporal)');
@@ -109,6 +209,27 @@ function sagent(...args: string[]): Promise<Ran> {
   return run(project.bin('sagent'), args, { cwd: project.dir, env: cliEnv });
 }
 
+// regression: an agent with both `delegates` and `mcpServers` failed every workflow task ("declares tool twice").
+test('an agent with both a sub-agent and an MCP server runs both and completes (exit 0)', async () => {
+  const deskEnv = { ...cliEnv, SAGENT_TASK_QUEUE: `${cliEnv.SAGENT_TASK_QUEUE}-desk` };
+  const desk = await startService(process.execPath, ['-r', 'tsx/cjs', 'desk-worker.ts'], {
+    cwd: project.dir,
+    env: { ...deskEnv, ANTHROPIC_BASE_URL: model!.ready[1], NOTES_FILE: notesFile, MEMORY_FILE: path.join(project.dir, 'memory.jsonl') },
+    ready: /worker ready on task queue (\S+)/,
+  });
+  try {
+    const id = `desk-${randomUUID().slice(0, 8)}`;
+    const started = await run(project.bin('sagent'), ['start', '--agent', 'desk', '--task', 'Move the desk', '--id', id, '--wait', '--json'], { cwd: project.dir, env: deskEnv });
+    expect({ code: started.code, why: `${describeRun(started)}\ndesk worker: ${desk.output().slice(-3000)}` }).toMatchObject({ code: 0 });
+    const outcome = JSON.parse(started.stdout);
+    expect(outcome.status).toBe('completed');
+    expect(outcome.finalText).toContain('graph knows nothing of desks');
+    expect(Object.values(await notes())).toContain('Desk moves to room 4');
+  } finally {
+    await desk.stop();
+  }
+}, 240_000);
+
 /** The board the consumer's tools keep: what they pinned, by idempotency key. */
 async function notes(): Promise<Record<string, string>> {
   const text = await fs.readFile(notesFile, 'utf8').catch(() => '{}');
@@ -129,6 +250,11 @@ test('a run that gives up takes its note down again and ends compensated (exit 2
   // `compensated` (not `not_needed`) is what the tool's compensate() said on finding the note it pinned.
   expect(outcome.effects).toMatchObject([{ tool: 'add_note', state: 'committed', compensation: 'compensated' }]);
   expect(await notes()).toEqual({});
+
+  // The installed CLI decodes the history with the consumer's one copy of the Temporal SDK and of protobufjs.
+  const history = await sagent('history', id);
+  expect({ code: history.code, why: describeRun(history) }).toMatchObject({ code: 0 });
+  expect(JSON.parse(history.stdout).events.length).toBeGreaterThan(5);
 });
 
 test('a call that needs approval waits, a stranger cannot approve it, the approver can, and the run completes (exit 0)', async () => {
@@ -170,3 +296,18 @@ async function pendingCallId(id: string): Promise<string> {
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
+
+test(`at the newest @temporalio (${NEWEST_TEMPORAL}) the project still holds one copy of each SDK, and a run completes`, async () => {
+  await worker?.stop();
+  await mustRun('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...TEMPORAL_PACKAGES.map((name) => `${name}@${NEWEST_TEMPORAL}`)], { cwd: project.dir, env: cleanEnv(), timeoutMs: 240_000 });
+  await expectOneCopyOfEachSdk(NEWEST_TEMPORAL);
+  worker = await startService(process.execPath, ['-r', 'tsx/cjs', 'worker.ts'], {
+    cwd: project.dir,
+    env: { ...cliEnv, ANTHROPIC_BASE_URL: model!.ready[1], NOTES_FILE: notesFile },
+    ready: /worker ready on task queue (\S+)/,
+  });
+  const id = `undo-${randomUUID().slice(0, 8)}`;
+  const started = await sagent('start', '--agent', 'notes', '--task', 'Pin the lunch plan', '--id', id, '--wait', '--json');
+  expect({ code: started.code, why: describeRun(started) }).toMatchObject({ code: 2 });
+  expect(JSON.parse(started.stdout).status).toBe('compensated');
+}, 360_000);

@@ -4,19 +4,18 @@
  * neither wedge nor bloat the run. Each attack leaves zero executions of the tool in the services' ledger.
  */
 import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
 import { captureFixture } from '../helpers/fixtures';
 import { startHarness, outcomeOf, type Harness } from '../helpers/harness';
 import type { RespondingScenario } from '../../src/dev/scenario';
 import { SagentClient } from '../../src/client';
+import { findTemporalCli } from '../../src/dev/temporal-cli';
 import { newKeyPair, signDecision } from '../../src/policies/signature';
 import { approvalSignal, decideUpdate, type ApprovalDecision, type PendingApproval, type RunState } from '../../src/shared/contracts';
 
 const CHARGE = { amountCents: 41250, currency: 'EUR', card: '4242424242424242', description: 'Lisbon trip, 14-17 May' };
 const EMAIL = { to: 'ada@example.com', subject: 'Your Lisbon trip', body: 'Flight, hotel and car are booked.' };
-const TEMPORAL = path.join(__dirname, '../../.sagent/temporal-cli/bin/temporal');
 
 /** Claude asks for a charge and an email in one turn (call-1 and call-2), then ends. */
 const twoCalls: RespondingScenario = {
@@ -125,7 +124,10 @@ test('with keys, the right name without or with a wrong signature, or a signatur
 test('a stranger through `temporal workflow signal` is refused, shown in the details, and read back by the CLI path', async () => {
   const { handle, charge } = await startTwoCalls({ approvers: ['ana'] });
   const payload = JSON.stringify({ callId: charge.callId, argsHash: charge.argsHash, decision: 'approve', approver: 'mallory' });
-  await promisify(execFile)(TEMPORAL, [
+  // The project's own lookup (PATH, TEMPORAL_CLI_PATH, the project's copy), as the dev server found it.
+  const temporal = await findTemporalCli();
+  if (!temporal) throw new Error('no Temporal CLI found: put `temporal` on PATH or set TEMPORAL_CLI_PATH');
+  await promisify(execFile)(temporal, [
     'workflow', 'signal', '--address', process.env.SAGENT_TEST_TEMPORAL_ADDRESS!, '--namespace', process.env.SAGENT_TEST_TEMPORAL_NAMESPACE ?? 'default',
     '--workflow-id', handle.workflowId, '--name', 'approval', '--input', payload,
   ]);

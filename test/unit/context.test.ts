@@ -338,7 +338,7 @@ describe('against the whole conversation, both with the prompt cache', () => {
 
 describe('resolveContextSettings', () => {
   it('fills defaults and keeps at least one whole verbatim turn', () => {
-    const defaults = { keepTurns: 2, maxToolResultBytes: 8192, stubBytes: 160, compactAfterBytes: 16_384, forceCompactAfterBytes: 131_072, maxSummaryBytes: 2048 };
+    const defaults = { keepTurns: 2, stubBytes: 160, compactAfterBytes: 16_384, forceCompactAfterBytes: 131_072, maxSummaryBytes: 2048 };
     expect(resolveContextSettings(undefined)).toEqual(defaults);
     expect(resolveContextSettings({ keepTurns: 0, stubBytes: undefined })).toEqual({ ...defaults, keepTurns: 1 });
     expect(resolveContextSettings({ keepTurns: 2.7, compactAfterBytes: 4096 })).toMatchObject({ keepTurns: 2, compactAfterBytes: 4096 });

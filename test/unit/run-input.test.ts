@@ -20,7 +20,7 @@ describe('checkRunInput', () => {
       model: 'claude-sonnet-4-6',
       escalationModel: 'claude-opus-4-6',
       maxTokens: 4096,
-      context: { keepTurns: 2, maxToolResultBytes: 1000, stubBytes: 80 },
+      context: { keepTurns: 2, stubBytes: 80 },
       continueAsNewAfterTurns: 50,
       blockAfterCompensationFailures: 2,
     };
@@ -83,4 +83,10 @@ describe('checkRunInput', () => {
       error: expect.stringMatching(/^maxTokens: /),
     });
   });
+});
+
+// Persisted inputs are a contract: an input of an earlier version that still names context.maxToolResultBytes
+// (now each tool's maxResultBytes cuts its results) is accepted, not refused.
+test('an earlier input with context.maxToolResultBytes is still accepted', () => {
+  expect(checkRunInput({ agent: 'travel', task: 'Book Lisbon', context: { maxToolResultBytes: 1000 } } as never).success).toBe(true);
 });
