@@ -162,7 +162,7 @@ export interface AgentDefinition extends AgentSpec {
 }
 
 /** The tool every agent has: Claude ends the saga, and every started effect is undone. */
-export const abortTool = defineTool({
+export const abortTool: ToolDefinition<{ reason: string }> = defineTool({
   name: 'abort',
   description:
     'Give up on the task and undo everything done so far. Use it when the task cannot be completed ' +
