@@ -54,6 +54,8 @@ async function main(): Promise<void> {
   const log = (line: string) => console.error(`[bench:cluster ${new Date().toISOString().slice(11, 19)}] ${line}`);
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const dir = await fs.mkdtemp(path.join(await scratchRoot(), 'sagent-bench-cluster-'));
+  // PostgreSQL runs as its own user when the bench runs as root: it must reach into the scratch directory.
+  await fs.chmod(dir, 0o755);
   const cleanups: Array<() => Promise<unknown>> = [() => fs.rm(dir, { recursive: true, force: true })];
   const results: Figures[] = [];
   try {

@@ -6,6 +6,7 @@
  * through SQL visibility (`sagent pending`). The same checks as on the dev server, plus where each run landed.
  */
 import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client as PgClient } from 'pg';
@@ -56,6 +57,8 @@ export async function runClusterTrial(plan: ClusterPlan, modelTimeouts: { firstB
   const began = Date.now();
   let cluster: Cluster | undefined;
   const server = async (dir: string): Promise<TrialServer> => {
+    // PostgreSQL runs as its own user when the trial runs as root: it must reach into the scratch directory.
+    await fs.chmod(dir, 0o755);
     cluster = await startCluster({ stateDir: path.join(dir, 'cluster'), ui: false, progress: (line) => log(`cluster: ${line}`) });
     const started = cluster;
     return {

@@ -135,10 +135,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     async restartServer() {
       if (state.serverPid !== null) await kill(state.serverPid, 'SIGKILL');
       await startServer();
+      await waitForPersistence(address);
     },
     async restartPostgres() {
       await postgres.stop('immediate');
       await postgres.start();
+      await waitForPersistence(address);
     },
     async stop(stopOptions = {}) {
       await stopCluster({ stateDir, wipe: stopOptions.wipe });
@@ -230,6 +232,24 @@ async function prepareNamespace(address: string, progress: (line: string) => voi
 }
 
 const GRPC_ALREADY_EXISTS = 6;
+const GRPC_NOT_FOUND = 5;
+
+/** Resolves once the server reads its database again: a run that does not exist is reported missing, not unavailable. */
+async function waitForPersistence(address: string): Promise<void> {
+  const connection = await retry(() => Connection.connect({ address }), 60_000);
+  try {
+    await retry(async () => {
+      try {
+        await connection.workflowService.describeWorkflowExecution({ namespace: NAMESPACE, execution: { workflowId: `sagent-cluster-probe-${Date.now()}` } });
+      } catch (err) {
+        if ((err as { code?: number }).code === GRPC_NOT_FOUND) return;
+        throw err;
+      }
+    }, 120_000);
+  } finally {
+    await connection.close();
+  }
+}
 
 async function waitForFrontend(address: string, pid: number, logFile: string): Promise<void> {
   const deadline = Date.now() + 120_000;

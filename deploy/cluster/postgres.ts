@@ -30,6 +30,8 @@ export async function preparePostgres(dataDir: string, port: number, progress: (
   const owner = process.getuid?.() === 0 ? 'postgres' : null;
   const as = (command: string, args: string[]) => (owner ? run('runuser', ['-u', owner, '--', path.join(bin, command), ...args]) : run(path.join(bin, command), args));
   const logFile = path.join(path.dirname(dataDir), 'postgres.log');
+  // The folders above stay readable (the postgres user must reach the data directory); the data directory does not.
+  await fs.mkdir(path.dirname(dataDir), { recursive: true });
   await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
   if (owner) {
     await run('chown', [owner, dataDir, path.dirname(dataDir)]).catch((err) => {
@@ -37,6 +39,9 @@ export async function preparePostgres(dataDir: string, port: number, progress: (
     });
     await as('pg_ctl', ['--version']).catch(() => {
       throw new ClusterSetupError(`the ${owner} user cannot run ${bin}: as root, the cluster runs PostgreSQL as ${owner}; check that the user exists`);
+    });
+    await run('runuser', ['-u', owner, '--', 'test', '-x', dataDir]).catch(() => {
+      throw new ClusterSetupError(`the ${owner} user cannot reach ${dataDir}: a folder above it is closed to other users; choose a state directory it can reach (--state-dir)`);
     });
   }
   if (!(await exists(path.join(dataDir, 'PG_VERSION')))) {
