@@ -53,7 +53,7 @@ export default tseslint.config(
   },
   {
     // Type-aware: a promise nobody awaits loses its rejection (and, in a workflow, its ordering).
-    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'chaos/**/*.ts'],
+    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'chaos/**/*.ts', 'deploy/**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: { '@typescript-eslint/no-floating-promises': 'error' },
   },

@@ -199,15 +199,15 @@ async function peerVersions(): Promise<Record<string, string>> {
  * stack's directory (and its last lines into the error when it dies first). Stopped with SIGTERM at the end;
  * its stdin stays open until this process exits, so it also stops when this process dies without cleaning up.
  */
-async function spawnWorker(
-  name: WorkerName,
+export async function spawnWorker<Name extends string = WorkerName>(
+  name: Name,
   command: string,
   args: string[],
   env: Record<string, string>,
   dir: string,
   log: (line: string) => void,
   cleanups: (() => Promise<unknown>)[],
-): Promise<WorkerProcess> {
+): Promise<WorkerProcess & { name: Name }> {
   const began = performance.now();
   const logFile = path.join(dir, `worker-${name}.log`);
   const stderr = createWriteStream(logFile);
@@ -242,6 +242,7 @@ async function spawnWorker(
     });
   });
   if (ready.pid !== child.pid) throw new Error(`the ${name} worker reported pid ${ready.pid}, spawned ${child.pid}: the measured process would be the wrong one`);
-  log(`${name} worker: pid ${ready.pid}, node ${ready.node}, task queue ${TASK_QUEUES[name]}, ready after ${Math.round(performance.now() - began)} ms`);
-  return { name, pid: ready.pid, taskQueue: TASK_QUEUES[name], node: ready.node };
+  const taskQueue = env.BENCH_TASK_QUEUE ?? env.PEER_TASK_QUEUE;
+  log(`${name} worker: pid ${ready.pid}, node ${ready.node}, task queue ${taskQueue}, ready after ${Math.round(performance.now() - began)} ms`);
+  return { name, pid: ready.pid, taskQueue, node: ready.node } as WorkerProcess & { name: Name };
 }

@@ -29,7 +29,8 @@ export interface TrialFindings {
   hangFailover: Record<string, number | null>;
 }
 
-export async function checkTrial(stack: ChaosStack, trial: TrialLog): Promise<TrialFindings> {
+/** `expected` says what each kind of run must end as (the cluster's sub-agent runs bring their own). */
+export async function checkTrial(stack: ChaosStack, trial: TrialLog, expected: Readonly<Record<string, string>> = EXPECTED): Promise<TrialFindings> {
   const findings: TrialFindings = {
     runs: trial.runs.length,
     ended: {},
@@ -53,7 +54,7 @@ export async function checkTrial(stack: ChaosStack, trial: TrialLog): Promise<Tr
       findings.lost.push(`${run.workflowId} (${view?.execution ?? 'unreadable'})`);
       continue;
     }
-    if (status !== EXPECTED[run.shape]) findings.unexpected.push(`${run.workflowId}: ${status} (${view.outcome?.reason ?? view.statusDetail ?? ''})`);
+    if (status !== expected[run.shape]) findings.unexpected.push(`${run.workflowId}: ${status} (${view.outcome?.reason ?? view.statusDetail ?? ''})`);
     for (const effect of view.effects) if (effect.state === 'unknown') findings.unknownLeft.push(effect.effectId);
 
     const ledger = await ledgerOf(stack.services.url, `${run.workflowId}/`);

@@ -1,5 +1,5 @@
 /**
- * `npm run chaos [-- --short]`: the fault trials. Each trial runs on a stack of its own (dev server, services, model
+ * `npm run chaos [-- --short] [--cluster]`: the fault trials (`--cluster`: on a Temporal cluster on PostgreSQL, chaos/cluster.ts). Each trial runs on a stack of its own (dev server, services, model
  * server, worker processes), kills workers at every phase of a run and the dev server every few rounds, breaks model
  * calls (HTTP errors, cut streams, dropped connections, stalls, silence) and service calls (lost responses, 5xx), then
  * checks the services' own records. Prints a table, writes `chaos/results/latest.json`, exits 1 if anything the
@@ -8,6 +8,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { checkTrial, passed, type TrialFindings } from './checks';
+import { CLUSTER_FULL, CLUSTER_SHORT, clusterPassed, renderClusterTable, runClusterTrial } from './cluster';
 import { chaosScenario } from './scenario';
 import { startStack } from './stack';
 import { runTrial, type TrialLog, type TrialPlan } from './trial';
@@ -26,6 +27,7 @@ const SHORT: TrialPlan[] = [
 const MODEL_TIMEOUTS = { firstByteMs: 3_000, idleMs: 3_000 };
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--cluster')) return mainOnCluster();
   const short = process.argv.includes('--short');
   const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]);
   const plans = (short ? SHORT : FULL).map((plan) => (process.argv.includes('--rounds') && rounds > 0 ? { ...plan, rounds } : plan));
@@ -50,6 +52,23 @@ async function main(): Promise<void> {
   const failed = results.filter(({ findings }) => !passed(findings, MODEL_TIMEOUTS));
   if (failed.length > 0) {
     for (const { trial, findings } of failed) console.error(`${trial.plan.name}: ${JSON.stringify(problems(findings))}`);
+    process.exitCode = 1;
+  }
+}
+
+/** `--cluster`: the trials on a Temporal cluster on PostgreSQL (chaos/cluster.ts). */
+async function mainOnCluster(): Promise<void> {
+  const short = process.argv.includes('--short');
+  const log = (line: string) => console.error(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}`);
+  const plan = short ? CLUSTER_SHORT : CLUSTER_FULL;
+  const result = await runClusterTrial(plan, MODEL_TIMEOUTS, log);
+  console.log(renderClusterTable(result));
+  const out = path.join(__dirname, 'results', short ? 'cluster-short.json' : 'cluster.json');
+  await fs.mkdir(path.dirname(out), { recursive: true });
+  await fs.writeFile(out, `${JSON.stringify({ mode: short ? 'cluster-short' : 'cluster', at: new Date().toISOString(), modelTimeouts: MODEL_TIMEOUTS, result }, null, 2)}\n`);
+  log(`wrote ${path.relative(process.cwd(), out)}`);
+  if (!clusterPassed(result, MODEL_TIMEOUTS)) {
+    console.error(`cluster: ${JSON.stringify({ trial: problems(result.findings), subAgents: problems(result.subAgents.findings), placement: result.placement, cliPendingListedChild: result.cliPendingListedChild })}`);
     process.exitCode = 1;
   }
 }

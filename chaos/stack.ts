@@ -15,8 +15,20 @@ import { DEMO_WORKFLOWS_PATH } from '../src/demo/worker';
 import { startServices, type RunningServices } from '../src/demo/services/server';
 import { READY_LINE } from '../test/helpers/worker-process';
 
+/** The Temporal server a trial runs on, and how the trial kills and restarts it. */
+export interface TrialServer {
+  address: string;
+  /** SIGKILLs the server and starts it again on the same port and database; resolves once it answers. */
+  restart(): Promise<void>;
+  /** Restarts the server's database, where it has one of its own. */
+  restartDatabase?(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 export interface StackOptions {
   scenarios: Scenario[];
+  /** Starts the server in the trial's scratch directory. @default a dev server of its own */
+  server?: (dir: string) => Promise<TrialServer>;
   /** The model call's first-byte and idle deadlines on the workers. */
   modelTimeouts: { firstByteMs: number; idleMs: number };
   log: (line: string) => void;
@@ -30,16 +42,16 @@ export interface ChaosStack {
   model: ModelServer;
   services: RunningServices;
   workers: WorkerPool;
-  /** SIGKILLs the dev server and starts it again on the same port and database; resolves once it answers. */
+  /** SIGKILLs the Temporal server and starts it again on the same port and database; resolves once it answers. */
   restartServer(): Promise<void>;
+  /** Stops the server's database as a crash would and starts it again (a cluster on PostgreSQL only). */
+  restartDatabase?(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startStack(options: StackOptions): Promise<ChaosStack> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sagent-chaos-'));
-  const [port, uiPort] = await freePorts(2);
-  const serverOptions = { port, uiPort, stateDir: dir, dbFile: path.join(dir, 'temporal.db'), logFile: path.join(dir, 'temporal.log'), detached: true, startTimeoutMs: 60_000 };
-  const server = await ensureDevServer(serverOptions);
+  const server = await (options.server ?? startDevServer)(dir);
   const services = await startServices({ port: 0, dataDir: 'memory://' });
   const model = await startModelServer({ scenarios: options.scenarios });
   const bundle = await bundleWorkflowCode({ workflowsPath: DEMO_WORKFLOWS_PATH, preloadModules: [...SAGENT_PRELOAD_MODULES], logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
@@ -67,13 +79,8 @@ export async function startStack(options: StackOptions): Promise<ChaosStack> {
     model,
     services,
     workers,
-    async restartServer() {
-      const pid = await detachedDevServerPid({ port, stateDir: dir });
-      if (pid === null) throw new Error('the trial lost track of its dev server');
-      process.kill(pid, 'SIGKILL');
-      await waitForExit(pid);
-      await ensureDevServer(serverOptions);
-    },
+    restartServer: () => server.restart(),
+    ...(server.restartDatabase ? { restartDatabase: server.restartDatabase } : {}),
     async close() {
       await workers.stopAll();
       await temporal.close().catch(() => {});
@@ -82,6 +89,24 @@ export async function startStack(options: StackOptions): Promise<ChaosStack> {
       await services.close();
       await fs.rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** A dev server of the trial's own: free ports, its database in `dir`, so it can be killed and started again on it. */
+async function startDevServer(dir: string): Promise<TrialServer> {
+  const [port, uiPort] = await freePorts(2);
+  const serverOptions = { port, uiPort, stateDir: dir, dbFile: path.join(dir, 'temporal.db'), logFile: path.join(dir, 'temporal.log'), detached: true, startTimeoutMs: 60_000 };
+  const server = await ensureDevServer(serverOptions);
+  return {
+    address: server.address,
+    async restart() {
+      const pid = await detachedDevServerPid({ port, stateDir: dir });
+      if (pid === null) throw new Error('the trial lost track of its dev server');
+      process.kill(pid, 'SIGKILL');
+      await waitForExit(pid);
+      await ensureDevServer(serverOptions);
+    },
+    stop: () => server.stop(),
   };
 }
 

@@ -16,11 +16,14 @@ export interface TrialPlan {
   rounds: number;
   runsPerRound: number;
   serverRestarts: number;
+  /** Database restarts (a crash-like stop, then a start), between the server restarts; only where the stack has one. */
+  databaseRestarts?: number;
 }
 
 export interface StartedRun {
   workflowId: string;
-  shape: Shape;
+  /** A {@link Shape}, or another trial's own kind of run (the cluster's sub-agents). */
+  shape: string;
   startedAt: number;
 }
 
@@ -35,6 +38,7 @@ export interface TrialLog {
   hangs: HangRun[];
   kills: Record<Phase, number>;
   serverRestarts: number;
+  databaseRestarts: number;
   /** Holds that did not fire in time: the kill still happened, at whatever the runs were doing. */
   missedHolds: number;
   seconds: number;
@@ -45,7 +49,7 @@ const APPROVER = 'chaos';
 
 export async function runTrial(stack: ChaosStack, plan: TrialPlan, log: (line: string) => void): Promise<TrialLog> {
   const began = Date.now();
-  const trial: TrialLog = { plan, runs: [], hangs: [], kills: { model: 0, tool: 0, compensation: 0, approval: 0, startup: 0 }, serverRestarts: 0, missedHolds: 0, seconds: 0 };
+  const trial: TrialLog = { plan, runs: [], hangs: [], kills: { model: 0, tool: 0, compensation: 0, approval: 0, startup: 0 }, serverRestarts: 0, databaseRestarts: 0, missedHolds: 0, seconds: 0 };
   while (stack.workers.size < plan.workers) await stack.workers.start();
   const person = new Person(stack);
   person.start();
@@ -58,6 +62,10 @@ export async function runTrial(stack: ChaosStack, plan: TrialPlan, log: (line: s
     }
     await person.waitForAll(trial.hangs.map((hang) => hang.workflowId), 60_000);
     const restartEvery = plan.serverRestarts > 0 ? Math.max(1, Math.floor(plan.rounds / (plan.serverRestarts + 1))) : Infinity;
+    const databaseRestarts = stack.restartDatabase ? (plan.databaseRestarts ?? 0) : 0;
+    // Half a period after each server restart, so the two never coincide.
+    const databaseEvery = databaseRestarts > 0 ? Math.max(1, Math.floor(plan.rounds / (databaseRestarts + 1))) : Infinity;
+    const databaseOffset = Math.floor(databaseEvery / 2);
     for (let round = 0; round < plan.rounds; round++) {
       const phase = PHASES[round % PHASES.length];
       const held: Array<() => Promise<boolean>> = [];
@@ -87,6 +95,10 @@ export async function runTrial(stack: ChaosStack, plan: TrialPlan, log: (line: s
         log(`${plan.name}: restarting the dev server (kill -9) after round ${round + 1}`);
         await stack.restartServer();
         trial.serverRestarts += 1;
+      } else if ((round + 1 + databaseOffset) % databaseEvery === 0 && trial.databaseRestarts < databaseRestarts) {
+        log(`${plan.name}: restarting the database (immediate stop, then start) after round ${round + 1}`);
+        await stack.restartDatabase!();
+        trial.databaseRestarts += 1;
       }
       if ((round + 1) % 10 === 0) log(`${plan.name}: ${round + 1}/${plan.rounds} rounds, ${trial.runs.length} runs started`);
     }
@@ -134,7 +146,8 @@ async function holdAt(stack: ChaosStack, phase: Phase, workflowId: string, perso
   }
 }
 
-async function waitAll(checks: Array<() => Promise<boolean>>, timeoutMs: number): Promise<boolean> {
+/** True once every check holds, false when `timeoutMs` passes first. */
+export async function waitAll(checks: Array<() => Promise<boolean>>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   const pending = [...checks];
   while (pending.length > 0) {
@@ -146,7 +159,7 @@ async function waitAll(checks: Array<() => Promise<boolean>>, timeoutMs: number)
 }
 
 /** Plays the person: approves waiting charges (except runs held at the approval phase), cancels `cancel` runs. */
-class Person {
+export class Person {
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
   private readonly held = new Set<string>();
