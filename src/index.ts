@@ -63,3 +63,4 @@ export { watchRun, type WatchOptions, type WatchResult } from './cli/watch';
 export { ledgerLines } from './cli/ledger-view';
 export { EXIT, describeError, exitCodeFor, type ExitCode } from './cli/errors';
 export * from './codec';
+export * from './eval';
