@@ -19,7 +19,6 @@ import {
   resolveConnection,
   withOverrides,
   type AgentOverrides,
-  type ConnectedTemporal,
   type EvalEnvironment,
   type EvalEnvironmentOptions,
 } from '../../index';
@@ -45,23 +44,26 @@ export async function createEvalEnvironment({ env, say }: EvalEnvironmentOptions
     closers.push(async () => fs.rmSync(scratch, { recursive: true, force: true }));
 
     const config = resolveConnection(env);
-    let temporal: ConnectedTemporal;
-    let uiUrl: string;
-    if (config.external) {
-      temporal = await connectClient({ config });
-      uiUrl = env.SAGENT_UI_URL ?? 'http://localhost:8233';
-    } else {
-      const server = await startDevServer(scratch);
-      closers.push(() => server.stop());
-      temporal = await connectClient({ config: { address: server.address, namespace: server.namespace, external: false } });
-      uiUrl = server.uiUrl;
-    }
-    closers.push(() => temporal.close());
+    // The server, the services and the workflow bundle start side by side; whatever started is stopped on failure.
+    const [temporalSetup, services, workflowBundle] = await settleAll([
+      (async () => {
+        if (config.external) return { temporal: await connectClient({ config }), uiUrl: env.SAGENT_UI_URL ?? 'http://localhost:8233' };
+        const server = await startDevServer(scratch);
+        closers.push(() => server.stop());
+        return { temporal: await connectClient({ config: { address: server.address, namespace: server.namespace, external: false } }), uiUrl: server.uiUrl };
+      })().then((started) => {
+        closers.push(() => started.temporal.close());
+        return started;
+      }),
+      startServices({ port: 0, dataDir: 'memory://' }).then((started) => {
+        closers.push(() => started.close());
+        return started;
+      }),
+      demoBundle(),
+    ] as const);
+    const { temporal, uiUrl } = temporalSetup;
     const nativeConnection: NativeConnection = await temporal.connectWorkerConnection();
     closers.push(() => nativeConnection.close());
-
-    const services = await startServices({ port: 0, dataDir: 'memory://' });
-    closers.push(() => services.close());
 
     let anthropic: Anthropic;
     let modelServer: ModelServer | null = null;
@@ -77,7 +79,6 @@ export async function createEvalEnvironment({ env, say }: EvalEnvironmentOptions
     }
 
     const stubs = new ToolStubs();
-    const bundle = await bundleWorkflowCode({ workflowsPath: DEMO_WORKFLOWS_PATH, preloadModules: [...SAGENT_PRELOAD_MODULES], logger: new DefaultLogger('ERROR') });
     const workers = new Map<string, Promise<SagentClient>>();
     const startWorker = async (overrides: AgentOverrides | undefined): Promise<SagentClient> => {
       const taskQueue = `sagent-eval-${process.pid}-${workers.size}-${Date.now().toString(36)}`;
@@ -85,7 +86,7 @@ export async function createEvalEnvironment({ env, say }: EvalEnvironmentOptions
         connection: nativeConnection,
         namespace: temporal.config.namespace,
         taskQueue,
-        workflowBundle: bundle,
+        workflowBundle,
         anthropic,
         agents: demoAgents({ servicesUrl: services.url }).map(({ agent, tools }) => ({ agent: withOverrides(agent, overrides), tools: stubs.wrap(tools) })),
         mcpServers: demoMcpServers({ notes: { memoryFile: path.join(scratch, `memory-${workers.size}.jsonl`) } }),
@@ -135,6 +136,23 @@ export async function createEvalEnvironment({ env, say }: EvalEnvironmentOptions
     await close();
     throw err;
   }
+}
+
+let bundle: ReturnType<typeof bundleWorkflowCode> | undefined;
+
+/** The demo's workflow bundle, built once per process (a test file may start several environments). */
+function demoBundle(): ReturnType<typeof bundleWorkflowCode> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: DEMO_WORKFLOWS_PATH, preloadModules: [...SAGENT_PRELOAD_MODULES], logger: new DefaultLogger('ERROR') });
+  bundle.catch(() => (bundle = undefined));
+  return bundle;
+}
+
+/** Like Promise.all, but waits for every promise before rejecting, so nothing is left starting unseen. */
+async function settleAll<T extends readonly unknown[]>(promises: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 /** A dev server of its own on free ports, its database in `dir`; another process may take a port first, so retry. */

@@ -25,6 +25,8 @@ function words(value: string): Set<string> {
 export const toolPicker: RespondingScenario = {
   name: 'eval-tool-picker',
   description: 'Answers a question with the tool whose description best fits the task.',
+  // Routed by the task too, so a replay of a recorded weather question finds it.
+  match: { taskIncludes: 'weather forecast', priority: 3 },
   respond(ctx: TurnContext): TurnSpec {
     if (ctx.turn > 1) {
       const result = ctx.lastToolResults[0];
