@@ -112,8 +112,12 @@ async function check(expectation: Expectation, record: RunRecord, judge?: Judge)
       return checkAnswer(expectation.answer!, record.finalText ?? '');
     case 'judge': {
       if (!judge) return { score: 0, why: 'skipped: a judge needs a real model (ANTHROPIC_API_KEY)', skipped: true };
-      const verdict = await judge({ prompt: expectation.judge!.prompt, task: record.task, answer: record.finalText ?? '' });
-      return { score: verdict.score, why: verdict.why };
+      try {
+        const verdict = await judge({ prompt: expectation.judge!.prompt, task: record.task, answer: record.finalText ?? '' });
+        return { score: verdict.score, why: verdict.why };
+      } catch (err) {
+        return fail(`the judge could not answer: ${(err as Error).message}`);
+      }
     }
   }
 }

@@ -117,10 +117,16 @@ async function evaluateSuites(session: Session, connect: () => Promise<CliContex
   const environments = new Environments(session, connect);
   const reports: EvalReport[] = [];
   try {
-    for (const suite of suites) {
-      const environment = await environments.get(options.environment ?? suite.environmentModule);
-      io.stderr.write(`suite ${suite.name}: ${suite.cases.length} case(s) on ${environment.description}\n`);
-      const report = await runSuite(suite, { environment, model: options.model, repeat: options.repeat, concurrency: options.concurrency, judge, say: (line) => io.stderr.write(`${line}\n`) });
+    // The suites run side by side (each bounded by --concurrency); their tables print in the order given.
+    const done = await Promise.all(
+      suites.map(async (suite) => {
+        const environment = await environments.get(options.environment ?? suite.environmentModule);
+        io.stderr.write(`suite ${suite.name}: ${suite.cases.length} case(s) on ${environment.description}\n`);
+        const say = (line: string) => io.stderr.write(`${suite.name}:${line}\n`);
+        return runSuite(suite, { environment, model: options.model, repeat: options.repeat, concurrency: options.concurrency, judge, say });
+      }),
+    );
+    for (const report of done) {
       reports.push(report);
       printReport(output, report);
     }

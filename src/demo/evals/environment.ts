@@ -30,6 +30,7 @@ import { scenarios as codeScenarios } from './scenarios';
 
 /** Starts the demo's eval stack; `close()` stops everything it started. */
 export async function createEvalEnvironment({ env, say }: EvalEnvironmentOptions): Promise<EvalEnvironment> {
+  const startedAt = Date.now();
   const closers: Array<() => Promise<unknown>> = [];
   const close = async () => {
     for (const closer of closers.reverse()) await closer().catch(() => undefined);
@@ -108,7 +109,7 @@ export async function createEvalEnvironment({ env, say }: EvalEnvironmentOptions
 
     const where = config.external ? config.address : `a dev server at ${uiUrl}`;
     const model = modelServer ? 'the scripted model server' : 'Claude';
-    say(`Eval stack: ${where}, services ${services.url}, ${model}`);
+    say(`Eval stack: ${where}, services ${services.url}, ${model} (ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
     return {
       description: `demo agents on ${where}, ${model}`,
       model: modelServer ? 'scripted' : 'claude',
