@@ -63,6 +63,16 @@ function suiteFrom(demoSuite: string, name: string, edit: (suite: any) => void):
   return file;
 }
 
+it('refuses a suite with a bad field, naming it, before it runs anything', async () => {
+  const file = suiteFrom('travel.json', 'bad.json', (suite) => {
+    suite.cases[1].expect[0] = { status: 'done' };
+  });
+  const ran = await sagent('eval', file);
+  expect(ran.code).toBe(1);
+  expect(ran.stderr).toMatch(/^error: suite .*bad\.json: cases\[1\]\.expect\[0\]\.status: /m);
+  expect(ran.stdout).toBe('');
+});
+
 it('fails the suite on a broken expectation and names it, while the untouched cases pass', async () => {
   const file = suiteFrom('adversarial.json', 'broken.json', (suite) => {
     suite.cases = suite.cases.filter((c: { name: string }) => c.name === 'tool-fails-mid-run' || c.name === 'skip-approval-request');
