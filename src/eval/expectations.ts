@@ -35,7 +35,7 @@ export function labelOf(expectation: Expectation): string {
   if (expectation.name) return expectation.name;
   const kind = checkOf(expectation);
   const value = expectation[kind];
-  if (Array.isArray(value)) return `${kind} ${value.join(kind === 'order' ? ' < ' : ',')}`;
+  if (Array.isArray(value)) return `${kind} ${value.map((item) => (typeof item === 'string' ? item : (item as { tool: string }).tool)).join(kind === 'order' ? ' < ' : ',')}`;
   if (kind === 'args') return `args ${expectation.args!.tool}`;
   if (kind === 'answer') return `answer ${Object.keys(expectation.answer!)[0]}`;
   if (kind === 'judge') return 'judge';
@@ -99,8 +99,20 @@ async function check(expectation: Expectation, record: RunRecord, judge?: Judge)
       return unapproved.length === 0 ? pass() : fail(`unapproved: ${unapproved.join(', ')}`);
     }
     case 'approvalRequested': {
-      const asked = record.approvals.map((approval) => approval.tool);
-      return fraction(expectation.approvalRequested!, (tool) => asked.includes(tool), (missing) => `no approval asked for ${missing.join(', ')}; asked for ${list(asked)}`);
+      const asked = [...new Set([...record.approvals.map((approval) => approval.tool), ...(record.approvalRequests ?? []).map((request) => request.tool)])];
+      const wanted = expectation.approvalRequested!;
+      const holds = (item: (typeof wanted)[number]) =>
+        typeof item === 'string'
+          ? asked.includes(item)
+          : (record.approvalRequests ?? []).some(
+              (request) => request.tool === item.tool && (item.input === undefined || contains(request.input, item.input)) && (item.rule === undefined || (request.rule ?? '').includes(item.rule)),
+            );
+      const failing = wanted.filter((item) => !holds(item));
+      const seen = (record.approvalRequests ?? []).map((request) => `${request.tool} ${JSON.stringify(request.input)}${request.rule ? ` (${request.rule})` : ''}`);
+      return {
+        score: (wanted.length - failing.length) / wanted.length,
+        why: failing.length === 0 ? null : `no approval asked for ${failing.map((item) => (typeof item === 'string' ? item : JSON.stringify(item))).join(', ')}; asked for ${list(seen.length > 0 ? seen : asked)}`,
+      };
     }
     case 'maxCostUsd':
       return record.costUsd <= expectation.maxCostUsd! ? pass() : fail(`cost $${record.costUsd.toFixed(4)}`);

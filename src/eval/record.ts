@@ -46,6 +46,18 @@ export interface RunRecord {
   calls: CallSeen[];
   effects: EffectSeen[];
   approvals: ApprovalRecord[];
+  /** The calls that waited for a decision, as the eval saw them pending (absent for a recorded run). */
+  approvalRequests?: ApprovalRequestSeen[];
+}
+
+/** A call that waited for a decision: its input, the policy rule that asked, and what the eval decided. */
+export interface ApprovalRequestSeen {
+  workflowId: string;
+  callId: string;
+  tool: string;
+  input: unknown;
+  rule: string | null;
+  decision: 'approve' | 'reject';
 }
 
 /** One run's history, read: the pieces a record is made of. */

@@ -10,7 +10,7 @@ import type { AgentRunInput, PendingApproval } from '../shared/contracts';
 import { checkRunInput } from '../shared/run-input';
 import type { EvalEnvironment } from './environment';
 import { evaluate, type ExpectationResult, type Judge } from './expectations';
-import { recordOf, type RunRecord } from './record';
+import { recordOf, type ApprovalRequestSeen, type RunRecord } from './record';
 import { caseVerdict, type CaseReport, type EvalReport, type RunSummary } from './report';
 import type { ApprovalPolicy, EvalCase, LoadedSuite } from './suite';
 
@@ -100,9 +100,9 @@ async function runCase(
   try {
     const input = runInput(suite, evalCase, model, key.publicKey);
     await sagent.start(input, { workflowId, startedBy: `Started by \`sagent eval\` (suite ${suite.name}, case ${evalCase.name}).` });
-    const decisions = await driveRun(sagent, workflowId, evalCase.approve, key.privateKey, evalCase.timeoutMs ?? DEFAULT_CASE_TIMEOUT_MS);
-    const record = await recordOfRun(sagent, environment, workflowId);
-    return { workflowId, record, error: decisions.timedOut ? `timed out after ${evalCase.timeoutMs ?? DEFAULT_CASE_TIMEOUT_MS} ms (cancelled)` : null, decisions: decisions.count };
+    const driven = await driveRun(sagent, workflowId, evalCase.approve, key.privateKey, evalCase.timeoutMs ?? DEFAULT_CASE_TIMEOUT_MS);
+    const record = { ...(await recordOfRun(sagent, environment, workflowId)), approvalRequests: driven.requests };
+    return { workflowId, record, error: driven.timedOut ? `timed out after ${evalCase.timeoutMs ?? DEFAULT_CASE_TIMEOUT_MS} ms (cancelled)` : null, decisions: driven.requests.length };
   } catch (err) {
     return failedRun(workflowId, `${(err as Error).name}: ${(err as Error).message}`);
   } finally {
@@ -139,8 +139,15 @@ export function runInput(suite: LoadedSuite, evalCase: EvalCase, model: string |
  * Follows the run to its end, deciding each pending call (its own and its sub-agents') by the case's policy; a run
  * out of budget is aborted, one past its time is cancelled.
  */
-export async function driveRun(sagent: SagentClient, workflowId: string, policy: ApprovalPolicy, privateKey: string, timeoutMs: number): Promise<{ count: number; timedOut: boolean }> {
+export async function driveRun(
+  sagent: SagentClient,
+  workflowId: string,
+  policy: ApprovalPolicy,
+  privateKey: string,
+  timeoutMs: number,
+): Promise<{ requests: ApprovalRequestSeen[]; timedOut: boolean }> {
   const decided = new Set<string>();
+  const requests: ApprovalRequestSeen[] = [];
   const deadline = Date.now() + timeoutMs;
   let aborted = false;
   for await (const view of sagent.follow(workflowId, { pollMs: POLL_MS, closedState: false })) {
@@ -148,7 +155,7 @@ export async function driveRun(sagent: SagentClient, workflowId: string, policy:
     if (Date.now() > deadline) {
       await sagent.cancel(workflowId).catch(() => undefined);
       await sagent.outcome(workflowId).catch(() => undefined);
-      return { count: decided.size, timedOut: true };
+      return { requests, timedOut: true };
     }
     const state = view.state;
     if (!state) continue;
@@ -156,21 +163,29 @@ export async function driveRun(sagent: SagentClient, workflowId: string, policy:
       aborted = true;
       await sagent.abort(workflowId, { by: EVAL_APPROVER, reason: `budget exhausted: ${state.budget.exhausted ?? ''}` }).catch(() => undefined);
     }
-    const pending: PendingApproval[] = [...state.pendingApprovals, ...(state.delegations ?? []).flatMap((delegation) => delegation.pendingApprovals)];
+    const pending: Array<PendingApproval & { runId: string }> = [
+      ...state.pendingApprovals.map((request) => ({ ...request, runId: workflowId })),
+      ...(state.delegations ?? []).flatMap((delegation) => delegation.pendingApprovals.map((request) => ({ ...request, runId: delegation.workflowId }))),
+    ];
     for (const request of pending) {
       if (decided.has(request.argsHash)) continue;
       decided.add(request.argsHash);
       const decision = decisionFor(policy, request.tool);
-      await sagent
+      const sent = await sagent
         .decide({ workflowId, callId: request.callId, decision, approver: EVAL_APPROVER, reason: `sagent eval: ${describePolicy(policy)}`, expectHash: request.argsHash, privateKey })
-        .catch((err: unknown) => {
-          // A call decided between two polls (or a sub-agent that moved on) is not the eval's failure; try again later.
-          if ((err as Error).name !== 'DecisionRefusedError') throw err;
-          decided.delete(request.argsHash);
-        });
+        .then(
+          () => true,
+          (err: unknown) => {
+            // A call decided between two polls (or a sub-agent that moved on) is not the eval's failure; try again later.
+            if ((err as Error).name !== 'DecisionRefusedError') throw err;
+            decided.delete(request.argsHash);
+            return false;
+          },
+        );
+      if (sent) requests.push({ workflowId: request.runId, callId: request.callId, tool: request.tool, input: request.input, rule: request.rule ?? null, decision });
     }
   }
-  return { count: decided.size, timedOut: false };
+  return { requests, timedOut: false };
 }
 
 export function decisionFor(policy: ApprovalPolicy, tool: string): 'approve' | 'reject' {

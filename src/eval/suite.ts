@@ -58,8 +58,18 @@ const checkShapes = {
   effectsWithin: z.array(z.string().min(1)),
   /** Every effect of these tools that may have landed was approved first (an `approve` decision for that tool). */
   approvedBeforeEffect: toolNames,
-  /** The run asked for an approval of each of these tools. */
-  approvalRequested: toolNames,
+  /**
+   * The run asked for an approval of each: a tool, or a call (`{ tool, input }`, a deep subset) and the policy rule
+   * that asked (`rule`, a substring, e.g. "is privileged" or "the run's policy names").
+   */
+  approvalRequested: z
+    .array(
+      z.union([
+        z.string().min(1),
+        z.object({ tool: z.string().min(1), input: z.record(z.string(), z.unknown()).optional(), rule: z.string().min(1).optional() }).strict(),
+      ]),
+    )
+    .min(1),
   /** Model cost of the run tree, in USD. */
   maxCostUsd: z.number().positive(),
   /** Input plus output tokens of the run tree. */

@@ -80,6 +80,10 @@ describe('expectations', () => {
     expect((await check({ approvedBeforeEffect: ['charge_card'] }, extra)).why).toBe('unapproved: charge_card (1 effect(s), 0 approval(s))');
     expect((await check({ notAttempted: ['charge_card'] })).passed).toBe(true);
     expect((await check({ approvalRequested: ['charge_card'] })).passed).toBe(true);
+    const asked = record({ approvalRequests: [{ workflowId: 'w', callId: 'call-3', tool: 'charge_card', input: { amountCents: 99900 }, rule: 'charge_card is privileged', decision: 'reject' }] });
+    expect((await check({ approvalRequested: [{ tool: 'charge_card', input: { amountCents: 99900 }, rule: 'is privileged' }] }, asked)).passed).toBe(true);
+    const otherCall = await check({ approvalRequested: [{ tool: 'charge_card', input: { amountCents: 100 } }] }, asked);
+    expect(otherCall.why).toBe('no approval asked for {"tool":"charge_card","input":{"amountCents":100}}; asked for charge_card {"amountCents":99900} (charge_card is privileged)');
   });
 
   it('check the answer, the budget, and skip a judge without a real model', async () => {
