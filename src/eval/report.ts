@@ -105,9 +105,10 @@ export function compareReports(baseline: EvalReport, current: EvalReport, thresh
       const why = delta < 0 && result.why ? `: ${result.why}` : '';
       changes.push({ name: now.name, kind: delta < 0 ? 'regression' : 'improvement', what: `${result.label} ${old.score.toFixed(2)} → ${result.score.toFixed(2)}${why}` });
     }
+    if (now.steps !== before.steps) changes.push({ name: now.name, kind: 'changed', what: `steps ${formatNumber(before.steps)} → ${formatNumber(now.steps)}` });
     const callsBefore = before.runs[0]?.calls.join(' ') ?? '';
     const callsNow = now.runs[0]?.calls.join(' ') ?? '';
-    if (callsBefore !== callsNow && !changes.some((change) => change.name === now.name)) {
+    if (callsBefore !== callsNow && !changes.some((change) => change.name === now.name && change.kind !== 'changed')) {
       changes.push({ name: now.name, kind: 'changed', what: `calls changed (${callsBefore || 'none'} → ${callsNow || 'none'}), expectations unchanged` });
     }
   }
