@@ -7,6 +7,9 @@ import path from 'node:path';
 import type { AgentDefinition, ToolDefinition } from '../tools/define';
 import { ToolError, type ToolImplementation, type ToolImplementations } from '../tools/runtime';
 import type { SagentClient } from '../client';
+
+/** The one place evals name the client module. */
+export type { SagentClient };
 import type { Scenario } from '../dev/scenario';
 import type { AgentOverrides, Stub } from './suite';
 

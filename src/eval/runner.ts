@@ -4,11 +4,10 @@
  * the case's expectations.
  */
 import { randomBytes } from 'node:crypto';
-import type { SagentClient } from '../client';
 import { newKeyPair } from '../policies/signature';
 import type { AgentRunInput, PendingApproval } from '../shared/contracts';
 import { checkRunInput } from '../shared/run-input';
-import type { EvalEnvironment } from './environment';
+import type { EvalEnvironment, SagentClient } from './environment';
 import { evaluate, type ExpectationResult, type Judge } from './expectations';
 import { recordOf, type ApprovalRequestSeen, type RunRecord } from './record';
 import { caseVerdict, type CaseReport, type EvalReport, type RunSummary } from './report';
