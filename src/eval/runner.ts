@@ -86,11 +86,14 @@ async function runCase(
   model: string | undefined,
   key: { privateKey: string; publicKey: string },
 ): Promise<CaseRun> {
-  const scripted = environment.model === 'scripted';
-  if (scripted && evalCase.scenario) {
+  if (environment.model === 'scripted' && evalCase.scenario) {
     if (!environment.routeScenario) return failedRun(workflowId, 'the case names a scenario, but this environment has no scripted model to route it');
-    environment.routeScenario(workflowId, evalCase.scenario);
-    for (const [agent, scenario] of Object.entries(evalCase.delegateScenarios ?? {})) environment.routeScenario(workflowId, scenario, `/${agent}`);
+    try {
+      environment.routeScenario(workflowId, evalCase.scenario);
+      for (const [agent, scenario] of Object.entries(evalCase.delegateScenarios ?? {})) environment.routeScenario(workflowId, scenario, `/${agent}`);
+    } catch (err) {
+      return failedRun(workflowId, `scenario: ${(err as Error).message}`);
+    }
   }
   if (evalCase.stubs) {
     if (!environment.stubs) return failedRun(workflowId, 'the case stubs tools, but this environment cannot (name an environment module in the suite)');
