@@ -33,7 +33,7 @@ const coreKnowsNoDemo = [{ regex: '(^|/)demo(/|$)', message: 'the core knows no 
 const demoUsesEntryPoints = [
   {
     regex: '^(\\.\\./)+((activities|client|operations|dev|models|observability|policies|shared|temporal|tools|workflows|codec)(/|$)|cli/)',
-    message: 'the demo uses sagent through its entry points only: src/index.ts, src/workflow.ts, src/testing.ts, src/cli.ts',
+    message: 'the demo uses sagent through its entry points only: src/index.ts, src/workflow.ts, src/testing.ts, src/cli.ts, src/eval/index.ts',
   },
 ];
 const restrict = (paths, patterns) => ({

@@ -15,6 +15,7 @@ const ENTRY_POINTS = [
   { entry: 'sagent/workflow', dts: 'workflow.d.ts', report: 'sagent-workflow' },
   { entry: 'sagent/testing', dts: 'testing.d.ts', report: 'sagent-testing' },
   { entry: 'sagent/cli', dts: 'cli.d.ts', report: 'sagent-cli' },
+  { entry: 'sagent/eval', dts: 'eval/index.d.ts', report: 'sagent-eval' },
 ];
 
 const args = process.argv.slice(2);

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerApprovalCommands } from './commands/approvals';
 import { registerCodecCommands } from './commands/codec';
+import { registerEvalCommand } from './commands/eval';
 import { registerInspectCommands } from './commands/inspect';
 import { registerInboxCommand } from './commands/inbox';
 import { registerKeyCommands } from './commands/keys';
@@ -49,6 +50,7 @@ export function createProgram(session: Session): Command {
   registerCodecCommands(program, session);
   registerKeyCommands(program, session);
   registerInboxCommand(program, session);
+  registerEvalCommand(program, session);
   for (const command of program.commands) {
     command.exitOverride();
   }
