@@ -32,7 +32,7 @@ const coreKnowsNoDemo = [{ regex: '(^|/)demo(/|$)', message: 'the core knows no 
 /** The demo is sagent's first consumer: `../index` (sagent), `../workflow` (sagent/workflow), `../testing`, `../cli` only. */
 const demoUsesEntryPoints = [
   {
-    regex: '^(\\.\\./)+((activities|client|operations|dev|models|observability|policies|shared|temporal|tools|workflows|codec)(/|$)|cli/)',
+    regex: '^(\\.\\./)+((activities|client|operations|dev|models|observability|policies|shared|temporal|tools|workflows|codec)(/|$)|cli/|eval/)',
     message: 'the demo uses sagent through its entry points only: src/index.ts, src/workflow.ts, src/testing.ts, src/cli.ts, src/eval/index.ts',
   },
 ];
