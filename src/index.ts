@@ -5,12 +5,16 @@
  */
 export * from './workflow';
 export {
+  DEFAULT_DEPLOYMENT_NAME,
   SAGENT_PRELOAD_MODULES,
   SagentPlugin,
   assertImplementations,
   createSagentWorker,
+  deploymentFromEnv,
+  deploymentOptions,
   sagentActivities,
   type AgentImplementation,
+  type SagentDeployment,
   type SagentPluginOptions,
   type SagentWorkerOptions,
 } from './worker';

@@ -12,6 +12,7 @@
 export { createAgentSaga, type AgentSagaWorkflow } from './workflows/agent-saga';
 export {
   abortTool,
+  AGENT_VERSIONING,
   agentRegistry,
   changesWorld,
   defineAgent,
@@ -21,6 +22,7 @@ export {
   type AgentDefinition,
   type AgentRegistry,
   type AgentSpec,
+  type AgentVersioning,
   type DelegateSpec,
   type ToolDelegation,
   type ToolControl,
