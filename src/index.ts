@@ -4,8 +4,8 @@
  * in your workflows file and in your agents' definition files, which the workflow sandbox loads.
  */
 export * from './workflow';
+export { DEFAULT_DEPLOYMENT_NAME } from './shared/constants';
 export {
-  DEFAULT_DEPLOYMENT_NAME,
   SAGENT_PRELOAD_MODULES,
   SagentPlugin,
   assertImplementations,

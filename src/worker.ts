@@ -20,7 +20,7 @@ import { McpServers } from './mcp/servers';
 import { codecDataConverter } from './codec/data-converter';
 import { createAnthropicClient } from './models/anthropic';
 import type { ModelTimeouts } from './models/watchdog';
-import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './shared/constants';
+import { DEFAULT_DEPLOYMENT_NAME, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './shared/constants';
 import { agentRegistry, type AgentDefinition } from './tools/define';
 import type { ToolImplementations } from './tools/runtime';
 
@@ -70,9 +70,6 @@ export interface SagentDeployment {
   /** This build, e.g. a git commit or a release number; a new build id for every change of agent or workflow code. */
   buildId: string;
 }
-
-/** The Worker Deployment of `npm run worker` when SAGENT_DEPLOYMENT is not set. */
-export const DEFAULT_DEPLOYMENT_NAME = 'sagent';
 
 /**
  * The deployment a worker process is configured for: SAGENT_BUILD_ID (the build) and SAGENT_DEPLOYMENT (its Worker

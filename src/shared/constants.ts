@@ -5,6 +5,8 @@ export const DEFAULT_NAMESPACE = 'default';
 export const DEFAULT_MODEL = 'claude-sonnet-4-6';
 export const DEFAULT_ESCALATION_MODEL = 'claude-opus-4-6';
 export const WORKFLOW_TYPE = 'agentSaga';
+/** The Worker Deployment of a versioned worker when none is named (SAGENT_DEPLOYMENT). */
+export const DEFAULT_DEPLOYMENT_NAME = 'sagent';
 
 /** The dev server's Web UI, for run links; SAGENT_UI_URL overrides it. */
 export const DEFAULT_UI_URL = 'http://localhost:8233';
