@@ -4,7 +4,7 @@
  */
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { WORKFLOW_TYPE } from '../shared/constants';
+import { NON_DETERMINISM_FIX, WORKFLOW_TYPE } from '../shared/constants';
 import { AgentStatus } from '../shared/search-attributes';
 import { grpcCode, type ClientContext } from './context';
 import { oneLine } from './errors';
@@ -33,8 +33,26 @@ function versionFromInfo(info: VersioningInfo | null | undefined): RunVersion | 
   const override = pinnedTo?.buildId ? `pinned to ${pinnedTo.deploymentName}:${pinnedTo.buildId}` : info?.versioningOverride?.autoUpgrade ? 'auto_upgrade' : null;
   const effective = pinnedTo?.buildId ? pinnedTo : version;
   if (!effective?.buildId) return null;
-  const behavior = info?.behavior === VersioningBehavior.VERSIONING_BEHAVIOR_PINNED ? 'pinned' : info?.behavior === VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE ? 'auto_upgrade' : null;
-  return { deployment: effective.deploymentName ?? '', buildId: effective.buildId, behavior, override };
+  return { deployment: effective.deploymentName ?? '', buildId: effective.buildId, behavior: behaviorOf(info?.behavior), override };
+}
+
+/** The behaviour as the enum's number, its proto name, or the visibility store's word. */
+function behaviorOf(behavior: unknown): RunVersion['behavior'] {
+  if (behavior === VersioningBehavior.VERSIONING_BEHAVIOR_PINNED || behavior === 'VERSIONING_BEHAVIOR_PINNED' || behavior === 'Pinned') return 'pinned';
+  if (behavior === VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE || behavior === 'VERSIONING_BEHAVIOR_AUTO_UPGRADE' || behavior === 'AutoUpgrade') return 'auto_upgrade';
+  return null;
+}
+
+/**
+ * The version of a listed run, from the system search attributes the server keeps (the list carries no versioning
+ * info): `TemporalWorkerDeployment`, and `TemporalWorkerDeploymentVersion` as `<deployment>:<build>` (or `.`).
+ */
+function versionFromSearchAttributes(attributes: Record<string, unknown>): RunVersion | null {
+  const first = (name: string) => (Array.isArray(attributes[name]) ? (attributes[name] as unknown[])[0] : attributes[name]);
+  const deployment = first('TemporalWorkerDeployment');
+  const version = first('TemporalWorkerDeploymentVersion');
+  if (typeof deployment !== 'string' || typeof version !== 'string' || !version.startsWith(deployment) || version.length <= deployment.length + 1) return null;
+  return { deployment, buildId: version.slice(deployment.length + 1), behavior: behaviorOf(first('TemporalWorkflowVersioningBehavior')), override: null };
 }
 
 /** `deployment:build`, or `unversioned`. */
@@ -53,9 +71,6 @@ export interface WorkflowTaskFailure {
   fix: string;
 }
 
-/** What a person does about a run whose code changed under it, on unversioned and on versioned workers. */
-export const NON_DETERMINISM_FIX =
-  'the code that polls this task queue is not the code this run started on: deploy the build that started it again (the run resumes where it stopped), or version your workers (SAGENT_BUILD_ID; see docs/DEPLOY.md) so a run stays on its build';
 
 const OTHER_FAILURE_FIX = 'a bug in the workflow code or the agent definition on the worker: fix it and deploy the fix (the run retries its task and resumes), see the worker log';
 
@@ -105,8 +120,10 @@ export interface VersionRow {
   openRuns: number;
   /** Of those, runs waiting for a person: an approval or a budget top-up. */
   waitingForPerson: number;
-  /** No open run, neither current nor ramping: its workers may be stopped and the version deleted. */
+  /** No open run, neither current nor ramping, and it took runs once: its workers may be stopped and the version deleted. */
   drained: boolean;
+  /** The server's word for the version: inactive (never took runs), current, ramping, draining, drained; null for unversioned. */
+  serverStatus: string | null;
 }
 
 export interface DeploymentVersions {
@@ -144,6 +161,7 @@ export async function listVersions(ctx: ClientContext, deployment: string): Prom
         openRuns: 0,
         waitingForPerson: 0,
         drained: false,
+        serverStatus: null,
       };
       rows.set(version, found);
     }
@@ -151,16 +169,25 @@ export async function listVersions(ctx: ClientContext, deployment: string): Prom
   };
   for (const summary of info?.versionSummaries ?? []) {
     const buildId = summary.deploymentVersion?.buildId;
-    if (buildId) row(`${deployment}:${buildId}`, buildId);
+    if (buildId) row(`${deployment}:${buildId}`, buildId).serverStatus = serverStatusOf(summary.status);
   }
   const query = `WorkflowType = '${WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND TaskQueue = '${ctx.taskQueue.replace(/'/g, "\\'")}'`;
   for await (const execution of ctx.client.workflow.list({ query })) {
-    const version = versionFromInfo(execution.raw.versioningInfo);
+    const version = versionFromInfo(execution.raw.versioningInfo) ?? versionFromSearchAttributes(execution.searchAttributes as Record<string, unknown>);
     if (version && version.deployment !== deployment) continue;
     const entry = row(versionLabel(version), version?.buildId ?? null);
     entry.openRuns += 1;
     if (WAITING_FOR_PERSON.has(execution.typedSearchAttributes.get(AgentStatus) ?? '')) entry.waitingForPerson += 1;
   }
-  const versions = [...rows.values()].map((entry) => ({ ...entry, drained: entry.openRuns === 0 && !entry.current && entry.rampingPercent === null }));
+  const versions = [...rows.values()].map((entry) => ({
+    ...entry,
+    drained: entry.openRuns === 0 && !entry.current && entry.rampingPercent === null && entry.buildId !== null && entry.serverStatus !== 'inactive',
+  }));
   return { deployment, known: info !== undefined && info !== null, versions: versions.filter((entry) => entry.buildId !== null || entry.openRuns > 0) };
+}
+
+/** `WORKER_DEPLOYMENT_VERSION_STATUS_DRAINING` as `draining`. */
+function serverStatusOf(status: unknown): string | null {
+  const name = typeof status === 'number' ? temporal.api.enums.v1.WorkerDeploymentVersionStatus[status] : status;
+  return typeof name === 'string' ? name.replace(/^WORKER_DEPLOYMENT_VERSION_STATUS_/, '').toLowerCase() : null;
 }

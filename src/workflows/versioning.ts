@@ -15,12 +15,15 @@ export function versioningBehaviorOf(versioning: AgentVersioning | undefined): V
 }
 
 /**
- * Gives `workflow` a versioning behaviour per run: its agent's, or pinned when the run was started without the
- * `AgentName` search attribute (sagent's client and sub-agent starts always set it). Unversioned workers ignore it.
+ * Gives `workflow` a versioning behaviour per run on a versioned worker: its agent's, or pinned when the run was
+ * started without the `AgentName` search attribute (sagent's client and sub-agent starts always set it).
  */
 export function declareVersioning(workflow: AgentSagaWorkflow, agents: AgentRegistry): void {
   setWorkflowOptions(() => {
-    const agent = workflowInfo().typedSearchAttributes.get(AgentName);
+    const info = workflowInfo();
+    // An unversioned worker cannot complete a task that declares a behaviour; a versioned one pins by default.
+    if (!info.currentDeploymentVersion?.deploymentName) return {};
+    const agent = info.typedSearchAttributes.get(AgentName);
     return { versioningBehavior: versioningBehaviorOf(agent === undefined ? undefined : agents[agent]?.versioning) };
   }, workflow);
 }
