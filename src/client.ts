@@ -22,6 +22,7 @@ import { ledgerOf, type LedgerOptions, type RunLedger } from './operations/ledge
 import { abortRun, cancelRun, extendBudget, steerCompensation, type CompensationAction, type CompensationSent } from './operations/operate';
 import { readRun, type ReadOptions, type RunView } from './operations/run-view';
 import { startRun, type StartedRun, type StartOptions } from './operations/start';
+import { listVersions, type DeploymentVersions } from './operations/versions';
 
 export interface SagentClientOptions {
   /** A connected Temporal client (e.g. `connectClient().client`). */
@@ -91,6 +92,14 @@ export class SagentClient {
   /** Every call awaiting a decision, across runs. */
   pending(): Promise<PendingCalls> {
     return listPending(this.ctx);
+  }
+
+  /**
+   * The builds of a Worker Deployment with the agent runs each still holds on this task queue, and how many of those
+   * wait for a person: a build is retired (its workers stopped) only once `drained`.
+   */
+  versions(deployment: string): Promise<DeploymentVersions> {
+    return listVersions(this.ctx, deployment);
   }
 
   /**

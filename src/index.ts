@@ -8,13 +8,17 @@
  */
 
 // The worker.
+export { DEFAULT_DEPLOYMENT_NAME } from './shared/constants';
 export {
   SAGENT_PRELOAD_MODULES,
   SagentPlugin,
   assertImplementations,
   createSagentWorker,
+  deploymentFromEnv,
+  deploymentOptions,
   sagentActivities,
   type AgentImplementation,
+  type SagentDeployment,
   type SagentPluginOptions,
   type SagentWorkerOptions,
 } from './worker';
@@ -56,6 +60,7 @@ export type { LedgerEntry, LedgerOptions, RunLedger } from './operations/ledger'
 export type { FollowOptions } from './operations/follow';
 export type { ReadOptions, RunView, ViewSource } from './operations/run-view';
 export { CLIENT_ERRORS, isClientError, type ClientErrorName } from './operations/errors';
+export type { DeploymentVersions, RunVersion, VersionRow, WorkflowTaskFailure } from './operations/versions';
 export { DEFAULT_UI_URL } from './shared/constants';
 
 // Encrypted payloads.

@@ -20,7 +20,7 @@ import { McpServers } from './mcp/servers';
 import { codecDataConverter } from './codec/data-converter';
 import { createAnthropicClient } from './models/anthropic';
 import type { ModelTimeouts } from './models/watchdog';
-import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './shared/constants';
+import { DEFAULT_DEPLOYMENT_NAME, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './shared/constants';
 import { agentRegistry, type AgentDefinition } from './tools/define';
 import type { ToolImplementations } from './tools/runtime';
 
@@ -53,6 +53,45 @@ export interface SagentPluginOptions {
    * @default { maxRuns: 1000 } (the newest context of at most this many runs)
    */
   contextCache?: { maxRuns?: number } | false;
+  /**
+   * The Worker Deployment Version this worker polls as: with it, each agent's runs stay on the build they started on
+   * (or move on, as the agent's `versioning` declares), and a new build takes new runs only once it is made current
+   * (`temporal worker deployment set-current-version`). Without it the worker is unversioned: every run replays on
+   * whatever code polls, so a change under a waiting run must be replay-safe. See docs/DEPLOY.md.
+   * @default unversioned
+   */
+  deployment?: SagentDeployment;
+}
+
+/** A build of your worker as a Worker Deployment Version. */
+export interface SagentDeployment {
+  /** The Worker Deployment: one per fleet of workers that run the same agents. @default 'sagent' */
+  name?: string;
+  /** This build, e.g. a git commit or a release number; a new build id for every change of agent or workflow code. */
+  buildId: string;
+}
+
+/**
+ * The deployment a worker process is configured for: SAGENT_BUILD_ID (the build) and SAGENT_DEPLOYMENT (its Worker
+ * Deployment, default `sagent`); undefined, an unversioned worker, without a build id.
+ */
+export function deploymentFromEnv(env: NodeJS.ProcessEnv = process.env): SagentDeployment | undefined {
+  const buildId = env.SAGENT_BUILD_ID?.trim();
+  if (!buildId) {
+    if (env.SAGENT_DEPLOYMENT?.trim()) throw new Error('SAGENT_DEPLOYMENT is set but SAGENT_BUILD_ID is not: set the build id of this worker (e.g. a git commit), or unset both for an unversioned worker');
+    return undefined;
+  }
+  return { name: env.SAGENT_DEPLOYMENT?.trim() || DEFAULT_DEPLOYMENT_NAME, buildId };
+}
+
+/** Worker options that make a worker poll as `deployment`'s version, agent runs pinned unless their agent says otherwise. */
+export function deploymentOptions(deployment: SagentDeployment): Pick<WorkerOptions, 'workerDeploymentOptions'> {
+  const deploymentName = deployment.name ?? DEFAULT_DEPLOYMENT_NAME;
+  const buildId = deployment.buildId;
+  // Temporal names a version `<name>.<build id>` or `<name>:<build id>`, so neither separator may sit in the name.
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(deploymentName)) throw new Error(`the deployment name "${deploymentName}" is not valid: use letters, digits, "-" and "_" (at most 200)`);
+  if (!/^[A-Za-z0-9_.-]{1,200}$/.test(buildId)) throw new Error(`the build id "${buildId}" is not valid: use letters, digits, ".", "-" and "_" (at most 200)`);
+  return { workerDeploymentOptions: { version: { deploymentName, buildId }, useWorkerVersioning: true, defaultVersioningBehavior: 'PINNED' } };
 }
 
 /**
@@ -77,8 +116,11 @@ export const SAGENT_PRELOAD_MODULES: readonly string[] = [
 export class SagentPlugin extends SimplePlugin {
   /** The contexts this worker's workflows handed over; undefined with `contextCache: false`. */
   readonly contexts: ContextCache | undefined;
+  /** The version this worker polls as; undefined for an unversioned worker. */
+  readonly deployment: SagentDeployment | undefined;
 
   constructor(options: SagentPluginOptions) {
+    if (options.deployment) deploymentOptions(options.deployment);
     const mcp = options.mcpServers?.length ? new McpServers(options.mcpServers) : undefined;
     const contexts = options.contextCache === false ? undefined : new ContextCache(options.contextCache?.maxRuns ?? DEFAULT_CONTEXT_CACHE_RUNS);
     const activities = sagentActivities(options, mcp, contexts);
@@ -90,10 +132,12 @@ export class SagentPlugin extends SimplePlugin {
       ...(mcp ? { runContext: (next: () => Promise<void>) => withMcpServers(mcp, next) } : {}),
     });
     this.contexts = contexts;
+    this.deployment = options.deployment;
   }
 
   override configureWorker(options: WorkerOptions): WorkerOptions {
-    return this.withContextSink(super.configureWorker(options));
+    const configured = this.withContextSink(super.configureWorker(options));
+    return this.deployment && !configured.workerDeploymentOptions ? { ...configured, ...deploymentOptions(this.deployment) } : configured;
   }
 
   override configureBundler(options: BundleOptions): BundleOptions {

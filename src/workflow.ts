@@ -16,12 +16,14 @@
 export { createAgentSaga, type AgentSagaWorkflow } from './workflows/agent-saga';
 export {
   abortTool,
+  AGENT_VERSIONING,
   agentRegistry,
   defineAgent,
   defineTool,
   type AgentDefinition,
   type AgentRegistry,
   type AgentSpec,
+  type AgentVersioning,
   type DelegateSpec,
   type ToolDelegation,
   type ToolControl,

@@ -1,21 +1,26 @@
 /**
- * Every committed history replays against today's workflow code. A change that breaks one must use
- * `patched()` (DESIGN.md, guarantee 8) or, for a deliberate break, capture the fixtures again.
+ * Every committed history replays against today's workflow code: the corpus of every released version
+ * (test/fixtures/histories/releases/<version>) and the histories of the next release at the top of the folder. A
+ * change that breaks one must use `patched()` (DESIGN.md, guarantee 8); a released history is never captured again.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { FIXTURE_DIR, WORKFLOW_IDS_FILE } from './helpers/fixtures';
+import { corpusFixtures } from './helpers/fixtures';
 import { installQuietRuntime, workflowBundle } from './helpers/harness';
 
 installQuietRuntime();
 
-const workflowIds: Record<string, string> = fs.existsSync(WORKFLOW_IDS_FILE) ? JSON.parse(fs.readFileSync(WORKFLOW_IDS_FILE, 'utf8')) : {};
-const fixtures = Object.keys(workflowIds).sort();
+const corpus = corpusFixtures();
+const fixtures = corpus.map((fixture) => fixture.name);
 
-test('replay fixtures are committed for every workflow shape', () => {
-  const shapes = new Set(fixtures.map((name) => name.split('.')[0]));
+test('every committed history names the workflow id it ran under', () => {
+  const orphans = corpus.filter((fixture) => fixture.workflowId === undefined).map((fixture) => fixture.name);
+  expect({ historiesWithoutWorkflowId: orphans, fix: 'add each to the workflow-ids.json of its folder' }).toEqual({ historiesWithoutWorkflowId: [], fix: expect.any(String) });
+});
+
+test('the corpus of release 0.1.0 holds a history of every workflow shape', () => {
+  const shapes = new Set(corpus.filter((fixture) => fixture.release === '0.1.0').map((fixture) => fixture.name.split('/')[1].split('.')[0]));
   const expected = [
     'slice', 'happy-trip', 'unlucky-trip', 'parallel', 'bad-input', 'budget-aborted', 'budget-topped-up', 'long-run',
     'approval-rejected', 'approval-expired', 'approval-edited', 'approval-parallel', 'approval-continued-as-new', 'approval-signed',
@@ -27,6 +32,7 @@ test('replay fixtures are committed for every workflow shape', () => {
 });
 
 test.each(fixtures)('%s replays deterministically', async (name) => {
-  const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(FIXTURE_DIR, name), 'utf8')));
-  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowIds[name]);
+  const fixture = corpus.find((entry) => entry.name === name)!;
+  const history = historyFromJSON(JSON.parse(fs.readFileSync(fixture.file, 'utf8')));
+  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, fixture.workflowId);
 });

@@ -30,6 +30,8 @@ export function statusJson(view: RunView, uiUrl: string) {
       message: message ?? null,
     })),
     ...(view.compacted ? { compacted: view.compacted } : {}),
+    version: view.version,
+    workflowTaskFailure: view.workflowTaskFailure,
     source: view.source,
     uiUrl,
   };

@@ -8,6 +8,7 @@ import { registerInboxCommand } from './commands/inbox';
 import { registerKeyCommands } from './commands/keys';
 import { registerOperateCommands } from './commands/operate';
 import { registerRunCommands } from './commands/run';
+import { registerVersionCommands } from './commands/versions';
 import type { ContextOptions } from './context';
 import { EXIT, type ExitCode } from './errors';
 import type { CliIO } from './io';
@@ -21,6 +22,7 @@ Environment:
   SAGENT_TASK_QUEUE    where runs are started (default "${DEFAULT_TASK_QUEUE}")
   SAGENT_UI_URL        the Temporal Web UI for links (default ${DEFAULT_UI_URL})
   SAGENT_SERVICES_URL  services to cross-check \`sagent ledger\` with (as --services-url)
+  SAGENT_DEPLOYMENT    the Worker Deployment \`sagent versions\` lists (default "sagent")
   SAGENT_DEBUG=1       print stacks with errors
 
 Exit codes: 0 completed (or the action succeeded), 2 compensated or cancelled, 3 blocked, 1 any error.
@@ -51,6 +53,7 @@ export function createProgram(session: Session): Command {
   registerKeyCommands(program, session);
   registerInboxCommand(program, session);
   registerEvalCommand(program, session);
+  registerVersionCommands(program, session);
   for (const command of program.commands) {
     command.exitOverride();
   }

@@ -1,8 +1,9 @@
 /**
  * `npm run worker`: a worker for the demo's agents, built on sagent's public entry points only. TEMPORAL_ADDRESS /
- * TEMPORAL_NAMESPACE / a profile name the server, SAGENT_TASK_QUEUE the queue, SAGENT_SERVICES_URL the demo services.
+ * TEMPORAL_NAMESPACE / a profile name the server, SAGENT_TASK_QUEUE the queue, SAGENT_SERVICES_URL the demo services,
+ * SAGENT_BUILD_ID / SAGENT_DEPLOYMENT the Worker Deployment Version it polls as (unversioned without a build id).
  */
-import { connectWorkerConnection, createSagentWorker, installRuntime, resolveConnection, workerTelemetry, type SagentWorkerOptions } from '../index';
+import { connectWorkerConnection, createSagentWorker, deploymentFromEnv, installRuntime, resolveConnection, workerTelemetry, type SagentWorkerOptions } from '../index';
 import { DEFAULT_SERVICES_URL, demoAgents, demoMcpServers } from './agents/implementations';
 import type { NotesServersOptions } from './agents/notes/servers';
 
@@ -27,8 +28,13 @@ async function run(): Promise<void> {
   installRuntime();
   const config = resolveConnection();
   const connection = await connectWorkerConnection(config);
-  const worker = await createDemoWorker({ connection, namespace: config.namespace, overrides: workerTelemetry() });
-  console.log(`sagent worker on ${config.address} (namespace ${config.namespace}, task queue ${worker.options.taskQueue})`);
+  // Versioned with SAGENT_BUILD_ID; `npm run demo` builds its worker without this and stays unversioned.
+  const deployment = deploymentFromEnv();
+  const worker = await createDemoWorker({ connection, namespace: config.namespace, overrides: workerTelemetry(), deployment });
+  const version = deployment
+    ? `, version ${deployment.name}:${deployment.buildId}; new runs reach it once it is current: temporal worker deployment set-current-version --deployment-name ${deployment.name} --build-id ${deployment.buildId}`
+    : ', unversioned: a change under a waiting run must replay (see docs/DEPLOY.md)';
+  console.log(`sagent worker on ${config.address} (namespace ${config.namespace}, task queue ${worker.options.taskQueue}${version})`);
   await worker.run();
   await connection.close();
 }

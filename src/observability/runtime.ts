@@ -3,7 +3,8 @@
  * metrics (when `SAGENT_METRICS_PORT` or `TEMPORAL_PROMETHEUS_BIND` asks). The runtime can be installed once per
  * process, before the first connection or worker.
  */
-import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogEntry, type LogLevel, type LogMetadata } from '@temporalio/worker';
+import { NON_DETERMINISM_FIX } from '../shared/constants';
 
 const LOG_LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
 
@@ -60,10 +61,11 @@ export function installRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
   const settings = runtimeSettings(env);
   const json = settings.logFormat === 'json';
   return Runtime.install({
-    logger: json ? new DefaultLogger(settings.logLevel, writeJsonLine) : new DefaultLogger(settings.logLevel),
+    logger: new FixHintLogger(settings.logLevel, json ? writeJsonLine : undefined),
     telemetryOptions: {
-      // In JSON mode the core's own logs come through the same logger, so every line parses.
-      ...(json ? { logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } } : {}),
+      // The core's own logs come through the same logger: in JSON mode every line parses, and a workflow task that
+      // fails on non-determinism is followed by what to do about it.
+      logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } },
       ...(settings.metricsBindAddress ? { metrics: { prometheus: { bindAddress: settings.metricsBindAddress } } } : {}),
     },
   });
@@ -92,4 +94,34 @@ function jsonSafe(_key: string, value: unknown): unknown {
     return { name: failure.name, message: failure.message, type: failure.type, stack: failure.stack, cause: failure.cause };
   }
   return value;
+}
+
+/** A logger that follows a non-determinism failure of a workflow task (TMPRL1100) with what a person does about it. */
+export class FixHintLogger extends DefaultLogger {
+  constructor(level: LogLevel, logFunction?: (entry: LogEntry) => void) {
+    super(level, logFunction);
+  }
+
+  override log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    super.log(level, message, meta);
+    if ((level === 'WARN' || level === 'ERROR') && isNonDeterminism(message, meta)) {
+      super.log('ERROR', `sagent: a run cannot replay on this worker (non-determinism, TMPRL1100): ${NON_DETERMINISM_FIX}`, {
+        runId: meta?.runId ?? meta?.run_id,
+        workflowId: meta?.workflowId ?? meta?.workflow_id,
+      });
+    }
+  }
+}
+
+function isNonDeterminism(message: string, meta: LogMetadata | undefined): boolean {
+  const text = `${message} ${meta ? safeJson(meta) : ''}`;
+  return /TMPRL1100|nondeterminis/i.test(text);
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return '';
+  }
 }

@@ -199,6 +199,8 @@ export interface PendingCalls {
   calls: PendingCall[];
   /** Runs that wait for approval but whose worker did not answer: their calls are not listed. */
   unanswered: string[];
+  /** Why, by workflow id, where the reason is known (a worker answers but cannot advance the run). */
+  unansweredWhy: Record<string, string>;
 }
 
 /** The visibility query for runs awaiting approval. */
@@ -208,6 +210,7 @@ export const PENDING_QUERY = `WorkflowType = 'agentSaga' AND ExecutionStatus = '
 export async function listPending(ctx: ClientContext): Promise<PendingCalls> {
   const calls: PendingCall[] = [];
   const unanswered: string[] = [];
+  const unansweredWhy: Record<string, string> = {};
   for await (const execution of ctx.client.workflow.list({ query: PENDING_QUERY })) {
     let state: RunState;
     try {
@@ -215,6 +218,7 @@ export async function listPending(ctx: ClientContext): Promise<PendingCalls> {
     } catch (err) {
       if ((err as Error).name === 'RunNotFoundError' || (err as Error).name === 'QueryUnansweredError') {
         unanswered.push(execution.workflowId);
+        if ((err as QueryUnansweredError).workflowTask) unansweredWhy[execution.workflowId] = (err as Error).message;
         continue;
       }
       throw err;
@@ -234,5 +238,5 @@ export async function listPending(ctx: ClientContext): Promise<PendingCalls> {
       });
     }
   }
-  return { calls, unanswered };
+  return { calls, unanswered, unansweredWhy };
 }

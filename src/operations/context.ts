@@ -5,6 +5,7 @@
 import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import { getStateQuery, type RunState } from '../shared/contracts';
 import { QueryUnansweredError, RunEndedError, RunNotFoundError } from './errors';
+import { describeTaskFailure, workflowTaskFailure } from './versions';
 
 export interface ClientContext {
   client: Client;
@@ -50,6 +51,9 @@ export async function queryState(ctx: ClientContext, handle: WorkflowHandle, tim
     if (name === 'NamespaceNotFoundError') throw err;
     const code = grpcCode(err);
     if (code !== undefined && GRPC_INFRASTRUCTURE.has(code)) throw err;
+    // A worker that answers but cannot replay the run is not a missing worker: say what fails, and how to fix it.
+    const failure = await workflowTaskFailure(ctx, handle.workflowId).catch(() => null);
+    if (failure) throw new QueryUnansweredError(describeTaskFailure(failure), failure);
     throw new QueryUnansweredError(
       name === 'QueryNotRegisteredError'
         ? 'the run does not answer getState (not a sagent run?)'

@@ -4,6 +4,7 @@
  * a domain failure needs a different request, an infrastructure failure the same one later. Temporal's own
  * errors (connection, namespace) pass through unchanged. Tell them apart by `.name`, never `instanceof`.
  */
+import type { WorkflowTaskFailure } from './versions';
 
 /** The closed table of the client's error names, domain failures first. */
 export const CLIENT_ERRORS = {
@@ -129,6 +130,13 @@ export class EffectNotFoundError extends Error {
 /** Why a query got no answer: no worker polls the run's task queue (or it is too busy), or the run has no such query. */
 export class QueryUnansweredError extends Error {
   override name = 'QueryUnansweredError' as const;
+  constructor(
+    message: string,
+    /** Set when a worker answers but its workflow task for the run keeps failing. */
+    readonly workflowTask?: WorkflowTaskFailure,
+  ) {
+    super(message);
+  }
 }
 
 /** A signalled decision was sent, but the run has not recorded it (nor a refusal) in time. */

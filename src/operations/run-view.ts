@@ -8,6 +8,7 @@ import { SHORT_QUERY_TIMEOUT_MS } from '../shared/constants';
 import { AgentCostUsd, AgentName, AgentStatus, AgentSteps } from '../shared/search-attributes';
 import { describeRun, handleOf, queryState, type ClientContext } from './context';
 import { oneLine, type QueryUnansweredError } from './errors';
+import { runVersionOf, type RunVersion, type WorkflowTaskFailure } from './versions';
 
 /** Where a view's figures come from. */
 export type ViewSource = 'query' | 'result' | 'search_attributes';
@@ -36,6 +37,10 @@ export interface RunView {
   source: ViewSource;
   /** Why the view fell back to search attributes. */
   fallbackReason: string | null;
+  /** The Worker Deployment Version the run is on; null on unversioned workers. */
+  version: RunVersion | null;
+  /** Set while a worker answers but cannot advance the run: its workflow task keeps failing. */
+  workflowTaskFailure: WorkflowTaskFailure | null;
 }
 
 export interface ReadOptions {
@@ -57,7 +62,9 @@ export async function readRun(ctx: ClientContext, workflowId: string, options: R
       return fromState(base, await queryState(ctx, handle));
     } catch (err) {
       if ((err as Error).name !== 'QueryUnansweredError') throw err;
-      return { ...base, fallbackReason: (err as QueryUnansweredError).message };
+      const failure = (err as QueryUnansweredError).workflowTask ?? null;
+      const detail = failure ? (err as QueryUnansweredError).message : base.statusDetail;
+      return { ...base, statusDetail: detail, fallbackReason: (err as QueryUnansweredError).message, workflowTaskFailure: failure };
     }
   }
 
@@ -100,6 +107,8 @@ function fromSearchAttributes(workflowId: string, description: WorkflowExecution
     failure: null,
     source: 'search_attributes',
     fallbackReason: null,
+    version: runVersionOf(description),
+    workflowTaskFailure: null,
   };
 }
 

@@ -104,6 +104,9 @@ export async function startRun(ctx: ClientContext, input: AgentRunInput, options
       workflowId,
       args: [checked],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      // Eager start hands the first task to a worker in this process, past Worker Versioning's routing.
+      requestEagerStart: false,
+      // AgentName also tells the worker the agent's versioning behaviour before the input is decoded.
       typedSearchAttributes: [
         { key: AgentName, value: checked.agent },
         { key: AgentStatus, value: 'running' },

@@ -5,6 +5,12 @@ export const DEFAULT_NAMESPACE = 'default';
 export const DEFAULT_MODEL = 'claude-sonnet-4-6';
 export const DEFAULT_ESCALATION_MODEL = 'claude-opus-4-6';
 export const WORKFLOW_TYPE = 'agentSaga';
+/** The Worker Deployment of a versioned worker when none is named (SAGENT_DEPLOYMENT). */
+export const DEFAULT_DEPLOYMENT_NAME = 'sagent';
+
+/** What a person does about a run whose code changed under it (a non-determinism error), as the worker log and the CLI say. */
+export const NON_DETERMINISM_FIX =
+  'the code that polls this task queue is not the code this run started on: deploy the build that started it again (the run resumes where it stopped), or version your workers (SAGENT_BUILD_ID; see docs/DEPLOY.md) so a run stays on its build';
 
 /** The dev server's Web UI, for run links; SAGENT_UI_URL overrides it. */
 export const DEFAULT_UI_URL = 'http://localhost:8233';

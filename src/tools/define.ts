@@ -154,7 +154,24 @@ export interface AgentSpec {
    * The run lists their tools once, at its start, and keeps that list to its end.
    */
   mcpServers?: readonly string[];
+  /**
+   * How the agent's runs move between builds on versioned workers (Worker Deployments; without a build id the
+   * worker is unversioned and this has no effect):
+   * - `'pinned'`: a run finishes on the build it started on, whatever becomes current meanwhile.
+   * - `'upgrade-on-continue-as-new'`: pinned, but a continue-as-new starts the next run on the current build; the
+   *   carried state is the contract between the two builds.
+   * - `'auto-upgrade'`: a waiting run moves to the current build at its next step; only for teams that keep every
+   *   change replay-safe with `patched()` and replay the histories of every released build.
+   * @default 'pinned'
+   */
+  versioning?: AgentVersioning;
 }
+
+/** How an agent's runs move between builds of a versioned worker; see {@link AgentSpec.versioning}. */
+export type AgentVersioning = 'pinned' | 'upgrade-on-continue-as-new' | 'auto-upgrade';
+
+/** The accepted {@link AgentVersioning} values. */
+export const AGENT_VERSIONING: readonly AgentVersioning[] = ['pinned', 'upgrade-on-continue-as-new', 'auto-upgrade'];
 
 export interface AgentDefinition extends AgentSpec {
   /** The agent's tools by name, the built-in `abort` tool included. */
@@ -174,6 +191,9 @@ export const abortTool: ToolDefinition<{ reason: string }> = defineTool({
 
 /** Declares an agent: its prompt and tools. Sandbox-safe; the tools' implementations live on the worker. */
 export function defineAgent(spec: AgentSpec): AgentDefinition {
+  if (spec.versioning !== undefined && !AGENT_VERSIONING.includes(spec.versioning)) {
+    throw new Error(`agent "${spec.name}": versioning must be one of ${AGENT_VERSIONING.map((value) => `'${value}'`).join(', ')}, not ${JSON.stringify(spec.versioning)}`);
+  }
   // No prototype: a tool called "constructor" must not find Object's.
   const toolsByName: Record<string, ToolDefinition<any>> = Object.create(null);
   for (const tool of [...spec.tools, ...(spec.delegates ?? []).map(delegateTool), abortTool]) {

@@ -3,7 +3,7 @@
  * tools as activities with effect ids, and roll back newest-first when the saga fails. The loop holds the flow
  * and the waits; its collaborators take the run's values and give new ones back.
  */
-import { allHandlersFinished, condition, continueAsNew, isCancellation, patched, sleep, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, isCancellation, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import { addUsage, sumUsage } from '../policies/budget';
 import { appendTurn, buildContext } from '../policies/context';
 import { callKeyOf } from '../policies/loop-guard';
@@ -28,6 +28,7 @@ import { rollBack } from './rollback';
 import { carryOver, openRun, runOutcome, shouldContinueAsNew, type Run } from './run-memory';
 import { resolveSettings } from './settings';
 import { runReads, runWrite, type ToolScope } from './tool-calls';
+import { continueAsNewFor, declareVersioning, upgradeDue } from './versioning';
 
 /** Raised inside the loop when the saga must end; caught at the top and turned into a rollback. */
 class SagaAbort {
@@ -43,10 +44,13 @@ export type AgentSagaWorkflow = (input: AgentRunInput) => Promise<RunOutcome>;
  */
 export function createAgentSaga(agents: readonly AgentDefinition[] | AgentRegistry): AgentSagaWorkflow {
   const registry = Array.isArray(agents) ? agentRegistry(agents) : (agents as AgentRegistry);
-  return async function agentSaga(input: AgentRunInput): Promise<RunOutcome> {
+  const agentSaga = async function agentSaga(input: AgentRunInput): Promise<RunOutcome> {
     const mcp = await learnMcpTools(input, registry);
     return new AgentLoop(input, mcp.agents, mcp.catalog).execute();
   };
+  // Each run is pinned to its build, or moves on, as its agent declares (Worker Versioning).
+  declareVersioning(agentSaga, registry);
+  return agentSaga;
 }
 
 class AgentLoop {
@@ -80,7 +84,7 @@ class AgentLoop {
           continue;
         }
         if (run.memory.finalText !== null) return await this.complete();
-        if (shouldContinueAsNew(run)) await this.continueAsNew();
+        if (shouldContinueAsNew(run) || upgradeDue(run.settings.agent.versioning)) await this.continueAsNew();
         const budget = await waitForBudget(run);
         if (budget.kind === 'abort') throw new SagaAbort(budget.reason);
         // A model repeating a refused call in a tight loop is slowed down before it is asked again.
@@ -237,6 +241,6 @@ class AgentLoop {
     await condition(allHandlersFinished);
     this.run.timeline.note('run', `continuing as new after turn ${this.run.memory.turn}`, 'info');
     const { memory, settings } = this.run;
-    return continueAsNew<AgentSagaWorkflow>({ ...this.input, carried: carryOver(memory, patched(PATCHES.compactCarried) ? settings.carry : undefined) });
+    return continueAsNewFor(settings.agent.versioning)({ ...this.input, carried: carryOver(memory, patched(PATCHES.compactCarried) ? settings.carry : undefined) });
   }
 }

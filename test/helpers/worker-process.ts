@@ -20,6 +20,8 @@ export interface WorkerProcessOptions {
   env?: Record<string, string>;
   /** How long to wait for the child to poll. @default 60 s */
   readyTimeoutMs?: number;
+  /** The child's main file; it prints {@link READY_LINE} once it polls. @default worker-main.ts (the demo worker) */
+  entry?: string;
 }
 
 export interface WorkerProcess {
@@ -44,7 +46,7 @@ async function writeBundle(code: string): Promise<string> {
 /** Starts a worker child process and resolves once it polls its task queue. */
 export async function startWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
   const bundlePath = options.workflowCode ? await (bundleFile ??= writeBundle(options.workflowCode)) : undefined;
-  const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(__dirname, 'worker-main.ts')], {
+  const child = spawn(process.execPath, ['-r', 'tsx/cjs', options.entry ?? path.join(__dirname, 'worker-main.ts')], {
     cwd: path.join(__dirname, '..', '..'),
     env: {
       ...process.env,

@@ -46,8 +46,10 @@ Lists runs matching ${PENDING_QUERY}
     .action(async (options: { json?: boolean }) =>
       session.run(undefined, async (connect) => {
         const ctx = await connect();
-        const { calls, unanswered } = await ctx.sagent.pending();
-        for (const id of unanswered) ctx.out.note(`note: run ${id} waits for approval but no worker answered its query; its calls are not listed`);
+        const { calls, unanswered, unansweredWhy } = await ctx.sagent.pending();
+        for (const id of unanswered) {
+          ctx.out.note(`note: run ${id} waits for approval but ${unansweredWhy[id] ?? 'no worker answered its query'}; its calls are not listed`);
+        }
         if (options.json) {
           ctx.out.json(calls);
           return EXIT.ok;

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { compactedLines } from '../compacted';
 import { buildRunInput, type RunRequest } from '../../operations/start';
 import type { RunView } from '../../operations/run-view';
+import { versionLabel } from '../../operations/versions';
 import type { AgentRunInput } from '../../shared/contracts';
 import type { CliContext } from '../context';
 import { CliError, EXIT, exitCodeFor, type ExitCode } from '../errors';
@@ -121,7 +122,9 @@ Examples:
 pendingApprovals: [{ callId, tool, input, argsHash, requestedAt, expiresAt }],
 effects: [{ effectId, tool, state, compensation }],
 rejectedAttempts: [{ at, via, approver, callId, why, code, message }] (the run's recent refused decisions and
-operator messages, oldest first), source, uiUrl }.
+operator messages, oldest first), version: { deployment, buildId, behavior, override } (null on unversioned
+workers), workflowTaskFailure: { attempt, message, nonDeterminism, fix } (null unless a worker answers but cannot
+advance the run), source, uiUrl }.
 status is one of running, awaiting_approval, budget_exhausted, compensating, completed, compensated, blocked,
 cancelled, failed. When no worker answers, the figures come from the run's search attributes (source
 "search_attributes") and a note says so on stderr.
@@ -198,6 +201,7 @@ function printStatus(ctx: CliContext, view: RunView): void {
   const cached = view.usage.cachedInputTokens ? ` (${view.usage.cachedInputTokens} from cache)` : '';
   const tokens = view.usage.inputTokens === null ? '' : ` · ${view.usage.inputTokens} input${cached} / ${view.usage.outputTokens} output tokens`;
   out.line(`  agent ${view.agent ?? '?'} · step ${view.steps ?? '?'} · ${usd(view.usage.costUsd)}${tokens}`);
+  out.line(`  version ${versionLabel(view.version)}${view.version?.behavior ? ` (${view.version.behavior})` : ''}${view.version?.override ? ` · override: ${view.version.override}` : ''}`);
   if (view.pendingApprovals.length > 0) {
     out.line('  awaiting approval:');
     for (const request of view.pendingApprovals) {
