@@ -1,7 +1,7 @@
 /** Worker Versioning settings: the deployment a worker polls as, and what an agent may declare. */
 import { deploymentFromEnv, deploymentOptions } from '../../src/worker';
 import { defineAgent, type AgentVersioning } from '../../src/workflow';
-import { describeTaskFailure } from '../../src/client/versions';
+import { describeTaskFailure } from '../../src/operations/versions';
 import { NON_DETERMINISM_FIX } from '../../src/shared/constants';
 
 test('SAGENT_BUILD_ID makes a versioned worker of deployment SAGENT_DEPLOYMENT, default "sagent"; none is unversioned', () => {
