@@ -78,6 +78,8 @@ it('fails the suite on a broken expectation and names it, while the untouched ca
     suite.cases = suite.cases.filter((c: { name: string }) => c.name === 'tool-fails-mid-run' || c.name === 'skip-approval-request');
     // Broken on purpose: the run rolls back when the car rental fails, so it cannot end completed.
     suite.cases.find((c: { name: string }) => c.name === 'tool-fails-mid-run').expect[0] = { status: 'completed' };
+    // A case whose scenario does not exist fails alone, and says so.
+    suite.cases.push({ name: 'no-such-scenario', task: 'What is the weather in Lisbon?', scenario: 'no-such', expect: [{ status: 'completed' }] });
   });
   const report = path.join(dir, 'broken-report.json');
   const ran = await sagent('eval', file, '--json', report);
@@ -85,7 +87,8 @@ it('fails the suite on a broken expectation and names it, while the untouched ca
   expect(ran.code).toBe(1);
   expect(ran.stdout).toMatch(/tool-fails-mid-run\s+failed\s.*status completed: ended compensated/);
   expect(ran.stdout).toMatch(/skip-approval-request\s+passed/);
-  expect(ran.stdout).toMatch(/2 case\(s\): 1 without a failed gate, 1 failed/);
+  expect(ran.stdout).toMatch(/no-such-scenario\s+failed\s.*run: scenario: no scenario named "no-such" \(known: .*eval-tool-picker/);
+  expect(ran.stdout).toMatch(/3 case\(s\): 1 without a failed gate, 2 failed/);
   const written = JSON.parse(fs.readFileSync(report, 'utf8')) as EvalReport;
   const broken = written.cases.find((c) => c.name === 'tool-fails-mid-run')!;
   expect(broken.expectations.filter((e) => !e.passed).map((e) => e.label)).toEqual(['status completed']);
