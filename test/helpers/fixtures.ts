@@ -1,6 +1,6 @@
 /**
  * Replay fixtures: histories captured from the integration tests, committed under test/fixtures/histories
- * and replayed by test/replay.test.ts. Set SAGENT_UPDATE_FIXTURES=1 to capture them again.
+ * and replayed by test/replay/replay.test.ts. Set SAGENT_UPDATE_FIXTURES=1 to capture them again.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';

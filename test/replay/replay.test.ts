@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { FIXTURE_DIR, WORKFLOW_IDS_FILE } from './helpers/fixtures';
-import { installQuietRuntime, workflowBundle } from './helpers/harness';
+import { FIXTURE_DIR, WORKFLOW_IDS_FILE } from '../helpers/fixtures';
+import { installQuietRuntime, workflowBundle } from '../helpers/harness';
 
 installQuietRuntime();
 
