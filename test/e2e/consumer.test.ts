@@ -118,6 +118,8 @@ run().catch((err) => {
 };
 
 const NOTE = 'Standup moves to 10:00';
+/** A worker bundles its workflows before it is ready: under a minute alone, minutes on a machine busy with others. */
+const WORKER_READY_MS = 300_000;
 
 /** The Temporal packages sagent takes as peers; the consumer installs them itself. */
 const TEMPORAL_PACKAGES = ['activity', 'client', 'common', 'envconfig', 'plugin', 'worker', 'workflow'].map((name) => `@temporalio/${name}`);
@@ -175,7 +177,7 @@ beforeAll(async () => {
     files: { ...example, ...DESK_FILES, 'model-server.ts': MODEL_SERVER },
   });
   // The example and the test kit compile against the shipped declarations with the README's tsconfig.json.
-  await mustRun(project.bin('tsc'), ['-p', '.'], { cwd: project.dir });
+  await mustRun(project.bin('tsc'), ['-p', '.'], { cwd: project.dir, timeoutMs: 300_000 });
   await expectOneCopyOfEachSdk(LOWEST_TEMPORAL);
 
   const address = process.env.SAGENT_TEST_TEMPORAL_ADDRESS;
@@ -194,6 +196,7 @@ beforeAll(async () => {
     cwd: project.dir,
     env: { ...cliEnv, ANTHROPIC_BASE_URL: model.ready[1], NOTES_FILE: notesFile },
     ready: /worker ready on task queue (\S+)/,
+    timeoutMs: WORKER_READY_MS,
   });
   expect(worker.ready[1]).toBe(cliEnv.SAGENT_TASK_QUEUE);
 });
@@ -206,29 +209,9 @@ afterAll(async () => {
 
 /** The installed CLI, as a user runs it from their project. */
 function sagent(...args: string[]): Promise<Ran> {
-  return run(project.bin('sagent'), args, { cwd: project.dir, env: cliEnv });
+  return run(project.bin('sagent'), args, { cwd: project.dir, env: cliEnv, timeoutMs: 300_000 });
 }
 
-// regression: an agent with both `delegates` and `mcpServers` failed every workflow task ("declares tool twice").
-test('an agent with both a sub-agent and an MCP server runs both and completes (exit 0)', async () => {
-  const deskEnv = { ...cliEnv, SAGENT_TASK_QUEUE: `${cliEnv.SAGENT_TASK_QUEUE}-desk` };
-  const desk = await startService(process.execPath, ['-r', 'tsx/cjs', 'desk-worker.ts'], {
-    cwd: project.dir,
-    env: { ...deskEnv, ANTHROPIC_BASE_URL: model!.ready[1], NOTES_FILE: notesFile, MEMORY_FILE: path.join(project.dir, 'memory.jsonl') },
-    ready: /worker ready on task queue (\S+)/,
-  });
-  try {
-    const id = `desk-${randomUUID().slice(0, 8)}`;
-    const started = await run(project.bin('sagent'), ['start', '--agent', 'desk', '--task', 'Move the desk', '--id', id, '--wait', '--json'], { cwd: project.dir, env: deskEnv });
-    expect({ code: started.code, why: `${describeRun(started)}\ndesk worker: ${desk.output().slice(-3000)}` }).toMatchObject({ code: 0 });
-    const outcome = JSON.parse(started.stdout);
-    expect(outcome.status).toBe('completed');
-    expect(outcome.finalText).toContain('graph knows nothing of desks');
-    expect(Object.values(await notes())).toContain('Desk moves to room 4');
-  } finally {
-    await desk.stop();
-  }
-}, 240_000);
 
 /** The board the consumer's tools keep: what they pinned, by idempotency key. */
 async function notes(): Promise<Record<string, string>> {
@@ -278,11 +261,11 @@ test('a call that needs approval waits, a stranger cannot approve it, the approv
   expect(Object.values(await notes())).toEqual([NOTE]);
   // The read-only tool read the file the reversible one wrote, and Claude was shown it.
   expect(outcome.finalText).toContain(NOTE);
-}, 120_000);
+}, 600_000);
 
 /** The callId of the run's pending approval, from `sagent status --json`, once the run asks. */
 async function pendingCallId(id: string): Promise<string> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 240_000;
   for (;;) {
     const status = await sagent('status', id, '--json');
     if (status.code === 0) {
@@ -297,6 +280,28 @@ async function pendingCallId(id: string): Promise<string> {
   }
 }
 
+// regression: an agent with both `delegates` and `mcpServers` failed every workflow task ("declares tool twice").
+test('an agent with both a sub-agent and an MCP server runs both and completes (exit 0)', async () => {
+  const deskEnv = { ...cliEnv, SAGENT_TASK_QUEUE: `${cliEnv.SAGENT_TASK_QUEUE}-desk` };
+  const desk = await startService(process.execPath, ['-r', 'tsx/cjs', 'desk-worker.ts'], {
+    cwd: project.dir,
+    env: { ...deskEnv, ANTHROPIC_BASE_URL: model!.ready[1], NOTES_FILE: notesFile, MEMORY_FILE: path.join(project.dir, 'memory.jsonl') },
+    ready: /worker ready on task queue (\S+)/,
+    timeoutMs: WORKER_READY_MS,
+  });
+  try {
+    const id = `desk-${randomUUID().slice(0, 8)}`;
+    const started = await run(project.bin('sagent'), ['start', '--agent', 'desk', '--task', 'Move the desk', '--id', id, '--wait', '--json'], { cwd: project.dir, env: deskEnv, timeoutMs: 300_000 });
+    expect({ code: started.code, why: `${describeRun(started)}\ndesk worker: ${desk.output().slice(-3000)}` }).toMatchObject({ code: 0 });
+    const outcome = JSON.parse(started.stdout);
+    expect(outcome.status).toBe('completed');
+    expect(outcome.finalText).toContain('graph knows nothing of desks');
+    expect(Object.values(await notes())).toContain('Desk moves to room 4');
+  } finally {
+    await desk.stop();
+  }
+}, 600_000);
+
 test(`at the newest @temporalio (${NEWEST_TEMPORAL}) the project still holds one copy of each SDK, and a run completes`, async () => {
   await worker?.stop();
   await mustRun('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...TEMPORAL_PACKAGES.map((name) => `${name}@${NEWEST_TEMPORAL}`)], { cwd: project.dir, env: cleanEnv(), timeoutMs: 240_000 });
@@ -305,9 +310,10 @@ test(`at the newest @temporalio (${NEWEST_TEMPORAL}) the project still holds one
     cwd: project.dir,
     env: { ...cliEnv, ANTHROPIC_BASE_URL: model!.ready[1], NOTES_FILE: notesFile },
     ready: /worker ready on task queue (\S+)/,
+    timeoutMs: WORKER_READY_MS,
   });
   const id = `undo-${randomUUID().slice(0, 8)}`;
   const started = await sagent('start', '--agent', 'notes', '--task', 'Pin the lunch plan', '--id', id, '--wait', '--json');
   expect({ code: started.code, why: describeRun(started) }).toMatchObject({ code: 2 });
   expect(JSON.parse(started.stdout).status).toBe('compensated');
-}, 360_000);
+}, 600_000);

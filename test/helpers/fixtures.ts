@@ -1,6 +1,6 @@
 /**
  * Replay fixtures: histories captured from the integration tests, committed under test/fixtures/histories and
- * replayed by test/replay.test.ts. Set SAGENT_UPDATE_FIXTURES=1 to capture them again: they land at the top of
+ * replayed by test/replay/replay.test.ts. Set SAGENT_UPDATE_FIXTURES=1 to capture them again: they land at the top of
  * test/fixtures/histories (the histories of the next release), and `npm run fixtures:release` moves them into
  * `releases/<package version>/`, the corpus of that release, which every later version must replay.
  */

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
-import { type RunningServices, type ServicesOptions, startServices } from '../src/demo/services/server';
+import { type RunningServices, type ServicesOptions, startServices } from '../../src/demo/services/server';
 
 interface Reply {
   status: number;

@@ -8,13 +8,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
-import { codecDataConverter } from '../src/codec/data-converter';
-import { testConnection } from './helpers/temporal';
+import { codecDataConverter } from '../../src/codec/data-converter';
+import { testConnection } from '../helpers/temporal';
 
 // About 15 s on an idle 2-core machine; the margin is for machines busy with other work.
 jest.setTimeout(120_000);
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '../..');
 const UI = 'http://ui.test:8233';
 
 interface Ran {

@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import { Worker } from '@temporalio/worker';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { corpusFixtures } from './helpers/fixtures';
-import { installQuietRuntime, workflowBundle } from './helpers/harness';
+import { corpusFixtures } from '../helpers/fixtures';
+import { installQuietRuntime, workflowBundle } from '../helpers/harness';
 
 installQuietRuntime();
 

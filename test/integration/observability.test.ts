@@ -12,23 +12,23 @@ import net from 'node:net';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { Client, type WorkflowHandle } from '@temporalio/client';
-import { startModelServer, type ModelServer } from '../src/dev/model-server';
-import { loadScenarioDir } from '../src/dev/scenario';
+import { startModelServer, type ModelServer } from '../../src/dev/model-server';
+import { loadScenarioDir } from '../../src/dev/scenario';
 import {
   clientInterceptors,
   formatJsonLine,
   runtimeSettings,
   shutdownTelemetry,
   tracesUrl,
-} from '../src/observability';
-import { startServices } from '../src/demo/services/server';
-import { decideUpdate, getStateQuery, type RunOutcome, type RunState } from '../src/shared/contracts';
-import { testConnection, uniqueTaskQueue, type TestTemporal } from './helpers/temporal';
-import { freePorts } from '../src/dev/ports';
+} from '../../src/observability';
+import { startServices } from '../../src/demo/services/server';
+import { decideUpdate, getStateQuery, type RunOutcome, type RunState } from '../../src/shared/contracts';
+import { testConnection, uniqueTaskQueue, type TestTemporal } from '../helpers/temporal';
+import { freePorts } from '../../src/dev/ports';
 
 jest.setTimeout(90_000);
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '../..');
 
 // ---------------------------------------------------------------------------------------------------------------
 // A tiny OTLP/HTTP collector: records every span POSTed to /v1/traces (JSON encoding, as the exporter sends it).

@@ -8,10 +8,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Anthropic, { type APIError } from '@anthropic-ai/sdk';
-import { RUN_HEADER, TURN_HEADER } from '../src/shared/constants';
-import { startModelServer, type ModelServer } from '../src/dev/model-server';
-import { loadScenarioDir, loadScenarioFile, routeScenario, type Scenario, type TurnContext } from '../src/dev/scenario';
-import { countInputTokens, countOutputTokens, minCacheableTokens, PromptCache } from '../src/dev/token-count';
+import { RUN_HEADER, TURN_HEADER } from '../../src/shared/constants';
+import { startModelServer, type ModelServer } from '../../src/dev/model-server';
+import { loadScenarioDir, loadScenarioFile, routeScenario, type Scenario, type TurnContext } from '../../src/dev/scenario';
+import { countInputTokens, countOutputTokens, minCacheableTokens, PromptCache } from '../../src/dev/token-count';
 
 const MODEL = 'claude-sonnet-4-6';
 const TOOLS: Anthropic.Tool[] = [
@@ -503,7 +503,7 @@ describe('scenario files', () => {
 
   test('the CLI prints the one-line error and exits 1 without a stack trace', () => {
     const file = write('cli.json', JSON.stringify({ name: 'cli', turns: [] }));
-    const root = join(__dirname, '..');
+    const root = join(__dirname, '..', '..');
     const tsx = join(root, 'node_modules', '.bin', 'tsx');
     const result = spawnSync(tsx, ['src/dev/model-server.ts', '--scenarios', file], { cwd: root, encoding: 'utf8' });
     expect(result.status).toBe(1);
@@ -511,7 +511,7 @@ describe('scenario files', () => {
   });
 
   test('the demo scenarios load and route the demo tasks', () => {
-    const scenarios = loadScenarioDir(join(__dirname, '..', 'src', 'demo', 'scenarios'));
+    const scenarios = loadScenarioDir(join(__dirname, '..', '..', 'src', 'demo', 'scenarios'));
     expect(scenarios.map((s) => s.name)).toEqual([
       'delegated-payment-lisbon', 'delegated-payment-porto', 'delegated-trip-lisbon', 'delegated-trip-porto',
       'happy-trip', 'notes', 'slice', 'trip-notes', 'unlucky-trip',

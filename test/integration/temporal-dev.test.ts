@@ -3,11 +3,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { SEARCH_ATTRIBUTES } from '../src/shared/constants';
-import { DEV_SERVER_DYNAMIC_CONFIG, ensureDevServer, findTemporalCli, installTemporalCli } from '../src/dev/temporal';
-import { connectClient, connectWorkerConnection, resolveConnection } from '../src/temporal/connection';
-import { testConnection, type TestTemporal } from './helpers/temporal';
-import { freePorts } from '../src/dev/ports';
+import { SEARCH_ATTRIBUTES } from '../../src/shared/constants';
+import { DEV_SERVER_DYNAMIC_CONFIG, ensureDevServer, findTemporalCli, installTemporalCli } from '../../src/dev/temporal';
+import { connectClient, connectWorkerConnection, resolveConnection } from '../../src/temporal/connection';
+import { testConnection, type TestTemporal } from '../helpers/temporal';
+import { freePorts } from '../../src/dev/ports';
 
 /** IndexedValueType numbers from temporal/api/enums/v1/common.proto. */
 const INDEXED_VALUE_TYPE: Record<string, number> = { Text: 1, Keyword: 2, Int: 3, Double: 4, Bool: 5, Datetime: 6 };

@@ -6,15 +6,15 @@
 import { spawn } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import path from 'node:path';
-import { main } from '../src/cli/main';
-import { loadScenarios } from '../src/dev/scenario';
-import type { RunState } from '../src/shared/contracts';
-import { startHarness, type Harness } from './helpers/harness';
+import { main } from '../../src/cli/main';
+import { loadScenarios } from '../../src/dev/scenario';
+import type { RunState } from '../../src/shared/contracts';
+import { startHarness, type Harness } from '../helpers/harness';
 
 // About 12 s on an idle 2-core machine; the margin is for machines busy with other work.
 jest.setTimeout(90_000);
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '../..');
 const UI = 'http://ui.test:8233';
 const LISBON = 'Book a trip to Lisbon for Ada Lovelace from London, 2026-05-14 to 2026-05-17: flight, hotel and car; charge card 4242 4242 4242 4242 and email ada@example.com.';
 const PORTO = 'Book a trip to Porto for Grace Hopper from London, 2026-06-03 to 2026-06-06: flight, hotel and car; charge card 4000 0000 0000 0002.';

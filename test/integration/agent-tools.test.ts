@@ -5,17 +5,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { AGENTS } from '../src/demo/agents';
-import { retryAfterMs } from '../src/demo/agents/http';
-import { demoAgents } from '../src/demo/agents/implementations';
-import { assertImplementations } from '../src/index';
-import { agentRegistry } from '../src/workflow';
-import { supportAgent } from '../src/demo/agents/support/agent';
-import { createSupportTools } from '../src/demo/agents/support/tools';
-import { travelAgent } from '../src/demo/agents/travel/agent';
-import { createTravelTools } from '../src/demo/agents/travel/tools';
-import { type RunningServices, startServices } from '../src/demo/services/server';
-import type { CompensationContext, ToolContext, ToolImplementations } from '../src/tools/runtime';
+import { AGENTS } from '../../src/demo/agents';
+import { retryAfterMs } from '../../src/demo/agents/http';
+import { demoAgents } from '../../src/demo/agents/implementations';
+import { assertImplementations } from '../../src/index';
+import { agentRegistry } from '../../src/workflow';
+import { supportAgent } from '../../src/demo/agents/support/agent';
+import { createSupportTools } from '../../src/demo/agents/support/tools';
+import { travelAgent } from '../../src/demo/agents/travel/agent';
+import { createTravelTools } from '../../src/demo/agents/travel/tools';
+import { type RunningServices, startServices } from '../../src/demo/services/server';
+import type { CompensationContext, ToolContext, ToolImplementations } from '../../src/tools/runtime';
 
 // Opening an in-memory PGlite runs initdb (a few seconds); do not depend on the config's timeout.
 jest.setTimeout(60_000);
