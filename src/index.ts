@@ -28,7 +28,8 @@ export {
 export { TOOL_FAILURE_TYPES, type ApprovalNotice, type CallModelInput, type CompensateInput, type RunToolInput, type ToolOutput } from './shared/activity-io';
 export { createAnthropicClient, type ModelClientOptions } from './models/anthropic';
 export { MODEL_FAILURE_TYPES, classifyModelError, type ModelFailureType } from './models/errors';
-export { PRICING, costUsd, priceOf, type ModelPrice } from './models/pricing';
+export { PRICING, Pricing, costUsd, priceOf, type CacheTtl, type ModelPrice, type PriceSource, type ResolvedPrice } from './models/pricing';
+export { ContextWindowExceededError } from './models/context-window';
 export {
   LOCAL_ADDRESS,
   TemporalConfigError,

@@ -13,7 +13,7 @@ export interface ApiMessage {
   content: ContentBlock[];
   stop_reason: StopReason | null;
   stop_sequence: null;
-  usage: ModelUsage & { service_tier: 'standard' };
+  usage: ModelUsage & { service_tier: 'standard'; cache_creation?: { ephemeral_5m_input_tokens: number; ephemeral_1h_input_tokens: number } };
 }
 
 export interface ServerSentEvent {

@@ -34,7 +34,7 @@ import {
   type Scenario,
   type TurnOutcome,
 } from './scenario';
-import { countInputTokens, countOutputTokens, PromptCache } from './token-count';
+import { cacheCreationByTtl, countInputTokens, countOutputTokens, PromptCache, type CacheCreation } from './token-count';
 
 /** The Messages API refuses bodies larger than this with 413 `request_too_large`. */
 export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
@@ -275,7 +275,7 @@ function buildMessage(
       : { type: 'tool_use', id: apiId('toolu'), name: block.name, input: block.input },
   );
   const usage: ModelUsage = { ...cache.account(body), output_tokens: countOutputTokens(content), ...reply.usage };
-  return apiMessage(body.model, content, reply.stop_reason, usage);
+  return apiMessage(body.model, content, reply.stop_reason, usage, cacheCreationByTtl(body, usage.cache_creation_input_tokens));
 }
 
 function apiMessage(
@@ -283,6 +283,7 @@ function apiMessage(
   content: ContentBlock[],
   stopReason: ApiMessage['stop_reason'],
   usage: ModelUsage,
+  cacheCreation?: CacheCreation,
 ): ApiMessage {
   return {
     id: apiId('msg'),
@@ -296,6 +297,7 @@ function apiMessage(
       input_tokens: usage.input_tokens,
       cache_creation_input_tokens: usage.cache_creation_input_tokens,
       cache_read_input_tokens: usage.cache_read_input_tokens,
+      ...(cacheCreation ? { cache_creation: cacheCreation } : {}),
       output_tokens: usage.output_tokens,
       service_tier: 'standard',
     },

@@ -154,6 +154,11 @@ export interface AgentSpec {
    * The run lists their tools once, at its start, and keeps that list to its end.
    */
   mcpServers?: readonly string[];
+  /**
+   * How long the prompt cache keeps this agent's prefix: `5m` (writes cost 1.25x input) or `1h` (writes cost 2x
+   * input, worth it when turns are more than five minutes apart, e.g. waiting on approvals). @default '5m'
+   */
+  cacheTtl?: '5m' | '1h';
 }
 
 export interface AgentDefinition extends AgentSpec {
@@ -174,6 +179,9 @@ export const abortTool = defineTool({
 
 /** Declares an agent: its prompt and tools. Sandbox-safe; the tools' implementations live on the worker. */
 export function defineAgent(spec: AgentSpec): AgentDefinition {
+  if (spec.cacheTtl !== undefined && spec.cacheTtl !== '5m' && spec.cacheTtl !== '1h') {
+    throw new Error(`agent "${spec.name}": cacheTtl must be '5m' or '1h', got ${JSON.stringify(spec.cacheTtl)}`);
+  }
   // No prototype: a tool called "constructor" must not find Object's.
   const toolsByName: Record<string, ToolDefinition<any>> = Object.create(null);
   for (const tool of [...spec.tools, ...(spec.delegates ?? []).map(delegateTool), abortTool]) {
