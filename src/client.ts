@@ -11,12 +11,14 @@
  * ```
  */
 import type { Client } from '@temporalio/client';
+import type { z } from 'zod';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { decodeHistory } from './codec/history';
 import { DEFAULT_TASK_QUEUE, DEFAULT_UI_URL, QUERY_TIMEOUT_MS } from './shared/constants';
 import type { AbortRequest, AgentRunInput, BudgetLimits, BudgetTopUp, RunState } from './shared/contracts';
 import { decide, listPending, type DecisionReport, type DecisionRequest, type PendingCalls } from './operations/approvals';
 import { handleOf, notFoundAs, queryState, type ClientContext } from './operations/context';
+import { RunNotCompletedError } from './operations/errors';
 import { followRun, type FollowOptions } from './operations/follow';
 import { ledgerOf, type LedgerOptions, type RunLedger } from './operations/ledger';
 import { abortRun, cancelRun, extendBudget, steerCompensation, type CompensationAction, type CompensationSent } from './operations/operate';
@@ -81,6 +83,18 @@ export class SagentClient {
     // A cancelled or failed run rejects; the view explains it.
     await handle.result().catch(() => undefined);
     return readRun(this.ctx, workflowId);
+  }
+
+  /**
+   * Waits for the run to end and returns its result: the typed final answer of an agent with an output schema
+   * (checked again with `output` when given, so the type is earned), else the final text. A run that did not
+   * complete throws `RunNotCompletedError` with its status and reason.
+   */
+  async result<T = unknown>(workflowId: string, output?: z.ZodType<T>): Promise<T> {
+    const view = await this.outcome(workflowId);
+    if (view.status !== 'completed' || !view.outcome) throw new RunNotCompletedError(workflowId, view.status, view.outcome?.reason ?? view.failure ?? view.statusDetail);
+    const value = view.outcome.output !== undefined ? view.outcome.output : view.outcome.finalText;
+    return output ? output.parse(value) : (value as T);
   }
 
   /** The run's view on every poll until it ends (see {@link followRun}). */

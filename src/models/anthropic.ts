@@ -6,6 +6,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { z } from 'zod';
 import { RUN_HEADER, TURN_HEADER } from '../shared/constants';
 import { STOP_REASONS, type ContentBlock, type MessageParam, type ModelTurn, type StopReason } from '../shared/wire';
+import { outputInstruction } from '../policies/output';
 import type { AgentDefinition } from '../tools/define';
 import { Pricing, type CacheTtl } from './pricing';
 import { checkContextWindow } from './context-window';
@@ -131,10 +132,22 @@ export function toParams(request: ModelRequest): Anthropic.MessageCreateParamsNo
   return {
     model: request.model,
     max_tokens: request.maxTokens,
-    system: [{ type: 'text', text: request.agent.system, cache_control: cache }],
+    system: [{ type: 'text', text: systemText(request.agent), cache_control: cache }],
     tools,
     messages: withCacheBreakpoints(request.messages, cache),
   };
+}
+
+const systemTexts = new WeakMap<AgentDefinition, string>();
+
+/** The agent's prompt, with the output schema's instruction when it declares one; computed once per agent. */
+function systemText(agent: AgentDefinition): string {
+  if (!agent.output) return agent.system;
+  const cached = systemTexts.get(agent);
+  if (cached !== undefined) return cached;
+  const text = `${agent.system}\n\n${outputInstruction(agent.output)}`;
+  systemTexts.set(agent, text);
+  return text;
 }
 
 const schemaCache = new WeakMap<object, Anthropic.Tool['input_schema']>();

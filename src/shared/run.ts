@@ -191,6 +191,10 @@ export interface CarriedState {
   humanWaitMs?: number;
   /** What the books no longer list, counted; absent in runs carried by older code (nothing was left out). */
   compacted?: CompactedBooks;
+  /** The validated final answer of an agent with an output schema; absent otherwise. */
+  output?: unknown;
+  /** Final answers that did not validate so far; absent until one does not. */
+  outputAttempts?: number;
 }
 
 export interface RunState {
@@ -214,6 +218,8 @@ export interface RunState {
   delegations?: DelegationView[];
   /** What a long run's books no longer list (older timeline entries, settled effects, decisions); absent when nothing. */
   compacted?: CompactedBooks;
+  /** The validated final answer of an agent with an output schema; absent otherwise. */
+  output?: unknown;
 }
 
 /** What the workflow returns. A compensated run completes: rollback is a business outcome, not a bug. */
@@ -228,4 +234,6 @@ export interface RunOutcome {
   approvals: ApprovalRecord[];
   /** What `effects` and `approvals` no longer list (settled effects of earlier runs, older decisions); absent when nothing. */
   compacted?: CompactedBooks;
+  /** The final answer as the agent's output schema typed it; absent for agents without one. */
+  output?: unknown;
 }

@@ -159,6 +159,14 @@ export interface AgentSpec {
    * input, worth it when turns are more than five minutes apart, e.g. waiting on approvals). @default '5m'
    */
   cacheTtl?: '5m' | '1h';
+  /**
+   * The type of the final answer: Claude is told to answer with JSON matching it, the answer must validate, and the
+   * run's outcome carries the parsed value (`RunOutcome.output`, `SagentClient.result`). An answer that does not
+   * validate goes back to Claude with the errors. @default none (the answer is free text)
+   */
+  output?: z.ZodType;
+  /** Final answers that may fail to validate before the run ends, rolled back, with the errors as its reason. @default 3 */
+  outputAttempts?: number;
 }
 
 export interface AgentDefinition extends AgentSpec {
@@ -179,6 +187,12 @@ export const abortTool = defineTool({
 
 /** Declares an agent: its prompt and tools. Sandbox-safe; the tools' implementations live on the worker. */
 export function defineAgent(spec: AgentSpec): AgentDefinition {
+  if (spec.output !== undefined && typeof (spec.output as { safeParse?: unknown }).safeParse !== 'function') {
+    throw new Error(`agent "${spec.name}": output must be a zod schema, such as z.object({ ... })`);
+  }
+  if (spec.outputAttempts !== undefined && !(Number.isInteger(spec.outputAttempts) && spec.outputAttempts >= 1 && spec.outputAttempts <= 10)) {
+    throw new Error(`agent "${spec.name}": outputAttempts must be a whole number from 1 to 10, got ${JSON.stringify(spec.outputAttempts)}`);
+  }
   if (spec.cacheTtl !== undefined && spec.cacheTtl !== '5m' && spec.cacheTtl !== '1h') {
     throw new Error(`agent "${spec.name}": cacheTtl must be '5m' or '1h', got ${JSON.stringify(spec.cacheTtl)}`);
   }

@@ -28,6 +28,7 @@ import { rollBack } from './rollback';
 import { carryOver, openRun, runOutcome, shouldContinueAsNew, type Run } from './run-memory';
 import { resolveSettings } from './settings';
 import { runReads, runWrite, type ToolScope } from './tool-calls';
+import { acceptFinalAnswer } from './typed-output';
 
 /** Raised inside the loop when the saga must end; caught at the top and turned into a rollback. */
 class SagaAbort {
@@ -137,8 +138,12 @@ class AgentLoop {
     const { memory, settings, desk, timeline } = this.run;
     const plan = planTurn(answer, memory, settings, Date.now(), this.guards);
     if (plan.kind === 'abort') throw new SagaAbort(plan.reason);
+    if (plan.kind === 'final') {
+      const final = acceptFinalAnswer(this.run, plan.conversation, plan.finalText);
+      if (final.kind === 'abort') throw new SagaAbort(final.reason);
+      return;
+    }
     memory.conversation = plan.conversation;
-    if (plan.kind === 'final') memory.finalText = plan.finalText;
     if (plan.kind !== 'tools') return;
     memory.callsPerTool = plan.callsPerTool;
     memory.callCounts = plan.callCounts;

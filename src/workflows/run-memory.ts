@@ -80,6 +80,8 @@ export function startMemory(input: AgentRunInput, nowMs: number): RunMemory {
     repeats: carried?.repeats ?? EMPTY_REPEATS,
     humanWaitMs: carried?.humanWaitMs ?? 0,
     compacted: carried?.compacted ?? { ...NOTHING_COMPACTED, effectOutcomes: {} },
+    ...(carried?.output !== undefined ? { output: carried.output } : {}),
+    ...(carried?.outputAttempts !== undefined ? { outputAttempts: carried.outputAttempts } : {}),
   };
 }
 
@@ -151,6 +153,7 @@ export function runState(run: Run): RunState {
     finalText: memory.finalText,
     ...(delegations.length > 0 ? { delegations } : {}),
     ...(anyCompacted(memory.compacted) ? { compacted: memory.compacted } : {}),
+    ...(memory.output !== undefined ? { output: memory.output } : {}),
   });
 }
 
@@ -166,5 +169,6 @@ export function runOutcome({ settings, memory }: Run, status: RunOutcome['status
     effects: memory.effects,
     approvals: memory.approvals,
     ...(anyCompacted(memory.compacted) ? { compacted: memory.compacted } : {}),
+    ...(memory.output !== undefined ? { output: memory.output } : {}),
   });
 }

@@ -1,5 +1,6 @@
 /** The demo agents with their tools' implementations on the worker: real HTTP to the demo services. */
 import type { AgentDefinition, AgentImplementation, ToolImplementations } from '../../index';
+import { forecastAgent } from './forecast/agent';
 import { notesAgent } from './notes/agent';
 import { notesServers, type NotesServersOptions } from './notes/servers';
 import { supportAgent } from './support/agent';
@@ -25,6 +26,7 @@ export function demoAgents(options: DemoToolsOptions): AgentImplementation[] {
     { agent: tripAgent, tools: toolsOf(tripAgent, travelTools) },
     { agent: paymentsAgent, tools: toolsOf(paymentsAgent, travelTools) },
     { agent: notesAgent, tools: {} },
+    { agent: forecastAgent, tools: toolsOf(forecastAgent, travelTools) },
   ];
 }
 
