@@ -102,7 +102,7 @@ export async function createMessage(client: Anthropic, request: ModelRequest, op
     const params = toParams(request);
     await checkContextWindow(client, params, pricing.priceOf(request.model).contextWindow, controller.signal);
     const stream = client.messages.stream(params, {
-      headers: { [RUN_HEADER]: request.runId, [TURN_HEADER]: String(request.turn) },
+      headers: { [RUN_HEADER]: request.runId, [TURN_HEADER]: String(request.turn), ...thinkingHeaders(request.agent) },
       signal: controller.signal,
     });
     stream.on('streamEvent', () => {
@@ -129,13 +129,23 @@ export async function createMessage(client: Anthropic, request: ModelRequest, op
 export function toParams(request: ModelRequest): Anthropic.MessageCreateParamsNonStreaming {
   const tools = toolParams(request.agent, request.toolNames, request.rawTools ?? []);
   const cache = cacheControl(request.agent.cacheTtl);
+  const thinking = request.agent.thinking;
   return {
     model: request.model,
-    max_tokens: request.maxTokens,
+    // A thinking budget is spent out of max_tokens, so the answer keeps its own room on top of it.
+    max_tokens: typeof thinking === 'object' ? request.maxTokens + thinking.budgetTokens : request.maxTokens,
+    ...(thinking === undefined ? {} : { thinking: thinking === 'adaptive' ? { type: 'adaptive' } : { type: 'enabled', budget_tokens: thinking.budgetTokens } }),
     system: [{ type: 'text', text: systemText(request.agent), cache_control: cache }],
     tools,
     messages: withCacheBreakpoints(request.messages, cache),
   };
+}
+
+/** The beta that interleaves thinking with tool calls under a fixed budget (adaptive thinking interleaves anyway). */
+export const INTERLEAVED_THINKING_BETA = 'interleaved-thinking-2025-05-14';
+
+function thinkingHeaders(agent: AgentDefinition): Record<string, string> {
+  return typeof agent.thinking === 'object' ? { 'anthropic-beta': INTERLEAVED_THINKING_BETA } : {};
 }
 
 const systemTexts = new WeakMap<AgentDefinition, string>();
@@ -213,6 +223,9 @@ export function fromMessage(model: string, message: Anthropic.Message, requestId
   for (const block of message.content) {
     if (block.type === 'text') content.push({ type: 'text', text: block.text });
     else if (block.type === 'tool_use') content.push({ type: 'tool_use', id: block.id, name: block.name, input: block.input });
+    // Kept exactly: the API checks the signature when the block comes back in a tool-use continuation.
+    else if (block.type === 'thinking') content.push({ type: 'thinking', thinking: block.thinking, signature: block.signature });
+    else if (block.type === 'redacted_thinking') content.push({ type: 'redacted_thinking', data: block.data });
   }
   const usage = {
     input_tokens: message.usage.input_tokens ?? 0,

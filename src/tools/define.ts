@@ -167,7 +167,16 @@ export interface AgentSpec {
   output?: z.ZodType;
   /** Final answers that may fail to validate before the run ends, rolled back, with the errors as its reason. @default 3 */
   outputAttempts?: number;
+  /**
+   * Extended thinking, interleaved with tool use: a budget of thinking tokens per turn (at least 1024, added to the
+   * turn's max tokens), or `adaptive` for models that decide their own depth (Claude Opus 4.7 accepts only this).
+   * Thinking blocks go back to Claude exactly as they came, with their signatures. @default none
+   */
+  thinking?: AgentThinking;
 }
+
+/** How an agent thinks (`AgentSpec.thinking`). */
+export type AgentThinking = { budgetTokens: number } | 'adaptive';
 
 export interface AgentDefinition extends AgentSpec {
   /** The agent's tools by name, the built-in `abort` tool included. */
@@ -192,6 +201,13 @@ export function defineAgent(spec: AgentSpec): AgentDefinition {
   }
   if (spec.outputAttempts !== undefined && !(Number.isInteger(spec.outputAttempts) && spec.outputAttempts >= 1 && spec.outputAttempts <= 10)) {
     throw new Error(`agent "${spec.name}": outputAttempts must be a whole number from 1 to 10, got ${JSON.stringify(spec.outputAttempts)}`);
+  }
+  const thinking = spec.thinking as unknown;
+  if (thinking !== undefined && thinking !== 'adaptive') {
+    const budget = (thinking as { budgetTokens?: unknown } | null)?.budgetTokens;
+    if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 1024) {
+      throw new Error(`agent "${spec.name}": thinking must be 'adaptive' or { budgetTokens: n } with a whole n of at least 1024, got ${JSON.stringify(thinking)}`);
+    }
   }
   if (spec.cacheTtl !== undefined && spec.cacheTtl !== '5m' && spec.cacheTtl !== '1h') {
     throw new Error(`agent "${spec.name}": cacheTtl must be '5m' or '1h', got ${JSON.stringify(spec.cacheTtl)}`);

@@ -1,6 +1,6 @@
 /** The demo agents with their tools' implementations on the worker: real HTTP to the demo services. */
 import type { AgentDefinition, AgentImplementation, ToolImplementations } from '../../index';
-import { forecastAgent } from './forecast/agent';
+import { forecastAgent, scoutAgent } from './forecast/agent';
 import { notesAgent } from './notes/agent';
 import { notesServers, type NotesServersOptions } from './notes/servers';
 import { supportAgent } from './support/agent';
@@ -27,6 +27,7 @@ export function demoAgents(options: DemoToolsOptions): AgentImplementation[] {
     { agent: paymentsAgent, tools: toolsOf(paymentsAgent, travelTools) },
     { agent: notesAgent, tools: {} },
     { agent: forecastAgent, tools: toolsOf(forecastAgent, travelTools) },
+    { agent: scoutAgent, tools: toolsOf(scoutAgent, travelTools) },
   ];
 }
 

@@ -23,3 +23,12 @@ export const forecastAgent = defineAgent({
   output: forecastOutput,
   outputAttempts: 2,
 });
+
+/** A thinking agent: compares the weather of several cities, with extended thinking interleaved between its calls. */
+export const scoutAgent = defineAgent({
+  name: 'scout',
+  description: 'Compares the weather of several cities, thinking between its calls',
+  system: 'You compare the weather of the cities the traveller names, one get_weather call at a time, and recommend one.',
+  tools: [getWeather],
+  thinking: { budgetTokens: 2048 },
+});
