@@ -107,7 +107,7 @@ export class DecisionRefusedError extends Error {
 export class OperationRefusedError extends Error {
   override name = 'OperationRefusedError' as const;
   constructor(
-    readonly operation: 'abort' | 'top-up',
+    readonly operation: 'abort' | 'top-up' | 'message' | 'interrupt',
     readonly workflowId: string,
     readonly why: string,
   ) {

@@ -27,6 +27,7 @@ export const RUN_STATUSES = [
   'blocked',
   'cancelled',
   'failed',
+  'awaiting_message',
 ] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
@@ -118,6 +119,8 @@ export interface AgentRunInput {
   maxTokens?: number;
   /** Continue as new after this many model turns in one run, or when the server suggests it. @default 100 */
   continueAsNewAfterTurns?: number;
+  /** Who may send the run messages and interrupt it, by name. @default the run's approvers */
+  steerers?: string[];
   /** How much of its books a run carries over continue-as-new; the rest is counted (`compacted`). */
   carry?: Partial<CarryLimits>;
   /** Compensation attempts that fail before the run shows `blocked`. @default 3 */
@@ -195,6 +198,17 @@ export interface CarriedState {
   output?: unknown;
   /** Final answers that did not validate so far; absent until one does not. */
   outputAttempts?: number;
+  /** Messages sent to the run that the next model call reads; absent until one comes. */
+  inbox?: QueuedMessage[];
+  /** Set by `interrupt`: the run waits for a message or an abort before its next model call. */
+  interrupted?: { by: string; reason?: string } | null;
+}
+
+/** A message waiting for the next model call. */
+export interface QueuedMessage {
+  text: string;
+  by: string;
+  at: string;
 }
 
 export interface RunState {

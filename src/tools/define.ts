@@ -173,6 +173,12 @@ export interface AgentSpec {
    * Thinking blocks go back to Claude exactly as they came, with their signatures. @default none
    */
   thinking?: AgentThinking;
+  /**
+   * A conversation agent: after each answer it waits for the next message (`sendMessage`) instead of ending, and ends
+   * completed once none comes within `idleTimeoutMs`. Its saga spans the whole conversation: an abort undoes the
+   * state-changing steps of every turn. @default none (the run ends with its first answer)
+   */
+  conversation?: { idleTimeoutMs?: number };
 }
 
 /** How an agent thinks (`AgentSpec.thinking`). */

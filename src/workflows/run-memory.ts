@@ -82,6 +82,8 @@ export function startMemory(input: AgentRunInput, nowMs: number): RunMemory {
     compacted: carried?.compacted ?? { ...NOTHING_COMPACTED, effectOutcomes: {} },
     ...(carried?.output !== undefined ? { output: carried.output } : {}),
     ...(carried?.outputAttempts !== undefined ? { outputAttempts: carried.outputAttempts } : {}),
+    ...(carried?.inbox?.length ? { inbox: carried.inbox } : {}),
+    ...(carried?.interrupted ? { interrupted: carried.interrupted } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 /** The demo agents with their tools' implementations on the worker: real HTTP to the demo services. */
 import type { AgentDefinition, AgentImplementation, ToolImplementations } from '../../index';
-import { forecastAgent, scoutAgent } from './forecast/agent';
+import { conciergeAgent, forecastAgent, scoutAgent } from './forecast/agent';
 import { notesAgent } from './notes/agent';
 import { notesServers, type NotesServersOptions } from './notes/servers';
 import { supportAgent } from './support/agent';
@@ -28,6 +28,7 @@ export function demoAgents(options: DemoToolsOptions): AgentImplementation[] {
     { agent: notesAgent, tools: {} },
     { agent: forecastAgent, tools: toolsOf(forecastAgent, travelTools) },
     { agent: scoutAgent, tools: toolsOf(scoutAgent, travelTools) },
+    { agent: conciergeAgent, tools: toolsOf(conciergeAgent, travelTools) },
   ];
 }
 

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { defineAgent } from '../../../workflow';
-import { getWeather } from '../travel/agent';
+import { bookHotel, getWeather } from '../travel/agent';
 
 /** What the forecast agent returns. */
 export const forecastOutput = z.object({
@@ -31,4 +31,13 @@ export const scoutAgent = defineAgent({
   system: 'You compare the weather of the cities the traveller names, one get_weather call at a time, and recommend one.',
   tools: [getWeather],
   thinking: { budgetTokens: 2048 },
+});
+
+/** A conversation agent: answers message after message in one run; an abort undoes every booking it made. */
+export const conciergeAgent = defineAgent({
+  name: 'concierge',
+  description: 'Books hotel rooms and answers questions, one message at a time, in one conversation',
+  system: 'You are a hotel concierge in a conversation: do what each message asks, then answer briefly.',
+  tools: [getWeather, bookHotel],
+  conversation: { idleTimeoutMs: 10 * 60 * 1000 },
 });
