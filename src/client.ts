@@ -11,15 +11,17 @@
  * ```
  */
 import type { Client } from '@temporalio/client';
+import type { z } from 'zod';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { decodeHistory } from './codec/history';
 import { DEFAULT_TASK_QUEUE, DEFAULT_UI_URL, QUERY_TIMEOUT_MS } from './shared/constants';
-import type { AbortRequest, AgentRunInput, BudgetLimits, BudgetTopUp, RunState } from './shared/contracts';
+import type { AbortRequest, AgentRunInput, BudgetLimits, BudgetTopUp, InterruptRequest, MessageReceipt, RunState, UserMessage } from './shared/contracts';
 import { decide, listPending, type DecisionReport, type DecisionRequest, type PendingCalls } from './operations/approvals';
 import { handleOf, notFoundAs, queryState, type ClientContext } from './operations/context';
+import { RunNotCompletedError } from './operations/errors';
 import { followRun, type FollowOptions } from './operations/follow';
 import { ledgerOf, type LedgerOptions, type RunLedger } from './operations/ledger';
-import { abortRun, cancelRun, extendBudget, steerCompensation, type CompensationAction, type CompensationSent } from './operations/operate';
+import { abortRun, cancelRun, extendBudget, interruptRun, sendMessage, steerCompensation, type CompensationAction, type CompensationSent } from './operations/operate';
 import { readRun, type ReadOptions, type RunView } from './operations/run-view';
 import { startRun, type StartedRun, type StartOptions } from './operations/start';
 import { listVersions, type DeploymentVersions } from './operations/versions';
@@ -84,6 +86,18 @@ export class SagentClient {
     return readRun(this.ctx, workflowId);
   }
 
+  /**
+   * Waits for the run to end and returns its result: the typed final answer of an agent with an output schema
+   * (checked again with `output` when given, so the type is earned), else the final text. A run that did not
+   * complete throws `RunNotCompletedError` with its status and reason.
+   */
+  async result<T = unknown>(workflowId: string, output?: z.ZodType<T>): Promise<T> {
+    const view = await this.outcome(workflowId);
+    if (view.status !== 'completed' || !view.outcome) throw new RunNotCompletedError(workflowId, view.status, view.outcome?.reason ?? view.failure ?? view.statusDetail);
+    const value = view.outcome.output !== undefined ? view.outcome.output : view.outcome.finalText;
+    return output ? output.parse(value) : (value as T);
+  }
+
   /** The run's view on every poll until it ends (see {@link followRun}). */
   follow(workflowId: string, options: FollowOptions = {}): AsyncGenerator<RunView, void, undefined> {
     return followRun(this.ctx, workflowId, options);
@@ -109,6 +123,20 @@ export class SagentClient {
    */
   decide(request: DecisionRequest): Promise<DecisionReport> {
     return decide(this.ctx, request);
+  }
+
+  /**
+   * Tells a running agent something: Claude reads it before its next model call (a conversation agent waiting for
+   * its next message answers it). At most 8 KB, from one of the run's steerers (or approvers when it names none);
+   * `OperationRefusedError` otherwise.
+   */
+  send(workflowId: string, message: UserMessage): Promise<MessageReceipt> {
+    return sendMessage(this.ctx, workflowId, message);
+  }
+
+  /** Stops the run after the step in progress: it waits for a message ({@link send}) or an abort. */
+  interrupt(workflowId: string, request: InterruptRequest): Promise<void> {
+    return interruptRun(this.ctx, workflowId, request);
   }
 
   /** Rolls the run back; it completes as compensated. `OperationRefusedError` when the run refuses. */

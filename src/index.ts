@@ -35,6 +35,8 @@ export {
 } from './tools/runtime';
 export type { McpServerConfig, McpStdioServerConfig, McpHttpServerConfig, McpToolOverride, McpCompensation } from './mcp/config';
 export { createAnthropicClient, type ModelClientOptions } from './models/anthropic';
+export { Pricing, type CacheTtl, type ModelPrice, type PriceSource, type ResolvedPrice } from './models/pricing';
+export { ContextWindowExceededError } from './models/context-window';
 export { installRuntime, workerTelemetry, clientInterceptors, shutdownTelemetry } from './observability';
 
 // The connection to Temporal.

@@ -19,6 +19,7 @@ import type { McpServerConfig } from './mcp/config';
 import { McpServers } from './mcp/servers';
 import { codecDataConverter } from './codec/data-converter';
 import { createAnthropicClient } from './models/anthropic';
+import { Pricing, pricingOverridesFromEnv, type ModelPrice } from './models/pricing';
 import type { ModelTimeouts } from './models/watchdog';
 import { DEFAULT_DEPLOYMENT_NAME, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './shared/constants';
 import { agentRegistry, type AgentDefinition } from './tools/define';
@@ -53,6 +54,12 @@ export interface SagentPluginOptions {
    * @default { maxRuns: 1000 } (the newest context of at most this many runs)
    */
   contextCache?: { maxRuns?: number } | false;
+  /**
+   * Price rows (USD per million tokens, and the context window) that replace or add to the built-in table, by
+   * model id, so a new model or a new price needs no release. `SAGENT_PRICING` (inline JSON or the path of a JSON
+   * file of the same shape) applies first; these rows win over it. @default none
+   */
+  pricing?: Readonly<Record<string, ModelPrice>>;
   /**
    * The Worker Deployment Version this worker polls as: with it, each agent's runs stay on the build they started on
    * (or move on, as the agent's `versioning` declares), and a new build takes new runs only once it is made current
@@ -186,6 +193,7 @@ export function sagentActivities(options: SagentPluginOptions, mcp?: McpServers,
     tools,
     webhookUrl: options.approvalWebhookUrl ?? process.env.SAGENT_APPROVAL_WEBHOOK,
     modelTimeouts: options.modelTimeouts,
+    pricing: new Pricing({ ...pricingOverridesFromEnv(), ...options.pricing }),
     mcp: servers,
     contexts,
   });

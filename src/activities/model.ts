@@ -2,6 +2,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { Context } from '@temporalio/activity';
 import { classifyModelError } from '../models/errors';
 import { createMessage } from '../models/anthropic';
+import { Pricing } from '../models/pricing';
 import { DEFAULT_MODEL_TIMEOUTS, type ModelTimeouts } from '../models/watchdog';
 import { modelContextQuery } from '../shared/contracts';
 import { mcpToolsQuery, type McpToolRecord } from '../shared/mcp';
@@ -18,12 +19,14 @@ export interface ModelDeps {
   modelTimeouts?: Partial<ModelTimeouts>;
   /** Contexts the workflows offered this worker by sink; without it every call queries its workflow. */
   contexts?: ContextCache;
+  /** Prices each answer. @default the built-in table */
+  pricing?: Pricing;
 }
 
 /** Heartbeat cadence while a model call runs, whatever the stream does, so a dead worker shows within seconds. */
 const HEARTBEAT_EVERY_MS = 1000;
 
-export function createModelActivities({ anthropic, agents, modelTimeouts, contexts }: ModelDeps) {
+export function createModelActivities({ anthropic, agents, modelTimeouts, contexts, pricing = new Pricing() }: ModelDeps) {
   const timeouts: ModelTimeouts = { ...DEFAULT_MODEL_TIMEOUTS, ...modelTimeouts };
   return {
     /** One call to Claude. Errors are classified here; Temporal retries the retryable ones. */
@@ -50,7 +53,7 @@ export function createModelActivities({ anthropic, agents, modelTimeouts, contex
             runId: workflowId,
             turn: input.turn,
           },
-          { signal: ctx.cancellationSignal, timeouts },
+          { signal: ctx.cancellationSignal, timeouts, pricing },
         );
         contexts?.release(workflowId, runId, input.turn);
         return answer;

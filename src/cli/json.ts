@@ -50,6 +50,8 @@ export function outcomeJson(view: RunView, uiUrl: string) {
     effects: view.effects,
     approvals: outcome.approvals ?? view.state?.approvals ?? [],
     ...(view.compacted ? { compacted: view.compacted } : {}),
+    // The typed final answer of an agent with an output schema.
+    ...(outcome.output !== undefined ? { output: outcome.output } : {}),
     uiUrl,
   };
 }

@@ -13,7 +13,7 @@ export interface ApiMessage {
   content: ContentBlock[];
   stop_reason: StopReason | null;
   stop_sequence: null;
-  usage: ModelUsage & { service_tier: 'standard' };
+  usage: ModelUsage & { service_tier: 'standard'; cache_creation?: { ephemeral_5m_input_tokens: number; ephemeral_1h_input_tokens: number } };
 }
 
 export interface ServerSentEvent {
@@ -77,16 +77,24 @@ export function messageStreamEvents(message: ApiMessage): ServerSentEvent[] {
     const start =
       block.type === 'text'
         ? { type: 'text', text: '' }
-        : { type: 'tool_use', id: block.id, name: block.name, input: {} };
+        : block.type === 'thinking'
+          ? { type: 'thinking', thinking: '', signature: '' }
+          : block.type === 'redacted_thinking'
+            ? block
+            : { type: 'tool_use', id: block.id, name: block.name, input: {} };
     events.push({ event: 'content_block_start', data: { type: 'content_block_start', index, content_block: start } });
     if (index === 0) events.push({ event: 'ping', data: { type: 'ping' } });
     const deltas =
       block.type === 'text'
         ? textChunks(block.text).map((text) => ({ type: 'text_delta', text }))
-        : ['', ...jsonChunks(JSON.stringify(block.input))].map((partial_json) => ({
-            type: 'input_json_delta',
-            partial_json,
-          }));
+        : block.type === 'thinking'
+          ? [...textChunks(block.thinking).map((thinking) => ({ type: 'thinking_delta', thinking })), { type: 'signature_delta', signature: block.signature }]
+          : block.type === 'redacted_thinking'
+            ? []
+            : ['', ...jsonChunks(JSON.stringify(block.input))].map((partial_json) => ({
+                type: 'input_json_delta',
+                partial_json,
+              }));
     for (const delta of deltas) {
       events.push({ event: 'content_block_delta', data: { type: 'content_block_delta', index, delta } });
     }

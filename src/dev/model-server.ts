@@ -34,7 +34,8 @@ import {
   type Scenario,
   type TurnOutcome,
 } from './scenario';
-import { countInputTokens, countOutputTokens, PromptCache } from './token-count';
+import { ThinkingSigner, thinkingBudget } from './thinking';
+import { cacheCreationByTtl, countInputTokens, countOutputTokens, PromptCache, type CacheCreation } from './token-count';
 
 /** The Messages API refuses bodies larger than this with 413 `request_too_large`. */
 export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
@@ -114,6 +115,7 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
   const requests: RecordedRequest[] = [];
   const attempts = new Map<string, number>();
   const cache = new PromptCache();
+  const signer = new ThinkingSigner();
   const timers = new Set<NodeJS.Timeout>();
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -145,6 +147,8 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
     if (!validation.success) return invalid(validation.error);
     const body = validation.data;
     if (counting) return { kind: 'count', input_tokens: countInputTokens(body) };
+    const thinkingProblem = signer.problem(body);
+    if (thinkingProblem !== undefined) return invalid(thinkingProblem);
     record.stream = body.stream === true;
 
     const turnHeader = header(req, TURN_HEADER);
@@ -189,7 +193,7 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
     if (outcome.kind === 'error') {
       return injectedError(outcome.error, body, `scenario "${scenario.name}", turn ${turn}, attempt ${attempt}`);
     }
-    return { kind: 'message', message: buildMessage(body, outcome, cache), stream: record.stream };
+    return { kind: 'message', message: buildMessage(body, outcome, cache, thinkingBudget(body) === null ? undefined : signer, turn), stream: record.stream };
   }
 
   function injectedError(error: InjectedError, body: MessagesRequest, where: string): Answer {
@@ -268,14 +272,19 @@ function buildMessage(
   body: MessagesRequest,
   reply: Extract<TurnOutcome, { kind: 'reply' }>,
   cache: PromptCache,
+  signer?: ThinkingSigner,
+  turn = 1,
 ): ApiMessage {
-  const content: ContentBlock[] = reply.content.map((block) =>
+  const answered: ContentBlock[] = reply.content.map((block) =>
     block.type === 'text'
       ? { type: 'text', text: block.text }
       : { type: 'tool_use', id: apiId('toolu'), name: block.name, input: block.input },
   );
+  // With thinking on, a signed thinking block opens the answer, as the API's do.
+  const about = answered.map((block) => (block.type === 'tool_use' ? `call ${block.name}` : block.type === 'text' ? 'answer' : block.type)).join(', ');
+  const content: ContentBlock[] = signer ? [signer.block(turn, `I will ${about}.`), ...answered] : answered;
   const usage: ModelUsage = { ...cache.account(body), output_tokens: countOutputTokens(content), ...reply.usage };
-  return apiMessage(body.model, content, reply.stop_reason, usage);
+  return apiMessage(body.model, content, reply.stop_reason, usage, cacheCreationByTtl(body, usage.cache_creation_input_tokens));
 }
 
 function apiMessage(
@@ -283,6 +292,7 @@ function apiMessage(
   content: ContentBlock[],
   stopReason: ApiMessage['stop_reason'],
   usage: ModelUsage,
+  cacheCreation?: CacheCreation,
 ): ApiMessage {
   return {
     id: apiId('msg'),
@@ -296,6 +306,7 @@ function apiMessage(
       input_tokens: usage.input_tokens,
       cache_creation_input_tokens: usage.cache_creation_input_tokens,
       cache_read_input_tokens: usage.cache_read_input_tokens,
+      ...(cacheCreation ? { cache_creation: cacheCreation } : {}),
       output_tokens: usage.output_tokens,
       service_tier: 'standard',
     },

@@ -184,3 +184,20 @@ function withoutCacheControl(value: unknown): unknown {
   const { cache_control: _marker, ...rest } = value as Record<string, unknown>;
   return rest;
 }
+
+/** Cache writes split by lifetime, as the API reports them in `usage.cache_creation`. */
+export interface CacheCreation {
+  ephemeral_5m_input_tokens: number;
+  ephemeral_1h_input_tokens: number;
+}
+
+/**
+ * Splits a request's cache writes by lifetime. A request whose markers ask for one hour (`ttl: '1h'`) writes for one
+ * hour; the API's default lifetime is five minutes. sagent marks every breakpoint of a request with the same ttl.
+ */
+export function cacheCreationByTtl(request: BilledRequest, written: number): CacheCreation {
+  const oneHour = JSON.stringify([request.tools, request.system, request.messages]).includes('"ttl":"1h"');
+  return oneHour
+    ? { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: written }
+    : { ephemeral_5m_input_tokens: written, ephemeral_1h_input_tokens: 0 };
+}

@@ -6,8 +6,10 @@ import Anthropic from '@anthropic-ai/sdk';
 import { z } from 'zod';
 import { RUN_HEADER, TURN_HEADER } from '../shared/constants';
 import { STOP_REASONS, type ContentBlock, type MessageParam, type ModelTurn, type StopReason } from '../shared/wire';
+import { outputInstruction } from '../policies/output';
 import type { AgentDefinition } from '../tools/define';
-import { costUsd } from './pricing';
+import { Pricing, type CacheTtl } from './pricing';
+import { checkContextWindow } from './context-window';
 import { DEFAULT_MODEL_TIMEOUTS, StallWatchdog, progressReportingFetch, type ModelTimeouts } from './watchdog';
 
 export interface ModelClientOptions {
@@ -63,6 +65,8 @@ export interface CallOptions {
   timeouts?: ModelTimeouts;
   /** Bytes of the answer the caller can record; a larger one fails with `ModelAnswerTooLargeError`. @default 1_500_000 */
   maxAnswerBytes?: number;
+  /** Prices the answer. @default the built-in table */
+  pricing?: Pricing;
 }
 
 /** An answer larger than a Temporal payload may be: retrying would only fetch it again. */
@@ -79,7 +83,12 @@ export class ModelAnswerTooLargeError extends Error {
 /** Keeps the answer well under Temporal's 2 MB payload limit, with room for the rest of the activity result. */
 export const DEFAULT_MAX_ANSWER_BYTES = 1_500_000;
 
-const CACHE = { type: 'ephemeral' } as const;
+const DEFAULT_PRICING = new Pricing();
+
+/** The cache marker of an agent's lifetime; the 5-minute one is the API's default and is sent without `ttl`. */
+function cacheControl(ttl: CacheTtl | undefined): Anthropic.CacheControlEphemeral {
+  return ttl === '1h' ? { type: 'ephemeral', ttl: '1h' } : { type: 'ephemeral' };
+}
 
 /** Sends one request as a stream and returns the whole assistant turn as wire types. */
 export async function createMessage(client: Anthropic, request: ModelRequest, options: CallOptions = {}): Promise<ModelTurn> {
@@ -88,9 +97,12 @@ export async function createMessage(client: Anthropic, request: ModelRequest, op
   if (options.signal?.aborted) cancel();
   options.signal?.addEventListener('abort', cancel, { once: true });
   const watchdog = new StallWatchdog(options.timeouts ?? DEFAULT_MODEL_TIMEOUTS, controller, { runId: request.runId, turn: request.turn });
+  const pricing = options.pricing ?? DEFAULT_PRICING;
   try {
-    const stream = client.messages.stream(toParams(request), {
-      headers: { [RUN_HEADER]: request.runId, [TURN_HEADER]: String(request.turn) },
+    const params = toParams(request);
+    await checkContextWindow(client, params, pricing.priceOf(request.model).contextWindow, controller.signal);
+    const stream = client.messages.stream(params, {
+      headers: { [RUN_HEADER]: request.runId, [TURN_HEADER]: String(request.turn), ...thinkingHeaders(request.agent) },
       signal: controller.signal,
     });
     stream.on('streamEvent', () => {
@@ -103,7 +115,7 @@ export async function createMessage(client: Anthropic, request: ModelRequest, op
     } catch (err) {
       throw watchdog.stalled ?? err;
     }
-    const turn = fromMessage(request.model, message, stream.request_id ?? null);
+    const turn = fromMessage(request.model, message, stream.request_id ?? null, pricing);
     const limit = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
     const bytes = Buffer.byteLength(JSON.stringify(turn));
     if (bytes > limit) throw new ModelAnswerTooLargeError(bytes, limit);
@@ -116,13 +128,36 @@ export async function createMessage(client: Anthropic, request: ModelRequest, op
 
 export function toParams(request: ModelRequest): Anthropic.MessageCreateParamsNonStreaming {
   const tools = toolParams(request.agent, request.toolNames, request.rawTools ?? []);
+  const cache = cacheControl(request.agent.cacheTtl);
+  const thinking = request.agent.thinking;
   return {
     model: request.model,
-    max_tokens: request.maxTokens,
-    system: [{ type: 'text', text: request.agent.system, cache_control: CACHE }],
+    // A thinking budget is spent out of max_tokens, so the answer keeps its own room on top of it.
+    max_tokens: typeof thinking === 'object' ? request.maxTokens + thinking.budgetTokens : request.maxTokens,
+    ...(thinking === undefined ? {} : { thinking: thinking === 'adaptive' ? { type: 'adaptive' } : { type: 'enabled', budget_tokens: thinking.budgetTokens } }),
+    system: [{ type: 'text', text: systemText(request.agent), cache_control: cache }],
     tools,
-    messages: withCacheBreakpoints(request.messages),
+    messages: withCacheBreakpoints(request.messages, cache),
   };
+}
+
+/** The beta that interleaves thinking with tool calls under a fixed budget (adaptive thinking interleaves anyway). */
+export const INTERLEAVED_THINKING_BETA = 'interleaved-thinking-2025-05-14';
+
+function thinkingHeaders(agent: AgentDefinition): Record<string, string> {
+  return typeof agent.thinking === 'object' ? { 'anthropic-beta': INTERLEAVED_THINKING_BETA } : {};
+}
+
+const systemTexts = new WeakMap<AgentDefinition, string>();
+
+/** The agent's prompt, with the output schema's instruction when it declares one; computed once per agent. */
+function systemText(agent: AgentDefinition): string {
+  if (!agent.output) return agent.system;
+  const cached = systemTexts.get(agent);
+  if (cached !== undefined) return cached;
+  const text = `${agent.system}\n\n${outputInstruction(agent.output)}`;
+  systemTexts.set(agent, text);
+  return text;
 }
 
 const schemaCache = new WeakMap<object, Anthropic.Tool['input_schema']>();
@@ -167,7 +202,7 @@ function toolParams(agent: AgentDefinition, names: string[], rawTools: readonly 
  * request's conversation (so a turn of more than 20 blocks still reads it: the API looks back only 20
  * blocks from a breakpoint) and the end of this one (which the next call reads).
  */
-function withCacheBreakpoints(messages: MessageParam[]): Anthropic.MessageParam[] {
+function withCacheBreakpoints(messages: MessageParam[], cache: Anthropic.CacheControlEphemeral): Anthropic.MessageParam[] {
   const marked = new Set<number>([0, messages.length - 1]);
   for (let index = messages.length - 3; index >= 0; index--) {
     if (messages[index].role === 'user') {
@@ -178,16 +213,19 @@ function withCacheBreakpoints(messages: MessageParam[]): Anthropic.MessageParam[
   return messages.map((message, index) => {
     const blocks = typeof message.content === 'string' ? [{ type: 'text' as const, text: message.content }] : message.content;
     if (!marked.has(index) || blocks.length === 0) return { role: message.role, content: blocks } as Anthropic.MessageParam;
-    const last = { ...blocks[blocks.length - 1], cache_control: CACHE };
+    const last = { ...blocks[blocks.length - 1], cache_control: cache };
     return { role: message.role, content: [...blocks.slice(0, -1), last] } as Anthropic.MessageParam;
   });
 }
 
-export function fromMessage(model: string, message: Anthropic.Message, requestId: string | null): ModelTurn {
+export function fromMessage(model: string, message: Anthropic.Message, requestId: string | null, pricing: Pricing = DEFAULT_PRICING): ModelTurn {
   const content: ContentBlock[] = [];
   for (const block of message.content) {
     if (block.type === 'text') content.push({ type: 'text', text: block.text });
     else if (block.type === 'tool_use') content.push({ type: 'tool_use', id: block.id, name: block.name, input: block.input });
+    // Kept exactly: the API checks the signature when the block comes back in a tool-use continuation.
+    else if (block.type === 'thinking') content.push({ type: 'thinking', thinking: block.thinking, signature: block.signature });
+    else if (block.type === 'redacted_thinking') content.push({ type: 'redacted_thinking', data: block.data });
   }
   const usage = {
     input_tokens: message.usage.input_tokens ?? 0,
@@ -198,5 +236,8 @@ export function fromMessage(model: string, message: Anthropic.Message, requestId
   const stopReason = (STOP_REASONS as readonly string[]).includes(message.stop_reason ?? '')
     ? (message.stop_reason as StopReason)
     : null;
-  return { model: message.model || model, content, stop_reason: stopReason, usage, cost_usd: costUsd(model, usage), request_id: requestId };
+  // Cache writes are billed by lifetime: a 1-hour write costs 2x input, a 5-minute one 1.25x.
+  const written1h = message.usage.cache_creation?.ephemeral_1h_input_tokens ?? 0;
+  const cost = pricing.costUsd(model, { ...usage, cache_creation_1h_input_tokens: written1h });
+  return { model: message.model || model, content, stop_reason: stopReason, usage, cost_usd: cost, request_id: requestId };
 }

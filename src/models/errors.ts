@@ -19,6 +19,7 @@ export const MODEL_FAILURE_TYPES = {
   RequestTooLarge: 'ModelInvocationError.RequestTooLarge',
   Unprocessable: 'ModelInvocationError.Unprocessable',
   AnswerTooLarge: 'ModelInvocationError.AnswerTooLarge',
+  ContextWindowExceeded: 'ModelInvocationError.ContextWindowExceeded',
   Unknown: 'ModelInvocationError.Unknown',
 } as const;
 export type ModelFailureType = (typeof MODEL_FAILURE_TYPES)[keyof typeof MODEL_FAILURE_TYPES];
@@ -50,6 +51,7 @@ export function classifyModelError(err: unknown, nowMs = Date.now()): Applicatio
 
   if (status === undefined) {
     if (error.name === 'ModelAnswerTooLargeError') return final(MODEL_FAILURE_TYPES.AnswerTooLarge);
+    if (error.name === 'ContextWindowExceededError') return final(MODEL_FAILURE_TYPES.ContextWindowExceeded);
     if (error.name === 'APIConnectionTimeoutError' || error.name === 'ModelStallError') return retryable(MODEL_FAILURE_TYPES.Timeout);
     if (error.name === 'APIConnectionError' || error.name === 'APIUserAbortError') return retryable(MODEL_FAILURE_TYPES.Connection);
     return retryable(MODEL_FAILURE_TYPES.Unknown);

@@ -13,6 +13,7 @@ export const CLIENT_ERRORS = {
   InvalidRunInputError: 'domain',
   RunInputRefusedError: 'domain',
   RunEndedError: 'domain',
+  RunNotCompletedError: 'domain',
   DecisionRefusedError: 'domain',
   OperationRefusedError: 'domain',
   EffectNotFoundError: 'domain',
@@ -107,7 +108,7 @@ export class DecisionRefusedError extends Error {
 export class OperationRefusedError extends Error {
   override name = 'OperationRefusedError' as const;
   constructor(
-    readonly operation: 'abort' | 'top-up',
+    readonly operation: 'abort' | 'top-up' | 'message' | 'interrupt',
     readonly workflowId: string,
     readonly why: string,
   ) {
@@ -155,4 +156,16 @@ export class DecisionUnconfirmedError extends Error {
 export function oneLine(err: unknown): string {
   const message = err instanceof Error ? err.message : typeof err === 'string' ? err : JSON.stringify(err);
   return (message || String(err)).replace(/\s+/g, ' ').trim().slice(0, 400);
+}
+
+/** The run ended without completing (rolled back, cancelled or failed), so it has no result to give. */
+export class RunNotCompletedError extends Error {
+  override name = 'RunNotCompletedError' as const;
+  constructor(
+    readonly workflowId: string,
+    readonly status: string,
+    readonly reason: string | null,
+  ) {
+    super(`run ${workflowId} ended ${status}${reason ? `: ${reason}` : ''}; it has no result (sagent ledger ${workflowId} shows what was undone)`);
+  }
 }

@@ -18,6 +18,7 @@ export {
   RunAlreadyExistsError,
   RunEndedError,
   RunInputRefusedError,
+  RunNotCompletedError,
   RunNotFoundError,
   isClientError,
   type ClientErrorName,

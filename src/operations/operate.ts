@@ -6,6 +6,11 @@
 import {
   abortUpdate,
   extendBudgetUpdate,
+  interruptUpdate,
+  sendMessageUpdate,
+  type InterruptRequest,
+  type MessageReceipt,
+  type UserMessage,
   retryCompensationSignal,
   skipCompensationSignal,
   type AbortRequest,
@@ -26,6 +31,18 @@ export async function cancelRun(ctx: ClientContext, workflowId: string): Promise
 export async function abortRun(ctx: ClientContext, workflowId: string, request: AbortRequest): Promise<void> {
   await requireRunning(ctx, workflowId);
   await refusedAs('abort', workflowId, () => handleOf(ctx, workflowId).executeUpdate(abortUpdate, { args: [request] }));
+}
+
+/** Sends a running agent a message that Claude reads before its next call; resolves once the run has queued it. */
+export async function sendMessage(ctx: ClientContext, workflowId: string, message: UserMessage): Promise<MessageReceipt> {
+  await requireRunning(ctx, workflowId);
+  return refusedAs('message', workflowId, () => handleOf(ctx, workflowId).executeUpdate(sendMessageUpdate, { args: [message] }));
+}
+
+/** Stops a run after the step in progress; it waits for a message or an abort. */
+export async function interruptRun(ctx: ClientContext, workflowId: string, request: InterruptRequest): Promise<void> {
+  await requireRunning(ctx, workflowId);
+  await refusedAs('interrupt', workflowId, () => handleOf(ctx, workflowId).executeUpdate(interruptUpdate, { args: [request] }));
 }
 
 /** Raises a run's limits (one paused in `budget_exhausted` resumes); resolves to the new limits. */
@@ -69,7 +86,7 @@ export async function steerCompensation(
 }
 
 /** Runs an update and turns the run's refusal (its validator's message) into an {@link OperationRefusedError}. */
-async function refusedAs<T>(operation: 'abort' | 'top-up', workflowId: string, send: () => Promise<T>): Promise<T> {
+async function refusedAs<T>(operation: 'abort' | 'top-up' | 'message' | 'interrupt', workflowId: string, send: () => Promise<T>): Promise<T> {
   try {
     return await send();
   } catch (err) {

@@ -48,6 +48,26 @@ export interface AbortRequest {
   reason: string;
 }
 
+/** A message to a running agent: it joins the conversation before the next model call. */
+export interface UserMessage {
+  /** What Claude reads, at most 8 KB. */
+  text: string;
+  /** Who sends it: one of the run's steerers (or approvers when it names none). */
+  by: string;
+}
+
+/** What `sendMessage` answers: the message is queued for the next model call. */
+export interface MessageReceipt {
+  /** Messages waiting for the next model call, this one included. */
+  queued: number;
+}
+
+/** Stop the run after the step in progress, until a message or an abort. */
+export interface InterruptRequest {
+  by: string;
+  reason?: string;
+}
+
 export const getStateQuery = defineQuery<RunState>('getState');
 /** The context of the model call in flight; `callModel` reads it so contexts stay out of history. */
 export const modelContextQuery = defineQuery<MessageParam[], [number]>('modelContext');
@@ -55,5 +75,7 @@ export const approvalSignal = defineSignal<[ApprovalDecision]>('approval');
 export const decideUpdate = defineUpdate<DecisionResult, [ApprovalDecision]>('decide');
 export const extendBudgetUpdate = defineUpdate<BudgetLimits, [BudgetTopUp]>('extendBudget');
 export const abortUpdate = defineUpdate<void, [AbortRequest]>('abort');
+export const sendMessageUpdate = defineUpdate<MessageReceipt, [UserMessage]>('sendMessage');
+export const interruptUpdate = defineUpdate<void, [InterruptRequest]>('interrupt');
 export const retryCompensationSignal = defineSignal<[OperatorAction]>('retryCompensation');
 export const skipCompensationSignal = defineSignal<[OperatorAction]>('skipCompensation');

@@ -68,6 +68,7 @@ export const runInputSchema = z
       .strict()
       .optional(),
     continueAsNewAfterTurns: positiveInt.optional(),
+    steerers: z.array(z.string().min(1).max(64, 'a steerer name has at most 64 characters')).max(100, 'at most 100 steerers').optional(),
     carry: z
       .object({
         timelineEntries: positiveInt.optional(),

@@ -27,6 +27,7 @@ export const RUN_STATUSES = [
   'blocked',
   'cancelled',
   'failed',
+  'awaiting_message',
 ] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
@@ -116,6 +117,8 @@ export interface AgentRunInput {
   maxTokens?: number;
   /** Continue as new after this many model turns in one run, or when the server suggests it. @default 100 */
   continueAsNewAfterTurns?: number;
+  /** Who may send the run messages and interrupt it, by name. @default the run's approvers */
+  steerers?: string[];
   /** How much of its books a run carries over continue-as-new; the rest is counted (`compacted`). */
   carry?: Partial<CarryLimits>;
   /** Compensation attempts that fail before the run shows `blocked`. @default 3 */
@@ -189,6 +192,21 @@ export interface CarriedState {
   humanWaitMs?: number;
   /** What the books no longer list, counted; absent in runs carried by older code (nothing was left out). */
   compacted?: CompactedBooks;
+  /** The validated final answer of an agent with an output schema; absent otherwise. */
+  output?: unknown;
+  /** Final answers that did not validate so far; absent until one does not. */
+  outputAttempts?: number;
+  /** Messages sent to the run that the next model call reads; absent until one comes. */
+  inbox?: QueuedMessage[];
+  /** Set by `interrupt`: the run waits for a message or an abort before its next model call. */
+  interrupted?: { by: string; reason?: string } | null;
+}
+
+/** A message waiting for the next model call. */
+export interface QueuedMessage {
+  text: string;
+  by: string;
+  at: string;
 }
 
 export interface RunState {
@@ -212,6 +230,8 @@ export interface RunState {
   delegations?: DelegationView[];
   /** What a long run's books no longer list (older timeline entries, settled effects, decisions); absent when nothing. */
   compacted?: CompactedBooks;
+  /** The validated final answer of an agent with an output schema; absent otherwise. */
+  output?: unknown;
 }
 
 /** What the workflow returns. A compensated run completes: rollback is a business outcome, not a bug. */
@@ -226,4 +246,6 @@ export interface RunOutcome {
   approvals: ApprovalRecord[];
   /** What `effects` and `approvals` no longer list (settled effects of earlier runs, older decisions); absent when nothing. */
   compacted?: CompactedBooks;
+  /** The final answer as the agent's output schema typed it; absent for agents without one. */
+  output?: unknown;
 }

@@ -22,10 +22,23 @@ export interface ToolResultBlockParam {
   is_error?: boolean;
 }
 
-/** A block Claude produced in an assistant turn. */
-export type ContentBlock = TextBlock | ToolUseBlock;
+/** Claude's extended thinking, with the signature the API checks when the block is sent back. */
+export interface ThinkingBlock {
+  type: 'thinking';
+  thinking: string;
+  signature: string;
+}
 
-export type ContentBlockParam = TextBlock | ToolUseBlock | ToolResultBlockParam;
+/** Thinking the API encrypted; sent back as it came. */
+export interface RedactedThinkingBlock {
+  type: 'redacted_thinking';
+  data: string;
+}
+
+/** A block Claude produced in an assistant turn. */
+export type ContentBlock = TextBlock | ToolUseBlock | ThinkingBlock | RedactedThinkingBlock;
+
+export type ContentBlockParam = ContentBlock | ToolResultBlockParam;
 
 export interface MessageParam {
   role: 'user' | 'assistant';

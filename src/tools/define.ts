@@ -155,6 +155,31 @@ export interface AgentSpec {
    */
   mcpServers?: readonly string[];
   /**
+   * How long the prompt cache keeps this agent's prefix: `5m` (writes cost 1.25x input) or `1h` (writes cost 2x
+   * input, worth it when turns are more than five minutes apart, e.g. waiting on approvals). @default '5m'
+   */
+  cacheTtl?: '5m' | '1h';
+  /**
+   * The type of the final answer: Claude is told to answer with JSON matching it, the answer must validate, and the
+   * run's outcome carries the parsed value (`RunOutcome.output`, `SagentClient.result`). An answer that does not
+   * validate goes back to Claude with the errors. @default none (the answer is free text)
+   */
+  output?: z.ZodType;
+  /** Final answers that may fail to validate before the run ends, rolled back, with the errors as its reason. @default 3 */
+  outputAttempts?: number;
+  /**
+   * Extended thinking, interleaved with tool use: a budget of thinking tokens per turn (at least 1024, added to the
+   * turn's max tokens), or `adaptive` for models that decide their own depth (Claude Opus 4.7 accepts only this).
+   * Thinking blocks go back to Claude exactly as they came, with their signatures. @default none
+   */
+  thinking?: AgentThinking;
+  /**
+   * A conversation agent: after each answer it waits for the next message (`sendMessage`) instead of ending, and ends
+   * completed once none comes within `idleTimeoutMs`. Its saga spans the whole conversation: an abort undoes the
+   * state-changing steps of every turn. @default none (the run ends with its first answer)
+   */
+  conversation?: { idleTimeoutMs?: number };
+  /**
    * How the agent's runs move between builds on versioned workers (Worker Deployments; without a build id the
    * worker is unversioned and this has no effect):
    * - `'pinned'`: a run finishes on the build it started on, whatever becomes current meanwhile.
@@ -172,6 +197,9 @@ export type AgentVersioning = 'pinned' | 'upgrade-on-continue-as-new' | 'auto-up
 
 /** The accepted {@link AgentVersioning} values. */
 export const AGENT_VERSIONING: readonly AgentVersioning[] = ['pinned', 'upgrade-on-continue-as-new', 'auto-upgrade'];
+
+/** How an agent thinks (`AgentSpec.thinking`). */
+export type AgentThinking = { budgetTokens: number } | 'adaptive';
 
 export interface AgentDefinition extends AgentSpec {
   /** The agent's tools by name, the built-in `abort` tool included. */
@@ -191,6 +219,22 @@ export const abortTool: ToolDefinition<{ reason: string }> = defineTool({
 
 /** Declares an agent: its prompt and tools. Sandbox-safe; the tools' implementations live on the worker. */
 export function defineAgent(spec: AgentSpec): AgentDefinition {
+  if (spec.output !== undefined && typeof (spec.output as { safeParse?: unknown }).safeParse !== 'function') {
+    throw new Error(`agent "${spec.name}": output must be a zod schema, such as z.object({ ... })`);
+  }
+  if (spec.outputAttempts !== undefined && !(Number.isInteger(spec.outputAttempts) && spec.outputAttempts >= 1 && spec.outputAttempts <= 10)) {
+    throw new Error(`agent "${spec.name}": outputAttempts must be a whole number from 1 to 10, got ${JSON.stringify(spec.outputAttempts)}`);
+  }
+  const thinking = spec.thinking as unknown;
+  if (thinking !== undefined && thinking !== 'adaptive') {
+    const budget = (thinking as { budgetTokens?: unknown } | null)?.budgetTokens;
+    if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 1024) {
+      throw new Error(`agent "${spec.name}": thinking must be 'adaptive' or { budgetTokens: n } with a whole n of at least 1024, got ${JSON.stringify(thinking)}`);
+    }
+  }
+  if (spec.cacheTtl !== undefined && spec.cacheTtl !== '5m' && spec.cacheTtl !== '1h') {
+    throw new Error(`agent "${spec.name}": cacheTtl must be '5m' or '1h', got ${JSON.stringify(spec.cacheTtl)}`);
+  }
   if (spec.versioning !== undefined && !AGENT_VERSIONING.includes(spec.versioning)) {
     throw new Error(`agent "${spec.name}": versioning must be one of ${AGENT_VERSIONING.map((value) => `'${value}'`).join(', ')}, not ${JSON.stringify(spec.versioning)}`);
   }

@@ -29,6 +29,8 @@ import { carryOver, openRun, runOutcome, shouldContinueAsNew, type Run } from '.
 import { resolveSettings } from './settings';
 import { runReads, runWrite, type ToolScope } from './tool-calls';
 import { continueAsNewFor, declareVersioning, upgradeDue } from './versioning';
+import { acceptFinalAnswer } from './typed-output';
+import { idleTimeoutOf, installSteeringHandlers, takeMessages, waitForMessage } from './steering';
 
 /** Raised inside the loop when the saga must end; caught at the top and turned into a rollback. */
 class SagaAbort {
@@ -74,6 +76,7 @@ class AgentLoop {
     const { run } = this;
     installHandlers(run);
     installDelegationHandler(run);
+    installSteeringHandlers(run, this.input);
     if (run.desk.pending.length > 0) setStatus(run, 'awaiting_approval', describePending(run.desk.pending));
     else publishRun(run);
     try {
@@ -82,6 +85,20 @@ class AgentLoop {
         if (run.memory.inFlight) {
           await this.finishTurn(run.memory.inFlight);
           continue;
+        }
+        if (run.memory.interrupted) {
+          const { by } = run.memory.interrupted;
+          const timeoutMs = run.settings.approval.timeoutMs;
+          if (!(await this.awaitMessage(`interrupted by ${by}: waiting for a message or an abort`, timeoutMs))) {
+            throw new SagaAbort(`interrupted by ${by}, and no message came within ${Math.round(timeoutMs / 60_000)} minutes`);
+          }
+        }
+        if (run.memory.finalText !== null && run.settings.agent.conversation) {
+          // A conversation agent answers, then waits for the next message; an idle conversation completes.
+          if (await this.awaitMessage('answered: waiting for the next message', idleTimeoutOf(run))) {
+            run.memory.finalText = null;
+            continue;
+          }
         }
         if (run.memory.finalText !== null) return await this.complete();
         if (shouldContinueAsNew(run) || upgradeDue(run.settings.agent.versioning)) await this.continueAsNew();
@@ -99,6 +116,14 @@ class AgentLoop {
     }
   }
 
+  /** Waits for a message (true) or an abort; false once `timeoutMs` passes without one. */
+  private async awaitMessage(why: string, timeoutMs: number): Promise<boolean> {
+    const waited = await waitForMessage(this.run, why, timeoutMs);
+    this.throwIfAborted();
+    this.run.memory.interrupted = null;
+    return waited.kind === 'message';
+  }
+
   private throwIfAborted(): void {
     const request = this.run.flags.abortRequested;
     if (request) throw new SagaAbort(`aborted by ${request.by}: ${request.reason}`);
@@ -110,6 +135,7 @@ class AgentLoop {
     const turn = memory.turn + 1;
     const choice = chooseModel(settings.routing, memory.consecutiveToolErrors);
     flags.currentModel = choice.model;
+    takeMessages(this.run);
     flags.contextInFlight = { turn, messages: buildContext(memory.conversation) };
     offerContext(turn, flags.contextInFlight.messages, memory.mcpTools);
     let asked;
@@ -141,8 +167,12 @@ class AgentLoop {
     const { memory, settings, desk, timeline } = this.run;
     const plan = planTurn(answer, memory, settings, Date.now(), this.guards);
     if (plan.kind === 'abort') throw new SagaAbort(plan.reason);
+    if (plan.kind === 'final') {
+      const final = acceptFinalAnswer(this.run, plan.conversation, plan.finalText);
+      if (final.kind === 'abort') throw new SagaAbort(final.reason);
+      return;
+    }
     memory.conversation = plan.conversation;
-    if (plan.kind === 'final') memory.finalText = plan.finalText;
     if (plan.kind !== 'tools') return;
     memory.callsPerTool = plan.callsPerTool;
     memory.callCounts = plan.callCounts;

@@ -16,6 +16,8 @@ export const MESSAGE_DESCRIPTIONS = {
     'Reject with "decision":"reject" and a reason; approve with a change by adding "editedInput":{...the whole input}.',
   extendBudget: 'Top up an exhausted budget: {"by":"<you>","usd":1,"steps":10} (any of usd, steps, inputTokens, outputTokens, wallClockMs, callsPerTool).',
   abort: 'Abort the run; its effects are undone newest first: {"by":"<you>","reason":"<why>"}.',
+  sendMessage: 'Tell the agent something; Claude reads it before its next call (at most 8 KB, from a steerer or approver of the run): {"text":"<message>","by":"<you>"}.',
+  interrupt: 'Stop the run after the step in progress; it waits for a message (sendMessage) or an abort: {"by":"<you>","reason":"<why>"}.',
   retryCompensation: 'Retry a blocked undo now: {"effectId":"2","by":"<you>","reason":"<why>"} (effect "2", "effect-2" or the full id).',
   skipCompensation:
     'Give up on a blocked undo (you undo it by hand): {"effectId":"2","by":"<you>","reason":"<what you did instead>"} (effect "2", "effect-2" or the full id).',

@@ -80,6 +80,10 @@ export function startMemory(input: AgentRunInput, nowMs: number): RunMemory {
     repeats: carried?.repeats ?? EMPTY_REPEATS,
     humanWaitMs: carried?.humanWaitMs ?? 0,
     compacted: carried?.compacted ?? { ...NOTHING_COMPACTED, effectOutcomes: {} },
+    ...(carried?.output !== undefined ? { output: carried.output } : {}),
+    ...(carried?.outputAttempts !== undefined ? { outputAttempts: carried.outputAttempts } : {}),
+    ...(carried?.inbox?.length ? { inbox: carried.inbox } : {}),
+    ...(carried?.interrupted ? { interrupted: carried.interrupted } : {}),
   };
 }
 
@@ -151,6 +155,7 @@ export function runState(run: Run): RunState {
     finalText: memory.finalText,
     ...(delegations.length > 0 ? { delegations } : {}),
     ...(anyCompacted(memory.compacted) ? { compacted: memory.compacted } : {}),
+    ...(memory.output !== undefined ? { output: memory.output } : {}),
   });
 }
 
@@ -166,5 +171,6 @@ export function runOutcome({ settings, memory }: Run, status: RunOutcome['status
     effects: memory.effects,
     approvals: memory.approvals,
     ...(anyCompacted(memory.compacted) ? { compacted: memory.compacted } : {}),
+    ...(memory.output !== undefined ? { output: memory.output } : {}),
   });
 }

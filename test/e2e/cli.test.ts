@@ -90,7 +90,7 @@ const unique = (name: string) => `${name}-${Date.now().toString(36)}-${Math.rand
 describe('errors a user sees: one line, exit 1, no stack', () => {
   test("an unknown agent is refused by the run itself, listing the worker's agents", async () => {
     const ran = await sagentProcess(['start', '--agent', 'nope', '--task', 'anything']);
-    expectOneLineError(ran, /^error: the run refused its input: unknown agent "nope"; this worker's agents: travel, support, trip, payments, notes$/);
+    expectOneLineError(ran, /^error: the run refused its input: unknown agent "nope"; this worker's agents: travel, support, trip, payments, notes, forecast, scout, concierge$/);
   });
 
   test('a tool the agent does not have is refused by the run, listing its tools', async () => {

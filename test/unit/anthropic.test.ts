@@ -188,8 +188,9 @@ describe('fromMessage', () => {
     } as unknown as Anthropic.Message;
   }
 
-  it('keeps text and tool_use blocks as wire types and drops the rest', () => {
+  it("keeps text, tool_use and thinking blocks as wire types, the thinking with its signature", () => {
     expect(fromMessage('claude-sonnet-4-6', message(), 'req_1').content).toEqual([
+      { type: 'thinking', thinking: 'hmm', signature: 'sig' },
       { type: 'text', text: 'Searching.' },
       { type: 'tool_use', id: 'toolu_1', name: 'search_hotels', input: { city: 'Lisbon' } },
     ]);
@@ -223,5 +224,20 @@ describe('fromMessage', () => {
 
   it.each([['an unknown stop reason', 'something_new'], ['no stop reason', null]])('maps %s to null', (_label, stopReason) => {
     expect(fromMessage('claude-sonnet-4-6', message({ stop_reason: stopReason }), null).stop_reason).toBeNull();
+  });
+});
+
+describe('thinking', () => {
+  const base = { name: 'thinker', description: 'Thinks', system: 'Think.', tools: [searchHotels] };
+  it('asks for a budget on top of the answer, or for adaptive thinking where the model decides', () => {
+    const budgeted = toParams({ ...request([{ role: 'user', content: 'hi' }], ['search_hotels']), agent: defineAgent({ ...base, thinking: { budgetTokens: 4096 } }) });
+    expect(budgeted).toMatchObject({ thinking: { type: 'enabled', budget_tokens: 4096 }, max_tokens: 1024 + 4096 });
+    const adaptive = toParams({ ...request([{ role: 'user', content: 'hi' }], ['search_hotels']), model: 'claude-opus-4-7', agent: defineAgent({ ...base, thinking: 'adaptive' }) });
+    expect(adaptive).toMatchObject({ thinking: { type: 'adaptive' }, max_tokens: 1024 });
+    expect(toParams(request([{ role: 'user', content: 'hi' }])).thinking).toBeUndefined();
+  });
+
+  it('refuses a budget below the API minimum, with what to give instead', () => {
+    expect(() => defineAgent({ ...base, thinking: { budgetTokens: 512 } })).toThrow(/thinking must be 'adaptive' or \{ budgetTokens: n \} with a whole n of at least 1024, got \{"budgetTokens":512\}/);
   });
 });

@@ -14,6 +14,7 @@ import {
   RunAlreadyExistsError,
   RunEndedError,
   RunInputRefusedError,
+  RunNotCompletedError,
   RunNotFoundError,
 } from '../../src/operations/errors';
 
@@ -67,6 +68,7 @@ describe('client errors', () => {
     new EffectNotFoundError('r', 'r/effect-9', 'no effect'),
     new QueryUnansweredError('no worker answered'),
     new DecisionUnconfirmedError('r', 'call-4', 'not recorded'),
+    new RunNotCompletedError('r', 'compensated', 'Claude aborted'),
   ];
 
   test('each class has its own name, and the closed table lists exactly those names', () => {

@@ -34,6 +34,44 @@ Exit codes: 0 cancellation requested (with --wait: 2 once cancelled), 1 error.`,
     );
 
   program
+    .command('send')
+    .description("send a running agent a message: Claude reads it before its next call")
+    .argument('<id>', 'workflow id')
+    .argument('<message>', 'what the agent should read (at most 8 KB)')
+    .requiredOption('--as <user>', 'who sends it: a steerer or approver of the run', text)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ sagent send trip-3f2a1b9c "Prefer a hotel near the river" --as alice
+
+Exit codes: 0 queued, 1 refused or error.`,
+    )
+    .action(async (id: string, message: string, options: { as: string }) =>
+      session.run(id, async (connect) => {
+        const ctx = await connect();
+        const receipt = await ctx.sagent.send(id, { text: message, by: options.as });
+        ctx.out.line(`message queued for ${id} (${receipt.queued} waiting): Claude reads it before its next call`);
+        return EXIT.ok;
+      }),
+    );
+
+  program
+    .command('interrupt')
+    .description('stop a run after the step in progress; it waits for a message (sagent send) or an abort')
+    .argument('<id>', 'workflow id')
+    .requiredOption('--as <user>', 'who interrupts: a steerer or approver of the run', text)
+    .option('--reason <text>', 'why, for the record', text)
+    .action(async (id: string, options: { as: string; reason?: string }) =>
+      session.run(id, async (connect) => {
+        const ctx = await connect();
+        await ctx.sagent.interrupt(id, { by: options.as, ...(options.reason ? { reason: options.reason } : {}) });
+        ctx.out.line(`interrupt accepted for ${id}: it stops after the step in progress; resume it with sagent send ${id} "<message>" --as <you>`);
+        return EXIT.ok;
+      }),
+    );
+
+  program
     .command('abort')
     .description('abort a run: roll it back (compensations newest-first); it completes as compensated')
     .argument('<id>', 'workflow id')

@@ -1,6 +1,7 @@
 /** The demo agents with their tools' implementations on the worker: real HTTP to the demo services. */
 import type { AgentImplementation, ToolImplementations } from '../../index';
 import type { AgentDefinition } from '../../workflow';
+import { conciergeAgent, forecastAgent, scoutAgent } from './forecast/agent';
 import { notesAgent } from './notes/agent';
 import { notesServers, type NotesServersOptions } from './notes/servers';
 import { supportAgent } from './support/agent';
@@ -26,6 +27,9 @@ export function demoAgents(options: DemoToolsOptions): AgentImplementation[] {
     { agent: tripAgent, tools: toolsOf(tripAgent, travelTools) },
     { agent: paymentsAgent, tools: toolsOf(paymentsAgent, travelTools) },
     { agent: notesAgent, tools: {} },
+    { agent: forecastAgent, tools: toolsOf(forecastAgent, travelTools) },
+    { agent: scoutAgent, tools: toolsOf(scoutAgent, travelTools) },
+    { agent: conciergeAgent, tools: toolsOf(conciergeAgent, travelTools) },
   ];
 }
 
