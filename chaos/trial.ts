@@ -92,7 +92,7 @@ export async function runTrial(stack: ChaosStack, plan: TrialPlan, log: (line: s
       trial.kills[phase] += 1;
       while (stack.workers.size < plan.workers) await stack.workers.start().catch(() => undefined);
       if ((round + 1) % restartEvery === 0 && trial.serverRestarts < plan.serverRestarts) {
-        log(`${plan.name}: restarting the dev server (kill -9) after round ${round + 1}`);
+        log(`${plan.name}: restarting the Temporal server (kill -9) after round ${round + 1}`);
         await stack.restartServer();
         trial.serverRestarts += 1;
       } else if ((round + 1 + databaseOffset) % databaseEvery === 0 && trial.databaseRestarts < databaseRestarts) {

@@ -8,12 +8,12 @@
 import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
-import { freePorts } from '../../src/dev/ports';
 import { answersAsTemporal } from '../../src/dev/temporal';
 import { registerSearchAttributes } from '../../src/temporal/search-attributes';
 import { ClusterSetupError, ensureServerBuild, ensureUiBuild, type ServerBuild } from './build';
@@ -32,7 +32,7 @@ export interface ClusterOptions {
   port?: number;
   /** The Web UI's port. @default a free port */
   uiPort?: number;
-  /** Start the Web UI when its server builds here. @default true */
+  /** Build (once) and start the Web UI server; not verified to build from its module. @default false */
   ui?: boolean;
   progress?: (line: string) => void;
 }
@@ -105,7 +105,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 
   let uiUrl: string | null = null;
   let uiSkipped: string | null = null;
-  if (options.ui ?? true) {
+  if (options.ui ?? false) {
     const ui = await ensureUiBuild(progress);
     if (ui.path === null) {
       uiSkipped = `the Web UI server ${TEMPORAL_UI_VERSION} does not build here (${ui.reason})`;
@@ -184,9 +184,31 @@ export async function readState(stateDir: string): Promise<ClusterState | null> 
 }
 
 async function choosePorts(options: ClusterOptions): Promise<ClusterPorts> {
-  const free = await freePorts(PORT_NAMES.length);
+  const free = await freeLowPorts(PORT_NAMES.length);
   const ports = Object.fromEntries(PORT_NAMES.map((name, i) => [name, free[i]])) as ClusterPorts;
   return { ...ports, frontend: options.port ?? ports.frontend, ui: options.uiPort ?? ports.ui };
+}
+
+/**
+ * Free loopback ports below 32768: the server stores membership ports in a SMALLINT column, so the ephemeral range
+ * (where port 0 lands) fails its heartbeat with "out of range for type smallint".
+ */
+async function freeLowPorts(count: number): Promise<number[]> {
+  const found: number[] = [];
+  for (let attempt = 0; found.length < count && attempt < 2_000; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (!found.includes(port) && (await canListen(port))) found.push(port);
+  }
+  if (found.length < count) throw new ClusterSetupError('found no free loopback ports between 20000 and 32000');
+  return found;
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 /** Creates both databases when missing and applies every schema version not applied yet (idempotent). */
@@ -259,8 +281,18 @@ async function waitForFrontend(address: string, pid: number, logFile: string): P
     await sleep(500);
   }
   const log = await fs.readFile(logFile, 'utf8').catch(() => '');
-  const tail = log.trim().split('\n').slice(-6).join('\n');
+  const tail = log.trim().split('\n').slice(-4).map(logLine).join('\n');
   throw new ClusterSetupError(`the temporal server ${alive(pid) ? 'did not answer within 120 s' : 'exited'} at ${address}; the end of ${logFile}:\n${tail}`);
+}
+
+/** A server log line without its stack trace: the level, the message and the error. */
+function logLine(line: string): string {
+  try {
+    const entry = JSON.parse(line) as { level?: string; msg?: string; error?: string };
+    return [entry.level, entry.msg, entry.error].filter(Boolean).join(': ');
+  } catch {
+    return line.slice(0, 400);
+  }
 }
 
 async function startUi(binary: string, ports: ClusterPorts, stateDir: string): Promise<number> {
