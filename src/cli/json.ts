@@ -30,6 +30,8 @@ export function statusJson(view: RunView, uiUrl: string) {
       message: message ?? null,
     })),
     ...(view.compacted ? { compacted: view.compacted } : {}),
+    // Usage and cost by the model that answered, and the switches between models (each a cold prompt cache).
+    ...((view.state?.models ?? view.outcome?.models) ? { models: view.state?.models ?? view.outcome?.models } : {}),
     source: view.source,
     uiUrl,
   };

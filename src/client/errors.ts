@@ -106,7 +106,7 @@ export class DecisionRefusedError extends Error {
 export class OperationRefusedError extends Error {
   override name = 'OperationRefusedError' as const;
   constructor(
-    readonly operation: 'abort' | 'top-up',
+    readonly operation: 'abort' | 'top-up' | 'resume',
     readonly workflowId: string,
     readonly why: string,
   ) {

@@ -14,12 +14,12 @@ import type { Client } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { decodeHistory } from '../codec/history';
 import { DEFAULT_TASK_QUEUE, DEFAULT_UI_URL, QUERY_TIMEOUT_MS } from '../shared/constants';
-import type { AbortRequest, AgentRunInput, BudgetLimits, BudgetTopUp, RunState } from '../shared/contracts';
+import type { AbortRequest, AgentRunInput, BudgetLimits, BudgetTopUp, ResumeRequest, RunState } from '../shared/contracts';
 import { decide, listPending, type DecisionReport, type DecisionRequest, type PendingCalls } from './approvals';
 import { handleOf, notFoundAs, queryState, type ClientContext } from './context';
 import { followRun, type FollowOptions } from './follow';
 import { ledgerOf, type LedgerOptions, type RunLedger } from './ledger';
-import { abortRun, cancelRun, extendBudget, steerCompensation, type CompensationAction, type CompensationSent } from './operate';
+import { abortRun, cancelRun, extendBudget, resumeRun, steerCompensation, type CompensationAction, type CompensationSent } from './operate';
 import { readRun, type ReadOptions, type RunView } from './run-view';
 import { startRun, type StartedRun, type StartOptions } from './start';
 
@@ -105,6 +105,14 @@ export class SagentClient {
   /** Rolls the run back; it completes as compensated. `OperationRefusedError` when the run refuses. */
   abort(workflowId: string, request: AbortRequest): Promise<void> {
     return abortRun(this.ctx, workflowId, request);
+  }
+
+  /**
+   * Tells a run paused in `model_unavailable` to try its model now (after the key is fixed, or the provider is back);
+   * `OperationRefusedError` when the run is not paused for its model.
+   */
+  resume(workflowId: string, request: ResumeRequest): Promise<void> {
+    return resumeRun(this.ctx, workflowId, request);
   }
 
   /** Requests cancellation: the run undoes its effects newest-first, then ends as cancelled. */

@@ -46,6 +46,8 @@ export interface ModelRequest {
   messages: MessageParam[];
   runId: string;
   turn: number;
+  /** Text appended to the newest user turn after its cache breakpoint, so the cached prefix stays the same. */
+  notice?: string;
 }
 
 /** A tool whose input is someone else's JSON Schema, offered to Claude as it is. */
@@ -121,8 +123,15 @@ export function toParams(request: ModelRequest): Anthropic.MessageCreateParamsNo
     max_tokens: request.maxTokens,
     system: [{ type: 'text', text: request.agent.system, cache_control: CACHE }],
     tools,
-    messages: withCacheBreakpoints(request.messages),
+    messages: withNotice(withCacheBreakpoints(request.messages), request.notice),
   };
+}
+
+/** The notice as the last block of the newest user turn: behind the breakpoint, outside what the cache stores. */
+function withNotice(messages: Anthropic.MessageParam[], notice: string | undefined): Anthropic.MessageParam[] {
+  const last = messages.at(-1);
+  if (!notice || !last || last.role !== 'user' || typeof last.content === 'string') return messages;
+  return [...messages.slice(0, -1), { role: 'user', content: [...last.content, { type: 'text', text: notice }] }];
 }
 
 const schemaCache = new WeakMap<object, Anthropic.Tool['input_schema']>();

@@ -15,6 +15,8 @@ export interface CallModelInput {
    * activity reads it from the workflow with `modelContextQuery`.
    */
   messages?: MessageParam[];
+  /** A notice for Claude appended to the newest user turn, after the prompt cache's breakpoint (the wind-down). */
+  notice?: string;
 }
 
 /**

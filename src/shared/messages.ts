@@ -48,6 +48,12 @@ export interface AbortRequest {
   reason: string;
 }
 
+/** An operator's word that a paused run should try its model again now (`sagent resume`). */
+export interface ResumeRequest {
+  by: string;
+  reason?: string;
+}
+
 export const getStateQuery = defineQuery<RunState>('getState');
 /** The context of the model call in flight; `callModel` reads it so contexts stay out of history. */
 export const modelContextQuery = defineQuery<MessageParam[], [number]>('modelContext');
@@ -55,5 +61,7 @@ export const approvalSignal = defineSignal<[ApprovalDecision]>('approval');
 export const decideUpdate = defineUpdate<DecisionResult, [ApprovalDecision]>('decide');
 export const extendBudgetUpdate = defineUpdate<BudgetLimits, [BudgetTopUp]>('extendBudget');
 export const abortUpdate = defineUpdate<void, [AbortRequest]>('abort');
+/** Tries the model of a run paused in `model_unavailable` at once; refused in any other state. */
+export const resumeModelUpdate = defineUpdate<void, [ResumeRequest]>('resumeModel');
 export const retryCompensationSignal = defineSignal<[OperatorAction]>('retryCompensation');
 export const skipCompensationSignal = defineSignal<[OperatorAction]>('skipCompensation');

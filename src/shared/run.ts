@@ -27,6 +27,7 @@ export const RUN_STATUSES = [
   'blocked',
   'cancelled',
   'failed',
+  'model_unavailable',
 ] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
@@ -113,6 +114,17 @@ export interface AgentRunInput {
   allowedTools?: string[];
   model?: string;
   escalationModel?: string;
+  /** Models to fall back to, in order, when the run's model answers overloaded or rate-limited. @default [] */
+  fallbackModels?: string[];
+  /** How the run rides out a model that does not answer: fallbacks, pauses, its horizon. */
+  modelOutage?: Partial<Omit<ModelOutageSettings, 'fallbackModels'>>;
+  /**
+   * Tells Claude what remains and asks it to finish once any budget is this far spent (0 to 1); `false` never.
+   * @default 0.9
+   */
+  windDownAt?: number | false;
+  /** The task queue model calls go to (a worker's rate-limited model queue); absent: the run's own. */
+  modelTaskQueue?: string;
   context?: Partial<ContextSettings>;
   /** Output tokens one model call may produce. @default 4096 */
   maxTokens?: number;
@@ -154,6 +166,24 @@ export interface ReconcileSettings {
   maxDelayMs: number;
 }
 
+/** How a run rides out a model that does not answer (DESIGN.md, guarantee 11). */
+export interface ModelOutageSettings {
+  /** Models tried in order after the run's model answers overloaded or rate-limited. @default [] */
+  fallbackModels: string[];
+  /** Overloaded or rate-limited answers of one model in a row, within one call, before the next model is tried. @default 3 */
+  fallbackAfter: number;
+  /** Attempts of the last model in the list, within one call, before the run pauses in `model_unavailable`. @default 4 */
+  attemptsPerModel: number;
+  /** The first wait of a paused run before it tries again; doubles each time. @default 30_000 */
+  retryInitialMs: number;
+  /** The longest wait between two tries of a paused run. @default 600_000 */
+  retryMaxMs: number;
+  /** How long a run waits for its model in all; past it, the run rolls back (a deadline the run set). @default 6 hours */
+  horizonMs: number;
+  /** How long a run stays on the model it fell back to before its first model gets the next call again. @default 600_000 */
+  fallbackCooldownMs: number;
+}
+
 export interface RunUsage {
   inputTokens: number;
   outputTokens: number;
@@ -191,6 +221,17 @@ export interface CarriedState {
   humanWaitMs?: number;
   /** What the books no longer list, counted; absent in runs carried by older code (nothing was left out). */
   compacted?: CompactedBooks;
+  /** Usage by the model that answered, and how often a call switched models; absent until a model answers. */
+  models?: ModelBook;
+}
+
+/** Which models answered a run: usage and cost per model, and the switches (each a cold prompt cache). */
+export interface ModelBook {
+  usage: Record<string, RunUsage>;
+  /** Turns answered by another model than the turn before (each starts with a cold prompt cache). */
+  switches: number;
+  /** The model that answered the newest turn. */
+  last: string;
 }
 
 export interface RunState {
@@ -214,6 +255,8 @@ export interface RunState {
   delegations?: DelegationView[];
   /** What a long run's books no longer list (older timeline entries, settled effects, decisions); absent when nothing. */
   compacted?: CompactedBooks;
+  /** Usage per model that answered and the model switches; absent until a model answers. */
+  models?: ModelBook;
 }
 
 /** What the workflow returns. A compensated run completes: rollback is a business outcome, not a bug. */
@@ -228,4 +271,6 @@ export interface RunOutcome {
   approvals: ApprovalRecord[];
   /** What `effects` and `approvals` no longer list (settled effects of earlier runs, older decisions); absent when nothing. */
   compacted?: CompactedBooks;
+  /** Usage per model that answered and the model switches; absent until a model answers. */
+  models?: ModelBook;
 }

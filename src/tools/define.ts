@@ -154,6 +154,8 @@ export interface AgentSpec {
    * The run lists their tools once, at its start, and keeps that list to its end.
    */
   mcpServers?: readonly string[];
+  /** Models its runs fall back to, in order, when the run's model is overloaded; a run's `fallbackModels` wins. @default [] */
+  fallbackModels?: readonly string[];
 }
 
 export interface AgentDefinition extends AgentSpec {

@@ -122,7 +122,7 @@ pendingApprovals: [{ callId, tool, input, argsHash, requestedAt, expiresAt }],
 effects: [{ effectId, tool, state, compensation }],
 rejectedAttempts: [{ at, via, approver, callId, why, code, message }] (the run's recent refused decisions and
 operator messages, oldest first), source, uiUrl }.
-status is one of running, awaiting_approval, budget_exhausted, compensating, completed, compensated, blocked,
+status is one of running, awaiting_approval, budget_exhausted, model_unavailable, compensating, completed, compensated, blocked,
 cancelled, failed. When no worker answers, the figures come from the run's search attributes (source
 "search_attributes") and a note says so on stderr.
 Exit codes: 0 live or completed, 2 compensated or cancelled, 3 blocked, 1 failed or error.`,
