@@ -41,7 +41,7 @@ export {
   type TemporalConnectionConfig,
 } from './temporal/connection';
 export { registerSearchAttributes } from './temporal/search-attributes';
-export { installRuntime, workerTelemetry, clientInterceptors, shutdownTelemetry } from './observability';
+export { installRuntime, workerTelemetry, clientInterceptors, shutdownTelemetry, SagentMetrics, serveMetrics, metricsPort, type BreakerSnapshot } from './observability';
 export { checkRunInput, runInputSchema, type RunInputCheck } from './shared/run-input';
 export { childLimits, type ParentBudget } from './policies/delegation';
 export { argsHashOf, canonicalJson } from './policies/canonical';

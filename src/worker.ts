@@ -11,6 +11,7 @@
  */
 import type Anthropic from '@anthropic-ai/sdk';
 import type { DataConverter } from '@temporalio/common';
+import type { Context } from '@temporalio/activity';
 import { SimplePlugin } from '@temporalio/plugin';
 import { Worker, type BundleOptions, type NativeConnection, type ReplayWorkerOptions, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
@@ -20,6 +21,7 @@ import { McpServers } from './mcp/servers';
 import { codecDataConverter } from './codec/data-converter';
 import { createAnthropicClient } from './models/anthropic';
 import type { ModelTimeouts } from './models/watchdog';
+import type { SagentMetrics } from './observability/metrics';
 import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './shared/constants';
 import { agentRegistry, type AgentDefinition } from './tools/define';
 import type { ToolImplementations } from './tools/runtime';
@@ -38,7 +40,7 @@ export interface SagentPluginOptions {
   anthropic?: Anthropic;
   /** POSTed a JSON notice for every approval request. @default process.env.SAGENT_APPROVAL_WEBHOOK */
   approvalWebhookUrl?: string;
-  /** How long one model call may wait for its first byte and between chunks. @default { firstByteMs: 60_000, idleMs: 30_000 } */
+  /** How long one model call may wait for its first byte and between chunks. @default DEFAULT_MODEL_TIMEOUTS: { firstByteMs: 15_000, idleMs: 15_000 } */
   modelTimeouts?: Partial<ModelTimeouts>;
   /** Payload encoding of the worker. @default the encryption codec when SAGENT_CODEC_KEYS or SAGENT_CODEC_KEY_FILE is set */
   dataConverter?: DataConverter;
@@ -53,6 +55,11 @@ export interface SagentPluginOptions {
    * @default { maxRuns: 1000 } (the newest context of at most this many runs)
    */
   contextCache?: { maxRuns?: number } | false;
+  /**
+   * Prometheus metrics per model and per tool (calls, errors by type, latency, tokens, cost, retries, fallbacks, runs
+   * paused): a `new SagentMetrics()`, served with `serveMetrics`. @default none
+   */
+  metrics?: SagentMetrics;
 }
 
 /**
@@ -77,6 +84,7 @@ export const SAGENT_PRELOAD_MODULES: readonly string[] = [
 export class SagentPlugin extends SimplePlugin {
   /** The contexts this worker's workflows handed over; undefined with `contextCache: false`. */
   readonly contexts: ContextCache | undefined;
+  private readonly metrics: SagentMetrics | undefined;
 
   constructor(options: SagentPluginOptions) {
     const mcp = options.mcpServers?.length ? new McpServers(options.mcpServers) : undefined;
@@ -90,10 +98,15 @@ export class SagentPlugin extends SimplePlugin {
       ...(mcp ? { runContext: (next: () => Promise<void>) => withMcpServers(mcp, next) } : {}),
     });
     this.contexts = contexts;
+    this.metrics = options.metrics;
   }
 
   override configureWorker(options: WorkerOptions): WorkerOptions {
-    return this.withContextSink(super.configureWorker(options));
+    const configured = this.withContextSink(super.configureWorker(options));
+    const { metrics } = this;
+    if (!metrics) return configured;
+    const activity = [...(configured.interceptors?.activity ?? []), (ctx: Context) => ({ inbound: metrics.activityInterceptor(ctx) })];
+    return { ...configured, interceptors: { ...configured.interceptors, activity } };
   }
 
   override configureBundler(options: BundleOptions): BundleOptions {
@@ -107,8 +120,11 @@ export class SagentPlugin extends SimplePlugin {
   }
 
   private withContextSink<Options extends Pick<WorkerOptions, 'sinks'>>(configured: Options): Options {
-    if (!this.contexts) return configured;
-    return { ...configured, sinks: { ...configured.sinks, sagentContext: this.contexts.sink() } };
+    // The metrics sink is always known, so a workflow reporting to it never logs an unknown sink.
+    const metricsSinks = this.metrics?.sinks() ?? { sagentMetrics: { runPaused: { fn: () => undefined }, fallback: { fn: () => undefined } } };
+    const sinks = { ...configured.sinks, ...metricsSinks };
+    if (!this.contexts) return { ...configured, sinks };
+    return { ...configured, sinks: { ...sinks, sagentContext: this.contexts.sink() } };
   }
 }
 

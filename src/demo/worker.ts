@@ -2,7 +2,17 @@
  * `npm run worker`: a worker for the demo's agents, built on sagent's public entry points only. TEMPORAL_ADDRESS /
  * TEMPORAL_NAMESPACE / a profile name the server, SAGENT_TASK_QUEUE the queue, SAGENT_SERVICES_URL the demo services.
  */
-import { connectWorkerConnection, createSagentWorker, installRuntime, resolveConnection, workerTelemetry, type SagentWorkerOptions } from '../index';
+import {
+  connectWorkerConnection,
+  createSagentWorker,
+  installRuntime,
+  metricsPort,
+  resolveConnection,
+  SagentMetrics,
+  serveMetrics,
+  workerTelemetry,
+  type SagentWorkerOptions,
+} from '../index';
 import { DEFAULT_SERVICES_URL, demoAgents, demoMcpServers } from './agents/implementations';
 import type { NotesServersOptions } from './agents/notes/servers';
 
@@ -27,9 +37,13 @@ async function run(): Promise<void> {
   installRuntime();
   const config = resolveConnection();
   const connection = await connectWorkerConnection(config);
-  const worker = await createDemoWorker({ connection, namespace: config.namespace, overrides: workerTelemetry() });
-  console.log(`sagent worker on ${config.address} (namespace ${config.namespace}, task queue ${worker.options.taskQueue})`);
+  const port = metricsPort();
+  const metrics = port === null ? undefined : new SagentMetrics();
+  const served = metrics && port !== null ? await serveMetrics(metrics, port) : null;
+  const worker = await createDemoWorker({ connection, namespace: config.namespace, overrides: workerTelemetry(), metrics });
+  console.log(`sagent worker on ${config.address} (namespace ${config.namespace}, task queue ${worker.options.taskQueue})${served ? `; metrics on ${served.url}` : ''}`);
   await worker.run();
+  await served?.close();
   await connection.close();
 }
 

@@ -94,12 +94,13 @@ export function describeMs(ms: number): string {
 }
 
 /**
- * The book of models after `model` answered: its usage and cost, and one more switch when the run's previous turn
- * was answered by another model (the prompt cache is per model, so that turn starts cold).
+ * The book of models after `model` answered: its usage and cost, one more switch when the run's previous turn was
+ * answered by another model (the prompt cache is per model, so that turn starts cold), one more fallback when the
+ * turn was answered by a fallback rather than the model the run chose.
  */
-export function bookModelTurn(book: ModelBook | undefined, model: string, answer: ModelTurn, previous: string | null): ModelBook {
+export function bookModelTurn(book: ModelBook | undefined, model: string, answer: ModelTurn, previous: string | null, fellBack: boolean): ModelBook {
   const usage = { ...(book?.usage ?? {}) };
   usage[model] = addUsage(usage[model] ?? ZERO_USAGE, answer.usage, answer.cost_usd);
   const switched = previous !== null && previous !== model;
-  return { usage, switches: (book?.switches ?? 0) + (switched ? 1 : 0), last: model };
+  return { usage, switches: (book?.switches ?? 0) + (switched ? 1 : 0), fallbacks: (book?.fallbacks ?? 0) + (fellBack ? 1 : 0), last: model };
 }

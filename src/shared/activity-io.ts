@@ -29,6 +29,16 @@ export interface SagentSinks extends Sinks {
   };
 }
 
+/** The sink through which the workflow reports to the worker's metrics what only it knows. */
+export interface SagentMetricsSinks extends Sinks {
+  sagentMetrics: {
+    /** A run paused in `model_unavailable` (`kind`: unavailable or fixable). */
+    runPaused(kind: string): void;
+    /** A call went on to a fallback model. */
+    fallback(from: string, to: string): void;
+  };
+}
+
 export interface RunToolInput {
   agent: string;
   tool: string;

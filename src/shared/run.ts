@@ -230,6 +230,8 @@ export interface ModelBook {
   usage: Record<string, RunUsage>;
   /** Turns answered by another model than the turn before (each starts with a cold prompt cache). */
   switches: number;
+  /** Turns answered by a fallback model instead of the one the run chose. */
+  fallbacks: number;
   /** The model that answered the newest turn. */
   last: string;
 }

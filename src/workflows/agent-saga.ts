@@ -124,7 +124,7 @@ class AgentLoop {
       ...(notice ? { notice } : {}),
     };
     if (notice) timeline.note('budget', 'asked Claude to finish', 'info', notice);
-    let asked: ModelAnswer & { model?: string };
+    let asked: ModelAnswer & { model?: string; fellBack?: boolean };
     try {
       asked = durable ? await askModelDurably(this.run, request, choice.reason) : await askClaude(request, choice.reason, timeline);
     } finally {
@@ -134,7 +134,7 @@ class AgentLoop {
     memory.turn = turn;
     flags.turnsThisRun += 1;
     memory.usage = addUsage(memory.usage, asked.answer.usage, asked.answer.cost_usd);
-    if (asked.model) memory.models = bookModelTurn(memory.models, asked.model, asked.answer, memory.models?.last ?? null);
+    if (asked.model) memory.models = bookModelTurn(memory.models, asked.model, asked.answer, memory.models?.last ?? null, asked.fellBack === true);
     return asked.answer;
   }
 

@@ -4,7 +4,7 @@
  * `model_unavailable` on durable timers, growing to a cap, until the model answers, an operator resumes or aborts
  * it, or the horizon the run set has passed. Waiting holds no worker slot: the run sleeps on a timer.
  */
-import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, proxySinks, setHandler } from '@temporalio/workflow';
 import {
   attemptsFor,
   classifyModelFailure,
@@ -15,7 +15,7 @@ import {
   type ModelFailureKind,
 } from '../policies/model-outage';
 import { checkTextFields, INPUT_LIMITS, REFUSAL } from '../policies/operator-input';
-import type { CallModelInput } from '../shared/activity-io';
+import type { CallModelInput, SagentMetricsSinks } from '../shared/activity-io';
 import { resumeModelUpdate } from '../shared/messages';
 import type { ModelTurn } from '../shared/wire';
 import { MESSAGE_DESCRIPTIONS } from './message-descriptions';
@@ -24,13 +24,15 @@ import { setStatus } from './publish';
 import { recordRefusal } from './refusals';
 import type { Run } from './run-memory';
 
+const { sagentMetrics } = proxySinks<SagentMetricsSinks>();
+
 const RESUME_FIELDS = { by: { max: INPUT_LIMITS.name }, reason: { max: INPUT_LIMITS.reason, optional: true } } as const;
 
 /** The answer and the model that gave it, or why the saga ends. */
-export type DurableAnswer = { ok: true; answer: ModelTurn; model: string } | { ok: false; reason: string };
+export type DurableAnswer = { ok: true; answer: ModelTurn; model: string; fellBack: boolean } | { ok: false; reason: string };
 
 /** One round over the run's models: an answer, or the failure that decides what the run does next. */
-type Round = { ok: true; answer: ModelTurn; model: string } | { ok: false; model: string; message: string; failure: Exclude<ModelFailureKind, { kind: 'overloaded' }> };
+type Round = { ok: true; answer: ModelTurn; model: string; fellBack: boolean } | { ok: false; model: string; message: string; failure: Exclude<ModelFailureKind, { kind: 'overloaded' }> };
 
 /** Installs `resumeModel`: an operator's "try the model now" for a run paused in `model_unavailable`. */
 export function installModelOutageHandler(run: Run): void {
@@ -71,6 +73,7 @@ export async function askModelDurably(run: Run, request: CallModelInput, routedB
       return round;
     }
     if (round.failure.kind === 'fatal') return { ok: false, reason: `the model call for turn ${request.turn} failed: ${round.message}` };
+    if (since === null) sagentMetrics.runPaused(round.failure.kind);
     since ??= Date.now();
     const verdict = outageVerdict(outage, since, pauses, Date.now());
     if (verdict.kind === 'give_up') return { ok: false, reason: `deadline set by the run: ${verdict.reason}; last error (${round.model}): ${round.message}` };
@@ -116,7 +119,7 @@ async function tryModels(run: Run, request: CallModelInput, routedBecause: strin
     });
     if (asked.ok) {
       flags.fallback = index > 0 ? { model, untilMs: Date.now() + outage.fallbackCooldownMs } : null;
-      return { ok: true, answer: asked.answer, model };
+      return { ok: true, answer: asked.answer, model, fellBack: index > 0 };
     }
     const message = asked.message ?? asked.reason;
     const failure = classifyModelFailure(asked.failureType, model);
@@ -128,6 +131,7 @@ async function tryModels(run: Run, request: CallModelInput, routedBecause: strin
     }
     because = `${model} answered overloaded or rate-limited ${outage.fallbackAfter} times in a row: falling back to ${models[index + 1]}`;
     timeline.note('model', `fallback: ${model} → ${models[index + 1]}`, 'info', message);
+    sagentMetrics.fallback(model, models[index + 1]);
   }
   return { ok: false, model: models[models.length - 1], message: 'no model was tried', failure: { kind: 'unavailable' } };
 }

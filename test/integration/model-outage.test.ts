@@ -98,10 +98,11 @@ test('with a fallback model the run completes during the outage on the fallback,
     [500, 'overloaded_error'],
   ]);
   const state = await handle.query('getState');
-  const models = (state as { models: { usage: Record<string, { outputTokens: number }>; switches: number } }).models;
+  const models = (state as { models: { usage: Record<string, { outputTokens: number }>; switches: number; fallbacks: number } }).models;
   expect(Object.keys(models.usage).sort()).toEqual([FALLBACK, PRIMARY].sort());
   expect(models.usage[FALLBACK].outputTokens).toBeGreaterThan(0);
   expect(models.switches).toBe(1);
+  expect(models.fallbacks).toBe(1);
   const timeline = (state as { timeline: Array<{ kind: string; title: string; state: string }> }).timeline;
   expect(timeline.some((entry) => entry.title === `fallback: ${PRIMARY} → ${FALLBACK}`)).toBe(true);
   expect(timeline.some((entry) => entry.kind === 'model' && entry.title === `${FALLBACK} · turn 2 · fallback` && entry.state === 'ok')).toBe(true);

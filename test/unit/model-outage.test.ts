@@ -88,11 +88,12 @@ describe('bookModelTurn', () => {
   });
 
   it('books usage per model and counts a switch (a cold cache) whenever the answering model changes', () => {
-    let book = bookModelTurn(undefined, 'a', answer(1), null);
-    book = bookModelTurn(book, 'b', answer(2), book.last);
-    book = bookModelTurn(book, 'b', answer(3), book.last);
-    book = bookModelTurn(book, 'a', answer(4), book.last);
+    let book = bookModelTurn(undefined, 'a', answer(1), null, false);
+    book = bookModelTurn(book, 'b', answer(2), book.last, true);
+    book = bookModelTurn(book, 'b', answer(3), book.last, true);
+    book = bookModelTurn(book, 'a', answer(4), book.last, false);
     expect(book.switches).toBe(2);
+    expect(book.fallbacks).toBe(2);
     expect(book.usage.a.outputTokens).toBe(5);
     expect(book.usage.b.outputTokens).toBe(5);
     expect(book.usage.b.costUsd).toBe(1);
