@@ -166,7 +166,7 @@ export function outagePassed(findings: OutageFindings): boolean {
 export function renderOutage(findings: OutageFindings): string {
   const { plan } = findings;
   return [
-    '| outage | runs (paused/fallback) | seen model_unavailable | completed, flight once | compensated | undos | duplicate bookings | fallback runs done during outage | switches recorded | last paused run done after outage, s | 529 answers | s |',
+    '| outage | runs (paused/fallback) | seen model_unavailable | completed, flight once | compensated | undos | duplicate bookings | fallback runs done during outage | fallbacks recorded | last paused run done after outage, s | 529 answers | s |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
     `| ${plan.outageMs / 1000}s of 529 (retry ${plan.retryInitialMs / 1000}s→${plan.retryMaxMs / 1000}s) | ${findings.runs} (${findings.runs / 2}/${findings.runs / 2}) | ${findings.paused} | ${findings.completed} | ${findings.compensated} | ${findings.undos} | ${findings.duplicateBookings} | ${findings.fallbackDuringOutage} | ${findings.switchesRecorded} | ${findings.resumeSeconds} | ${findings.overloadedAnswers} | ${findings.seconds} |`,
   ].join('\n');
