@@ -9,8 +9,10 @@ export {
   SagentPlugin,
   assertImplementations,
   createSagentWorker,
+  createModelCallWorker,
   sagentActivities,
   type AgentImplementation,
+  type ModelCallWorkerOptions,
   type SagentPluginOptions,
   type SagentWorkerOptions,
 } from './worker';

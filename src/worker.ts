@@ -217,3 +217,31 @@ export async function createSagentWorker(options: SagentWorkerOptions): Promise<
     plugins: [new SagentPlugin(options), ...(overrides.plugins ?? [])],
   });
 }
+
+export interface ModelCallWorkerOptions extends Omit<SagentWorkerOptions, 'taskQueue' | 'workflowsPath' | 'workflowBundle'> {
+  /** The queue runs name in their input's `modelTaskQueue`. */
+  modelTaskQueue: string;
+  /**
+   * Model calls a second on this queue, across every worker that polls it: the Temporal server enforces it
+   * (`maxTaskQueueActivitiesPerSecond`), so it holds however many workers run.
+   */
+  requestsPerSecond: number;
+}
+
+/**
+ * A worker for model calls only, on a queue of their own, rate-limited by the Temporal server across all its workers.
+ * Runs send their model calls there when their input names it (`modelTaskQueue`); a call waiting for its turn is an
+ * activity scheduled and not yet started, as the Temporal UI shows it.
+ */
+export async function createModelCallWorker(options: ModelCallWorkerOptions): Promise<Worker> {
+  if (!(options.requestsPerSecond > 0)) throw new Error(`requestsPerSecond: a positive number of model calls a second, got ${options.requestsPerSecond}`);
+  const { overrides = {} } = options;
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? DEFAULT_NAMESPACE,
+    taskQueue: options.modelTaskQueue,
+    maxTaskQueueActivitiesPerSecond: options.requestsPerSecond,
+    ...overrides,
+    plugins: [new SagentPlugin({ ...options, contextCache: false }), ...(overrides.plugins ?? [])],
+  });
+}
