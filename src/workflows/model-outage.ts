@@ -4,7 +4,7 @@
  * `model_unavailable` on durable timers, growing to a cap, until the model answers, an operator resumes or aborts
  * it, or the horizon the run set has passed. Waiting holds no worker slot: the run sleeps on a timer.
  */
-import { ApplicationFailure, condition, proxySinks, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, proxySinks, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
   attemptsFor,
   classifyModelFailure,
@@ -24,7 +24,13 @@ import { setStatus } from './publish';
 import { recordRefusal } from './refusals';
 import type { Run } from './run-memory';
 
-const { sagentMetrics } = proxySinks<SagentMetricsSinks>();
+const sinks = proxySinks<SagentMetricsSinks>();
+
+/** Reports to the worker's metrics; not on replay, so a replaying worker need not register the sink. */
+const metrics = {
+  runPaused: (kind: string) => workflowInfo().unsafe.isReplaying || sinks.sagentMetrics.runPaused(kind),
+  fallback: (from: string, to: string) => workflowInfo().unsafe.isReplaying || sinks.sagentMetrics.fallback(from, to),
+};
 
 const RESUME_FIELDS = { by: { max: INPUT_LIMITS.name }, reason: { max: INPUT_LIMITS.reason, optional: true } } as const;
 
@@ -73,7 +79,7 @@ export async function askModelDurably(run: Run, request: CallModelInput, routedB
       return round;
     }
     if (round.failure.kind === 'fatal') return { ok: false, reason: `the model call for turn ${request.turn} failed: ${round.message}` };
-    if (since === null) sagentMetrics.runPaused(round.failure.kind);
+    if (since === null) metrics.runPaused(round.failure.kind);
     since ??= Date.now();
     const verdict = outageVerdict(outage, since, pauses, Date.now());
     if (verdict.kind === 'give_up') return { ok: false, reason: `deadline set by the run: ${verdict.reason}; last error (${round.model}): ${round.message}` };
@@ -131,7 +137,7 @@ async function tryModels(run: Run, request: CallModelInput, routedBecause: strin
     }
     because = `${model} answered overloaded or rate-limited ${outage.fallbackAfter} times in a row: falling back to ${models[index + 1]}`;
     timeline.note('model', `fallback: ${model} → ${models[index + 1]}`, 'info', message);
-    sagentMetrics.fallback(model, models[index + 1]);
+    metrics.fallback(model, models[index + 1]);
   }
   return { ok: false, model: models[models.length - 1], message: 'no model was tried', failure: { kind: 'unavailable' } };
 }

@@ -37,7 +37,7 @@ beforeAll(async () => {
       namespace: harness.temporal.namespace,
       modelTaskQueue: modelQueue,
       requestsPerSecond: PER_SECOND,
-      agents: demoAgents({ servicesUrl: harness.services.url }),
+      agents: demoAgents({ servicesUrl: harness.services.url }).filter((entry) => entry.agent.name === 'travel'),
       anthropic: createAnthropicClient({ apiKey: 'test', baseURL: harness.model.url }),
     });
     workers.push({ worker, running: worker.run(), connection });
