@@ -7,10 +7,12 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { DEFAULT_MODEL_TIMEOUTS } from '../src/models/watchdog';
 import { checkTrial, passed, type TrialFindings } from './checks';
 import { CLUSTER_FULL, CLUSTER_SHORT, clusterPassed, renderClusterTable, runClusterTrial } from './cluster';
+import { beginOutageOn, outagePassed, outageScenario, renderOutage, runOutageTrial, type OutageFindings, type OutagePlan } from './outage';
 import { chaosScenario } from './scenario';
-import { startStack } from './stack';
+import { startStack, type ChaosStack } from './stack';
 import { runTrial, type TrialLog, type TrialPlan } from './trial';
 
 /** 2 trials of 55 rounds: 110 worker kills, 6 dev-server restarts; about 10 minutes on 2 cores. */
@@ -23,17 +25,23 @@ const SHORT: TrialPlan[] = [
   { name: 'one-worker', workers: 1, rounds: 5, runsPerRound: 2, serverRestarts: 1 },
   { name: 'three-workers', workers: 3, rounds: 5, runsPerRound: 2, serverRestarts: 1 },
 ];
-/** Short enough for the trial, long enough for a real first byte on a loaded machine. */
-const MODEL_TIMEOUTS = { firstByteMs: 3_000, idleMs: 3_000 };
+/** The outage trial: the Done-when's 10 minutes of 529 in full; 20 s in CI. */
+const FULL_OUTAGE: OutagePlan = { runs: 5, outageMs: 600_000, retryInitialMs: 5_000, retryMaxMs: 60_000 };
+const SHORT_OUTAGE: OutagePlan = { runs: 3, outageMs: 20_000, retryInitialMs: 2_000, retryMaxMs: 5_000 };
+/** The stock worker's deadlines: the fail-over figures are the ones a user of the defaults gets. */
+const MODEL_TIMEOUTS = { ...DEFAULT_MODEL_TIMEOUTS };
 
 async function main(): Promise<void> {
   if (process.argv.includes('--cluster')) return mainOnCluster();
   const short = process.argv.includes('--short');
+  // `--only outage` runs the outage trial alone.
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
+  if (only !== null && only !== 'outage') throw new Error(`--only: the trial "${only}" does not exist (outage)`);
   const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]);
   const plans = (short ? SHORT : FULL).map((plan) => (process.argv.includes('--rounds') && rounds > 0 ? { ...plan, rounds } : plan));
   const log = (line: string) => console.error(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}`);
   const results: Array<{ trial: TrialLog; findings: TrialFindings; unexpectedWorkerExits: string[] }> = [];
-  for (const plan of plans) {
+  for (const plan of only === 'outage' ? [] : plans) {
     log(`${plan.name}: ${plan.rounds} rounds of ${plan.runsPerRound} runs on ${plan.workers} worker(s), ${plan.serverRestarts} server restart(s)`);
     const stack = await startStack({ scenarios: [chaosScenario], modelTimeouts: MODEL_TIMEOUTS, log });
     try {
@@ -44,12 +52,30 @@ async function main(): Promise<void> {
       await stack.close();
     }
   }
-  console.log(renderTable(results.map(({ trial, findings }) => ({ trial, findings })), MODEL_TIMEOUTS));
-  const out = path.join(__dirname, 'results', short ? 'short.json' : 'latest.json');
+  const outagePlan = short ? SHORT_OUTAGE : FULL_OUTAGE;
+  log(`outage: ${outagePlan.runs} runs paused and ${outagePlan.runs} with a fallback, ${outagePlan.outageMs / 1000}s of 529`);
+  // The scenario begins the outage on the stack it runs in, which exists only once the scenario is loaded.
+  const holder: { stack?: ChaosStack } = {};
+  const scenario = outageScenario(beginOutageOn(() => holder.stack));
+  const outageStack = await startStack({ scenarios: [chaosScenario, scenario], modelTimeouts: MODEL_TIMEOUTS, log });
+  holder.stack = outageStack;
+  let outage: OutageFindings;
+  try {
+    outage = await runOutageTrial(outageStack, scenario, outagePlan, log);
+  } finally {
+    await outageStack.close();
+  }
+  if (results.length > 0) console.log(renderTable(results.map(({ trial, findings }) => ({ trial, findings })), MODEL_TIMEOUTS));
+  console.log(`\n${renderOutage(outage)}`);
+  const out = path.join(__dirname, 'results', only === 'outage' ? 'outage.json' : short ? 'short.json' : 'latest.json');
   await fs.mkdir(path.dirname(out), { recursive: true });
-  await fs.writeFile(out, `${JSON.stringify({ mode: short ? 'short' : 'full', at: new Date().toISOString(), modelTimeouts: MODEL_TIMEOUTS, results }, null, 2)}\n`);
+  await fs.writeFile(out, `${JSON.stringify({ mode: short ? 'short' : 'full', at: new Date().toISOString(), modelTimeouts: MODEL_TIMEOUTS, results, outage }, null, 2)}\n`);
   log(`wrote ${path.relative(process.cwd(), out)}`);
   const failed = results.filter(({ findings }) => !passed(findings, MODEL_TIMEOUTS));
+  if (!outagePassed(outage)) {
+    console.error(`outage: ${JSON.stringify(outage)}`);
+    process.exitCode = 1;
+  }
   if (failed.length > 0) {
     for (const { trial, findings } of failed) console.error(`${trial.plan.name}: ${JSON.stringify(problems(findings))}`);
     process.exitCode = 1;

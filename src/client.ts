@@ -15,13 +15,13 @@ import type { z } from 'zod';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { decodeHistory } from './codec/history';
 import { DEFAULT_TASK_QUEUE, DEFAULT_UI_URL, QUERY_TIMEOUT_MS } from './shared/constants';
-import type { AbortRequest, AgentRunInput, BudgetLimits, BudgetTopUp, InterruptRequest, MessageReceipt, RunState, UserMessage } from './shared/contracts';
+import type { AbortRequest, AgentRunInput, BudgetLimits, BudgetTopUp, InterruptRequest, MessageReceipt, ResumeRequest, RunState, UserMessage } from './shared/contracts';
 import { decide, listPending, type DecisionReport, type DecisionRequest, type PendingCalls } from './operations/approvals';
 import { handleOf, notFoundAs, queryState, type ClientContext } from './operations/context';
 import { RunNotCompletedError } from './operations/errors';
 import { followRun, type FollowOptions } from './operations/follow';
 import { ledgerOf, type LedgerOptions, type RunLedger } from './operations/ledger';
-import { abortRun, cancelRun, extendBudget, interruptRun, sendMessage, steerCompensation, type CompensationAction, type CompensationSent } from './operations/operate';
+import { abortRun, cancelRun, extendBudget, interruptRun, resumeRun, sendMessage, steerCompensation, type CompensationAction, type CompensationSent } from './operations/operate';
 import { readRun, type ReadOptions, type RunView } from './operations/run-view';
 import { startRun, type StartedRun, type StartOptions } from './operations/start';
 import { listVersions, type DeploymentVersions } from './operations/versions';
@@ -142,6 +142,14 @@ export class SagentClient {
   /** Rolls the run back; it completes as compensated. `OperationRefusedError` when the run refuses. */
   abort(workflowId: string, request: AbortRequest): Promise<void> {
     return abortRun(this.ctx, workflowId, request);
+  }
+
+  /**
+   * Tells a run paused in `model_unavailable` to try its model now (after the key is fixed, or the provider is back);
+   * `OperationRefusedError` when the run is not paused for its model.
+   */
+  resume(workflowId: string, request: ResumeRequest): Promise<void> {
+    return resumeRun(this.ctx, workflowId, request);
   }
 
   /** Requests cancellation: the run undoes its effects newest-first, then ends as cancelled. */

@@ -16,8 +16,10 @@ export {
   createSagentWorker,
   deploymentFromEnv,
   deploymentOptions,
+  createModelCallWorker,
   sagentActivities,
   type AgentImplementation,
+  type ModelCallWorkerOptions,
   type SagentDeployment,
   type SagentPluginOptions,
   type SagentWorkerOptions,
@@ -51,6 +53,7 @@ export {
   type TemporalConnectionConfig,
 } from './temporal/connection';
 export { registerSearchAttributes } from './temporal/search-attributes';
+export { SagentMetrics, serveMetrics, metricsPort, type BreakerSnapshot } from './observability';
 
 // The client.
 export { SagentClient, type SagentClientOptions } from './client';

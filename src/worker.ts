@@ -11,6 +11,7 @@
  */
 import type Anthropic from '@anthropic-ai/sdk';
 import type { DataConverter } from '@temporalio/common';
+import type { Context } from '@temporalio/activity';
 import { SimplePlugin } from '@temporalio/plugin';
 import { Worker, type BundleOptions, type NativeConnection, type ReplayWorkerOptions, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
@@ -22,6 +23,7 @@ import { createAnthropicClient } from './models/anthropic';
 import { Pricing, pricingOverridesFromEnv, type ModelPrice } from './models/pricing';
 import type { ModelTimeouts } from './models/watchdog';
 import { DEFAULT_DEPLOYMENT_NAME, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './shared/constants';
+import type { SagentMetrics } from './observability/metrics';
 import { agentRegistry, type AgentDefinition } from './tools/define';
 import type { ToolImplementations } from './tools/runtime';
 
@@ -39,7 +41,7 @@ export interface SagentPluginOptions {
   anthropic?: Anthropic;
   /** POSTed a JSON notice for every approval request. @default process.env.SAGENT_APPROVAL_WEBHOOK */
   approvalWebhookUrl?: string;
-  /** How long one model call may wait for its first byte and between chunks. @default { firstByteMs: 60_000, idleMs: 30_000 } */
+  /** How long one model call may wait for its first byte and between chunks. @default DEFAULT_MODEL_TIMEOUTS: { firstByteMs: 15_000, idleMs: 15_000 } */
   modelTimeouts?: Partial<ModelTimeouts>;
   /** Payload encoding of the worker. @default the encryption codec when SAGENT_CODEC_KEYS or SAGENT_CODEC_KEY_FILE is set */
   dataConverter?: DataConverter;
@@ -54,6 +56,11 @@ export interface SagentPluginOptions {
    * @default { maxRuns: 1000 } (the newest context of at most this many runs)
    */
   contextCache?: { maxRuns?: number } | false;
+  /**
+   * Prometheus metrics per model and per tool (calls, errors by type, latency, tokens, cost, retries, fallbacks, runs
+   * paused): a `new SagentMetrics()`, served with `serveMetrics`. @default none
+   */
+  metrics?: SagentMetrics;
   /**
    * Price rows (USD per million tokens, and the context window) that replace or add to the built-in table, by
    * model id, so a new model or a new price needs no release. `SAGENT_PRICING` (inline JSON or the path of a JSON
@@ -125,6 +132,7 @@ export class SagentPlugin extends SimplePlugin {
   readonly contexts: ContextCache | undefined;
   /** The version this worker polls as; undefined for an unversioned worker. */
   readonly deployment: SagentDeployment | undefined;
+  private readonly metrics: SagentMetrics | undefined;
 
   constructor(options: SagentPluginOptions) {
     if (options.deployment) deploymentOptions(options.deployment);
@@ -140,11 +148,16 @@ export class SagentPlugin extends SimplePlugin {
     });
     this.contexts = contexts;
     this.deployment = options.deployment;
+    this.metrics = options.metrics;
   }
 
   override configureWorker(options: WorkerOptions): WorkerOptions {
     const configured = this.withContextSink(super.configureWorker(options));
-    return this.deployment && !configured.workerDeploymentOptions ? { ...configured, ...deploymentOptions(this.deployment) } : configured;
+    const versioned = this.deployment && !configured.workerDeploymentOptions ? { ...configured, ...deploymentOptions(this.deployment) } : configured;
+    const { metrics } = this;
+    if (!metrics) return versioned;
+    const activity = [...(versioned.interceptors?.activity ?? []), (ctx: Context) => ({ inbound: metrics.activityInterceptor(ctx) })];
+    return { ...versioned, interceptors: { ...versioned.interceptors, activity } };
   }
 
   override configureBundler(options: BundleOptions): BundleOptions {
@@ -158,8 +171,11 @@ export class SagentPlugin extends SimplePlugin {
   }
 
   private withContextSink<Options extends Pick<WorkerOptions, 'sinks'>>(configured: Options): Options {
-    if (!this.contexts) return configured;
-    return { ...configured, sinks: { ...configured.sinks, sagentContext: this.contexts.sink() } };
+    // The metrics sink is always known, so a workflow reporting to it never logs an unknown sink.
+    const metricsSinks = this.metrics?.sinks() ?? { sagentMetrics: { runPaused: { fn: () => undefined }, fallback: { fn: () => undefined } } };
+    const sinks = { ...configured.sinks, ...metricsSinks };
+    if (!this.contexts) return { ...configured, sinks };
+    return { ...configured, sinks: { ...sinks, sagentContext: this.contexts.sink() } };
   }
 }
 
@@ -251,5 +267,33 @@ export async function createSagentWorker(options: SagentWorkerOptions): Promise<
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: options.workflowsPath }),
     ...overrides,
     plugins: [new SagentPlugin(options), ...(overrides.plugins ?? [])],
+  });
+}
+
+export interface ModelCallWorkerOptions extends Omit<SagentWorkerOptions, 'taskQueue' | 'workflowsPath' | 'workflowBundle'> {
+  /** The queue runs name in their input's `modelTaskQueue`. */
+  modelTaskQueue: string;
+  /**
+   * Model calls a second on this queue, across every worker that polls it: the Temporal server enforces it
+   * (`maxTaskQueueActivitiesPerSecond`), so it holds however many workers run.
+   */
+  requestsPerSecond: number;
+}
+
+/**
+ * A worker for model calls only, on a queue of their own, rate-limited by the Temporal server across all its workers.
+ * Runs send their model calls there when their input names it (`modelTaskQueue`); a call waiting for its turn is an
+ * activity scheduled and not yet started, as the Temporal UI shows it.
+ */
+export async function createModelCallWorker(options: ModelCallWorkerOptions): Promise<Worker> {
+  if (!(options.requestsPerSecond > 0)) throw new Error(`requestsPerSecond: a positive number of model calls a second, got ${options.requestsPerSecond}`);
+  const { overrides = {} } = options;
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? DEFAULT_NAMESPACE,
+    taskQueue: options.modelTaskQueue,
+    maxTaskQueueActivitiesPerSecond: options.requestsPerSecond,
+    ...overrides,
+    plugins: [new SagentPlugin({ ...options, contextCache: false }), ...(overrides.plugins ?? [])],
   });
 }

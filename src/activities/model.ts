@@ -52,6 +52,7 @@ export function createModelActivities({ anthropic, agents, modelTimeouts, contex
             messages,
             runId: workflowId,
             turn: input.turn,
+            ...(input.notice ? { notice: input.notice } : {}),
           },
           { signal: ctx.cancellationSignal, timeouts, pricing },
         );

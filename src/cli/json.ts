@@ -32,6 +32,8 @@ export function statusJson(view: RunView, uiUrl: string) {
     ...(view.compacted ? { compacted: view.compacted } : {}),
     version: view.version,
     workflowTaskFailure: view.workflowTaskFailure,
+    // Usage and cost by the model that answered, and the switches between models (each a cold prompt cache).
+    ...((view.state?.models ?? view.outcome?.models) ? { models: view.state?.models ?? view.outcome?.models } : {}),
     source: view.source,
     uiUrl,
   };

@@ -65,8 +65,13 @@ export class TimelineRenderer {
       this.printed.add(key);
       this.line(this.formatEntry(entry));
     }
-    if (state.status !== this.lastStatus && ['blocked', 'budget_exhausted'].includes(state.status)) {
+    if (state.status !== this.lastStatus && ['blocked', 'budget_exhausted', 'model_unavailable'].includes(state.status)) {
       this.line(this.out.style('yellow', `  ! ${state.status}${state.statusDetail ? `: ${state.statusDetail}` : ''}`));
+      if (state.status === 'model_unavailable') {
+        const cli = this.options.cli ?? 'sagent';
+        this.line(`      try now:   ${cli} resume ${quoteArg(this.options.workflowId)} --as <you>`);
+        this.line(`      roll back: ${cli} abort ${quoteArg(this.options.workflowId)} --as <you> --reason "<why>"`);
+      }
       if (state.status === 'blocked') {
         const cli = this.options.cli ?? 'sagent';
         const stuck = state.effects.find((effect) => effect.compensation === 'failed');

@@ -3,7 +3,18 @@
  * TEMPORAL_NAMESPACE / a profile name the server, SAGENT_TASK_QUEUE the queue, SAGENT_SERVICES_URL the demo services,
  * SAGENT_BUILD_ID / SAGENT_DEPLOYMENT the Worker Deployment Version it polls as (unversioned without a build id).
  */
-import { connectWorkerConnection, createSagentWorker, deploymentFromEnv, installRuntime, resolveConnection, workerTelemetry, type SagentWorkerOptions } from '../index';
+import {
+  connectWorkerConnection,
+  createSagentWorker,
+  deploymentFromEnv,
+  installRuntime,
+  metricsPort,
+  resolveConnection,
+  SagentMetrics,
+  serveMetrics,
+  workerTelemetry,
+  type SagentWorkerOptions,
+} from '../index';
 import { DEFAULT_SERVICES_URL, demoAgents, demoMcpServers } from './agents/implementations';
 import type { NotesServersOptions } from './agents/notes/servers';
 
@@ -30,12 +41,16 @@ async function run(): Promise<void> {
   const connection = await connectWorkerConnection(config);
   // Versioned with SAGENT_BUILD_ID; `npm run demo` builds its worker without this and stays unversioned.
   const deployment = deploymentFromEnv();
-  const worker = await createDemoWorker({ connection, namespace: config.namespace, overrides: workerTelemetry(), deployment });
+  const port = metricsPort();
+  const metrics = port === null ? undefined : new SagentMetrics();
+  const served = metrics && port !== null ? await serveMetrics(metrics, port) : null;
+  const worker = await createDemoWorker({ connection, namespace: config.namespace, overrides: workerTelemetry(), deployment, metrics });
   const version = deployment
     ? `, version ${deployment.name}:${deployment.buildId}; new runs reach it once it is current: temporal worker deployment set-current-version --deployment-name ${deployment.name} --build-id ${deployment.buildId}`
     : ', unversioned: a change under a waiting run must replay (see docs/DEPLOY.md)';
-  console.log(`sagent worker on ${config.address} (namespace ${config.namespace}, task queue ${worker.options.taskQueue}${version})`);
+  console.log(`sagent worker on ${config.address} (namespace ${config.namespace}, task queue ${worker.options.taskQueue}${version})${served ? `; metrics on ${served.url}` : ''}`);
   await worker.run();
+  await served?.close();
   await connection.close();
 }
 

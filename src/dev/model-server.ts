@@ -74,6 +74,25 @@ export interface ModelServerOptions {
   defaultScenario?: string;
   /** Called with one line per answered request (the CLI's `--verbose`). */
   log?: (line: string) => void;
+  /** An outage from the start (see {@link ModelServer.setOutage}). @default none */
+  outage?: OutageSpec;
+}
+
+/**
+ * A provider outage: every Messages request (for `models`, or every model) is answered with this error, for
+ * `durationMs` or until it is switched off. The default is the API's overload: 529 `overloaded_error`.
+ */
+export interface OutageSpec {
+  /** @default 529 */
+  status?: number;
+  /** @default the API's type for the status (`overloaded_error` for 529) */
+  type?: string;
+  /** How long it lasts from now; absent: until switched off. */
+  durationMs?: number;
+  /** Only requests for these models fail; absent: every model. */
+  models?: string[];
+  /** Sent as `retry-after` (seconds). */
+  retryAfter?: number;
 }
 
 export interface ModelServer {
@@ -83,6 +102,13 @@ export interface ModelServer {
   requests: RecordedRequest[];
   /** Adds a scenario after the ones already loaded; names must be unique. */
   addScenario(scenario: Scenario): void;
+  /** Starts an outage (replacing any), or ends it with null. Also `POST`/`DELETE /admin/outage` with the spec as JSON. */
+  setOutage(outage: OutageSpec | null): void;
+  /**
+   * Revokes API keys: a request with one of them is answered 401 `authentication_error`, as the API answers a revoked
+   * or invalid key. An empty list restores them all. Also `PUT /admin/revoked-keys` with `{ "keys": [...] }`.
+   */
+  revokeKeys(keys: string[]): void;
   close(): Promise<void>;
 }
 
@@ -94,7 +120,8 @@ type Answer =
   | { kind: 'stream_error'; message: ApiMessage; type: string; errorMessage: string }
   | { kind: 'stall'; message: ApiMessage }
   | { kind: 'garbage'; stream: boolean }
-  | { kind: 'drop' };
+  | { kind: 'drop' }
+  | { kind: 'admin'; state: unknown };
 
 /** Starts the server on loopback; resolves once it listens. */
 export async function startModelServer(options: ModelServerOptions = {}): Promise<ModelServer> {
@@ -114,6 +141,15 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
 
   const requests: RecordedRequest[] = [];
   const attempts = new Map<string, number>();
+  let outage: (OutageSpec & { untilMs: number }) | null = null;
+  let revokedKeys = new Set<string>();
+  const setOutage = (spec: OutageSpec | null): void => {
+    outage = spec === null ? null : { ...checkOutage(spec), untilMs: spec.durationMs === undefined ? Infinity : Date.now() + spec.durationMs };
+  };
+  const revokeKeys = (keys: string[]): void => {
+    revokedKeys = new Set(keys);
+  };
+  if (options.outage) setOutage(options.outage);
   const cache = new PromptCache();
   const signer = new ThinkingSigner();
   const timers = new Set<NodeJS.Timeout>();
@@ -130,6 +166,7 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
   async function answer(req: IncomingMessage, raw: Buffer, record: RecordedRequest): Promise<Answer> {
     const invalid = (message: string): Answer => apiError(400, message);
     const endpoint = `${req.method} ${record.path}`;
+    if (record.path.startsWith('/admin/')) return admin(endpoint, record.body);
     if (endpoint !== 'POST /v1/messages' && endpoint !== 'POST /v1/messages/count_tokens') {
       return apiError(404, `Not found: ${endpoint}`);
     }
@@ -139,6 +176,8 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
     if (req.headers['x-api-key'] === undefined && req.headers.authorization === undefined) {
       return apiError(401, 'x-api-key header is required');
     }
+    const key = header(req, 'x-api-key') ?? header(req, 'authorization')?.replace(/^Bearer\s+/i, '') ?? '';
+    if (revokedKeys.has(key)) return apiError(401, 'invalid x-api-key: the key was revoked');
     if (req.headers['anthropic-version'] === undefined) return invalid('anthropic-version: header is required');
     if (record.body === null) return invalid('The request body is not valid JSON.');
 
@@ -161,6 +200,14 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
     const task = taskOf(body.messages);
     record.runId = runId;
     record.turn = turn;
+    // An outage answers before any scenario: the scenario's attempts count only the requests it answers.
+    if (outage && Date.now() >= outage.untilMs) outage = null;
+    if (outage && (outage.models === undefined || outage.models.includes(body.model))) {
+      const status = outage.status ?? 529;
+      const type = outage.type ?? errorTypeFor(status);
+      const headers: Record<string, string> = outage.retryAfter === undefined ? {} : { 'retry-after': String(outage.retryAfter) };
+      return { kind: 'error', status, type, message: `${defaultErrorMessage(type)} (scripted outage)`, headers };
+    }
 
     const scenario = routeScenario(scenarios, { runId, task }, options.defaultScenario);
     if (scenario === undefined) {
@@ -194,6 +241,19 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
       return injectedError(outcome.error, body, `scenario "${scenario.name}", turn ${turn}, attempt ${attempt}`);
     }
     return { kind: 'message', message: buildMessage(body, outcome, cache, thinkingBudget(body) === null ? undefined : signer, turn), stream: record.stream };
+  }
+
+  /** The admin endpoints that switch an outage or revoked keys on and off while runs go on. */
+  function admin(endpoint: string, body: unknown): Answer {
+    try {
+      if (endpoint === 'POST /admin/outage') setOutage((body ?? {}) as OutageSpec);
+      else if (endpoint === 'DELETE /admin/outage') setOutage(null);
+      else if (endpoint === 'PUT /admin/revoked-keys') revokeKeys(checkKeys(body));
+      else return apiError(404, `Not found: ${endpoint} (admin: POST|DELETE /admin/outage, PUT /admin/revoked-keys)`);
+    } catch (err) {
+      return apiError(400, (err as Error).message);
+    }
+    return { kind: 'admin', state: { outage, revokedKeys: revokedKeys.size } };
   }
 
   function injectedError(error: InjectedError, body: MessagesRequest, where: string): Answer {
@@ -254,6 +314,8 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
     port,
     requests,
     addScenario,
+    setOutage,
+    revokeKeys,
     close: () =>
       new Promise<void>((resolve, reject) => {
         for (const timer of timers) clearTimeout(timer);
@@ -262,6 +324,24 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
         server.closeAllConnections();
       }),
   };
+}
+
+/** An outage as the admin endpoint or the CLI gives it, checked: a bad one says which field to fix. */
+function checkOutage(spec: OutageSpec): OutageSpec {
+  if (typeof spec !== 'object' || spec === null) throw new Error('outage: expected an object such as {"durationMs": 600000}');
+  const { status, type, durationMs, models, retryAfter } = spec;
+  if (status !== undefined && (!Number.isInteger(status) || status < 400 || status > 599)) throw new Error('outage.status: an HTTP error status (400-599)');
+  if (type !== undefined && typeof type !== 'string') throw new Error('outage.type: an API error type such as "overloaded_error"');
+  if (durationMs !== undefined && !(Number.isFinite(durationMs) && durationMs > 0)) throw new Error('outage.durationMs: a positive number of milliseconds');
+  if (models !== undefined && !(Array.isArray(models) && models.every((model) => typeof model === 'string'))) throw new Error('outage.models: a list of model names');
+  if (retryAfter !== undefined && !(Number.isFinite(retryAfter) && retryAfter >= 0)) throw new Error('outage.retryAfter: seconds, 0 or more');
+  return { status, type, durationMs, models, retryAfter };
+}
+
+function checkKeys(body: unknown): string[] {
+  const keys = (body as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || !keys.every((key) => typeof key === 'string')) throw new Error('revoked-keys: expected {"keys": ["<api key>", ...]} (an empty list restores them)');
+  return keys;
 }
 
 function apiError(status: number, message: string): Answer {
@@ -336,6 +416,10 @@ function send(res: ServerResponse, record: RecordedRequest, answer: Answer): voi
       writeJson(res, answer.status, { ...answer.headers, ...requestHeaders }, body);
       return;
     }
+    case 'admin':
+      record.status = 200;
+      writeJson(res, 200, requestHeaders, answer.state);
+      return;
     case 'count':
       record.status = 200;
       writeJson(res, 200, requestHeaders, { input_tokens: answer.input_tokens });
@@ -447,6 +531,7 @@ interface CliFlags {
   host: string;
   defaultScenario?: string;
   verbose?: boolean;
+  outageMs?: string;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -458,6 +543,7 @@ async function main(argv: string[]): Promise<void> {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--default-scenario <name>', 'scenario for runs that no match routes')
     .option('--verbose', 'print one line per request')
+    .option('--outage-ms <ms>', 'start with an outage: every request answers 529 overloaded_error for this long (POST/DELETE /admin/outage steers it)')
     .parse(argv);
   const flags = program.opts<CliFlags>();
   const port = Number(flags.port);
@@ -472,6 +558,7 @@ async function main(argv: string[]): Promise<void> {
     scenarios,
     defaultScenario: flags.defaultScenario,
     log: flags.verbose ? (line) => console.log(line) : undefined,
+    ...(flags.outageMs !== undefined ? { outage: { durationMs: Number(flags.outageMs) } } : {}),
   });
   console.log(`model server listening on ${server.url} (scenarios: ${scenarios.map((s) => s.name).join(', ')})`);
   const stop = () => void server.close().then(() => process.exit(0));

@@ -48,6 +48,8 @@ export interface ModelRequest {
   messages: MessageParam[];
   runId: string;
   turn: number;
+  /** Text appended to the newest user turn after its cache breakpoint, so the cached prefix stays the same. */
+  notice?: string;
 }
 
 /** A tool whose input is someone else's JSON Schema, offered to Claude as it is. */
@@ -137,7 +139,7 @@ export function toParams(request: ModelRequest): Anthropic.MessageCreateParamsNo
     ...(thinking === undefined ? {} : { thinking: thinking === 'adaptive' ? { type: 'adaptive' } : { type: 'enabled', budget_tokens: thinking.budgetTokens } }),
     system: [{ type: 'text', text: systemText(request.agent), cache_control: cache }],
     tools,
-    messages: withCacheBreakpoints(request.messages, cache),
+    messages: withNotice(withCacheBreakpoints(request.messages, cache), request.notice),
   };
 }
 
@@ -158,6 +160,13 @@ function systemText(agent: AgentDefinition): string {
   const text = `${agent.system}\n\n${outputInstruction(agent.output)}`;
   systemTexts.set(agent, text);
   return text;
+}
+
+/** The notice as the last block of the newest user turn: behind the breakpoint, outside what the cache stores. */
+function withNotice(messages: Anthropic.MessageParam[], notice: string | undefined): Anthropic.MessageParam[] {
+  const last = messages.at(-1);
+  if (!notice || !last || last.role !== 'user' || typeof last.content === 'string') return messages;
+  return [...messages.slice(0, -1), { role: 'user', content: [...last.content, { type: 'text', text: notice }] }];
 }
 
 const schemaCache = new WeakMap<object, Anthropic.Tool['input_schema']>();

@@ -38,7 +38,8 @@ export function classifyModelError(err: unknown, nowMs = Date.now()): Applicatio
   const status = typeof error.status === 'number' ? error.status : undefined;
   const message = providerMessage(error);
   const retryDelayMs = retryAfterMs(error.headers, nowMs);
-  const details = [{ status: status ?? null, message, retryAfterMs: retryDelayMs ?? null }];
+  const providerType = providerErrorType(error);
+  const details = [{ status: status ?? null, message, retryAfterMs: retryDelayMs ?? null, providerType }];
   const retryable = (type: ModelFailureType) =>
     ApplicationFailure.create({
       type,
@@ -49,6 +50,9 @@ export function classifyModelError(err: unknown, nowMs = Date.now()): Applicatio
     });
   const final = (type: ModelFailureType) => ApplicationFailure.create({ type, message, nonRetryable: true, details });
 
+  // The provider's own error type decides overload and rate limits, whatever the status (a proxy may remap it).
+  if (providerType === 'overloaded_error') return retryable(MODEL_FAILURE_TYPES.Overloaded);
+  if (providerType === 'rate_limit_error' && !/spend limit|credit balance|billing/i.test(message)) return retryable(MODEL_FAILURE_TYPES.RateLimit);
   if (status === undefined) {
     if (error.name === 'ModelAnswerTooLargeError') return final(MODEL_FAILURE_TYPES.AnswerTooLarge);
     if (error.name === 'ContextWindowExceededError') return final(MODEL_FAILURE_TYPES.ContextWindowExceeded);
@@ -88,6 +92,13 @@ export function retryAfterMs(headers: HttpLikeError['headers'], nowMs = Date.now
   if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1000);
   const date = Date.parse(raw);
   return Number.isFinite(date) ? Math.max(0, date - nowMs) : undefined;
+}
+
+/** The `error.type` of the API's error body (`overloaded_error`, `rate_limit_error`, ...), or null. */
+function providerErrorType(error: HttpLikeError): string | null {
+  const body = error.error as { error?: { type?: unknown } } | undefined;
+  const type = body?.error?.type ?? (error as { type?: unknown }).type;
+  return typeof type === 'string' ? type.slice(0, 64) : null;
 }
 
 function providerMessage(error: HttpLikeError): string {

@@ -8,13 +8,18 @@ import { RUN_HEADER, TURN_HEADER } from '../shared/constants';
 
 /** How long a model call may wait for bytes. */
 export interface ModelTimeouts {
-  /** From sending the request to the first byte of the answer. @default 60_000 */
+  /** From sending the request to the first byte of the answer (the response headers). @default 15_000 */
   firstByteMs: number;
-  /** Between two chunks of a streamed answer (pings count). @default 30_000 */
+  /** Between two chunks of a streamed answer (pings count). @default 15_000 */
   idleMs: number;
 }
 
-export const DEFAULT_MODEL_TIMEOUTS: ModelTimeouts = { firstByteMs: 60_000, idleMs: 30_000 };
+/**
+ * The stock deadlines, the ones RELIABILITY.md measures: a streamed answer starts with its headers and then sends
+ * events or pings, so 15 s of silence is a dead connection or a hung endpoint, and the retry goes elsewhere. Raise
+ * them (worker option `modelTimeouts`) only for endpoints known to sit silent longer.
+ */
+export const DEFAULT_MODEL_TIMEOUTS: ModelTimeouts = { firstByteMs: 15_000, idleMs: 15_000 };
 
 /** The stream went quiet past a deadline; classified as a retryable `ModelInvocationError.Timeout`. */
 export class ModelStallError extends Error {

@@ -3,7 +3,8 @@
  * (SAGENT_LOG_FORMAT=json) and Prometheus metrics (SAGENT_METRICS_PORT / TEMPORAL_PROMETHEUS_BIND). Each is off unless
  * its variable is set.
  */
-export { installRuntime, runtimeSettings, formatJsonLine, ObservabilityConfigError, type RuntimeSettings } from './runtime';
+export { installRuntime, metricsPort, runtimeSettings, formatJsonLine, ObservabilityConfigError, type RuntimeSettings } from './runtime';
+export { SagentMetrics, serveMetrics, type BreakerSnapshot } from './metrics';
 export {
   clientInterceptors,
   shutdownTelemetry,

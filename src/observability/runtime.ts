@@ -22,7 +22,8 @@ export class ObservabilityConfigError extends Error {
 
 /**
  * Reads SAGENT_LOG_FORMAT (`json` | `text`, default `text`), SAGENT_LOG_LEVEL (default `INFO`), and
- * TEMPORAL_PROMETHEUS_BIND (`host:port`) or else SAGENT_METRICS_PORT (served on every interface).
+ * and TEMPORAL_PROMETHEUS_BIND (`host:port`) for the Temporal runtime's own metrics. SAGENT_METRICS_PORT serves
+ * sagent's metrics (see `metricsPort`), on a port of their own.
  */
 export function runtimeSettings(env: NodeJS.ProcessEnv = process.env): RuntimeSettings {
   const format = (env.SAGENT_LOG_FORMAT ?? 'text').trim().toLowerCase();
@@ -44,13 +45,18 @@ function metricsBindAddress(env: NodeJS.ProcessEnv): string | null {
     }
     return bind;
   }
+  return null;
+}
+
+/** SAGENT_METRICS_PORT: where `npm run worker` serves sagent's `/metrics` (every interface), or null. */
+export function metricsPort(env: NodeJS.ProcessEnv = process.env): number | null {
   const port = env.SAGENT_METRICS_PORT?.trim();
   if (!port) return null;
   const number = Number(port);
   if (!Number.isInteger(number) || number < 1 || number > 65535) {
     throw new ObservabilityConfigError(`SAGENT_METRICS_PORT=${port} is not a port: use a number from 1 to 65535, e.g. 9464`);
   }
-  return `0.0.0.0:${number}`;
+  return number;
 }
 
 /**

@@ -108,7 +108,7 @@ export class DecisionRefusedError extends Error {
 export class OperationRefusedError extends Error {
   override name = 'OperationRefusedError' as const;
   constructor(
-    readonly operation: 'abort' | 'top-up' | 'message' | 'interrupt',
+    readonly operation: 'abort' | 'top-up' | 'message' | 'interrupt' | 'resume',
     readonly workflowId: string,
     readonly why: string,
   ) {

@@ -11,12 +11,14 @@ import {
   type InterruptRequest,
   type MessageReceipt,
   type UserMessage,
+  resumeModelUpdate,
   retryCompensationSignal,
   skipCompensationSignal,
   type AbortRequest,
   type BudgetLimits,
   type BudgetTopUp,
   type EffectRecord,
+  type ResumeRequest,
 } from '../shared/contracts';
 import { handleOf, queryState, requireRunning, type ClientContext } from './context';
 import { EffectNotFoundError, oneLine, OperationRefusedError } from './errors';
@@ -43,6 +45,12 @@ export async function sendMessage(ctx: ClientContext, workflowId: string, messag
 export async function interruptRun(ctx: ClientContext, workflowId: string, request: InterruptRequest): Promise<void> {
   await requireRunning(ctx, workflowId);
   await refusedAs('interrupt', workflowId, () => handleOf(ctx, workflowId).executeUpdate(interruptUpdate, { args: [request] }));
+}
+
+/** A run paused in `model_unavailable` tries its model at once; refused in any other state. */
+export async function resumeRun(ctx: ClientContext, workflowId: string, request: ResumeRequest): Promise<void> {
+  await requireRunning(ctx, workflowId);
+  await refusedAs('resume', workflowId, () => handleOf(ctx, workflowId).executeUpdate(resumeModelUpdate, { args: [request] }));
 }
 
 /** Raises a run's limits (one paused in `budget_exhausted` resumes); resolves to the new limits. */
@@ -86,7 +94,7 @@ export async function steerCompensation(
 }
 
 /** Runs an update and turns the run's refusal (its validator's message) into an {@link OperationRefusedError}. */
-async function refusedAs<T>(operation: 'abort' | 'top-up' | 'message' | 'interrupt', workflowId: string, send: () => Promise<T>): Promise<T> {
+async function refusedAs<T>(operation: OperationRefusedError['operation'], workflowId: string, send: () => Promise<T>): Promise<T> {
   try {
     return await send();
   } catch (err) {

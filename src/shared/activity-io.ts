@@ -15,6 +15,8 @@ export interface CallModelInput {
    * activity reads it from the workflow with `modelContextQuery`.
    */
   messages?: MessageParam[];
+  /** A notice for Claude appended to the newest user turn, after the prompt cache's breakpoint (the wind-down). */
+  notice?: string;
 }
 
 /**
@@ -24,6 +26,16 @@ export interface CallModelInput {
 export interface SagentSinks extends Sinks {
   sagentContext: {
     offer(turn: number, messages: MessageParam[], mcpTools?: McpToolRecord[]): void;
+  };
+}
+
+/** The sink through which the workflow reports to the worker's metrics what only it knows. */
+export interface SagentMetricsSinks extends Sinks {
+  sagentMetrics: {
+    /** A run paused in `model_unavailable` (`kind`: unavailable or fixable). */
+    runPaused(kind: string): void;
+    /** A call went on to a fallback model. */
+    fallback(from: string, to: string): void;
   };
 }
 

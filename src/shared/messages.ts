@@ -68,6 +68,12 @@ export interface InterruptRequest {
   reason?: string;
 }
 
+/** An operator's word that a paused run should try its model again now (`sagent resume`). */
+export interface ResumeRequest {
+  by: string;
+  reason?: string;
+}
+
 export const getStateQuery = defineQuery<RunState>('getState');
 /** The context of the model call in flight; `callModel` reads it so contexts stay out of history. */
 export const modelContextQuery = defineQuery<MessageParam[], [number]>('modelContext');
@@ -77,5 +83,7 @@ export const extendBudgetUpdate = defineUpdate<BudgetLimits, [BudgetTopUp]>('ext
 export const abortUpdate = defineUpdate<void, [AbortRequest]>('abort');
 export const sendMessageUpdate = defineUpdate<MessageReceipt, [UserMessage]>('sendMessage');
 export const interruptUpdate = defineUpdate<void, [InterruptRequest]>('interrupt');
+/** Tries the model of a run paused in `model_unavailable` at once; refused in any other state. */
+export const resumeModelUpdate = defineUpdate<void, [ResumeRequest]>('resumeModel');
 export const retryCompensationSignal = defineSignal<[OperatorAction]>('retryCompensation');
 export const skipCompensationSignal = defineSignal<[OperatorAction]>('skipCompensation');

@@ -54,6 +54,20 @@ export const runInputSchema = z
     allowedTools: z.array(z.string().min(1)).optional(),
     model: z.string().min(1).optional(),
     escalationModel: z.string().min(1).optional(),
+    fallbackModels: z.array(z.string().min(1).max(128)).max(8, 'at most 8 fallback models').optional(),
+    modelOutage: z
+      .object({
+        fallbackAfter: positiveInt.max(20).optional(),
+        attemptsPerModel: positiveInt.max(20).optional(),
+        retryInitialMs: positiveInt.optional(),
+        retryMaxMs: positiveInt.optional(),
+        horizonMs: positiveInt.optional(),
+        fallbackCooldownMs: positiveInt.optional(),
+      })
+      .strict()
+      .optional(),
+    windDownAt: z.union([z.number().gt(0, 'windDownAt: a share of the budget above 0').max(1, 'windDownAt: a share of the budget, at most 1'), z.literal(false)]).optional(),
+    modelTaskQueue: z.string().min(1).max(200).optional(),
     maxTokens: positiveInt.max(128_000).optional(),
     context: z
       .object({

@@ -28,6 +28,7 @@ export const RUN_STATUSES = [
   'cancelled',
   'failed',
   'awaiting_message',
+  'model_unavailable',
 ] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
@@ -112,6 +113,17 @@ export interface AgentRunInput {
   allowedTools?: string[];
   model?: string;
   escalationModel?: string;
+  /** Models to fall back to, in order, when the run's model answers overloaded or rate-limited. @default [] */
+  fallbackModels?: string[];
+  /** How the run rides out a model that does not answer: fallbacks, pauses, its horizon. */
+  modelOutage?: Partial<Omit<ModelOutageSettings, 'fallbackModels'>>;
+  /**
+   * Tells Claude what remains and asks it to finish once any budget is this far spent (0 to 1); `false` never.
+   * @default 0.9
+   */
+  windDownAt?: number | false;
+  /** The task queue model calls go to (a worker's rate-limited model queue); absent: the run's own. */
+  modelTaskQueue?: string;
   context?: Partial<ContextSettings>;
   /** Output tokens one model call may produce. @default 4096 */
   maxTokens?: number;
@@ -155,6 +167,24 @@ export interface ReconcileSettings {
   maxDelayMs: number;
 }
 
+/** How a run rides out a model that does not answer (DESIGN.md, guarantee 11). */
+export interface ModelOutageSettings {
+  /** Models tried in order after the run's model answers overloaded or rate-limited. @default [] */
+  fallbackModels: string[];
+  /** Overloaded or rate-limited answers of one model in a row, within one call, before the next model is tried. @default 3 */
+  fallbackAfter: number;
+  /** Attempts of the last model in the list, within one call, before the run pauses in `model_unavailable`. @default 4 */
+  attemptsPerModel: number;
+  /** The first wait of a paused run before it tries again; doubles each time. @default 30_000 */
+  retryInitialMs: number;
+  /** The longest wait between two tries of a paused run. @default 600_000 */
+  retryMaxMs: number;
+  /** How long a run waits for its model in all; past it, the run rolls back (a deadline the run set). @default 6 hours */
+  horizonMs: number;
+  /** How long a run stays on the model it fell back to before its first model gets the next call again. @default 600_000 */
+  fallbackCooldownMs: number;
+}
+
 export interface RunUsage {
   inputTokens: number;
   outputTokens: number;
@@ -192,6 +222,8 @@ export interface CarriedState {
   humanWaitMs?: number;
   /** What the books no longer list, counted; absent in runs carried by older code (nothing was left out). */
   compacted?: CompactedBooks;
+  /** Usage by the model that answered, and how often a call switched models; absent until a model answers. */
+  models?: ModelBook;
   /** The validated final answer of an agent with an output schema; absent otherwise. */
   output?: unknown;
   /** Final answers that did not validate so far; absent until one does not. */
@@ -207,6 +239,17 @@ export interface QueuedMessage {
   text: string;
   by: string;
   at: string;
+}
+
+/** Which models answered a run: usage and cost per model, and the switches (each a cold prompt cache). */
+export interface ModelBook {
+  usage: Record<string, RunUsage>;
+  /** Turns answered by another model than the turn before (each starts with a cold prompt cache). */
+  switches: number;
+  /** Turns answered by a fallback model instead of the one the run chose. */
+  fallbacks: number;
+  /** The model that answered the newest turn. */
+  last: string;
 }
 
 export interface RunState {
@@ -232,6 +275,8 @@ export interface RunState {
   compacted?: CompactedBooks;
   /** The validated final answer of an agent with an output schema; absent otherwise. */
   output?: unknown;
+  /** Usage per model that answered and the model switches; absent until a model answers. */
+  models?: ModelBook;
 }
 
 /** What the workflow returns. A compensated run completes: rollback is a business outcome, not a bug. */
@@ -248,4 +293,6 @@ export interface RunOutcome {
   compacted?: CompactedBooks;
   /** The final answer as the agent's output schema typed it; absent for agents without one. */
   output?: unknown;
+  /** Usage per model that answered and the model switches; absent until a model answers. */
+  models?: ModelBook;
 }

@@ -190,6 +190,8 @@ export interface AgentSpec {
    * @default 'pinned'
    */
   versioning?: AgentVersioning;
+  /** Models its runs fall back to, in order, when the run's model is overloaded; a run's `fallbackModels` wins. @default [] */
+  fallbackModels?: readonly string[];
 }
 
 /** How an agent's runs move between builds of a versioned worker; see {@link AgentSpec.versioning}. */

@@ -18,6 +18,14 @@ const MODEL_OPTIONS: ActivityOptions = {
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
 };
 
+/**
+ * One model call of a run that rides out outages: fewer attempts per model (so a fallback gets its turn, and a run
+ * pauses on durable timers instead of retrying for half an hour), on the worker's model queue when the run names one.
+ */
+export function modelCallOptions(summary: string, attempts: number, taskQueue?: string): ActivityOptions {
+  return { ...MODEL_OPTIONS, retry: { ...MODEL_OPTIONS.retry, maximumAttempts: attempts }, summary, ...(taskQueue ? { taskQueue } : {}) };
+}
+
 const NOTIFY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumAttempts: 3 },

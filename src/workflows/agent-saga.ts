@@ -14,12 +14,15 @@ import type { AgentRunInput, RunOutcome } from '../shared/run';
 import type { ModelTurn } from '../shared/wire';
 import { agentRegistry, type AgentDefinition, type AgentRegistry } from '../tools/define';
 import { awaitApproval, notifyApprovers, openApprovals } from './approval-gate';
-import { budgetForApprovedCall, waitForBudget } from './budget-gate';
+import { budgetForApprovedCall, budgetSnapshot, waitForBudget } from './budget-gate';
 import { resultsOf, withCall } from './calls';
 import { delegationContext, installDelegationHandler } from './delegation';
 import { installHandlers } from './handlers';
 import { adoptMcpCatalog, learnMcpTools, type McpCatalog } from './mcp-tools';
-import { askClaude, offerContext } from './model-call';
+import { askClaude, offerContext, type ModelAnswer } from './model-call';
+import { askModelDurably, installModelOutageHandler } from './model-outage';
+import { bookModelTurn } from '../policies/model-outage';
+import { windDownNotice } from '../policies/wind-down';
 import { PATCHES } from './patches';
 import { planTurn, type PlanningGuards } from './planner';
 import { describePending, publishRun, setStatus } from './publish';
@@ -77,6 +80,7 @@ class AgentLoop {
     installHandlers(run);
     installDelegationHandler(run);
     installSteeringHandlers(run, this.input);
+    installModelOutageHandler(run);
     if (run.desk.pending.length > 0) setStatus(run, 'awaiting_approval', describePending(run.desk.pending));
     else publishRun(run);
     try {
@@ -134,24 +138,25 @@ class AgentLoop {
     const { settings, memory, flags, timeline } = this.run;
     const turn = memory.turn + 1;
     const choice = chooseModel(settings.routing, memory.consecutiveToolErrors);
+    const durable = patched(PATCHES.modelOutage);
     flags.currentModel = choice.model;
     takeMessages(this.run);
     flags.contextInFlight = { turn, messages: buildContext(memory.conversation) };
     offerContext(turn, flags.contextInFlight.messages, memory.mcpTools);
-    let asked;
+    const notice = durable && settings.windDownAt !== null ? windDownNotice(budgetSnapshot(this.run), settings.windDownAt) : null;
+    const request = {
+      agent: settings.agent.name,
+      model: choice.model,
+      maxTokens: settings.maxTokens,
+      // Only a narrowed list is sent; the worker offers every tool of the agent otherwise.
+      ...(settings.narrowed ? { toolNames: settings.offeredTools } : {}),
+      turn,
+      ...(notice ? { notice } : {}),
+    };
+    if (notice) timeline.note('budget', 'asked Claude to finish', 'info', notice);
+    let asked: ModelAnswer & { model?: string; fellBack?: boolean };
     try {
-      asked = await askClaude(
-        {
-          agent: settings.agent.name,
-          model: choice.model,
-          maxTokens: settings.maxTokens,
-          // Only a narrowed list is sent; the worker offers every tool of the agent otherwise.
-          ...(settings.narrowed ? { toolNames: settings.offeredTools } : {}),
-          turn,
-        },
-        choice.reason,
-        timeline,
-      );
+      asked = durable ? await askModelDurably(this.run, request, choice.reason) : await askClaude(request, choice.reason, timeline);
     } finally {
       flags.contextInFlight = null;
     }
@@ -159,6 +164,7 @@ class AgentLoop {
     memory.turn = turn;
     flags.turnsThisRun += 1;
     memory.usage = addUsage(memory.usage, asked.answer.usage, asked.answer.cost_usd);
+    if (asked.model) memory.models = bookModelTurn(memory.models, asked.model, asked.answer, memory.models?.last ?? null, asked.fellBack === true);
     return asked.answer;
   }
 

@@ -1,6 +1,6 @@
 /** The budget gate before each model call: when the budget is spent, the run waits for a top-up or an abort. */
 import { condition, patched } from '@temporalio/workflow';
-import { checkBudget, type BudgetCheck } from '../policies/budget';
+import { checkBudget, type BudgetCheck, type BudgetSnapshot } from '../policies/budget';
 import { PATCHES } from './patches';
 import { setStatus } from './publish';
 import type { Run } from './run-memory';
@@ -8,9 +8,14 @@ import type { Run } from './run-memory';
 export type BudgetGate = { kind: 'ok' } | { kind: 'abort'; reason: string };
 
 /** The budget as it stands now; the wall clock leaves out the time the run waited for a person. */
-export function budgetNow({ memory }: Run): BudgetCheck {
+export function budgetNow(run: Run): BudgetCheck {
+  return checkBudget(budgetSnapshot(run));
+}
+
+/** What the run has used of its limits, now. */
+export function budgetSnapshot({ memory }: Run): BudgetSnapshot {
   const pausedMs = memory.humanWaitMs > 0 && patched(PATCHES.humanWaitOffClock) ? memory.humanWaitMs : 0;
-  return checkBudget({ limits: memory.limits, usage: memory.usage, steps: memory.turn, startedAtMs: Date.parse(memory.startedAt), nowMs: Date.now(), pausedMs });
+  return { limits: memory.limits, usage: memory.usage, steps: memory.turn, startedAtMs: Date.parse(memory.startedAt), nowMs: Date.now(), pausedMs };
 }
 
 /** Checks the budget; when exhausted, shows `budget_exhausted` and waits for a top-up, an abort, or the timeout. */

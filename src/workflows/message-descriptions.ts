@@ -15,6 +15,7 @@ export const MESSAGE_DESCRIPTIONS = {
     '{"callId":"call-1","argsHash":"<64 hex from the current details>","decision":"approve","approver":"<you>","reason":"<why>"}. ' +
     'Reject with "decision":"reject" and a reason; approve with a change by adding "editedInput":{...the whole input}.',
   extendBudget: 'Top up an exhausted budget: {"by":"<you>","usd":1,"steps":10} (any of usd, steps, inputTokens, outputTokens, wallClockMs, callsPerTool).',
+  resumeModel: 'Try the model of a run paused in model_unavailable now (after fixing the key, or once the provider is back): {"by":"<you>","reason":"<why>"}.',
   abort: 'Abort the run; its effects are undone newest first: {"by":"<you>","reason":"<why>"}.',
   sendMessage: 'Tell the agent something; Claude reads it before its next call (at most 8 KB, from a steerer or approver of the run): {"text":"<message>","by":"<you>"}.',
   interrupt: 'Stop the run after the step in progress; it waits for a message (sendMessage) or an abort: {"by":"<you>","reason":"<why>"}.',

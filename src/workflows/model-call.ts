@@ -6,7 +6,7 @@ import { isCancellation, proxySinks, workflowInfo } from '@temporalio/workflow';
 import type { CallModelInput, SagentSinks } from '../shared/activity-io';
 import type { McpToolRecord } from '../shared/mcp';
 import type { MessageParam, ModelTurn } from '../shared/wire';
-import { activities, modelOptions } from './activity-options';
+import { activities, modelCallOptions, modelOptions } from './activity-options';
 import { describe } from './saga';
 import type { Timeline } from './timeline';
 
@@ -22,20 +22,34 @@ export function offerContext(turn: number, messages: MessageParam[], mcpTools: M
   if (!workflowInfo().unsafe.isReplaying) sagentContext.offer(turn, messages, mcpTools);
 }
 
-export type ModelAnswer = { ok: true; answer: ModelTurn } | { ok: false; reason: string };
+/** Claude's answer, or why the call failed: the reason, and the failure's dotted type when the worker classified it. */
+export type ModelAnswer = { ok: true; answer: ModelTurn } | { ok: false; reason: string; failureType?: string; message?: string };
+
+/** How one call is scheduled: its attempts, its queue, and a note for its summary ("fallback"). */
+export interface ModelCallShape {
+  attempts: number;
+  taskQueue?: string;
+  note?: string;
+}
 
 /** Asks Claude; a failure Temporal gave up retrying comes back as the reason the saga ends. */
-export async function askClaude(request: CallModelInput, routedBecause: string | null, timeline: Timeline): Promise<ModelAnswer> {
-  const summary = `${request.model} · turn ${request.turn}`;
+export async function askClaude(request: CallModelInput, routedBecause: string | null, timeline: Timeline, shape?: ModelCallShape): Promise<ModelAnswer> {
+  const summary = `${request.model} · turn ${request.turn}${shape?.note ? ` · ${shape.note}` : ''}`;
   const startedAt = Date.now();
   const entry = timeline.note('model', summary, 'started', routedBecause ?? undefined);
   let answer: ModelTurn;
   try {
-    answer = await callModel.executeWithOptions(modelOptions(summary), [request]);
+    answer = await callModel.executeWithOptions(shape ? modelCallOptions(summary, shape.attempts, shape.taskQueue) : modelOptions(summary), [request]);
   } catch (err) {
     if (isCancellation(err)) throw err;
     timeline.finish(entry, 'error', startedAt, describe(err));
-    return { ok: false, reason: `the model call for turn ${request.turn} failed: ${describe(err)}` };
+    const failureType = (err as { cause?: { type?: unknown } }).cause?.type;
+    return {
+      ok: false,
+      reason: `the model call for turn ${request.turn} failed: ${describe(err)}`,
+      message: describe(err),
+      ...(typeof failureType === 'string' ? { failureType } : {}),
+    };
   }
   timeline.finish(entry, 'ok', startedAt, `${answer.stop_reason ?? 'unknown stop'} · ${answer.usage.output_tokens} tokens out`);
   return { ok: true, answer };

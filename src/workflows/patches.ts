@@ -13,4 +13,9 @@ export const PATCHES = {
   budgetBeforeApprovedCall: 'sagent-budget-before-approved-call',
   /** Continue-as-new carries bounded books: the newest timeline and decisions, the ledger a rollback still needs. */
   compactCarried: 'sagent-compact-carried',
+  /**
+   * Model calls ride out outages: fewer attempts per model, fallback models, a `model_unavailable` pause on durable
+   * timers instead of a rollback, the run's model queue, and the wind-down notice near the end of a budget.
+   */
+  modelOutage: 'sagent-model-outage',
 } as const;

@@ -9,7 +9,7 @@ import { newConversation } from '../policies/context';
 import { EMPTY_REPEATS } from '../policies/repeat-guard';
 import { maskOutcome, maskRunState } from '../policies/secrets';
 import type { DelegateProgress } from '../shared/delegation';
-import type { AbortRequest } from '../shared/messages';
+import type { AbortRequest, ResumeRequest } from '../shared/messages';
 import type { AgentRunInput, CarriedState, CarryLimits, RunOutcome, RunState, RunStatus } from '../shared/run';
 import type { MessageParam } from '../shared/wire';
 import { ApprovalDesk } from './approvals';
@@ -32,6 +32,10 @@ export interface RunFlags {
   /** Why the budget ran out, while the run waits for a top-up. */
   exhausted: string | null;
   abortRequested: AbortRequest | null;
+  /** An operator asked a run paused in `model_unavailable` to try its model now. */
+  resumeRequested: ResumeRequest | null;
+  /** The model a call fell back to, which later calls start from until the cool-down ends. */
+  fallback: { model: string; untilMs: number } | null;
   /** Model turns taken by this run (not the ones before a continue-as-new). */
   turnsThisRun: number;
   /** The context of the model call in flight, for `modelContextQuery`. */
@@ -84,6 +88,7 @@ export function startMemory(input: AgentRunInput, nowMs: number): RunMemory {
     ...(carried?.outputAttempts !== undefined ? { outputAttempts: carried.outputAttempts } : {}),
     ...(carried?.inbox?.length ? { inbox: carried.inbox } : {}),
     ...(carried?.interrupted ? { interrupted: carried.interrupted } : {}),
+    ...(carried?.models ? { models: carried.models } : {}),
   };
 }
 
@@ -110,6 +115,8 @@ export function openRun(input: AgentRunInput, settings: RunSettings): Run {
       statusDetail: null,
       exhausted: null,
       abortRequested: null,
+      resumeRequested: null,
+      fallback: null,
       turnsThisRun: 0,
       contextInFlight: null,
       currentModel: settings.routing.defaultModel,
@@ -156,6 +163,7 @@ export function runState(run: Run): RunState {
     ...(delegations.length > 0 ? { delegations } : {}),
     ...(anyCompacted(memory.compacted) ? { compacted: memory.compacted } : {}),
     ...(memory.output !== undefined ? { output: memory.output } : {}),
+    ...(memory.models ? { models: memory.models } : {}),
   });
 }
 
@@ -172,5 +180,6 @@ export function runOutcome({ settings, memory }: Run, status: RunOutcome['status
     approvals: memory.approvals,
     ...(anyCompacted(memory.compacted) ? { compacted: memory.compacted } : {}),
     ...(memory.output !== undefined ? { output: memory.output } : {}),
+    ...(memory.models ? { models: memory.models } : {}),
   });
 }

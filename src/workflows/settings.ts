@@ -5,10 +5,12 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import { resolveApprovalSettings } from '../policies/approval';
 import { resolveContextSettings } from '../policies/context';
+import { resolveModelOutage } from '../policies/model-outage';
+import { DEFAULT_WIND_DOWN_AT } from '../policies/wind-down';
 import type { RoutingPolicy } from '../policies/routing';
 import { DEFAULT_ESCALATION_MODEL, DEFAULT_MODEL } from '../shared/constants';
 import { checkRunInput } from '../shared/run-input';
-import type { AgentRunInput, ApprovalSettings, CarryLimits, ContextSettings, ReconcileSettings } from '../shared/run';
+import type { AgentRunInput, ApprovalSettings, CarryLimits, ContextSettings, ModelOutageSettings, ReconcileSettings } from '../shared/run';
 import type { AgentDefinition, AgentRegistry } from '../tools/define';
 import { resolveCarryLimits } from './compaction';
 import type { RollbackPolicy } from './saga';
@@ -28,6 +30,12 @@ export interface RunSettings {
   approval: ApprovalSettings;
   context: ContextSettings;
   routing: RoutingPolicy;
+  /** Fallback models, pauses and the horizon of a model that does not answer. */
+  modelOutage: ModelOutageSettings;
+  /** The share of any budget after which Claude is asked to finish; null: never. */
+  windDownAt: number | null;
+  /** The task queue of model calls, when the run names one. */
+  modelTaskQueue: string | null;
   /** Output tokens one model call may produce. */
   maxTokens: number;
   continueAsNewAfterTurns: number;
@@ -76,6 +84,9 @@ export function resolveSettings(input: AgentRunInput, agents: AgentRegistry, wor
       escalationModel: input.escalationModel ?? DEFAULT_ESCALATION_MODEL,
       escalateAfterToolErrors: 2,
     },
+    modelOutage: resolveModelOutage(input.fallbackModels ?? agent.fallbackModels, input.modelOutage),
+    windDownAt: input.windDownAt === false ? null : (input.windDownAt ?? DEFAULT_WIND_DOWN_AT),
+    modelTaskQueue: input.modelTaskQueue ?? null,
     maxTokens: input.maxTokens ?? DEFAULT_MAX_TOKENS,
     continueAsNewAfterTurns: input.continueAsNewAfterTurns ?? DEFAULT_CONTINUE_AS_NEW_AFTER_TURNS,
     carry: resolveCarryLimits(input.carry),

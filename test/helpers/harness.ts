@@ -15,6 +15,7 @@ import type { Scenario } from '../../src/dev/scenario';
 import { startServices } from '../../src/demo/services/server';
 import { createDemoWorker, DEMO_WORKFLOWS_PATH } from '../../src/demo/worker';
 import { SAGENT_PRELOAD_MODULES } from '../../src/worker';
+import type { SagentMetrics } from '../../src/observability/metrics';
 import type { NotesServersOptions } from '../../src/demo/agents/notes/servers';
 import { getStateQuery, type AgentRunInput, type RunOutcome, type RunState } from '../../src/shared/contracts';
 import { testConnection, uniqueTaskQueue, type TestTemporal } from './temporal';
@@ -49,7 +50,7 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 export async function startHarness(
   name: string,
   scenarios: Scenario[],
-  options: { servicesUrl?: string; dataConverter?: DataConverter; notes?: NotesServersOptions } = {},
+  options: { servicesUrl?: string; dataConverter?: DataConverter; notes?: NotesServersOptions; metrics?: SagentMetrics } = {},
 ): Promise<Harness> {
   installQuietRuntime();
   const temporal = await testConnection();
@@ -69,6 +70,7 @@ export async function startHarness(
       servicesUrl: services.url,
       workflowBundle: await workflowBundle(),
       dataConverter,
+      metrics: options.metrics,
       notes: options.notes ?? { memoryFile: path.join(os.tmpdir(), `sagent-memory-${randomUUID()}.jsonl`) },
     });
   let worker = await makeWorker();

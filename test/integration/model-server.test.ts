@@ -532,3 +532,50 @@ describe('scenario files', () => {
     ]);
   });
 });
+
+describe('outages and revoked keys', () => {
+  afterEach(() => {
+    server.setOutage(null);
+    server.revokeKeys([]);
+  });
+
+  test('an outage answers every request 529 overloaded_error until switched off over the admin endpoint', async () => {
+    const admin = await fetch(`${server.url}/admin/outage`, { method: 'POST', body: JSON.stringify({}) });
+    expect(admin.status).toBe(200);
+    const error = await rejection(client.messages.create(firstTurn(), headersFor('travel-outage', 1)));
+    expect([error.name, error.status, error.type]).toEqual(['OverloadedError', 529, 'overloaded_error']);
+    expect(server.requests.filter((r) => r.runId === 'travel-outage').map((r) => [r.turn, r.errorType])).toEqual([[1, 'overloaded_error']]);
+
+    expect((await fetch(`${server.url}/admin/outage`, { method: 'DELETE' })).status).toBe(200);
+    const answered = await client.messages.create(firstTurn(), headersFor('travel-outage', 1));
+    expect(answered.content[0]).toMatchObject({ type: 'text', text: 'Looking for flights.' });
+  });
+
+  test('an outage of one model leaves the others up, and one with a duration ends by itself', async () => {
+    server.setOutage({ models: [MODEL], durationMs: 300 });
+    expect((await rejection(client.messages.create(firstTurn(), headersFor('travel-one-model', 1)))).status).toBe(529);
+    const other = await client.messages.create({ ...firstTurn(), model: 'claude-haiku-4-5' }, headersFor('travel-one-model', 1));
+    expect(other.model).toBe('claude-haiku-4-5');
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect((await client.messages.create(firstTurn(), headersFor('travel-one-model-later', 1))).model).toBe(MODEL);
+  });
+
+  test('a bad outage or key list is refused with what to fix', async () => {
+    const outage = await fetch(`${server.url}/admin/outage`, { method: 'POST', body: JSON.stringify({ status: 200 }) });
+    expect(outage.status).toBe(400);
+    expect(((await outage.json()) as { error: { message: string } }).error.message).toMatch(/outage\.status: an HTTP error status/);
+    const keys = await fetch(`${server.url}/admin/revoked-keys`, { method: 'PUT', body: JSON.stringify({ keys: 'test' }) });
+    expect(keys.status).toBe(400);
+  });
+
+  test('a revoked key is answered 401 authentication_error; restored, it works again', async () => {
+    const revoked = await fetch(`${server.url}/admin/revoked-keys`, { method: 'PUT', body: JSON.stringify({ keys: ['test'] }) });
+    expect(revoked.status).toBe(200);
+    const error = await rejection(client.messages.create(firstTurn(), headersFor('travel-revoked', 1)));
+    expect([error.name, error.status, error.type]).toEqual(['AuthenticationError', 401, 'authentication_error']);
+    const other = new Anthropic({ apiKey: 'another', baseURL: server.url, maxRetries: 0 });
+    expect((await other.messages.create(firstTurn(), headersFor('travel-revoked-other', 1))).model).toBe(MODEL);
+    server.revokeKeys([]);
+    expect((await client.messages.create(firstTurn(), headersFor('travel-revoked', 1))).model).toBe(MODEL);
+  });
+});

@@ -17,6 +17,7 @@ import { loadScenarioDir } from '../../src/dev/scenario';
 import {
   clientInterceptors,
   formatJsonLine,
+  metricsPort,
   runtimeSettings,
   shutdownTelemetry,
   tracesUrl,
@@ -212,13 +213,16 @@ describe('settings', () => {
 
   test('logs and metrics settings come from the environment, and a wrong value says what to use', () => {
     expect(runtimeSettings({})).toEqual({ logFormat: 'text', logLevel: 'INFO', metricsBindAddress: null });
+    // SAGENT_METRICS_PORT is sagent's own /metrics; the Temporal runtime's metrics bind where TEMPORAL_PROMETHEUS_BIND says.
     expect(runtimeSettings({ SAGENT_LOG_FORMAT: 'JSON', SAGENT_LOG_LEVEL: 'warn', SAGENT_METRICS_PORT: '9464' })).toEqual({
       logFormat: 'json',
       logLevel: 'WARN',
-      metricsBindAddress: '0.0.0.0:9464',
+      metricsBindAddress: null,
     });
     expect(runtimeSettings({ SAGENT_METRICS_PORT: '9464', TEMPORAL_PROMETHEUS_BIND: '127.0.0.1:9000' }).metricsBindAddress).toBe('127.0.0.1:9000');
-    expect(() => runtimeSettings({ SAGENT_METRICS_PORT: 'ninety' })).toThrow(/SAGENT_METRICS_PORT=ninety is not a port: use a number/);
+    expect(metricsPort({ SAGENT_METRICS_PORT: '9464' })).toBe(9464);
+    expect(metricsPort({})).toBeNull();
+    expect(() => metricsPort({ SAGENT_METRICS_PORT: 'ninety' })).toThrow(/SAGENT_METRICS_PORT=ninety is not a port: use a number/);
     expect(() => runtimeSettings({ SAGENT_LOG_FORMAT: 'xml' })).toThrow(/use json or text/);
     expect(() => runtimeSettings({ TEMPORAL_PROMETHEUS_BIND: '9464' })).toThrow(/is not host:port/);
   });

@@ -31,6 +31,18 @@ describe('classifyModelError: retryable', () => {
     expect(failure.nextRetryDelay).toBeUndefined();
   });
 
+  it('classifies overload and rate limits by the provider error type, not the status alone', () => {
+    expect(classifyModelError(apiError(503, { type: 'overloaded_error' }), NOW_MS).type).toBe(MODEL_FAILURE_TYPES.Overloaded);
+    expect(classifyModelError(apiError(500, { type: 'rate_limit_error' }), NOW_MS).type).toBe(MODEL_FAILURE_TYPES.RateLimit);
+    expect(classifyModelError(apiError(529, { type: 'api_error' }), NOW_MS).type).toBe(MODEL_FAILURE_TYPES.Overloaded);
+    expect(classifyModelError(apiError(503, { type: 'api_error' }), NOW_MS).type).toBe(MODEL_FAILURE_TYPES.Server);
+    // An overload reported inside a stream has no status; the SDK puts the type on the error.
+    const midStream = { status: undefined, type: 'overloaded_error', error: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } };
+    const failure = classifyModelError(midStream, NOW_MS);
+    expect(failure.type).toBe(MODEL_FAILURE_TYPES.Overloaded);
+    expect(failure.nonRetryable).toBe(false);
+  });
+
   it('uses the dotted type names', () => {
     expect(classifyModelError(apiError(429), NOW_MS).type).toBe('ModelInvocationError.RateLimit');
     expect(classifyModelError(apiError(529), NOW_MS).type).toBe('ModelInvocationError.Overloaded');
@@ -39,7 +51,9 @@ describe('classifyModelError: retryable', () => {
   it('carries the provider message and the status in the message and the details', () => {
     const failure = classifyModelError(apiError(429, { message: 'Number of requests has exceeded your rate limit', headers: { 'retry-after': '7' } }), NOW_MS);
     expect(failure.message).toBe('429 Number of requests has exceeded your rate limit');
-    expect(failure.details).toEqual([{ status: 429, message: '429 Number of requests has exceeded your rate limit', retryAfterMs: 7000 }]);
+    expect(failure.details).toEqual([
+      { status: 429, message: '429 Number of requests has exceeded your rate limit', retryAfterMs: 7000, providerType: 'api_error' },
+    ]);
   });
 
   it('takes nextRetryDelay from retry-after-ms first', () => {

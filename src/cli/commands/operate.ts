@@ -96,6 +96,33 @@ Exit codes: 0 abort accepted (with --wait: 2 once compensated), 1 refused or err
     );
 
   program
+    .command('resume')
+    .description('a run paused in model_unavailable tries its model now (after fixing the API key, or once the provider is back)')
+    .argument('<id>', 'workflow id')
+    .requiredOption('--as <user>', 'who resumes', text)
+    .option('--reason <text>', 'why, for the record', text)
+    .option('--wait', 'follow the run until it ends')
+    .addHelpText(
+      'after',
+      `
+A paused run also tries again by itself on a growing schedule, and rolls back once its horizon (modelOutage.horizonMs)
+has passed; \`sagent abort\` rolls it back now.
+
+Examples:
+  $ sagent resume orders-3f2a1b9c --as alice --reason "rotated the API key"
+
+Exit codes: 0 resume accepted, 1 refused (the run is not paused for its model) or error.`,
+    )
+    .action(async (id: string, options: { as: string; reason?: string; wait?: boolean }) =>
+      session.run(id, async (connect) => {
+        const ctx = await connect();
+        await ctx.sagent.resume(id, { by: options.as, ...(options.reason ? { reason: options.reason } : {}) });
+        ctx.out.line(`resume accepted for ${id}: it tries its model now`);
+        return options.wait ? follow(ctx, id, {}) : EXIT.ok;
+      }),
+    );
+
+  program
     .command('extend-budget')
     .description('raise the limits of a run (one paused in budget_exhausted resumes)')
     .argument('<id>', 'workflow id')

@@ -125,7 +125,7 @@ rejectedAttempts: [{ at, via, approver, callId, why, code, message }] (the run's
 operator messages, oldest first), version: { deployment, buildId, behavior, override } (null on unversioned
 workers), workflowTaskFailure: { attempt, message, nonDeterminism, fix } (null unless a worker answers but cannot
 advance the run), source, uiUrl }.
-status is one of running, awaiting_approval, budget_exhausted, compensating, completed, compensated, blocked,
+status is one of running, awaiting_approval, budget_exhausted, model_unavailable, compensating, completed, compensated, blocked,
 cancelled, failed. When no worker answers, the figures come from the run's search attributes (source
 "search_attributes") and a note says so on stderr.
 Exit codes: 0 live or completed, 2 compensated or cancelled, 3 blocked, 1 failed or error.`,
