@@ -217,9 +217,10 @@ test('an auto-upgrade agent whose change sits behind patched(): the run waiting 
 
   await fleet.worker('v2');
   await fleet.makeCurrent('v2');
-  // Only v2 is left: the run can finish only by moving.
+  // Only v2 is left: the run can finish only by moving. The approval wakes it.
   await v1.stop();
-  await fleet.approve(waiting);
+  const [call] = before.pendingApprovals;
+  await temporal.client.workflow.getHandle(waiting).signal(approvalSignal, { callId: call.callId, argsHash: call.argsHash, decision: 'approve', approver: 'ana' });
   const done = await fleet.waitFor(waiting, (view) => view.closed, 60_000);
   expect({ status: done.status, detail: done.statusDetail }).toEqual({ status: 'completed', detail: null });
   expect(done.version).toMatchObject({ buildId: 'v2', behavior: 'auto_upgrade' });
