@@ -179,7 +179,7 @@ export async function listVersions(ctx: ClientContext, deployment: string): Prom
     entry.openRuns += 1;
     if (WAITING_FOR_PERSON.has(execution.typedSearchAttributes.get(AgentStatus) ?? '')) entry.waitingForPerson += 1;
   }
-  const versions = [...rows.values()].map((entry) => ({
+  const versions = [...rows.values()].sort((a, b) => a.version.localeCompare(b.version, 'en', { numeric: true })).map((entry) => ({
     ...entry,
     drained: entry.openRuns === 0 && !entry.current && entry.rampingPercent === null && entry.buildId !== null && entry.serverStatus !== 'inactive',
   }));

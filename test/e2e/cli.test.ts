@@ -149,9 +149,11 @@ describe('a read-only run', () => {
     expect(ran.code).toBe(0);
     const status = JSON.parse(ran.stdout);
     expect(Object.keys(status).sort()).toEqual(
-      ['workflowId', 'agent', 'status', 'statusDetail', 'steps', 'usage', 'pendingApprovals', 'effects', 'rejectedAttempts', 'source', 'uiUrl'].sort(),
+      ['workflowId', 'agent', 'status', 'statusDetail', 'steps', 'usage', 'pendingApprovals', 'effects', 'rejectedAttempts', 'version', 'workflowTaskFailure', 'source', 'uiUrl'].sort(),
     );
     expect(Object.keys(status.usage).sort()).toEqual(['costUsd', 'inputTokens', 'outputTokens']);
+    // The test worker is unversioned, and its runs advance.
+    expect(status).toMatchObject({ version: null, workflowTaskFailure: null });
     expect(status).toMatchObject({ workflowId: id, agent: 'travel', status: 'completed', steps: 2, pendingApprovals: [], effects: [] });
     expect(status.usage.costUsd).toBeGreaterThan(0);
     expect(status.usage.inputTokens).toBeGreaterThan(0);

@@ -6,11 +6,15 @@
  * v2. On unversioned workers the same change wedges the run, and `sagent status` says what fails and how to fix it.
  */
 import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { main } from '../../src/cli/main';
+import { SAGENT_PRELOAD_MODULES } from '../../src/worker';
 import { SagentClient } from '../../src/client';
 import { startServices } from '../../src/demo/services/server';
 import { startModelServer, type ModelServer } from '../../src/dev/model-server';
@@ -72,8 +76,8 @@ function shopFleet(name: string) {
         taskQueue,
         modelUrl: model.url,
         servicesUrl: services.url,
-        readyTimeoutMs: 120_000,
-        env: { SAGENT_TEST_SHOP_BUILD: build, ...(versioned ? { SAGENT_DEPLOYMENT: deployment, SAGENT_BUILD_ID: build } : { SAGENT_BUILD_ID: '', SAGENT_DEPLOYMENT: '' }) },
+        readyTimeoutMs: 240_000,
+        env: { SAGENT_TEST_SHOP_BUILD: build, SAGENT_TEST_WORKFLOW_BUNDLE: await bundleOf(build), ...(versioned ? { SAGENT_DEPLOYMENT: deployment, SAGENT_BUILD_ID: build } : { SAGENT_BUILD_ID: '', SAGENT_DEPLOYMENT: '' }) },
       });
       workers.push(worker);
       mine.push(worker);
@@ -127,6 +131,27 @@ async function sagentCli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ c
   return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
 }
 
+const bundles = new Map<string, Promise<string>>();
+
+/** Each build's workflow bundle, built once for every worker process of that build. */
+function bundleOf(build: 'v1' | 'v2'): Promise<string> {
+  let bundle = bundles.get(build);
+  if (!bundle) {
+    bundle = (async () => {
+      const { code } = await bundleWorkflowCode({
+        workflowsPath: path.join(path.dirname(ENTRY), `workflows-${build}.ts`),
+        preloadModules: [...SAGENT_PRELOAD_MODULES],
+        logger: new DefaultLogger('WARN'),
+      });
+      const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), `sagent-shop-${build}-`)), 'workflow-bundle.js');
+      await fs.writeFile(file, code);
+      return file;
+    })();
+    bundles.set(build, bundle);
+  }
+  return bundle;
+}
+
 const charges = async (id: string) => (await ledgerOf(services.url, `${id}/`)).effects.map((effect) => [effect.key, effect.operation, effect.state]);
 
 test('a pinned run waits on v1 while v2 becomes current, completes on v1 with one charge; new runs take v2; v1 drains', async () => {
@@ -145,7 +170,8 @@ test('a pinned run waits on v1 while v2 becomes current, completes on v1 with on
   await fleet.start(after, 'shop');
   const fresh = await fleet.waitFor(after, (view) => view.status === 'awaiting_approval');
   expect(fresh.version).toMatchObject({ buildId: 'v2', behavior: 'pinned' });
-  expect(fresh.pendingApprovals[0].input).toMatchObject({ cvv: '***' });
+  // v2 marks the cvv secret: no view shows it.
+  expect(fresh.pendingApprovals[0].input).toMatchObject({ cvv: '••••' });
 
   const env = { ...process.env, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace, SAGENT_TASK_QUEUE: fleet.taskQueue, NO_COLOR: '1' };
   await waitUntil(async () => {
@@ -178,7 +204,7 @@ test('a pinned run waits on v1 while v2 becomes current, completes on v1 with on
   ]);
   const table = await sagentCli(env, 'versions', '--deployment', fleet.deployment);
   expect(table.stdout).toMatch(new RegExp(`${fleet.deployment}:v1 .*drained: may be retired`));
-}, 300_000);
+}, 600_000);
 
 test('an auto-upgrade agent whose change sits behind patched(): the run waiting on v1 moves to v2 and completes', async () => {
   const fleet = shopFleet('deploy-auto');
@@ -191,9 +217,10 @@ test('an auto-upgrade agent whose change sits behind patched(): the run waiting 
 
   await fleet.worker('v2');
   await fleet.makeCurrent('v2');
-  // Only v2 is left: the run can finish only by moving.
+  // Only v2 is left: the run can finish only by moving. The approval wakes it.
   await v1.stop();
-  await fleet.approve(waiting);
+  const [call] = before.pendingApprovals;
+  await temporal.client.workflow.getHandle(waiting).signal(approvalSignal, { callId: call.callId, argsHash: call.argsHash, decision: 'approve', approver: 'ana' });
   const done = await fleet.waitFor(waiting, (view) => view.closed, 60_000);
   expect({ status: done.status, detail: done.statusDetail }).toEqual({ status: 'completed', detail: null });
   expect(done.version).toMatchObject({ buildId: 'v2', behavior: 'auto_upgrade' });
@@ -205,7 +232,7 @@ test('an auto-upgrade agent whose change sits behind patched(): the run waiting 
   const refused = await fleet.waitFor(strict, (view) => view.closed);
   expect(refused.outcome?.finalText).toMatch(/invalid_arguments.*cvv/);
   expect(await charges(strict)).toEqual([]);
-}, 300_000);
+}, 600_000);
 
 test('unversioned workers: the same change wedges a waiting run, and status, watch and pending say what fails and how to fix it', async () => {
   const fleet = shopFleet('deploy-unversioned');
@@ -232,7 +259,9 @@ test('unversioned workers: the same change wedges a waiting run, and status, wat
   expect(json.workflowTaskFailure).toMatchObject({ nonDeterminism: true });
   const pending = await sagentCli(env, 'pending');
   expect(pending.stderr).toMatch(new RegExp(`run ${waiting} waits for approval but the worker cannot replay this run`));
+  // The worker log says it too, with the fix.
   expect(v2.stderr()).toMatch(/TMPRL1100/);
+  expect(v2.stderr()).toMatch(/sagent: a run cannot replay on this worker \(non-determinism, TMPRL1100\): .*deploy the build that started it again/);
 
   // The fix the message gives: deploy the old build again; the run resumes and the approval goes through.
   await v2.stop();
@@ -240,4 +269,4 @@ test('unversioned workers: the same change wedges a waiting run, and status, wat
   const done = await fleet.waitFor(waiting, (view) => view.closed, 60_000);
   expect(done.status).toBe('completed');
   expect(await charges(waiting)).toEqual([[`${waiting}/effect-1`, 'charge', 'active']]);
-}, 300_000);
+}, 600_000);
