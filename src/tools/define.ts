@@ -4,96 +4,20 @@
  */
 import { z } from 'zod';
 import { assertSecretPaths } from '../policies/secrets';
-import type { BudgetLimits } from '../shared/run';
-import type { McpBinding } from '../shared/mcp';
+import type { AgentDefinition, AgentRegistry, AgentSpec, DelegateSpec, ToolDefinition, ToolReconcile, ToolSpec } from '../shared/tool-declarations';
 
-/**
- * How much a tool can change the world.
- * - `read`: changes nothing; runs in parallel with other reads.
- * - `reversible`: changes the world and declares a compensation that undoes it.
- * - `privileged`: needs a human approval; may declare a compensation (a charge is undone by a refund).
- * - `irreversible`: needs a human approval and cannot be undone (an email once sent).
- */
-export type ToolRisk = 'read' | 'reversible' | 'privileged' | 'irreversible';
-
-/** Built-in behaviour a tool can declare instead of running an activity. */
-export type ToolControl = 'abort_saga';
-
-export interface ToolSpec<I = unknown> {
-  name: string;
-  description: string;
-  input: z.ZodType<I>;
-  risk: ToolRisk;
-  /** What undoes this tool, named for the ledger and the UI (e.g. `cancel_flight`). Required for `reversible`. */
-  compensation?: string;
-  /** A non-retryable failure of a critical tool ends the saga instead of going back to Claude. @default false */
-  critical?: boolean;
-  /** Start-to-close timeout of one attempt. @default 30_000 */
-  timeoutMs?: number;
-  /** Attempts before the failure is final (Temporal retries with backoff). @default 5 */
-  maxAttempts?: number;
-  /** Bytes of the projected result Claude sees; the rest is cut with a marker. @default 8192 */
-  maxResultBytes?: number;
-  /** Bytes of the JSON arguments accepted; larger calls are refused before anything runs. @default 16384 */
-  maxInputBytes?: number;
-  /** Turns the raw result into what Claude sees (drop internals, keep what the next step needs). */
-  project?: (output: unknown) => unknown;
-  /** Send `strict: true` with the tool's schema (needs an API version that supports strict tools). @default false */
-  strict?: boolean;
-  control?: ToolControl;
-  /** Fields of the input or output (names or dotted paths, e.g. `card`, `payer.email`) masked wherever runs are shown. */
-  secret?: readonly string[];
-  /** The call runs another agent as a child workflow instead of an activity (see {@link DelegateSpec}). */
-  delegate?: ToolDelegation;
-  /** What activity summaries and the timeline call the tool (e.g. `mcp memory.create_entities`). @default name */
-  label?: string;
-  /** Set by sagent for a tool an MCP server offers: the worker runs it on that server, not by an implementation. */
-  mcp?: McpBinding;
-  /**
-   * How a state-changing call whose outcome is unknown (its response lost) is resolved before the run completes:
-   * - `retry`: the call again with the same idempotency key; the service answers from its store;
-   * - `check`: the implementation's `check(input, ctx)` asks the service whether the effect landed;
-   * - `none`: the tool cannot say, so the run rolls back rather than complete on a guess.
-   * @default 'retry'
-   */
-  reconcile?: ToolReconcile;
-  /** An identical call (same input) may legitimately run again, e.g. "add one item"; otherwise it is answered from the first. @default false */
-  repeatable?: boolean;
-}
-
-/** What a delegating tool runs: the sub-agent, and the slice of the parent's budget it may spend. */
-export interface ToolDelegation {
-  agent: string;
-  /** Limits of the child run; each is capped by what the parent has left. @default the parent's remaining budget */
-  budget?: Partial<BudgetLimits>;
-}
-
-/**
- * A sub-agent an agent may delegate to. It becomes the tool `delegate_<agent>` whose input is `{ task }`; a call
- * runs the agent as a child workflow with its own loop, ledger, approvals and timeline, and its final text is the
- * result. Its effects become one step of the parent's saga: undone, in the child's own reverse order, when the
- * parent rolls back.
- */
-export interface DelegateSpec {
-  /** The sub-agent's name, as registered with the same workflow. */
-  agent: string;
-  /** What Claude reads to decide when to delegate, and what task to give. */
-  description: string;
-  /** A child that fails and rolls itself back ends the parent's saga too, instead of coming back as a tool error. @default false */
-  critical?: boolean;
-  /** The child's slice of the parent's budget; capped by what the parent has left. @default the parent's remaining budget */
-  budget?: Partial<BudgetLimits>;
-  /** Wall clock the child may take, as the call's timeout. @default 1 hour */
-  timeoutMs?: number;
-}
-
-/** How an unknown outcome of a tool's effect is learned (`ToolSpec.reconcile`). */
-export type ToolReconcile = 'retry' | 'check' | 'none';
-
-export type ToolDefinition<I = unknown> = Readonly<
-  Required<Pick<ToolSpec<I>, 'name' | 'description' | 'input' | 'risk' | 'critical' | 'timeoutMs' | 'maxAttempts' | 'maxResultBytes' | 'maxInputBytes' | 'strict'>> &
-    Pick<ToolSpec<I>, 'compensation' | 'project' | 'control' | 'secret' | 'delegate' | 'label' | 'mcp' | 'reconcile' | 'repeatable'>
->;
+export type {
+  AgentDefinition,
+  AgentRegistry,
+  AgentSpec,
+  DelegateSpec,
+  ToolControl,
+  ToolDefinition,
+  ToolDelegation,
+  ToolReconcile,
+  ToolRisk,
+  ToolSpec,
+} from '../shared/tool-declarations';
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
@@ -141,26 +65,6 @@ export function changesWorld(tool: ToolDefinition): boolean {
   return tool.risk !== 'read';
 }
 
-export interface AgentSpec {
-  name: string;
-  description: string;
-  /** The system prompt. Policy never lives here: no prompt text can skip an approval. */
-  system: string;
-  tools: ToolDefinition<any>[];
-  /** Agents this one may delegate to; each becomes a `delegate_<agent>` tool. */
-  delegates?: DelegateSpec[];
-  /**
-   * MCP servers whose tools the agent offers next to its own, by the names the worker's `mcpServers` give them.
-   * The run lists their tools once, at its start, and keeps that list to its end.
-   */
-  mcpServers?: readonly string[];
-}
-
-export interface AgentDefinition extends AgentSpec {
-  /** The agent's tools by name, the built-in `abort` tool included. */
-  toolsByName: Readonly<Record<string, ToolDefinition<any>>>;
-}
-
 /** The tool every agent has: Claude ends the saga, and every started effect is undone. */
 export const abortTool = defineTool({
   name: 'abort',
@@ -182,9 +86,6 @@ export function defineAgent(spec: AgentSpec): AgentDefinition {
   }
   return Object.freeze({ ...spec, tools: Object.values(toolsByName), toolsByName });
 }
-
-/** Agents by name, as the workflow and the worker look them up. */
-export type AgentRegistry = Readonly<Record<string, AgentDefinition>>;
 
 /** Agents by name; throws when two share a name. */
 export function agentRegistry(agents: readonly AgentDefinition[]): AgentRegistry {
