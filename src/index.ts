@@ -15,6 +15,8 @@ export {
   type SagentWorkerOptions,
 } from './worker';
 export { createActivities, type Activities, type ActivityDeps } from './activities';
+export { WorkerBreakers, breakerSnapshot } from './breakers/registry';
+export { BreakerSync, type BreakerSyncOptions } from './breakers/fleet';
 export { McpServers, classifyCallError, schemaHashOf, type McpCall } from './mcp/servers';
 export {
   assertMcpServers,

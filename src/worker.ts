@@ -13,7 +13,10 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { DataConverter } from '@temporalio/common';
 import { SimplePlugin } from '@temporalio/plugin';
 import { Worker, type BundleOptions, type NativeConnection, type ReplayWorkerOptions, type WorkerOptions } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
 import { createActivities } from './activities';
+import { BreakerSync } from './breakers/fleet';
+import { WorkerBreakers } from './breakers/registry';
 import { ContextCache, DEFAULT_CONTEXT_CACHE_RUNS } from './activities/context-cache';
 import type { McpServerConfig } from './mcp/config';
 import { McpServers } from './mcp/servers';
@@ -53,6 +56,13 @@ export interface SagentPluginOptions {
    * @default { maxRuns: 1000 } (the newest context of at most this many runs)
    */
   contextCache?: { maxRuns?: number } | false;
+  /**
+   * Share breaker state with the fleet: the worker reports its breakers to the namespace's breaker board (the
+   * `sagentBreakerBoard` workflow, which your workflows file exports next to `agentSaga`) and applies operators'
+   * overrides from it every 2 s. Only workers whose agents declare a breaker take part.
+   * @default true
+   */
+  breakerBoard?: boolean;
 }
 
 /**
@@ -78,22 +88,45 @@ export class SagentPlugin extends SimplePlugin {
   /** The contexts this worker's workflows handed over; undefined with `contextCache: false`. */
   readonly contexts: ContextCache | undefined;
 
+  /** The circuit breakers this worker's runs share. */
+  readonly breakers: WorkerBreakers;
+  private readonly fleet: { worker?: WorkerOptions };
+
   constructor(options: SagentPluginOptions) {
     const mcp = options.mcpServers?.length ? new McpServers(options.mcpServers) : undefined;
     const contexts = options.contextCache === false ? undefined : new ContextCache(options.contextCache?.maxRuns ?? DEFAULT_CONTEXT_CACHE_RUNS);
-    const activities = sagentActivities(options, mcp, contexts);
+    const breakers = new WorkerBreakers();
+    const activities = sagentActivities(options, mcp, contexts, breakers);
+    const dataConverter = options.dataConverter ?? codecDataConverter();
+    // Filled in when the worker is configured: the board is reached over the worker's own connection.
+    const fleet: { worker?: WorkerOptions } = {};
+    const declaresBreakers = options.agents.some(({ agent }) => agent.tools.some((tool) => tool.breaker));
+    const joinFleet = options.breakerBoard !== false && declaresBreakers;
     super({
       name: 'sagent',
       activities: (existing) => ({ ...(existing as object | undefined), ...activities }),
-      dataConverter: options.dataConverter ?? codecDataConverter(),
-      // The stdio servers start with the worker and stop with it.
-      ...(mcp ? { runContext: (next: () => Promise<void>) => withMcpServers(mcp, next) } : {}),
+      dataConverter,
+      // The stdio servers start with the worker and stop with it; so does the link to the breaker board.
+      runContext: async (next: () => Promise<void>) => {
+        const sync = joinFleet && fleet.worker ? breakerSync(fleet.worker, dataConverter, breakers) : undefined;
+        sync?.start();
+        try {
+          await (mcp ? withMcpServers(mcp, next) : next());
+        } finally {
+          await sync?.stop();
+          breakers.close();
+        }
+      },
     });
     this.contexts = contexts;
+    this.breakers = breakers;
+    this.fleet = fleet;
   }
 
   override configureWorker(options: WorkerOptions): WorkerOptions {
-    return this.withContextSink(super.configureWorker(options));
+    const configured = this.withContextSink(super.configureWorker(options));
+    this.fleet.worker = configured;
+    return configured;
   }
 
   override configureBundler(options: BundleOptions): BundleOptions {
@@ -112,6 +145,12 @@ export class SagentPlugin extends SimplePlugin {
   }
 }
 
+function breakerSync(worker: WorkerOptions, dataConverter: DataConverter | undefined, breakers: WorkerBreakers): BreakerSync | undefined {
+  if (!worker.connection) return undefined;
+  const client = new Client({ connection: worker.connection, namespace: worker.namespace ?? DEFAULT_NAMESPACE, ...(dataConverter ? { dataConverter } : {}) });
+  return new BreakerSync({ client, taskQueue: worker.taskQueue, breakers });
+}
+
 async function withMcpServers(mcp: McpServers, next: () => Promise<void>): Promise<void> {
   await mcp.warmUp();
   try {
@@ -126,7 +165,7 @@ async function withMcpServers(mcp: McpServers, next: () => Promise<void>): Promi
  * that names an MCP server the worker does not configure. `mcp` shares the plugin's connections, `contexts` its
  * context cache (without it, every model call queries its workflow).
  */
-export function sagentActivities(options: SagentPluginOptions, mcp?: McpServers, contexts?: ContextCache) {
+export function sagentActivities(options: SagentPluginOptions, mcp?: McpServers, contexts?: ContextCache, breakers?: WorkerBreakers) {
   const agents = agentRegistry(options.agents.map((entry) => entry.agent));
   const tools: Record<string, ToolImplementations> = {};
   const servers = mcp ?? (options.mcpServers?.length ? new McpServers(options.mcpServers) : undefined);
@@ -144,6 +183,7 @@ export function sagentActivities(options: SagentPluginOptions, mcp?: McpServers,
     modelTimeouts: options.modelTimeouts,
     mcp: servers,
     contexts,
+    breakers,
   });
 }
 

@@ -10,6 +10,20 @@
  * ```
  */
 export { createAgentSaga, type AgentSagaWorkflow } from './workflows/agent-saga';
+export { sagentBreakerBoard } from './workflows/breaker-board';
+export {
+  BREAKER_BOARD_ID,
+  BREAKER_BOARD_WORKFLOW,
+  breakerBoardQuery,
+  breakerOverrideUpdate,
+  breakerReportSignal,
+  type BreakerBoardState,
+  type BreakerOverride,
+  type BreakerOverrideRequest,
+  type BreakerPosition,
+  type BreakerView,
+  type WorkerBreakerReport,
+} from './shared/breakers';
 export {
   abortTool,
   agentRegistry,
@@ -22,6 +36,7 @@ export {
   type AgentRegistry,
   type AgentSpec,
   type DelegateSpec,
+  type ToolBreakerSpec,
   type ToolDelegation,
   type ToolControl,
   type ToolDefinition,

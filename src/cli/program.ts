@@ -1,6 +1,7 @@
 /** The `sagent` command line: one commander program, its commands registered by group. */
 import { Command, CommanderError } from 'commander';
 import { registerApprovalCommands } from './commands/approvals';
+import { registerBreakerCommands } from './commands/breakers';
 import { registerCodecCommands } from './commands/codec';
 import { registerInspectCommands } from './commands/inspect';
 import { registerInboxCommand } from './commands/inbox';
@@ -49,6 +50,7 @@ export function createProgram(session: Session): Command {
   registerCodecCommands(program, session);
   registerKeyCommands(program, session);
   registerInboxCommand(program, session);
+  registerBreakerCommands(program, session);
   for (const command of program.commands) {
     command.exitOverride();
   }

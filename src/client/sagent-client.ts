@@ -15,6 +15,8 @@ import type { History } from '@temporalio/common/lib/proto-utils';
 import { decodeHistory } from '../codec/history';
 import { DEFAULT_TASK_QUEUE, DEFAULT_UI_URL, QUERY_TIMEOUT_MS } from '../shared/constants';
 import type { AbortRequest, AgentRunInput, BudgetLimits, BudgetTopUp, RunState } from '../shared/contracts';
+import type { BreakerOverride } from '../shared/breakers';
+import { overrideBreaker, readBreakers, type FleetBreakers } from './breakers';
 import { decide, listPending, type DecisionReport, type DecisionRequest, type PendingCalls } from './approvals';
 import { handleOf, notFoundAs, queryState, type ClientContext } from './context';
 import { followRun, type FollowOptions } from './follow';
@@ -143,5 +145,18 @@ export class SagentClient {
     } catch (err) {
       throw notFoundAs(this.ctx, workflowId, err);
     }
+  }
+
+  /** Every worker's circuit breakers, and the operators' overrides in force (the namespace's breaker board). */
+  async breakers(): Promise<FleetBreakers> {
+    return readBreakers(this.ctx);
+  }
+
+  /**
+   * Holds breaker `name` (a service or tool name) open or closed on every worker, or lifts the override with
+   * `clear`; workers apply it within about 2 s. Throws `BreakerOverrideRefusedError` for a malformed request.
+   */
+  async overrideBreaker(name: string, position: 'open' | 'closed' | 'clear', by: { by: string; reason: string }): Promise<Record<string, BreakerOverride>> {
+    return overrideBreaker(this.ctx, { name, position, by: by.by, reason: by.reason });
   }
 }

@@ -52,6 +52,26 @@ export interface ToolSpec<I = unknown> {
   reconcile?: ToolReconcile;
   /** An identical call (same input) may legitimately run again, e.g. "add one item"; otherwise it is answered from the first. @default false */
   repeatable?: boolean;
+  /**
+   * A circuit breaker shared by every run on a worker (and steered for the whole fleet by `sagent breaker`): while
+   * it is open, calls fail at once without reaching the service, and Claude is told `service_unavailable` with when
+   * to retry. Compensations never go through it. @default none
+   */
+  breaker?: ToolBreakerSpec;
+}
+
+/** A tool's circuit breaker (`ToolSpec.breaker`). */
+export interface ToolBreakerSpec {
+  /** The service the tool calls: tools that name the same service share one breaker. @default the tool's name */
+  service?: string;
+  /** Share of the calls in the window that must fail (retries count) to open it, above 0 and below 1. @default 0.5 */
+  threshold?: number;
+  /** The window the failures are counted over. @default 10_000 */
+  windowMs?: number;
+  /** Calls within the window before it may open at all, so a quiet tool is not tripped by one failure. @default 5 */
+  minimumCalls?: number;
+  /** How long it stays open before it lets one probe through (half-open). @default 30_000 */
+  halfOpenAfterMs?: number;
 }
 
 /** What a delegating tool runs: the sub-agent, and the slice of the parent's budget it may spend. */
@@ -85,7 +105,7 @@ export type ToolReconcile = 'retry' | 'check' | 'none';
 
 export type ToolDefinition<I = unknown> = Readonly<
   Required<Pick<ToolSpec<I>, 'name' | 'description' | 'input' | 'risk' | 'critical' | 'timeoutMs' | 'maxAttempts' | 'maxResultBytes' | 'maxInputBytes' | 'strict'>> &
-    Pick<ToolSpec<I>, 'compensation' | 'project' | 'control' | 'secret' | 'delegate' | 'label' | 'mcp' | 'reconcile' | 'repeatable'>
+    Pick<ToolSpec<I>, 'compensation' | 'project' | 'control' | 'secret' | 'delegate' | 'label' | 'mcp' | 'reconcile' | 'repeatable' | 'breaker'>
 >;
 
 export interface AgentSpec {

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { assertSecretPaths } from '../policies/secrets';
+import { breakerProblem } from '../shared/breakers';
 import type { AgentDefinition, AgentRegistry, AgentSpec, DelegateSpec, ToolDefinition, ToolReconcile, ToolSpec } from '../shared/tool-declarations';
 
 export type {
@@ -11,6 +12,7 @@ export type {
   AgentRegistry,
   AgentSpec,
   DelegateSpec,
+  ToolBreakerSpec,
   ToolControl,
   ToolDefinition,
   ToolDelegation,
@@ -39,6 +41,8 @@ export function defineTool<I>(spec: ToolSpec<I>): ToolDefinition<I> {
     throw new Error(`tool "${spec.name}" only reads: reconcile and repeatable apply to tools that change the world`);
   }
   assertSecretPaths(spec.name, spec.secret);
+  const breaker = spec.breaker ? breakerProblem(spec.name, spec.breaker) : null;
+  if (breaker) throw new Error(breaker);
   return Object.freeze({
     critical: false,
     timeoutMs: 30_000,
