@@ -96,6 +96,7 @@ export class SagentPlugin extends SimplePlugin {
     const mcp = options.mcpServers?.length ? new McpServers(options.mcpServers) : undefined;
     const contexts = options.contextCache === false ? undefined : new ContextCache(options.contextCache?.maxRuns ?? DEFAULT_CONTEXT_CACHE_RUNS);
     const breakers = new WorkerBreakers();
+    breakers.declare(options.agents.flatMap(({ agent }) => agent.tools));
     const activities = sagentActivities(options, mcp, contexts, breakers);
     const dataConverter = options.dataConverter ?? codecDataConverter();
     // Filled in when the worker is configured: the board is reached over the worker's own connection.

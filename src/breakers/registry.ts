@@ -2,7 +2,9 @@
  * Circuit breakers shared by every run on a worker (cockatiel's `SamplingBreaker`), one per service a tool names
  * (`defineTool({ breaker: { service } })`, else the tool's own name). While a breaker is open, a call fails at once
  * without reaching the service, as a non-retryable `ToolFailure.ServiceUnavailable` that the workflow turns into a
- * `service_unavailable` result for Claude; half-open lets exactly one probe through. Compensations never pass here.
+ * `service_unavailable` result for Claude. Half-open lets exactly one probe reach the service; calls that arrive
+ * meanwhile wait for its answer and then go through (it closed) or fail fast (it opened again). Compensations never
+ * pass here.
  * An operator's override (from the fleet's breaker board) holds a breaker open or closed on every worker.
  */
 import { ApplicationFailure } from '@temporalio/common';
@@ -11,7 +13,6 @@ import {
   CircuitState,
   handleWhen,
   isBrokenCircuitError,
-  isIsolatedCircuitError,
   SamplingBreaker,
   type CircuitBreakerPolicy,
   type IDisposable,
@@ -41,6 +42,11 @@ export class WorkerBreakers {
     LIVE.add(this);
   }
 
+  /** Creates the breakers `tools` declare, so the fleet sees them (closed) before the first call. */
+  declare(tools: readonly ToolDefinition[]): void {
+    for (const tool of tools) if (tool.breaker) this.entry(breakerNameOf(tool), tool);
+  }
+
   /** Runs `call` through the tool's breaker; a tool without one runs as it is. */
   async run<T>(tool: ToolDefinition, call: () => Promise<T>, attempt = 1): Promise<T> {
     if (!tool.breaker) return call();
@@ -51,7 +57,8 @@ export class WorkerBreakers {
     try {
       return await entry.policy.execute(call);
     } catch (err) {
-      if (isIsolatedCircuitError(err)) throw unavailable(name, 'an operator holds its breaker open', null, attempt);
+      // cockatiel 3.2.1's own `isIsolatedCircuitError` tests the wrong property: read the flag itself.
+      if ((err as { isIsolatedCircuitError?: boolean })?.isIsolatedCircuitError === true) throw unavailable(name, 'an operator holds its breaker open', null, attempt);
       if (isBrokenCircuitError(err)) throw unavailable(name, 'its breaker is open after repeated failures', this.retryAfterMs(entry), attempt);
       throw err;
     }
