@@ -57,7 +57,7 @@ export interface SagentPluginOptions {
    */
   contextCache?: { maxRuns?: number } | false;
   /**
-   * Share breaker state with the fleet: the worker reports its breakers to the namespace's breaker board (the
+   * Share breaker state with the fleet: the worker reports its breakers to its task queue's breaker board (the
    * `sagentBreakerBoard` workflow, which your workflows file exports next to `agentSaga`) and applies operators'
    * overrides from it every 2 s. Only workers whose agents declare a breaker take part.
    * @default true

@@ -12,7 +12,7 @@
 export { createAgentSaga, type AgentSagaWorkflow } from './workflows/agent-saga';
 export { sagentBreakerBoard } from './workflows/breaker-board';
 export {
-  BREAKER_BOARD_ID,
+  breakerBoardId,
   BREAKER_BOARD_WORKFLOW,
   breakerBoardQuery,
   breakerOverrideUpdate,

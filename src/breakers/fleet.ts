@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import {
-  BREAKER_BOARD_ID,
+  breakerBoardId,
   BREAKER_BOARD_WORKFLOW,
   BREAKER_POLL_MS,
   BREAKER_REPORT_EVERY_MS,
@@ -67,7 +67,7 @@ export class BreakerSync {
   async tick(): Promise<void> {
     const { client, breakers } = this.options;
     try {
-      const board = await client.workflow.getHandle(BREAKER_BOARD_ID).query(breakerBoardQuery);
+      const board = await client.workflow.getHandle(breakerBoardId(this.options.taskQueue)).query(breakerBoardQuery);
       breakers.setOverrides(board.overrides);
     } catch (err) {
       // Not started yet: the report below starts it.
@@ -80,7 +80,7 @@ export class BreakerSync {
     const report: WorkerBreakerReport = { workerId: this.workerId, taskQueue: this.options.taskQueue, at: new Date(now).toISOString(), breakers: snapshot };
     try {
       await client.workflow.signalWithStart(BREAKER_BOARD_WORKFLOW, {
-        workflowId: BREAKER_BOARD_ID,
+        workflowId: breakerBoardId(this.options.taskQueue),
         taskQueue: this.options.taskQueue,
         args: [],
         signal: breakerReportSignal,

@@ -1,11 +1,11 @@
 /**
- * The fleet's circuit breakers from the operator's side: every worker's breakers in one view (the namespace's
+ * The fleet's circuit breakers from the operator's side: every worker's breakers in one view (the task queue's
  * breaker board), and an override that holds a breaker open or closed on every worker, which each worker applies
  * within one poll (about 2 s). The override starts the board if no worker has yet.
  */
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import {
-  BREAKER_BOARD_ID,
+  breakerBoardId,
   BREAKER_BOARD_WORKFLOW,
   breakerBoardQuery,
   breakerOverrideUpdate,
@@ -37,7 +37,7 @@ export interface FleetBreakers {
 /** Reads the board: one query, nothing written. */
 export async function readBreakers(ctx: ClientContext): Promise<FleetBreakers> {
   try {
-    const board = await ctx.client.workflow.getHandle(BREAKER_BOARD_ID).query(breakerBoardQuery);
+    const board = await ctx.client.workflow.getHandle(breakerBoardId(ctx.taskQueue)).query(breakerBoardQuery);
     const reports = Object.values(board.workers);
     const breakers = reports.flatMap((report) =>
       report.breakers.map((breaker) => ({ ...breaker, workerId: report.workerId, taskQueue: report.taskQueue, reportedAt: report.at })),
@@ -53,7 +53,7 @@ export async function readBreakers(ctx: ClientContext): Promise<FleetBreakers> {
 /** Holds a breaker open or closed on every worker, or lifts the override; resolves to the overrides in force. */
 export async function overrideBreaker(ctx: ClientContext, request: BreakerOverrideRequest): Promise<Record<string, BreakerOverride>> {
   const startWorkflowOperation = new WithStartWorkflowOperation(BREAKER_BOARD_WORKFLOW, {
-    workflowId: BREAKER_BOARD_ID,
+    workflowId: breakerBoardId(ctx.taskQueue),
     taskQueue: ctx.taskQueue,
     args: [],
     workflowIdConflictPolicy: 'USE_EXISTING',

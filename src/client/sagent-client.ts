@@ -147,7 +147,7 @@ export class SagentClient {
     }
   }
 
-  /** Every worker's circuit breakers, and the operators' overrides in force (the namespace's breaker board). */
+  /** Every worker's circuit breakers, and the operators' overrides in force (the task queue's breaker board). */
   async breakers(): Promise<FleetBreakers> {
     return readBreakers(this.ctx);
   }

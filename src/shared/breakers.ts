@@ -1,15 +1,19 @@
 /**
  * The fleet's circuit breakers as every part sees them: a breaker's name and settings from a tool's declaration,
  * what a worker reports of its breakers, an operator's override, and the breaker board (one long-lived workflow
- * per namespace) that holds the overrides and the workers' reports. Sandbox-safe: JSON types and message
+ * per task queue) that holds the overrides and the workers' reports. Sandbox-safe: JSON types and message
  * definitions only.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ToolBreakerSpec, ToolDefinition } from './tool-declarations';
 
-/** The board's workflow type and id: one board per namespace, on the workers' task queue. */
+/** The board's workflow type. */
 export const BREAKER_BOARD_WORKFLOW = 'sagentBreakerBoard';
-export const BREAKER_BOARD_ID = 'sagent-breaker-board';
+
+/** The board's workflow id: one board per task queue, run by the workers of that queue, so it lives where they do. */
+export function breakerBoardId(taskQueue: string): string {
+  return `sagent-breaker-board/${taskQueue}`;
+}
 
 /** How often a worker reads the board's overrides; an override reaches every worker within about this long. */
 export const BREAKER_POLL_MS = 2000;

@@ -1,5 +1,5 @@
 /**
- * The breaker board: one long-lived workflow per namespace that holds operators' breaker overrides and the
+ * The breaker board: one long-lived workflow per task queue that holds operators' breaker overrides and the
  * workers' latest breaker reports. Workers query it every couple of seconds (a query adds nothing to its
  * history) and signal a report when their breakers change; it continues as new before its history grows large.
  * Export it from your workflows file next to `agentSaga` to share overrides across the fleet.

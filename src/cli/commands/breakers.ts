@@ -31,7 +31,7 @@ A breaker's state: closed, open, half_open (one probe call let through), forced_
           return EXIT.ok;
         }
         if (!fleet.boardRunning) {
-          ctx.out.line('no breaker board in this namespace yet: no worker whose tools declare a breaker has started');
+          ctx.out.line('no breaker board on this task queue yet: no worker whose tools declare a breaker has started');
           return EXIT.ok;
         }
         const rows = fleet.breakers.map((breaker) => [
