@@ -22,6 +22,7 @@ test('replay fixtures are committed for every workflow shape', () => {
     'saga-critical-failure', 'saga-cancelled', 'saga-blocked-then-retried', 'saga-skipped', 'mcp-rollback',
     'reconcile-retried', 'reconcile-unresolved', 'repeat-answered', 'repeat-stuck', 'approval-after-budget',
     'delegation-aborted', 'delegation-aborted-child', 'delegation-budget', 'delegation-budget-child', 'long-compacted',
+    'breaker-board',
   ];
   for (const shape of expected) expect(shapes).toContain(shape);
 });

@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { RespondingScenario, ToolResultSeen } from '../../src/dev/scenario';
 import { SagentClient } from '../../src/client';
 import { breakerSnapshot } from '../../src/breakers/registry';
-import type { BreakerView } from '../../src/shared/breakers';
+import { breakerBoardId, type BreakerView } from '../../src/shared/breakers';
+import { captureFixture } from '../helpers/fixtures';
 import { outcomeOf, startHarness, workflowBundle, type Harness } from '../helpers/harness';
 import { addFault, faultFired, waitUntil } from '../helpers/services';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
@@ -100,5 +101,6 @@ describe('an operator override', () => {
     await sagent.overrideBreaker('weather', 'clear', { by: 'ana', reason: 'provider recovered' });
     await waitUntil(async () => (await secondWeather())?.state === 'closed', 30_000);
     await expect(sagent.overrideBreaker('weather', 'open', { by: '', reason: 'x' })).rejects.toMatchObject({ name: 'BreakerOverrideRefusedError' });
+    await captureFixture(harness.client.workflow.getHandle(breakerBoardId(harness.taskQueue)), 'breaker-board');
   });
 });
