@@ -25,6 +25,8 @@ import { abortRun, cancelRun, extendBudget, interruptRun, resumeRun, sendMessage
 import { readRun, type ReadOptions, type RunView } from './operations/run-view';
 import { startRun, type StartedRun, type StartOptions } from './operations/start';
 import { listVersions, type DeploymentVersions } from './operations/versions';
+import type { BreakerOverride } from './shared/breakers';
+import { overrideBreaker, readBreakers, type FleetBreakers } from './operations/breakers';
 
 export interface SagentClientOptions {
   /** A connected Temporal client (e.g. `connectClient().client`). */
@@ -188,5 +190,18 @@ export class SagentClient {
     } catch (err) {
       throw notFoundAs(this.ctx, workflowId, err);
     }
+  }
+
+  /** Every worker's circuit breakers, and the operators' overrides in force (the task queue's breaker board). */
+  async breakers(): Promise<FleetBreakers> {
+    return readBreakers(this.ctx);
+  }
+
+  /**
+   * Holds breaker `name` (a service or tool name) open or closed on every worker, or lifts the override with
+   * `clear`; workers apply it within about 2 s. Throws `BreakerOverrideRefusedError` for a malformed request.
+   */
+  async overrideBreaker(name: string, position: 'open' | 'closed' | 'clear', by: { by: string; reason: string }): Promise<Record<string, BreakerOverride>> {
+    return overrideBreaker(this.ctx, { name, position, by: by.by, reason: by.reason });
   }
 }

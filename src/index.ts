@@ -25,6 +25,8 @@ export {
   type SagentWorkerOptions,
 } from './worker';
 export { createActivities, type Activities, type ActivityDeps } from './activities';
+export { WorkerBreakers, breakerSnapshot } from './breakers/registry';
+export { BreakerSync, type BreakerSyncOptions } from './breakers/fleet';
 export {
   ToolError,
   implement,

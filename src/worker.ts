@@ -14,7 +14,10 @@ import type { DataConverter } from '@temporalio/common';
 import type { Context } from '@temporalio/activity';
 import { SimplePlugin } from '@temporalio/plugin';
 import { Worker, type BundleOptions, type NativeConnection, type ReplayWorkerOptions, type WorkerOptions } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
 import { createActivities } from './activities';
+import { BreakerSync } from './breakers/fleet';
+import { WorkerBreakers } from './breakers/registry';
 import { ContextCache, DEFAULT_CONTEXT_CACHE_RUNS } from './activities/context-cache';
 import type { McpServerConfig } from './mcp/config';
 import { McpServers } from './mcp/servers';
@@ -56,6 +59,13 @@ export interface SagentPluginOptions {
    * @default { maxRuns: 1000 } (the newest context of at most this many runs)
    */
   contextCache?: { maxRuns?: number } | false;
+  /**
+   * Share breaker state with the fleet: the worker reports its breakers to its task queue's breaker board (the
+   * `sagentBreakerBoard` workflow, which your workflows file exports next to `agentSaga`) and applies operators'
+   * overrides from it every 2 s. Only workers whose agents declare a breaker take part.
+   * @default true
+   */
+  breakerBoard?: boolean;
   /**
    * Prometheus metrics per model and per tool (calls, errors by type, latency, tokens, cost, retries, fallbacks, runs
    * paused): a `new SagentMetrics()`, served with `serveMetrics`. @default none
@@ -134,26 +144,49 @@ export class SagentPlugin extends SimplePlugin {
   readonly deployment: SagentDeployment | undefined;
   private readonly metrics: SagentMetrics | undefined;
 
+  /** The circuit breakers this worker's runs share. */
+  readonly breakers: WorkerBreakers;
+  private readonly fleet: { worker?: WorkerOptions };
+
   constructor(options: SagentPluginOptions) {
     if (options.deployment) deploymentOptions(options.deployment);
     const mcp = options.mcpServers?.length ? new McpServers(options.mcpServers) : undefined;
     const contexts = options.contextCache === false ? undefined : new ContextCache(options.contextCache?.maxRuns ?? DEFAULT_CONTEXT_CACHE_RUNS);
-    const activities = sagentActivities(options, mcp, contexts);
+    const breakers = new WorkerBreakers();
+    breakers.declare(options.agents.flatMap(({ agent }) => agent.tools));
+    const activities = sagentActivities(options, mcp, contexts, breakers);
+    const dataConverter = options.dataConverter ?? codecDataConverter();
+    // Filled in when the worker is configured: the board is reached over the worker's own connection.
+    const fleet: { worker?: WorkerOptions } = {};
+    const declaresBreakers = options.agents.some(({ agent }) => agent.tools.some((tool) => tool.breaker));
+    const joinFleet = options.breakerBoard !== false && declaresBreakers;
     super({
       name: 'sagent',
       activities: (existing) => ({ ...(existing as object | undefined), ...activities }),
-      dataConverter: options.dataConverter ?? codecDataConverter(),
-      // The stdio servers start with the worker and stop with it.
-      ...(mcp ? { runContext: (next: () => Promise<void>) => withMcpServers(mcp, next) } : {}),
+      dataConverter,
+      // The stdio servers start with the worker and stop with it; so does the link to the breaker board.
+      runContext: async (next: () => Promise<void>) => {
+        const sync = joinFleet && fleet.worker ? breakerSync(fleet.worker, dataConverter, breakers) : undefined;
+        sync?.start();
+        try {
+          await (mcp ? withMcpServers(mcp, next) : next());
+        } finally {
+          await sync?.stop();
+          breakers.close();
+        }
+      },
     });
     this.contexts = contexts;
     this.deployment = options.deployment;
     this.metrics = options.metrics;
+    this.breakers = breakers;
+    this.fleet = fleet;
   }
 
   override configureWorker(options: WorkerOptions): WorkerOptions {
     const configured = this.withContextSink(super.configureWorker(options));
     const versioned = this.deployment && !configured.workerDeploymentOptions ? { ...configured, ...deploymentOptions(this.deployment) } : configured;
+    this.fleet.worker = versioned;
     const { metrics } = this;
     if (!metrics) return versioned;
     const activity = [...(versioned.interceptors?.activity ?? []), (ctx: Context) => ({ inbound: metrics.activityInterceptor(ctx) })];
@@ -179,6 +212,12 @@ export class SagentPlugin extends SimplePlugin {
   }
 }
 
+function breakerSync(worker: WorkerOptions, dataConverter: DataConverter | undefined, breakers: WorkerBreakers): BreakerSync | undefined {
+  if (!worker.connection) return undefined;
+  const client = new Client({ connection: worker.connection, namespace: worker.namespace ?? DEFAULT_NAMESPACE, ...(dataConverter ? { dataConverter } : {}) });
+  return new BreakerSync({ client, taskQueue: worker.taskQueue, breakers });
+}
+
 async function withMcpServers(mcp: McpServers, next: () => Promise<void>): Promise<void> {
   await mcp.warmUp();
   try {
@@ -193,7 +232,7 @@ async function withMcpServers(mcp: McpServers, next: () => Promise<void>): Promi
  * that names an MCP server the worker does not configure. `mcp` shares the plugin's connections, `contexts` its
  * context cache (without it, every model call queries its workflow).
  */
-export function sagentActivities(options: SagentPluginOptions, mcp?: McpServers, contexts?: ContextCache) {
+export function sagentActivities(options: SagentPluginOptions, mcp?: McpServers, contexts?: ContextCache, breakers?: WorkerBreakers) {
   const agents = agentRegistry(options.agents.map((entry) => entry.agent));
   const tools: Record<string, ToolImplementations> = {};
   const servers = mcp ?? (options.mcpServers?.length ? new McpServers(options.mcpServers) : undefined);
@@ -212,6 +251,7 @@ export function sagentActivities(options: SagentPluginOptions, mcp?: McpServers,
     pricing: new Pricing({ ...pricingOverridesFromEnv(), ...options.pricing }),
     mcp: servers,
     contexts,
+    breakers,
   });
 }
 

@@ -14,6 +14,20 @@
 
 // The workflow and the agents it runs.
 export { createAgentSaga, type AgentSagaWorkflow } from './workflows/agent-saga';
+export { sagentBreakerBoard } from './workflows/breaker-board';
+export {
+  breakerBoardId,
+  BREAKER_BOARD_WORKFLOW,
+  breakerBoardQuery,
+  breakerOverrideUpdate,
+  breakerReportSignal,
+  type BreakerBoardState,
+  type BreakerOverride,
+  type BreakerOverrideRequest,
+  type BreakerPosition,
+  type BreakerView,
+  type WorkerBreakerReport,
+} from './shared/breakers';
 export {
   abortTool,
   AGENT_VERSIONING,
@@ -25,6 +39,7 @@ export {
   type AgentSpec,
   type AgentVersioning,
   type DelegateSpec,
+  type ToolBreakerSpec,
   type ToolDelegation,
   type ToolControl,
   type ToolDefinition,

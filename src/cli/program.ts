@@ -1,6 +1,7 @@
 /** The `sagent` command line: one commander program, its commands registered by group. */
 import { Command, CommanderError } from 'commander';
 import { registerApprovalCommands } from './commands/approvals';
+import { registerBreakerCommands } from './commands/breakers';
 import { registerCodecCommands } from './commands/codec';
 import { registerEvalCommand } from './commands/eval';
 import { registerInspectCommands } from './commands/inspect';
@@ -54,6 +55,7 @@ export function createProgram(session: Session): Command {
   registerInboxCommand(program, session);
   registerEvalCommand(program, session);
   registerVersionCommands(program, session);
+  registerBreakerCommands(program, session);
   for (const command of program.commands) {
     command.exitOverride();
   }

@@ -3,3 +3,5 @@ import { createAgentSaga } from '../workflow';
 import { DEMO_AGENTS } from './agents';
 
 export const agentSaga = createAgentSaga(DEMO_AGENTS);
+/** The fleet's breaker board (`sagent breakers`), on the same workers. */
+export { sagentBreakerBoard } from '../workflow';

@@ -5,7 +5,7 @@
 import type { ApprovalDecision } from '../shared/messages';
 import type { PendingApproval } from '../shared/records';
 import type { ApprovalInput, ApprovalSettings } from '../shared/run';
-import type { ToolDefinition } from '../tools/define';
+import type { ToolDefinition } from '../shared/tool-declarations';
 import { checkJsonSize, checkTextFields, clip, INPUT_LIMITS, REFUSAL, type Refusal } from './operator-input';
 import { signedFieldsOf, verifyDecision } from './signature';
 

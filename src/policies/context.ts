@@ -12,7 +12,8 @@
  * Pure and deterministic: the workflow rebuilds the same context after a replay or a continue-as-new.
  */
 import type { ContextSettings } from '../shared/run';
-import type { ContentBlock, ContentBlockParam, MessageParam, ToolResultBlockParam } from '../shared/wire';
+import type { Conversation, ConversationTurn } from '../shared/conversation';
+import type { ContentBlockParam, MessageParam } from '../shared/wire';
 import { byteLength } from './canonical';
 
 export const DEFAULT_CONTEXT: ContextSettings = {
@@ -26,27 +27,7 @@ export const DEFAULT_CONTEXT: ContextSettings = {
 /** What a cache write costs over what a cache read costs (1.25x against 0.1x of plain input). */
 export const CACHE_WRITE_OVER_READ = 12.5;
 
-export interface ConversationTurn {
-  turn: number;
-  assistant: ContentBlock[];
-  /** The user's reply to this turn: tool results, then an optional note (for example "continue"). */
-  results: ToolResultBlockParam[];
-  note?: string;
-}
-
-export interface Conversation {
-  task: string;
-  /** Stub lines of the compacted turns, oldest first. */
-  summary: string[];
-  /** Stub lines cut from the front of the summary to keep it under its cap. */
-  omittedSummaryLines: number;
-  turns: ConversationTurn[];
-  /**
-   * How many of the summary's lines each summary block holds, oldest first (they add up to
-   * `summary.length`). Absent in conversations carried from before blocks: all lines are one block.
-   */
-  summaryBlocks?: number[];
-}
+export type { Conversation, ConversationTurn } from '../shared/conversation';
 
 export function newConversation(task: string): Conversation {
   return { task, summary: [], omittedSummaryLines: 0, turns: [], summaryBlocks: [] };

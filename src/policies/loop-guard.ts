@@ -1,8 +1,9 @@
 /** Loop guards: a tool called too often, or the same call made again and again. */
 import type { BudgetLimits } from '../shared/run';
+import type { ToolErrorCode } from '../shared/tool-errors';
 import { canonicalJson, sha256Hex } from './canonical';
 
-export type GuardCheck = { kind: 'ok'; callKey: string } | { kind: 'refuse'; error: string; message: string; hint: string; callKey: string };
+export type GuardCheck = { kind: 'ok'; callKey: string } | { kind: 'refuse'; error: ToolErrorCode; message: string; hint: string; callKey: string };
 
 /** Identifies a call by tool and normalised input, so the same call in any key order counts as one. */
 export function callKeyOf(tool: string, input: unknown): string {

@@ -4,7 +4,7 @@
  * given an undo is treated as irreversible: it waits for a person by default.
  */
 import type { McpToolAnnotations } from '../shared/mcp';
-import type { ToolRisk } from '../tools/define';
+import type { ToolRisk } from '../shared/tool-declarations';
 
 export interface McpRiskDecision {
   risk: ToolRisk;

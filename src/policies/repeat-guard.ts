@@ -3,6 +3,7 @@
  * earlier result instead of running again, and a model that keeps repeating a refused call is slowed down, then
  * stopped. Pure: the memory goes in, a new one comes out; bounded, so continue-as-new can carry it.
  */
+import type { CommittedCall, RepeatedRefusal, RepeatMemory } from '../shared/repeats';
 import { capText } from './context';
 
 /** How much the guard remembers, and when repeating a refused call becomes a loop. */
@@ -31,30 +32,7 @@ export const REPEAT_LIMITS: RepeatLimits = {
   maxBackoffMs: 30_000,
 };
 
-/** A committed state-changing call, by what answers its repeats. */
-export interface CommittedCall {
-  tool: string;
-  effectId: string;
-  /** What Claude was shown when it ran, capped at `resultBytes`. */
-  result: string;
-}
-
-/** The refused call repeated most often so far in this run. */
-export interface RepeatedRefusal {
-  tool: string;
-  error: string;
-  count: number;
-}
-
-/** What the guard carries over continue-as-new; the compacted conversation no longer holds the earlier calls. */
-export interface RepeatMemory {
-  /** By call key (tool + canonical input). */
-  committed: Record<string, CommittedCall>;
-  /** Refusals by call key (tool + the input as Claude sent it). */
-  refused: Record<string, number>;
-  /** The refusal that last reached `backoffAfter`; null once a turn goes by without one. */
-  stuck: RepeatedRefusal | null;
-}
+export type { CommittedCall, RepeatedRefusal, RepeatMemory } from '../shared/repeats';
 
 export const EMPTY_REPEATS: RepeatMemory = { committed: {}, refused: {}, stuck: null };
 

@@ -4,7 +4,7 @@
  * the outcome the CLI prints) shows them masked. Pure and sandbox-safe; Claude and the tools still see real values.
  */
 import type { EffectRecord, PendingApproval, RunOutcome, RunState } from '../shared/contracts';
-import type { AgentDefinition, ToolDefinition } from '../tools/define';
+import type { AgentDefinition, ToolDefinition } from '../shared/tool-declarations';
 
 /** What a masked value shows when it is neither a card number nor an email. */
 export const MASK = '••••';

@@ -3,14 +3,15 @@
  * sane size that pass the tool's schema, and within the loop guards. A refusal is what Claude is told.
  */
 import type { BudgetLimits } from '../shared/run';
+import type { ToolErrorCode } from '../shared/tool-errors';
 import type { ToolUseBlock } from '../shared/wire';
-import type { AgentDefinition, ToolDefinition } from '../tools/define';
+import type { AgentDefinition, ToolDefinition } from '../shared/tool-declarations';
 import { byteLength } from './canonical';
 import { checkCallGuards } from './loop-guard';
 
 export type ToolCallCheck =
   | { kind: 'ok'; tool: ToolDefinition; input: unknown; callKey: string }
-  | { kind: 'refuse'; error: string; message: string; hint: string };
+  | { kind: 'refuse'; error: ToolErrorCode; message: string; hint: string };
 
 export interface ToolCallContext {
   agent: AgentDefinition;
@@ -23,7 +24,7 @@ export interface ToolCallContext {
 }
 
 export function checkToolCall(block: ToolUseBlock, context: ToolCallContext): ToolCallCheck {
-  const refuse = (error: string, message: string, hint: string): ToolCallCheck => ({ kind: 'refuse', error, message, hint });
+  const refuse = (error: ToolErrorCode, message: string, hint: string): ToolCallCheck => ({ kind: 'refuse', error, message, hint });
   if (context.truncated) {
     return refuse('output_cut', 'your answer was cut off by the output limit, so this call may be incomplete', 'make the call again with shorter arguments');
   }

@@ -86,4 +86,6 @@ export const TOOL_FAILURE_TYPES = {
   Rejected: 'ToolFailure.Rejected',
   Transient: 'ToolFailure.Transient',
   NotImplemented: 'ToolFailure.NotImplemented',
+  /** A breaker is open: the call did not reach the service, so nothing happened. */
+  ServiceUnavailable: 'ToolFailure.ServiceUnavailable',
 } as const;

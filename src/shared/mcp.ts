@@ -4,7 +4,7 @@
  * the failure types of the MCP edge. Sandbox-safe.
  */
 import { defineQuery } from '@temporalio/workflow';
-import type { ToolRisk } from '../tools/define';
+import type { ToolRisk } from './tool-risk';
 
 /** The behaviour hints an MCP server declares for a tool (MCP `ToolAnnotations`); hints, never guarantees. */
 export interface McpToolAnnotations {

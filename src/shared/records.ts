@@ -2,7 +2,6 @@
  * The records a run keeps as it goes: its effects and their undo, approval requests and decisions, the
  * timeline, and the tool calls of the turn in flight. Sandbox-safe: JSON types only.
  */
-import type { DelegationRecord } from './delegation';
 import type { ContentBlock, ToolResultBlockParam } from './wire';
 
 export type EffectState = 'pending' | 'committed' | 'failed' | 'unknown';
@@ -172,4 +171,19 @@ export interface TurnInFlight {
   calls: PlannedCall[];
   readsDone: boolean;
   approvalsNotified: boolean;
+}
+
+/**
+ * How a delegation ended, recorded on the parent's effect: `completed` (its effects are the parent's to undo),
+ * `rolled_back` (the child undid its own effects), `unknown` (it failed or could not start: an operator decides).
+ */
+export type DelegationOutcome = 'running' | 'completed' | 'rolled_back' | 'unknown';
+
+/** What the parent's ledger keeps of one delegation: the child, and its effects once it ended. */
+export interface DelegationRecord {
+  workflowId: string;
+  agent: string;
+  outcome: DelegationOutcome;
+  /** The child's effects as its outcome reported them; the parent updates their compensation when it rolls back. */
+  effects: EffectRecord[];
 }

@@ -2,9 +2,8 @@
  * A run as its starter and its readers see it: the input and the settings it resolves to, the usage, the state
  * `getState` reports, what continue-as-new carries, and the outcome. Sandbox-safe: JSON types only.
  */
-import type { Conversation } from '../policies/context';
-import type { DelegationView } from './delegation';
-import type { RepeatMemory } from '../policies/repeat-guard';
+import type { Conversation } from './conversation';
+import type { RepeatMemory } from './repeats';
 import type {
   ApprovalRecord,
   CompactedBooks,
@@ -296,3 +295,26 @@ export interface RunOutcome {
   /** Usage per model that answered and the model switches; absent until a model answers. */
   models?: ModelBook;
 }
+
+/** Where a delegated run stands, as the parent last heard it. */
+export interface DelegateProgress {
+  workflowId: string;
+  agent: string;
+  status: RunStatus;
+  statusDetail: string | null;
+  /** The child's own pending calls (secrets masked); approve them through the parent's id or the child's. */
+  pendingApprovals: PendingApproval[];
+  usage: RunUsage;
+  /** Orders the reports: two sent in one workflow task may arrive in either order, and the parent keeps the newest. */
+  seq?: number;
+}
+
+/** A delegated run as the parent's `getState` shows it: the parent's call that started it, and its progress. */
+export interface DelegationView extends DelegateProgress {
+  /** The parent's effect id whose step the child is. */
+  effectId: string;
+  tool: string;
+}
+
+/** The agent-run workflow: what `createAgentSaga` returns, and the type the client and a parent start. */
+export type AgentSagaWorkflow = (input: AgentRunInput) => Promise<RunOutcome>;

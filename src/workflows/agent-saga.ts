@@ -3,21 +3,21 @@
  * tools as activities with effect ids, and roll back newest-first when the saga fails. The loop holds the flow
  * and the waits; its collaborators take the run's values and give new ones back.
  */
-import { allHandlersFinished, condition, isCancellation, patched, sleep, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, CancellationScope, condition, continueAsNew, isCancellation, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import { addUsage, sumUsage } from '../policies/budget';
 import { appendTurn, buildContext } from '../policies/context';
 import { callKeyOf } from '../policies/loop-guard';
 import { rememberCommitted, repeatVerdict } from '../policies/repeat-guard';
 import { chooseModel } from '../policies/routing';
-import type { AwaitingApprovalCall, DoneCall, PlannedEffect, ReadyCall, TurnInFlight } from '../shared/records';
-import type { AgentRunInput, RunOutcome } from '../shared/run';
+import type { AwaitingApprovalCall, DoneCall, TurnInFlight } from '../shared/records';
+import type { AgentRunInput, AgentSagaWorkflow, RunOutcome, RunStatus } from '../shared/run';
 import type { ModelTurn } from '../shared/wire';
 import { agentRegistry, type AgentDefinition, type AgentRegistry } from '../tools/define';
-import { awaitApproval, notifyApprovers, openApprovals } from './approval-gate';
+import { notifyApprovers, openApprovals } from './approval-gate';
 import { budgetForApprovedCall, budgetSnapshot, waitForBudget } from './budget-gate';
 import { resultsOf, withCall } from './calls';
-import { delegationContext, installDelegationHandler } from './delegation';
-import { installHandlers } from './handlers';
+import type { StatusStep } from './execution';
+import { installDelegationHandler, installHandlers } from './handlers';
 import { adoptMcpCatalog, learnMcpTools, type McpCatalog } from './mcp-tools';
 import { askClaude, offerContext, type ModelAnswer } from './model-call';
 import { askModelDurably, installModelOutageHandler } from './model-outage';
@@ -27,10 +27,9 @@ import { PATCHES } from './patches';
 import { planTurn, type PlanningGuards } from './planner';
 import { describePending, publishRun, setStatus } from './publish';
 import { reconcileUnknown, unknownEffects } from './reconcile';
-import { rollBack } from './rollback';
 import { carryOver, openRun, runOutcome, shouldContinueAsNew, type Run } from './run-memory';
 import { resolveSettings } from './settings';
-import { runReads, runWrite, type ToolScope } from './tool-calls';
+import { runReads, runWrite, undoEffect, type PipelineStep, type ToolScope } from './tool-pipeline';
 import { continueAsNewFor, declareVersioning, upgradeDue } from './versioning';
 import { acceptFinalAnswer } from './typed-output';
 import { idleTimeoutOf, installSteeringHandlers, takeMessages, waitForMessage } from './steering';
@@ -41,7 +40,7 @@ class SagaAbort {
 }
 
 /** The agent-run workflow over `agents`; export it from your workflows file as `agentSaga` (its workflow type). */
-export type AgentSagaWorkflow = (input: AgentRunInput) => Promise<RunOutcome>;
+export type { AgentSagaWorkflow } from '../shared/run';
 
 /**
  * The workflow that runs every agent in `agents`. Call it once in your workflows file and export the result as
@@ -106,7 +105,7 @@ class AgentLoop {
         }
         if (run.memory.finalText !== null) return await this.complete();
         if (shouldContinueAsNew(run) || upgradeDue(run.settings.agent.versioning)) await this.continueAsNew();
-        const budget = await waitForBudget(run);
+        const budget = await this.follow(waitForBudget(run));
         if (budget.kind === 'abort') throw new SagaAbort(budget.reason);
         // A model repeating a refused call in a tight loop is slowed down before it is asked again.
         const repeats = repeatVerdict(run.memory.repeats.stuck);
@@ -114,8 +113,8 @@ class AgentLoop {
         this.applyPlan(await this.askModel());
       }
     } catch (err) {
-      if (err instanceof SagaAbort) return await rollBack(run, this.tools, 'compensated', err.reason);
-      if (isCancellation(err)) await rollBack(run, this.tools, 'cancelled', 'the run was cancelled');
+      if (err instanceof SagaAbort) return await this.rollBack('compensated', err.reason);
+      if (isCancellation(err)) await this.rollBack('cancelled', 'the run was cancelled');
       throw err;
     }
   }
@@ -211,19 +210,16 @@ class AgentLoop {
       if (reads.kind === 'abort') throw new SagaAbort(reads.reason);
       keep(reads.turn);
     }
-    // State-changing calls run one at a time, in Claude's order.
+    // State-changing calls run one at a time, in Claude's order, each through the tool-call pipeline.
     for (let index = 0; index < turn.calls.length; index += 1) {
       const call = turn.calls[index];
       if (!call.changesWorld || call.status === 'done') continue;
       this.throwIfAborted();
-      const cleared = call.status === 'awaiting_approval' ? await this.clearApproval(call) : call;
-      keep(withCall(turn, index, cleared));
-      if (cleared.status !== 'ready') continue;
-      if (cleared.argsHash !== undefined) {
-        const budget = await budgetForApprovedCall(run, cleared.tool);
-        if (budget.kind === 'abort') throw new SagaAbort(budget.reason);
+      const ran = await this.follow(runWrite(call, run, this.tools, this.input), (cleared) => keep(withCall(turn, index, cleared)));
+      if (ran.kind === 'interrupted') {
+        this.throwIfAborted();
+        return await this.continueAsNew();
       }
-      const ran = await runWrite(cleared, this.tools, delegationContext(this.input, run));
       // A sub-agent spends from this run's budget.
       if (ran.usage) memory.usage = sumUsage(memory.usage, ran.usage);
       if (ran.kind === 'abort') throw new SagaAbort(ran.reason);
@@ -245,19 +241,19 @@ class AgentLoop {
     memory.repeats = rememberCommitted(memory.repeats, callKeyOf(call.tool, call.input), { tool: call.tool, effectId: call.effectId, result: call.result.content });
   }
 
-  /** The call once a person decided; an abort or a due continue-as-new ends the wait, and the call is carried. */
-  private async clearApproval(call: AwaitingApprovalCall): Promise<(ReadyCall & PlannedEffect) | DoneCall> {
-    // Waiting for a person does not spend the run's wall-clock budget.
-    const waitStarted = Date.now();
-    const gate = await awaitApproval(this.run, call).finally(() => {
-      this.run.memory.humanWaitMs += Date.now() - waitStarted;
-    });
-    if (gate.kind === 'interrupted') {
-      this.throwIfAborted();
-      return await this.continueAsNew();
+  /** Runs a collaborator's steps to their end, publishing the statuses it asks for: only the loop publishes. */
+  private async follow<T>(steps: AsyncGenerator<PipelineStep | StatusStep, T, void>, onCleared?: (call: Extract<PipelineStep, { kind: 'cleared' }>['call']) => void): Promise<T> {
+    for (;;) {
+      const next = await steps.next();
+      if (next.done) return next.value;
+      const step = next.value;
+      if (step.kind === 'status') this.show(step.status, step.detail);
+      else onCleared?.(step.call);
     }
-    if (gate.kind === 'abort') throw new SagaAbort(gate.reason);
-    return gate.call;
+  }
+
+  private show(status: RunStatus, detail: string | null): void {
+    setStatus(this.run, status, detail);
   }
 
   /** Completes the run, once no effect's outcome is unknown; one that stays unknown rolls the saga back. */
@@ -271,6 +267,31 @@ class AgentLoop {
     }
     setStatus(run, 'completed', null);
     return runOutcome(run, 'completed', null);
+  }
+
+  /** The rollback: every pending request withdrawn, then every started effect undone, newest first, even when cancelled. */
+  private async rollBack(status: 'compensated' | 'cancelled', reason: string): Promise<RunOutcome> {
+    const { run } = this;
+    const { desk, ledger, memory, settings, timeline } = run;
+    for (const request of [...desk.pending]) {
+      desk.close(request.callId, { decision: 'withdrawn', approver: null, reason: `the run is rolling back: ${reason}` });
+    }
+    memory.inFlight = null;
+    this.show('compensating', reason);
+    timeline.note('run', `rolling back: ${reason}`, 'info');
+    await CancellationScope.nonCancellable(async () => {
+      for await (const step of ledger.rollback((effect) => undoEffect(effect, this.tools), settings.rollback)) {
+        if (step.kind === 'settled') publishRun(run);
+        else if (step.kind === 'unblocked') this.show('compensating', reason);
+        else {
+          const { effect } = step;
+          const why = `compensation of ${effect.tool} (${effect.effectId}) keeps failing: ${effect.compensationError}`;
+          this.show('blocked', `${why}; retrying with backoff; an operator can retry or skip it`);
+        }
+      }
+    });
+    this.show(status, reason);
+    return runOutcome(run, status, reason);
   }
 
   private async continueAsNew(): Promise<never> {

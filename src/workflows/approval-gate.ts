@@ -11,7 +11,8 @@ import { activities, notifyOptions } from './activity-options';
 import type { ApprovalDesk, WaitResult } from './approvals';
 import { closeCall, errorResult } from './calls';
 import type { ApprovalAsk } from './planner';
-import { describePending, setStatus } from './publish';
+import { statusStep, type StatusStep } from './execution';
+import { describePending } from './publish';
 import { shouldContinueAsNew, type Run } from './run-memory';
 import { describe } from './saga';
 import type { RunSettings } from './settings';
@@ -47,12 +48,12 @@ export function openApprovals(asks: readonly ApprovalAsk[], desk: ApprovalDesk, 
   }
 }
 
-/** Waits for a person's decision on one call, showing the run as awaiting approval meanwhile. */
-export async function awaitApproval(run: Run, call: AwaitingApprovalCall): Promise<GateOutcome> {
+/** Waits for a person's decision on one call; the loop shows the run as awaiting approval meanwhile. */
+export async function* awaitApproval(run: Run, call: AwaitingApprovalCall): AsyncGenerator<StatusStep, GateOutcome, void> {
   const { desk, flags, settings, timeline } = run;
   if (nobodyMayDecide(settings.approval) && patched('sagent-approvers-required')) return refuseUnapprovable(call, desk, timeline);
   for (;;) {
-    setStatus(run, 'awaiting_approval', describePending(desk.pending));
+    yield statusStep('awaiting_approval', describePending(desk.pending));
     const wait = await desk.waitFor(
       call.callId,
       () => flags.abortRequested !== null || shouldContinueAsNew(run) || (workflowInfo().historySize ?? 0) > WAITING_HISTORY_LIMIT_BYTES,

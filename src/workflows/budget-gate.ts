@@ -1,8 +1,11 @@
-/** The budget gate before each model call: when the budget is spent, the run waits for a top-up or an abort. */
+/**
+ * The budget gate before each model call and each approved call: when the budget is spent, the run waits for a
+ * top-up or an abort. It yields the statuses to show; the loop publishes them.
+ */
 import { condition, patched } from '@temporalio/workflow';
 import { checkBudget, type BudgetCheck, type BudgetSnapshot } from '../policies/budget';
 import { PATCHES } from './patches';
-import { setStatus } from './publish';
+import { statusStep, type StatusStep } from './execution';
 import type { Run } from './run-memory';
 
 export type BudgetGate = { kind: 'ok' } | { kind: 'abort'; reason: string };
@@ -19,19 +22,19 @@ export function budgetSnapshot({ memory }: Run): BudgetSnapshot {
 }
 
 /** Checks the budget; when exhausted, shows `budget_exhausted` and waits for a top-up, an abort, or the timeout. */
-export async function waitForBudget(run: Run, waiting: string = ''): Promise<BudgetGate> {
+export async function* waitForBudget(run: Run, waiting: string = ''): AsyncGenerator<StatusStep, BudgetGate, void> {
   const { memory, flags } = run;
   for (;;) {
     const check = budgetNow(run);
     if (check.kind === 'ok') {
       if (flags.exhausted) {
         flags.exhausted = null;
-        setStatus(run, 'running', null);
+        yield statusStep('running', null);
       }
       return check;
     }
     flags.exhausted = check.reason;
-    setStatus(run, 'budget_exhausted', `${check.reason}${waiting}; waiting for \`sagent extend-budget\` or an abort`);
+    yield statusStep('budget_exhausted', `${check.reason}${waiting}; waiting for \`sagent extend-budget\` or an abort`);
     run.timeline.note('budget', check.reason + waiting, 'waiting');
     const before = memory.limits;
     const waitStarted = Date.now();
@@ -51,7 +54,7 @@ export async function waitForBudget(run: Run, waiting: string = ''): Promise<Bud
  * The budget before an approved call runs: an approval that came after the budget ran out waits for a top-up
  * first, so the run never pays for a step it would then have to undo for want of budget.
  */
-export async function budgetForApprovedCall(run: Run, tool: string): Promise<BudgetGate> {
+export async function* budgetForApprovedCall(run: Run, tool: string): AsyncGenerator<StatusStep, BudgetGate, void> {
   if (budgetNow(run).kind === 'ok' || !patched(PATCHES.budgetBeforeApprovedCall)) return { kind: 'ok' };
-  return waitForBudget(run, ` (the approved ${tool} has not run)`);
+  return yield* waitForBudget(run, ` (the approved ${tool} has not run)`);
 }

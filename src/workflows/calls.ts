@@ -1,12 +1,11 @@
 /** Planned calls as values: a call is closed by producing its done variant, and a turn by replacing one call. */
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { AwaitingApprovalCall, DoneCall, PlannedCall, ReadyCall, TurnInFlight } from '../shared/records';
+import type { ToolErrorBody } from '../shared/tool-errors';
 import type { ToolResultBlockParam } from '../shared/wire';
 
-/** What Claude is shown when a call did not run or failed: structured, so it can adapt. */
-export type CallError = { error: string; message: string; hint: string } & Record<string, unknown>;
-
-export function errorResult(toolUseId: string, error: CallError): ToolResultBlockParam {
+/** The `is_error` result Claude is shown when a call did not run or failed; its body comes from `toolError`. */
+export function errorResult(toolUseId: string, error: ToolErrorBody): ToolResultBlockParam {
   return { type: 'tool_result', tool_use_id: toolUseId, content: JSON.stringify(error), is_error: true };
 }
 

@@ -1,34 +1,16 @@
 /**
  * The delegated run's side of a delegation: it tells its parent, by signal, where it stands whenever its status
  * or its pending calls change, so the parent's status and the tree's inbox show a child waiting on a person.
- * Apart from `delegation.ts` so that publishing (which calls it) and delegating (which publishes) do not cycle.
  */
 import { CancellationScope, getExternalWorkflowHandle, workflowInfo } from '@temporalio/workflow';
 import { maskPending } from '../policies/secrets';
-import { delegateProgressSignal, PROGRESS_PENDING_CARRIED, type DelegateProgress, type DelegationView } from '../shared/delegation';
-import type { Run } from './run-memory';
+import { delegateProgressSignal, PROGRESS_PENDING_CARRIED, type DelegateProgress } from '../shared/delegation';
+import { runningDelegations, type Run } from './run-memory';
 
 /** What was last reported, per run, so an unchanged status sends nothing. */
 const lastReported = new WeakMap<Run, string>();
 /** Reports sent within one workflow instant, per run: with the workflow clock, the report's order. */
 const sentAt = new WeakMap<Run, { ms: number; count: number }>();
-
-/** The sub-agents running for this run, as they last reported (or as started, before their first report). */
-export function runningDelegations({ memory, flags }: Run): DelegationView[] {
-  return memory.effects.flatMap((effect) => {
-    const { delegation } = effect;
-    if (delegation?.outcome !== 'running') return [];
-    const progress = flags.delegates[delegation.workflowId] ?? {
-      workflowId: delegation.workflowId,
-      agent: delegation.agent,
-      status: 'running' as const,
-      statusDetail: null,
-      pendingApprovals: [],
-      usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0 },
-    };
-    return [{ ...progress, effectId: effect.effectId, tool: effect.tool }];
-  });
-}
 
 /** Tells the parent, if there is one, where this run stands; the calls pending anywhere below it included. */
 export function reportToParent(run: Run): void {

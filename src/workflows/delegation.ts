@@ -13,24 +13,18 @@ import {
   WorkflowIdReusePolicy,
   executeChild,
   isCancellation,
-  setHandler,
 } from '@temporalio/workflow';
 import { childLimits } from '../policies/delegation';
 import { capText } from '../policies/context';
 import { WORKFLOW_TYPE } from '../shared/constants';
-import { delegateProgressSignal, type DelegationRecord } from '../shared/delegation';
-import type { EffectRecord, PlannedEffect, ReadyCall } from '../shared/records';
-import type { AgentRunInput, BudgetLimits, RunOutcome, RunUsage } from '../shared/run';
+import type { DelegationRecord, EffectRecord, ReadyCall } from '../shared/records';
+import type { AgentRunInput, AgentSagaWorkflow, BudgetLimits, RunOutcome, RunUsage } from '../shared/run';
 import { TOOL_FAILURE_TYPES } from '../shared/activity-io';
 import { AgentName, AgentStatus } from '../shared/search-attributes';
 import type { ToolDefinition } from '../tools/define';
-import type { AgentSagaWorkflow } from './agent-saga';
-import { closeCall, errorResult } from './calls';
-import { runningDelegations } from './delegate-report';
-import { describePending, setStatus } from './publish';
+import type { Execution, Executor, ToolScope } from './execution';
 import type { Run } from './run-memory';
 import { SagaLedger, describe, type CompensationRun } from './saga';
-import type { CallOutcome, ToolScope } from './tool-calls';
 
 /** What a delegation needs of the parent run, as it stands when the call starts. */
 export interface DelegationContext {
@@ -40,9 +34,6 @@ export interface DelegationContext {
   steps: number;
   startedAtMs: number;
 }
-
-/** A delegation's outcome: the call's, and the child's usage, which counts against the parent's budget. */
-export type DelegationOutcome = CallOutcome & { usage?: RunUsage };
 
 /** The parent's view of the run at hand, for a delegation about to start. */
 export function delegationContext(input: AgentRunInput, { memory }: Run): DelegationContext {
@@ -54,17 +45,26 @@ export function childWorkflowId(effectId: string, agent: string): string {
   return `${effectId}/${agent}`;
 }
 
-/** Runs a delegating call as a child workflow; its compensation is already registered under the call's effect id. */
-export async function runDelegation(call: ReadyCall & PlannedEffect, scope: ToolScope, parent: DelegationContext): Promise<DelegationOutcome> {
-  const tool = scope.agent.toolsByName[call.tool];
+/** What the parent's ledger records of a delegation about to start. */
+export function delegationRecordOf(tool: ToolDefinition, effectId: string): DelegationRecord {
+  const agent = tool.delegate!.agent;
+  return { workflowId: childWorkflowId(effectId, agent), agent, outcome: 'running', effects: [] };
+}
+
+/** Runs delegating calls as child workflows; each call's compensation is already registered under its effect id. */
+export function childWorkflowExecutor(scope: ToolScope, parent: DelegationContext): Executor {
+  return {
+    summary(call, effectId, tool) {
+      return `${tool.name} → ${childWorkflowId(effectId, tool.delegate!.agent)} · effect ${call.changesWorld ? call.seq : '?'}`;
+    },
+    execute: (call, effectId, tool) => runChild(call, effectId, tool, scope, parent),
+  };
+}
+
+async function runChild(call: ReadyCall, effectId: string, tool: ToolDefinition, scope: ToolScope, parent: DelegationContext): Promise<Execution> {
   const agent = tool.delegate!.agent;
   const { task } = call.input as { task: string };
-  const workflowId = childWorkflowId(call.effectId, agent);
-  const record: DelegationRecord = { workflowId, agent, outcome: 'running', effects: [] };
-  scope.ledger.find(call.effectId)!.delegation = record;
-  const summary = `${tool.name} → ${workflowId} · effect ${call.seq}`;
-  const startedAt = Date.now();
-  const entry = scope.timeline.note('tool', summary, 'started', undefined, call.effectId);
+  const workflowId = childWorkflowId(effectId, agent);
   let outcome: RunOutcome;
   try {
     outcome = await executeChild<AgentSagaWorkflow>(WORKFLOW_TYPE, {
@@ -79,37 +79,41 @@ export async function runDelegation(call: ReadyCall & PlannedEffect, scope: Tool
         { key: AgentName, value: agent },
         { key: AgentStatus, value: 'running' },
       ],
-      staticSummary: `${agent}, delegated by ${scope.agent.name} (${call.effectId}): ${brief(task)}`,
+      staticSummary: `${agent}, delegated by ${scope.agent.name} (${effectId}): ${brief(task)}`,
     });
   } catch (err) {
     if (isCancellation(err) || CancellationScope.current().consideredCancelled) {
       // The child was cancelled with the parent and ran its own rollback before this wait ended.
-      record.outcome = 'rolled_back';
-      scope.timeline.finish(entry, 'error', startedAt, 'cancelled with the run');
-      throw err;
+      return { kind: 'cancelled', cause: err, detail: 'cancelled with the run', child: { outcome: 'rolled_back' } };
     }
-    record.outcome = 'unknown';
-    scope.ledger.settle(call.effectId, { ok: false, error: err });
-    scope.timeline.finish(entry, 'error', startedAt, describe(err));
-    return failed(call, tool, `${agent} (${workflowId}) did not end normally: ${describe(err)}`, 'delegate_outcome_unknown',
-      'its outcome is unknown; it will be reviewed if the run rolls back; do not delegate the same task again blindly');
+    return {
+      kind: 'failed',
+      cause: err,
+      message: `${agent} (${workflowId}) did not end normally: ${describe(err)}`,
+      detail: describe(err),
+      code: 'delegate_outcome_unknown',
+      child: { outcome: 'unknown' },
+    };
   }
-  record.effects = outcome.effects;
   if (outcome.status === 'completed') {
-    record.outcome = 'completed';
-    scope.ledger.settle(call.effectId, { ok: true });
-    scope.timeline.finish(entry, 'ok', startedAt, `${outcome.effects.length} effects`);
     const text = capText(outcome.finalText ?? '', tool.maxResultBytes);
-    return { kind: 'done', call: closeCall(call, { type: 'tool_result', tool_use_id: call.toolUseId, content: text || `${agent} finished without a summary` }), usage: outcome.usage };
+    return {
+      kind: 'ok',
+      content: text || `${agent} finished without a summary`,
+      detail: `${outcome.effects.length} effects`,
+      usage: outcome.usage,
+      child: { outcome: 'completed', effects: outcome.effects },
+    };
   }
   // The child rolled itself back: nothing of it is left for the parent to undo.
-  record.outcome = 'rolled_back';
-  scope.ledger.settle(call.effectId, { ok: false, error: ApplicationFailure.create({ type: TOOL_FAILURE_TYPES.Rejected, message: outcome.reason ?? outcome.status }) });
-  scope.timeline.finish(entry, 'error', startedAt, `${agent} ${outcome.status}: ${outcome.reason ?? ''}`);
   return {
-    ...failed(call, tool, `${agent} could not finish and undid its own work (${outcome.status}): ${outcome.reason ?? 'no reason given'}`, 'delegate_rolled_back',
-      'nothing it did remains; go another way or explain to the user'),
+    kind: 'failed',
+    cause: ApplicationFailure.create({ type: TOOL_FAILURE_TYPES.Rejected, message: outcome.reason ?? outcome.status }),
+    message: `${agent} could not finish and undid its own work (${outcome.status}): ${outcome.reason ?? 'no reason given'}`,
+    detail: `${agent} ${outcome.status}: ${outcome.reason ?? ''}`,
+    code: 'delegate_rolled_back',
     usage: outcome.usage,
+    child: { outcome: 'rolled_back', effects: outcome.effects },
   };
 }
 
@@ -137,30 +141,6 @@ export async function undoDelegated(effect: EffectRecord & { delegation: Delegat
   return delegation.effects.some((child) => child.compensation === 'compensated') ? 'compensated' : 'not_needed';
 }
 
-/** Receives the children's progress, and shows the parent waiting on a child that waits on a person. */
-export function installDelegationHandler(run: Run): void {
-  setHandler(delegateProgressSignal, (progress) => {
-    if (!runningDelegations(run).some((view) => view.workflowId === progress?.workflowId)) return;
-    // Signals from one child can overtake each other: an older report never replaces a newer one.
-    const known = run.flags.delegates[progress.workflowId]?.seq;
-    if (known !== undefined && progress.seq !== undefined && progress.seq < known) return;
-    run.flags.delegates[progress.workflowId] = progress;
-    showDelegates(run);
-  });
-}
-
-function showDelegates(run: Run): void {
-  const { flags, desk } = run;
-  if ((flags.status !== 'running' && flags.status !== 'awaiting_approval') || desk.pending.length > 0) return;
-  const waiting = runningDelegations(run).find((view) => view.pendingApprovals.length > 0);
-  if (waiting) {
-    setStatus(run, 'awaiting_approval', `waiting on ${waiting.agent} (${waiting.workflowId}), which awaits approval: ${describePending(waiting.pendingApprovals)}`);
-    return;
-  }
-  const running = runningDelegations(run)[0];
-  setStatus(run, 'running', running ? `waiting on ${running.agent} (${running.workflowId}): ${running.status}` : null);
-}
-
 /** The child's input: the parent's settings that carry over, and its slice of the parent's remaining budget. */
 function childInput(parent: DelegationContext, agent: string, task: string, tool: ToolDefinition): AgentRunInput {
   const { input } = parent;
@@ -174,11 +154,6 @@ function childInput(parent: DelegationContext, agent: string, task: string, tool
     budget,
     ...pick(input, ['model', 'escalationModel', 'context', 'maxTokens', 'continueAsNewAfterTurns', 'carry', 'blockAfterCompensationFailures']),
   };
-}
-
-function failed(call: ReadyCall & PlannedEffect, tool: ToolDefinition, message: string, error: string, hint: string): CallOutcome {
-  if (tool.critical) return { kind: 'abort', reason: `${tool.name} failed and is critical: ${message}` };
-  return { kind: 'done', call: closeCall(call, errorResult(call.toolUseId, { error, message, hint })) };
 }
 
 function pick<T extends object, K extends keyof T>(value: T, keys: readonly K[]): Partial<Pick<T, K>> {

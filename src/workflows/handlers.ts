@@ -16,10 +16,11 @@ import {
   skipCompensationSignal,
   type OperatorAction,
 } from '../shared/messages';
+import { delegateProgressSignal } from '../shared/delegation';
 import { MESSAGE_DESCRIPTIONS } from './message-descriptions';
 import { describePending, refreshDetails, setStatus } from './publish';
 import { recordRefusal, traceRefusal } from './refusals';
-import { isClosing, runState, type Run } from './run-memory';
+import { isClosing, runningDelegations, runState, type Run } from './run-memory';
 
 const OPERATOR_FIELDS = { effectId: { max: INPUT_LIMITS.id }, by: { max: INPUT_LIMITS.name }, reason: { max: INPUT_LIMITS.reason } } as const;
 const ABORT_FIELDS = { by: { max: INPUT_LIMITS.name }, reason: { max: INPUT_LIMITS.reason } } as const;
@@ -136,4 +137,28 @@ function operatorAction({ ledger, timeline, memory, settings }: Run, action: Ope
     timeline,
   );
   traceRefusal(refused);
+}
+
+/** Receives the children's progress, and shows the parent waiting on a child that waits on a person. */
+export function installDelegationHandler(run: Run): void {
+  setHandler(delegateProgressSignal, (progress) => {
+    if (!runningDelegations(run).some((view) => view.workflowId === progress?.workflowId)) return;
+    // Signals from one child can overtake each other: an older report never replaces a newer one.
+    const known = run.flags.delegates[progress.workflowId]?.seq;
+    if (known !== undefined && progress.seq !== undefined && progress.seq < known) return;
+    run.flags.delegates[progress.workflowId] = progress;
+    showDelegates(run);
+  });
+}
+
+function showDelegates(run: Run): void {
+  const { flags, desk } = run;
+  if ((flags.status !== 'running' && flags.status !== 'awaiting_approval') || desk.pending.length > 0) return;
+  const waiting = runningDelegations(run).find((view) => view.pendingApprovals.length > 0);
+  if (waiting) {
+    setStatus(run, 'awaiting_approval', `waiting on ${waiting.agent} (${waiting.workflowId}), which awaits approval: ${describePending(waiting.pendingApprovals)}`);
+    return;
+  }
+  const running = runningDelegations(run)[0];
+  setStatus(run, 'running', running ? `waiting on ${running.agent} (${running.workflowId}): ${running.status}` : null);
 }

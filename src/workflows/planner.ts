@@ -10,6 +10,7 @@ import { callKeyOf } from '../policies/loop-guard';
 import { countRefusal, repeatAnswer, repeatVerdict, type RepeatMemory, type RepeatedRefusal } from '../policies/repeat-guard';
 import { checkToolCall } from '../policies/tool-call';
 import type { PendingApproval, PlannedCall, TurnInFlight } from '../shared/records';
+import { toolError, type ToolErrorCode } from '../shared/tool-errors';
 import type { ContentBlock, ModelTurn, ToolResultBlockParam, ToolUseBlock } from '../shared/wire';
 import { changesWorld } from '../tools/define';
 import { errorResult } from './calls';
@@ -102,7 +103,7 @@ function planCalls(toolUses: ToolUseBlock[], truncated: boolean, state: Planning
   const asks: ApprovalAsk[] = [];
   /** State-changing calls planned in this turn, by call key: an identical one in the same turn runs once. */
   const plannedWrites = new Set<string>();
-  const refuse = (block: ToolUseBlock, content: ToolResultBlockParam, error: string): PlannedCall => {
+  const refuse = (block: ToolUseBlock, content: ToolResultBlockParam, error: ToolErrorCode): PlannedCall => {
     if (guards.repeats) {
       const count = countRefusal(refused, callKeyOf(block.name, block.input));
       if (count > (worst.stuck?.count ?? 0)) worst.stuck = { tool: block.name, error, count };
@@ -119,18 +120,14 @@ function planCalls(toolUses: ToolUseBlock[], truncated: boolean, state: Planning
     });
     if (check.kind === 'refuse') {
       const { error, message, hint } = check;
-      return refuse(block, errorResult(block.id, { error, message, hint }), error);
+      return refuse(block, errorResult(block.id, toolError(error, message, { hint })), error);
     }
     const { tool, input } = check;
     if (guards.repeats && changesWorld(tool) && !tool.repeatable) {
       const earlier = state.repeats.committed[check.callKey];
       if (earlier) return refuse(block, { type: 'tool_result', tool_use_id: block.id, content: repeatAnswer(earlier) }, 'already_committed');
       if (plannedWrites.has(check.callKey)) {
-        return refuse(block, errorResult(block.id, {
-          error: 'repeated_call',
-          message: `this turn already makes this exact ${tool.name} call; it runs once`,
-          hint: 'read the result of the first call; change the arguments if you need another one',
-        }), 'repeated_call');
+        return refuse(block, errorResult(block.id, toolError('repeated_call', `this turn already makes this exact ${tool.name} call; it runs once`)), 'repeated_call');
       }
       plannedWrites.add(check.callKey);
     }

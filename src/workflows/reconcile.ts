@@ -10,8 +10,9 @@ import type { ReconcileSettings } from '../shared/run';
 import type { EffectRecord } from '../shared/records';
 import { reconcileOf } from '../tools/define';
 import { activities, reconcileOptions } from './activity-options';
-import { describe, isDefinitiveRejection } from './saga';
-import type { ToolScope } from './tool-calls';
+import { TOOL_FAILURE_TYPES } from '../shared/activity-io';
+import { describe, failureType, isDefinitiveRejection } from './saga';
+import type { ToolScope } from './execution';
 
 const { runTool, checkEffect } = activities;
 
@@ -31,7 +32,7 @@ export async function reconcileUnknown(scope: ToolScope, settings: ReconcileSett
       return { kind: 'unresolved', reason: `the outcome of ${effect.tool} (${effect.effectId}) stayed unknown (${how}), so the run does not complete on a guess` };
     }
     // The service has it (or refused it): the effect is as if its response had arrived.
-    effect.state = learned === 'committed' ? 'committed' : 'failed';
+    scope.ledger.reconciled(effect.effectId, learned);
   }
   return { kind: 'resolved' };
 }
@@ -58,7 +59,8 @@ async function reconcileOne(effect: EffectRecord, scope: ToolScope, settings: Re
     } catch (err) {
       if (isCancellation(err)) throw err;
       // A retry the service refuses (a stored 4xx): the first request was refused too, and nothing happened.
-      const refused = mode === 'retry' && isDefinitiveRejection(err);
+      // (An open breaker refuses the retry, not the first request: that says nothing of the effect.)
+      const refused = mode === 'retry' && isDefinitiveRejection(err) && failureType(err) === TOOL_FAILURE_TYPES.Rejected;
       scope.timeline.finish(entry, refused ? 'ok' : 'error', startedAt, refused ? `not_committed: ${describe(err)}` : describe(err));
       if (refused) return 'not_committed';
     }

@@ -8,12 +8,11 @@ import { resolveLimits, ZERO_USAGE } from '../policies/budget';
 import { newConversation } from '../policies/context';
 import { EMPTY_REPEATS } from '../policies/repeat-guard';
 import { maskOutcome, maskRunState } from '../policies/secrets';
-import type { DelegateProgress } from '../shared/delegation';
+import type { DelegateProgress, DelegationView } from '../shared/delegation';
 import type { AbortRequest, ResumeRequest } from '../shared/messages';
 import type { AgentRunInput, CarriedState, CarryLimits, RunOutcome, RunState, RunStatus } from '../shared/run';
 import type { MessageParam } from '../shared/wire';
 import { ApprovalDesk } from './approvals';
-import { runningDelegations } from './delegate-report';
 import { anyCompacted, compactBooks, NOTHING_COMPACTED } from './compaction';
 import { SagaLedger } from './saga';
 import type { RunSettings } from './settings';
@@ -181,5 +180,22 @@ export function runOutcome({ settings, memory }: Run, status: RunOutcome['status
     ...(anyCompacted(memory.compacted) ? { compacted: memory.compacted } : {}),
     ...(memory.output !== undefined ? { output: memory.output } : {}),
     ...(memory.models ? { models: memory.models } : {}),
+  });
+}
+
+/** The sub-agents running for this run, as they last reported (or as started, before their first report). */
+export function runningDelegations({ memory, flags }: Run): DelegationView[] {
+  return memory.effects.flatMap((effect) => {
+    const { delegation } = effect;
+    if (delegation?.outcome !== 'running') return [];
+    const progress = flags.delegates[delegation.workflowId] ?? {
+      workflowId: delegation.workflowId,
+      agent: delegation.agent,
+      status: 'running' as const,
+      statusDetail: null,
+      pendingApprovals: [],
+      usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0 },
+    };
+    return [{ ...progress, effectId: effect.effectId, tool: effect.tool }];
   });
 }

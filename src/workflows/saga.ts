@@ -5,8 +5,14 @@
  */
 import { ActivityFailure, ApplicationFailure, condition } from '@temporalio/workflow';
 import type { OperatorAction } from '../shared/messages';
-import type { CompensationOutcome, EffectRecord } from '../shared/records';
+import type { CompensationOutcome, DelegationOutcome, DelegationRecord, EffectRecord } from '../shared/records';
 import { TOOL_FAILURE_TYPES } from '../shared/activity-io';
+
+/** What a delegated step's child ended as, for the ledger to record on the parent's effect. */
+export interface ChildEnd {
+  outcome: DelegationOutcome;
+  effects?: EffectRecord[];
+}
 
 /** Runs one compensation activity; it throws when the undo failed, so the ledger retries it. */
 export type CompensationRun = (effect: EffectRecord) => Promise<'compensated' | 'not_needed'>;
@@ -34,25 +40,45 @@ export class SagaLedger {
 
   constructor(readonly effects: EffectRecord[] = []) {}
 
-  /** Records a step before it is scheduled, with what would undo it. */
-  register(effect: { effectId: string; seq: number; tool: string; input: unknown; undo: string | null }): EffectRecord {
-    const existing = this.find(effect.effectId);
+  /** Records a step before it is scheduled, with what would undo it (and, for a delegated step, its child). */
+  register(step: { effectId: string; seq: number; tool: string; input: unknown; undo: string | null }, delegation?: DelegationRecord): EffectRecord {
+    const existing = this.find(step.effectId);
     if (existing) return existing;
     const record: EffectRecord = {
-      ...effect,
+      ...step,
       state: 'pending',
-      compensation: effect.undo ? 'registered' : 'none',
+      compensation: step.undo ? 'registered' : 'none',
       compensationAttempts: 0,
     };
+    if (delegation) record.delegation = delegation;
     this.effects.push(record);
     return record;
   }
 
-  settle(effectId: string, outcome: { ok: true } | { ok: false; error: unknown }): EffectRecord {
+  /**
+   * Settles a step once its executor answered: committed (with what its undo needs), or failed (a definitive
+   * rejection) or unknown (anything else); a delegated step's child end is recorded first.
+   */
+  settle(effectId: string, outcome: { ok: true; undoInput?: unknown } | { ok: false; error: unknown }, child?: ChildEnd): EffectRecord {
     const effect = this.mustFind(effectId);
+    if (child) this.childEnded(effectId, child);
     if (outcome.ok) effect.state = 'committed';
     else effect.state = isDefinitiveRejection(outcome.error) ? 'failed' : 'unknown';
+    if (outcome.ok && outcome.undoInput !== undefined) effect.undoInput = outcome.undoInput;
     return effect;
+  }
+
+  /** Records how a delegated step's child ended (its effects, when it reported them). */
+  childEnded(effectId: string, child: ChildEnd): void {
+    const delegation = this.mustFind(effectId).delegation;
+    if (!delegation) return;
+    if (child.effects) delegation.effects = child.effects;
+    delegation.outcome = child.outcome;
+  }
+
+  /** Settles an unknown effect by what reconciliation learned: as if its response had arrived. */
+  reconciled(effectId: string, learned: 'committed' | 'not_committed'): void {
+    this.mustFind(effectId).state = learned === 'committed' ? 'committed' : 'failed';
   }
 
   find(effectId: string): EffectRecord | undefined {
@@ -139,12 +165,34 @@ function isFinal(outcome: CompensationOutcome): boolean {
 
 /** The other side said no and nothing happened: there is nothing to undo. */
 export function isDefinitiveRejection(error: unknown): boolean {
-  return failureType(error) === TOOL_FAILURE_TYPES.Rejected;
+  const type = failureType(error);
+  // An open breaker on the first attempt: the call never left the worker. After earlier attempts, it may have landed.
+  return type === TOOL_FAILURE_TYPES.Rejected || (type === TOOL_FAILURE_TYPES.ServiceUnavailable && firstDetail(error)?.firstAttempt === true);
+}
+
+function firstDetail(error: unknown): Record<string, unknown> | undefined {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  const details = (cause as { details?: unknown[] } | undefined)?.details;
+  const first = Array.isArray(details) ? details[0] : undefined;
+  return first && typeof first === 'object' ? (first as Record<string, unknown>) : undefined;
 }
 
 export function failureType(error: unknown): string | undefined {
   const cause = error instanceof ActivityFailure ? error.cause : error;
   return (cause as { type?: string } | undefined)?.type;
+}
+
+/** What a tool said of its own failure (its code, hint and retry-after), for Claude's `is_error` result. */
+export function toolFailureDetails(error: unknown): { code?: string; hint?: string; retry_after_ms?: number } {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  const details = (cause as { details?: unknown[] } | undefined)?.details;
+  const said = Array.isArray(details) ? (details[0] as { code?: unknown; hint?: unknown; retryAfterMs?: unknown } | undefined) : undefined;
+  if (!said || typeof said !== 'object') return {};
+  return {
+    ...(typeof said.code === 'string' ? { code: said.code.slice(0, 100) } : {}),
+    ...(typeof said.hint === 'string' ? { hint: said.hint.slice(0, 300) } : {}),
+    ...(typeof said.retryAfterMs === 'number' && Number.isFinite(said.retryAfterMs) ? { retry_after_ms: Math.max(0, Math.round(said.retryAfterMs)) } : {}),
+  };
 }
 
 export function describe(error: unknown): string {

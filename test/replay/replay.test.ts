@@ -31,6 +31,15 @@ test('the corpus of release 0.1.0 holds a history of every workflow shape', () =
   for (const shape of expected) expect(shapes).toContain(shape);
 });
 
+test('the histories of the next release hold every shape this version added', () => {
+  const shapes = new Set(corpus.filter((fixture) => fixture.release === 'unreleased').map((fixture) => fixture.name.split('/')[1].split('.')[0]));
+  const expected = [
+    'breaker-board', 'model-outage-resumed', 'model-fallback', 'typed-output-reasked', 'thinking-compacted', 'steering-message',
+    'conversation-aborted', 'approval-signed-run',
+  ];
+  for (const shape of expected) expect(shapes).toContain(shape);
+});
+
 test.each(fixtures)('%s replays deterministically', async (name) => {
   const fixture = corpus.find((entry) => entry.name === name)!;
   const history = historyFromJSON(JSON.parse(fs.readFileSync(fixture.file, 'utf8')));

@@ -6,20 +6,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Pool } from 'pg';
+import type { Database, Queryable } from './database';
 import { openPgliteWorker } from './pglite';
 
-/** Runs one statement with positional parameters (`$1`, `$2`, ...) and returns its rows. */
-export interface Queryable {
-  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
-}
-
-export interface Database extends Queryable {
-  /** Commits when `fn` resolves, rolls back when it throws (and rethrows). */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
-  close(): Promise<void>;
-  /** Which engine and where, for the startup line (never a password). */
-  readonly description: string;
-}
+export type { Database, Queryable } from './database';
 
 export interface DatabaseOptions {
   /** A PostgreSQL connection string; when set, PGlite is not used. */

@@ -5,7 +5,7 @@
  * PGlite is a single session, so a transaction holds a lock that every other statement waits for.
  */
 import { Worker } from 'node:worker_threads';
-import type { Database, Queryable } from './db';
+import type { Database, Queryable } from './database';
 
 /** Runs in the worker: opens the database and answers `{ id, sql, params }` one at a time. */
 const WORKER_SOURCE = `

@@ -19,6 +19,8 @@ export const getWeather = defineTool({
   description: 'Current weather in a city: condition, temperature in °C and humidity. Read-only.',
   input: z.object({ city }),
   risk: 'read',
+  // One breaker for the weather service, shared by every run on a worker; a probe after 5 s once it opened.
+  breaker: { service: 'weather', halfOpenAfterMs: 5000 },
 });
 
 export const searchFlights = defineTool({

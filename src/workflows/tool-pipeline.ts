@@ -1,0 +1,131 @@
+/**
+ * The one pipeline every tool call runs through, read top to bottom:
+ *   approval gate → budget → ledger.register → executor.execute → ledger.settle → the result Claude sees.
+ * The executor is chosen by the tool's declaration: an activity for native and MCP tools, a child workflow for a
+ * delegating tool; each hands back a tagged `Execution`. The ledger is the only writer of effect records. Waits
+ * yield the statuses to show, and the loop publishes them: the pipeline never calls back into the loop.
+ */
+import type { AwaitingApprovalCall, DoneCall, EffectRecord, PlannedEffect, ReadyCall, TurnInFlight } from '../shared/records';
+import type { AgentRunInput, RunUsage } from '../shared/run';
+import { toolError } from '../shared/tool-errors';
+import { activityExecutor, undoByActivity } from './activity-executor';
+import { awaitApproval } from './approval-gate';
+import { budgetForApprovedCall } from './budget-gate';
+import { closeCall, errorResult } from './calls';
+import { childWorkflowExecutor, delegationContext, delegationRecordOf, undoDelegated } from './delegation';
+import type { Executor, StatusStep, ToolScope } from './execution';
+import type { Run } from './run-memory';
+
+export type { ToolScope } from './execution';
+
+/** How one call ended: done (Claude reads its result), or the saga ends; a sub-agent's usage rides along. */
+export type CallOutcome = ({ kind: 'done'; call: DoneCall } | { kind: 'abort'; reason: string }) & { usage?: RunUsage };
+
+/** A state-changing call's outcome; `interrupted`: an abort or a due continue-as-new ended its approval wait. */
+export type WriteOutcome = CallOutcome | { kind: 'interrupted'; usage?: undefined };
+
+/** What the pipeline asks the loop to do as it goes: show a status, or keep the call as it now stands. */
+export type PipelineStep = StatusStep | { kind: 'cleared'; call: (ReadyCall & PlannedEffect) | DoneCall };
+
+export type ReadsOutcome = { kind: 'done'; turn: TurnInFlight } | { kind: 'abort'; reason: string };
+
+/** Runs the turn's ready reads in parallel; the turn comes back with them done, in their places. */
+export async function runReads(turn: TurnInFlight, scope: ToolScope): Promise<ReadsOutcome> {
+  const executor = activityExecutor(scope);
+  try {
+    const calls = await Promise.all(
+      turn.calls.map(async (call, index) => {
+        if (call.status !== 'ready' || call.changesWorld) return call;
+        const ran = await execute(call, `${scope.workflowId}/turn-${turn.turn}/read-${index}`, scope, executor);
+        // The first critical failure ends the saga at once, as the other reads go on.
+        if (ran.kind === 'abort') throw new CriticalReadFailed(ran.reason);
+        return ran.call;
+      }),
+    );
+    return { kind: 'done', turn: { ...turn, calls, readsDone: true } };
+  } catch (err) {
+    if (err instanceof CriticalReadFailed) return { kind: 'abort', reason: err.reason };
+    throw err;
+  }
+}
+
+/**
+ * Runs one state-changing call through every stage: a person's decision if it needs one, the budget if it was
+ * approved, then its compensation registered before it is scheduled (so an unknown outcome is still undone),
+ * its executor, and the ledger settled with what came back.
+ */
+export async function* runWrite(
+  call: (ReadyCall & PlannedEffect) | AwaitingApprovalCall,
+  run: Run,
+  scope: ToolScope,
+  input: AgentRunInput,
+): AsyncGenerator<PipelineStep, WriteOutcome, void> {
+  let cleared: (ReadyCall & PlannedEffect) | DoneCall = call as ReadyCall & PlannedEffect;
+  if (call.status === 'awaiting_approval') {
+    // Waiting for a person does not spend the run's wall-clock budget.
+    const waitStarted = Date.now();
+    let gate;
+    try {
+      gate = yield* awaitApproval(run, call);
+    } finally {
+      run.memory.humanWaitMs += Date.now() - waitStarted;
+    }
+    if (gate.kind === 'interrupted' || gate.kind === 'abort') return gate;
+    cleared = gate.call;
+  }
+  yield { kind: 'cleared', call: cleared };
+  if (cleared.status !== 'ready') return { kind: 'done', call: cleared };
+  if (cleared.argsHash !== undefined) {
+    const budget = yield* budgetForApprovedCall(run, cleared.tool);
+    if (budget.kind === 'abort') return budget;
+  }
+  const tool = scope.agent.toolsByName[cleared.tool];
+  const executor = tool.delegate ? childWorkflowExecutor(scope, delegationContext(input, run)) : activityExecutor(scope);
+  const step = { effectId: cleared.effectId, seq: cleared.seq, tool: tool.name, input: cleared.input, undo: tool.compensation ?? null };
+  scope.ledger.register(step, tool.delegate ? delegationRecordOf(tool, cleared.effectId) : undefined);
+  return execute(cleared, cleared.effectId, scope, executor);
+}
+
+/** Undoes one effect with its executor's undo: a compensation activity, or a sub-agent's own compensations. */
+export async function undoEffect(effect: EffectRecord, scope: ToolScope): Promise<'compensated' | 'not_needed'> {
+  const { delegation } = effect;
+  if (delegation) {
+    const agent = scope.agents?.[delegation.agent] ?? scope.agent;
+    return undoDelegated({ ...effect, delegation }, (child) => undoEffect(child, { ...scope, agent }));
+  }
+  return undoByActivity(effect, scope.agent.toolsByName[effect.tool], scope);
+}
+
+/** Executes one call and settles it: only a state-changing one is recorded (a read's key just dedupes retries). */
+async function execute(call: ReadyCall, effectId: string, scope: ToolScope, executor: Executor): Promise<CallOutcome> {
+  const { ledger, timeline } = scope;
+  const tool = scope.agent.toolsByName[call.tool];
+  const recorded = call.changesWorld;
+  const startedAt = Date.now();
+  const entry = timeline.note('tool', executor.summary(call, effectId, tool), 'started', undefined, recorded ? effectId : undefined);
+  const ran = await executor.execute(call, effectId, tool);
+  const usage = ran.kind !== 'cancelled' && ran.usage ? { usage: ran.usage } : {};
+  if (ran.kind === 'cancelled') {
+    if (recorded && ran.child) ledger.childEnded(effectId, ran.child);
+    timeline.finish(entry, 'error', startedAt, ran.detail);
+    throw ran.cause;
+  }
+  if (ran.kind === 'ok') {
+    if (recorded) ledger.settle(effectId, { ok: true, ...(ran.undoInput !== undefined ? { undoInput: ran.undoInput } : {}) }, ran.child);
+    if (ran.note) timeline.note('tool', ran.note, 'info', undefined, recorded ? effectId : undefined);
+    timeline.finish(entry, 'ok', startedAt, ran.detail);
+    // Claude must know when a person changed what it asked for.
+    const edited = call.changesWorld && call.editedBy ? `[${call.editedBy} edited the input before it ran; it ran with ${JSON.stringify(call.input)}]\n` : '';
+    return { kind: 'done', call: closeCall(call, { type: 'tool_result', tool_use_id: call.toolUseId, content: edited + ran.content }), ...usage };
+  }
+  const effect = recorded ? ledger.settle(effectId, { ok: false, error: ran.cause }, ran.child) : undefined;
+  timeline.finish(entry, 'error', startedAt, ran.detail);
+  if (tool.critical) return { kind: 'abort', reason: `${tool.name} failed and is critical: ${ran.message}`, ...usage };
+  const code = ran.code ?? (effect?.state === 'unknown' ? 'tool_outcome_unknown' : 'tool_failed');
+  return { kind: 'done', call: closeCall(call, errorResult(call.toolUseId, toolError(code, ran.message, ran.extra))), ...usage };
+}
+
+/** Carries a critical read's failure out of `Promise.all` the moment it happens. */
+class CriticalReadFailed {
+  constructor(readonly reason: string) {}
+}
