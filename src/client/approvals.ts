@@ -71,7 +71,7 @@ export async function decide(ctx: ClientContext, request: DecisionRequest): Prom
   }
   if (request.expectHash !== undefined) checkExpectedHash(workflowId, request.expectHash, pending);
 
-  const decision = signed(workflowId, pending, request, {
+  const decision = signed(workflowId, state.signatureRunId, pending, request, {
     callId: pending.callId,
     argsHash: pending.argsHash,
     decision: request.decision,
@@ -125,11 +125,11 @@ export async function decide(ctx: ClientContext, request: DecisionRequest): Prom
 }
 
 /** Signs the decision when a key is given or the approver has one here; the signature covers it exactly. */
-function signed(workflowId: string, pending: PendingApproval, request: DecisionRequest, decision: ApprovalDecision): ApprovalDecision {
+function signed(workflowId: string, runId: string | undefined, pending: PendingApproval, request: DecisionRequest, decision: ApprovalDecision): ApprovalDecision {
   const privateKey = request.privateKey === false ? undefined : (request.privateKey ?? loadKey(request.approver)?.privateKey);
   if (!privateKey) return decision;
   const expiresAt = new Date(Math.min(Date.now() + SIGNATURE_LIFETIME_MS, Date.parse(pending.expiresAt))).toISOString();
-  const signature = signDecision(privateKey, signedFieldsOf(workflowId, decision, expiresAt));
+  const signature = signDecision(privateKey, signedFieldsOf(workflowId, decision, expiresAt, runId));
   return { ...decision, expiresAt, signature };
 }
 

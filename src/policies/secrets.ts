@@ -33,6 +33,16 @@ export function maskValue(value: unknown): string {
 }
 
 /**
+ * Free text (a task, a summary) with every card-like number and e-mail address masked, for where no tool declaration
+ * says which values are secret: a run's summary and details, which the Web UI shows (and puts in URLs) without the codec.
+ */
+export function maskFreeText(text: string): string {
+  return text
+    .replace(/\d(?:[ -]?\d){11,18}/g, (digits) => maskValue(digits))
+    .replace(/[^\s@<>()[\]"'`,;:]+@[^\s@<>()[\]"'`,;:]+\.[A-Za-z]{2,}/g, (email) => maskValue(email));
+}
+
+/**
  * `value` (a tool's input or output) with every field the tool marks secret masked; arrays on the way are walked
  * element by element. Returns a copy where anything changed and never mutates `value`.
  */

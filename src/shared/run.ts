@@ -195,6 +195,8 @@ export interface CarriedState {
 
 export interface RunState {
   workflowId: string;
+  /** Where the run takes signed decisions bound to a run: the run id (its chain's first) a signature must cover. */
+  signatureRunId?: string;
   agent: string;
   task: string;
   status: RunStatus;

@@ -13,6 +13,7 @@ import {
   WorkflowIdReusePolicy,
   executeChild,
   isCancellation,
+  patched,
   setHandler,
 } from '@temporalio/workflow';
 import { childLimits } from '../policies/delegation';
@@ -27,6 +28,8 @@ import type { ToolDefinition } from '../tools/define';
 import type { AgentSagaWorkflow } from './agent-saga';
 import { closeCall, errorResult } from './calls';
 import { runningDelegations } from './delegate-report';
+import { MESSAGE_DESCRIPTIONS } from './message-descriptions';
+import { PATCHES } from './patches';
 import { describePending, setStatus } from './publish';
 import type { Run } from './run-memory';
 import { SagaLedger, describe, type CompensationRun } from './saga';
@@ -79,7 +82,10 @@ export async function runDelegation(call: ReadyCall & PlannedEffect, scope: Tool
         { key: AgentName, value: agent },
         { key: AgentStatus, value: 'running' },
       ],
-      staticSummary: `${agent}, delegated by ${scope.agent.name} (${call.effectId}): ${brief(task)}`,
+      // The task is the model's text and may carry what a tool marks secret (a card number): newer runs leave it out.
+      staticSummary: patched(PATCHES.secretFreeSummaries)
+        ? `${agent}, delegated by ${scope.agent.name} (${call.effectId})`
+        : `${agent}, delegated by ${scope.agent.name} (${call.effectId}): ${brief(task)}`,
     });
   } catch (err) {
     if (isCancellation(err) || CancellationScope.current().consideredCancelled) {
@@ -146,7 +152,7 @@ export function installDelegationHandler(run: Run): void {
     if (known !== undefined && progress.seq !== undefined && progress.seq < known) return;
     run.flags.delegates[progress.workflowId] = progress;
     showDelegates(run);
-  });
+  }, { description: MESSAGE_DESCRIPTIONS.delegateProgress });
 }
 
 function showDelegates(run: Run): void {

@@ -42,7 +42,10 @@ export function installHandlers(run: Run): void {
     approvalSignal,
     (decision) => {
       const refused = desk.receive(decision, timeline);
-      if (refused) traceRefusal(refused);
+      if (refused) {
+        traceRefusal(refused);
+        refreshDetails(run);
+      }
       showPending(run);
     },
     { description: MESSAGE_DESCRIPTIONS.approval },
@@ -112,8 +115,13 @@ function showPending(run: Run): void {
   if (run.flags.status === 'awaiting_approval') setStatus(run, 'awaiting_approval', describePending(run.desk.pending));
 }
 
-/** A retry or skip of a blocked undo: sized first, its effect reference resolved, and refused visibly. */
-function operatorAction({ ledger, timeline, memory, settings }: Run, action: OperatorAction, kind: 'retry' | 'skip'): void {
+/** A retry or skip of a blocked undo: sized first, its effect reference resolved, and shown at once, refused or not. */
+function operatorAction(run: Run, action: OperatorAction, kind: 'retry' | 'skip'): void {
+  recordOperatorAction(run, action, kind);
+  refreshDetails(run);
+}
+
+function recordOperatorAction({ ledger, timeline, memory, settings }: Run, action: OperatorAction, kind: 'retry' | 'skip'): void {
   const message = kind === 'retry' ? 'retryCompensation' : 'skipCompensation';
   const fields = checkTextFields(action, OPERATOR_FIELDS);
   const effectId = fields.ok && patched('sagent-effect-refs') ? resolveEffectRef(settings.workflowId, action.effectId) : action?.effectId;

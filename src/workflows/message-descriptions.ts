@@ -13,10 +13,14 @@ export const MESSAGE_DESCRIPTIONS = {
   decide:
     'Decide a pending call; refused at once if it does not match. Copy the payload from the current details, or: ' +
     '{"callId":"call-1","argsHash":"<64 hex from the current details>","decision":"approve","approver":"<you>","reason":"<why>"}. ' +
-    'Reject with "decision":"reject" and a reason; approve with a change by adding "editedInput":{...the whole input}.',
+    'Reject with "decision":"reject" and a reason; approve with a change by adding "editedInput":{...the whole input}. ' +
+    'A run that lists approver keys (a signed run) cannot be decided from here: it needs "signature" and "expiresAt", made by ' +
+    '`sagent approve|reject`, SagentClient.decide or the inbox.',
   extendBudget: 'Top up an exhausted budget: {"by":"<you>","usd":1,"steps":10} (any of usd, steps, inputTokens, outputTokens, wallClockMs, callsPerTool).',
   abort: 'Abort the run; its effects are undone newest first: {"by":"<you>","reason":"<why>"}.',
   retryCompensation: 'Retry a blocked undo now: {"effectId":"2","by":"<you>","reason":"<why>"} (effect "2", "effect-2" or the full id).',
+  delegateProgress:
+    "For the run's own sub-agents only: a child run reports its status and pending approvals to its parent; reports from other runs are ignored.",
   skipCompensation:
     'Give up on a blocked undo (you undo it by hand): {"effectId":"2","by":"<you>","reason":"<what you did instead>"} (effect "2", "effect-2" or the full id).',
 } as const;

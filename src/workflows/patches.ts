@@ -13,4 +13,8 @@ export const PATCHES = {
   budgetBeforeApprovedCall: 'sagent-budget-before-approved-call',
   /** Continue-as-new carries bounded books: the newest timeline and decisions, the ledger a rollback still needs. */
   compactCarried: 'sagent-compact-carried',
+  /** A delegated run's summary names the agent and the step, not the model's task text (which may hold a secret). */
+  secretFreeSummaries: 'sagent-secret-free-summaries',
+  /** Signatures cover the chain's first run id too, so a signed decision never counts in another run of the same id. */
+  signedRunId: 'sagent-signed-run-id',
 } as const;
