@@ -75,9 +75,21 @@ export function maskEffects(agent: AgentDefinition, effects: readonly EffectReco
   return effects.map((effect) => ({ ...effect, input: maskSecrets(agent.toolsByName[effect.tool], effect.input) }));
 }
 
-/** One approval request with its input masked. */
+/** One approval request with its input masked, naming the fields it masked. */
 export function maskPendingApproval(agent: AgentDefinition, request: PendingApproval): PendingApproval {
-  return { ...request, input: maskSecrets(agent.toolsByName[request.tool], request.input) };
+  const maskedFields = maskedFieldsOf(agent, request);
+  return { ...request, input: maskSecrets(agent.toolsByName[request.tool], request.input), ...(maskedFields.length > 0 ? { maskedFields } : {}) };
+}
+
+/** The secret paths of the call's tool that its input holds (`["card"]`): what views show masked. */
+export function maskedFieldsOf(agent: AgentDefinition, call: { tool: string; input: unknown }): string[] {
+  return (agent.toolsByName[call.tool]?.secret ?? []).filter((path) => hasPath(call.input, path.split('.')));
+}
+
+function hasPath(value: unknown, path: readonly string[]): boolean {
+  if (path.length === 0) return value !== undefined && value !== null;
+  if (Array.isArray(value)) return value.some((item) => hasPath(item, path));
+  return value !== null && typeof value === 'object' && Object.hasOwn(value, path[0]) && hasPath((value as Record<string, unknown>)[path[0]], path.slice(1));
 }
 
 export function maskPending(agent: AgentDefinition, pending: readonly PendingApproval[]): PendingApproval[] {

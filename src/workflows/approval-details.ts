@@ -14,14 +14,16 @@ const REFUSALS_SHOWN = 5;
 /** The longest input shown per call; the full (masked) input is in `getState`. */
 const INPUT_SHOWN = 2_000;
 
-/** The paste-ready payload of a decision on `request`; the same object works for the `decide` update and the `approval` signal. */
+/**
+ * The paste-ready payload of a decision on `request`; the same object works for the `decide` update and the `approval`
+ * signal. It carries no placeholder reason (a placeholder is refused, never recorded): people add their own.
+ */
 export function decisionTemplate(request: PendingApproval): Record<string, string> {
   return {
     callId: request.callId,
     argsHash: request.argsHash,
     decision: 'approve',
     approver: request.approvers[0] ?? '<your name>',
-    reason: '<why, for the record>',
   };
 }
 
@@ -58,8 +60,8 @@ function renderPending(request: PendingApproval, settings: ApprovalSettings): st
     codeBlock(input.length > INPUT_SHOWN ? `${input.slice(0, INPUT_SHOWN)}\n… (cut; the whole input is in getState)` : input, 'json'),
     signed
       ? `This run accepts **signed** decisions only, so a pasted payload is refused: ${HOW_TO_SIGN}.`
-      : 'To decide, send the **`decide`** update (or the **`approval`** signal) with this payload, with your own name and reason ' +
-        'in place of the `<...>` placeholders (a placeholder is refused); for a rejection set `"decision": "reject"`:',
+      : 'To decide, send the **`decide`** update (or the **`approval`** signal) with this payload, as yourself (a `<...>` placeholder is ' +
+        'refused), adding `"reason"` for the record; for a rejection set `"decision": "reject"` and a reason:',
     codeBlock(payload, 'json'),
   ].join('\n');
 }

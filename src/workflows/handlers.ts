@@ -4,9 +4,11 @@
  */
 import { ApplicationFailure, patched, setHandler } from '@temporalio/workflow';
 import { applyTopUp, validateTopUp } from '../policies/budget';
+import { maskedFieldsOf } from '../policies/secrets';
 import { checkTextFields, INPUT_LIMITS, REFUSAL, resolveEffectRef } from '../policies/operator-input';
 import {
   abortUpdate,
+  approvalInputQuery,
   approvalSignal,
   decideUpdate,
   extendBudgetUpdate,
@@ -30,6 +32,14 @@ const TOP_UP_AMOUNTS = ['usd', 'steps', 'inputTokens', 'outputTokens', 'wallCloc
 export function installHandlers(run: Run): void {
   const { desk, flags, memory, timeline } = run;
   setHandler(getStateQuery, () => runState(run), { description: MESSAGE_DESCRIPTIONS.getState });
+  setHandler(
+    approvalInputQuery,
+    (callId: string) => {
+      const request = desk.find(callId);
+      return request ? { callId: request.callId, input: request.input, maskedFields: maskedFieldsOf(run.settings.agent, request) } : null;
+    },
+    { description: MESSAGE_DESCRIPTIONS.approvalInput },
+  );
   setHandler(
     modelContextQuery,
     (turn: number) => {

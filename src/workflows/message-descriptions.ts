@@ -5,6 +5,8 @@
 export const MESSAGE_DESCRIPTIONS = {
   getState:
     'The run as it stands: status, usage, pending approvals (with the full argsHash), decisions, refused attempts, effects, timeline. No arguments.',
+  approvalInput:
+    'The input of a pending call as it will run, secrets included (read it through the codec), for an edit that keeps the fields an approver was not shown. Argument: the call id, e.g. "call-1".',
   modelContext: 'The context of the model call in flight, for the worker. Argument: the turn number, e.g. 3.',
   approval:
     'Decide a pending call (no answer: a refusal shows in the current details). Copy the payload from the current details, or: ' +
