@@ -12,6 +12,8 @@ import { startHarness, type Harness } from '../helpers/harness';
 
 // The workflow bundle alone takes a minute on a busy 2-core machine.
 jest.setTimeout(180_000);
+/** Setup bundles the workflows: minutes when the machine is shared and busy. */
+const SETUP_TIMEOUT_MS = 600_000;
 
 /** The demo's own task for the happy trip, whose card and address the scripted delegation repeats to the child. */
 const TASK =
@@ -25,7 +27,7 @@ let sagent: SagentClient;
 beforeAll(async () => {
   harness = await startHarness('secret-surfaces', loadScenarioDir(path.resolve(__dirname, '../../src/demo/scenarios')));
   sagent = new SagentClient({ client: harness.client, taskQueue: harness.taskQueue });
-});
+}, SETUP_TIMEOUT_MS);
 afterAll(() => harness?.stop());
 
 /** What the UI shows of a run without the codec: its id, summary, details, search attributes and memo. */

@@ -22,6 +22,8 @@ import { argsHashOf } from '../../src/policies/canonical';
 
 // About 20 s for the file on an idle 2-core machine; the workflow bundle alone takes a minute on a busy one.
 jest.setTimeout(180_000);
+/** Setup bundles the workflows: minutes when the machine is shared and busy. */
+const SETUP_TIMEOUT_MS = 600_000;
 
 const ROOT = path.resolve(__dirname, '../..');
 const CHARGE = { amountCents: 2300, currency: 'EUR', card: '4242424242424242', description: 'Inbox in a browser' };
@@ -69,7 +71,7 @@ beforeAll(async () => {
   toEdit = await harness.start(`inbox-edit-${stamp}`, { agent: 'travel', task: 'Charge my card and mail me', approval });
   [inbox, inboxUrl] = await startInboxCli(env);
   await Promise.all([toApprove, toReject, toEdit].map((handle) => harness!.waitFor(handle, (s) => s.status === 'awaiting_approval')));
-});
+}, SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
   // regression: with a page still open, `sagent inbox` never exited on SIGTERM (the page's keep-alive connection).

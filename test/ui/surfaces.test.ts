@@ -15,6 +15,8 @@ import { ARTIFACTS_DIR, launchBrowser, listUrl, workflowUrl } from './window';
 
 // The workflow bundle alone takes a minute on a busy 2-core machine.
 jest.setTimeout(180_000);
+/** Setup bundles the workflows: minutes when the machine is shared and busy. */
+const SETUP_TIMEOUT_MS = 600_000;
 
 const CHARGE = { amountCents: 1700, currency: 'EUR', card: '4242424242424242', description: 'Surfaces' };
 const chargeOnce = chargeOnceScenario('ui-surfaces', 'ui-surfaces-', CHARGE);
@@ -30,7 +32,7 @@ beforeAll(async () => {
   uiUrl = process.env.SAGENT_TEST_TEMPORAL_UI ?? '';
   if (!uiUrl) throw new Error('SAGENT_TEST_TEMPORAL_UI is not set: run with `npm test`, or set it with SAGENT_TEST_TEMPORAL_ADDRESS');
   harness = await startHarness('ui-surfaces', [chargeOnce]);
-});
+}, SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
   await browser?.close();

@@ -2,7 +2,8 @@
 import { codeBlock, codeSpan, plainText } from '../../src/shared/markdown';
 import { isPlaceholder } from '../../src/policies/operator-input';
 import { checkDecision, resolveApprovalSettings } from '../../src/policies/approval';
-import type { PendingApproval } from '../../src/shared/records';
+import type { EffectRecord, PendingApproval, TimelineEntry } from '../../src/shared/records';
+import { operatorTemplate, renderOperatorDetails } from '../../src/workflows/operator-details';
 
 test('plain text escapes every character that could make a link, an image, HTML or emphasis, on one line', () => {
   const hostile = '[alice approved - click here](http://evil.example) ![x](http://evil.example/p.png) <script>alert(1)</script> **bold**\n# heading';
@@ -47,4 +48,26 @@ test('regression: an approver named `__proto__` is an own key of the key map, so
   expect(Object.keys(settings.approverKeys)).toEqual(['__proto__']);
   expect(Object.hasOwn(settings.approverKeys, '__proto__')).toBe(true);
   expect(settings.approverKeys.__proto__).toBe('ab'.repeat(32));
+});
+
+test("a blocked run's details say how to retry and how to skip, with paste-ready payloads, and list operator actions as data", () => {
+  const effect: EffectRecord = {
+    effectId: 'run-1/effect-2', seq: 2, tool: 'book_hotel', input: {}, state: 'committed', undo: 'cancel_hotel',
+    compensation: 'failed', compensationAttempts: 5, compensationError: 'hotel API down [see](http://e.vil)',
+  };
+  const timeline: TimelineEntry[] = [
+    { kind: 'compensation', title: 'retry requested by **ops**', at: '2026-01-01T00:00:00.000Z', state: 'info', detail: 'fixed ![x](http://e.vil/x.png)', effectId: effect.effectId },
+  ];
+  const [blocked, actions] = renderOperatorDetails([effect], timeline, true);
+  expect(blocked).toContain('### Undo blocked: cancel\\_hotel of book\\_hotel (effect 2)');
+  expect(blocked).toContain('**`retryCompensation`**');
+  expect(blocked).toContain('**`skipCompensation`**');
+  const payloads = [...blocked.matchAll(/```json\n([^`]+)\n```/g)].map((match) => JSON.parse(match[1]) as Record<string, string>);
+  expect(payloads).toEqual([operatorTemplate(effect, 'retry'), operatorTemplate(effect, 'skip')]);
+  expect(payloads[0]).toMatchObject({ effectId: '2' });
+  expect(blocked).toContain('` hotel API down [see](http://e.vil) `');
+  expect(actions).toContain('retry requested by \\*\\*ops\\*\\*');
+  expect(actions).toContain('` fixed ![x](http://e.vil/x.png) `');
+  // Not blocked: no how-to, the actions still shown.
+  expect(renderOperatorDetails([effect], timeline, false)).toEqual([actions]);
 });
