@@ -54,7 +54,12 @@ async function pausedRun(name: string) {
 async function openDetails(page: Page, workflowId: string, runId: string, marker: string) {
   await page.goto(workflowUrl(uiUrl, workflowId, runId, 'user-metadata'), { waitUntil: 'load', timeout: 30_000 });
   const details = page.frameLocator('iframe[title="output"]');
-  await details.getByText(marker).first().waitFor({ state: 'visible', timeout: 20_000 });
+  try {
+    await details.getByText(marker).first().waitFor({ state: 'visible', timeout: 60_000 });
+  } catch (err) {
+    await screenshot(page, `details-missing-${workflowId}`);
+    throw err;
+  }
   return details;
 }
 
