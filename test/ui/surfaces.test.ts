@@ -74,7 +74,8 @@ test('an approval signal whose approver is a Markdown link and image shows as pl
     await screenshot(page, 'injected-approver');
     expect(await details.locator('a').count()).toBe(0);
     expect(await details.locator('img').count()).toBe(0);
-    expect(await details.locator('b, strong').filter({ hasText: 'x' }).count()).toBe(0);
+    // The details' own emphasis is <strong> (Markdown); a <b> could only come from the sender's HTML.
+    expect(await details.locator('b').count()).toBe(0);
     const text = await details.locator('body').innerText();
     expect(text).toContain(HOSTILE_NAME);
     expect(text).toMatch(/claiming to be\s+\[ok\]\(http:\/\/e\.vil\)[^\n]*\(unverified\)/);
