@@ -3,11 +3,13 @@
  * `{ payloads: [...] }` with base64 metadata values and data, as the Web UI and `temporal --codec-endpoint` send them)
  * over the encryption codec, so the Web UI and the CLI can show what history stores sealed.
  *
- * Only the Web UI's origins pass CORS, and every request needs the token: as `Authorization: Bearer <token>` (the
+ * Only the Web UI's origins pass CORS, and every request needs a token: as `Authorization: Bearer <token>` (the
  * `temporal` CLI's `--codec-auth`), or in the path, `/token/<token>/decode`, for the Web UI, which sends no header
- * of its own (give it `<url>/token/<token>` as its codec endpoint).
+ * of its own. Each person has their own token (`people`), which may be limited to some namespaces, and each sets it
+ * in their own browser (the UI's Codec Server setting, kept in that browser), never in the UI's cluster-wide
+ * settings, which the UI serves to anyone who loads it. Every request is logged: who, which namespace, what.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PayloadCodec } from '@temporalio/common';
@@ -19,12 +21,43 @@ export const DEFAULT_CODEC_PORT = 8888;
 export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const ALLOWED_HEADERS = 'content-type, x-namespace, authorization';
 
+/** One person who may use the codec server, with their own token. */
+export interface CodecPerson {
+  /** Who they are, as the access log names them. */
+  name: string;
+  /** Their own bearer token, at least 16 URL-safe characters. */
+  token: string;
+  /** The namespaces whose payloads they may decode and encode. @default every namespace */
+  namespaces?: readonly string[];
+}
+
+/** One line of the access log: who asked for what, and what they got. */
+export interface CodecAccess {
+  at: string;
+  /** The person whose token came with the request; null without a valid one. */
+  who: string | null;
+  route: '/encode' | '/decode' | null;
+  /** The namespace the request named (the Web UI's `X-Namespace` header, or `/{namespace}/decode`). */
+  namespace: string | null;
+  origin: string | null;
+  /** How many payloads, and a short SHA-256 of each as sent: find them in a run's history (`sagent history`) to say which run. */
+  payloads: number;
+  digests: string[];
+  outcome: 'ok' | 'refused' | 'error';
+  status: number;
+  why?: string;
+}
+
 export interface CodecServerOptions {
   codec: PayloadCodec;
   /** Origins of the Web UI allowed to call from a browser (e.g. `http://127.0.0.1:8233`); every other is refused. */
   origins: readonly string[];
-  /** @default a random one, to print */
+  /** A token for the operator who started the server, logged as `token`. @default a random one, to print (none when `people` is given) */
   token?: string;
+  /** The people who may decode, each with their own token and namespaces. @default only the holder of `token` */
+  people?: readonly CodecPerson[];
+  /** Where each request's {@link CodecAccess} goes. @default one JSON line per request on stderr */
+  log?: (access: CodecAccess) => void;
   /** @default DEFAULT_CODEC_PORT; 0 picks a free port */
   port?: number;
   /** @default '127.0.0.1' */
@@ -34,8 +67,9 @@ export interface CodecServerOptions {
 export interface CodecServer {
   /** `http://host:port`, for `temporal --codec-endpoint` with `--codec-auth "Bearer <token>"`. */
   url: string;
-  /** The endpoint with the token in its path, for the Web UI (`--ui-codec-endpoint`). */
+  /** The endpoint with the operator's token in its path, for one person's browser (the UI's Codec Server setting). */
   uiEndpoint: string;
+  /** The operator's token; empty when only `people` may use the server. */
   token: string;
   port: number;
   close(): Promise<void>;
@@ -54,15 +88,30 @@ export function generateToken(): string {
 
 /** Starts the codec server; resolves once it listens. */
 export async function startCodecServer(options: CodecServerOptions): Promise<CodecServer> {
-  const token = options.token ?? generateToken();
-  if (token.length < 16 || !/^[A-Za-z0-9._~-]+$/.test(token)) {
-    throw new Error('the codec server token must be at least 16 URL-safe characters (letters, digits, . _ ~ -)');
+  const token = options.token ?? (options.people?.length ? '' : generateToken());
+  const people = [...(token ? [{ name: 'token', token }] : []), ...(options.people ?? [])];
+  for (const person of people) {
+    if (person.token.length < 16 || !/^[A-Za-z0-9._~-]+$/.test(person.token)) {
+      throw new Error(`the codec server token of ${person.name} must be at least 16 URL-safe characters (letters, digits, . _ ~ -)`);
+    }
   }
+  if (new Set(people.map((person) => person.token)).size !== people.length) throw new Error('two people of the codec server share a token: give each their own');
   const origins = new Set(options.origins.map(normaliseOrigin));
+  const log = options.log ?? ((access: CodecAccess) => process.stderr.write(`${JSON.stringify(access)}\n`));
   const server = http.createServer((request, response) => {
-    handle(request, response, { codec: options.codec, origins, token }).catch((err: unknown) => {
-      if (!response.headersSent) send(response, 500, { error: err instanceof Error ? err.message : String(err) });
-    });
+    const access: CodecAccess = { at: new Date().toISOString(), who: null, route: null, namespace: null, origin: request.headers.origin ?? null, payloads: 0, digests: [], outcome: 'refused', status: 0 };
+    handle(request, response, { codec: options.codec, origins, people }, access)
+      .catch((err: unknown) => {
+        access.outcome = 'error';
+        access.why = err instanceof Error ? err.message : String(err);
+        if (!response.headersSent) send(response, 500, { error: access.why });
+      })
+      .finally(() => {
+        // Preflights carry no token and no payload: only the requests that could read something are logged.
+        if (request.method === 'OPTIONS') return;
+        access.status = response.statusCode;
+        log(access);
+      });
   });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -86,57 +135,83 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
 interface Settings {
   codec: PayloadCodec;
   origins: ReadonlySet<string>;
-  token: string;
+  people: readonly CodecPerson[];
 }
 
-async function handle(request: http.IncomingMessage, response: http.ServerResponse, settings: Settings): Promise<void> {
+async function handle(request: http.IncomingMessage, response: http.ServerResponse, settings: Settings, access: CodecAccess): Promise<void> {
   const origin = request.headers.origin;
   response.setHeader('Vary', 'Origin');
   if (origin !== undefined) {
     // A browser page of another origin gets nothing, not even an error it could read.
-    if (!settings.origins.has(normaliseOrigin(origin))) return send(response, 403, { error: `origin ${origin} is not allowed` });
+    if (!settings.origins.has(normaliseOrigin(origin))) return refuse(response, access, 403, `origin ${origin} is not allowed`);
     response.setHeader('Access-Control-Allow-Origin', origin);
     response.setHeader('Access-Control-Allow-Credentials', 'true');
   }
   if (request.method === 'OPTIONS') {
-    if (origin === undefined) return send(response, 400, { error: 'a preflight needs an Origin' });
+    if (origin === undefined) return refuse(response, access, 400, 'a preflight needs an Origin');
     response.setHeader('Access-Control-Allow-Methods', 'POST');
     response.setHeader('Access-Control-Allow-Headers', ALLOWED_HEADERS);
     response.setHeader('Access-Control-Max-Age', '600');
     response.writeHead(204).end();
     return;
   }
-  const { route, pathToken } = parsePath(new URL(request.url ?? '/', 'http://codec').pathname);
+  const { route, pathToken, pathNamespace } = parsePath(new URL(request.url ?? '/', 'http://codec').pathname);
+  access.route = route;
+  const headerNamespace = request.headers['x-namespace'];
+  access.namespace = (typeof headerNamespace === 'string' && headerNamespace) || pathNamespace || null;
   const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
-  if (!sameToken(bearer ?? pathToken, settings.token)) {
+  const person = personOf(settings.people, bearer ?? pathToken);
+  if (!person) {
     response.setHeader('WWW-Authenticate', 'Bearer');
-    return send(response, 401, { error: 'a valid codec token is required (Authorization: Bearer <token>, or /token/<token>/ in the path)' });
+    return refuse(response, access, 401, 'a valid codec token is required (Authorization: Bearer <token>, or /token/<token>/ in the path)');
   }
-  if (route === null) return send(response, 404, { error: 'the codec server answers POST /encode and POST /decode' });
+  access.who = person.name;
+  if (route === null) return refuse(response, access, 404, 'the codec server answers POST /encode and POST /decode');
+  if (person.namespaces && !(access.namespace !== null && person.namespaces.includes(access.namespace))) {
+    return refuse(response, access, 403, `${person.name} may not use the codec for namespace ${access.namespace ?? '(none named: send X-Namespace)'}`);
+  }
   if (request.method !== 'POST') {
     response.setHeader('Allow', 'POST, OPTIONS');
-    return send(response, 405, { error: `${route} takes POST` });
+    return refuse(response, access, 405, `${route} takes POST`);
   }
   const body = await readBody(request);
-  if (body === null) return send(response, 413, { error: `the body exceeds ${MAX_BODY_BYTES} bytes` });
+  if (body === null) return refuse(response, access, 413, `the body exceeds ${MAX_BODY_BYTES} bytes`);
   let payloads;
   try {
     const parsed = JSON.parse(body) as { payloads?: unknown };
     if (!Array.isArray(parsed.payloads)) throw new Error('no "payloads" list');
     payloads = parsed.payloads.map((payload) => JSONToPayload(payload as Parameters<typeof JSONToPayload>[0]));
+    access.payloads = payloads.length;
+    access.digests = payloads.map((payload) => createHash('sha256').update(payload.data ?? new Uint8Array()).digest('hex').slice(0, 16));
   } catch (err) {
-    return send(response, 400, { error: `the body is not {"payloads":[...]} (${err instanceof Error ? err.message : String(err)})` });
+    return refuse(response, access, 400, `the body is not {"payloads":[...]} (${err instanceof Error ? err.message : String(err)})`);
   }
   try {
     const result = route === '/encode' ? await settings.codec.encode(payloads) : await settings.codec.decode(payloads);
+    access.outcome = 'ok';
     send(response, 200, { payloads: result.map(payloadToJSON) });
   } catch (err) {
-    send(response, 400, { error: err instanceof Error ? err.message : String(err) });
+    access.outcome = 'error';
+    access.why = err instanceof Error ? err.message : String(err);
+    send(response, 400, { error: access.why });
   }
 }
 
+function refuse(response: http.ServerResponse, access: CodecAccess, status: number, why: string): void {
+  access.outcome = 'refused';
+  access.why = why;
+  send(response, status, { error: why });
+}
+
+/** The person a token belongs to, each compared in constant time. */
+function personOf(people: readonly CodecPerson[], token: string | undefined): CodecPerson | undefined {
+  let found: CodecPerson | undefined;
+  for (const person of people) if (sameToken(token, person.token)) found = person;
+  return found;
+}
+
 /** `/encode`, `/decode`, optionally after `/token/<token>` and a namespace segment (`/{namespace}/decode`). */
-function parsePath(pathname: string): { route: '/encode' | '/decode' | null; pathToken: string | undefined } {
+function parsePath(pathname: string): { route: '/encode' | '/decode' | null; pathToken: string | undefined; pathNamespace: string | undefined } {
   const segments = pathname.split('/').filter(Boolean);
   let pathToken: string | undefined;
   if (segments[0] === 'token' && segments.length >= 2) {
@@ -145,7 +220,7 @@ function parsePath(pathname: string): { route: '/encode' | '/decode' | null; pat
   }
   const last = segments.at(-1);
   const route = segments.length <= 2 && (last === 'encode' || last === 'decode') ? (`/${last}` as const) : null;
-  return { route, pathToken };
+  return { route, pathToken, pathNamespace: route && segments.length === 2 ? decodeURIComponent(segments[0]) : undefined };
 }
 
 function sameToken(given: string | undefined, expected: string): boolean {

@@ -59,15 +59,17 @@ export async function setUpDemoCodec(
   }
   say(`Codec: payloads encrypted with key ${keyring.at(-1)!.id}; codec server ${url} (token in ${STATE_DIR}/codec-token)`);
   say(`  for the \`npm run sagent\` commands below, in another terminal: export ${keyEnv}`);
-  const uiEndpoint = `${url}/token/${token}`;
+  // The UI's cluster-wide settings are served to whoever loads the UI: they name the codec server, never the token.
+  say(`  to read payloads in the Web UI, in your browser only: the UI's Codec Server setting (top bar) → ${url}/token/<the token in ${STATE_DIR}/codec-token>, "use my browser setting"`);
+  const uiEndpoint = url;
   return {
     uiEndpoint,
     async checkDevServer(server) {
       if (server.started || options.external) return;
-      // The UI serves its settings, the codec endpoint among them.
+      // The UI serves its settings, the codec endpoint among them: an older demo put the token there.
       const settings = await fetch(`${server.uiUrl}/api/v1/settings`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.text(), () => '');
-      if (!settings.includes(uiEndpoint)) {
-        say('  note: the dev server was already running without this codec endpoint, so its UI shows encrypted payloads; `npm run dev:stop` and rerun the demo');
+      if (settings.includes(token)) {
+        say('  warning: the running dev server hands the codec token to anyone who loads its UI (an older demo set it); `npm run dev:stop` and rerun the demo');
       }
     },
   };

@@ -1,18 +1,28 @@
-/** The inbox page: plain HTML and a little script; every value from a run is set as text, never as HTML. */
+/**
+ * The inbox page: plain HTML, its style and its script served as files of their own, so the page's policy allows no
+ * inline script at all; every value from a run is set as text, never as HTML.
+ */
 export const INBOX_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>sagent approval inbox</title>
-<style>
-body{font:15px system-ui,sans-serif;margin:2rem;max-width:60rem;color:#222}
+<link rel="stylesheet" href="/inbox.css"><script src="/inbox.js" defer></script>
+</head><body>
+<h1>Approval inbox</h1>
+<form id="signin"><label>Your inbox token <input id="token" type="password" autocomplete="off"></label> <button>Sign in</button></form>
+<p id="who"></p><p id="message" role="status"></p><p id="refreshed"></p><div id="calls"></div>
+</body></html>`;
+
+export const INBOX_STYLE = `body{font:15px system-ui,sans-serif;margin:2rem;max-width:60rem;color:#222}
 .call{border:1px solid #ccc;border-radius:6px;padding:1rem;margin:1rem 0}
 pre{background:#f6f6f6;padding:.5rem;overflow:auto}
 textarea{width:100%;min-height:6rem;font:13px monospace}
-button{margin-right:.5rem}.error{color:#b00020}.ok{color:#176f2c}
-</style></head><body>
-<h1>Approval inbox</h1>
-<form id="signin"><label>Your inbox token <input id="token" type="password" autocomplete="off"></label> <button>Sign in</button></form>
-<p id="who"></p><p id="message" role="status"></p><div id="calls"></div>
-<script>
-const state = { token: sessionStorage.getItem('sagent-inbox-token') || '' };
+button{margin-right:.5rem}.error{color:#b00020}.ok{color:#176f2c}#refreshed{color:#666;font-size:12px}
+`;
+
+/** How often the page reads the pending calls again; a call being edited keeps its box. */
+export const REFRESH_MS = 5_000;
+
+export const INBOX_SCRIPT = `'use strict';
+const state = { token: sessionStorage.getItem('sagent-inbox-token') || '', boxes: new Map() };
 const $ = (id) => document.getElementById(id);
 const el = (tag, text, cls) => { const node = document.createElement(tag); if (text !== undefined) node.textContent = text; if (cls) node.className = cls; return node; };
 async function api(path, body) {
@@ -27,17 +37,28 @@ async function load() {
   let data;
   try { data = await api('/api/pending'); } catch (err) { $('who').textContent = ''; say(err.message, 'error'); return; }
   $('who').textContent = 'Signed in as ' + data.approver + (data.signs ? ' (decisions are signed with your key)' : ' (no key here: decisions are unsigned)');
-  const list = $('calls'); list.replaceChildren();
-  if (data.calls.length === 0) list.append(el('p', 'Nothing waits for a decision.'));
-  for (const call of data.calls) list.append(render(call));
+  $('refreshed').textContent = 'Updated ' + new Date().toLocaleTimeString() + '; refreshes every ' + (${REFRESH_MS} / 1000) + ' s';
+  const list = $('calls');
+  const seen = new Set();
+  for (const call of data.calls) {
+    const key = call.workflowId + ' ' + call.callId + ' ' + call.argsHash;
+    seen.add(key);
+    // A box already shown stays as it is, so an edit or a reason being typed survives the refresh.
+    if (!state.boxes.has(key)) { const box = render(call); state.boxes.set(key, box); list.append(box); }
+  }
+  for (const [key, box] of state.boxes) if (!seen.has(key)) { box.remove(); state.boxes.delete(key); }
+  const empty = list.querySelector('.empty');
+  if (data.calls.length === 0 && !empty) list.append(el('p', 'Nothing waits for a decision.', 'empty'));
+  if (data.calls.length > 0 && empty) empty.remove();
 }
 function render(call) {
   const box = el('div', undefined, 'call'); box.dataset.callId = call.callId; box.dataset.workflowId = call.workflowId;
   box.append(el('h2', call.tool + ' (' + call.callId + ')'));
-  const link = el('a', 'run ' + call.workflowId); link.href = call.uiUrl; link.target = '_blank'; box.append(link);
+  const link = el('a', 'run ' + call.workflowId); link.href = call.uiUrl; link.target = '_blank'; link.rel = 'noopener noreferrer'; box.append(link);
   box.append(el('p', 'Why it waits: ' + (call.rule || 'needs an approval')));
   box.append(el('p', 'Expires: ' + call.expiresAt + ' · may decide: ' + (call.approvers.join(', ') || 'anyone')));
   box.append(el('pre', JSON.stringify(call.input, null, 2)));
+  const masked = call.maskedFields || [];
   const edit = el('textarea'); edit.value = JSON.stringify(call.input, null, 2); edit.setAttribute('aria-label', 'edited input');
   const reason = el('input'); reason.placeholder = 'reason'; reason.setAttribute('aria-label', 'reason');
   const decide = async (decision, withEdit) => {
@@ -47,13 +68,16 @@ function render(call) {
     try { const report = await api('/api/decide', body); say((decision === 'reject' ? 'rejected ' : 'approved ') + report.callId + ' (' + report.tool + ') in ' + report.workflowId, 'ok'); await load(); }
     catch (err) { say(err.message, 'error'); }
   };
-  const approve = el('button', 'Approve'); approve.onclick = () => decide('approve', false);
-  const approveEdit = el('button', 'Approve with edit'); approveEdit.onclick = () => decide('approve', true);
-  const reject = el('button', 'Reject'); reject.onclick = () => decide('reject', false);
+  const approve = el('button', 'Approve'); approve.addEventListener('click', () => decide('approve', false));
+  const approveEdit = el('button', 'Approve with edit'); approveEdit.addEventListener('click', () => decide('approve', true));
+  const reject = el('button', 'Reject'); reject.addEventListener('click', () => decide('reject', false));
   if (!call.mayDecide) { for (const b of [approve, approveEdit, reject]) b.disabled = true; box.append(el('p', 'You are not an approver of this run.')); }
-  box.append(el('p', 'Reason: '), reason, el('p', 'Edited input (validated by the run):'), edit, el('div'), approve, approveEdit, reject);
+  // A masked field left as shown is sent with its real value by the inbox, never as the mask; a replaced one as typed.
+  const note = masked.length > 0 ? 'Edited input (validated by the run; ' + masked.join(', ') + ' left as shown keep their real value):' : 'Edited input (validated by the run):';
+  box.append(el('p', 'Reason: '), reason, el('p', note), edit, el('div'), approve, approveEdit, reject);
   return box;
 }
-$('signin').onsubmit = (event) => { event.preventDefault(); state.token = $('token').value; sessionStorage.setItem('sagent-inbox-token', state.token); say(''); load(); };
+$('signin').addEventListener('submit', (event) => { event.preventDefault(); state.token = $('token').value; sessionStorage.setItem('sagent-inbox-token', state.token); say(''); load(); });
 load();
-</script></body></html>`;
+setInterval(load, ${REFRESH_MS});
+`;

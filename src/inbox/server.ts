@@ -8,10 +8,31 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SagentClient } from '../client';
 import { approverOf, type InboxTokens } from './tokens';
-import { INBOX_PAGE } from './page';
+import { INBOX_PAGE, INBOX_SCRIPT, INBOX_STYLE } from './page';
 
 /** The largest request body the inbox reads; an edit is checked again by the run. */
 const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * Headers of every answer: no script but the inbox's own file, no framing by any page (clickjacking an approval),
+ * no guessing of types, no run ids leaking to other sites through the Referer.
+ */
+export const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'cache-control': 'no-store',
+} as const;
+
+const FILES: Readonly<Record<string, { type: string; body: string }>> = {
+  '/': { type: 'text/html; charset=utf-8', body: INBOX_PAGE },
+  '/inbox.js': { type: 'text/javascript; charset=utf-8', body: INBOX_SCRIPT },
+  '/inbox.css': { type: 'text/css; charset=utf-8', body: INBOX_STYLE },
+};
 
 export interface InboxOptions {
   sagent: SagentClient;
@@ -58,9 +79,11 @@ export async function startInbox(options: InboxOptions): Promise<Inbox> {
 
 async function handle(options: InboxOptions, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://inbox');
-  if (request.method === 'GET' && url.pathname === '/') {
-    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'" });
-    response.end(INBOX_PAGE);
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);
+  const file = request.method === 'GET' && Object.hasOwn(FILES, url.pathname) ? FILES[url.pathname] : undefined;
+  if (file) {
+    response.writeHead(200, { 'content-type': file.type });
+    response.end(file.body);
     return;
   }
   if (!url.pathname.startsWith('/api/')) return send(response, 404, { error: 'not found' });
@@ -93,7 +116,8 @@ async function handle(options: InboxOptions, request: http.IncomingMessage, resp
         decision: body.decision,
         approver,
         ...(typeof body.reason === 'string' && body.reason ? { reason: body.reason } : {}),
-        ...(body.editedInput !== undefined ? { editedInput: body.editedInput } : {}),
+        // The page edits the input as shown: a field it left masked is sent with its real value, never as the mask.
+        ...(body.editedInput !== undefined ? { editedInput: body.editedInput, keepMasked: true } : {}),
         expectHash: body.argsHash,
         privateKey: options.keyOf(approver) ?? false,
       });
@@ -121,6 +145,6 @@ async function readJson(request: http.IncomingMessage): Promise<unknown> {
 }
 
 function send(response: http.ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  response.writeHead(status, { 'content-type': 'application/json' });
   response.end(JSON.stringify(body));
 }

@@ -4,7 +4,7 @@
  */
 import { signDecision, signedFieldsOf } from '../policies/signature';
 import { SHORT_QUERY_TIMEOUT_MS, SIGNAL_READBACK_MS } from '../shared/constants';
-import { approvalSignal, decideUpdate, type ApprovalDecision, type PendingApproval, type RunState } from '../shared/contracts';
+import { approvalInputQuery, approvalSignal, decideUpdate, type ApprovalDecision, type PendingApproval, type RunState } from '../shared/contracts';
 import { AgentPendingApprovals } from '../shared/search-attributes';
 import { handleOf, queryState, requireRunning, type ClientContext } from './context';
 import { DecisionRefusedError, DecisionUnconfirmedError, oneLine, QueryUnansweredError } from './errors';
@@ -21,6 +21,12 @@ export interface DecisionRequest {
   reason?: string;
   /** With an approval: the input that should run instead (validated by the run). */
   editedInput?: unknown;
+  /**
+   * With an edit that started from the masked input (`sagent pending`, the inbox): each field the run shows masked that
+   * the edit left as shown (or left out) is sent with its real value, so a mask is never sent back; a field the
+   * approver replaced is sent as they wrote it. @default false
+   */
+  keepMasked?: boolean;
   /** The argsHash (or a prefix of at least {@link MIN_HASH_PREFIX} characters) the person saw; refused if the call's differs. */
   expectHash?: string;
   /** @default 'update' */
@@ -70,14 +76,15 @@ export async function decide(ctx: ClientContext, request: DecisionRequest): Prom
     );
   }
   if (request.expectHash !== undefined) checkExpectedHash(workflowId, request.expectHash, pending);
+  const editedInput = request.keepMasked && request.editedInput !== undefined ? await keepMaskedFields(ctx, workflowId, pending, request.editedInput) : request.editedInput;
 
-  const decision = signed(workflowId, pending, request, {
+  const decision = signed(workflowId, state.signatureRunId, pending, request, {
     callId: pending.callId,
     argsHash: pending.argsHash,
     decision: request.decision,
     approver: request.approver,
     ...(request.reason ? { reason: request.reason } : {}),
-    ...(request.editedInput !== undefined ? { editedInput: request.editedInput } : {}),
+    ...(editedInput !== undefined ? { editedInput } : {}),
   });
   const via = request.via ?? 'update';
   const base = { workflowId, callId: pending.callId, tool: pending.tool, decision: request.decision, approver: request.approver, via };
@@ -125,12 +132,36 @@ export async function decide(ctx: ClientContext, request: DecisionRequest): Prom
 }
 
 /** Signs the decision when a key is given or the approver has one here; the signature covers it exactly. */
-function signed(workflowId: string, pending: PendingApproval, request: DecisionRequest, decision: ApprovalDecision): ApprovalDecision {
+function signed(workflowId: string, runId: string | undefined, pending: PendingApproval, request: DecisionRequest, decision: ApprovalDecision): ApprovalDecision {
   const privateKey = request.privateKey === false ? undefined : (request.privateKey ?? loadKey(request.approver)?.privateKey);
   if (!privateKey) return decision;
   const expiresAt = new Date(Math.min(Date.now() + SIGNATURE_LIFETIME_MS, Date.parse(pending.expiresAt))).toISOString();
-  const signature = signDecision(privateKey, signedFieldsOf(workflowId, decision, expiresAt));
+  const signature = signDecision(privateKey, signedFieldsOf(workflowId, decision, expiresAt, runId));
   return { ...decision, expiresAt, signature };
+}
+
+/** The edit with each masked field it left as shown (or left out) set to its real value, read from the run. */
+async function keepMaskedFields(ctx: ClientContext, workflowId: string, pending: PendingApproval, edited: unknown): Promise<unknown> {
+  if (!pending.maskedFields?.length) return edited;
+  const real = await handleOf(ctx, workflowId).query(approvalInputQuery, pending.callId);
+  if (!real) throw new DecisionRefusedError('not_pending', workflowId, pending.callId, `call ${pending.callId} is no longer pending in run ${workflowId}`);
+  return real.maskedFields.reduce((merged, field) => unmaskField(merged, real.input, pending.input, field.split('.')), edited);
+}
+
+/**
+ * `edited` with the value at `path` taken from `real` wherever the edit holds the mask that `shown` holds there, or
+ * nothing (arrays on the way element by element); a copy, never mutated.
+ */
+function unmaskField(edited: unknown, real: unknown, shown: unknown, path: readonly string[]): unknown {
+  if (path.length === 0) return edited === undefined || JSON.stringify(edited) === JSON.stringify(shown) ? real : edited;
+  if (Array.isArray(real)) {
+    return real.map((item, index) => unmaskField(Array.isArray(edited) ? edited[index] : undefined, item, Array.isArray(shown) ? shown[index] : undefined, path));
+  }
+  if (real === null || typeof real !== 'object' || !Object.hasOwn(real, path[0])) return edited;
+  const base = edited !== null && typeof edited === 'object' && !Array.isArray(edited) ? (edited as Record<string, unknown>) : {};
+  const [field, ...rest] = path;
+  const shownField = shown !== null && typeof shown === 'object' ? (shown as Record<string, unknown>)[field] : undefined;
+  return { ...base, [field]: unmaskField(base[field], (real as Record<string, unknown>)[field], shownField, rest) };
 }
 
 function lastRefusal(state: RunState): number {
@@ -193,6 +224,8 @@ export interface PendingCall {
   approvers: string[];
   /** The rule that asked for the approval. */
   rule?: string;
+  /** The fields of `input` shown masked (secret); an edit with `keepMasked` takes them from the real input. */
+  maskedFields?: string[];
 }
 
 export interface PendingCalls {
@@ -235,6 +268,7 @@ export async function listPending(ctx: ClientContext): Promise<PendingCalls> {
         expiresAt: request.expiresAt,
         approvers: request.approvers,
         ...(request.rule ? { rule: request.rule } : {}),
+        ...(request.maskedFields?.length ? { maskedFields: request.maskedFields } : {}),
       });
     }
   }

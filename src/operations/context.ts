@@ -55,11 +55,29 @@ export async function queryState(ctx: ClientContext, handle: WorkflowHandle, tim
     const failure = await workflowTaskFailure(ctx, handle.workflowId).catch(() => null);
     if (failure) throw new QueryUnansweredError(describeTaskFailure(failure), failure);
     throw new QueryUnansweredError(
-      name === 'QueryNotRegisteredError'
-        ? 'the run does not answer getState (not a sagent run?)'
-        : `no worker answered within ${timeoutMs} ms (is \`npm run worker\` running on task queue ${ctx.taskQueue}?)`,
+      name === 'QueryNotRegisteredError' ? 'the run does not answer getState (not a sagent run?)' : await whyUnanswered(handle, timeoutMs, ctx.taskQueue),
     );
   }
+}
+
+/**
+ * Why a query went unanswered, as far as the server can tell: a workflow task failing again and again, or one long
+ * pending (a worker busy with a flood of messages), says more than "no worker" and what to do about it.
+ */
+async function whyUnanswered(handle: WorkflowHandle, timeoutMs: number, taskQueue: string): Promise<string> {
+  const noWorker = `no worker answered within ${timeoutMs} ms (is \`npm run worker\` running on task queue ${taskQueue}?)`;
+  const description = await handle.describe().catch(() => undefined);
+  const task = description?.raw.pendingWorkflowTask;
+  if (!description || !task) return noWorker;
+  const bytes = Number(description.raw.workflowExecutionInfo?.historySizeBytes ?? 0);
+  const history = `history ${description.historyLength} events, ${(bytes / 1_048_576).toFixed(1)} MB`;
+  if ((task.attempt ?? 1) > 1) {
+    return `the run's workflow task keeps failing (attempt ${task.attempt}; ${history}), so it answers nothing: see the worker's log; ` +
+      'oversized or flooding messages make the server drop them after a few attempts, then retry';
+  }
+  const since = task.scheduledTime?.seconds ? Math.round(Date.now() / 1000 - Number(task.scheduledTime.seconds)) : undefined;
+  return `the run did not answer within ${timeoutMs} ms: a workflow task has waited${since !== undefined ? ` ${since} s` : ''} (${history}); ` +
+    'its worker is busy (many messages at once?) or down: retry in a few seconds, and check the worker on task queue ' + taskQueue;
 }
 
 /** Temporal's "no such workflow" as a {@link RunNotFoundError}; anything else unchanged. */

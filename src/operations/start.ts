@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { ACCEPT_TIMEOUT_MS, WORKFLOW_TYPE } from '../shared/constants';
 import type { AgentRunInput, ApproverInput } from '../shared/contracts';
+import { maskFreeText } from '../policies/secrets';
+import { codeBlock, plainText } from '../shared/markdown';
 import { checkRunInput } from '../shared/run-input';
 import { AgentName, AgentStatus } from '../shared/search-attributes';
 import type { AgentSagaWorkflow } from '../workflows/agent-saga';
@@ -111,7 +113,8 @@ export async function startRun(ctx: ClientContext, input: AgentRunInput, options
         { key: AgentName, value: checked.agent },
         { key: AgentStatus, value: 'running' },
       ],
-      staticSummary: `${checked.agent}: ${cut(checked.task.replace(/\s+/g, ' '), 120)}`,
+      // The UI shows these without the codec: card numbers and e-mail addresses in the task are masked, Markdown escaped.
+      staticSummary: `${plainText(checked.agent)}: ${plainText(cut(maskFreeText(checked.task.replace(/\s+/g, ' ')), 120))}`,
       staticDetails: staticDetails(checked, options.startedBy ?? 'Started with `sagent start`.'),
     });
   } catch (err) {
@@ -148,17 +151,17 @@ function parseApprover(text: string): ApproverInput {
 }
 
 function staticDetails(input: AgentRunInput, startedBy: string): string {
-  const lines = [`**Task**\n\n${cut(input.task, 4000)}`];
+  const lines = [`**Task**\n\n${codeBlock(cut(maskFreeText(input.task), 4000))}`];
   if (input.approval?.approvers?.length) {
     const names = input.approval.approvers.map((approver) => (typeof approver === 'string' ? approver : `${approver.name} (key ${approver.publicKey.slice(0, 12)}…)`));
-    lines.push(`**Approvers**: ${names.join(', ')}`);
+    lines.push(`**Approvers**: ${plainText(names.join(', '))}`);
   } else if (input.approval?.anyNamespaceUser) {
     lines.push('**Approvers**: any namespace user (names are not checked)');
   }
-  if (input.approval?.requireFor?.length) lines.push(`**Also needs approval**: ${input.approval.requireFor.join(', ')}`);
-  if (input.allowedTools?.length) lines.push(`**Tools allowed**: ${input.allowedTools.join(', ')}`);
-  if (input.budget) lines.push(`**Budget**: ${JSON.stringify(input.budget)}`);
-  if (input.model) lines.push(`**Model**: ${input.model}`);
+  if (input.approval?.requireFor?.length) lines.push(`**Also needs approval**: ${plainText(input.approval.requireFor.join(', '))}`);
+  if (input.allowedTools?.length) lines.push(`**Tools allowed**: ${plainText(input.allowedTools.join(', '))}`);
+  if (input.budget) lines.push(`**Budget**: ${plainText(JSON.stringify(input.budget))}`);
+  if (input.model) lines.push(`**Model**: ${plainText(input.model)}`);
   lines.push(startedBy);
   return lines.join('\n\n');
 }

@@ -22,8 +22,10 @@ export const DEFAULT_APPROVAL: ApprovalSettings = {
 export function resolveApprovalSettings(partial: ApprovalInput | undefined): ApprovalSettings {
   const { approvers = [], ...rest } = partial ?? {};
   const merged = { ...DEFAULT_APPROVAL, ...definedOnly(rest) };
-  const approverKeys: Record<string, string> = {};
-  for (const approver of approvers) if (typeof approver !== 'string') approverKeys[approver.name] = approver.publicKey.toLowerCase();
+  // Built from entries, so every name is an own key: an approver named `__proto__` is a key like any other.
+  const approverKeys: Record<string, string> = Object.fromEntries(
+    approvers.flatMap((approver) => (typeof approver === 'string' ? [] : [[approver.name, approver.publicKey.toLowerCase()] as const])),
+  );
   const names = approvers.map((approver) => (typeof approver === 'string' ? approver : approver.name));
   return { ...merged, approvers: [...new Set(names)], approverKeys, requireFor: [...new Set(merged.requireFor)] };
 }
@@ -58,6 +60,8 @@ export type DecisionCheck = { ok: true; pending: PendingApproval } | Refusal;
 export interface DecisionTrust {
   workflowId: string;
   approverKeys: Readonly<Record<string, string>>;
+  /** The chain's first run id, where the run binds signatures to it (see `SignedDecisionFields.runId`). */
+  firstRunId?: string;
 }
 
 /** The fields of a decision and their limits; checked first, so nothing oversized is ever echoed or kept. */
@@ -130,9 +134,9 @@ function checkSignature(request: PendingApproval, decision: ApprovalDecision, no
   if (Number.isNaN(expiresAt)) return refuse(REFUSAL.Malformed, 'a signed decision needs `expiresAt`, the instant its signature ends');
   if (nowMs >= expiresAt) return refuse(REFUSAL.Expired, `the signature expired at ${clip(decision.expiresAt)}: sign the decision again`);
   // Checked against the pending call's own id and hash, so a signature cannot be moved onto another call.
-  const signed = signedFieldsOf(trust.workflowId, { ...decision, callId: request.callId, argsHash: request.argsHash }, decision.expiresAt!);
+  const signed = signedFieldsOf(trust.workflowId, { ...decision, callId: request.callId, argsHash: request.argsHash }, decision.expiresAt!, trust.firstRunId);
   if (!verifyDecision(publicKey, signed, decision.signature)) {
-    return refuse(REFUSAL.BadSignature, `the signature is not ${clip(decision.approver)}'s over this decision of ${request.callId} in this run`);
+    return refuse(REFUSAL.BadSignature, `the signature is not ${clip(decision.approver)}'s over this decision of ${request.callId} in this run (a signature made for another run of the same id does not count here)`);
   }
   return { ok: true };
 }

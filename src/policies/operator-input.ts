@@ -63,6 +63,9 @@ export function checkTextFields(
     }
     if (typeof value !== 'string') return { ok: false, code: REFUSAL.Malformed, why: `\`${field}\` must be text, not ${clip(value)}` };
     if (value.length > max) return { ok: false, code: REFUSAL.TooLarge, why: `\`${field}\` is ${value.length} characters; at most ${max} are accepted` };
+    if (isPlaceholder(value)) {
+      return { ok: false, code: REFUSAL.Malformed, why: `\`${field}\` is still the placeholder ${JSON.stringify(clip(value))} of a pasted payload: write your own in its place` };
+    }
   }
   return { ok: true };
 }
@@ -87,4 +90,9 @@ export function resolveEffectRef(workflowId: string, ref: string): string {
   if (/^\d+$/.test(trimmed)) return `${workflowId}/effect-${Number(trimmed)}`;
   if (/^effect-\d+$/.test(trimmed)) return `${workflowId}/${trimmed}`;
   return trimmed;
+}
+
+/** A template's placeholder (`"<why, for the record>"`, `"<your name>"`), which a pasted payload must not keep. */
+export function isPlaceholder(text: string): boolean {
+  return /^\s*<[^<>]*>\s*$/.test(text);
 }

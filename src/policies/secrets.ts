@@ -33,6 +33,16 @@ export function maskValue(value: unknown): string {
 }
 
 /**
+ * Free text (a task, a summary) with every card-like number and e-mail address masked, for where no tool declaration
+ * says which values are secret: a run's summary and details, which the Web UI shows (and puts in URLs) without the codec.
+ */
+export function maskFreeText(text: string): string {
+  return text
+    .replace(/\d(?:[ -]?\d){11,18}/g, (digits) => maskValue(digits))
+    .replace(/[^\s@<>()[\]"'`,;:]+@[^\s@<>()[\]"'`,;:]+\.[A-Za-z]{2,}/g, (email) => maskValue(email));
+}
+
+/**
  * `value` (a tool's input or output) with every field the tool marks secret masked; arrays on the way are walked
  * element by element. Returns a copy where anything changed and never mutates `value`.
  */
@@ -65,9 +75,21 @@ export function maskEffects(agent: AgentDefinition, effects: readonly EffectReco
   return effects.map((effect) => ({ ...effect, input: maskSecrets(agent.toolsByName[effect.tool], effect.input) }));
 }
 
-/** One approval request with its input masked. */
+/** One approval request with its input masked, naming the fields it masked. */
 export function maskPendingApproval(agent: AgentDefinition, request: PendingApproval): PendingApproval {
-  return { ...request, input: maskSecrets(agent.toolsByName[request.tool], request.input) };
+  const maskedFields = maskedFieldsOf(agent, request);
+  return { ...request, input: maskSecrets(agent.toolsByName[request.tool], request.input), ...(maskedFields.length > 0 ? { maskedFields } : {}) };
+}
+
+/** The secret paths of the call's tool that its input holds (`["card"]`): what views show masked. */
+export function maskedFieldsOf(agent: AgentDefinition, call: { tool: string; input: unknown }): string[] {
+  return (agent.toolsByName[call.tool]?.secret ?? []).filter((path) => hasPath(call.input, path.split('.')));
+}
+
+function hasPath(value: unknown, path: readonly string[]): boolean {
+  if (path.length === 0) return value !== undefined && value !== null;
+  if (Array.isArray(value)) return value.some((item) => hasPath(item, path));
+  return value !== null && typeof value === 'object' && Object.hasOwn(value, path[0]) && hasPath((value as Record<string, unknown>)[path[0]], path.slice(1));
 }
 
 export function maskPending(agent: AgentDefinition, pending: readonly PendingApproval[]): PendingApproval[] {

@@ -20,6 +20,11 @@ export interface SignedDecisionFields {
   reason: string | null;
   /** The signature is refused from this instant on (ISO 8601). */
   expiresAt: string;
+  /**
+   * The first run id of the run's chain (it survives continue-as-new), where the run binds signatures to it: then a
+   * signature never counts in another run started under the same workflow id. Absent for runs from before.
+   */
+  runId?: string;
 }
 
 /** What a signature over `decision`, sent to run `workflowId` and valid until `expiresAt`, covers. */
@@ -27,16 +32,28 @@ export function signedFieldsOf(
   workflowId: string,
   decision: Pick<ApprovalDecision, 'callId' | 'argsHash' | 'decision' | 'approver' | 'editedInput' | 'reason'>,
   expiresAt: string,
+  runId?: string,
 ): SignedDecisionFields {
   const { callId, argsHash, approver } = decision;
-  return { workflowId, callId, argsHash, decision: decision.decision, approver, editedInput: decision.editedInput ?? null, reason: decision.reason ?? null, expiresAt };
+  return {
+    workflowId,
+    callId,
+    argsHash,
+    decision: decision.decision,
+    approver,
+    editedInput: decision.editedInput ?? null,
+    reason: decision.reason ?? null,
+    expiresAt,
+    ...(runId !== undefined ? { runId } : {}),
+  };
 }
 
-/** The bytes an approver signs: canonical JSON (RFC 8785) of the fields, under a fixed domain tag. */
+/** The bytes an approver signs: canonical JSON (RFC 8785) of the fields, under a fixed domain tag (v2 binds the run id). */
 export function decisionMessage(fields: SignedDecisionFields): Uint8Array {
   return utf8ToBytes(
     canonicalJson({
-      domain: 'sagent.decision.v1',
+      domain: fields.runId !== undefined ? 'sagent.decision.v2' : 'sagent.decision.v1',
+      ...(fields.runId !== undefined ? { runId: fields.runId } : {}),
       workflowId: fields.workflowId,
       callId: fields.callId,
       argsHash: fields.argsHash,

@@ -74,7 +74,16 @@ export interface ResumeRequest {
   reason?: string;
 }
 
+/** A pending call's input as it will run, secrets included, and which of its fields views show masked. */
+export interface PendingInput {
+  callId: string;
+  input: unknown;
+  maskedFields: string[];
+}
+
 export const getStateQuery = defineQuery<RunState>('getState');
+/** The real input of a pending call, for an approver's edit that must keep what they were not shown; null when not pending. */
+export const approvalInputQuery = defineQuery<PendingInput | null, [string]>('approvalInput');
 /** The context of the model call in flight; `callModel` reads it so contexts stay out of history. */
 export const modelContextQuery = defineQuery<MessageParam[], [number]>('modelContext');
 export const approvalSignal = defineSignal<[ApprovalDecision]>('approval');

@@ -46,6 +46,8 @@ export interface PendingApproval {
   escalated: boolean;
   /** The rule that asked for the approval, e.g. "charge_card is privileged". */
   rule?: string;
+  /** In views people read: the fields of `input` shown masked (the tool marks them secret), e.g. `["card"]`. */
+  maskedFields?: string[];
 }
 
 export interface ApprovalRecord {

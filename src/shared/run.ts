@@ -253,6 +253,8 @@ export interface ModelBook {
 
 export interface RunState {
   workflowId: string;
+  /** Where the run takes signed decisions bound to a run: the run id (its chain's first) a signature must cover. */
+  signatureRunId?: string;
   agent: string;
   task: string;
   status: RunStatus;

@@ -41,6 +41,11 @@ export class ApprovalDesk {
     private readonly trust: DecisionTrust = { workflowId: '', approverKeys: {} },
   ) {}
 
+  /** The run id signatures of this run cover (the chain's first), if it binds them to one. */
+  get signatureRunId(): string | undefined {
+    return this.trust.firstRunId;
+  }
+
   get pending(): PendingApproval[] {
     return this.books.pendingApprovals;
   }

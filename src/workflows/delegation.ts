@@ -13,6 +13,7 @@ import {
   WorkflowIdReusePolicy,
   executeChild,
   isCancellation,
+  patched,
 } from '@temporalio/workflow';
 import { childLimits } from '../policies/delegation';
 import { capText } from '../policies/context';
@@ -23,6 +24,7 @@ import { TOOL_FAILURE_TYPES } from '../shared/activity-io';
 import { AgentName, AgentStatus } from '../shared/search-attributes';
 import type { ToolDefinition } from '../tools/define';
 import type { Execution, Executor, ToolScope } from './execution';
+import { PATCHES } from './patches';
 import type { Run } from './run-memory';
 import { SagaLedger, describe, type CompensationRun } from './saga';
 
@@ -79,7 +81,10 @@ async function runChild(call: ReadyCall, effectId: string, tool: ToolDefinition,
         { key: AgentName, value: agent },
         { key: AgentStatus, value: 'running' },
       ],
-      staticSummary: `${agent}, delegated by ${scope.agent.name} (${effectId}): ${brief(task)}`,
+      // The task is the model's text and may carry what a tool marks secret (a card number): newer runs leave it out.
+      staticSummary: patched(PATCHES.secretFreeSummaries)
+        ? `${agent}, delegated by ${scope.agent.name} (${effectId})`
+        : `${agent}, delegated by ${scope.agent.name} (${effectId}): ${brief(task)}`,
     });
   } catch (err) {
     if (isCancellation(err) || CancellationScope.current().consideredCancelled) {

@@ -4,9 +4,11 @@
  */
 import { ApplicationFailure, patched, setHandler } from '@temporalio/workflow';
 import { applyTopUp, validateTopUp } from '../policies/budget';
+import { maskedFieldsOf } from '../policies/secrets';
 import { checkTextFields, INPUT_LIMITS, REFUSAL, resolveEffectRef } from '../policies/operator-input';
 import {
   abortUpdate,
+  approvalInputQuery,
   approvalSignal,
   decideUpdate,
   extendBudgetUpdate,
@@ -32,6 +34,14 @@ export function installHandlers(run: Run): void {
   const { desk, flags, memory, timeline } = run;
   setHandler(getStateQuery, () => runState(run), { description: MESSAGE_DESCRIPTIONS.getState });
   setHandler(
+    approvalInputQuery,
+    (callId: string) => {
+      const request = desk.find(callId);
+      return request ? { callId: request.callId, input: request.input, maskedFields: maskedFieldsOf(run.settings.agent, request) } : null;
+    },
+    { description: MESSAGE_DESCRIPTIONS.approvalInput },
+  );
+  setHandler(
     modelContextQuery,
     (turn: number) => {
       if (!flags.contextInFlight || flags.contextInFlight.turn !== turn) throw new Error(`no model call for turn ${String(turn).slice(0, 20)} is in flight`);
@@ -43,7 +53,10 @@ export function installHandlers(run: Run): void {
     approvalSignal,
     (decision) => {
       const refused = desk.receive(decision, timeline);
-      if (refused) traceRefusal(refused);
+      if (refused) {
+        traceRefusal(refused);
+        refreshDetails(run);
+      }
       showPending(run);
     },
     { description: MESSAGE_DESCRIPTIONS.approval },
@@ -113,8 +126,13 @@ function showPending(run: Run): void {
   if (run.flags.status === 'awaiting_approval') setStatus(run, 'awaiting_approval', describePending(run.desk.pending));
 }
 
-/** A retry or skip of a blocked undo: sized first, its effect reference resolved, and refused visibly. */
-function operatorAction({ ledger, timeline, memory, settings }: Run, action: OperatorAction, kind: 'retry' | 'skip'): void {
+/** A retry or skip of a blocked undo: sized first, its effect reference resolved, and shown at once, refused or not. */
+function operatorAction(run: Run, action: OperatorAction, kind: 'retry' | 'skip'): void {
+  recordOperatorAction(run, action, kind);
+  refreshDetails(run);
+}
+
+function recordOperatorAction({ ledger, timeline, memory, settings }: Run, action: OperatorAction, kind: 'retry' | 'skip'): void {
   const message = kind === 'retry' ? 'retryCompensation' : 'skipCompensation';
   const fields = checkTextFields(action, OPERATOR_FIELDS);
   const effectId = fields.ok && patched('sagent-effect-refs') ? resolveEffectRef(settings.workflowId, action.effectId) : action?.effectId;
@@ -148,7 +166,7 @@ export function installDelegationHandler(run: Run): void {
     if (known !== undefined && progress.seq !== undefined && progress.seq < known) return;
     run.flags.delegates[progress.workflowId] = progress;
     showDelegates(run);
-  });
+  }, { description: MESSAGE_DESCRIPTIONS.delegateProgress });
 }
 
 function showDelegates(run: Run): void {

@@ -18,4 +18,8 @@ export const PATCHES = {
    * timers instead of a rollback, the run's model queue, and the wind-down notice near the end of a budget.
    */
   modelOutage: 'sagent-model-outage',
+  /** A delegated run's summary names the agent and the step, not the model's task text (which may hold a secret). */
+  secretFreeSummaries: 'sagent-secret-free-summaries',
+  /** Signatures cover the chain's first run id too, so a signed decision never counts in another run of the same id. */
+  signedRunId: 'sagent-signed-run-id',
 } as const;

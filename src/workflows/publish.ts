@@ -4,10 +4,12 @@
  */
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { maskEffects, maskPending } from '../policies/secrets';
-import type { EffectRecord, PendingApproval, RejectedAttempt } from '../shared/records';
+import type { EffectRecord, PendingApproval, RejectedAttempt, TimelineEntry } from '../shared/records';
 import type { ApprovalSettings, RunStatus } from '../shared/run';
 import { AgentCostUsd, AgentName, AgentPendingApprovals, AgentStatus, AgentSteps } from '../shared/search-attributes';
+import { codeSpan, plainText } from '../shared/markdown';
 import { renderApprovalDetails } from './approval-details';
+import { renderOperatorDetails } from './operator-details';
 import { reportToParent } from './delegate-report';
 import type { Run } from './run-memory';
 
@@ -21,6 +23,7 @@ export interface RunView {
   costUsd: number;
   pending: readonly PendingApproval[];
   effects: readonly EffectRecord[];
+  timeline: readonly TimelineEntry[];
   refusals: readonly RejectedAttempt[];
   approval: ApprovalSettings;
 }
@@ -47,6 +50,7 @@ function viewOf({ settings, memory, flags }: Run): RunView {
     costUsd: memory.usage.costUsd,
     pending: maskPending(settings.agent, memory.pendingApprovals),
     effects: maskEffects(settings.agent, memory.effects),
+    timeline: memory.timeline,
     refusals: memory.rejectedAttempts,
     approval: settings.approval,
   };
@@ -84,17 +88,21 @@ function upsertChanged(view: RunView): void {
   if (updates.length > 0) upsertSearchAttributes(updates as never);
 }
 
+// Everything from a sender, a tool or the model is written as data (markdown.ts): the UI renders this as Markdown.
 function renderDetails(view: RunView): string {
-  const lines = [`**${view.agent}** · ${view.status} · step ${view.steps} · $${view.costUsd.toFixed(4)}`];
-  if (view.detail) lines.push(view.detail);
+  const lines = [`**${plainText(view.agent)}** · ${view.status} · step ${view.steps} · $${view.costUsd.toFixed(4)}`];
+  if (view.detail) lines.push(plainText(view.detail));
   for (const request of view.pending) {
-    lines.push(`awaiting approval: ${request.tool} ${brief(request.input)} (${request.callId}, expires ${request.expiresAt})`);
+    lines.push(`awaiting approval: ${plainText(request.tool)} ${codeSpan(brief(request.input))} (${plainText(request.callId)}, expires ${plainText(request.expiresAt)})`);
   }
   const undone = view.effects.filter((effect) => effect.compensation === 'compensated').length;
   if (view.effects.length > 0) lines.push(`effects: ${view.effects.length}, undone: ${undone}`);
   for (const effect of view.effects) {
-    if (effect.skippedBy) lines.push(`undo skipped: ${effect.tool} (${effect.effectId}) by ${effect.skippedBy.by}: ${effect.skippedBy.reason}`);
+    if (effect.skippedBy) {
+      lines.push(`undo skipped: ${plainText(effect.tool)} (${codeSpan(effect.effectId)}) by ${codeSpan(effect.skippedBy.by)}: ${plainText(effect.skippedBy.reason)}`);
+    }
   }
+  lines.push(...renderOperatorDetails(view.effects, view.timeline, view.status === 'blocked'));
   lines.push(...renderApprovalDetails(view.pending, view.refusals, view.approval));
   return lines.join('\n\n');
 }

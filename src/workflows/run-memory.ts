@@ -3,7 +3,7 @@
  * exactly `CarriedState`'s, so continue-as-new carries it and old histories replay. The input, the settings
  * resolved from it, and the flags that only matter while this run's code runs are kept apart from it.
  */
-import { workflowInfo } from '@temporalio/workflow';
+import { patched, workflowInfo } from '@temporalio/workflow';
 import { resolveLimits, ZERO_USAGE } from '../policies/budget';
 import { newConversation } from '../policies/context';
 import { EMPTY_REPEATS } from '../policies/repeat-guard';
@@ -16,6 +16,7 @@ import { ApprovalDesk } from './approvals';
 import { anyCompacted, compactBooks, NOTHING_COMPACTED } from './compaction';
 import { SagaLedger } from './saga';
 import type { RunSettings } from './settings';
+import { PATCHES } from './patches';
 import { Timeline } from './timeline';
 
 /** Rejected attempts carried over continue-as-new; older ones stay in the history of the run before. */
@@ -121,10 +122,23 @@ export function openRun(input: AgentRunInput, settings: RunSettings): Run {
       currentModel: settings.routing.defaultModel,
       delegates: {},
     },
-    desk: new ApprovalDesk(memory, settings.agent.toolsByName, { workflowId: settings.workflowId, approverKeys: settings.approval.approverKeys }),
+    desk: new ApprovalDesk(memory, settings.agent.toolsByName, {
+      workflowId: settings.workflowId,
+      approverKeys: settings.approval.approverKeys,
+      ...signatureRunId(settings),
+    }),
     ledger: new SagaLedger(memory.effects),
     timeline: new Timeline(memory.timeline, memory.compacted),
   };
+}
+
+/**
+ * A signed run binds signatures to its chain's first run id, so a decision signed for one run never counts in another
+ * run under the same workflow id. Runs that list no keys take no signatures, and runs from before verify as they did.
+ */
+function signatureRunId(settings: RunSettings): { firstRunId?: string } {
+  if (Object.keys(settings.approval.approverKeys).length === 0 || !patched(PATCHES.signedRunId)) return {};
+  return { firstRunId: workflowInfo().firstExecutionRunId };
 }
 
 /** Whether to continue as new at this turn boundary: our own threshold, or the server's suggestion. */
@@ -159,6 +173,7 @@ export function runState(run: Run): RunState {
     timeline: memory.timeline,
     continuedAsNew: memory.runsSoFar,
     finalText: memory.finalText,
+    ...(run.desk.signatureRunId ? { signatureRunId: run.desk.signatureRunId } : {}),
     ...(delegations.length > 0 ? { delegations } : {}),
     ...(anyCompacted(memory.compacted) ? { compacted: memory.compacted } : {}),
     ...(memory.output !== undefined ? { output: memory.output } : {}),

@@ -5,12 +5,12 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { WorkflowHandle } from '@temporalio/client';
+import { findTemporalCli } from '../../src/dev/temporal-cli';
+import { WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
 import { captureFixture } from '../helpers/fixtures';
 import { startHarness, outcomeOf, type Harness } from '../helpers/harness';
 import type { RespondingScenario } from '../../src/dev/scenario';
 import { SagentClient } from '../../src/client';
-import { findTemporalCli } from '../../src/dev/temporal-cli';
 import { newKeyPair, signDecision } from '../../src/policies/signature';
 import { approvalSignal, decideUpdate, type ApprovalDecision, type PendingApproval, type RunState } from '../../src/shared/contracts';
 
@@ -47,17 +47,20 @@ async function ledgerOf(handle: WorkflowHandle): Promise<unknown[]> {
   return ((await response.json()) as { effects: unknown[] }).effects;
 }
 
-async function startTwoCalls(approval: object): Promise<{ handle: WorkflowHandle; charge: PendingApproval; email: PendingApproval }> {
-  const handle = await harness.start(idFor(), { agent: 'travel', task: 'Charge my card and confirm by email', approval });
+async function startTwoCalls(
+  approval: object,
+  id = idFor(),
+): Promise<{ handle: WorkflowHandle; charge: PendingApproval; email: PendingApproval; runId?: string }> {
+  const handle = await harness.start(id, { agent: 'travel', task: 'Charge my card and confirm by email', approval });
   const state = await harness.waitFor(handle, (s) => s.status === 'awaiting_approval' && s.pendingApprovals.length === 2);
   const [charge, email] = state.pendingApprovals;
-  return { handle, charge, email };
+  return { handle, charge, email, runId: state.signatureRunId };
 }
 
 const EXPIRES = () => new Date(Date.now() + 5 * 60_000).toISOString();
 
 /** A decision on `request` signed by `key` over `fields` (by default exactly the decision sent). */
-function signedDecision(workflowId: string, request: PendingApproval, key: string, over: Partial<Record<string, string>> = {}): ApprovalDecision {
+function signedFor(workflowId: string, request: PendingApproval, key: string, over: Partial<Record<string, string>> = {}): ApprovalDecision {
   const expiresAt = EXPIRES();
   const base = { callId: request.callId, argsHash: request.argsHash, decision: 'approve' as const, approver: 'ana' };
   const signature = signDecision(key, { workflowId, ...base, editedInput: null, reason: null, expiresAt, ...over });
@@ -91,8 +94,11 @@ async function rejectTheRest(handle: WorkflowHandle): Promise<void> {
 }
 
 test('with keys, the right name without or with a wrong signature, or a signature made elsewhere, runs nothing', async () => {
-  const { handle, charge, email } = await startTwoCalls(SIGNED);
+  const { handle, charge, email, runId } = await startTwoCalls(SIGNED);
   const id = handle.workflowId;
+  expect(runId).toBe((await handle.describe()).runId);
+  const signedDecision = (workflowId: string, request: PendingApproval, key: string, over: Partial<Record<string, string>> = {}) =>
+    signedFor(workflowId, request, key, { runId: runId!, ...over });
   const unsigned = { callId: charge.callId, argsHash: charge.argsHash, decision: 'approve' as const, approver: 'ana' };
   expect(await refusal(handle, unsigned)).toMatchObject({ type: 'ApprovalRefused.Unsigned', message: expect.stringContaining('sagent keys create --as') });
   expect(await refusal(handle, signedDecision(id, charge, mallory.privateKey))).toMatchObject({ type: 'ApprovalRefused.BadSignature' });
@@ -121,6 +127,44 @@ test('with keys, the right name without or with a wrong signature, or a signatur
   expect(await ledgerOf(handle)).toHaveLength(1);
 });
 
+test('regression: an approver named `__proto__` is a keyed approver like any other, so an unsigned decision is refused', async () => {
+  const { handle, charge } = await startTwoCalls({ approvers: [{ name: '__proto__', publicKey: ana.publicKey }] });
+  const unsigned = { callId: charge.callId, argsHash: charge.argsHash, decision: 'approve' as const, approver: '__proto__' };
+  expect(await refusal(handle, unsigned)).toMatchObject({ type: 'ApprovalRefused.Unsigned' });
+  await handle.signal(approvalSignal, unsigned);
+  await harness.waitFor(handle, (s) => s.rejectedAttempts.some((attempt) => attempt.via === 'signal' && attempt.code === 'ApprovalRefused.Unsigned'), 8000);
+  expect(await ledgerOf(handle)).toEqual([]);
+  await handle.terminate('test over');
+});
+
+test('a signature made for one run never counts in a new run started under the same workflow id', async () => {
+  const id = idFor();
+  const first = await startTwoCalls(SIGNED, id);
+  // ana signs the charge of the first run; the run ends before the decision is sent (the attacker keeps it).
+  const stolen = signedFor(id, first.charge, ana.privateKey, { runId: first.runId! });
+  const unbound = signedFor(id, first.charge, ana.privateKey);
+  await first.handle.terminate('replaced by a new run');
+  const handle = await harness.client.workflow.start('agentSaga', {
+    taskQueue: harness.taskQueue,
+    workflowId: id,
+    args: [{ agent: 'travel', task: 'Charge my card and confirm by email', approval: SIGNED }],
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+  });
+  const state = await harness.waitFor(handle, (s) => s.status === 'awaiting_approval' && s.pendingApprovals.length === 2);
+  expect(state.signatureRunId).not.toBe(first.runId);
+  // Same workflow id, same call, same arguments: the argsHash is the same, and still the old signatures are refused.
+  expect(state.pendingApprovals[0].argsHash).toBe(first.charge.argsHash);
+  expect(await refusal(handle, stolen)).toMatchObject({ type: 'ApprovalRefused.BadSignature', message: expect.stringContaining('another run') });
+  expect(await refusal(handle, unbound)).toMatchObject({ type: 'ApprovalRefused.BadSignature' });
+  expect(await ledgerOf(handle)).toEqual([]);
+  // ana's decision made for this run counts.
+  await sagent.decide({ workflowId: id, callId: 'call-1', decision: 'approve', approver: 'ana', privateKey: ana.privateKey });
+  await harness.waitFor(handle, (s) => s.effects.some((effect) => effect.tool === 'charge_card' && effect.state === 'committed'));
+  await rejectTheRest(handle);
+  await captureFixture(handle, 'approval-signed-run');
+  expect(await ledgerOf(handle)).toHaveLength(1);
+});
+
 test('a stranger through `temporal workflow signal` is refused, shown in the details, and read back by the CLI path', async () => {
   const { handle, charge } = await startTwoCalls({ approvers: ['ana'] });
   const payload = JSON.stringify({ callId: charge.callId, argsHash: charge.argsHash, decision: 'approve', approver: 'mallory' });
@@ -133,7 +177,8 @@ test('a stranger through `temporal workflow signal` is refused, shown in the det
   ]);
   const state = await harness.waitFor(handle, (s) => s.rejectedAttempts.some((attempt) => attempt.approver === 'mallory'), 8000);
   expect(state.rejectedAttempts.at(-1)).toMatchObject({ approver: 'mallory', code: 'ApprovalRefused.NotAllowed', via: 'signal' });
-  expect(await currentDetails(handle)).toMatch(/signal from \*\*mallory\*\*/);
+  // The sender's name is data, marked as unverified, never bold text.
+  expect(await currentDetails(handle)).toContain('signal claiming to be ` mallory ` (unverified)');
   // The durable trace: a memo upsert in the history.
   const history = await handle.fetchHistory();
   expect((history.events ?? []).some((event) => event.workflowPropertiesModifiedEventAttributes != null)).toBe(true);

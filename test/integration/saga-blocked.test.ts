@@ -106,12 +106,17 @@ test('blocked, then skipped by an operator with a reason: recorded, and the roll
   expect(still.status).toBe('blocked');
   expect(still.timeline.find(refused)).toMatchObject({ state: 'error', detail: expect.stringContaining('no effect') });
   expect(still.rejectedAttempts.at(-1)).toMatchObject({ approver: 'oncall-olga', message: 'skipCompensation', code: 'OperatorActionRefused' });
+  // The refusal shows in the current details at once, with how to retry or skip, paste-ready.
+  const blockedDetails = ((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails ?? '';
+  expect(blockedDetails).toContain('skipCompensation signal claiming to be ` oncall-olga ` (unverified)');
+  expect(blockedDetails).toContain('### Undo blocked: cancel\\_hotel of book\\_hotel (effect 2)');
+  expect(blockedDetails).toMatch(/\*\*`retryCompensation`\*\* signal[^]*"effectId": "2"[^]*\*\*`skipCompensation`\*\* signal/);
 
   // regression: `2` and `effect-2` (the forms the CLI shows) were silently ignored.
   await handle.signal(skipCompensationSignal, { effectId: '2', by: 'oncall-olga', reason: 'cancelled by phone with the hotel' });
   const outcome = await outcomeOf(handle);
   const details = ((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails ?? '';
-  expect(details).toContain(`undo skipped: book_hotel (${hotel}) by oncall-olga: cancelled by phone with the hotel`);
+  expect(details).toContain(`undo skipped: book\\_hotel (\` ${hotel} \`) by \` oncall-olga \`: cancelled by phone with the hotel`);
   await captureFixture(handle, 'saga-skipped');
 
   expect(outcome.status).toBe('compensated');

@@ -9,10 +9,11 @@ import type { Page } from 'playwright-core';
 import { DEFAULT_MODEL } from '../../src/shared/constants';
 import { decideUpdate, type EffectRecord, type RunOutcome } from '../../src/shared/contracts';
 import { outcomeOf, type Harness } from '../helpers/harness';
+import { PENDING_QUERY as PENDING_RUNS_QUERY } from '../../src/operations/approvals';
 import { readCurrentDetails, readEventHistory, readTimeline, readWorkflowList } from './window';
 
-/** The query people type to find the runs waiting for them. */
-export const PENDING_QUERY = 'AgentPendingApprovals > 0';
+/** The query people type to find the runs waiting for them (README): live runs only, a terminated one keeps its attribute. */
+export const PENDING_QUERY = PENDING_RUNS_QUERY;
 
 /** The two runs the checks look at. */
 export interface UiRuns {

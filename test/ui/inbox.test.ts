@@ -6,6 +6,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -15,13 +17,27 @@ import { outcomeOf, startHarness, type Harness } from '../helpers/harness';
 import { ledgerOf } from '../helpers/services';
 import { ARTIFACTS_DIR, launchBrowser } from './window';
 import { chargeOnceScenario } from '../helpers/scenarios';
+import type { RespondingScenario } from '../../src/dev/scenario';
+import { argsHashOf } from '../../src/policies/canonical';
 
-// About 20 s for the file on an idle 2-core machine.
-jest.setTimeout(60_000);
+// About 20 s for the file on an idle 2-core machine; the workflow bundle alone takes a minute on a busy one.
+jest.setTimeout(180_000);
+/** Setup bundles the workflows: minutes when the machine is shared and busy. */
+const SETUP_TIMEOUT_MS = 600_000;
 
 const ROOT = path.resolve(__dirname, '../..');
 const CHARGE = { amountCents: 2300, currency: 'EUR', card: '4242424242424242', description: 'Inbox in a browser' };
 const chargeOnce = chargeOnceScenario('inbox-ui', 'inbox-ui-', CHARGE);
+const EMAIL = { to: 'ada@example.com', subject: 'Your receipt', body: 'Charged 23 EUR.' };
+/** Claude asks for a charge and an email in one turn (call-1 and call-2), then ends. */
+const chargeAndEmail: RespondingScenario = {
+  name: 'inbox-edit',
+  match: { runIdPrefix: 'inbox-edit-' },
+  respond: (ctx) =>
+    ctx.turn === 1
+      ? { content: [{ type: 'text', text: 'Charging, then mailing.' }, { type: 'tool_use', name: 'charge_card', input: CHARGE }, { type: 'tool_use', name: 'send_email', input: EMAIL }] }
+      : { content: [{ type: 'text', text: 'Done.' }] },
+};
 const TOKENS = { ana: 'ana-inbox-token-0123456789abcdef', bob: 'bob-inbox-token-0123456789abcdef' };
 
 let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
@@ -31,10 +47,12 @@ let inboxUrl: string;
 let configDir: string | undefined;
 let toApprove: WorkflowHandle;
 let toReject: WorkflowHandle;
+let toEdit: WorkflowHandle;
+let signedByAna: { approvers: Array<{ name: string; publicKey: string }> };
 
 beforeAll(async () => {
   browser = await launchBrowser();
-  harness = await startHarness('inbox-ui', [chargeOnce]);
+  harness = await startHarness('inbox-ui', [chargeOnce, chargeAndEmail]);
   configDir = await fs.mkdtemp(path.join(os.tmpdir(), 'sagent-inbox-ui-'));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -46,13 +64,14 @@ beforeAll(async () => {
     NO_COLOR: '1',
   };
   const ana = createKey('ana', { env });
-  const approval = { approvers: [{ name: 'ana', publicKey: ana.publicKey }] };
+  const approval = (signedByAna = { approvers: [{ name: 'ana', publicKey: ana.publicKey }] });
   const stamp = Date.now();
   toApprove = await harness.start(`inbox-ui-approve-${stamp}`, { agent: 'travel', task: 'Charge my card', approval });
   toReject = await harness.start(`inbox-ui-reject-${stamp}`, { agent: 'travel', task: 'Charge my card', approval });
+  toEdit = await harness.start(`inbox-edit-${stamp}`, { agent: 'travel', task: 'Charge my card and mail me', approval });
   [inbox, inboxUrl] = await startInboxCli(env);
-  await Promise.all([toApprove, toReject].map((handle) => harness!.waitFor(handle, (s) => s.status === 'awaiting_approval')));
-});
+  await Promise.all([toApprove, toReject, toEdit].map((handle) => harness!.waitFor(handle, (s) => s.status === 'awaiting_approval')));
+}, SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
   // regression: with a page still open, `sagent inbox` never exited on SIGTERM (the page's keep-alive connection).
@@ -62,7 +81,7 @@ afterAll(async () => {
     await exited;
   }
   await browser?.close();
-  for (const handle of [toApprove, toReject]) await handle?.terminate('inbox UI checks done').catch(() => undefined);
+  for (const handle of [toApprove, toReject, toEdit]) await handle?.terminate('inbox UI checks done').catch(() => undefined);
   await harness?.stop();
   if (configDir) await fs.rm(configDir, { recursive: true, force: true });
 });
@@ -102,8 +121,8 @@ async function signIn(token: string): Promise<Page> {
  * The run's call as the page lists it. The list comes from the search attributes, which lag a little behind the
  * run: sign in again (it reloads the list) until the call shows.
  */
-async function callOf(page: Page, handle: WorkflowHandle): Promise<Locator> {
-  const call = page.locator(`.call[data-workflow-id="${handle.workflowId}"]`);
+async function callOf(page: Page, handle: WorkflowHandle, callId = 'call-1'): Promise<Locator> {
+  const call = page.locator(`.call[data-workflow-id="${handle.workflowId}"][data-call-id="${callId}"]`);
   const deadline = Date.now() + 20_000;
   for (;;) {
     try {
@@ -185,4 +204,87 @@ test('ana rejects the other charge with a reason, and Claude is told the reason 
   const results = messages.at(-1)!.content as Array<{ type: string; is_error?: boolean; content: string }>;
   const rejection = results.find((block) => block.type === 'tool_result' && block.is_error);
   expect(JSON.parse(rejection!.content)).toMatchObject({ error: 'approval_rejected', reason: 'not this month' });
+});
+
+test('an edit starts from the input as shown and never sends a mask back: the real card goes unchanged, the e-mail as edited', async () => {
+  const page = await signIn(TOKENS.ana);
+  const charge = await callOf(page, toEdit);
+  const email = await callOf(page, toEdit, 'call-2');
+  // The approver sees the card and the address masked, in the listing and in the editor alike.
+  const shown = JSON.parse(await charge.getByLabel('edited input').inputValue()) as typeof CHARGE;
+  expect(shown).toEqual({ ...CHARGE, card: '•••• 4242' });
+  expect(await page.locator('body').innerText()).not.toContain(CHARGE.card);
+
+  await charge.getByLabel('edited input').fill(JSON.stringify({ ...shown, description: 'Inbox in a browser, edited' }));
+  await charge.getByLabel('reason').fill('a clearer description');
+  await charge.getByRole('button', { name: 'Approve with edit' }).click();
+  await page.getByRole('status').getByText(`approved call-1 (charge_card) in ${toEdit.workflowId}`).waitFor({ state: 'visible', timeout: 15_000 });
+
+  const shownEmail = JSON.parse(await email.getByLabel('edited input').inputValue()) as typeof EMAIL;
+  expect(shownEmail.to).toBe('a••@example.com');
+  await email.getByLabel('edited input').fill(JSON.stringify({ ...shownEmail, to: 'ada.lovelace@example.com' }));
+  await email.getByRole('button', { name: 'Approve with edit' }).click();
+  await page.getByRole('status').getByText(`approved call-2 (send_email) in ${toEdit.workflowId}`).waitFor({ state: 'visible', timeout: 15_000 });
+  await screenshot(page, 'edited');
+  await page.close();
+
+  const outcome = await outcomeOf(toEdit);
+  expect(outcome.status).toBe('completed');
+  // What ran is what the hashes say: the real card with the new description; the new address with the rest unchanged.
+  const [chargeEffect, emailEffect] = outcome.effects;
+  const ranCharge = argsHashOf({ tool: 'charge_card', input: { ...CHARGE, description: 'Inbox in a browser, edited' }, effectId: chargeEffect.effectId });
+  const ranEmail = argsHashOf({ tool: 'send_email', input: { ...EMAIL, to: 'ada.lovelace@example.com' }, effectId: emailEffect.effectId });
+  expect(outcome.approvals).toEqual([
+    expect.objectContaining({ callId: 'call-1', approver: 'ana', signed: true, editedArgsHash: ranCharge }),
+    expect.objectContaining({ callId: 'call-2', approver: 'ana', signed: true, editedArgsHash: ranEmail }),
+  ]);
+  const ledger = await ledgerOf(harness!.services.url, `${toEdit.workflowId}/`);
+  // The services received the card (they keep its last four digits) and the new address, and never a mask.
+  const requests = JSON.stringify(ledger.effects.map((effect) => effect.request));
+  expect(ledger.effects).toHaveLength(2);
+  expect(requests).toContain('"cardLast4":"4242"');
+  expect(requests).toContain('ada.lovelace@example.com');
+  expect(requests).not.toContain('••');
+});
+
+test('the page refreshes by itself: a call that starts waiting after sign-in shows up without a click', async () => {
+  const page = await signIn(TOKENS.ana);
+  await page.getByText('Signed in as ana (decisions are signed with your key)').waitFor({ state: 'visible' });
+  const late = await harness!.start(`inbox-ui-late-${Date.now()}`, { agent: 'travel', task: 'Charge my card', approval: signedByAna });
+  try {
+    await page.locator(`.call[data-workflow-id="${late.workflowId}"]`).waitFor({ state: 'visible', timeout: 30_000 });
+  } finally {
+    await late.terminate('refresh checked');
+    await page.close();
+  }
+});
+
+test('a page of another origin cannot frame the inbox, and every answer carries the headers an approval page needs', async () => {
+  const headers = (await fetch(inboxUrl)).headers;
+  expect(headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/);
+  expect(headers.get('content-security-policy')).toMatch(/script-src 'self'(;|$)/);
+  expect(headers.get('content-security-policy')).not.toMatch(/unsafe-inline/);
+  expect(headers.get('x-frame-options')).toBe('DENY');
+  expect(headers.get('x-content-type-options')).toBe('nosniff');
+  expect(headers.get('referrer-policy')).toBe('no-referrer');
+  expect((await fetch(`${inboxUrl}/api/pending`)).headers.get('x-frame-options')).toBe('DENY');
+
+  const attacker = http.createServer((_, response) => {
+    response.writeHead(200, { 'content-type': 'text/html' });
+    response.end(`<!doctype html><p>win a prize</p><iframe id="inbox" src="${inboxUrl}/" width="800" height="600"></iframe>`);
+  });
+  await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+  const page = await browser!.context.newPage();
+  try {
+    await page.goto(`http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`, { waitUntil: 'load' });
+    await page.getByText('win a prize').waitFor({ state: 'visible' });
+    const framed = page.frames().filter((frame) => frame !== page.mainFrame());
+    expect(framed.length).toBeGreaterThan(0);
+    // The browser refused to render the inbox inside the other origin's page: no sign-in form in any frame.
+    for (const frame of framed) expect(await frame.locator('#signin').count()).toBe(0);
+    await screenshot(page, 'framed');
+  } finally {
+    await page.close();
+    attacker.close();
+  }
 });

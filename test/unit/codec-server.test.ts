@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { payloadToJSON } from '@temporalio/common/lib/proto-utils';
 import { EncryptionCodec } from '../../src/codec/encryption-codec';
-import { startCodecServer, type CodecServer } from '../../src/codec/server';
+import { startCodecServer, type CodecAccess, type CodecServer } from '../../src/codec/server';
 
 const UI = 'http://127.0.0.1:8233';
 let server: CodecServer;
@@ -50,4 +50,62 @@ test('encode then decode round-trips, with the bearer token or the token in the 
 test('a body that is not {payloads:[...]} is a 400, an unknown path a 404', async () => {
   expect((await post('/decode', { nope: true }, auth)).status).toBe(400);
   expect((await post('/elsewhere', { payloads: [] }, auth)).status).toBe(404);
+});
+
+describe('people, namespaces and the access log', () => {
+  let people: CodecServer;
+  const log: CodecAccess[] = [];
+  const codec = new EncryptionCodec([{ id: 'k1', key: randomBytes(32) }]);
+  const ALICE = 'alice-token-0123456789';
+  const BOB = 'bob-token-01234567890';
+
+  beforeAll(async () => {
+    people = await startCodecServer({
+      codec,
+      origins: [UI],
+      people: [
+        { name: 'alice', token: ALICE },
+        { name: 'bob', token: BOB, namespaces: ['payments'] },
+      ],
+      log: (access) => log.push(access),
+      port: 0,
+    });
+  });
+  afterAll(() => people?.close());
+
+  const decode = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${people.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+  test('with people only, no operator token exists: a request without one of theirs decodes nothing', async () => {
+    expect(people.token).toBe('');
+    const [sealed] = await codec.encode([defaultPayloadConverter.toPayload({ card: '4242 4242 4242 4242' })]);
+    const body = { payloads: [payloadToJSON(sealed)] };
+    for (const response of [await decode('/decode', body), await decode('/token//decode', body), await decode('/decode', body, { authorization: 'Bearer ' })]) {
+      expect(response.status).toBe(401);
+      expect(await response.text()).not.toContain('4242');
+    }
+    expect(log.at(-1)).toMatchObject({ who: null, outcome: 'refused', status: 401, route: '/decode' });
+  });
+
+  test('the log names who decoded what, in which namespace; a person limited to other namespaces is refused', async () => {
+    const [sealed] = await codec.encode([defaultPayloadConverter.toPayload({ email: 'ada@example.com' })]);
+    const body = { payloads: [payloadToJSON(sealed)] };
+    log.length = 0;
+    const ok = await decode(`/token/${ALICE}/decode`, body, { 'x-namespace': 'default', origin: UI });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).not.toBe('');
+    expect(log).toEqual([
+      expect.objectContaining({ who: 'alice', route: '/decode', namespace: 'default', origin: UI, payloads: 1, outcome: 'ok', status: 200 }),
+    ]);
+    expect(log[0].digests).toEqual([expect.stringMatching(/^[0-9a-f]{16}$/)]);
+    expect((await decode('/decode', body, { authorization: `Bearer ${BOB}`, 'x-namespace': 'default' })).status).toBe(403);
+    expect((await decode('/decode', body, { authorization: `Bearer ${BOB}` })).status).toBe(403);
+    expect(log.at(-1)).toMatchObject({ who: 'bob', outcome: 'refused', why: expect.stringContaining('namespace') });
+    expect((await decode('/payments/decode', body, { authorization: `Bearer ${BOB}` })).status).toBe(200);
+    expect(log.at(-1)).toMatchObject({ who: 'bob', namespace: 'payments', outcome: 'ok' });
+  });
+
+  test('two people with one token are refused at start', async () => {
+    await expect(startCodecServer({ codec, origins: [UI], people: [{ name: 'a', token: ALICE }, { name: 'b', token: ALICE }], port: 0 })).rejects.toThrow(/share a token/);
+  });
 });
