@@ -3,7 +3,7 @@
  * tools as activities with effect ids, and roll back newest-first when the saga fails. The loop holds the flow
  * and the waits; its collaborators take the run's values and give new ones back.
  */
-import { allHandlersFinished, CancellationScope, condition, continueAsNew, isCancellation, patched, sleep, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, CancellationScope, condition, isCancellation, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import { addUsage, sumUsage } from '../policies/budget';
 import { appendTurn, buildContext } from '../policies/context';
 import { callKeyOf } from '../policies/loop-guard';
@@ -14,7 +14,7 @@ import type { AgentRunInput, AgentSagaWorkflow, RunOutcome, RunStatus } from '..
 import type { ModelTurn } from '../shared/wire';
 import { agentRegistry, type AgentDefinition, type AgentRegistry } from '../tools/define';
 import { notifyApprovers, openApprovals } from './approval-gate';
-import { budgetForApprovedCall, budgetSnapshot, waitForBudget } from './budget-gate';
+import { budgetSnapshot, waitForBudget } from './budget-gate';
 import { resultsOf, withCall } from './calls';
 import type { StatusStep } from './execution';
 import { installDelegationHandler, installHandlers } from './handlers';
