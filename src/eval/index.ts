@@ -1,5 +1,5 @@
 /** Evals: agent behaviour as suites of gated cases, baselines, and replays of recorded runs. */
-export { loadSuite, parseSuite, suiteFiles, suiteSchema, InvalidSuiteError, type EvalCase, type Expectation, type LoadedSuite, type Suite, type SuiteInput, type AgentOverrides, type ApprovalPolicy, type Stub } from './suite';
+export { loadSuite, parseSuite, suiteFiles, InvalidSuiteError, type EvalCase, type Expectation, type LoadedSuite, type Suite, type SuiteInput, type AgentOverrides, type ApprovalPolicy, type Stub } from './suite';
 export { ToolStubs, loadEnvironmentFactory, withOverrides, type EvalEnvironment, type EvalEnvironmentFactory, type EvalEnvironmentOptions } from './environment';
 export { evaluate, labelOf, type ExpectationResult, type Judge } from './expectations';
 export { recordOf, readHistory, recordedToolResults, type ApprovalRequestSeen, type CallSeen, type EffectSeen, type RunRecord } from './record';
