@@ -149,9 +149,12 @@ describe('a read-only run', () => {
     expect(ran.code).toBe(0);
     const status = JSON.parse(ran.stdout);
     expect(Object.keys(status).sort()).toEqual(
-      ['workflowId', 'agent', 'status', 'statusDetail', 'steps', 'usage', 'pendingApprovals', 'effects', 'rejectedAttempts', 'version', 'workflowTaskFailure', 'source', 'uiUrl'].sort(),
+      ['workflowId', 'agent', 'status', 'statusDetail', 'steps', 'usage', 'pendingApprovals', 'effects', 'rejectedAttempts', 'version', 'workflowTaskFailure', 'models', 'source', 'uiUrl'].sort(),
     );
     expect(Object.keys(status.usage).sort()).toEqual(['costUsd', 'inputTokens', 'outputTokens']);
+    // The run's one model answered every turn: its usage is the run's, with no switch.
+    expect(Object.keys(status.models.usage)).toHaveLength(1);
+    expect(status.models).toMatchObject({ switches: 0, fallbacks: 0 });
     // The test worker is unversioned, and its runs advance.
     expect(status).toMatchObject({ version: null, workflowTaskFailure: null });
     expect(status).toMatchObject({ workflowId: id, agent: 'travel', status: 'completed', steps: 2, pendingApprovals: [], effects: [] });
