@@ -2,17 +2,14 @@
  * What every client operation works with: the Temporal client, the namespace and task queue, and reads that turn
  * Temporal's "not found" and "no answer" into the client's own errors.
  */
-import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
+import type { WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import { getStateQuery, type RunState } from '../shared/contracts';
 import { QueryUnansweredError, RunEndedError, RunNotFoundError } from './errors';
+import { grpcCode, type ClientContext } from './client-context';
 import { describeTaskFailure, workflowTaskFailure } from './versions';
 
-export interface ClientContext {
-  client: Client;
-  namespace: string;
-  taskQueue: string;
-  queryTimeoutMs: number;
-}
+export { grpcCode, type ClientContext } from './client-context';
+
 
 const GRPC_NOT_FOUND = 5;
 /** gRPC codes that mean the server, not the run, is the problem: unavailable, unauthenticated, permission denied. */
@@ -85,13 +82,4 @@ export function notFoundAs(ctx: ClientContext, workflowId: string, err: unknown)
   const name = (err as Error | null)?.name;
   if (name === 'NamespaceNotFoundError') return err;
   return name === 'WorkflowNotFoundError' || grpcCode(err) === GRPC_NOT_FOUND ? new RunNotFoundError(workflowId, ctx.namespace) : err;
-}
-
-/** The gRPC status code of an error or of the error it wraps. */
-export function grpcCode(err: unknown): number | undefined {
-  for (let current = err, depth = 0; current && depth < 4; current = (current as { cause?: unknown }).cause, depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'number') return code;
-  }
-  return undefined;
 }

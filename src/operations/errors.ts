@@ -4,7 +4,7 @@
  * a domain failure needs a different request, an infrastructure failure the same one later. Temporal's own
  * errors (connection, namespace) pass through unchanged. Tell them apart by `.name`, never `instanceof`.
  */
-import type { WorkflowTaskFailure } from './versions';
+import type { WorkflowTaskFailure } from './client-context';
 
 /** The closed table of the client's error names, domain failures first. */
 export const CLIENT_ERRORS = {

@@ -6,7 +6,9 @@ import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { NON_DETERMINISM_FIX, WORKFLOW_TYPE } from '../shared/constants';
 import { AgentStatus } from '../shared/search-attributes';
-import { grpcCode, type ClientContext } from './context';
+import { grpcCode, type ClientContext, type WorkflowTaskFailure } from './client-context';
+
+export type { WorkflowTaskFailure } from './client-context';
 import { oneLine } from './errors';
 
 type VersioningInfo = temporal.api.workflow.v1.IWorkflowExecutionVersioningInfo;
@@ -60,16 +62,6 @@ export function versionLabel(version: RunVersion | null): string {
   return version ? `${version.deployment}:${version.buildId}` : 'unversioned';
 }
 
-/** Why no worker advances a run: its workflow task fails again and again. */
-export interface WorkflowTaskFailure {
-  /** The workflow task's attempt now (2 and more: it failed before). */
-  attempt: number;
-  message: string;
-  /** The worker replayed the run's history with code that makes other decisions than the code that wrote it. */
-  nonDeterminism: boolean;
-  /** What to do about it, in one sentence. */
-  fix: string;
-}
 
 
 const OTHER_FAILURE_FIX = 'a bug in the workflow code or the agent definition on the worker: fix it and deploy the fix (the run retries its task and resumes), see the worker log';

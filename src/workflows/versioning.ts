@@ -7,7 +7,7 @@ import type { VersioningBehavior } from '@temporalio/common';
 import { makeContinueAsNewFunc, setWorkflowOptions, workflowInfo } from '@temporalio/workflow';
 import { AgentName } from '../shared/search-attributes';
 import type { AgentRegistry, AgentVersioning } from '../tools/define';
-import type { AgentSagaWorkflow } from './agent-saga';
+import type { AgentSagaWorkflow } from '../shared/run';
 
 /** The Temporal versioning behaviour of an agent's runs. */
 export function versioningBehaviorOf(versioning: AgentVersioning | undefined): VersioningBehavior {

@@ -1,8 +1,9 @@
 /**
  * Rate limits across workers: three model-call workers poll one model queue limited to 2 calls a second; the scripted
  * model server, which sees every request, counts them per window. The Temporal server enforces the limit for the
- * queue, whichever worker takes a call, so no window holds more than the limit allows (its rate over the window plus
- * one second's burst).
+ * queue, whichever worker takes a call, so no window holds more than the limit allows: its rate over the window plus
+ * the burst the server's token buckets grant an idle queue (measured up to 6 calls in one second in CI). Unlimited,
+ * the 15 calls land within about two seconds; limited, no five seconds hold all of them.
  */
 import { randomUUID } from 'node:crypto';
 import { NativeConnection, type Worker } from '@temporalio/worker';
@@ -12,6 +13,8 @@ import { demoAgents } from '../../src/demo/agents/implementations';
 import { outcomeOf, startHarness, type Harness } from '../helpers/harness';
 
 const PER_SECOND = 2;
+/** Calls an idle queue may take at once beyond its rate (the server's buckets start full). */
+const IDLE_BURST = 4;
 const RUNS = 5;
 const TURNS = 3;
 
@@ -63,9 +66,9 @@ test('three workers under a limit of 2 model calls a second: the model server ne
     .map((request) => Date.parse(request.receivedAt))
     .sort((a, b) => a - b);
   expect(times.length).toBe(RUNS * TURNS);
-  // Every window of W seconds that starts at a request holds at most the limit's W seconds plus its one-second burst.
-  for (const windowSeconds of [1, 3]) {
+  // Every window of W seconds that starts at a request holds at most the limit's W seconds plus the idle burst.
+  for (const windowSeconds of [1, 3, 5]) {
     const busiest = Math.max(...times.map((start) => times.filter((t) => t >= start && t < start + windowSeconds * 1000).length));
-    expect(busiest).toBeLessThanOrEqual(PER_SECOND * (windowSeconds + 1));
+    expect({ windowSeconds, overLimit: busiest > PER_SECOND * windowSeconds + IDLE_BURST }).toEqual({ windowSeconds, overLimit: false });
   }
 });
