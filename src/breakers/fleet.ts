@@ -40,6 +40,7 @@ export class BreakerSync {
   private ticking: Promise<void> | null = null;
   private lastSent = { key: '', atMs: 0 };
   private readonly warned = new Set<string>();
+  private stopping = false;
 
   constructor(private readonly options: BreakerSyncOptions) {
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -60,6 +61,8 @@ export class BreakerSync {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    // The round in flight may meet the board going away with the worker that hosts it: nothing to tell anyone then.
+    this.stopping = true;
     await this.ticking;
   }
 
@@ -93,6 +96,7 @@ export class BreakerSync {
   }
 
   private warn(kind: string, err: unknown): void {
+    if (this.stopping) return;
     if (this.warned.has(kind)) return;
     this.warned.add(kind);
     const say = this.options.warn ?? ((message: string) => console.warn(message));
