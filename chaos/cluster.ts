@@ -17,6 +17,7 @@ import { chaosScenario } from './scenario';
 import { startStack, type ChaosStack, type TrialServer } from './stack';
 import { SUB_EXPECTED, childOf, runSubAgentRounds, subAgentScenario, type SubPhase } from './subagents';
 import { runTrial, type TrialLog, type TrialPlan } from './trial';
+import { launchBrowser, readWorkflowList } from '../test/ui/window';
 
 const run = promisify(execFile);
 
@@ -25,8 +26,8 @@ export interface ClusterPlan {
   subAgentRounds: number;
 }
 
-/** Three workers; every phase killed 11 times; 3 server kills and 3 database restarts; 24 sub-agent trees. */
-export const CLUSTER_FULL: ClusterPlan = { trial: { name: 'cluster', workers: 3, rounds: 55, runsPerRound: 2, serverRestarts: 3, databaseRestarts: 3 }, subAgentRounds: 12 };
+/** Three workers; every phase killed 5 times; 3 server kills and 3 database restarts; 12 sub-agent trees. */
+export const CLUSTER_FULL: ClusterPlan = { trial: { name: 'cluster', workers: 3, rounds: 25, runsPerRound: 2, serverRestarts: 3, databaseRestarts: 3 }, subAgentRounds: 6 };
 /** CI: every phase once, one server kill, one database restart, 6 sub-agent trees. */
 export const CLUSTER_SHORT: ClusterPlan = { trial: { name: 'cluster', workers: 3, rounds: 5, runsPerRound: 2, serverRestarts: 1, databaseRestarts: 1 }, subAgentRounds: 3 };
 
@@ -49,6 +50,8 @@ export interface ClusterTrialResult {
   placement: ShardFindings;
   /** `sagent pending --json` (the CLI, on SQL visibility) listed a sub-agent's call while it waited. */
   cliPendingListedChild: boolean;
+  /** The cluster's Web UI, read in Chromium: its workflow list showed a sub-agent tree's parent; or why it was not read. */
+  uiListedRun: boolean | { skipped: string };
   unexpectedWorkerExits: string[];
   seconds: number;
 }
@@ -59,7 +62,7 @@ export async function runClusterTrial(plan: ClusterPlan, modelTimeouts: { firstB
   const server = async (dir: string): Promise<TrialServer> => {
     // PostgreSQL runs as its own user when the trial runs as root: it must reach into the scratch directory.
     await fs.chmod(dir, 0o755);
-    cluster = await startCluster({ stateDir: path.join(dir, 'cluster'), ui: false, progress: (line) => log(`cluster: ${line}`) });
+    cluster = await startCluster({ stateDir: path.join(dir, 'cluster'), ui: true, progress: (line) => log(`cluster: ${line}`) });
     const started = cluster;
     return {
       address: started.address,
@@ -81,6 +84,7 @@ export async function runClusterTrial(plan: ClusterPlan, modelTimeouts: { firstB
     const subLog: TrialLog = { ...trial, runs: sub.runs, hangs: [] };
     const subFindings = await checkTrial(stack, subLog, SUB_EXPECTED);
     const placement = await shardPlacement(cluster!, sub.runs.map((r) => r.workflowId));
+    const uiListedRun = await readClusterUi(cluster!, sub.runs[sub.runs.length - 1]?.workflowId, log);
     return {
       version: TEMPORAL_VERSION,
       shards: HISTORY_SHARDS,
@@ -89,6 +93,7 @@ export async function runClusterTrial(plan: ClusterPlan, modelTimeouts: { firstB
       subAgents: { runs: sub.runs.length, kills: sub.kills, missedHolds: sub.missedHolds, findings: subFindings },
       placement,
       cliPendingListedChild,
+      uiListedRun,
       unexpectedWorkerExits: stack.workers.unexpectedExits,
       seconds: Math.round((Date.now() - began) / 1000),
     };
@@ -116,6 +121,24 @@ async function shardPlacement(cluster: Cluster, parents: string[]): Promise<Shar
     return { runsPerShard, subAgentTrees: parents.length, childOnOtherShard, childMissing };
   } finally {
     await db.end();
+  }
+}
+
+/** Opens the cluster's Web UI in Chromium on the list of one run, found through the cluster's SQL visibility. */
+async function readClusterUi(cluster: Cluster, workflowId: string | undefined, log: (line: string) => void): Promise<boolean | { skipped: string }> {
+  if (cluster.uiUrl === null) return { skipped: cluster.uiSkipped ?? 'the Web UI was not started' };
+  if (workflowId === undefined) return { skipped: 'no sub-agent run to look for' };
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.context.newPage();
+    const list = await readWorkflowList(page, cluster.uiUrl, `WorkflowId = '${workflowId}'`, workflowId, 'cluster-list');
+    log(`web ui ${cluster.uiUrl}: the list showed ${list.workflowIds.join(', ') || 'nothing'}`);
+    return list.workflowIds.includes(workflowId);
+  } catch (err) {
+    log(`web ui ${cluster.uiUrl}: ${(err as Error).message.split('\n')[0]}`);
+    return false;
+  } finally {
+    await browser.close();
   }
 }
 
@@ -172,7 +195,7 @@ export function renderClusterTable(result: ClusterTrialResult): string {
     row('sub-agents (child model/child approval/undo of child)', subAgents.runs, subAgents.kills, '0 | 0', subAgents.findings),
     '',
     `Runs per history shard (the server's current_executions): ${shards}. Sub-agent trees whose child ran on another shard than its parent: ${placement.childOnOtherShard} of ${placement.subAgentTrees}${placement.childMissing.length ? `; children never started: ${placement.childMissing.length}` : ''}.`,
-    `\`sagent pending --json\` on SQL visibility listed a waiting sub-agent's charge: ${result.cliPendingListedChild ? 'yes' : 'no'}. Model hangs failed over in (s, stall/silent/cut/drop/garbage): ${['stall', 'silent', 'cut', 'drop', 'garbage'].map((k) => findings.hangFailover[k] ?? 'none').join('/')}.`,
+    `\`sagent pending --json\` on SQL visibility listed a waiting sub-agent's charge: ${result.cliPendingListedChild ? 'yes' : 'no'}. The Web UI's list (Chromium) showed a sub-agent run: ${typeof result.uiListedRun === 'boolean' ? (result.uiListedRun ? 'yes' : 'no') : `not read (${result.uiListedRun.skipped})`}. Model hangs failed over in (s, stall/silent/cut/drop/garbage): ${['stall', 'silent', 'cut', 'drop', 'garbage'].map((k) => findings.hangFailover[k] ?? 'none').join('/')}.`,
   ].join('\n');
 }
 
@@ -184,6 +207,7 @@ export function clusterPassed(result: ClusterTrialResult, timeouts: { firstByteM
     Object.keys(result.placement.runsPerShard).length === result.shards &&
     result.placement.childOnOtherShard > 0 &&
     result.placement.childMissing.length === 0 &&
-    result.cliPendingListedChild
+    result.cliPendingListedChild &&
+    result.uiListedRun !== false
   );
 }

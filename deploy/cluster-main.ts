@@ -25,12 +25,12 @@ program
   .description('build or reuse the server, start PostgreSQL, the server and the Web UI, create the namespace')
   .option('--port <port>', 'the frontend gRPC port', parsePort, 7233)
   .option('--ui-port <port>', 'the Web UI port', parsePort, 8080)
-  .option('--ui', 'also build (once) and start the Web UI server from its Go module (not verified to build)')
+  .option('--no-ui', 'skip the Web UI (by default it is built once from its Go module and started)')
   .option('--state-dir <dir>', 'pids, logs and the database', DEFAULT_STATE_DIR)
-  .action(async (opts: { port: number; uiPort: number; ui?: boolean; stateDir: string }) => {
+  .action(async (opts: { port: number; uiPort: number; ui: boolean; stateDir: string }) => {
     const cluster = await startCluster({ ...opts, progress });
     console.log(`Temporal ${TEMPORAL_VERSION} cluster at ${cluster.address} (namespace ${cluster.namespace}, ${HISTORY_SHARDS} history shards, PostgreSQL on 127.0.0.1:${cluster.ports.postgres})`);
-    console.log(cluster.uiUrl ? `Web UI: ${cluster.uiUrl}` : `no Web UI: ${cluster.uiSkipped ?? 'not started (--ui starts it)'}`);
+    console.log(cluster.uiUrl ? `Web UI: ${cluster.uiUrl}` : `no Web UI: ${cluster.uiSkipped ?? 'not started (--no-ui)'}`);
     console.log(`use it: TEMPORAL_ADDRESS=${cluster.address} npm run worker; stop it: npm run cluster:stop`);
   });
 program

@@ -32,7 +32,7 @@ export interface ClusterOptions {
   port?: number;
   /** The Web UI's port. @default a free port */
   uiPort?: number;
-  /** Build (once) and start the Web UI server; not verified to build from its module. @default false */
+  /** Build (once, from `github.com/temporalio/ui-server/v2`) and start the Web UI server; `npm run cluster` does unless `--no-ui`. @default false */
   ui?: boolean;
   progress?: (line: string) => void;
 }
@@ -116,6 +116,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         state.uiPid = await startUi(ui.path, state.ports, stateDir);
         await save();
       }
+      await retry(async () => {
+        const response = await fetch(`${uiUrl}/api/v1/namespaces/${NAMESPACE}`);
+        if (!response.ok) throw new ClusterSetupError(`the Web UI answered ${response.status} (see ${path.join(stateDir, 'ui.log')})`);
+      }, 30_000);
       progress(`temporal ui ${TEMPORAL_UI_VERSION}: ${uiUrl}`);
     }
   }
@@ -296,8 +300,19 @@ function logLine(line: string): string {
 }
 
 async function startUi(binary: string, ports: ClusterPorts, stateDir: string): Promise<number> {
-  const env = { ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${ports.frontend}`, TEMPORAL_UI_PORT: String(ports.ui), TEMPORAL_BIND_IP: '127.0.0.1' };
-  return spawnDetached(binary, ['start'], env, path.join(stateDir, 'ui.log'));
+  // The UI server reads `<root>/<config>/<env>.yaml`; it has no flags or environment for the frontend's address.
+  const configDir = path.join(stateDir, 'ui-config');
+  await fs.mkdir(configDir, { recursive: true });
+  const config = [
+    `temporalGrpcAddress: 127.0.0.1:${ports.frontend}`,
+    'host: 127.0.0.1',
+    `port: ${ports.ui}`,
+    'enableUi: true',
+    `defaultNamespace: ${NAMESPACE}`,
+    '',
+  ].join('\n');
+  await fs.writeFile(path.join(configDir, 'sagent.yaml'), config);
+  return spawnDetached(binary, ['--root', stateDir, '--config', 'ui-config', '--env', 'sagent', 'start'], process.env, path.join(stateDir, 'ui.log'));
 }
 
 function spawnDetached(command: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): number {
