@@ -80,18 +80,24 @@ export interface FleetPlan {
   restartSamples: number;
 }
 
-/** Parallel work in bounded flights. */
+/** Parallel work in bounded flights; the first failure stops new work, and is thrown once the flights in the air land. */
 async function inFlights<T>(count: number, flight: number, work: (index: number) => Promise<T>): Promise<T[]> {
   const results: T[] = new Array<T>(count);
+  const failures: unknown[] = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(flight, count) }, async () => {
-      while (next < count) {
+      while (next < count && failures.length === 0) {
         const index = next++;
-        results[index] = await work(index);
+        try {
+          results[index] = await work(index);
+        } catch (err) {
+          failures.push(err);
+        }
       }
     }),
   );
+  if (failures.length > 0) throw failures[0];
   return results;
 }
 
