@@ -215,8 +215,16 @@ async function run(): Promise<void> {
 
       const sagentIds = Array.from({ length: runs }, (_, index) => `${FLEET_PREFIX}${label}-${index}`);
       const startSagent = (workflowId: string) => client.workflow.start('agentSaga', { taskQueue: sagentQueue, workflowId, args: [FLEET_INPUT] });
+      // One update id per run: a call the server timed out under load is sent again as the same update, never twice.
       const decideSagent = async (workflowId: string) => {
-        await client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [approvalOf(workflowId)] });
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [approvalOf(workflowId)], updateId: `fleet-approve-${workflowId}` });
+            return;
+          } catch (err) {
+            if ((err as Error).name !== 'WorkflowUpdateRPCTimeoutOrCancelledError' || attempt >= 5) throw err;
+          }
+        }
       };
       const sagent = await measureSide(log, 'sagent', client, sagentWorker.pid, runs, {
         start: (index) => startSagent(sagentIds[index]),
