@@ -28,7 +28,8 @@ export interface BenchPlan {
 /** Sized for a 2-core machine: the full plan takes a few minutes. */
 const FULL: BenchPlan = {
   overhead: { steps: 40, repeats: 11 },
-  throughput: { runs: 100, steps: 10, repeats: 3 },
+  // Seven bursts a side at least, so the ratio's interquartile range says how far one run's figure can be trusted.
+  throughput: { runs: 100, steps: 10, repeats: 7 },
   tokens: FULL_TOKEN_PLAN,
   replay: { steps: 200, repeats: 5 },
   history: { steps: [10, 30, 100, 300], longRunSteps: 10_000 },

@@ -6,7 +6,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { sampleProcess } from './proc';
 import { median, percentile, resultWithin, round, tag } from './stats';
-import type { BenchStack, WorkerName } from './stack';
+import { startStack, type BenchStack, type WorkerName } from './stack';
 import { benchWorkflowId, sagentInput, TASKS } from './workload';
 
 export interface ThroughputPlan {
@@ -14,6 +14,8 @@ export interface ThroughputPlan {
   steps: number;
   /** Bursts of each kind, alternating; each figure is the median over the bursts (RSS: the highest peak). */
   repeats: number;
+  /** Measure only these workers (the fleet of a quick look: sagent and plain). @default all four */
+  sides?: readonly WorkerName[];
 }
 
 export interface ThroughputSide {
@@ -44,6 +46,28 @@ export interface ThroughputResult {
   sagentBursts: ThroughputSide[];
   baselineBursts: ThroughputSide[];
   peerBursts: ThroughputSide[];
+  /**
+   * sagent ÷ plain per pair of neighbouring bursts (burst i of each; they alternate, so a pair shares the machine's
+   * state): its median and interquartile range. Steps/s is the throughput ratio, CPU ms per step the stable one.
+   */
+  pairedRatios: { stepsPerSecond: RatioSpread; workerCpuMsPerStep: RatioSpread };
+}
+
+/** A ratio's median over paired bursts, with its 25th and 75th percentiles and every pair's value. */
+export interface RatioSpread {
+  median: number;
+  p25: number;
+  p75: number;
+  /** p75 − p25. */
+  iqr: number;
+  pairs: number[];
+}
+
+/** The spread of `sagent[i] ÷ baseline[i]` over the paired bursts. */
+export function ratioSpread(sagent: readonly number[], baseline: readonly number[]): RatioSpread {
+  const pairs = sagent.map((value, index) => round(value / baseline[index], 3));
+  const [p25, p75] = [percentile(pairs, 25), percentile(pairs, 75)];
+  return { median: round(median(pairs), 3), p25, p75, iqr: round(p75 - p25, 3), pairs };
 }
 
 export async function measureThroughput(stack: BenchStack, plan: ThroughputPlan, log: (line: string) => void): Promise<ThroughputResult> {
@@ -58,10 +82,10 @@ export async function measureThroughput(stack: BenchStack, plan: ThroughputPlan,
     peer: (index, label) => stack.startPeer(benchWorkflowId('weather', plan.steps, `throughput-peer-${label}-${index}`), baselineInput),
   };
   for (let repeat = 1; repeat <= plan.repeats; repeat++) {
-    for (const side of ['sagent', 'baseline', 'peer', 'sagentQuery'] as const) {
+    for (const side of plan.sides ?? (['sagent', 'baseline', 'peer', 'sagentQuery'] as const)) {
       bursts[side].push(await burst(plan, stack.workers[side].pid, starts[side]));
     }
-    const wall = (side: WorkerName) => `${bursts[side].at(-1)!.wallMs} ms`;
+    const wall = (side: WorkerName) => `${bursts[side].at(-1)?.wallMs ?? '-'} ms`;
     log(`throughput: burst ${repeat}/${plan.repeats} of ${plan.runs}×${plan.steps} steps: sagent ${wall('sagent')} (by query ${wall('sagentQuery')}), plain ${wall('baseline')}, peer ${wall('peer')}`);
   }
   return {
@@ -76,10 +100,15 @@ export async function measureThroughput(stack: BenchStack, plan: ThroughputPlan,
     sagentBursts: bursts.sagent,
     baselineBursts: bursts.baseline,
     peerBursts: bursts.peer,
+    pairedRatios: {
+      stepsPerSecond: ratioSpread(bursts.sagent.map((b) => b.stepsPerSecond), bursts.baseline.map((b) => b.stepsPerSecond)),
+      workerCpuMsPerStep: ratioSpread(bursts.sagent.map((b) => b.workerCpuMsPerStep), bursts.baseline.map((b) => b.workerCpuMsPerStep)),
+    },
   };
 }
 
 function summarise(bursts: ThroughputSide[]): ThroughputSide {
+  if (bursts.length === 0) return nothingMeasured();
   const mid = (pick: (side: ThroughputSide) => number) => median(bursts.map(pick));
   // Wall time and the rates derived from it come from one burst, the median one, so they agree with each other.
   const middle = bursts.find((side) => side.wallMs === mid((burst) => burst.wallMs))!;
@@ -94,6 +123,23 @@ function summarise(bursts: ThroughputSide[]): ThroughputSide {
     workerRssStartMb: Math.min(...bursts.map((side) => side.workerRssStartMb)),
     workerRssPeakMb: Math.max(...bursts.map((side) => side.workerRssPeakMb)),
     workerRssMedianMb: mid((side) => side.workerRssMedianMb),
+  };
+}
+
+/** A side left out of the plan (`sides`): every figure NaN, which the table prints as such. */
+function nothingMeasured(): ThroughputSide {
+  const none = Number.NaN;
+  return {
+    wallMs: none,
+    runsPerSecond: none,
+    stepsPerSecond: none,
+    p50LatencyMs: none,
+    p99LatencyMs: none,
+    workerCpuMsPerStep: none,
+    workerCpuCores: none,
+    workerRssStartMb: none,
+    workerRssPeakMb: none,
+    workerRssMedianMb: none,
   };
 }
 
@@ -125,4 +171,37 @@ async function burst(plan: ThroughputPlan, workerPid: number, start: (index: num
     workerRssPeakMb: used.rssPeakMb,
     workerRssMedianMb: used.rssMedianMb,
   };
+}
+
+/**
+ * This section alone, on its own stack, at a size of your choice:
+ * `npx tsx bench/throughput.ts --runs 20 --steps 5 --repeats 7 --sides sagent,baseline`.
+ */
+async function main(): Promise<void> {
+  const flag = (name: string, fallback: string) => (process.argv.indexOf(name) > 0 ? process.argv[process.argv.indexOf(name) + 1] : fallback);
+  const sides = flag('--sides', 'sagent,baseline,peer,sagentQuery').split(',') as WorkerName[];
+  if (!sides.includes('sagent') || !sides.includes('baseline')) throw new Error('--sides: name sagent and baseline at least (the ratio compares them)');
+  const plan: ThroughputPlan = { runs: Number(flag('--runs', '100')), steps: Number(flag('--steps', '10')), repeats: Number(flag('--repeats', '7')), sides };
+  const log = (line: string) => console.error(`[throughput ${new Date().toISOString().slice(11, 19)}] ${line}`);
+  const stack = await startStack(log);
+  try {
+    const result = await measureThroughput(stack, plan, log);
+    const spread = (name: string, r: RatioSpread) => `${name}: median ${r.median}, IQR ${r.p25}-${r.p75} (${r.iqr}); pairs ${r.pairs.join(', ')}`;
+    console.log(`throughput, ${plan.runs} concurrent ${plan.steps}-step runs, ${plan.repeats} alternating bursts per side`);
+    for (const side of sides) {
+      const t = result[side];
+      console.log(`  ${side.padEnd(12)} steps/s ${t.stepsPerSecond} (median burst), worker CPU ms/step ${t.workerCpuMsPerStep}, RSS peak ${t.workerRssPeakMb} MB`);
+    }
+    console.log(`  ${spread('sagent ÷ plain, steps/s', result.pairedRatios.stepsPerSecond)}`);
+    console.log(`  ${spread('sagent ÷ plain, worker CPU ms/step', result.pairedRatios.workerCpuMsPerStep)}`);
+  } finally {
+    await stack.stop();
+  }
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
 }

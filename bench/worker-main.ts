@@ -6,7 +6,8 @@
  *
  * Settings (env): TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, BENCH_TASK_QUEUE, BENCH_MODEL_URL, BENCH_SERVICES_URL;
  * BENCH_WORKFLOW_BUNDLE the prebuilt workflow bundle's file (else it bundles `./workflows` itself);
- * BENCH_CONTEXT_CACHE=off makes every model call read its context by query (the fallback path, measured alone).
+ * BENCH_CONTEXT_CACHE=off makes every model call read its context by query (the fallback path, measured alone);
+ * BENCH_MAX_CACHED_WORKFLOWS the worker's sticky cache size (else sagent's default).
  */
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { createDemoWorker } from '../src/demo/worker';
@@ -44,7 +45,10 @@ async function run(): Promise<void> {
     workflowBundle: bundle,
     ...(process.env.BENCH_CONTEXT_CACHE === 'off' ? { contextCache: false as const } : {}),
     // sagent's plugin adds its activities next to the baselines'.
-    overrides: { activities: createBenchActivities({ anthropic, servicesUrl }) },
+    overrides: {
+      activities: createBenchActivities({ anthropic, servicesUrl }),
+      ...(process.env.BENCH_MAX_CACHED_WORKFLOWS ? { maxCachedWorkflows: Number(process.env.BENCH_MAX_CACHED_WORKFLOWS) } : {}),
+    },
   });
   const running = worker.run();
   // The benchmark holds this pipe open: when it ends (the benchmark exited, even by SIGKILL), so does the worker.

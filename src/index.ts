@@ -10,6 +10,7 @@
 // The worker.
 export { DEFAULT_DEPLOYMENT_NAME } from './shared/constants';
 export {
+  DEFAULT_MAX_CACHED_RUNS,
   SAGENT_PRELOAD_MODULES,
   SagentPlugin,
   assertImplementations,

@@ -85,7 +85,18 @@ export interface SagentPluginOptions {
    * @default unversioned
    */
   deployment?: SagentDeployment;
+  /**
+   * Runs this worker keeps in its sticky cache when its own `maxCachedWorkflows` is not set. A cached run waiting for
+   * a person costs the worker ~2.3 MB (`bench/fleet.ts`), so the SDK's default (~600 per GiB of heap) would let a
+   * fleet of waiting runs grow the worker past its memory; beyond this many, the least recently used run is evicted
+   * and replayed when its next event comes (a decision, a timer), which costs a short replay.
+   * @default DEFAULT_MAX_CACHED_RUNS (500)
+   */
+  maxCachedRuns?: number;
 }
+
+/** The sticky cache of a sagent worker, in runs: ~1.2 GB of cached runs at most above an idle worker. */
+export const DEFAULT_MAX_CACHED_RUNS = 500;
 
 /** A build of your worker as a Worker Deployment Version. */
 export interface SagentDeployment {
@@ -119,12 +130,14 @@ export function deploymentOptions(deployment: SagentDeployment): Pick<WorkerOpti
 }
 
 /**
- * The stateless libraries sagent's workflow code imports. A reusable workflow context evaluates every other module
- * once per run, so each run would build its own copy of zod, Ajv and the curve code; preloaded, they are evaluated
- * once per context and shared. `SagentPlugin` adds them when the worker bundles; pass them to
- * `bundleWorkflowCode({ preloadModules })` when you build the bundle yourself.
+ * The modules every run shares: the stateless libraries sagent's workflow code imports, and that code itself (the
+ * `sagent/workflow` entry). A reusable workflow context evaluates every other module once per run, so each run would
+ * build its own copy of sagent's loop, its policies and their schemas (~2 MB a run); preloaded, they are evaluated
+ * once per context and shared (the SDK freezes what they export; see `shared/settle.ts`). `SagentPlugin` adds them
+ * when the worker bundles; pass them to `bundleWorkflowCode({ preloadModules })` when you build the bundle yourself.
  */
 export const SAGENT_PRELOAD_MODULES: readonly string[] = [
+  require.resolve('./workflow'),
   'zod',
   'ajv',
   'ajv/dist/2019',
@@ -147,9 +160,12 @@ export class SagentPlugin extends SimplePlugin {
   /** The circuit breakers this worker's runs share. */
   readonly breakers: WorkerBreakers;
   private readonly fleet: { worker?: WorkerOptions };
+  private readonly maxCachedRuns: number;
 
   constructor(options: SagentPluginOptions) {
     if (options.deployment) deploymentOptions(options.deployment);
+    const maxCachedRuns = options.maxCachedRuns ?? DEFAULT_MAX_CACHED_RUNS;
+    if (!Number.isInteger(maxCachedRuns) || maxCachedRuns < 2) throw new Error(`maxCachedRuns: a whole number of runs, at least 2, got ${String(options.maxCachedRuns)}`);
     const mcp = options.mcpServers?.length ? new McpServers(options.mcpServers) : undefined;
     const contexts = options.contextCache === false ? undefined : new ContextCache(options.contextCache?.maxRuns ?? DEFAULT_CONTEXT_CACHE_RUNS);
     const breakers = new WorkerBreakers();
@@ -181,10 +197,12 @@ export class SagentPlugin extends SimplePlugin {
     this.metrics = options.metrics;
     this.breakers = breakers;
     this.fleet = fleet;
+    this.maxCachedRuns = maxCachedRuns;
   }
 
   override configureWorker(options: WorkerOptions): WorkerOptions {
-    const configured = this.withContextSink(super.configureWorker(options));
+    const cache = options.maxCachedWorkflows === undefined ? { maxCachedWorkflows: this.maxCachedRuns } : {};
+    const configured = this.withContextSink(super.configureWorker({ ...options, ...cache }));
     const versioned = this.deployment && !configured.workerDeploymentOptions ? { ...configured, ...deploymentOptions(this.deployment) } : configured;
     this.fleet.worker = versioned;
     const { metrics } = this;

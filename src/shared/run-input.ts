@@ -1,11 +1,13 @@
 /** The run's input, checked the same way by the CLI (clear errors) and by the workflow (defence in depth). */
 import { z } from 'zod';
 import type { AgentRunInput } from './run';
+import { shareable } from './settle';
 
 const positive = z.number().finite().positive();
 const positiveInt = z.number().int().positive();
 
-export const runInputSchema = z
+export const runInputSchema = shareable(
+  z
   .object({
     agent: z.string().min(1, 'name an agent'),
     task: z.string().trim().min(1, 'the task is empty').max(20_000, 'the task is longer than 20,000 characters'),
@@ -99,7 +101,8 @@ export const runInputSchema = z
     blockAfterCompensationFailures: positiveInt.optional(),
     carried: z.any().optional(),
   })
-  .strict();
+  .strict(),
+);
 
 export type RunInputCheck = { success: true; data: AgentRunInput } | { success: false; error: string };
 

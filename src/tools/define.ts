@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { assertSecretPaths } from '../policies/secrets';
 import { breakerProblem } from '../shared/breakers';
+import { ownPatterns } from '../shared/settle';
 import type { AgentDefinition, AgentRegistry, AgentSpec, AgentVersioning, DelegateSpec, ToolDefinition, ToolReconcile, ToolSpec } from '../shared/tool-declarations';
 
 export type {
@@ -48,6 +49,7 @@ export function defineTool<I>(spec: ToolSpec<I>): ToolDefinition<I> {
   assertSecretPaths(spec.name, spec.secret);
   const breaker = spec.breaker ? breakerProblem(spec.name, spec.breaker) : null;
   if (breaker) throw new Error(breaker);
+  ownPatterns(spec.input);
   return Object.freeze({
     critical: false,
     timeoutMs: 30_000,
@@ -106,6 +108,7 @@ export function defineAgent(spec: AgentSpec): AgentDefinition {
   if (spec.versioning !== undefined && !AGENT_VERSIONING.includes(spec.versioning)) {
     throw new Error(`agent "${spec.name}": versioning must be one of ${AGENT_VERSIONING.map((value) => `'${value}'`).join(', ')}, not ${JSON.stringify(spec.versioning)}`);
   }
+  ownPatterns(spec.output);
   // No prototype: a tool called "constructor" must not find Object's.
   const toolsByName: Record<string, ToolDefinition<any>> = Object.create(null);
   for (const tool of [...spec.tools, ...(spec.delegates ?? []).map(delegateTool), abortTool]) {
