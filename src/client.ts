@@ -16,7 +16,7 @@ import type { History } from '@temporalio/common/lib/proto-utils';
 import { decodeHistory } from './codec/history';
 import { DEFAULT_TASK_QUEUE, DEFAULT_UI_URL, QUERY_TIMEOUT_MS } from './shared/constants';
 import type { AbortRequest, AgentRunInput, BudgetLimits, BudgetTopUp, InterruptRequest, MessageReceipt, ResumeRequest, RunState, UserMessage } from './shared/contracts';
-import { decide, listPending, type DecisionReport, type DecisionRequest, type PendingCalls } from './operations/approvals';
+import { decide, listPending, prepareDecision, type DecisionReport, type DecisionRequest, type PendingCalls, type PreparedDecision } from './operations/approvals';
 import { handleOf, notFoundAs, queryState, type ClientContext } from './operations/context';
 import { RunNotCompletedError } from './operations/errors';
 import { followRun, type FollowOptions } from './operations/follow';
@@ -125,6 +125,15 @@ export class SagentClient {
    */
   decide(request: DecisionRequest): Promise<DecisionReport> {
     return decide(this.ctx, request);
+  }
+
+  /**
+   * What the approver signs for `request`, for a signature made where sagent holds no key (the approver's browser):
+   * send it with `decide({ ...request, signature })`. Throws as `decide` does, and a `RangeError` for an edit that
+   * leaves a masked field as shown.
+   */
+  prepareDecision(request: DecisionRequest): Promise<PreparedDecision> {
+    return prepareDecision(this.ctx, request);
   }
 
   /**

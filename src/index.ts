@@ -61,7 +61,8 @@ export { SagentMetrics, serveMetrics, metricsPort, type BreakerSnapshot } from '
 // The client.
 export { SagentClient, type SagentClientOptions } from './client';
 export { buildRunInput, type RunRequest, type StartOptions, type StartedRun } from './operations/start';
-export type { DecisionReport, DecisionRequest, PendingCall, PendingCalls } from './operations/approvals';
+export type { DecisionReport, DecisionRequest, PendingCall, PendingCalls, PreparedDecision } from './operations/approvals';
+export type { SignedDecisionFields } from './policies/signature';
 export { ensureKey, createKey, loadKey, type ApproverKey } from './operations/keys';
 export type { CompensationAction, CompensationSent } from './operations/operate';
 export type { LedgerEntry, LedgerOptions, RunLedger } from './operations/ledger';

@@ -8,7 +8,7 @@ export const INBOX_PAGE = `<!doctype html>
 </head><body>
 <h1>Approval inbox</h1>
 <form id="signin"><label>Your inbox token <input id="token" type="password" autocomplete="off"></label> <button>Sign in</button></form>
-<p id="who"></p><p id="message" role="status"></p><p id="refreshed"></p><div id="calls"></div>
+<p id="who"></p><p id="key"></p><p id="message" role="status"></p><p id="refreshed"></p><div id="calls"></div>
 </body></html>`;
 
 export const INBOX_STYLE = `body{font:15px system-ui,sans-serif;margin:2rem;max-width:60rem;color:#222}
@@ -22,7 +22,7 @@ button{margin-right:.5rem}.error{color:#b00020}.ok{color:#176f2c}#refreshed{colo
 export const REFRESH_MS = 5_000;
 
 export const INBOX_SCRIPT = `'use strict';
-const state = { token: sessionStorage.getItem('sagent-inbox-token') || '', boxes: new Map() };
+const state = { token: sessionStorage.getItem('sagent-inbox-token') || '', boxes: new Map(), approver: '', signs: false, keys: new Map() };
 const $ = (id) => document.getElementById(id);
 const el = (tag, text, cls) => { const node = document.createElement(tag); if (text !== undefined) node.textContent = text; if (cls) node.className = cls; return node; };
 async function api(path, body) {
@@ -31,12 +31,48 @@ async function api(path, body) {
   if (!response.ok) throw new Error(data.error || response.statusText);
   return data;
 }
+const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+const sortedJson = (value) => JSON.stringify(value, (_, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v));
+// The approver's Ed25519 key lives in this browser's IndexedDB, created here and never extractable: the inbox never holds it.
+function keyStore(mode, run) {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open('sagent-inbox', 1);
+    open.onupgradeneeded = () => open.result.createObjectStore('keys');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => { const tx = open.result.transaction('keys', mode); const request = run(tx.objectStore('keys')); tx.oncomplete = () => resolve(request.result); tx.onerror = () => reject(tx.error); };
+  });
+}
+function browserKey(name) {
+  if (!state.keys.has(name)) state.keys.set(name, (async () => {
+    let pair = await keyStore('readonly', (store) => store.get(name));
+    if (!pair) { pair = await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']); await keyStore('readwrite', (store) => store.put(pair, name)); }
+    return { privateKey: pair.privateKey, publicKey: hex(new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey))) };
+  })());
+  return state.keys.get(name);
+}
+// Signs only a text that says what the person chose: the inbox may not put other words under their signature.
+async function signInBrowser(call, body) {
+  const prepared = await api('/api/prepare', body);
+  const text = JSON.parse(prepared.message);
+  const sameRun = text.workflowId === prepared.workflowId && (text.workflowId === call.workflowId || text.workflowId.startsWith(call.workflowId + '/'));
+  const same = sameRun && text.callId === call.callId && text.argsHash === call.argsHash && text.decision === body.decision && text.approver === state.approver &&
+    text.reason === (body.reason || null) && sortedJson(text.editedInput) === sortedJson(body.editedInput === undefined ? null : body.editedInput);
+  if (!same) throw new Error('the inbox asked this browser to sign something other than your decision: nothing was signed');
+  const key = await browserKey(state.approver);
+  const signature = new Uint8Array(await crypto.subtle.sign({ name: 'Ed25519' }, key.privateKey, new TextEncoder().encode(prepared.message)));
+  return { ...body, workflowId: prepared.workflowId, signature: hex(signature), expiresAt: text.expiresAt };
+}
 function say(text, cls) { const m = $('message'); m.textContent = text; m.className = cls || ''; }
 async function load() {
   if (!state.token) { $('who').textContent = 'Sign in to see the calls waiting for you.'; return; }
   let data;
   try { data = await api('/api/pending'); } catch (err) { $('who').textContent = ''; say(err.message, 'error'); return; }
-  $('who').textContent = 'Signed in as ' + data.approver + (data.signs ? ' (decisions are signed with your key)' : ' (no key here: decisions are unsigned)');
+  state.approver = data.approver; state.signs = data.signs;
+  $('who').textContent = 'Signed in as ' + data.approver + (data.signs === 'browser' ? ' (decisions are signed in this browser with your own key)' : data.signs ? ' (decisions are signed with your key)' : ' (no key here: decisions are unsigned)');
+  if (data.signs === 'browser') {
+    try { const key = await browserKey(data.approver); $('key').textContent = 'Your public key (its private half never leaves this browser): ' + key.publicKey + '. Runs you approve list it as { name: "' + data.approver + '", publicKey }.'; $('key').dataset.publicKey = key.publicKey; }
+    catch (err) { $('key').textContent = 'This browser cannot keep an Ed25519 key (' + err.message + '): decisions cannot be signed here.'; }
+  }
   $('refreshed').textContent = 'Updated ' + new Date().toLocaleTimeString() + '; refreshes every ' + (${REFRESH_MS} / 1000) + ' s';
   const list = $('calls');
   const seen = new Set();
@@ -65,7 +101,7 @@ function render(call) {
     const body = { workflowId: call.workflowId, callId: call.callId, argsHash: call.argsHash, decision, reason: reason.value };
     if (withEdit) { try { body.editedInput = JSON.parse(edit.value); } catch (err) { say('the edit is not JSON: ' + err.message, 'error'); return; } }
     if (decision === 'reject' && !reason.value.trim()) { say('a rejection needs a reason', 'error'); return; }
-    try { const report = await api('/api/decide', body); say((decision === 'reject' ? 'rejected ' : 'approved ') + report.callId + ' (' + report.tool + ') in ' + report.workflowId, 'ok'); await load(); }
+    try { const report = await api('/api/decide', state.signs === 'browser' ? await signInBrowser(call, body) : body); say((decision === 'reject' ? 'rejected ' : 'approved ') + report.callId + ' (' + report.tool + ') in ' + report.workflowId, 'ok'); await load(); }
     catch (err) { say(err.message, 'error'); }
   };
   const approve = el('button', 'Approve'); approve.addEventListener('click', () => decide('approve', false));
@@ -73,7 +109,8 @@ function render(call) {
   const reject = el('button', 'Reject'); reject.addEventListener('click', () => decide('reject', false));
   if (!call.mayDecide) { for (const b of [approve, approveEdit, reject]) b.disabled = true; box.append(el('p', 'You are not an approver of this run.')); }
   // A masked field left as shown is sent with its real value by the inbox, never as the mask; a replaced one as typed.
-  const note = masked.length > 0 ? 'Edited input (validated by the run; ' + masked.join(', ') + ' left as shown keep their real value):' : 'Edited input (validated by the run):';
+  const keeps = state.signs === 'browser' ? ' must be written in full: this browser never sees them' : ' left as shown keep their real value';
+  const note = masked.length > 0 ? 'Edited input (validated by the run; ' + masked.join(', ') + keeps + '):' : 'Edited input (validated by the run):';
   box.append(el('p', 'Reason: '), reason, el('p', note), edit, el('div'), approve, approveEdit, reject);
   return box;
 }

@@ -2,7 +2,7 @@
  * A person deciding a paused call. A decision is bound to the argsHash the person saw; by default it goes as an
  * update (the run's validator answers at once), or as a signal whose effect is read back from the run's state.
  */
-import { signDecision, signedFieldsOf } from '../policies/signature';
+import { decisionMessage, signDecision, signedFieldsOf, type SignedDecisionFields } from '../policies/signature';
 import { SHORT_QUERY_TIMEOUT_MS, SIGNAL_READBACK_MS } from '../shared/constants';
 import { approvalInputQuery, approvalSignal, decideUpdate, type ApprovalDecision, type PendingApproval, type RunState } from '../shared/contracts';
 import { AgentPendingApprovals } from '../shared/search-attributes';
@@ -36,6 +36,20 @@ export interface DecisionRequest {
    * (`sagent keys create`), if there is one. `false` sends the decision unsigned.
    */
   privateKey?: string | false;
+  /**
+   * A signature made elsewhere (the approver's own browser) over exactly the fields {@link prepareDecision} returned
+   * for this request: sent as is, and checked by the run. Takes the place of `privateKey`.
+   */
+  signature?: { signature: string; expiresAt: string };
+}
+
+/** What an approver signs for a decision, made by {@link prepareDecision}. */
+export interface PreparedDecision {
+  /** The run the decision goes to (a sub-agent's, where the call waits there). */
+  workflowId: string;
+  fields: SignedDecisionFields;
+  /** The exact text to sign (its UTF-8 bytes): canonical JSON of the fields under sagent's domain tag. */
+  message: string;
 }
 
 export interface DecisionReport {
@@ -57,35 +71,9 @@ export const MIN_HASH_PREFIX = 6;
  * run refuses the decision; {@link DecisionUnconfirmedError} when a signal's effect does not show up in time.
  */
 export async function decide(ctx: ClientContext, request: DecisionRequest): Promise<DecisionReport> {
-  const state = await stateForDecision(ctx, request.workflowId);
-  const own = state.pendingApprovals.find((candidate) => candidate.callId === request.callId);
-  // A call pending in a sub-agent is decided there: through the parent's id, the decision goes to the child.
-  const delegate = own ? undefined : delegateWaitingOn(state, request);
-  if (delegate) return decide(ctx, { ...request, workflowId: delegate });
-  const { workflowId } = request;
+  const { workflowId, state, pending, unsigned } = await resolveDecision(ctx, request);
   const handle = handleOf(ctx, workflowId);
-  const pending = own;
-  if (!pending) {
-    const waiting = state.pendingApprovals.map((candidate) => `${candidate.callId} (${candidate.tool})`);
-    throw new DecisionRefusedError(
-      'not_pending',
-      workflowId,
-      request.callId,
-      `call ${request.callId} is not pending in run ${workflowId}: ` +
-        (waiting.length > 0 ? `pending calls: ${waiting.join(', ')}` : `nothing is pending (status ${state.status})`),
-    );
-  }
-  if (request.expectHash !== undefined) checkExpectedHash(workflowId, request.expectHash, pending);
-  const editedInput = request.keepMasked && request.editedInput !== undefined ? await keepMaskedFields(ctx, workflowId, pending, request.editedInput) : request.editedInput;
-
-  const decision = signed(workflowId, state.signatureRunId, pending, request, {
-    callId: pending.callId,
-    argsHash: pending.argsHash,
-    decision: request.decision,
-    approver: request.approver,
-    ...(request.reason ? { reason: request.reason } : {}),
-    ...(editedInput !== undefined ? { editedInput } : {}),
-  });
+  const decision = request.signature ? { ...unsigned, ...request.signature } : signed(workflowId, state.signatureRunId, pending, request, unsigned);
   const via = request.via ?? 'update';
   const base = { workflowId, callId: pending.callId, tool: pending.tool, decision: request.decision, approver: request.approver, via };
 
@@ -131,13 +119,69 @@ export async function decide(ctx: ClientContext, request: DecisionRequest): Prom
   }
 }
 
+/**
+ * The fields an approver signs for `request` and the exact text of them, for a signature made elsewhere (the
+ * approver's browser); then {@link decide} with the same request and `signature`. Throws as `decide` does.
+ */
+export async function prepareDecision(ctx: ClientContext, request: DecisionRequest): Promise<PreparedDecision> {
+  const { workflowId, state, pending, unsigned } = await resolveDecision(ctx, request);
+  // The signer never sees a masked field's real value, so it cannot sign it: the edit must replace every mask it shows.
+  const kept = request.editedInput === undefined ? [] : (pending.maskedFields ?? []).filter((field) => holdsMask(request.editedInput, pending.input, field.split('.')));
+  if (kept.length > 0) {
+    throw new RangeError(
+      `the edit of ${pending.callId} leaves ${kept.join(', ')} masked, and a signature made where the real value is never shown cannot cover it: ` +
+        'write the field in full, or approve without an edit',
+    );
+  }
+  const fields = signedFieldsOf(workflowId, unsigned, signatureExpiry(pending), state.signatureRunId);
+  return { workflowId, fields, message: new TextDecoder().decode(decisionMessage(fields)) };
+}
+
+/** The run that holds the call, the call, and the decision as it goes, before any signature. */
+async function resolveDecision(ctx: ClientContext, request: DecisionRequest): Promise<{ workflowId: string; state: RunState; pending: PendingApproval; unsigned: ApprovalDecision }> {
+  const state = await stateForDecision(ctx, request.workflowId);
+  const own = state.pendingApprovals.find((candidate) => candidate.callId === request.callId);
+  // A call pending in a sub-agent is decided there: through the parent's id, the decision goes to the child.
+  const delegate = own ? undefined : delegateWaitingOn(state, request);
+  if (delegate) return resolveDecision(ctx, { ...request, workflowId: delegate });
+  const { workflowId } = request;
+  const pending = own;
+  if (!pending) {
+    const waiting = state.pendingApprovals.map((candidate) => `${candidate.callId} (${candidate.tool})`);
+    throw new DecisionRefusedError(
+      'not_pending',
+      workflowId,
+      request.callId,
+      `call ${request.callId} is not pending in run ${workflowId}: ` +
+        (waiting.length > 0 ? `pending calls: ${waiting.join(', ')}` : `nothing is pending (status ${state.status})`),
+    );
+  }
+  if (request.expectHash !== undefined) checkExpectedHash(workflowId, request.expectHash, pending);
+  const editedInput = request.keepMasked && request.editedInput !== undefined ? await keepMaskedFields(ctx, workflowId, pending, request.editedInput) : request.editedInput;
+
+  const unsigned: ApprovalDecision = {
+    callId: pending.callId,
+    argsHash: pending.argsHash,
+    decision: request.decision,
+    approver: request.approver,
+    ...(request.reason ? { reason: request.reason } : {}),
+    ...(editedInput !== undefined ? { editedInput } : {}),
+  };
+  return { workflowId, state, pending, unsigned };
+}
+
 /** Signs the decision when a key is given or the approver has one here; the signature covers it exactly. */
 function signed(workflowId: string, runId: string | undefined, pending: PendingApproval, request: DecisionRequest, decision: ApprovalDecision): ApprovalDecision {
   const privateKey = request.privateKey === false ? undefined : (request.privateKey ?? loadKey(request.approver)?.privateKey);
   if (!privateKey) return decision;
-  const expiresAt = new Date(Math.min(Date.now() + SIGNATURE_LIFETIME_MS, Date.parse(pending.expiresAt))).toISOString();
+  const expiresAt = signatureExpiry(pending);
   const signature = signDecision(privateKey, signedFieldsOf(workflowId, decision, expiresAt, runId));
   return { ...decision, expiresAt, signature };
+}
+
+/** A signature made now is valid for {@link SIGNATURE_LIFETIME_MS}, and never past the request's own expiry. */
+function signatureExpiry(pending: PendingApproval): string {
+  return new Date(Math.min(Date.now() + SIGNATURE_LIFETIME_MS, Date.parse(pending.expiresAt))).toISOString();
 }
 
 /** The edit with each masked field it left as shown (or left out) set to its real value, read from the run. */
@@ -162,6 +206,16 @@ function unmaskField(edited: unknown, real: unknown, shown: unknown, path: reado
   const [field, ...rest] = path;
   const shownField = shown !== null && typeof shown === 'object' ? (shown as Record<string, unknown>)[field] : undefined;
   return { ...base, [field]: unmaskField(base[field], (real as Record<string, unknown>)[field], shownField, rest) };
+}
+
+/** Whether `edited` holds, at `path`, the mask `shown` holds there (or nothing), anywhere along arrays. */
+function holdsMask(edited: unknown, shown: unknown, path: readonly string[]): boolean {
+  if (path.length === 0) return edited === undefined || JSON.stringify(edited) === JSON.stringify(shown);
+  if (Array.isArray(shown)) return shown.some((item, index) => holdsMask(Array.isArray(edited) ? edited[index] : undefined, item, path));
+  if (shown === null || typeof shown !== 'object' || !Object.hasOwn(shown, path[0])) return false;
+  const [field, ...rest] = path;
+  const next = edited !== null && typeof edited === 'object' ? (edited as Record<string, unknown>)[field] : undefined;
+  return holdsMask(next, (shown as Record<string, unknown>)[field], rest);
 }
 
 function lastRefusal(state: RunState): number {

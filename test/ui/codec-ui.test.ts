@@ -1,12 +1,17 @@
 /**
  * The dev server's Web UI with the codec endpoint decodes what history stores encrypted: a real headless Chromium opens
  * a run's event history on a dev server started with `--ui-codec-endpoint`, and reads an activity's input in clear.
+ * A page of another origin that holds the same endpoint, token included, reads nothing from it.
  * Its own dev server (the shared test server has no codec endpoint), on free ports. Needs Debian's Chromium.
  */
 import fs from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { payloadToJSON } from '@temporalio/common/lib/proto-utils';
 import { codecDataConverter } from '../../src/codec/data-converter';
 import { EncryptionCodec } from '../../src/codec/encryption-codec';
 import { parseKeyList } from '../../src/codec/keys';
@@ -67,4 +72,27 @@ test("the run's event history in the Web UI shows an activity input decoded", as
   }
   expect(await page.getByText('binary/encrypted').count()).toBe(0);
   await handle.terminate('UI codec check done');
+});
+
+test('a page of another origin that knows the endpoint and its token reads nothing from the codec', async () => {
+  const [sealed] = await new EncryptionCodec(parseKeyList(keys)).encode([defaultPayloadConverter.toPayload({ card: '4000056655665556' })]);
+  const body = JSON.stringify({ payloads: [payloadToJSON(sealed)] });
+  // The stolen endpoint, token in its path, as the UI's Codec Server setting holds it.
+  const script = `fetch(${JSON.stringify(`${codecServer!.uiEndpoint}/decode`)}, { method: 'POST', headers: { 'content-type': 'application/json', 'x-namespace': 'default' }, body: ${JSON.stringify(body)} })
+    .then((r) => r.text()).then((t) => { document.getElementById('out').textContent = 'read: ' + t; }, (e) => { document.getElementById('out').textContent = 'refused: ' + e.name; });`;
+  const attacker = http.createServer((_, response) => {
+    response.writeHead(200, { 'content-type': 'text/html' });
+    response.end(`<!doctype html><p id="out">waiting</p><script>${script}</script>`);
+  });
+  await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+  const page = await browser!.context.newPage();
+  try {
+    await page.goto(`http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`, { waitUntil: 'load' });
+    await page.getByText(/^(read|refused): /).waitFor({ state: 'visible', timeout: 10_000 });
+    await expect(page.locator('#out').innerText()).resolves.toBe('refused: TypeError');
+    expect(await page.content()).not.toContain('4000056655665556');
+  } finally {
+    await page.close();
+    attacker.close();
+  }
 });

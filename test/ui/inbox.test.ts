@@ -2,7 +2,9 @@
  * The approval inbox in a real browser: `sagent inbox` runs as the CLI, with inbox tokens for ana and bob and ana's
  * key in a temporary config dir; runs list ana with her public key, so only decisions the inbox signs count. The page
  * shows nothing without a token or with a wrong one, lets bob see but not decide, and lets ana approve one charge and
- * reject another with a reason. Needs Debian's Chromium. Screenshots land in test/artifacts/.
+ * reject another with a reason. With `--sign-in-browser`, ana's key is made and kept by the page (WebCrypto Ed25519),
+ * and a decision changed on its way to the run is refused on the page. Needs Debian's Chromium. Screenshots land in
+ * test/artifacts/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -49,6 +51,7 @@ let toApprove: WorkflowHandle;
 let toReject: WorkflowHandle;
 let toEdit: WorkflowHandle;
 let signedByAna: { approvers: Array<{ name: string; publicKey: string }> };
+let inboxEnv: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   browser = await launchBrowser();
@@ -63,6 +66,7 @@ beforeAll(async () => {
     SAGENT_TASK_QUEUE: harness.taskQueue,
     NO_COLOR: '1',
   };
+  inboxEnv = env;
   const ana = createKey('ana', { env });
   const approval = (signedByAna = { approvers: [{ name: 'ana', publicKey: ana.publicKey }] });
   const stamp = Date.now();
@@ -75,11 +79,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // regression: with a page still open, `sagent inbox` never exited on SIGTERM (the page's keep-alive connection).
-  if (inbox && inbox.exitCode === null) {
-    const exited = new Promise((resolve) => inbox!.once('exit', resolve));
-    inbox.kill('SIGTERM');
-    await exited;
-  }
+  await stopInbox(inbox);
   await browser?.close();
   for (const handle of [toApprove, toReject, toEdit]) await handle?.terminate('inbox UI checks done').catch(() => undefined);
   await harness?.stop();
@@ -87,9 +87,9 @@ afterAll(async () => {
 });
 
 /** `sagent inbox --port 0`, as a user runs it; resolves with the URL it prints. */
-function startInboxCli(env: NodeJS.ProcessEnv): Promise<[ChildProcess, string]> {
+function startInboxCli(env: NodeJS.ProcessEnv, ...options: string[]): Promise<[ChildProcess, string]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/sagent.js'), 'inbox', '--port', '0'], { cwd: ROOT, env });
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/sagent.js'), 'inbox', '--port', '0', ...options], { cwd: ROOT, env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => {
@@ -103,15 +103,22 @@ function startInboxCli(env: NodeJS.ProcessEnv): Promise<[ChildProcess, string]> 
   });
 }
 
+async function stopInbox(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 async function screenshot(page: Page, name: string): Promise<void> {
   await fs.mkdir(ARTIFACTS_DIR, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS_DIR, `ui-inbox-${name}.png`), fullPage: true });
 }
 
 /** A fresh tab (no token in its session), signed in with `token`. */
-async function signIn(token: string): Promise<Page> {
+async function signIn(token: string, url = inboxUrl): Promise<Page> {
   const page = await browser!.context.newPage();
-  await page.goto(inboxUrl, { waitUntil: 'load' });
+  await page.goto(url, { waitUntil: 'load' });
   await page.getByLabel('Your inbox token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
   return page;
@@ -286,5 +293,59 @@ test('a page of another origin cannot frame the inbox, and every answer carries 
   } finally {
     await page.close();
     attacker.close();
+  }
+});
+
+test("with --sign-in-browser the key never leaves ana's page: her signed approval runs, and one changed on its way is refused on the page", async () => {
+  const [ownKeys, ownKeysUrl] = await startInboxCli(inboxEnv, '--sign-in-browser');
+  const stamp = Date.now();
+  const runs: WorkflowHandle[] = [];
+  try {
+    const page = await signIn(TOKENS.ana, ownKeysUrl);
+    await page.getByText('Signed in as ana (decisions are signed in this browser with your own key)').waitFor({ state: 'visible' });
+    const publicKey = await page.locator('#key[data-public-key]').getAttribute('data-public-key');
+    // The page's key, not the one sagent keys create left in the inbox's config dir: only the browser can sign for it.
+    expect(publicKey).toMatch(/^[0-9a-f]{64}$/);
+    expect(publicKey).not.toBe(signedByAna.approvers[0].publicKey);
+    const approval = { approvers: [{ name: 'ana', publicKey: publicKey! }] };
+    const good = await harness!.start(`inbox-ui-own-good-${stamp}`, { agent: 'travel', task: 'Charge my card', approval });
+    const changed = await harness!.start(`inbox-ui-own-changed-${stamp}`, { agent: 'travel', task: 'Charge my card', approval });
+    runs.push(good, changed);
+    await Promise.all(runs.map((handle) => harness!.waitFor(handle, (s) => s.status === 'awaiting_approval')));
+
+    // An inbox that asks the page to sign other words than ana chose gets no signature.
+    await page.route('**/api/prepare', async (route) => {
+      const answer = (await (await route.fetch()).json()) as { workflowId: string; message: string };
+      await route.fulfill({ json: { ...answer, message: answer.message.replace('"decision":"approve"', '"decision":"reject"') } });
+    });
+    await (await callOf(page, changed)).getByRole('button', { name: 'Approve', exact: true }).click();
+    await page.getByRole('status').getByText('the inbox asked this browser to sign something other than your decision: nothing was signed').waitFor({ state: 'visible' });
+    await page.unroute('**/api/prepare');
+
+    // Someone between the page and the run puts other words in ana's mouth: the signature no longer covers them.
+    await page.route('**/api/decide', async (route) => {
+      const body = JSON.parse(route.request().postData() ?? '{}') as { workflowId: string; reason?: string };
+      if (body.workflowId === changed.workflowId) body.reason = 'approved by the inbox';
+      await route.continue({ postData: JSON.stringify(body) });
+    });
+    await (await callOf(page, changed)).getByRole('button', { name: 'Approve', exact: true }).click();
+    const refusal = page.getByRole('status').getByText(/the run refused the decision: .*signature is not ana's/);
+    await refusal.waitFor({ state: 'visible', timeout: 15_000 });
+    await expect(page.getByRole('status').getAttribute('class')).resolves.toBe('error');
+    await screenshot(page, 'own-key-refused');
+
+    await (await callOf(page, good)).getByRole('button', { name: 'Approve', exact: true }).click();
+    await page.getByRole('status').getByText(`approved call-1 (charge_card) in ${good.workflowId}`).waitFor({ state: 'visible', timeout: 15_000 });
+    await page.close();
+
+    const outcome = await outcomeOf(good);
+    expect(outcome.status).toBe('completed');
+    expect(outcome.approvals).toEqual([expect.objectContaining({ callId: 'call-1', decision: 'approve', approver: 'ana', signed: true })]);
+    const still = await harness!.waitFor(changed, () => true);
+    expect(still.status).toBe('awaiting_approval');
+    expect(still.approvals).toEqual([]);
+  } finally {
+    await stopInbox(ownKeys);
+    for (const handle of runs) await handle.terminate('own-key checks done').catch(() => undefined);
   }
 });

@@ -2,15 +2,19 @@
  * What strangers can put in front of approvers, and what operators see at once, read in the real Temporal Web UI with
  * a headless Chromium: a Markdown link and image sent as an approver's name show as plain text (no link, no image);
  * a refused skip of a compensation shows in the current details at once; a terminated run is not pending in the
- * query the README gives for the UI. Needs Debian's Chromium. Screenshots land in test/artifacts/.
+ * query the README gives for the UI; the workflow list tells completed, compensated, blocked and terminated-while-
+ * pending runs apart with the column the README has operators add (and what its default columns show of them).
+ * Needs Debian's Chromium. Screenshots land in test/artifacts/.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
+import type { Scenario } from '../../src/dev/scenario';
 import { PENDING_QUERY } from '../../src/operations/approvals';
 import { approvalSignal, getStateQuery, skipCompensationSignal } from '../../src/shared/contracts';
-import { startHarness, type Harness } from '../helpers/harness';
+import { outcomeOf, startHarness, type Harness } from '../helpers/harness';
 import { chargeOnceScenario } from '../helpers/scenarios';
+import { addFault } from '../helpers/services';
 import { ARTIFACTS_DIR, launchBrowser, listUrl, workflowUrl } from './window';
 
 // The workflow bundle alone takes a minute on a busy 2-core machine.
@@ -20,6 +24,17 @@ const SETUP_TIMEOUT_MS = 600_000;
 
 const CHARGE = { amountCents: 1700, currency: 'EUR', card: '4242424242424242', description: 'Surfaces' };
 const chargeOnce = chargeOnceScenario('ui-surfaces', 'ui-surfaces-', CHARGE);
+/** Claude answers at once: the run completes. */
+const answers: Scenario = { name: 'ui-surfaces-done', match: { runIdPrefix: 'ui-list-done-' }, turns: [{ content: [{ type: 'text', text: 'Nothing to book.' }] }] };
+/** Claude books a flight, then gives up: the run rolls the flight back (or is blocked, where its undo keeps failing). */
+const givesUp: Scenario = {
+  name: 'ui-surfaces-undo',
+  match: { runIdPrefix: 'ui-list-undo-' },
+  turns: [
+    { content: [{ type: 'tool_use', name: 'book_flight', input: { flightId: 'AF-1380', passenger: 'Grace Hopper' } }] },
+    { content: [{ type: 'tool_use', name: 'abort', input: { reason: 'the traveller changed their mind' } }] },
+  ],
+};
 /** A sender's name with a link, an image and HTML in it: 64 characters at most, as a decision's approver may be. */
 const HOSTILE_NAME = '[ok](http://e.vil) ![i](http://e.vil/i.png) <b>x</b>';
 
@@ -31,7 +46,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   uiUrl = process.env.SAGENT_TEST_TEMPORAL_UI ?? '';
   if (!uiUrl) throw new Error('SAGENT_TEST_TEMPORAL_UI is not set: run with `npm test`, or set it with SAGENT_TEST_TEMPORAL_ADDRESS');
-  harness = await startHarness('ui-surfaces', [chargeOnce]);
+  harness = await startHarness('ui-surfaces', [answers, givesUp, chargeOnce]);
 }, SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
@@ -127,5 +142,76 @@ test("a terminated run keeps AgentPendingApprovals but is not pending in the REA
   } finally {
     await page.close();
     await live.handle.terminate('checked');
+  }
+});
+
+/** What the UI persists when an operator adds columns (the table's column settings), for the default namespace. */
+const COLUMNS_KEY = 'namespace-workflow-table-columns';
+const DEFAULT_COLUMNS = ['Status', 'Workflow ID', 'Run ID', 'Type', 'Start', 'End'];
+
+/** The workflow list for `query`: its column headers, and each listed run's cells by header. */
+async function readList(page: Page, query: string, ids: string[], screenshotName: string) {
+  await page.goto(listUrl(uiUrl, query), { waitUntil: 'networkidle', timeout: 30_000 });
+  for (const id of ids) await page.getByText(id, { exact: true }).first().waitFor({ state: 'visible', timeout: 20_000 });
+  await screenshot(page, screenshotName);
+  const headers = (await page.locator('table thead th[data-testid^="workflows-summary-table-header-cell-"]').allInnerTexts()).map((text) => text.trim());
+  const rows = await page
+    .locator('table tbody tr')
+    .evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td[data-testid="workflows-summary-table-body-cell"]'), (td: { textContent: string | null }) => td.textContent?.trim() ?? '')));
+  const byId = new Map<string, Record<string, string>>();
+  for (const cells of rows) {
+    const row = Object.fromEntries(headers.map((header, index) => [header, cells[index] ?? '']));
+    if (row['Workflow ID']) byId.set(row['Workflow ID'], row);
+  }
+  return { headers, byId };
+}
+
+test('the workflow list tells completed, compensated, blocked and terminated-while-pending runs apart once AgentStatus is a column', async () => {
+  const stamp = Date.now();
+  const completed = await harness!.start(`ui-list-done-${stamp}`, { agent: 'travel', task: 'Book nothing' });
+  const compensated = await harness!.start(`ui-list-undo-ok-${stamp}`, { agent: 'travel', task: 'Book a trip to Paris' });
+  const blockedId = `ui-list-undo-stuck-${stamp}`;
+  await addFault(harness!.services.url, { path: '/effects/undo', keyPrefix: `${blockedId}/effect-1`, mode: 'error5xx', status: 503 });
+  const blocked = await harness!.start(blockedId, { agent: 'travel', task: 'Book a trip to Paris', blockAfterCompensationFailures: 1 });
+  const terminated = await pausedRun('list-dead');
+  await terminated.handle.terminate('operator gave up');
+  const page = await browser!.context.newPage();
+  try {
+    expect((await outcomeOf(completed)).status).toBe('completed');
+    expect((await outcomeOf(compensated)).status).toBe('compensated');
+    await harness!.waitFor(blocked, (s) => s.status === 'blocked');
+    const ids = [completed, compensated, blocked, terminated.handle].map((handle) => handle.workflowId);
+    const query = `WorkflowId IN (${ids.map((id) => `'${id}'`).join(', ')}) AND AgentStatus IN ('completed', 'compensated', 'blocked', 'awaiting_approval')`;
+    // Visibility is eventually consistent: the query names the outcomes, so the list is read once all four are indexed.
+    for (const deadline = Date.now() + 15_000; ; await new Promise((resolve) => setTimeout(resolve, 200))) {
+      let listed = 0;
+      for await (const _ of harness!.client.workflow.list({ query })) listed += 1;
+      if (listed === ids.length) break;
+      if (Date.now() > deadline) throw new Error(`the server listed ${listed} of the four runs for ${query}`);
+    }
+
+    // The default columns show Temporal's status only: a rollback is Completed like a success (README, "What the list's default columns cannot tell you").
+    await page.goto(uiUrl, { waitUntil: 'load', timeout: 30_000 });
+    await page.evaluate(`localStorage.removeItem('${COLUMNS_KEY}')`);
+    const plain = await readList(page, query, ids, 'list-default-columns');
+    expect(plain.headers).toEqual(DEFAULT_COLUMNS);
+    expect(ids.map((id) => plain.byId.get(id)?.Status)).toEqual(['Completed', 'Completed', 'Running', 'Terminated']);
+
+    // With the AgentStatus column an operator adds, as the README says, each outcome reads apart.
+    const columns = [...DEFAULT_COLUMNS, 'AgentStatus', 'AgentPendingApprovals'].map((label) => ({ label }));
+    await page.evaluate(`localStorage.setItem('${COLUMNS_KEY}', ${JSON.stringify(JSON.stringify({ default: columns }))})`);
+    const viewed = await readList(page, query, ids, 'list-agent-status');
+    expect(viewed.headers).toEqual(columns.map((column) => column.label));
+    expect(ids.map((id) => [viewed.byId.get(id)?.Status, viewed.byId.get(id)?.AgentStatus])).toEqual([
+      ['Completed', 'completed'],
+      ['Completed', 'compensated'],
+      ['Running', 'blocked'],
+      ['Terminated', 'awaiting_approval'],
+    ]);
+  } finally {
+    await page.evaluate(`localStorage.removeItem('${COLUMNS_KEY}')`).catch(() => undefined);
+    await page.close();
+    await fetch(`${harness!.services.url}/_faults`, { method: 'DELETE' });
+    await blocked.terminate('checked').catch(() => undefined);
   }
 });
