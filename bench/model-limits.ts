@@ -1,7 +1,7 @@
 /**
  * `npx tsx bench/model-limits.ts [runs]`: rate limits on model calls across worker processes. Three model-call worker
  * processes poll one model queue; runs (default 30, three model calls each) start at once and send their calls there.
- * - requests: the queue limited to 60 calls a minute (`requestsPerSecond: 1`);
+ * - requests: the queue limited to 60 calls in any minute (`requestsPerSecond: 56 / 60`, and the idle burst of 4);
  * - tokens: the queue limited to 75,000 tokens a minute (`tokensPerMinute`, each call 2,500 tokens), up to 5 calls a
  *   second.
  * The scripted model server records every request with its time and usage; the bench prints the busiest minute (the
@@ -26,7 +26,8 @@ const RUNS = Number(process.argv[2] ?? 30);
 const TURNS = 3;
 const USAGE = { input_tokens: 2000, output_tokens: 500 };
 const PHASES = [
-  { name: 'requests: 60 a minute', requestsPerSecond: 1, tokensPerMinute: undefined },
+  // 56 a minute plus the 4 calls an idle queue's buckets let through at once: at most 60 in any minute.
+  { name: 'requests: 60 a minute (56/60 a second)', requestsPerSecond: 56 / 60, tokensPerMinute: undefined },
   { name: 'tokens: 75,000 a minute', requestsPerSecond: 5, tokensPerMinute: 75_000 },
 ] as const;
 

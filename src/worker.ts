@@ -319,7 +319,8 @@ export interface ModelCallWorkerOptions extends Omit<SagentWorkerOptions, 'taskQ
   modelTaskQueue: string;
   /**
    * Model calls a second on this queue, across every worker that polls it: the Temporal server enforces it
-   * (`maxTaskQueueActivitiesPerSecond`), so it holds however many workers run.
+   * (`maxTaskQueueActivitiesPerSecond`), so it holds however many workers run. An idle queue's buckets also let about
+   * 4 calls through at once (one per partition), so for a hard cap of N calls in any minute give `(N - 4) / 60`.
    */
   requestsPerSecond: number;
   /**

@@ -3,8 +3,8 @@
  * whichever worker polls it: the queue's rate limit (`UpdateTaskQueueConfig`, as `temporal task-queue config set
  * --queue-rps-limit` sets it). Each model-call worker measures the tokens its calls report (input, cache writes and
  * output: what a provider counts against a tokens-per-minute limit; cache reads are not counted) and keeps the model
- * queue's rate at `tokensPerMinute / 60 / tokens per call`, where tokens per call is the largest call of the last
- * minute, never above `requestsPerSecond`. Calls over the rate wait on the server, scheduled and not started, holding no
+ * queue's rate at `tokensPerMinute / tokens per call` calls a minute, less the burst an idle queue may take at once,
+ * where tokens per call is the largest call of the last minute, never above `requestsPerSecond`. Calls over the rate wait on the server, scheduled and not started, holding no
  * worker slot. It holds while calls resemble the last minute's: a call bigger than all of them overshoots once by its
  * excess, and the rate drops at the next adjustment.
  */
@@ -28,15 +28,25 @@ export interface TokenLimit {
   initialTokensPerCall?: number;
   /** How often the worker adjusts the queue's rate. @default 5000 */
   adjustEveryMs?: number;
+  /**
+   * Calls the server lets an idle queue take at once beyond its rate (its buckets start full: about one per partition
+   * of the queue, 4 by default); the rate leaves room for them within each minute. @default 4
+   */
+  burstCalls?: number;
 }
 
 const WINDOW_MS = 60_000;
 /** A change smaller than this fraction is not written: workers measuring alike do not rewrite each other. */
 const SETTLED = 0.05;
 
-/** The queue's rate in calls a second that keeps `tokensPerCall`-sized calls under `tokensPerMinute`. */
-export function queueRateFor(limit: Pick<TokenLimit, 'tokensPerMinute' | 'requestsPerSecond'>, tokensPerCall: number): number {
-  return Math.min(limit.requestsPerSecond, limit.tokensPerMinute / 60 / Math.max(1, tokensPerCall));
+/**
+ * The queue's rate in calls a second that keeps `tokensPerCall`-sized calls under `tokensPerMinute`, the idle burst
+ * included (never less than half the calls the limit allows).
+ */
+export function queueRateFor(limit: Pick<TokenLimit, 'tokensPerMinute' | 'requestsPerSecond' | 'burstCalls'>, tokensPerCall: number): number {
+  const callsPerMinute = limit.tokensPerMinute / Math.max(1, tokensPerCall);
+  const afterBurst = Math.max(callsPerMinute - (limit.burstCalls ?? 4), callsPerMinute / 2);
+  return Math.min(limit.requestsPerSecond, afterBurst / 60);
 }
 
 /** Tokens a call counts against a tokens-per-minute limit. */
@@ -48,6 +58,7 @@ export function countedTokens(usage: CallTokens): number {
 export function checkTokenLimit(limit: TokenLimit): void {
   if (!(limit.tokensPerMinute > 0)) throw new Error(`tokensPerMinute: a positive number of tokens a minute across the model queue's workers, got ${limit.tokensPerMinute}`);
   if (limit.initialTokensPerCall !== undefined && !(limit.initialTokensPerCall > 0)) throw new Error(`initialTokensPerCall: a positive number of tokens, got ${limit.initialTokensPerCall}`);
+  if (limit.burstCalls !== undefined && !(limit.burstCalls >= 0)) throw new Error(`burstCalls: 0 or more calls, got ${limit.burstCalls}`);
   if (limit.adjustEveryMs !== undefined && !(limit.adjustEveryMs >= 100)) throw new Error(`adjustEveryMs: at least 100 ms, got ${limit.adjustEveryMs}`);
 }
 

@@ -12,6 +12,7 @@ import { temporal } from '@temporalio/proto';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { SagentClient } from '../../src/client';
 import { createAnthropicClient } from '../../src/models/anthropic';
+import { queueRateFor } from '../../src/models/token-limit';
 import { createModelCallWorker } from '../../src/worker';
 import { demoAgents } from '../../src/demo/agents/implementations';
 import { outcomeOf, startHarness, type Harness } from '../helpers/harness';
@@ -115,5 +116,6 @@ test('a model call held on its queue shows the run waiting for its turn; a token
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
   expect(config.tokensPerCall).toBeGreaterThan(100);
-  expect(config.rate).toBeCloseTo(Math.min(5, tokensPerMinute / 60 / config.tokensPerCall), 5);
+  expect(config.rate).toBeCloseTo(queueRateFor({ tokensPerMinute, requestsPerSecond: 5 }, config.tokensPerCall), 5);
+  expect(config.rate).toBeLessThan(5);
 });

@@ -8,7 +8,13 @@ const usage = (input: number, output: number, cacheWrite = 0) => ({ input_tokens
 
 describe('queueRateFor', () => {
   it('turns tokens a minute into calls a second at the size of a call', () => {
-    expect(queueRateFor({ tokensPerMinute: 60_000, requestsPerSecond: 10 }, 2000)).toBe(0.5);
+    expect(queueRateFor({ tokensPerMinute: 60_000, requestsPerSecond: 10, burstCalls: 0 }, 2000)).toBe(0.5);
+  });
+
+  it('leaves room in each minute for the calls an idle queue takes at once', () => {
+    expect(queueRateFor({ tokensPerMinute: 60_000, requestsPerSecond: 10 }, 2000)).toBe(26 / 60);
+    // Never below half what the limit allows, however large the burst.
+    expect(queueRateFor({ tokensPerMinute: 6000, requestsPerSecond: 10, burstCalls: 10 }, 2000)).toBe(1.5 / 60);
   });
 
   it('never exceeds the requests ceiling', () => {
@@ -25,7 +31,7 @@ describe('countedTokens', () => {
 describe('TokenRateGovernor', () => {
   function governor(now: { ms: number }, writes: number[], fail = { next: false }) {
     return new TokenRateGovernor(
-      { tokensPerMinute: 12_000, requestsPerSecond: 5, initialTokensPerCall: 1000 },
+      { tokensPerMinute: 12_000, requestsPerSecond: 5, initialTokensPerCall: 1000, burstCalls: 0 },
       async (rate) => {
         if (fail.next) {
           fail.next = false;
@@ -74,5 +80,6 @@ describe('TokenRateGovernor', () => {
   it('refuses a limit that is not a positive number, saying which field', () => {
     expect(() => new TokenRateGovernor({ tokensPerMinute: 0, requestsPerSecond: 1 }, async () => undefined)).toThrow(/tokensPerMinute: a positive number/);
     expect(() => new TokenRateGovernor({ tokensPerMinute: 10, requestsPerSecond: 1, initialTokensPerCall: -1 }, async () => undefined)).toThrow(/initialTokensPerCall/);
+    expect(() => new TokenRateGovernor({ tokensPerMinute: 10, requestsPerSecond: 1, burstCalls: -1 }, async () => undefined)).toThrow(/burstCalls: 0 or more/);
   });
 });
