@@ -1,7 +1,8 @@
 /**
  * `npx tsx bench/model-limits.ts [runs]`: rate limits on model calls across worker processes. Three model-call worker
  * processes poll one model queue; runs (default 30, three model calls each) start at once and send their calls there.
- * - requests: the queue limited to 60 calls in any minute (`requestsPerSecond: 56 / 60`, and the idle burst of 4);
+ * - requests: the queue limited to 60 calls in any minute: 56 a minute and the idle burst of 4, set as the workers'
+ *   `requestsPerSecond` (`maxTaskQueueActivitiesPerSecond`), then as the queue's rate on the server;
  * - tokens: the queue limited to 75,000 tokens a minute (`tokensPerMinute`, each call 2,500 tokens), up to 5 calls a
  *   second.
  * The scripted model server records every request with its time and usage; the bench prints the busiest minute (the
@@ -19,17 +20,22 @@ import { DEMO_WORKFLOWS_PATH } from '../src/demo/worker';
 import { startModelServer } from '../src/dev/model-server';
 import type { RespondingScenario } from '../src/dev/scenario';
 import { createAnthropicClient } from '../src/models/anthropic';
+import { queueRateSetter } from '../src/models/token-limit';
 import { createSagentWorker, SAGENT_PRELOAD_MODULES } from '../src/worker';
 import { scratchRoot, startScratchDevServer } from './dev-server';
 
-const RUNS = Number(process.argv[2] ?? 30);
+const RUNS = Number(process.argv[2] && !process.argv[2].startsWith('--') ? process.argv[2] : 30);
 const TURNS = 3;
 const USAGE = { input_tokens: 2000, output_tokens: 500 };
-const PHASES = [
-  // 56 a minute plus the 4 calls an idle queue's buckets let through at once: at most 60 in any minute.
-  { name: 'requests: 60 a minute (56/60 a second)', requestsPerSecond: 56 / 60, tokensPerMinute: undefined },
+/** 56 a minute plus the 4 calls an idle queue's buckets let through at once: at most 60 in any minute. */
+const HARD_CAP_RATE = 56 / 60;
+const PHASES: Array<{ name: string; requestsPerSecond: number; tokensPerMinute?: number; queueRate?: number }> = [
+  { name: 'requests: worker option 56/60 a second', requestsPerSecond: HARD_CAP_RATE },
+  { name: 'requests: queue rate 56/60 a second on the server', requestsPerSecond: 5, queueRate: HARD_CAP_RATE },
   { name: 'tokens: 75,000 a minute', requestsPerSecond: 5, tokensPerMinute: 75_000 },
-] as const;
+];
+/** `--only <word>` runs the phases whose name holds it. */
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
 
 const scenario: RespondingScenario = {
   name: 'bench-model-limits',
@@ -86,7 +92,7 @@ async function main(): Promise<void> {
   const running = worker.run();
   const rows: string[][] = [];
   try {
-    for (const phase of PHASES) {
+    for (const phase of PHASES.filter((p) => ONLY === null || p.name.includes(ONLY))) {
       const modelQueue = `bench-model-${randomUUID().slice(0, 8)}`;
       const env = {
         BENCH_TEMPORAL_ADDRESS: devServer.address,
@@ -100,6 +106,8 @@ async function main(): Promise<void> {
       const workers = [spawnModelWorker(env), spawnModelWorker(env), spawnModelWorker(env)];
       try {
         await Promise.all(workers.map((w) => w.ready));
+        // The queue's own rate on the server, as `temporal task-queue config set --queue-rps-limit` sets it.
+        if (phase.queueRate) await queueRateSetter(connection, devServer.namespace, modelQueue)(phase.queueRate, 'bench: 60 calls in any minute');
         const ids = Array.from({ length: RUNS }, () => `bench-lim-${randomUUID().slice(0, 8)}`);
         const startedAt = Date.now();
         const handles = await Promise.all(ids.map((workflowId) => client.workflow.start('agentSaga', { workflowId, taskQueue, args: [{ agent: 'travel', task: 'Flights to Lisbon', modelTaskQueue: modelQueue }] })));
