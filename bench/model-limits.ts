@@ -10,19 +10,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Client } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { startServices } from '../src/demo/services/server';
 import { demoAgents } from '../src/demo/agents/implementations';
-import { DEMO_WORKFLOWS_PATH } from '../src/demo/worker';
-import { startModelServer } from '../src/dev/model-server';
 import type { RespondingScenario } from '../src/dev/scenario';
 import { createAnthropicClient } from '../src/models/anthropic';
 import { queueRateSetter } from '../src/models/token-limit';
-import { createSagentWorker, SAGENT_PRELOAD_MODULES } from '../src/worker';
-import { scratchRoot, startScratchDevServer } from './dev-server';
+import { createSagentWorker } from '../src/worker';
+import { startBenchStack } from './dev-server';
 
 const RUNS = Number(process.argv[2] && !process.argv[2].startsWith('--') ? process.argv[2] : 30);
 const TURNS = 3;
@@ -71,14 +65,8 @@ function busiest(calls: Array<{ atMs: number; tokens: number }>, windowMs: numbe
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const dir = await fs.mkdtemp(path.join(await scratchRoot(), 'sagent-bench-limits-'));
-  const devServer = await startScratchDevServer(dir);
-  const model = await startModelServer({ scenarios: [scenario] });
-  const services = await startServices({ port: 0, dataDir: 'memory://' });
-  const connection = await NativeConnection.connect({ address: devServer.address });
-  const client = new Client({ connection, namespace: devServer.namespace });
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: DEMO_WORKFLOWS_PATH, preloadModules: [...SAGENT_PRELOAD_MODULES], logger: new DefaultLogger('ERROR') });
+  const stack = await startBenchStack('limits', scenario);
+  const { devServer, model, services, connection, client, workflowBundle } = stack;
   const taskQueue = `bench-limits-${randomUUID().slice(0, 8)}`;
   const worker = await createSagentWorker({
     connection,
@@ -137,11 +125,7 @@ async function main(): Promise<void> {
   } finally {
     worker.shutdown();
     await running;
-    await connection.close();
-    await services.close();
-    await model.close();
-    await devServer.stop();
-    await fs.rm(dir, { recursive: true, force: true });
+    await stack.close();
   }
   console.log(`${RUNS} runs at once, ${TURNS} model calls each (${USAGE.input_tokens + USAGE.output_tokens} tokens a call), on one model queue polled by three worker processes`);
   const header = ['limit', 'worker processes', 'calls', 'busiest minute: calls', 'busiest minute: tokens', 'busiest 10 s: calls', 'calls a minute overall', 'seconds'];

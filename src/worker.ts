@@ -319,8 +319,10 @@ export interface ModelCallWorkerOptions extends Omit<SagentWorkerOptions, 'taskQ
   modelTaskQueue: string;
   /**
    * Model calls a second on this queue, across every worker that polls it: the Temporal server enforces it
-   * (`maxTaskQueueActivitiesPerSecond`), so it holds however many workers run. An idle queue's buckets also let about
-   * 4 calls through at once (one per partition), so for a hard cap of N calls in any minute give `(N - 4) / 60`.
+   * (`maxTaskQueueActivitiesPerSecond`), so it holds however many workers run. Bursts can pass it within a minute
+   * (measured: 63 calls in the busiest minute at 56/60 a second); for a hard cap of N calls in any minute set the
+   * queue's rate on the server to `(N - 4) / 60` (`temporal task-queue config set --queue-rps-limit`; measured: 60 at
+   * most), which `tokensPerMinute` also uses.
    */
   requestsPerSecond: number;
   /**
