@@ -4,18 +4,11 @@
  * many requests reached the service, and what the runs' weather calls came to. A scratch dev server of its own.
  */
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { Client } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { startServices } from '../src/demo/services/server';
 import { demoAgents } from '../src/demo/agents/implementations';
-import { DEMO_WORKFLOWS_PATH } from '../src/demo/worker';
-import { startModelServer } from '../src/dev/model-server';
 import type { RespondingScenario } from '../src/dev/scenario';
 import { defineAgent } from '../src/tools/define';
-import { createSagentWorker, SAGENT_PRELOAD_MODULES, type AgentImplementation } from '../src/worker';
-import { scratchRoot, startScratchDevServer } from './dev-server';
+import { createSagentWorker, type AgentImplementation } from '../src/worker';
+import { startBenchStack } from './dev-server';
 
 const RUNS = Number(process.argv[2] ?? 50);
 
@@ -41,14 +34,8 @@ function travelOnly(servicesUrl: string, breakers: boolean): AgentImplementation
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const dir = await fs.mkdtemp(path.join(await scratchRoot(), 'sagent-bench-breakers-'));
-  const devServer = await startScratchDevServer(dir);
-  const model = await startModelServer({ scenarios: [scenario] });
-  const services = await startServices({ port: 0, dataDir: 'memory://' });
-  const connection = await NativeConnection.connect({ address: devServer.address });
-  const client = new Client({ connection, namespace: devServer.namespace });
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: DEMO_WORKFLOWS_PATH, preloadModules: [...SAGENT_PRELOAD_MODULES], logger: new DefaultLogger('ERROR') });
+  const stack = await startBenchStack('breakers', scenario);
+  const { devServer, model, services, connection, client, workflowBundle } = stack;
   const rows: string[][] = [];
   try {
     for (const breakers of [false, true]) {
@@ -86,11 +73,7 @@ async function main(): Promise<void> {
       await running;
     }
   } finally {
-    await connection.close();
-    await services.close();
-    await model.close();
-    await devServer.stop();
-    await fs.rm(dir, { recursive: true, force: true });
+    await stack.close();
   }
   console.log(`${RUNS} runs at once, each calling get_weather once against a service that answers 503 to everything (tool: 5 attempts)`);
   const header = ['worker', 'runs', 'requests reaching the service', 'tool_failed', 'service_unavailable', 'seconds'];

@@ -5,8 +5,15 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Client } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { startServices, type RunningServices } from '../src/demo/services/server';
+import { DEMO_WORKFLOWS_PATH } from '../src/demo/worker';
+import { startModelServer, type ModelServer } from '../src/dev/model-server';
 import { freePorts } from '../src/dev/ports';
+import type { Scenario } from '../src/dev/scenario';
 import { ensureDevServer, type DevServer, type DevServerOptions } from '../src/dev/temporal';
+import { SAGENT_PRELOAD_MODULES } from '../src/worker';
 
 export async function startScratchDevServer(dir: string, options: Partial<DevServerOptions> = {}): Promise<DevServer> {
   const [port, uiPort] = await freePorts(2);
@@ -34,4 +41,41 @@ export async function scratchRoot(): Promise<string> {
   } catch {
     return os.tmpdir();
   }
+}
+
+/** What a benchmark of runs needs: a scratch dev server, the scripted model, the demo services, the workflow bundle. */
+export interface BenchStack {
+  devServer: DevServer;
+  model: ModelServer;
+  services: RunningServices;
+  connection: NativeConnection;
+  client: Client;
+  workflowBundle: WorkflowBundleWithSourceMap;
+  close(): Promise<void>;
+}
+
+export async function startBenchStack(name: string, scenario: Scenario): Promise<BenchStack> {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const dir = await fs.mkdtemp(path.join(await scratchRoot(), `sagent-bench-${name}-`));
+  const devServer = await startScratchDevServer(dir);
+  const model = await startModelServer({ scenarios: [scenario] });
+  const services = await startServices({ port: 0, dataDir: 'memory://' });
+  const connection = await NativeConnection.connect({ address: devServer.address });
+  const client = new Client({ connection, namespace: devServer.namespace });
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: DEMO_WORKFLOWS_PATH, preloadModules: [...SAGENT_PRELOAD_MODULES], logger: new DefaultLogger('ERROR') });
+  return {
+    devServer,
+    model,
+    services,
+    connection,
+    client,
+    workflowBundle,
+    async close() {
+      await connection.close();
+      await services.close();
+      await model.close();
+      await devServer.stop();
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -2,7 +2,9 @@
  * The outage trial: runs book a flight, then every model request answers 529 `overloaded_error` for a while. Runs
  * without a fallback must pause in `model_unavailable`, undo nothing, and complete after the outage; runs that name a
  * fallback model (the outage hits only their first model) must complete during it, on the fallback. Checked from the
- * services' own records: each run's flight booked once, still active, nothing undone.
+ * services' own records: each run's flight booked once, still active, nothing undone. Last, the workers' API key is
+ * revoked: a run started then must pause with a reason naming the key, and complete once the key is back and an operator
+ * resumes it.
  */
 import type { RespondingScenario } from '../src/dev/scenario';
 import type { RunStatus } from '../src/shared/contracts';
@@ -76,6 +78,8 @@ export interface OutageFindings {
   switchesRecorded: number;
   /** From the outage's end to the last paused run completing, seconds. */
   resumeSeconds: number;
+  /** The run started under a revoked key: paused with a reason naming the key, then completed with its flight once. */
+  revoked: { paused: boolean; reason: string; completed: boolean };
   overloadedAnswers: number;
   seconds: number;
 }
@@ -134,9 +138,11 @@ export async function runOutageTrial(stack: ChaosStack, scenario: OutageScenario
     switchesRecorded: fallback.filter((id) => (ended.get(id)?.switches ?? 0) >= 1).length,
     resumeSeconds: Math.round((Math.max(...plain.map((id) => ended.get(id)?.at ?? Date.now())) - outageEnded) / 100) / 10,
     overloadedAnswers: stack.model.requests.filter((request) => request.runId?.startsWith(`${OUTAGE_PREFIX}${tag}`) && request.errorType === 'overloaded_error').length,
+    revoked: await revokedKeyRun(stack, `${OUTAGE_PREFIX}${tag}-revoked`, log),
     seconds: 0,
   };
-  for (const workflowId of [...plain, ...fallback]) {
+  if (findings.revoked.completed) ended.set(`${OUTAGE_PREFIX}${tag}-revoked`, { status: 'completed', at: Date.now(), switches: 0 });
+  for (const workflowId of [...plain, ...fallback, `${OUTAGE_PREFIX}${tag}-revoked`]) {
     const ledger = await ledgerOf(stack.services.url, `${workflowId}/`);
     const bookedOnce = ledger.effects.length === 1 && ledger.effects[0].state === 'active';
     findings.duplicateBookings += Math.max(0, ledger.effects.length - 1);
@@ -149,11 +155,38 @@ export async function runOutageTrial(stack: ChaosStack, scenario: OutageScenario
   return findings;
 }
 
+/**
+ * The workers' API key (`test`) is revoked before a run starts: the run must pause in `model_unavailable` with a reason
+ * naming the key; once the key is restored and an operator resumes the run, it books and completes.
+ */
+async function revokedKeyRun(stack: ChaosStack, workflowId: string, log: (line: string) => void): Promise<OutageFindings['revoked']> {
+  stack.model.revokeKeys(['test']);
+  log('outage: the workers\' API key is revoked');
+  await stack.sagent.start({ agent: 'travel', task: 'Book flight KL-1001', modelOutage: { attemptsPerModel: 2, retryInitialMs: 5_000, retryMaxMs: 5_000 } }, { workflowId, acceptTimeoutMs: 0 });
+  let reason = '';
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const view = await stack.sagent.read(workflowId).catch(() => null);
+    if (view?.status === 'model_unavailable') {
+      reason = view.statusDetail ?? '';
+      break;
+    }
+    await sleep(500);
+  }
+  stack.model.revokeKeys([]);
+  if (reason === '') return { paused: false, reason, completed: false };
+  await stack.sagent.resume(workflowId, { by: 'chaos', reason: 'the key is restored' });
+  const outcome = await stack.sagent.outcome(workflowId).catch(() => null);
+  return { paused: /API key was refused \(401 authentication_error, revoked or invalid\)/.test(reason), reason, completed: outcome?.status === 'completed' };
+}
+
 /** Whether the trial found what guarantee 11 promises. */
 export function outagePassed(findings: OutageFindings): boolean {
   const half = findings.runs / 2;
   return (
-    findings.completed === findings.runs &&
+    findings.revoked.paused &&
+    findings.revoked.completed &&
+    findings.completed === findings.runs + 1 &&
     findings.paused === half &&
     findings.compensated === 0 &&
     findings.undos === 0 &&
@@ -166,9 +199,9 @@ export function outagePassed(findings: OutageFindings): boolean {
 export function renderOutage(findings: OutageFindings): string {
   const { plan } = findings;
   return [
-    '| outage | runs (paused/fallback) | seen model_unavailable | completed, flight once | compensated | undos | duplicate bookings | fallback runs done during outage | fallbacks recorded | last paused run done after outage, s | 529 answers | s |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
-    `| ${plan.outageMs / 1000}s of 529 (retry ${plan.retryInitialMs / 1000}s→${plan.retryMaxMs / 1000}s) | ${findings.runs} (${findings.runs / 2}/${findings.runs / 2}) | ${findings.paused} | ${findings.completed} | ${findings.compensated} | ${findings.undos} | ${findings.duplicateBookings} | ${findings.fallbackDuringOutage} | ${findings.switchesRecorded} | ${findings.resumeSeconds} | ${findings.overloadedAnswers} | ${findings.seconds} |`,
+    '| outage | runs (paused/fallback) | seen model_unavailable | completed, flight once | compensated | undos | duplicate bookings | fallback runs done during outage | fallbacks recorded | last paused run done after outage, s | 529 answers | revoked key: paused naming it / completed after resume | s |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    `| ${plan.outageMs / 1000}s of 529 (retry ${plan.retryInitialMs / 1000}s→${plan.retryMaxMs / 1000}s) | ${findings.runs} (${findings.runs / 2}/${findings.runs / 2}) + 1 revoked | ${findings.paused} | ${findings.completed} | ${findings.compensated} | ${findings.undos} | ${findings.duplicateBookings} | ${findings.fallbackDuringOutage} | ${findings.switchesRecorded} | ${findings.resumeSeconds} | ${findings.overloadedAnswers} | ${findings.revoked.paused ? 'yes' : 'no'} / ${findings.revoked.completed ? 'yes' : 'no'} | ${findings.seconds} |`,
   ].join('\n');
 }
 

@@ -26,6 +26,7 @@ export {
   type SagentWorkerOptions,
 } from './worker';
 export { createActivities, type Activities, type ActivityDeps } from './activities';
+export { TokenRateGovernor, queueRateFor, type TokenLimit, type CallTokens } from './models/token-limit';
 export { WorkerBreakers, breakerSnapshot } from './breakers/registry';
 export { BreakerSync, type BreakerSyncOptions } from './breakers/fleet';
 export {
@@ -67,7 +68,7 @@ export { ensureKey, createKey, loadKey, type ApproverKey } from './operations/ke
 export type { CompensationAction, CompensationSent } from './operations/operate';
 export type { LedgerEntry, LedgerOptions, RunLedger } from './operations/ledger';
 export type { FollowOptions } from './operations/follow';
-export type { ReadOptions, RunView, ViewSource } from './operations/run-view';
+export type { ReadOptions, RunView, TurnWait, ViewSource } from './operations/run-view';
 export { CLIENT_ERRORS, isClientError, type ClientErrorName } from './operations/errors';
 export type { DeploymentVersions, RunVersion, VersionRow, WorkflowTaskFailure } from './operations/versions';
 export { DEFAULT_UI_URL } from './shared/constants';

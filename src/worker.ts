@@ -13,7 +13,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { DataConverter } from '@temporalio/common';
 import type { Context } from '@temporalio/activity';
 import { SimplePlugin } from '@temporalio/plugin';
-import { Worker, type BundleOptions, type NativeConnection, type ReplayWorkerOptions, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type ActivityInboundCallsInterceptor, type BundleOptions, type NativeConnection, type ReplayWorkerOptions, type WorkerOptions } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
 import { createActivities } from './activities';
 import { BreakerSync } from './breakers/fleet';
@@ -25,6 +25,8 @@ import { codecDataConverter } from './codec/data-converter';
 import { createAnthropicClient } from './models/anthropic';
 import { Pricing, pricingOverridesFromEnv, type ModelPrice } from './models/pricing';
 import type { ModelTimeouts } from './models/watchdog';
+import { queueRateSetter, TokenRateGovernor, type TokenLimit } from './models/token-limit';
+import type { ModelTurn } from './shared/wire';
 import { DEFAULT_DEPLOYMENT_NAME, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './shared/constants';
 import type { SagentMetrics } from './observability/metrics';
 import { agentRegistry, type AgentDefinition } from './tools/define';
@@ -68,7 +70,7 @@ export interface SagentPluginOptions {
   breakerBoard?: boolean;
   /**
    * Prometheus metrics per model and per tool (calls, errors by type, latency, tokens, cost, retries, fallbacks, runs
-   * paused): a `new SagentMetrics()`, served with `serveMetrics`. @default none
+   * paused, and this worker's breakers' state): a `new SagentMetrics()`, served with `serveMetrics`. @default none
    */
   metrics?: SagentMetrics;
   /**
@@ -170,6 +172,8 @@ export class SagentPlugin extends SimplePlugin {
     const contexts = options.contextCache === false ? undefined : new ContextCache(options.contextCache?.maxRuns ?? DEFAULT_CONTEXT_CACHE_RUNS);
     const breakers = new WorkerBreakers();
     breakers.declare(options.agents.flatMap(({ agent }) => agent.tools));
+    // The metrics' breaker gauge reads this worker's breakers on every scrape.
+    options.metrics?.registerBreakerGauge(() => breakers.snapshot());
     const activities = sagentActivities(options, mcp, contexts, breakers);
     const dataConverter = options.dataConverter ?? codecDataConverter();
     // Filled in when the worker is configured: the board is reached over the worker's own connection.
@@ -333,9 +337,20 @@ export interface ModelCallWorkerOptions extends Omit<SagentWorkerOptions, 'taskQ
   modelTaskQueue: string;
   /**
    * Model calls a second on this queue, across every worker that polls it: the Temporal server enforces it
-   * (`maxTaskQueueActivitiesPerSecond`), so it holds however many workers run.
+   * (`maxTaskQueueActivitiesPerSecond`), so it holds however many workers run. Bursts can pass it within a minute
+   * (measured: 63 calls in the busiest minute at 56/60 a second); for a hard cap of N calls in any minute set the
+   * queue's rate on the server to `(N - 4) / 60` (`temporal task-queue config set --queue-rps-limit`; measured: 60 at
+   * most), which `tokensPerMinute` also uses.
    */
   requestsPerSecond: number;
+  /**
+   * Tokens a minute (input, cache writes and output) across every worker of this queue: each worker measures its calls'
+   * reported usage and sets the queue's rate on the Temporal server (`UpdateTaskQueueConfig`) to `tokensPerMinute / 60 /
+   * the largest call of the last minute`, never above `requestsPerSecond` (see `models/token-limit.ts`). A number, or
+   * the limit with `initialTokensPerCall` (assumed before any call reported, default 4000) and `adjustEveryMs`
+   * (default 5000). @default no token limit
+   */
+  tokensPerMinute?: number | Omit<TokenLimit, 'requestsPerSecond'>;
 }
 
 /**
@@ -345,13 +360,39 @@ export interface ModelCallWorkerOptions extends Omit<SagentWorkerOptions, 'taskQ
  */
 export async function createModelCallWorker(options: ModelCallWorkerOptions): Promise<Worker> {
   if (!(options.requestsPerSecond > 0)) throw new Error(`requestsPerSecond: a positive number of model calls a second, got ${options.requestsPerSecond}`);
-  const { overrides = {} } = options;
+  const { overrides = {}, tokensPerMinute } = options;
+  const namespace = options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? DEFAULT_NAMESPACE;
+  const tokens = tokensPerMinute === undefined ? [] : [tokenLimitPlugin(options, namespace, typeof tokensPerMinute === 'number' ? { tokensPerMinute } : tokensPerMinute)];
   return Worker.create({
     connection: options.connection,
-    namespace: options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? DEFAULT_NAMESPACE,
+    namespace,
     taskQueue: options.modelTaskQueue,
     maxTaskQueueActivitiesPerSecond: options.requestsPerSecond,
     ...overrides,
-    plugins: [new SagentPlugin({ ...options, contextCache: false }), ...(overrides.plugins ?? [])],
+    plugins: [new SagentPlugin({ ...options, contextCache: false }), ...tokens, ...(overrides.plugins ?? [])],
+  });
+}
+
+/** Measures the model calls' tokens and keeps the model queue's server-side rate under the tokens-per-minute limit. */
+function tokenLimitPlugin(options: ModelCallWorkerOptions, namespace: string, limit: Omit<TokenLimit, 'requestsPerSecond'>): SimplePlugin {
+  const governor = new TokenRateGovernor({ ...limit, requestsPerSecond: options.requestsPerSecond }, queueRateSetter(options.connection, namespace, options.modelTaskQueue));
+  const measure = (ctx: Context): ActivityInboundCallsInterceptor => ({
+    async execute(input, next) {
+      const result = await next(input);
+      if (ctx.info.activityType === 'callModel') governor.record((result as ModelTurn).usage);
+      return result;
+    },
+  });
+  return new SimplePlugin({
+    name: 'sagent-token-limit',
+    workerInterceptors: (existing) => ({ ...existing, activity: [...(existing?.activity ?? []), (ctx: Context) => ({ inbound: measure(ctx) })] }),
+    runContext: async (next) => {
+      governor.start((err) => console.warn(`sagent: could not set the rate of ${options.modelTaskQueue}: ${String(err)}`));
+      try {
+        await next();
+      } finally {
+        await governor.stop();
+      }
+    },
   });
 }

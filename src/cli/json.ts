@@ -32,6 +32,7 @@ export function statusJson(view: RunView, uiUrl: string) {
     ...(view.compacted ? { compacted: view.compacted } : {}),
     version: view.version,
     workflowTaskFailure: view.workflowTaskFailure,
+    waitingForTurn: view.waitingForTurn,
     // Usage and cost by the model that answered, and the switches between models (each a cold prompt cache).
     ...((view.state?.models ?? view.outcome?.models) ? { models: view.state?.models ?? view.outcome?.models } : {}),
     source: view.source,

@@ -6,7 +6,7 @@
 import type { PendingApproval, RunState, TimelineEntry } from '../shared/contracts';
 import { earlierStepsLine } from './compacted';
 import { brief, clock, shortHash, until, usd, type Output, type Style } from './io';
-import type { RunView } from '../operations/run-view';
+import { WAITING_FOR_TURN, type RunView } from '../operations/run-view';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const FRAME_MS = 80;
@@ -50,7 +50,8 @@ export class TimelineRenderer {
     this.withStatusCleared(() => this.printNew(state));
     const inFlight = state.timeline.filter((entry) => entry.state === 'started').map((entry) => entry.title);
     const figures = `step ${state.steps} · ${usd(state.usage.costUsd)}`;
-    const doing = inFlight.length > 0 ? ` · ${inFlight.join(', ')}` : state.statusDetail ? ` · ${state.statusDetail}` : '';
+    const waiting = state.statusDetail?.startsWith(WAITING_FOR_TURN) ? ` (${state.statusDetail})` : '';
+    const doing = inFlight.length > 0 ? ` · ${inFlight.join(', ')}${waiting}` : state.statusDetail ? ` · ${state.statusDetail}` : '';
     this.setStatus(`${state.status} · ${figures}${doing}`);
   }
 

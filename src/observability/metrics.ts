@@ -12,13 +12,16 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CallModelInput, CompensateInput, RunToolInput, SagentMetricsSinks } from '../shared/activity-io';
 import type { ModelTurn } from '../shared/wire';
 
-/** A breaker as the breaker module reports it. */
+/**
+ * A breaker as the breaker module reports it (`breakerSnapshot()`): `forced_open` / `forced_closed` while an operator's
+ * override holds it (`sagent breaker open|close`); `isolated` is cockatiel's word for forced open.
+ */
 export interface BreakerSnapshot {
   name: string;
-  state: 'closed' | 'open' | 'half_open' | 'isolated';
+  state: 'closed' | 'open' | 'half_open' | 'isolated' | 'forced_open' | 'forced_closed';
 }
 
-const BREAKER_STATES: readonly BreakerSnapshot['state'][] = ['closed', 'open', 'half_open', 'isolated'];
+const BREAKER_STATES: readonly BreakerSnapshot['state'][] = ['closed', 'open', 'half_open', 'isolated', 'forced_open', 'forced_closed'];
 
 /** One worker's metrics, in a registry of their own (so a process can hold several, as tests do). */
 export class SagentMetrics {
@@ -65,7 +68,10 @@ export class SagentMetrics {
     });
   }
 
-  /** Reports breakers on every scrape; `snapshot` is called then, and must be cheap. */
+  /**
+   * Reports breakers on every scrape; `snapshot` is called then, and must be cheap. `SagentPlugin` registers its
+   * worker's breakers itself; `registerBreakerGauge(breakerSnapshot)` reports every breaker of the process.
+   */
   registerBreakerGauge(snapshot: () => BreakerSnapshot[]): void {
     this.breakerSnapshots.push(snapshot);
   }

@@ -3,6 +3,7 @@
  * completed, and the search attributes it last published when no worker answers.
  */
 import type { WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type { CompactedBooks, EffectRecord, PendingApproval, RunOutcome, RunState, RunStatus, RunUsage, TimelineEntry } from '../shared/contracts';
 import { SHORT_QUERY_TIMEOUT_MS } from '../shared/constants';
 import { AgentCostUsd, AgentName, AgentStatus, AgentSteps } from '../shared/search-attributes';
@@ -41,7 +42,21 @@ export interface RunView {
   version: RunVersion | null;
   /** Set while a worker answers but cannot advance the run: its workflow task keeps failing. */
   workflowTaskFailure: WorkflowTaskFailure | null;
+  /** Set while the run's model call waits for its turn: scheduled on its queue, not started (a rate limit holds it). */
+  waitingForTurn: TurnWait | null;
 }
+
+/** A model call held on its task queue: the rate limit (requests or tokens a minute) or no free model worker. */
+export interface TurnWait {
+  /** Since when the call waits to start (its scheduling, or its retry's due time). */
+  since: string;
+  attempt: number;
+}
+
+/** How a status detail of a run waiting for its turn starts. */
+export const WAITING_FOR_TURN = 'waiting for its turn';
+/** A call not started this long after it was due waits for its turn; a free worker takes one in milliseconds. */
+const TURN_WAIT_AFTER_MS = 1000;
 
 export interface ReadOptions {
   /** Also ask a closed run's worker for its state (the full timeline); skipped quietly when none answers. */
@@ -59,7 +74,7 @@ export async function readRun(ctx: ClientContext, workflowId: string, options: R
 
   if (execution === 'RUNNING') {
     try {
-      return fromState(base, await queryState(ctx, handle));
+      return withTurnWait(fromState(base, await queryState(ctx, handle)), description, Date.now());
     } catch (err) {
       if ((err as Error).name !== 'QueryUnansweredError') throw err;
       const failure = (err as QueryUnansweredError).workflowTask ?? null;
@@ -109,7 +124,29 @@ function fromSearchAttributes(workflowId: string, description: WorkflowExecution
     fallbackReason: null,
     version: runVersionOf(description),
     workflowTaskFailure: null,
+    waitingForTurn: null,
   };
+}
+
+/** The model call of a running run that waits for its turn, from the pending activities Temporal describes. */
+export function turnWaitOf(description: WorkflowExecutionDescription, nowMs: number): TurnWait | null {
+  for (const activity of description.raw.pendingActivities ?? []) {
+    if (activity.activityType?.name !== 'callModel' || activity.state !== temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED) continue;
+    // A retry waits for its backoff first; only once it is due does it wait for its turn.
+    const due = activity.nextAttemptScheduleTime ?? activity.scheduledTime;
+    const dueMs = due ? Number(due.seconds ?? 0) * 1000 + Math.floor((due.nanos ?? 0) / 1e6) : null;
+    if (dueMs !== null && nowMs - dueMs >= TURN_WAIT_AFTER_MS) return { since: new Date(dueMs).toISOString(), attempt: activity.attempt ?? 1 };
+  }
+  return null;
+}
+
+/** A running run whose model call waits for its turn says so, in its status detail too. */
+function withTurnWait(view: RunView, description: WorkflowExecutionDescription, nowMs: number): RunView {
+  const wait = view.status === 'running' ? turnWaitOf(description, nowMs) : null;
+  if (!wait) return view;
+  const seconds = Math.round((nowMs - Date.parse(wait.since)) / 1000);
+  const detail = `${WAITING_FOR_TURN}: its model call (attempt ${wait.attempt}) has waited ${seconds}s on its task queue, scheduled and not started (the queue's rate limit holds it, or no model worker is free)`;
+  return { ...view, statusDetail: detail, waitingForTurn: wait, state: view.state ? { ...view.state, statusDetail: detail } : null };
 }
 
 function usageOf(usage: RunUsage): RunView['usage'] {

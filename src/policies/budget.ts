@@ -57,6 +57,14 @@ export function checkBudget({ limits, usage, steps, startedAtMs, nowMs, pausedMs
   return { kind: 'ok' };
 }
 
+/**
+ * Whether a call Claude asked for may run: its step was taken when Claude asked, so the step limit is not counted
+ * again (a call approved in the budget's last step runs); every other limit is.
+ */
+export function checkBudgetForCall(snapshot: BudgetSnapshot): BudgetCheck {
+  return checkBudget({ ...snapshot, steps: 0 });
+}
+
 /** Raises the limits by a top-up. Negative or absurd amounts are refused by `validateTopUp`. */
 export function applyTopUp(limits: BudgetLimits, topUp: BudgetTopUp): BudgetLimits {
   return {

@@ -3,7 +3,7 @@
  * top-up or an abort. It yields the statuses to show; the loop publishes them.
  */
 import { condition, patched } from '@temporalio/workflow';
-import { checkBudget, type BudgetCheck, type BudgetSnapshot } from '../policies/budget';
+import { checkBudget, checkBudgetForCall, type BudgetCheck, type BudgetSnapshot } from '../policies/budget';
 import { PATCHES } from './patches';
 import { statusStep, type StatusStep } from './execution';
 import type { Run } from './run-memory';
@@ -22,10 +22,10 @@ export function budgetSnapshot({ memory }: Run): BudgetSnapshot {
 }
 
 /** Checks the budget; when exhausted, shows `budget_exhausted` and waits for a top-up, an abort, or the timeout. */
-export async function* waitForBudget(run: Run, waiting: string = ''): AsyncGenerator<StatusStep, BudgetGate, void> {
+export async function* waitForBudget(run: Run, waiting: string = '', budgetNowFor: (run: Run) => BudgetCheck = budgetNow): AsyncGenerator<StatusStep, BudgetGate, void> {
   const { memory, flags } = run;
   for (;;) {
-    const check = budgetNow(run);
+    const check = budgetNowFor(run);
     if (check.kind === 'ok') {
       if (flags.exhausted) {
         flags.exhausted = null;
@@ -52,9 +52,17 @@ export async function* waitForBudget(run: Run, waiting: string = ''): AsyncGener
 
 /**
  * The budget before an approved call runs: an approval that came after the budget ran out waits for a top-up
- * first, so the run never pays for a step it would then have to undo for want of budget.
+ * first, so the run never pays for a step it would then have to undo for want of budget. The step limit is not
+ * counted again: the call's step was spent when Claude asked, so a call approved in the budget's last step runs.
  */
 export async function* budgetForApprovedCall(run: Run, tool: string): AsyncGenerator<StatusStep, BudgetGate, void> {
   if (budgetNow(run).kind === 'ok' || !patched(PATCHES.budgetBeforeApprovedCall)) return { kind: 'ok' };
-  return yield* waitForBudget(run, ` (the approved ${tool} has not run)`);
+  const forCall = patched(PATCHES.approvedCallLastStep) ? budgetForCallNow : budgetNow;
+  if (forCall(run).kind === 'ok') return { kind: 'ok' };
+  return yield* waitForBudget(run, ` (the approved ${tool} has not run)`, forCall);
+}
+
+/** The budget as it stands for a call Claude already asked for: every limit but the steps. */
+function budgetForCallNow(run: Run): BudgetCheck {
+  return checkBudgetForCall(budgetSnapshot(run));
 }

@@ -22,4 +22,8 @@ export const PATCHES = {
   secretFreeSummaries: 'sagent-secret-free-summaries',
   /** Signatures cover the chain's first run id too, so a signed decision never counts in another run of the same id. */
   signedRunId: 'sagent-signed-run-id',
+  /** An approved call in the budget's last step runs: its step was spent when Claude asked for it. */
+  approvedCallLastStep: 'sagent-approved-call-last-step',
+  /** Effects whose outcome is unknown are reconciled before an irreversible or privileged call runs (a pivot). */
+  settleBeforePivot: 'sagent-settle-before-pivot',
 } as const;

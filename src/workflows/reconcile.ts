@@ -1,18 +1,19 @@
 /**
- * Reconciliation: before a run completes, every effect whose outcome is unknown (its response lost, or slower
- * than the retries) is resolved. The tool's declaration says how: the call again with the same idempotency key
+ * Reconciliation: before a run completes, and before a pivot (an irreversible or privileged call) runs, every effect
+ * whose outcome is unknown (its response lost, or slower than the retries) is resolved. The tool's declaration says how: the call again with the same idempotency key
  * (the service answers from its store), or the tool's status check. What cannot be learned is not guessed:
  * the loop rolls the saga back instead of completing.
  */
-import { isCancellation, sleep } from '@temporalio/workflow';
+import { isCancellation, patched, sleep } from '@temporalio/workflow';
 import type { EffectCheck } from '../tools/runtime';
 import type { ReconcileSettings } from '../shared/run';
 import type { EffectRecord } from '../shared/records';
-import { reconcileOf } from '../tools/define';
+import { reconcileOf, type ToolDefinition } from '../tools/define';
 import { activities, reconcileOptions } from './activity-options';
 import { TOOL_FAILURE_TYPES } from '../shared/activity-io';
 import { describe, failureType, isDefinitiveRejection } from './saga';
-import type { ToolScope } from './execution';
+import { statusStep, type StatusStep, type ToolScope } from './execution';
+import { PATCHES } from './patches';
 
 const { runTool, checkEffect } = activities;
 
@@ -35,6 +36,21 @@ export async function reconcileUnknown(scope: ToolScope, settings: ReconcileSett
     scope.ledger.reconciled(effect.effectId, learned);
   }
   return { kind: 'resolved' };
+}
+
+/**
+ * Before a pivot runs (an irreversible or privileged call: nothing after it may rest on a guess), every earlier effect
+ * whose outcome is unknown is settled; one that stays unknown ends the saga before the pivot, never after it.
+ */
+export async function* settleBeforePivot(scope: ToolScope, tool: ToolDefinition, settings: ReconcileSettings): AsyncGenerator<StatusStep, { kind: 'ok' } | { kind: 'abort'; reason: string }, void> {
+  if (tool.risk !== 'irreversible' && tool.risk !== 'privileged') return { kind: 'ok' };
+  const unknown = unknownEffects(scope.ledger.effects);
+  if (unknown.length === 0 || !patched(PATCHES.settleBeforePivot)) return { kind: 'ok' };
+  yield statusStep('running', `reconciling ${unknown.length} effect(s) whose outcome is unknown before ${tool.name} runs`);
+  const settled = await reconcileUnknown(scope, settings);
+  if (settled.kind === 'unresolved') return { kind: 'abort', reason: `${settled.reason}; ${tool.name} (${tool.risk}) did not run` };
+  yield statusStep('running', null);
+  return { kind: 'ok' };
 }
 
 async function reconcileOne(effect: EffectRecord, scope: ToolScope, settings: ReconcileSettings): Promise<EffectCheck> {

@@ -13,6 +13,7 @@ import { awaitApproval } from './approval-gate';
 import { budgetForApprovedCall } from './budget-gate';
 import { closeCall, errorResult } from './calls';
 import { childWorkflowExecutor, delegationContext, delegationRecordOf, undoDelegated } from './delegation';
+import { settleBeforePivot } from './reconcile';
 import type { Executor, StatusStep, ToolScope } from './execution';
 import type { Run } from './run-memory';
 
@@ -80,6 +81,9 @@ export async function* runWrite(
     if (budget.kind === 'abort') return budget;
   }
   const tool = scope.agent.toolsByName[cleared.tool];
+  // No pivot on top of an unknown outcome: earlier unknown effects are settled first.
+  const settled = yield* settleBeforePivot(scope, tool, run.settings.reconcile);
+  if (settled.kind === 'abort') return settled;
   const executor = tool.delegate ? childWorkflowExecutor(scope, delegationContext(input, run)) : activityExecutor(scope);
   const step = { effectId: cleared.effectId, seq: cleared.seq, tool: tool.name, input: cleared.input, undo: tool.compensation ?? null };
   scope.ledger.register(step, tool.delegate ? delegationRecordOf(tool, cleared.effectId) : undefined);

@@ -2,11 +2,13 @@
  * The worker's Prometheus metrics after real runs on the dev server: every metric a panel of the Grafana dashboard in
  * deploy/ queries is in the worker's /metrics, with samples, per model and per tool. The runs go through an outage
  * on the first model (retries, errors, a fallback), a paused run, and a tool call answered 503 once (a tool error
- * and a retry). The breaker gauge reports what the breaker module hands it.
+ * and a retry). The breaker gauge reports the worker's own breakers (the travel agent's `weather`), an operator's
+ * override included.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { SagentClient } from '../../src/client';
 import { SagentMetrics, serveMetrics } from '../../src/observability/metrics';
 import { outcomeOf, startHarness, type Harness } from '../helpers/harness';
 import { addFault } from '../helpers/services';
@@ -34,7 +36,7 @@ beforeAll(async () => {
     ],
     { metrics },
   );
-});
+}, 300_000);
 afterAll(async () => {
   await harness?.stop();
   await served?.close();
@@ -48,7 +50,6 @@ function dashboardMetrics(): string[] {
 }
 
 test('every metric the dashboard queries is served with samples after runs through an outage, a pause and a tool error', async () => {
-  metrics.registerBreakerGauge(() => [{ name: 'flights', state: 'closed' }]);
   // A fallback run: the first model answers 529 to everything, and the flight booking fails once with a 503.
   const fallbackId = `met-fallback-${randomUUID().slice(0, 8)}`;
   await addFault(harness.services.url, { path: '/flights/bookings', keyPrefix: `${fallbackId}/effect-1`, mode: 'error5xx', status: 503, times: 1 });
@@ -77,7 +78,25 @@ test('every metric the dashboard queries is served with samples after runs throu
   expect(text).toMatch(/sagent_tool_errors_total\{tool="book_flight",operation="call",type="[^"]+"\} 1\b/);
   expect(text).toMatch(/sagent_tool_retries_total\{tool="book_flight",operation="call"\} 1\b/);
   expect(text).toMatch(/sagent_model_tokens_total\{model="claude-haiku-4-5",kind="output"\} [1-9]/);
-  expect(text).toMatch(/sagent_breaker_state\{name="flights",state="closed"\} 1/);
+  expect(text).toMatch(/sagent_breaker_state\{name="weather",state="closed"\} 1/);
+});
+
+test('an operator forcing a breaker open shows in the worker\'s breaker gauge, and clearing it closes it again', async () => {
+  const sagent = new SagentClient({ client: harness.client, taskQueue: harness.taskQueue });
+  const scrapeUntil = async (pattern: RegExp): Promise<string> => {
+    let text = '';
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 250))) {
+      text = await (await fetch(served.url)).text();
+      if (pattern.test(text)) return text;
+    }
+    return text;
+  };
+  await sagent.overrideBreaker('weather', 'open', { by: 'ops', reason: 'the weather service is being migrated' });
+  const forced = await scrapeUntil(/sagent_breaker_state\{name="weather",state="forced_open"\} 1/);
+  expect(forced).toMatch(/sagent_breaker_state\{name="weather",state="forced_open"\} 1/);
+  expect(forced).toMatch(/sagent_breaker_state\{name="weather",state="closed"\} 0/);
+  await sagent.overrideBreaker('weather', 'clear', { by: 'ops', reason: 'migrated' });
+  expect(await scrapeUntil(/sagent_breaker_state\{name="weather",state="closed"\} 1/)).toMatch(/sagent_breaker_state\{name="weather",state="forced_open"\} 0/);
 });
 
 test('the metrics endpoint answers 404 for anything but GET /metrics', async () => {

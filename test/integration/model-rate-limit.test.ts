@@ -4,10 +4,15 @@
  * queue, whichever worker takes a call, so no window holds more than the limit allows: its rate over the window plus
  * the burst the server's token buckets grant an idle queue (measured up to 6 calls in one second in CI). Unlimited,
  * the 15 calls land within about two seconds; limited, no five seconds hold all of them.
+ * A model call held on its queue shows its run waiting for its turn; a worker with a tokens-per-minute limit sets the
+ * queue's rate on the server from the tokens its calls reported.
  */
 import { randomUUID } from 'node:crypto';
+import { temporal } from '@temporalio/proto';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import { SagentClient } from '../../src/client';
 import { createAnthropicClient } from '../../src/models/anthropic';
+import { queueRateFor } from '../../src/models/token-limit';
 import { createModelCallWorker } from '../../src/worker';
 import { demoAgents } from '../../src/demo/agents/implementations';
 import { outcomeOf, startHarness, type Harness } from '../helpers/harness';
@@ -33,19 +38,21 @@ beforeAll(async () => {
           : { content: [{ type: 'text', text: 'Done.' }] },
     },
   ]);
-  for (let i = 0; i < 3; i++) {
-    const connection = await NativeConnection.connect({ address: harness.temporal.address });
-    const worker = await createModelCallWorker({
-      connection,
-      namespace: harness.temporal.namespace,
-      modelTaskQueue: modelQueue,
-      requestsPerSecond: PER_SECOND,
-      agents: demoAgents({ servicesUrl: harness.services.url }).filter((entry) => entry.agent.name === 'travel'),
-      anthropic: createAnthropicClient({ apiKey: 'test', baseURL: harness.model.url }),
-    });
-    workers.push({ worker, running: worker.run(), connection });
-  }
+  for (let i = 0; i < 3; i++) await startModelWorker(modelQueue, { requestsPerSecond: PER_SECOND });
 }, 300_000);
+
+async function startModelWorker(queue: string, limits: { requestsPerSecond: number; tokensPerMinute?: Parameters<typeof createModelCallWorker>[0]['tokensPerMinute'] }): Promise<void> {
+  const connection = await NativeConnection.connect({ address: harness.temporal.address });
+  const worker = await createModelCallWorker({
+    connection,
+    namespace: harness.temporal.namespace,
+    modelTaskQueue: queue,
+    ...limits,
+    agents: demoAgents({ servicesUrl: harness.services.url }).filter((entry) => entry.agent.name === 'travel'),
+    anthropic: createAnthropicClient({ apiKey: 'test', baseURL: harness.model.url }),
+  });
+  workers.push({ worker, running: worker.run(), connection });
+}
 afterAll(async () => {
   for (const { worker } of workers) worker.shutdown();
   for (const { running, connection } of workers) {
@@ -71,4 +78,44 @@ test('three workers under a limit of 2 model calls a second: the model server ne
     const busiest = Math.max(...times.map((start) => times.filter((t) => t >= start && t < start + windowSeconds * 1000).length));
     expect({ windowSeconds, overLimit: busiest > PER_SECOND * windowSeconds + IDLE_BURST }).toEqual({ windowSeconds, overLimit: false });
   }
+});
+
+test('a model call held on its queue shows the run waiting for its turn; a token-limited worker sets the queue rate from reported usage', async () => {
+  const queue = `model-tokens-${randomUUID().slice(0, 8)}`;
+  const workflowId = `rl-wait-${randomUUID().slice(0, 8)}`;
+  // No worker polls the queue yet: the first model call waits there, scheduled and not started.
+  const handle = await harness.start(workflowId, { agent: 'travel', task: 'Flights to Lisbon', modelTaskQueue: queue });
+  const sagent = new SagentClient({ client: harness.client, taskQueue: harness.taskQueue });
+  let view = await sagent.read(workflowId);
+  for (const deadline = Date.now() + 60_000; view.waitingForTurn === null && Date.now() < deadline; view = await sagent.read(workflowId)) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  expect(view.status).toBe('running');
+  expect(view.waitingForTurn).toMatchObject({ attempt: 1 });
+  expect(view.statusDetail).toMatch(/^waiting for its turn: its model call \(attempt 1\) has waited \d+s on its task queue, scheduled and not started/);
+
+  // A worker with a tokens-per-minute limit takes the queue; it assumes 1 token a call until calls report their usage.
+  const tokensPerMinute = 60_000;
+  await startModelWorker(queue, { requestsPerSecond: 5, tokensPerMinute: { tokensPerMinute, initialTokensPerCall: 1, adjustEveryMs: 200 } });
+  expect((await outcomeOf(handle)).status).toBe('completed');
+  expect((await sagent.read(workflowId)).waitingForTurn).toBeNull();
+
+  // The queue's rate on the server follows the largest call the worker measured.
+  const rateOf = async () => {
+    const described = await harness.temporal.nativeConnection.workflowService.describeTaskQueue({
+      namespace: harness.temporal.namespace,
+      taskQueue: { name: queue },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+      reportConfig: true,
+    });
+    const limit = described.config?.queueRateLimit;
+    return { rate: limit?.rateLimit?.requestsPerSecond ?? null, tokensPerCall: Number(/at up to (\d+) tokens a call/.exec(limit?.metadata?.reason ?? '')?.[1] ?? 0) };
+  };
+  let config = await rateOf();
+  for (const deadline = Date.now() + 30_000; config.tokensPerCall <= 1 && Date.now() < deadline; config = await rateOf()) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  expect(config.tokensPerCall).toBeGreaterThan(100);
+  expect(config.rate).toBeCloseTo(queueRateFor({ tokensPerMinute, requestsPerSecond: 5 }, config.tokensPerCall), 5);
+  expect(config.rate).toBeLessThan(5);
 });

@@ -26,6 +26,8 @@ const FLIGHT = { flightId: 'TP-1234', passenger: 'Ada Lovelace' };
 const CHARGE = { amountCents: 41250, currency: 'EUR', card: '4242 4242 4242 4242', description: 'Lisbon trip' };
 /** Short rounds, so a test waits seconds: the default waits 5 s, then doubles. */
 const QUICK_RECONCILE: AgentRunInput['reconcile'] = { rounds: 2, initialDelayMs: 300 };
+/** A cost limit the first model turn spends. */
+const TINY_USD = 0.0000001;
 
 /** What Claude was shown at each turn, by workflow id. */
 const seen = new Map<string, ToolResultSeen[][]>();
@@ -54,13 +56,15 @@ const scenarios = [
   ),
   scripted('stuck', 'rel-stuck-', () => ({ content: [call('book_flight', { flightId: 'nope', passenger: 'Ada Lovelace' })] })),
   scripted('charge', 'rel-charge-', (turn) => (turn === 1 ? { content: [call('charge_card', CHARGE)] } : undefined)),
+  // A booking, then the charge: a pivot on top of the booking.
+  scripted('pivot', 'rel-pivot-', (turn) => (turn === 1 ? { content: [call('book_hotel', HOTEL)] } : turn === 2 ? { content: [call('charge_card', CHARGE)] } : undefined)),
 ];
 
 let harness: Harness;
 
 beforeAll(async () => {
   harness = await startHarness('reliability', scenarios);
-});
+}, 300_000);
 afterAll(() => harness?.stop());
 
 describe('a completed run never carries an unknown effect', () => {
@@ -106,6 +110,51 @@ describe('a completed run never carries an unknown effect', () => {
     expect(ledger.effects.map((e) => [e.operation, e.state])).toEqual([['hotel_booking', 'undone']]);
   });
 });
+
+describe('no pivot on top of an unknown outcome', () => {
+  test('a booking whose response was lost is reconciled before the approved charge runs', async () => {
+    const workflowId = `rel-pivot-${randomUUID().slice(0, 8)}`;
+    await addFault({ path: '/hotels/bookings', keyPrefix: `${workflowId}/effect-1`, mode: 'commitThenDrop', times: 5 });
+    const handle = await harness.start(workflowId, { agent: 'travel', task: 'Book a hotel, then charge', reconcile: QUICK_RECONCILE, approval: { approvers: ['ana'] } });
+    const waiting = await harness.waitFor(handle, (s) => s.status === 'awaiting_approval');
+    expect(waiting.effects.map((e) => [e.tool, e.state])).toEqual([['book_hotel', 'unknown']]);
+    await approveCharge(handle);
+    const outcome = await outcomeOf(handle);
+    await captureFixture(handle, 'pivot-settled');
+
+    expect(outcome.status).toBe('completed');
+    expect(outcome.effects.map((e) => [e.tool, e.state])).toEqual([['book_hotel', 'committed'], ['charge_card', 'committed']]);
+    // The reconciling request went out before the charge was scheduled.
+    const scheduled = await scheduledSummaries(handle);
+    const reconciled = scheduled.findIndex((summary) => summary.startsWith('reconcile book_hotel'));
+    expect(reconciled).toBeGreaterThanOrEqual(0);
+    expect(reconciled).toBeLessThan(scheduled.findIndex((summary) => summary.startsWith('charge_card')));
+    expect((await ledgerOf(`${workflowId}/`)).effects.map((e) => [e.operation, e.state])).toEqual([['hotel_booking', 'active'], ['charge', 'active']]);
+  });
+
+  test('a booking whose outcome stays unknown ends the saga before the charge, which never reaches the service', async () => {
+    const workflowId = `rel-pivot-lost-${randomUUID().slice(0, 8)}`;
+    await addFault({ path: '/hotels/bookings', keyPrefix: `${workflowId}/effect-1`, mode: 'commitThenDrop' });
+    const handle = await harness.start(workflowId, { agent: 'travel', task: 'Book a hotel, then charge', reconcile: QUICK_RECONCILE, approval: { approvers: ['ana'] } });
+    await approveCharge(handle);
+    const outcome = await outcomeOf(handle);
+
+    expect(outcome.status).toBe('compensated');
+    expect(outcome.reason).toMatch(/outcome of book_hotel \(.*effect-1\) stayed unknown .*; charge_card \(privileged\) did not run/);
+    expect((await scheduledSummaries(handle)).some((summary) => summary.startsWith('charge_card'))).toBe(false);
+    expect((await ledgerOf(`${workflowId}/`)).effects.map((e) => [e.operation, e.state])).toEqual([['hotel_booking', 'undone']]);
+  });
+});
+
+/** The summaries of the run's activities, in the order they were scheduled. */
+async function scheduledSummaries(handle: WorkflowHandle): Promise<string[]> {
+  const history = await handle.fetchHistory();
+  const { defaultPayloadConverter } = await import('@temporalio/common');
+  return (history.events ?? []).flatMap((event) => {
+    const summary = event.activityTaskScheduledEventAttributes ? event.userMetadata?.summary : undefined;
+    return summary ? [String(defaultPayloadConverter.fromPayload(summary))] : [];
+  });
+}
 
 test('an identical repeated booking is answered from the first result, without a second request, across continue-as-new', async () => {
   const workflowId = `rel-repeat-${randomUUID().slice(0, 8)}`;
@@ -163,11 +212,11 @@ test('a model repeating one invalid call is backed off, then the saga ends namin
 describe('budgets and people', () => {
   test('an approval given after the budget ran out does not run the tool', async () => {
     const workflowId = `rel-charge-late-${randomUUID().slice(0, 8)}`;
-    // One step: the turn that asks for the charge spends it, so the approval comes after the budget ran out.
-    const handle = await harness.start(workflowId, { agent: 'travel', task: 'Charge the trip', budget: { maxSteps: 1, topUpTimeoutMs: 3000 }, approval: { approvers: ['ana'] } });
+    // A cost limit the turn that asks for the charge spends, so the approval comes after the budget ran out.
+    const handle = await harness.start(workflowId, { agent: 'travel', task: 'Charge the trip', budget: { maxCostUsd: TINY_USD, topUpTimeoutMs: 3000 }, approval: { approvers: ['ana'] } });
     await approveCharge(handle);
     const parked = await harness.waitFor(handle, (s) => s.status === 'budget_exhausted');
-    expect(parked.statusDetail).toMatch(/1 of 1 steps used \(the approved charge_card has not run\)/);
+    expect(parked.statusDetail).toMatch(/of \$1e-7 spent \(the approved charge_card has not run\)/);
     const outcome = await outcomeOf(handle);
     await captureFixture(handle, 'approval-after-budget');
 
@@ -179,15 +228,33 @@ describe('budgets and people', () => {
 
   test('a top-up after a late approval runs the approved call once', async () => {
     const workflowId = `rel-charge-topup-${randomUUID().slice(0, 8)}`;
-    const handle = await harness.start(workflowId, { agent: 'travel', task: 'Charge the trip', budget: { maxSteps: 1 }, approval: { approvers: ['ana'] } });
+    const handle = await harness.start(workflowId, { agent: 'travel', task: 'Charge the trip', budget: { maxCostUsd: TINY_USD }, approval: { approvers: ['ana'] } });
     await approveCharge(handle);
     await harness.waitFor(handle, (s) => s.status === 'budget_exhausted');
     expect((await ledgerOf(`${workflowId}/`)).effects).toEqual([]);
-    await handle.executeUpdate(extendBudgetUpdate, { args: [{ by: 'ops', steps: 1 }] });
+    await handle.executeUpdate(extendBudgetUpdate, { args: [{ by: 'ops', usd: 1 }] });
     const outcome = await outcomeOf(handle);
 
     expect(outcome.status).toBe('completed');
     expect(outcome.effects.map((e) => [e.tool, e.state])).toEqual([['charge_card', 'committed']]);
+    expect((await ledgerOf(`${workflowId}/`)).effects.map((e) => e.operation)).toEqual(['charge']);
+  });
+
+  // regression: with `maxSteps: 1`, a charge approved at once in the turn that asked for it parked the run instead.
+  test('a call approved in the budget\'s last step runs; the run then waits for a top-up before its next step', async () => {
+    const workflowId = `rel-charge-last-${randomUUID().slice(0, 8)}`;
+    const handle = await harness.start(workflowId, { agent: 'travel', task: 'Charge the trip', budget: { maxSteps: 1 }, approval: { approvers: ['ana'] } });
+    await approveCharge(handle);
+    const parked = await harness.waitFor(handle, (s) => s.status === 'budget_exhausted');
+    expect(parked.statusDetail).toMatch(/1 of 1 steps used/);
+    expect(parked.statusDetail).not.toMatch(/has not run/);
+    expect(parked.effects.map((e) => [e.tool, e.state])).toEqual([['charge_card', 'committed']]);
+    expect((await ledgerOf(`${workflowId}/`)).effects.map((e) => e.operation)).toEqual(['charge']);
+    await handle.executeUpdate(extendBudgetUpdate, { args: [{ by: 'ops', steps: 1 }] });
+    const outcome = await outcomeOf(handle);
+    await captureFixture(handle, 'approval-last-step');
+
+    expect(outcome.status).toBe('completed');
     expect((await ledgerOf(`${workflowId}/`)).effects.map((e) => e.operation)).toEqual(['charge']);
   });
 

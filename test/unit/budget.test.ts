@@ -3,6 +3,7 @@ import {
   addUsage,
   applyTopUp,
   checkBudget,
+  checkBudgetForCall,
   DEFAULT_LIMITS,
   resolveLimits,
   roundUsd,
@@ -35,6 +36,16 @@ function snapshot(overrides: Partial<Omit<BudgetSnapshot, 'usage'>> & { usage?: 
     ...(overrides.pausedMs !== undefined ? { pausedMs: overrides.pausedMs } : {}),
   };
 }
+
+describe('checkBudgetForCall', () => {
+  it("lets a call asked for in the budget's last step run: the step was spent by the asking", () => {
+    expect(checkBudgetForCall(snapshot({ steps: 10 }))).toEqual({ kind: 'ok' });
+  });
+
+  it('still refuses a call once another limit is spent', () => {
+    expect(checkBudgetForCall(snapshot({ steps: 10, usage: { outputTokens: 500 } }))).toMatchObject({ kind: 'exhausted', limit: 'maxOutputTokens' });
+  });
+});
 
 describe('checkBudget', () => {
   it('lets a fresh run make its first call', () => {
