@@ -64,6 +64,9 @@ export type { DecisionReport, DecisionRequest, PendingCall, PendingCalls } from 
 export { ensureKey, createKey, loadKey, type ApproverKey } from './operations/keys';
 export type { CompensationAction, CompensationSent } from './operations/operate';
 export type { LedgerEntry, LedgerOptions, RunLedger } from './operations/ledger';
+export type { RunAudit } from './operations/audit';
+export type { AccessOptions } from './activities/access';
+export type { AccessGrant, AccessRequest, AgentPolicy, ArgumentMatcher, AuditEntry, PolicyRule, RunIdentity, RunPolicyInput, RunPolicyRule, TaintSource } from './shared/policy';
 export type { FollowOptions } from './operations/follow';
 export type { ReadOptions, RunView, ViewSource } from './operations/run-view';
 export { CLIENT_ERRORS, isClientError, type ClientErrorName } from './operations/errors';

@@ -22,4 +22,9 @@ export const PATCHES = {
   secretFreeSummaries: 'sagent-secret-free-summaries',
   /** Signatures cover the chain's first run id too, so a signed decision never counts in another run of the same id. */
   signedRunId: 'sagent-signed-run-id',
+  /**
+   * Who may do what: the worker's access map asked at the run's start, calls decided by policy rules (allow, ask,
+   * deny) with MCP tools asking by default, untrusted output fenced and tainting the run, and the audit trail.
+   */
+  policy: 'sagent-policy',
 } as const;
