@@ -118,7 +118,7 @@ function planCalls(toolUses: ToolUseBlock[], truncated: boolean, state: Planning
       const count = countRefusal(refused, callKeyOf(block.name, block.input));
       if (count > (worst.stuck?.count ?? 0)) worst.stuck = { tool: block.name, error, count };
     }
-    if (error !== 'already_committed') note({ kind: 'refusal', decision: error, tool: block.name });
+    if (error !== 'already_committed' && error !== 'policy_denied') note({ kind: 'refusal', decision: error, tool: block.name });
     return { toolUseId: block.id, tool: block.name, input: block.input, changesWorld: false, status: 'refused', result: content };
   };
   const calls = toolUses.map((block): PlannedCall => {
