@@ -58,7 +58,8 @@ beforeAll(async () => {
       anonymous: ['everything'],
     },
   });
-});
+  // The first bundle of the workflow code takes minutes on a loaded machine.
+}, 600_000);
 afterAll(() => harness?.stop());
 
 function start(prefix: string, extra: Partial<AgentRunInput> = {}): Promise<WorkflowHandle> {
@@ -107,6 +108,7 @@ test('a charge above the threshold asks a person, and runs once approved; the au
     ['policy', 'ask', 'agent:large-charge'],
     ['approval', 'approve', 'ana'],
   ]);
+  await captureFixture(handle, 'policy-approved-charge');
 });
 
 test('a charge in another currency is denied: Claude reads the denial and the run goes on', async () => {
@@ -167,6 +169,7 @@ test('an e-mail body with instructions: the calls it asks for wait for a person,
     ['charge_card', 'ask', 'taint'],
     ['book_hotel', 'ask', 'taint'],
   ]);
+  await captureFixture(handle, 'policy-tainted-run');
 });
 
 test('a web page telling Claude to charge: a charge the rules would allow still asks once the run read it', async () => {
