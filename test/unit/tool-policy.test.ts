@@ -1,6 +1,7 @@
 /** Policy rules: matchers, globs, most-restrictive-wins merging, MCP defaults, taint, and a run's rules only tightening. */
 import { z } from 'zod';
 import { grantFor } from '../../src/activities/access';
+import { approvalAuditEntry, signatureFingerprint } from '../../src/policies/audit';
 import { decideCall, isUntrustedOutput, matchArgument, matchesAny, wrapUntrusted } from '../../src/policies/tool-policy';
 import { checkRunInput } from '../../src/shared/run-input';
 import { defineAgent, defineTool } from '../../src/tools/define';
@@ -133,5 +134,18 @@ describe('declarations and inputs', () => {
     expect(grantFor(access, { agent: 'errands', principal: 'mallory', tenant: null, tools }).allowed).toEqual([]);
     expect(grantFor(access, { agent: 'errands', principal: null, tenant: null, tools }).allowed).toEqual([]);
     expect(grantFor(undefined, { agent: 'errands', principal: 'x', tenant: null, tools }).allowed).toBeNull();
+  });
+});
+
+describe('the audit trail', () => {
+  it('lists a signed approval with its approver and the signature fingerprint, never the signature', () => {
+    const signature = 'ab'.repeat(64);
+    const entry = approvalAuditEntry(
+      { callId: 'call-2', tool: 'charge_card', argsHash: 'h', decision: 'approve', approver: 'ana', reason: 'ok', at: '2026-01-01T00:00:00.000Z', signed: true, signatureFingerprint: signatureFingerprint(signature) },
+      'wf/effect-2',
+    );
+    expect(entry).toEqual({ at: '2026-01-01T00:00:00.000Z', kind: 'approval', decision: 'approve', tool: 'charge_card', callId: 'call-2', effectId: 'wf/effect-2', approver: 'ana', reason: 'ok', signatureFingerprint: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(JSON.stringify(entry)).not.toContain(signature);
+    expect(signatureFingerprint(signature.toUpperCase())).toBe(entry.signatureFingerprint);
   });
 });
