@@ -21,6 +21,7 @@ import { handleOf, notFoundAs, queryState, type ClientContext } from './operatio
 import { RunNotCompletedError } from './operations/errors';
 import { followRun, type FollowOptions } from './operations/follow';
 import { ledgerOf, type LedgerOptions, type RunLedger } from './operations/ledger';
+import { auditOf, type RunAudit } from './operations/audit';
 import { abortRun, cancelRun, extendBudget, interruptRun, resumeRun, sendMessage, steerCompensation, type CompensationAction, type CompensationSent } from './operations/operate';
 import { readRun, type ReadOptions, type RunView } from './operations/run-view';
 import { startRun, type StartedRun, type StartOptions } from './operations/start';
@@ -186,6 +187,11 @@ export class SagentClient {
   /** Every effect of the run with its key and compensation; with `servicesUrl`, the services' own rows beside them. */
   ledger(workflowId: string, options: LedgerOptions = {}): Promise<RunLedger> {
     return ledgerOf(this.ctx, workflowId, options);
+  }
+
+  /** Every decision of the run in order: identity, policy rules, approvals with signatures, refusals, taint, budget. */
+  audit(workflowId: string): Promise<RunAudit> {
+    return auditOf(this.ctx, workflowId);
   }
 
   /**

@@ -31,6 +31,7 @@ import { DEFAULT_DEPLOYMENT_NAME, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from '
 import type { SagentMetrics } from './observability/metrics';
 import { agentRegistry, type AgentDefinition } from './tools/define';
 import type { ToolImplementations } from './tools/runtime';
+import type { AccessOptions } from './activities/access';
 
 /** One agent as the worker runs it: its sandbox-safe definition and its tools' implementations. */
 export interface AgentImplementation {
@@ -46,6 +47,11 @@ export interface SagentPluginOptions {
   anthropic?: Anthropic;
   /** POSTed a JSON notice for every approval request. @default process.env.SAGENT_APPROVAL_WEBHOOK */
   approvalWebhookUrl?: string;
+  /**
+   * Who may use which tools: principals map to roles, roles to tool globs. A run whose principal has no role for a
+   * tool never has it offered to Claude, and a call that names it anyway is refused. @default none (every tool)
+   */
+  access?: AccessOptions;
   /** How long one model call may wait for its first byte and between chunks. @default DEFAULT_MODEL_TIMEOUTS: { firstByteMs: 15_000, idleMs: 15_000 } */
   modelTimeouts?: Partial<ModelTimeouts>;
   /** Payload encoding of the worker. @default the encryption codec when SAGENT_CODEC_KEYS or SAGENT_CODEC_KEY_FILE is set */
@@ -269,6 +275,7 @@ export function sagentActivities(options: SagentPluginOptions, mcp?: McpServers,
     agents,
     tools,
     webhookUrl: options.approvalWebhookUrl ?? process.env.SAGENT_APPROVAL_WEBHOOK,
+    access: options.access,
     modelTimeouts: options.modelTimeouts,
     pricing: new Pricing({ ...pricingOverridesFromEnv(), ...options.pricing }),
     mcp: servers,

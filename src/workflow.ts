@@ -58,6 +58,19 @@ export {
   type ToolImplementations,
 } from './tools/runtime';
 export { withMcpTools } from './tools/mcp';
+export {
+  MATCHER_OPS,
+  type AgentPolicy,
+  type ArgumentMatcher,
+  type AuditEntry,
+  type MatcherOp,
+  type PolicyRule,
+  type PolicyVerdictKind,
+  type RunIdentity,
+  type RunPolicyInput,
+  type RunPolicyRule,
+  type TaintSource,
+} from './shared/policy';
 
 // A run: its input, its state, its outcome.
 export {
@@ -119,4 +132,4 @@ export {
 
 // Names a run is found by.
 export { DEFAULT_TASK_QUEUE, WORKFLOW_TYPE, SEARCH_ATTRIBUTES } from './shared/constants';
-export { AgentName, AgentStatus, AgentCostUsd, AgentSteps, AgentPendingApprovals } from './shared/search-attributes';
+export { AgentName, AgentStatus, AgentCostUsd, AgentSteps, AgentPendingApprovals, AgentPrincipal, AgentTenant } from './shared/search-attributes';

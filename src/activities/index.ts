@@ -3,11 +3,12 @@
  * thing. Workflows see them only as a type.
  */
 import { createMcpActivities, type McpDeps } from '../mcp/activities';
+import { createAccessActivities, type AccessDeps } from './access';
 import { createModelActivities, type ModelDeps } from './model';
 import { createNotifyActivities, type NotifyDeps } from './notify';
 import { createToolActivities, type ToolDeps } from './tools';
 
-export type ActivityDeps = ModelDeps & ToolDeps & NotifyDeps & McpDeps;
+export type ActivityDeps = ModelDeps & ToolDeps & NotifyDeps & McpDeps & AccessDeps;
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createToolActivities(deps),
     ...createNotifyActivities(deps),
     ...createMcpActivities(deps),
+    ...createAccessActivities(deps),
   };
 }
 

@@ -69,7 +69,7 @@ export function describeError(err: unknown, ctx: ErrorContext = {}): string {
   }
   const detail = causeDetail(err);
   if (/search attribute/i.test(detail)) {
-    return `namespace ${ctx.namespace ?? '?'} lacks sagent's search attributes (${detail}): register AgentName, AgentStatus, AgentCostUsd, AgentSteps, AgentPendingApprovals (README: "Pointing at an existing cluster")`;
+    return `namespace ${ctx.namespace ?? '?'} lacks sagent's search attributes (${detail}): register AgentName, AgentStatus, AgentCostUsd, AgentSteps, AgentPendingApprovals, AgentPrincipal, AgentTenant (README: "Pointing at an existing cluster")`;
   }
   const grpc = grpcCode(err);
   if (grpc === GRPC.UNAVAILABLE) {

@@ -24,3 +24,15 @@ export function text(value: string): string {
   if (!trimmed) throw new InvalidArgumentError('must not be empty');
   return trimmed;
 }
+
+/** A JSON object (`--policy`); the run input's schema checks its fields. */
+export function jsonObject(value: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`expected JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidArgumentError('expected a JSON object, e.g. {"rules":[...]}');
+  return parsed as Record<string, unknown>;
+}

@@ -3,10 +3,11 @@ import { randomBytes } from 'node:crypto';
 import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { ACCEPT_TIMEOUT_MS, WORKFLOW_TYPE } from '../shared/constants';
 import type { AgentRunInput, ApproverInput } from '../shared/contracts';
+import type { RunPolicyInput } from '../shared/policy';
 import { maskFreeText } from '../policies/secrets';
 import { codeBlock, plainText } from '../shared/markdown';
 import { checkRunInput } from '../shared/run-input';
-import { AgentName, AgentStatus } from '../shared/search-attributes';
+import { AgentName, AgentPrincipal, AgentStatus, AgentTenant } from '../shared/search-attributes';
 import type { AgentSagaWorkflow } from '../workflows/agent-saga';
 import type { ClientContext } from './context';
 import { InvalidRunInputError, RunAlreadyExistsError, RunInputRefusedError } from './errors';
@@ -34,6 +35,12 @@ export interface RunRequest {
   budgetUsd?: number;
   /** The Claude model. @default env.SAGENT_MODEL, else the worker's default */
   model?: string;
+  /** Who starts the run (recorded in the AgentPrincipal search attribute, the audit trail and the timeline). */
+  as?: string;
+  /** The tenant the run acts for (AgentTenant). */
+  tenant?: string;
+  /** The run's own rules, as JSON: they may ask or deny, never allow (see `RunPolicyRule`). */
+  policy?: RunPolicyInput;
 }
 
 /**
@@ -57,6 +64,9 @@ export function buildRunInput(request: RunRequest, env: NodeJS.ProcessEnv = proc
     ...(Object.keys(approval).length > 0 ? { approval } : {}),
     ...(Object.keys(budget).length > 0 ? { budget } : {}),
     ...(request.allowTool?.length ? { allowedTools: request.allowTool } : {}),
+    ...(request.as !== undefined ? { identity: { principal: request.as, ...(request.tenant !== undefined ? { tenant: request.tenant } : {}) } } : {}),
+    ...(request.as === undefined && request.tenant !== undefined ? { identity: { principal: '', tenant: request.tenant } } : {}),
+    ...(request.policy ? { policy: request.policy } : {}),
     // The model is part of the run's input, so its history says which model it used.
     ...(model ? { model } : {}),
     ...(env.SAGENT_ESCALATION_MODEL ? { escalationModel: env.SAGENT_ESCALATION_MODEL } : {}),
@@ -112,6 +122,8 @@ export async function startRun(ctx: ClientContext, input: AgentRunInput, options
       typedSearchAttributes: [
         { key: AgentName, value: checked.agent },
         { key: AgentStatus, value: 'running' },
+        ...(checked.identity ? [{ key: AgentPrincipal, value: checked.identity.principal }] : []),
+        ...(checked.identity?.tenant ? [{ key: AgentTenant, value: checked.identity.tenant }] : []),
       ],
       // The UI shows these without the codec: card numbers and e-mail addresses in the task are masked, Markdown escaped.
       staticSummary: `${plainText(checked.agent)}: ${plainText(cut(maskFreeText(checked.task.replace(/\s+/g, ' ')), 120))}`,
@@ -162,6 +174,8 @@ function staticDetails(input: AgentRunInput, startedBy: string): string {
   if (input.allowedTools?.length) lines.push(`**Tools allowed**: ${plainText(input.allowedTools.join(', '))}`);
   if (input.budget) lines.push(`**Budget**: ${plainText(JSON.stringify(input.budget))}`);
   if (input.model) lines.push(`**Model**: ${plainText(input.model)}`);
+  if (input.identity) lines.push(`**Started by**: ${plainText(input.identity.principal)}${input.identity.tenant ? ` for tenant ${plainText(input.identity.tenant)}` : ''}`);
+  if (input.policy?.rules?.length) lines.push(`**Run rules**: ${plainText(input.policy.rules.map((rule) => `${rule.id} (${rule.verdict})`).join(', '))}`);
   lines.push(startedBy);
   return lines.join('\n\n');
 }

@@ -39,6 +39,8 @@ export const SEARCH_ATTRIBUTES = {
   AgentCostUsd: 'Double',
   AgentSteps: 'Int',
   AgentPendingApprovals: 'Int',
+  AgentPrincipal: 'Keyword',
+  AgentTenant: 'Keyword',
 } as const;
 
 /** Headers that tell a Messages-API server which run and turn a request belongs to. */

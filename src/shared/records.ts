@@ -62,6 +62,8 @@ export interface ApprovalRecord {
   editedArgsHash?: string;
   /** The decision carried the approver's valid Ed25519 signature. */
   signed?: boolean;
+  /** The signature's fingerprint (sha-256 of its hex, first 16 characters), for the audit trail. */
+  signatureFingerprint?: string;
 }
 
 /** A valid decision, with the input that will run (the original, or the approver's validated edit). */

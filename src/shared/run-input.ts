@@ -1,10 +1,41 @@
 /** The run's input, checked the same way by the CLI (clear errors) and by the workflow (defence in depth). */
 import { z } from 'zod';
+import { MATCHER_OPS } from './policy';
 import type { AgentRunInput } from './run';
 import { shareable } from './settle';
 
 const positive = z.number().finite().positive();
 const positiveInt = z.number().int().positive();
+
+const compiles = (pattern: string) => {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const matcherSchema = z
+  .object({ path: z.string().min(1).max(200), op: z.enum(MATCHER_OPS), value: z.unknown().optional() })
+  .strict()
+  .refine((m) => m.op === 'exists' || m.value !== undefined, { message: 'a matcher needs a value (except op "exists")' })
+  .refine((m) => !['in', 'notIn'].includes(m.op) || Array.isArray(m.value), { message: 'ops "in" and "notIn" take an array value' })
+  .refine((m) => m.op !== 'matches' || (typeof m.value === 'string' && m.value.length <= 200 && compiles(m.value)), {
+    message: 'op "matches" takes a regular expression of at most 200 characters that compiles',
+  });
+
+/** A run's rule: it may only tighten, so `allow` is refused with a clear error. */
+const runPolicyRuleSchema = z
+  .object({
+    id: z.string().min(1).max(64),
+    tools: z.union([z.string().min(1).max(128), z.array(z.string().min(1).max(128)).min(1).max(100)]),
+    when: z.array(matcherSchema).max(20).optional(),
+    verdict: z.enum(['ask', 'deny'], { message: "a run's rules may only tighten the agent's policy: verdict must be \"ask\" or \"deny\" (\"allow\" is not accepted)" }),
+    approvers: z.array(z.string().min(1).max(64)).max(100).optional(),
+    reason: z.string().min(1).max(500).optional(),
+  })
+  .strict();
 
 export const runInputSchema = shareable(
   z
@@ -99,6 +130,17 @@ export const runInputSchema = shareable(
       .strict()
       .optional(),
     blockAfterCompensationFailures: positiveInt.optional(),
+    identity: z
+      .object({
+        principal: z.string().trim().min(1, 'identity.principal: name who starts the run').max(128, 'identity.principal has at most 128 characters'),
+        tenant: z.string().trim().min(1).max(128, 'identity.tenant has at most 128 characters').optional(),
+      })
+      .strict()
+      .optional(),
+    policy: z
+      .object({ rules: z.array(runPolicyRuleSchema).max(100, 'at most 100 rules').optional() })
+      .strict()
+      .optional(),
     carried: z.any().optional(),
   })
   .strict(),

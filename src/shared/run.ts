@@ -15,6 +15,7 @@ import type {
   TurnInFlight,
 } from './records';
 import type { McpToolRecord } from './mcp';
+import type { AccessGrant, AuditEntry, RunIdentity, RunPolicyInput, TaintSource } from './policy';
 
 export const RUN_STATUSES = [
   'running',
@@ -136,6 +137,10 @@ export interface AgentRunInput {
   blockAfterCompensationFailures?: number;
   /** How an effect whose outcome is unknown is resolved before the run completes. */
   reconcile?: Partial<ReconcileSettings>;
+  /** Who started the run and for which tenant; recorded in search attributes, the audit trail and the timeline. */
+  identity?: RunIdentity;
+  /** The run's own rules, merged most-restrictive-wins with the agent's: they may ask or deny, never allow. */
+  policy?: RunPolicyInput;
   /** State carried over a continue-as-new; never set by users. */
   carried?: CarriedState;
 }
@@ -231,6 +236,12 @@ export interface CarriedState {
   inbox?: QueuedMessage[];
   /** Set by `interrupt`: the run waits for a message or an abort before its next model call. */
   interrupted?: { by: string; reason?: string } | null;
+  /** Untrusted content the run has read (so later state-changing calls ask); absent until it reads any. */
+  taint?: TaintSource[];
+  /** Every decision of the run, in order (policy, approvals, refusals, budget); absent in runs of older code. */
+  audit?: AuditEntry[];
+  /** The tools the run's principal may use, as the worker answered at the run's start; absent before that rule. */
+  access?: AccessGrant;
 }
 
 /** A message waiting for the next model call. */
@@ -278,6 +289,12 @@ export interface RunState {
   output?: unknown;
   /** Usage per model that answered and the model switches; absent until a model answers. */
   models?: ModelBook;
+  /** Who started the run and for whom; absent when the run names nobody. */
+  identity?: RunIdentity;
+  /** Every decision of the run, in order; absent in runs of older code. */
+  audit?: AuditEntry[];
+  /** Untrusted content the run has read; absent until it reads any. */
+  taint?: TaintSource[];
 }
 
 /** What the workflow returns. A compensated run completes: rollback is a business outcome, not a bug. */

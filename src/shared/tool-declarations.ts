@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import type { BudgetLimits } from './run';
 import type { McpBinding } from './mcp';
 import type { ToolRisk } from './tool-risk';
+import type { AgentPolicy } from './policy';
 
 export type { ToolRisk } from './tool-risk';
 
@@ -58,6 +59,12 @@ export interface ToolSpec<I = unknown> {
    * to retry. Compensations never go through it. @default none
    */
   breaker?: ToolBreakerSpec;
+  /**
+   * The tool's output comes from outside (a web page, an e-mail, a document): Claude reads it fenced as data, and
+   * once the run has read it every state-changing call that follows waits for a person (see `AgentPolicy`).
+   * @default false for native tools, true for MCP tools
+   */
+  untrusted?: boolean;
 }
 
 /** A tool's circuit breaker (`ToolSpec.breaker`). */
@@ -105,7 +112,7 @@ export type ToolReconcile = 'retry' | 'check' | 'none';
 
 export type ToolDefinition<I = unknown> = Readonly<
   Required<Pick<ToolSpec<I>, 'name' | 'description' | 'input' | 'risk' | 'critical' | 'timeoutMs' | 'maxAttempts' | 'maxResultBytes' | 'maxInputBytes' | 'strict'>> &
-    Pick<ToolSpec<I>, 'compensation' | 'project' | 'control' | 'secret' | 'delegate' | 'label' | 'mcp' | 'reconcile' | 'repeatable' | 'breaker'>
+    Pick<ToolSpec<I>, 'compensation' | 'project' | 'control' | 'secret' | 'delegate' | 'label' | 'mcp' | 'reconcile' | 'repeatable' | 'breaker' | 'untrusted'>
 >;
 
 export interface AgentSpec {
@@ -159,6 +166,12 @@ export interface AgentSpec {
   versioning?: AgentVersioning;
   /** Models its runs fall back to, in order, when the run's model is overloaded; a run's `fallbackModels` wins. @default [] */
   fallbackModels?: readonly string[];
+  /**
+   * Who may do what, in code: ordered rules over tool names and arguments (allow, ask, deny), the MCP tools the
+   * agent knows, and how untrusted content taints the run. A run's own rules may only tighten these.
+   * @default none: each tool's declared risk decides
+   */
+  policy?: AgentPolicy;
 }
 
 /** How an agent's runs move between builds of a versioned worker; see {@link AgentSpec.versioning}. */

@@ -9,6 +9,7 @@ export const TOOL_ERRORS = {
   output_cut: 'make the call again with shorter arguments',
   unknown_tool: 'use one of the offered tools',
   tool_not_allowed: 'use one of the tools this run allows',
+  policy_denied: 'the policy refuses this call: do not retry it; go another way or explain to the user',
   input_too_large: 'send less data, or split the work',
   invalid_arguments: 'fix the arguments to match the input schema',
   tool_budget_exhausted: 'do not call this tool again in this run',

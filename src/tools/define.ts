@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { assertSecretPaths } from '../policies/secrets';
 import { breakerProblem } from '../shared/breakers';
 import { ownPatterns } from '../shared/settle';
+import { MATCHER_OPS, type AgentPolicy } from '../shared/policy';
 import type { AgentDefinition, AgentRegistry, AgentSpec, AgentVersioning, DelegateSpec, ToolDefinition, ToolReconcile, ToolSpec } from '../shared/tool-declarations';
 
 export type {
@@ -109,6 +110,8 @@ export function defineAgent(spec: AgentSpec): AgentDefinition {
     throw new Error(`agent "${spec.name}": versioning must be one of ${AGENT_VERSIONING.map((value) => `'${value}'`).join(', ')}, not ${JSON.stringify(spec.versioning)}`);
   }
   ownPatterns(spec.output);
+  const policyProblem = spec.policy ? agentPolicyProblem(spec.policy) : null;
+  if (policyProblem) throw new Error(`agent "${spec.name}": policy ${policyProblem}`);
   // No prototype: a tool called "constructor" must not find Object's.
   const toolsByName: Record<string, ToolDefinition<any>> = Object.create(null);
   for (const tool of [...spec.tools, ...(spec.delegates ?? []).map(delegateTool), abortTool]) {
@@ -147,4 +150,28 @@ export function delegateTool(spec: DelegateSpec): ToolDefinition<{ task: string 
     maxAttempts: 1,
     delegate: { agent: spec.agent, ...(spec.budget ? { budget: spec.budget } : {}) },
   });
+}
+
+/** What is wrong with an agent's policy, in one line; null when nothing. */
+function agentPolicyProblem(policy: AgentPolicy): string | null {
+  const ids = new Set<string>();
+  for (const [index, rule] of (policy.rules ?? []).entries()) {
+    const at = `rule ${index + 1}${rule.id ? ` (${rule.id})` : ''}`;
+    if (!rule.id) return `${at}: give it an id, the audit trail names it`;
+    if (ids.has(rule.id)) return `${at}: the id ${rule.id} is taken by an earlier rule`;
+    ids.add(rule.id);
+    if (!['allow', 'ask', 'deny'].includes(rule.verdict)) return `${at}: verdict must be 'allow', 'ask' or 'deny', not ${JSON.stringify(rule.verdict)}`;
+    for (const matcher of rule.when ?? []) {
+      if (!MATCHER_OPS.includes(matcher.op)) return `${at}: op must be one of ${MATCHER_OPS.join(', ')}, not ${JSON.stringify(matcher.op)}`;
+      if (matcher.op === 'matches') {
+        try {
+          new RegExp(String(matcher.value));
+        } catch {
+          return `${at}: ${JSON.stringify(matcher.value)} is not a regular expression`;
+        }
+      }
+    }
+    if (rule.where !== undefined && typeof rule.where !== 'function') return `${at}: where must be a function of the input`;
+  }
+  return null;
 }

@@ -28,7 +28,10 @@ import { planTurn, type PlanningGuards } from './planner';
 import { describePending, publishRun, setStatus } from './publish';
 import { reconcileUnknown, unknownEffects } from './reconcile';
 import { carryOver, openRun, runOutcome, shouldContinueAsNew, type Run } from './run-memory';
-import { resolveSettings } from './settings';
+import { resolveSettings, withAccess } from './settings';
+import { accessFor } from './run-access';
+import { noteUntrustedReads, openAudit } from './run-policy';
+import type { AccessGrant } from '../shared/policy';
 import { runReads, runWrite, undoEffect, type PipelineStep, type ToolScope } from './tool-pipeline';
 import { continueAsNewFor, declareVersioning, upgradeDue } from './versioning';
 import { acceptFinalAnswer } from './typed-output';
@@ -50,7 +53,8 @@ export function createAgentSaga(agents: readonly AgentDefinition[] | AgentRegist
   const registry = Array.isArray(agents) ? agentRegistry(agents) : (agents as AgentRegistry);
   const agentSaga = async function agentSaga(input: AgentRunInput): Promise<RunOutcome> {
     const mcp = await learnMcpTools(input, registry);
-    return new AgentLoop(input, mcp.agents, mcp.catalog).execute();
+    const access = patched(PATCHES.policy) ? await accessFor(input, mcp.agents) : undefined;
+    return new AgentLoop(input, mcp.agents, mcp.catalog, access).execute();
   };
   // Each run is pinned to its build, or moves on, as its agent declares (Worker Versioning).
   declareVersioning(agentSaga, registry);
@@ -66,12 +70,15 @@ class AgentLoop {
     private readonly input: AgentRunInput,
     agents: AgentRegistry,
     mcp: McpCatalog | null = null,
+    access?: AccessGrant,
   ) {
-    this.run = openRun(input, resolveSettings(input, agents, workflowInfo().workflowId));
+    const policy = patched(PATCHES.policy);
+    this.run = openRun(input, withAccess(resolveSettings(input, agents, workflowInfo().workflowId), access));
     adoptMcpCatalog(this.run, mcp);
-    this.guards = { repeats: patched(PATCHES.repeatGuard) };
+    this.guards = { repeats: patched(PATCHES.repeatGuard), policy };
+    if (policy) openAudit(this.run, access);
     const { settings, ledger, timeline } = this.run;
-    this.tools = { workflowId: settings.workflowId, agent: settings.agent, ledger, timeline, agents };
+    this.tools = { workflowId: settings.workflowId, agent: settings.agent, ledger, timeline, agents, fenceUntrusted: policy };
   }
 
   async execute(): Promise<RunOutcome> {
@@ -184,6 +191,7 @@ class AgentLoop {
     memory.nextSeq = plan.nextSeq;
     memory.repeats = plan.repeats;
     memory.inFlight = plan.inFlight;
+    memory.audit?.push(...plan.audit);
     openApprovals(plan.asks, desk, timeline);
   }
 
@@ -226,6 +234,7 @@ class AgentLoop {
       keep(withCall(turn, index, ran.call));
       this.rememberIfCommitted(ran.call);
     }
+    if (this.guards.policy) noteUntrustedReads(run, turn);
     const results = resultsOf(turn);
     memory.consecutiveToolErrors = results.some((result) => result.is_error) ? memory.consecutiveToolErrors + 1 : 0;
     memory.conversation = appendTurn(memory.conversation, { turn: turn.turn, assistant: turn.assistant, results }, run.settings.context);

@@ -5,6 +5,7 @@
  */
 import { ApplicationFailure, condition } from '@temporalio/workflow';
 import { checkDecision, type DecisionCheck, type DecisionTrust } from '../policies/approval';
+import { approvalAuditEntry, signatureFingerprint } from '../policies/audit';
 import { argsHashOf, byteLength } from '../policies/canonical';
 import { REFUSAL } from '../policies/operator-input';
 import { describeIssues } from '../policies/tool-call';
@@ -18,7 +19,7 @@ import type { Timeline } from './timeline';
 export type Decided = DecidedApproval;
 
 /** The part of the run memory the desk keeps. */
-export type ApprovalBooks = Pick<CarriedState, 'pendingApprovals' | 'decidedApprovals' | 'approvals' | 'rejectedAttempts'>;
+export type ApprovalBooks = Pick<CarriedState, 'pendingApprovals' | 'decidedApprovals' | 'approvals' | 'rejectedAttempts' | 'audit'>;
 
 export type EditCheck = { ok: true; input: unknown; argsHash: string } | { ok: false; why: string };
 
@@ -105,7 +106,13 @@ export class ApprovalDesk {
     const request = this.find(callId);
     if (!request) return;
     this.pending.splice(this.pending.indexOf(request), 1);
-    this.books.approvals.push({ callId, tool: request.tool, argsHash: request.argsHash, at: new Date(Date.now()).toISOString(), ...record });
+    this.record({ callId, tool: request.tool, argsHash: request.argsHash, at: new Date(Date.now()).toISOString(), ...record }, request.effectId);
+  }
+
+  /** Keeps a decision in the approval records, and in the audit trail of a run that keeps one. */
+  private record(record: ApprovalRecord, effectId: string): void {
+    this.books.approvals.push(record);
+    this.books.audit?.push(approvalAuditEntry(record, effectId));
   }
 
   /** Gives a request more time (escalation). */
@@ -155,7 +162,7 @@ export class ApprovalDesk {
     const input = edit?.ok ? edit.input : request.input;
     const argsHash = edit?.ok ? edit.argsHash : request.argsHash;
     this.pending.splice(this.pending.indexOf(request), 1);
-    this.books.approvals.push({
+    this.record({
       callId: request.callId,
       tool: request.tool,
       argsHash: request.argsHash,
@@ -164,8 +171,8 @@ export class ApprovalDesk {
       reason: decision.reason ?? null,
       at: new Date(Date.now()).toISOString(),
       ...(edit?.ok ? { editedArgsHash: edit.argsHash } : {}),
-      ...(decision.signature ? { signed: true } : {}),
-    });
+      ...(decision.signature ? { signed: true, ...(this.books.audit ? { signatureFingerprint: signatureFingerprint(decision.signature) } : {}) } : {}),
+    }, request.effectId);
     this.books.decidedApprovals[request.callId] = {
       decision: decision.decision,
       approver: decision.approver,

@@ -36,6 +36,7 @@ export async function* waitForBudget(run: Run, waiting: string = '', budgetNowFo
     flags.exhausted = check.reason;
     yield statusStep('budget_exhausted', `${check.reason}${waiting}; waiting for \`sagent extend-budget\` or an abort`);
     run.timeline.note('budget', check.reason + waiting, 'waiting');
+    memory.audit?.push({ at: new Date(Date.now()).toISOString(), kind: 'budget', decision: 'exhausted', rule: check.limit, reason: check.reason + waiting });
     const before = memory.limits;
     const waitStarted = Date.now();
     // A top-up replaces the limits, so a new value is the signal.
@@ -46,7 +47,11 @@ export async function* waitForBudget(run: Run, waiting: string = '', budgetNowFo
     if (flags.abortRequested) {
       return { kind: 'abort', reason: `aborted by ${flags.abortRequested.by} while the budget was exhausted: ${flags.abortRequested.reason}` };
     }
-    if (!acted) return { kind: 'abort', reason: `${check.reason}, and no top-up came within ${Math.round(memory.limits.topUpTimeoutMs / 1000)}s` };
+    if (!acted) {
+      memory.audit?.push({ at: new Date(Date.now()).toISOString(), kind: 'budget', decision: 'expired', rule: check.limit, reason: 'no top-up came in time: the run rolls back' });
+      return { kind: 'abort', reason: `${check.reason}, and no top-up came within ${Math.round(memory.limits.topUpTimeoutMs / 1000)}s` };
+    }
+    memory.audit?.push({ at: new Date(Date.now()).toISOString(), kind: 'budget', decision: 'topped_up', rule: check.limit, reason: 'the limits were raised' });
   }
 }
 

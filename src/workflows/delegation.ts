@@ -157,7 +157,7 @@ function childInput(parent: DelegationContext, agent: string, task: string, tool
     task,
     approval,
     budget,
-    ...pick(input, ['model', 'escalationModel', 'context', 'maxTokens', 'continueAsNewAfterTurns', 'carry', 'blockAfterCompensationFailures']),
+    ...pick(input, ['model', 'escalationModel', 'context', 'maxTokens', 'continueAsNewAfterTurns', 'carry', 'blockAfterCompensationFailures', 'identity', 'policy']),
   };
 }
 

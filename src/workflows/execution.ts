@@ -17,6 +17,8 @@ export interface ToolScope {
   timeline: Timeline;
   /** Every agent of the workflow: a delegated step is undone with its sub-agent's compensations. */
   agents?: AgentRegistry;
+  /** Untrusted output reaches Claude fenced as data (runs with the policy patch). @default false */
+  fenceUntrusted?: boolean;
 }
 
 /** One call as an executor ran it. */

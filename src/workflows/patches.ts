@@ -26,4 +26,9 @@ export const PATCHES = {
   approvedCallLastStep: 'sagent-approved-call-last-step',
   /** Effects whose outcome is unknown are reconciled before an irreversible or privileged call runs (a pivot). */
   settleBeforePivot: 'sagent-settle-before-pivot',
+  /**
+   * Who may do what: the worker's access map asked at the run's start, calls decided by policy rules (allow, ask,
+   * deny) with MCP tools asking by default, untrusted output fenced and tainting the run, and the audit trail.
+   */
+  policy: 'sagent-policy',
 } as const;

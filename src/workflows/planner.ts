@@ -3,12 +3,14 @@
  * guards); a state-changing one gets its seq, effect id and call id, and one that needs a person its argsHash.
  * Pure: it takes the run's counters and returns new ones, so nothing changes until the loop applies the plan.
  */
-import { approvalFor } from '../policies/approval';
+import { approvalFor, type ApprovalRequirement } from '../policies/approval';
 import { argsHashOf } from '../policies/canonical';
 import { appendTurn, type Conversation } from '../policies/context';
 import { callKeyOf } from '../policies/loop-guard';
 import { countRefusal, repeatAnswer, repeatVerdict, type RepeatMemory, type RepeatedRefusal } from '../policies/repeat-guard';
 import { checkToolCall } from '../policies/tool-call';
+import { decideCall, type CallVerdict } from '../policies/tool-policy';
+import type { AuditEntry } from '../shared/policy';
 import type { PendingApproval, PlannedCall, TurnInFlight } from '../shared/records';
 import { toolError, type ToolErrorCode } from '../shared/tool-errors';
 import type { ContentBlock, ModelTurn, ToolResultBlockParam, ToolUseBlock } from '../shared/wire';
@@ -24,12 +26,14 @@ const CALL_KEYS_KEPT = 500;
 type PlannedFields = Pick<RunMemory, 'conversation' | 'callsPerTool' | 'callCounts' | 'nextSeq' | 'repeats'>;
 
 /** What the planner needs of the run memory, as it stands after the model call. */
-export type PlanningState = PlannedFields & Pick<RunMemory, 'turn' | 'limits'>;
+export type PlanningState = PlannedFields & Pick<RunMemory, 'turn' | 'limits' | 'taint'>;
 
 /** Behaviour that old histories did not have; off when they replay (`patched()` in the loop). */
 export interface PlanningGuards {
   /** Identical state-changing calls answered from the committed one; refusals counted, a stuck model stopped. */
   repeats: boolean;
+  /** Calls decided by the policy rules (allow, ask, deny), the MCP defaults and the taint, and audited. */
+  policy?: boolean;
 }
 
 /** An approval to open: the request, and why the policy asks for it. */
@@ -46,7 +50,7 @@ export type TurnPlan =
   | { kind: 'continue'; conversation: Conversation }
   | { kind: 'final'; conversation: Conversation; finalText: string }
   /** Tool calls to run; the turn joins the conversation once their results are known. */
-  | (PlannedFields & { kind: 'tools'; inFlight: TurnInFlight; asks: ApprovalAsk[] });
+  | (PlannedFields & { kind: 'tools'; inFlight: TurnInFlight; asks: ApprovalAsk[]; audit: AuditEntry[] });
 
 /** Reads Claude's answer: the final text, a continuation, or tool calls to plan. */
 export function planTurn(
@@ -90,6 +94,7 @@ export function planTurn(
     nextSeq: planned.nextSeq,
     repeats: planned.repeats,
     asks: planned.asks,
+    audit: planned.audit,
   };
 }
 
@@ -101,6 +106,11 @@ function planCalls(toolUses: ToolUseBlock[], truncated: boolean, state: Planning
   const worst: { stuck: RepeatedRefusal | null } = { stuck: null };
   let nextSeq = state.nextSeq;
   const asks: ApprovalAsk[] = [];
+  const audit: AuditEntry[] = [];
+  const at = new Date(nowMs).toISOString();
+  const note = (entry: Omit<AuditEntry, 'at' | 'turn'>) => {
+    if (guards.policy) audit.push({ at, turn: state.turn, ...entry });
+  };
   /** State-changing calls planned in this turn, by call key: an identical one in the same turn runs once. */
   const plannedWrites = new Set<string>();
   const refuse = (block: ToolUseBlock, content: ToolResultBlockParam, error: ToolErrorCode): PlannedCall => {
@@ -108,6 +118,7 @@ function planCalls(toolUses: ToolUseBlock[], truncated: boolean, state: Planning
       const count = countRefusal(refused, callKeyOf(block.name, block.input));
       if (count > (worst.stuck?.count ?? 0)) worst.stuck = { tool: block.name, error, count };
     }
+    if (error !== 'already_committed' && error !== 'policy_denied') note({ kind: 'refusal', decision: error, tool: block.name });
     return { toolUseId: block.id, tool: block.name, input: block.input, changesWorld: false, status: 'refused', result: content };
   };
   const calls = toolUses.map((block): PlannedCall => {
@@ -123,6 +134,15 @@ function planCalls(toolUses: ToolUseBlock[], truncated: boolean, state: Planning
       return refuse(block, errorResult(block.id, toolError(error, message, { hint })), error);
     }
     const { tool, input } = check;
+    const verdict = guards.policy
+      ? decideCall(tool, input, { policy: settings.agent.policy, runRules: settings.runRules, requireFor: settings.approval.requireFor, taint: state.taint ?? [] })
+      : null;
+    // A read cannot wait for a person: a read the policy would ask about is refused, never run unasked.
+    if (verdict && (verdict.kind === 'deny' || (verdict.kind === 'ask' && !changesWorld(tool)))) {
+      const reason = verdict.kind === 'deny' ? verdict.reason : `${verdict.reason}; a read-only call cannot wait for an approval, so it is refused`;
+      note({ kind: 'policy', decision: 'deny', tool: tool.name, rule: verdict.rule, reason });
+      return refuse(block, errorResult(block.id, toolError('policy_denied', reason, { rule: verdict.rule })), 'policy_denied');
+    }
     if (guards.repeats && changesWorld(tool) && !tool.repeatable) {
       const earlier = state.repeats.committed[check.callKey];
       if (earlier) return refuse(block, { type: 'tool_result', tool_use_id: block.id, content: repeatAnswer(earlier) }, 'already_committed');
@@ -134,12 +154,19 @@ function planCalls(toolUses: ToolUseBlock[], truncated: boolean, state: Planning
     perTool[tool.name] = (perTool[tool.name] ?? 0) + 1;
     perCall[check.callKey] = (perCall[check.callKey] ?? 0) + 1;
     forgetOldest(perCall, CALL_KEYS_KEPT);
-    if (!changesWorld(tool)) return { toolUseId: block.id, tool: tool.name, input, changesWorld: false, status: 'ready' };
+    if (!changesWorld(tool)) {
+      if (verdict && verdict.rule !== 'declaration') note({ kind: 'policy', decision: 'allow', tool: tool.name, rule: verdict.rule, reason: verdict.reason });
+      return { toolUseId: block.id, tool: tool.name, input, changesWorld: false, status: 'ready' };
+    }
 
     const seq = nextSeq++;
     const effectId = `${settings.workflowId}/effect-${seq}`;
     const callId = `call-${seq}`;
-    const requirement = approvalFor(tool, settings.approval);
+    const requirement = verdict ? requirementOf(verdict, settings) : approvalFor(tool, settings.approval);
+    if (verdict) {
+      note({ kind: 'policy', decision: verdict.kind, tool: tool.name, callId, effectId, rule: verdict.rule, reason: verdict.reason });
+      if (verdict.relaxed) note({ kind: 'relaxation', decision: 'allow', tool: tool.name, callId, effectId, rule: 'taint-exempt', reason: verdict.reason });
+    }
     // Keys in the order stored histories hold them (`TurnInFlight.calls` is carried over continue-as-new).
     if (requirement.kind === 'run') return { toolUseId: block.id, tool: tool.name, input, changesWorld: true, status: 'ready', seq, effectId, callId };
     const argsHash = argsHashOf({ tool: tool.name, input, effectId });
@@ -160,7 +187,17 @@ function planCalls(toolUses: ToolUseBlock[], truncated: boolean, state: Planning
     return { toolUseId: block.id, tool: tool.name, input, changesWorld: true, status: 'awaiting_approval', seq, effectId, callId, argsHash };
   });
   const repeats: RepeatMemory = guards.repeats ? { ...state.repeats, refused, stuck: worst.stuck } : state.repeats;
-  return { calls, perTool, perCall, nextSeq, asks, repeats };
+  return { calls, perTool, perCall, nextSeq, asks, repeats, audit };
+}
+
+/** What a policy verdict (allow or ask) asks of the approval gate; a rule's approvers narrow the run's. */
+function requirementOf(verdict: CallVerdict, settings: RunSettings): ApprovalRequirement {
+  if (verdict.kind !== 'ask') return { kind: 'run' };
+  const { approvers, timeoutMs } = settings.approval;
+  if (!verdict.approvers) return { kind: 'ask', reason: verdict.reason, approvers, timeoutMs };
+  // Never an empty list (which lets anyone decide): the rule's own names when the run lists none of them.
+  const both = approvers.filter((name) => verdict.approvers!.includes(name));
+  return { kind: 'ask', reason: verdict.reason, approvers: both.length > 0 ? both : [...verdict.approvers], timeoutMs };
 }
 
 /** Drops the oldest keys (insertion order) beyond `keep`. */

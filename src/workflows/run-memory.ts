@@ -4,6 +4,7 @@
  * resolved from it, and the flags that only matter while this run's code runs are kept apart from it.
  */
 import { patched, workflowInfo } from '@temporalio/workflow';
+import { carriedAudit } from '../policies/audit';
 import { resolveLimits, ZERO_USAGE } from '../policies/budget';
 import { newConversation } from '../policies/context';
 import { EMPTY_REPEATS } from '../policies/repeat-guard';
@@ -89,6 +90,9 @@ export function startMemory(input: AgentRunInput, nowMs: number): RunMemory {
     ...(carried?.inbox?.length ? { inbox: carried.inbox } : {}),
     ...(carried?.interrupted ? { interrupted: carried.interrupted } : {}),
     ...(carried?.models ? { models: carried.models } : {}),
+    ...(carried?.taint ? { taint: carried.taint } : {}),
+    ...(carried?.audit ? { audit: carried.audit } : {}),
+    ...(carried?.access ? { access: carried.access } : {}),
   };
 }
 
@@ -97,7 +101,12 @@ export function startMemory(input: AgentRunInput, nowMs: number): RunMemory {
  * the newest timeline entries and decisions, and the ledger down to what a rollback needs (see `compactBooks`).
  */
 export function carryOver(memory: RunMemory, limits?: CarryLimits): CarriedState {
-  const carried: CarriedState = { ...memory, rejectedAttempts: memory.rejectedAttempts.slice(-REJECTED_ATTEMPTS_CARRIED), runsSoFar: memory.runsSoFar + 1 };
+  const carried: CarriedState = {
+    ...memory,
+    rejectedAttempts: memory.rejectedAttempts.slice(-REJECTED_ATTEMPTS_CARRIED),
+    runsSoFar: memory.runsSoFar + 1,
+    ...(memory.audit ? { audit: carriedAudit(memory.audit) } : {}),
+  };
   if (limits) return compactBooks(carried, limits);
   // Older code carried no counts: the field is left out as it did.
   const { compacted, ...uncompacted } = carried;
@@ -178,6 +187,9 @@ export function runState(run: Run): RunState {
     ...(anyCompacted(memory.compacted) ? { compacted: memory.compacted } : {}),
     ...(memory.output !== undefined ? { output: memory.output } : {}),
     ...(memory.models ? { models: memory.models } : {}),
+    ...(settings.identity ? { identity: settings.identity } : {}),
+    ...(memory.audit ? { audit: memory.audit } : {}),
+    ...(memory.taint ? { taint: memory.taint } : {}),
   });
 }
 

@@ -12,6 +12,7 @@ import { DEFAULT_ESCALATION_MODEL, DEFAULT_MODEL } from '../shared/constants';
 import { checkRunInput } from '../shared/run-input';
 import type { AgentRunInput, ApprovalSettings, CarryLimits, ContextSettings, ModelOutageSettings, ReconcileSettings } from '../shared/run';
 import type { AgentDefinition, AgentRegistry } from '../tools/define';
+import type { AccessGrant, RunIdentity, RunPolicyRule } from '../shared/policy';
 import { resolveCarryLimits } from './compaction';
 import type { RollbackPolicy } from './saga';
 
@@ -43,6 +44,10 @@ export interface RunSettings {
   carry: CarryLimits;
   rollback: RollbackPolicy;
   reconcile: ReconcileSettings;
+  /** The run's own rules (ask or deny only), merged most-restrictive-wins with the agent's. */
+  runRules: RunPolicyRule[];
+  /** Who started the run and for whom; null when the input names nobody. */
+  identity: RunIdentity | null;
 }
 
 /** Checks the input against the worker's agents and resolves it; a bad input fails the run, never retried. */
@@ -92,5 +97,14 @@ export function resolveSettings(input: AgentRunInput, agents: AgentRegistry, wor
     carry: resolveCarryLimits(input.carry),
     rollback: { blockAfter: input.blockAfterCompensationFailures ?? 3, initialBackoffMs: 1000, maxBackoffMs: 5 * 60 * 1000 },
     reconcile: { rounds: 4, initialDelayMs: 5000, maxDelayMs: 60_000, ...input.reconcile },
+    runRules: input.policy?.rules ?? [],
+    identity: input.identity ?? null,
   };
+}
+
+/** The settings narrowed to the tools the worker lets the run's principal use (the `abort` tool is always kept). */
+export function withAccess(settings: RunSettings, access: AccessGrant | undefined): RunSettings {
+  if (!access?.allowed) return settings;
+  const allowed = new Set([...access.allowed, 'abort']);
+  return { ...settings, offeredTools: settings.offeredTools.filter((name) => allowed.has(name)), narrowed: true };
 }

@@ -8,6 +8,7 @@
 import type { AwaitingApprovalCall, DoneCall, EffectRecord, PlannedEffect, ReadyCall, TurnInFlight } from '../shared/records';
 import type { AgentRunInput, RunUsage } from '../shared/run';
 import { toolError } from '../shared/tool-errors';
+import { isUntrustedOutput, wrapUntrusted } from '../policies/tool-policy';
 import { activityExecutor, undoByActivity } from './activity-executor';
 import { awaitApproval } from './approval-gate';
 import { budgetForApprovedCall } from './budget-gate';
@@ -37,7 +38,7 @@ export async function runReads(turn: TurnInFlight, scope: ToolScope): Promise<Re
     const calls = await Promise.all(
       turn.calls.map(async (call, index) => {
         if (call.status !== 'ready' || call.changesWorld) return call;
-        const ran = await execute(call, `${scope.workflowId}/turn-${turn.turn}/read-${index}`, scope, executor);
+        const ran = await execute(call, readKeyOf(scope.workflowId, turn.turn, index), scope, executor);
         // The first critical failure ends the saga at once, as the other reads go on.
         if (ran.kind === 'abort') throw new CriticalReadFailed(ran.reason);
         return ran.call;
@@ -90,6 +91,11 @@ export async function* runWrite(
   return execute(cleared, cleared.effectId, scope, executor);
 }
 
+/** The idempotency key of a read: the turn and its place in the turn (the taint names it too). */
+export function readKeyOf(workflowId: string, turn: number, index: number): string {
+  return `${workflowId}/turn-${turn}/read-${index}`;
+}
+
 /** Undoes one effect with its executor's undo: a compensation activity, or a sub-agent's own compensations. */
 export async function undoEffect(effect: EffectRecord, scope: ToolScope): Promise<'compensated' | 'not_needed'> {
   const { delegation } = effect;
@@ -120,7 +126,9 @@ async function execute(call: ReadyCall, effectId: string, scope: ToolScope, exec
     timeline.finish(entry, 'ok', startedAt, ran.detail);
     // Claude must know when a person changed what it asked for.
     const edited = call.changesWorld && call.editedBy ? `[${call.editedBy} edited the input before it ran; it ran with ${JSON.stringify(call.input)}]\n` : '';
-    return { kind: 'done', call: closeCall(call, { type: 'tool_result', tool_use_id: call.toolUseId, content: edited + ran.content }), ...usage };
+    // Content from outside is data: fenced, so nothing in it reads as an instruction from the run.
+    const content = scope.fenceUntrusted && isUntrustedOutput(tool, scope.agent.policy) ? wrapUntrusted(ran.content, { tool: tool.name, effectId }) : ran.content;
+    return { kind: 'done', call: closeCall(call, { type: 'tool_result', tool_use_id: call.toolUseId, content: edited + content }), ...usage };
   }
   const effect = recorded ? ledger.settle(effectId, { ok: false, error: ran.cause }, ran.child) : undefined;
   timeline.finish(entry, 'error', startedAt, ran.detail);

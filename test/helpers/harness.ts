@@ -16,6 +16,7 @@ import { startServices } from '../../src/demo/services/server';
 import { createDemoWorker, DEMO_WORKFLOWS_PATH } from '../../src/demo/worker';
 import { SAGENT_PRELOAD_MODULES } from '../../src/worker';
 import type { SagentMetrics } from '../../src/observability/metrics';
+import type { AccessOptions } from '../../src/activities/access';
 import type { NotesServersOptions } from '../../src/demo/agents/notes/servers';
 import { getStateQuery, type AgentRunInput, type RunOutcome, type RunState } from '../../src/shared/contracts';
 import { testConnection, uniqueTaskQueue, type TestTemporal } from './temporal';
@@ -50,7 +51,7 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 export async function startHarness(
   name: string,
   scenarios: Scenario[],
-  options: { servicesUrl?: string; dataConverter?: DataConverter; notes?: NotesServersOptions; metrics?: SagentMetrics } = {},
+  options: { servicesUrl?: string; dataConverter?: DataConverter; notes?: NotesServersOptions; metrics?: SagentMetrics; access?: AccessOptions } = {},
 ): Promise<Harness> {
   installQuietRuntime();
   const temporal = await testConnection();
@@ -71,6 +72,7 @@ export async function startHarness(
       workflowBundle: await workflowBundle(),
       dataConverter,
       metrics: options.metrics,
+      ...(options.access ? { access: options.access } : {}),
       notes: options.notes ?? { memoryFile: path.join(os.tmpdir(), `sagent-memory-${randomUUID()}.jsonl`) },
     });
   let worker = await makeWorker();

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { EXIT } from '../errors';
 import { ledgerLines } from '../ledger-view';
+import { auditLine } from '../../operations/audit';
 import type { Session } from '../session';
 
 export function registerInspectCommands(program: Command, session: Session): void {
@@ -36,6 +37,35 @@ Exit codes: 0 printed, 1 error.`,
         if (options.json) ctx.out.json(ledger);
         else for (const line of ledgerLines(ledger)) ctx.out.line(line);
         if (servicesUrl && !ledger.services) ctx.out.note(`note: the services did not answer at ${servicesUrl}; showing the run's own ledger only`);
+        return EXIT.ok;
+      }),
+    );
+
+  program
+    .command('audit')
+    .description('every decision of a run, in order: identity, policy rule, approval and signature, refusal, taint, budget')
+    .argument('<id>', 'workflow id')
+    .option('--json', 'print JSON lines, one decision per line (for a compliance store)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ sagent audit travel-3f2a1b9c
+  $ sagent audit travel-3f2a1b9c --json >> audit.jsonl
+
+A worker must answer for the run (running or closed). Exit codes: 0 printed, 1 error.`,
+    )
+    .action(async (id: string, options: { json?: boolean }) =>
+      session.run(id, async (connect) => {
+        const ctx = await connect();
+        const audit = await ctx.sagent.audit(id);
+        if (options.json) {
+          for (const entry of audit.entries) ctx.io.stdout.write(`${JSON.stringify({ workflowId: audit.workflowId, ...entry })}\n`);
+          return EXIT.ok;
+        }
+        const who = audit.identity ? `started by ${audit.identity.principal}${audit.identity.tenant ? ` for tenant ${audit.identity.tenant}` : ''}` : 'no principal named';
+        ctx.out.line(`${audit.workflowId} (agent ${audit.agent}, ${audit.status}, ${who}): ${audit.entries.length} decisions`);
+        for (const entry of audit.entries) ctx.out.line(`  ${auditLine(entry)}`);
         return EXIT.ok;
       }),
     );

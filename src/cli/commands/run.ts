@@ -8,7 +8,7 @@ import type { AgentRunInput } from '../../shared/contracts';
 import type { CliContext } from '../context';
 import { CliError, EXIT, exitCodeFor, type ExitCode } from '../errors';
 import { brief, clock, shortHash, table, until, usd } from '../io';
-import { collect, positiveInt, positiveNumber } from '../parse';
+import { collect, jsonObject, positiveInt, positiveNumber } from '../parse';
 import type { Session } from '../session';
 import { outcomeJson, statusJson } from '../json';
 import { outcomeLines, quoteArg } from '../timeline';
@@ -51,6 +51,9 @@ export function registerRunCommands(program: Command, session: Session): void {
     .option('--max-steps <n>', 'model turns the run may take', positiveInt)
     .option('--budget-usd <x>', 'cost the run may reach, in USD', positiveNumber)
     .option('--model <model>', 'the Claude model (default $SAGENT_MODEL, else claude-sonnet-4-6)')
+    .option('--as <principal>', 'who starts the run: recorded in the AgentPrincipal search attribute and the audit trail; the worker maps it to the tools it may use')
+    .option('--tenant <tenant>', 'the tenant the run acts for (AgentTenant)')
+    .option('--policy <json>', 'the run\'s own rules as JSON, e.g. \'{"rules":[{"id":"big","tools":"charge_card","when":[{"path":"amountCents","op":"gt","value":10000}],"verdict":"ask"}]}\' (ask or deny only)', jsonObject)
     .option('--wait', 'follow the run until it ends, like `sagent watch`')
     .option('--json', 'print JSON (with --wait: the outcome)')
     .addHelpText(

@@ -3,6 +3,8 @@ import type { AgentImplementation, ToolImplementations } from '../../index';
 import type { AgentDefinition } from '../../workflow';
 import { conciergeAgent, forecastAgent, scoutAgent } from './forecast/agent';
 import { notesAgent } from './notes/agent';
+import { errandsAgent } from './errands/agent';
+import { createErrandsTools } from './errands/tools';
 import { notesServers, type NotesServersOptions } from './notes/servers';
 import { supportAgent } from './support/agent';
 import { createSupportTools } from './support/tools';
@@ -30,6 +32,7 @@ export function demoAgents(options: DemoToolsOptions): AgentImplementation[] {
     { agent: forecastAgent, tools: toolsOf(forecastAgent, travelTools) },
     { agent: scoutAgent, tools: toolsOf(scoutAgent, travelTools) },
     { agent: conciergeAgent, tools: toolsOf(conciergeAgent, travelTools) },
+    { agent: errandsAgent, tools: { ...toolsOf(errandsAgent, travelTools), ...createErrandsTools() } },
   ];
 }
 

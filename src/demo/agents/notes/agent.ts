@@ -21,4 +21,10 @@ export const notesAgent = defineAgent({
   system: SYSTEM_PROMPT,
   tools: [],
   mcpServers: ['memory', 'everything'],
+  policy: {
+    // MCP tools ask by default; the writes this agent was written for run, and are undone on rollback.
+    rules: [{ id: 'note-writes', tools: ['memory_create_entities', 'memory_add_observations'], verdict: 'allow' }],
+    // The knowledge graph holds what this agent wrote; the everything server's output stays untrusted.
+    trustedOutput: ['memory_*'],
+  },
 });
