@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { ModelUsage } from '../shared/wire';
 
+/** One model's price row: USD per million tokens (input, output, cache writes and reads) and its context window. */
 export interface ModelPrice {
   inputPerMTok: number;
   outputPerMTok: number;
@@ -63,6 +64,7 @@ export const UNKNOWN_MODEL_PRICE: ModelPrice = { inputPerMTok: 15, outputPerMTok
 /** How a model's price was found: its own row, the nearest row of its family, or the unknown-model price. */
 export type PriceSource = 'row' | 'family' | 'unknown';
 
+/** The price a model is charged at, and where it came from: its own row, its family's, or the unknown-model price. */
 export interface ResolvedPrice {
   price: Required<ModelPrice>;
   source: PriceSource;

@@ -13,6 +13,7 @@ import { runVersionOf, type RunVersion, type WorkflowTaskFailure } from './versi
 /** Where a view's figures come from. */
 export type ViewSource = 'query' | 'result' | 'search_attributes';
 
+/** A run as `sagent status` shows it: read from its worker, its result, or its search attributes when no worker answers. */
 export interface RunView {
   workflowId: string;
   runId: string;
@@ -43,8 +44,9 @@ export interface RunView {
   workflowTaskFailure: WorkflowTaskFailure | null;
 }
 
+/** How `SagentClient.read` reads a run. */
 export interface ReadOptions {
-  /** Also ask a closed run's worker for its state (the full timeline); skipped quietly when none answers. */
+  /** Also ask a closed run's worker for its state (the full timeline); skipped quietly when none answers. @default false */
   closedState?: boolean;
 }
 
