@@ -83,7 +83,8 @@ describe('callModel', () => {
     const turn = (await environment(workflowId).env.run(activities.callModel, modelCall(1))) as ModelTurn;
     expect(turn.content).toEqual([text('Lisbon is sunny.'), expect.objectContaining({ type: 'tool_use', name: 'get_weather', input: { city: 'Lisbon' } })]);
     expect(turn.stop_reason).toBe('tool_use');
-    expect(turn.usage.input_tokens).toBeGreaterThan(0);
+    // The prompt is counted, whether it was read uncached or written to the prompt cache.
+    expect(turn.usage.input_tokens + turn.usage.cache_creation_input_tokens + turn.usage.cache_read_input_tokens).toBeGreaterThan(0);
     expect(model.requests.filter((request) => request.runId === workflowId).map((request) => [request.turn, request.status])).toEqual([[1, 200]]);
   });
 
