@@ -3,10 +3,13 @@
 //   node scripts/api-report.mjs --update  rewrites the reports
 // `--dts <dir>` reads declarations from another folder (default .sagent/api/dts, which `npm run api:check` emits);
 // `--entry <name>` checks one entry point (e.g. `sagent/workflow`).
+// Every entry point is also checked for documentation (scripts/api-docs.mjs): an export without JSDoc, or an optional
+// field of an options or input type without its `@default`, fails the check, and `--update` does not paper over it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Extractor, ExtractorConfig } from '@microsoft/api-extractor';
+import { undocumented } from './api-docs.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Each entry point of package.json's `exports`, its declaration file and its report's name. */
@@ -39,6 +42,12 @@ for (const { entry, dts, report } of entries) {
     console.error(`${entry}: no ${path.relative(ROOT, mainEntryPointFilePath)}: emit the declarations first (npm run api:check does)`);
     failed++;
     continue;
+  }
+  const missing = undocumented(mainEntryPointFilePath);
+  if (missing.length > 0) {
+    for (const problem of missing) console.error(`${entry}: ${problem}`);
+    console.error(`${entry}: ${missing.length} undocumented: every export needs JSDoc, and every optional field of an options or input type its @default`);
+    failed++;
   }
   const config = ExtractorConfig.prepare({
     configObject: {

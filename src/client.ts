@@ -29,6 +29,7 @@ import { listVersions, type DeploymentVersions } from './operations/versions';
 import type { BreakerOverride } from './shared/breakers';
 import { overrideBreaker, readBreakers, type FleetBreakers } from './operations/breakers';
 
+/** What `SagentClient` takes: a connected Temporal client, and where runs are started and shown. */
 export interface SagentClientOptions {
   /** A connected Temporal client (e.g. `connectClient().client`). */
   client: Client;
@@ -42,6 +43,7 @@ export interface SagentClientOptions {
   queryTimeoutMs?: number;
 }
 
+/** Starts, reads, follows, decides, steers and rolls back agent runs: what the CLI does, for your own code. */
 export class SagentClient {
   readonly namespace: string;
   readonly taskQueue: string;

@@ -40,6 +40,7 @@ export interface AgentImplementation {
   tools: ToolImplementations;
 }
 
+/** What `SagentPlugin` takes: your agents with their tools' implementations, and how the worker reaches the model. */
 export interface SagentPluginOptions {
   /** The agents this worker runs; the same definitions your workflows file passes to `createAgentSaga`. */
   agents: readonly AgentImplementation[];
@@ -309,17 +310,19 @@ export function assertImplementations(agent: AgentDefinition, implementations: T
   if (problems.length > 0) throw new Error(`agent "${agent.name}": ${problems.join('; ')}`);
 }
 
+/** What `createSagentWorker` takes: the plugin's options, and where the worker polls and what workflow code it runs. */
 export interface SagentWorkerOptions extends SagentPluginOptions {
+  /** The worker's connection to Temporal (`connectWorkerConnection` opens one). */
   connection: NativeConnection;
   /** @default process.env.TEMPORAL_NAMESPACE ?? 'default' */
   namespace?: string;
   /** @default process.env.SAGENT_TASK_QUEUE ?? 'sagent' */
   taskQueue?: string;
-  /** Your workflows file: it exports `agentSaga = createAgentSaga(agents)`. One of this or `workflowBundle`. */
+  /** Your workflows file: it exports `agentSaga = createAgentSaga(agents)`. One of this or `workflowBundle`. @default none: then `workflowBundle` is needed */
   workflowsPath?: string;
-  /** A prebuilt workflow bundle (tests and benchmarks build it once). */
+  /** A prebuilt workflow bundle (tests and benchmarks build it once); wins over `workflowsPath`. @default none: then `workflowsPath` is needed */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  /** Extra worker options (interceptors, concurrency, more plugins). */
+  /** Extra worker options (interceptors, concurrency, more plugins); its `plugins` run after sagent's. @default {} */
   overrides?: Partial<WorkerOptions>;
 }
 
@@ -339,6 +342,7 @@ export async function createSagentWorker(options: SagentWorkerOptions): Promise<
   });
 }
 
+/** What `createModelCallWorker` takes: the worker's options, its model queue and the fleet's rate on it. */
 export interface ModelCallWorkerOptions extends Omit<SagentWorkerOptions, 'taskQueue' | 'workflowsPath' | 'workflowBundle'> {
   /** The queue runs name in their input's `modelTaskQueue`. */
   modelTaskQueue: string;

@@ -8,8 +8,10 @@ import { createModelActivities, type ModelDeps } from './model';
 import { createNotifyActivities, type NotifyDeps } from './notify';
 import { createToolActivities, type ToolDeps } from './tools';
 
+/** What the activities need from the outside world: the model client, the tools' implementations, the notifier, the MCP servers, the access map. */
 export type ActivityDeps = ModelDeps & ToolDeps & NotifyDeps & McpDeps & AccessDeps;
 
+/** sagent's activities (model call, tool call, compensation, notify, MCP), built over `deps` so tests can inject fakes. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createModelActivities(deps),
@@ -20,4 +22,5 @@ export function createActivities(deps: ActivityDeps) {
   };
 }
 
+/** The activities `createActivities` returns, by name; workflows see them only as this type. */
 export type Activities = ReturnType<typeof createActivities>;

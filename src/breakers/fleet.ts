@@ -20,16 +20,19 @@ import {
 } from '../shared/breakers';
 import type { WorkerBreakers } from './registry';
 
+/** What `BreakerSync` takes: the client that reaches the board, and this worker's breakers. */
 export interface BreakerSyncOptions {
+  /** The client that signals and queries the breaker board. */
   client: Client;
   /** The task queue the board runs on when this worker starts it (a worker of it must export the board). */
   taskQueue: string;
+  /** This worker's breakers, reported to the board and steered by its overrides. */
   breakers: WorkerBreakers;
   /** @default host:pid:random */
   workerId?: string;
   /** @default BREAKER_POLL_MS */
   pollMs?: number;
-  /** Told once per kind of failure to reach the board; the worker's breakers keep working on their own. */
+  /** Told once per kind of failure to reach the board; the worker's breakers keep working on their own. @default console.warn */
   warn?: (message: string) => void;
 }
 

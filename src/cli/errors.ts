@@ -19,6 +19,7 @@ export const EXIT = {
   /** A compensation keeps failing; an operator must retry or skip it. */
   blocked: 3,
 } as const;
+/** One of the CLI's exit codes ({@link EXIT}). */
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** A failure the user can fix, already phrased as one line saying what to do. */

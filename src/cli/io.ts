@@ -6,6 +6,7 @@ import { styleText } from 'node:util';
 
 type Stream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 
+/** The streams and environment a CLI command reads and writes; tests pass their own. */
 export interface CliIO {
   stdout: Stream;
   stderr: Stream;
@@ -13,6 +14,7 @@ export interface CliIO {
   env: NodeJS.ProcessEnv;
 }
 
+/** The process's own streams and environment. */
 export function processIO(): CliIO {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
 }

@@ -3,6 +3,7 @@ import type { RunLedger } from '../operations/ledger';
 import { compactedEffectsLine } from './compacted';
 import { table } from './io';
 
+/** A run's ledger as `sagent ledger` prints it: a header line, then one table row per effect, with the services' record where asked. */
 export function ledgerLines(ledger: RunLedger): string[] {
   const lines = [`${ledger.workflowId}  ${ledger.status}  ${ledger.effects.length} effect(s)`];
   const compacted = compactedEffectsLine(ledger.compacted);

@@ -19,6 +19,7 @@ const MARKS: Record<TimelineEntry['state'], { mark: string; style: Style }> = {
   started: { mark: '…', style: 'gray' },
 };
 
+/** What `TimelineRenderer` prints for: the run, its UI link, and how approval hints name the CLI. */
 export interface TimelineOptions {
   workflowId: string;
   uiUrl: string;
@@ -30,6 +31,7 @@ export interface TimelineOptions {
   prefix?: string;
 }
 
+/** Prints a run's timeline as it grows, each entry once, with a live status line on a terminal. */
 export class TimelineRenderer {
   private readonly printed = new Set<string>();
   private readonly announced = new Set<string>();

@@ -9,20 +9,23 @@ import { exitCodeFor, type ExitCode } from './errors';
 import type { Output } from './io';
 import { TimelineRenderer, type TimelineOptions } from './timeline';
 
+/** How `watchRun` follows a run: how often, what to call on each state, and when to stop. */
 export interface WatchOptions {
   /** @default FOLLOW_POLL_MS (500 ms) */
   pollMs?: number;
-  /** Called with every fresh state while the run is live (the demo answers approvals here). */
+  /** Called with every fresh state while the run is live (the demo answers approvals here). @default none */
   onState?: (state: RunState, renderer: TimelineRenderer) => Promise<void> | void;
   /** Stop at `blocked` instead of waiting for an operator. @default false */
   exitOnBlocked?: boolean;
   /** Print nothing while following (the `--json` modes). @default false */
   quiet?: boolean;
+  /** The renderer's options beyond the run and its UI link. @default the {@link TimelineOptions} defaults */
   renderer?: Partial<TimelineOptions>;
-  /** Stops following early (Ctrl-C); the run itself goes on. */
+  /** Stops following early (Ctrl-C); the run itself goes on. @default none: follows until the run ends */
   signal?: AbortSignal;
 }
 
+/** How a watched run ended: its last view, and the exit code the CLI gives for it. */
 export interface WatchResult {
   view: RunView;
   exitCode: ExitCode;

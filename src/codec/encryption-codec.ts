@@ -43,6 +43,7 @@ export class CodecDecryptError extends Error {
   override name = 'CodecDecryptError' as const;
 }
 
+/** A payload codec that compresses each payload and seals it with AES-256-GCM under the newest key of a keyring and opens them with any key in it. */
 export class EncryptionCodec implements PayloadCodec {
   private readonly byId: ReadonlyMap<string, CodecKey>;
   private readonly current: CodecKey;

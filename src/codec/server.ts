@@ -48,6 +48,7 @@ export interface CodecAccess {
   why?: string;
 }
 
+/** What `startCodecServer` takes: the codec, the UI origins it answers, and who may decode. */
 export interface CodecServerOptions {
   codec: PayloadCodec;
   /** Origins of the Web UI allowed to call from a browser (e.g. `http://127.0.0.1:8233`); every other is refused. */
@@ -64,6 +65,7 @@ export interface CodecServerOptions {
   host?: string;
 }
 
+/** A running codec server: its URL for the CLI, its endpoint for a browser, its token, and how to close it. */
 export interface CodecServer {
   /** `http://host:port`, for `temporal --codec-endpoint` with `--codec-auth "Bearer <token>"`. */
   url: string;

@@ -64,15 +64,17 @@ export interface RecordedRequest {
   usage: ModelUsage | null;
 }
 
+/** What `startModelServer` takes: where it listens, the scenarios it plays, and an outage to start with. */
 export interface ModelServerOptions {
   /** 0 picks a free port. @default 0 */
   port?: number;
   /** @default "127.0.0.1" */
   host?: string;
+  /** The scenarios it plays; more can be added later with `addScenario`. @default [] */
   scenarios?: Scenario[];
-  /** Name of the scenario for requests no `match` routes. */
+  /** Name of the scenario for requests no `match` routes. @default none: such a request is answered 400 */
   defaultScenario?: string;
-  /** Called with one line per answered request (the CLI's `--verbose`). */
+  /** Called with one line per answered request (the CLI's `--verbose`). @default none */
   log?: (line: string) => void;
   /** An outage from the start (see {@link ModelServer.setOutage}). @default none */
   outage?: OutageSpec;
@@ -95,6 +97,7 @@ export interface OutageSpec {
   retryAfter?: number;
 }
 
+/** A running scripted Messages-API server: point the Anthropic SDK's `baseURL` at `url`; every request is recorded. */
 export interface ModelServer {
   url: string;
   port: number;

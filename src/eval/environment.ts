@@ -13,6 +13,7 @@ export type { SagentClient };
 import type { Scenario } from '../dev/scenario';
 import type { AgentOverrides, Stub } from './suite';
 
+/** What a suite's cases run on: a client of a worker running the agents, and optionally tool stubs and scenarios. */
 export interface EvalEnvironment {
   /** One line for the report header: where the runs go and which model answers. */
   description: string;
@@ -33,6 +34,7 @@ export interface EvalEnvironment {
   close(): Promise<void>;
 }
 
+/** What an environment module's `createEvalEnvironment` is given: the environment variables, and where to report progress. */
 export interface EvalEnvironmentOptions {
   env: NodeJS.ProcessEnv;
   /** Progress lines. */

@@ -6,6 +6,7 @@ import Ajv from 'ajv';
 import { CHECK_KINDS, type CheckKind, type Expectation } from './suite';
 import type { EffectSeen, RunRecord } from './record';
 
+/** How one expectation fared on one run: passed, its score, and why. */
 export interface ExpectationResult {
   /** The expectation as the table names it, e.g. `notCalled charge_card`. */
   label: string;

@@ -29,6 +29,7 @@ export interface EffectSeen extends EffectRecord {
   serviceState: string | null;
 }
 
+/** A finished run as evals read it, from its history: status, calls, effects, approvals, usage and answer. */
 export interface RunRecord {
   workflowId: string;
   agent: string;

@@ -24,6 +24,7 @@ export interface RecordedRun {
   histories: History[];
 }
 
+/** A recorded run against its replay: the differences in status, tool calls and effects (none: the same). */
 export interface ReplayResult {
   id: string;
   workflowId: string;
@@ -34,12 +35,17 @@ export interface ReplayResult {
   differences: string[];
 }
 
+/** What `replayRuns` takes: where the recorded runs run again, and how. */
 export interface ReplayOptions {
+  /** Where the runs run again: a client of a worker that runs the agents. */
   environment: EvalEnvironment;
-  /** Play back the recorded tool results instead of calling the tools (needs an environment with stubs). */
+  /** Play back the recorded tool results instead of calling the tools (needs an environment with stubs). @default false */
   toolResults?: boolean;
+  /** Runs replayed at a time. @default 4 */
   concurrency?: number;
+  /** How long one replayed run may take to end. @default 60_000 */
   timeoutMs?: number;
+  /** Told one line per replayed run. @default none */
   say?(line: string): void;
 }
 
@@ -137,6 +143,7 @@ function shapeOf(record: RunRecord): { status: string; calls: string[]; effects:
   };
 }
 
+/** Compares a recorded run with its replay (null when the replay never ended) by status, tool calls and effects. */
 export function compareRuns(run: RecordedRun, replayed: RunRecord | null, workflowId: string, uiUrl: string): ReplayResult {
   const recorded = shapeOf(run.record);
   const now = replayed ? shapeOf(replayed) : null;

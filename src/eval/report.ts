@@ -5,8 +5,10 @@
 import { z } from 'zod';
 import type { ExpectationResult } from './expectations';
 
+/** A case's verdict: every gate passed, passed with a score below 1, or a gate failed. */
 export type Verdict = 'passed' | 'scored' | 'failed';
 
+/** One run of a case, as the report lists it: its link, status, steps, tokens, cost and latency. */
 export interface RunSummary {
   workflowId: string;
   uiUrl: string;
@@ -20,6 +22,7 @@ export interface RunSummary {
   error: string | null;
 }
 
+/** One case's verdict over its runs, with the expectations that failed. */
 export interface CaseReport {
   name: string;
   verdict: Verdict;
@@ -32,6 +35,7 @@ export interface CaseReport {
   expectations: ExpectationResult[];
 }
 
+/** A suite's report: every case's verdict and runs, comparable with a baseline report. */
 export interface EvalReport {
   suite: string;
   file: string;
@@ -66,6 +70,7 @@ export function reportRows(report: EvalReport): string[][] {
   });
 }
 
+/** The columns of the report table `sagent eval` prints. */
 export const REPORT_HEADERS = ['case', 'verdict', 'steps', 'tokens', 'cost', 'latency', 'failed expectation', 'UI'];
 
 function formatNumber(value: number): string {

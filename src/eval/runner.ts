@@ -13,19 +13,24 @@ import { recordOf, type ApprovalRequestSeen, type RunRecord } from './record';
 import { caseVerdict, type CaseReport, type EvalReport, type RunSummary } from './report';
 import type { ApprovalPolicy, EvalCase, LoadedSuite } from './suite';
 
+/** The approver name eval runs decide their approval requests as. */
 export const EVAL_APPROVER = 'eval';
 const DEFAULT_CASE_TIMEOUT_MS = 60_000;
 const POLL_MS = 150;
 
+/** What `runSuite` takes: where the cases run, and what overrides the suite's own settings. */
 export interface RunSuiteOptions {
+  /** Where the cases run: a client of a worker that runs the agents. */
   environment: EvalEnvironment;
-  /** Overrides the suite's and the cases' model. */
+  /** Overrides the suite's and the cases' model. @default none: a case's model, else the suite's */
   model?: string;
-  /** Overrides the suite's and the cases' repeats. */
+  /** Overrides the suite's and the cases' repeats. @default none: a case's repeat, else the suite's, else 1 */
   repeat?: number;
   /** Runs at a time. @default 4 */
   concurrency?: number;
+  /** Scores `judge` expectations; without it they are skipped and count for nothing. @default none */
   judge?: Judge;
+  /** Told one line per finished run. @default none */
   say?(line: string): void;
 }
 

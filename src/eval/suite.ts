@@ -171,18 +171,13 @@ export const caseSchema = z
 export const suiteSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'lower-case letters, digits and dashes, at most 40'),
+    // Each field is documented on `SuiteInput`, the type suites are written in.
     description: z.string().optional(),
-    /** The agent of cases that name none. */
     agent: z.string().min(1).optional(),
-    /** The model of every case (a case's run.model or --model wins). */
     model: z.string().min(1).optional(),
-    /** Runs of each case. @default 1 */
     repeat: z.number().int().min(1).max(100).optional(),
-    /** A module (relative to the suite) whose `createEvalEnvironment` starts what the cases run on. */
     environment: z.string().min(1).optional(),
-    /** Scenario files or directories for the scripted model, relative to the suite. */
     scenarios: z.array(z.string().min(1)).optional(),
-    /** Prompt and tool-description variants the suite's worker runs the agents with. */
     agents: overridesSchema,
     cases: z.array(caseSchema).min(1),
   })
@@ -196,12 +191,39 @@ export const suiteSchema = z
     });
   });
 
+/** An eval suite as checked: its cases, and what every case shares (agent, model, repeats, environment). */
 export type Suite = z.output<typeof suiteSchema>;
-export type SuiteInput = z.input<typeof suiteSchema>;
+type SuiteShape = z.input<typeof suiteSchema>;
+/** An eval suite as a YAML, JSON or TypeScript file gives it, before defaults are filled in. */
+export interface SuiteInput extends SuiteShape {
+  /** The suite's name: lower-case letters, digits and dashes, at most 40. */
+  name: string;
+  /** What the suite checks, for its readers. @default none */
+  description?: string;
+  /** The agent of cases that name none. @default none: every case names its agent */
+  agent?: string;
+  /** The model of every case (a case's run.model or --model wins). @default none: the run's default model */
+  model?: string;
+  /** Runs of each case. @default 1 */
+  repeat?: number;
+  /** A module (relative to the suite) whose `createEvalEnvironment` starts what the cases run on. @default none: the worker the CLI connects to */
+  environment?: string;
+  /** Scenario files or directories for the scripted model, relative to the suite. @default [] */
+  scenarios?: string[];
+  /** Prompt and tool-description variants the suite's worker runs the agents with. @default none: the agents as the worker defines them */
+  agents?: SuiteShape['agents'];
+  /** The cases, at least one; names are unique within the suite. */
+  cases: SuiteShape['cases'];
+}
+/** One case of a suite: a task for an agent, how approvals are answered, and what is expected of the run. */
 export type EvalCase = z.output<typeof caseSchema>;
+/** One gated check of a case's run (status, tools called, effects, output, a judge's score...). */
 export type Expectation = z.output<typeof expectationSchema>;
+/** A tool result a case plays back instead of calling the tool. */
 export type Stub = z.output<typeof stubSchema>;
+/** How a case answers its run's approval requests. */
 export type ApprovalPolicy = z.output<typeof approvalPolicySchema>;
+/** Prompt and tool-description variants a suite runs its agents with, by agent name. */
 export type AgentOverrides = NonNullable<Suite['agents']>;
 
 /** A suite as loaded: checked, with the file it came from and the scenarios a TypeScript suite brought along. */
@@ -213,6 +235,7 @@ export interface LoadedSuite extends Suite {
   environmentModule?: string;
 }
 
+/** A suite file that does not parse or check; the message names the file and each field to fix. */
 export class InvalidSuiteError extends Error {
   override name = 'InvalidSuiteError' as const;
 }

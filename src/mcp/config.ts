@@ -63,6 +63,7 @@ export interface McpHttpServerConfig extends McpServerBase {
   headers?: Record<string, string>;
 }
 
+/** An MCP server a worker offers tools from: a stdio command it starts and keeps, or a Streamable HTTP URL. */
 export type McpServerConfig = McpStdioServerConfig | McpHttpServerConfig;
 
 const SERVER_NAME = /^[a-zA-Z0-9_-]{1,32}$/;

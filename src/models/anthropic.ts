@@ -12,6 +12,7 @@ import { Pricing, type CacheTtl } from './pricing';
 import { checkContextWindow } from './context-window';
 import { DEFAULT_MODEL_TIMEOUTS, StallWatchdog, progressReportingFetch, type ModelTimeouts } from './watchdog';
 
+/** What `createAnthropicClient` takes: where the Messages API is, and how long one request may take. */
 export interface ModelClientOptions {
   /** @default process.env.ANTHROPIC_API_KEY */
   apiKey?: string;
@@ -21,6 +22,7 @@ export interface ModelClientOptions {
   timeoutMs?: number;
 }
 
+/** The Anthropic client sagent's model activity uses: `maxRetries: 0` (Temporal is the one retry layer); throws when neither a key nor a base URL is set. */
 export function createAnthropicClient(options: ModelClientOptions = {}): Anthropic {
   const apiKey = options.apiKey ?? process.env.ANTHROPIC_API_KEY;
   const baseURL = options.baseURL ?? process.env.ANTHROPIC_BASE_URL;

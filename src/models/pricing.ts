@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { ModelUsage } from '../shared/wire';
 
+/** One model's price row: USD per million tokens (input, output, cache writes and reads) and its context window. */
 export interface ModelPrice {
   inputPerMTok: number;
   outputPerMTok: number;
@@ -29,32 +30,35 @@ export type CacheTtl = '5m' | '1h';
 const K200 = 200_000;
 const M1 = 1_000_000;
 
+/** A price row: input and output USD per million tokens, the context window, and any cache price of its own. */
+const row = (inputPerMTok: number, outputPerMTok: number, contextWindow: number, cache: Partial<ModelPrice> = {}): ModelPrice => ({ inputPerMTok, outputPerMTok, ...cache, contextWindow });
+
 /** The models of the Claude pricing page, newest first within each family. */
 export const PRICING: Readonly<Record<string, ModelPrice>> = {
-  'claude-fable-5-1': { inputPerMTok: 10, outputPerMTok: 50, cacheReadPerMTok: 0.25, contextWindow: M1 },
-  'claude-fable-5': { inputPerMTok: 10, outputPerMTok: 50, cacheReadPerMTok: 1, contextWindow: M1 },
-  'claude-mythos-5-1': { inputPerMTok: 10, outputPerMTok: 50, cacheReadPerMTok: 0.25, contextWindow: M1 },
-  'claude-mythos-5': { inputPerMTok: 10, outputPerMTok: 50, cacheReadPerMTok: 1, contextWindow: M1 },
-  'claude-opus-5-5': { inputPerMTok: 4, outputPerMTok: 20, cacheReadPerMTok: 0.2, contextWindow: M1 },
-  'claude-opus-5': { inputPerMTok: 5, outputPerMTok: 25, contextWindow: M1 },
-  'claude-opus-4-8': { inputPerMTok: 5, outputPerMTok: 25, contextWindow: M1 },
-  'claude-opus-4-7': { inputPerMTok: 5, outputPerMTok: 25, contextWindow: M1 },
-  'claude-opus-4-6': { inputPerMTok: 5, outputPerMTok: 25, contextWindow: M1 },
-  'claude-opus-4-5': { inputPerMTok: 5, outputPerMTok: 25, contextWindow: K200 },
-  'claude-opus-4-1': { inputPerMTok: 15, outputPerMTok: 75, contextWindow: K200 },
-  'claude-opus-4': { inputPerMTok: 15, outputPerMTok: 75, contextWindow: K200 },
-  'claude-3-opus': { inputPerMTok: 15, outputPerMTok: 75, contextWindow: K200 },
-  'claude-sonnet-5-5': { inputPerMTok: 2, outputPerMTok: 10, cacheReadPerMTok: 0.1, contextWindow: M1 },
-  'claude-sonnet-5': { inputPerMTok: 2, outputPerMTok: 10, contextWindow: M1 },
-  'claude-sonnet-4-6': { inputPerMTok: 3, outputPerMTok: 15, contextWindow: M1 },
-  'claude-sonnet-4-5': { inputPerMTok: 3, outputPerMTok: 15, contextWindow: K200 },
-  'claude-sonnet-4': { inputPerMTok: 3, outputPerMTok: 15, contextWindow: K200 },
-  'claude-3-7-sonnet': { inputPerMTok: 3, outputPerMTok: 15, contextWindow: K200 },
+  'claude-fable-5-1': row(10, 50, M1, { cacheReadPerMTok: 0.25 }),
+  'claude-fable-5': row(10, 50, M1, { cacheReadPerMTok: 1 }),
+  'claude-mythos-5-1': row(10, 50, M1, { cacheReadPerMTok: 0.25 }),
+  'claude-mythos-5': row(10, 50, M1, { cacheReadPerMTok: 1 }),
+  'claude-opus-5-5': row(4, 20, M1, { cacheReadPerMTok: 0.2 }),
+  'claude-opus-5': row(5, 25, M1),
+  'claude-opus-4-8': row(5, 25, M1),
+  'claude-opus-4-7': row(5, 25, M1),
+  'claude-opus-4-6': row(5, 25, M1),
+  'claude-opus-4-5': row(5, 25, K200),
+  'claude-opus-4-1': row(15, 75, K200),
+  'claude-opus-4': row(15, 75, K200),
+  'claude-3-opus': row(15, 75, K200),
+  'claude-sonnet-5-5': row(2, 10, M1, { cacheReadPerMTok: 0.1 }),
+  'claude-sonnet-5': row(2, 10, M1),
+  'claude-sonnet-4-6': row(3, 15, M1),
+  'claude-sonnet-4-5': row(3, 15, K200),
+  'claude-sonnet-4': row(3, 15, K200),
+  'claude-3-7-sonnet': row(3, 15, K200),
   // Haiku 5.5 at its rate for prompts up to 100K tokens; longer prompts cost five times as much (override to be safe).
-  'claude-haiku-5-5': { inputPerMTok: 0.1, outputPerMTok: 0.5, contextWindow: M1 },
-  'claude-haiku-4-5': { inputPerMTok: 1, outputPerMTok: 5, contextWindow: K200 },
-  'claude-3-5-haiku': { inputPerMTok: 0.8, outputPerMTok: 4, contextWindow: K200 },
-  'claude-3-haiku': { inputPerMTok: 0.25, outputPerMTok: 1.25, cacheWrite5mPerMTok: 0.3, cacheWrite1hPerMTok: 0.5, cacheReadPerMTok: 0.03, contextWindow: K200 },
+  'claude-haiku-5-5': row(0.1, 0.5, M1),
+  'claude-haiku-4-5': row(1, 5, K200),
+  'claude-3-5-haiku': row(0.8, 4, K200),
+  'claude-3-haiku': row(0.25, 1.25, K200, { cacheWrite5mPerMTok: 0.3, cacheWrite1hPerMTok: 0.5, cacheReadPerMTok: 0.03 }),
 };
 
 /** A model of no known family is priced as the most expensive known one, so a budget errs on the safe side. */
@@ -63,6 +67,7 @@ export const UNKNOWN_MODEL_PRICE: ModelPrice = { inputPerMTok: 15, outputPerMTok
 /** How a model's price was found: its own row, the nearest row of its family, or the unknown-model price. */
 export type PriceSource = 'row' | 'family' | 'unknown';
 
+/** The price a model is charged at, and where it came from: its own row, its family's, or the unknown-model price. */
 export interface ResolvedPrice {
   price: Required<ModelPrice>;
   source: PriceSource;

@@ -13,6 +13,7 @@ import { loadKey } from './keys';
 /** How long a signature made by the client stays valid, at most (never past the request's own expiry). */
 export const SIGNATURE_LIFETIME_MS = 10 * 60 * 1000;
 
+/** A decision on one pending call of one run, as `SagentClient.decide` sends it (signed when the approver has a key). */
 export interface DecisionRequest {
   workflowId: string;
   callId: string;
@@ -52,6 +53,7 @@ export interface PreparedDecision {
   message: string;
 }
 
+/** What a decision did: the call decided, by whom, and through which message (update or signal). */
 export interface DecisionReport {
   workflowId: string;
   callId: string;
@@ -282,6 +284,7 @@ export interface PendingCall {
   maskedFields?: string[];
 }
 
+/** Every call waiting for approval across the namespace's runs, and the runs whose worker did not answer. */
 export interface PendingCalls {
   calls: PendingCall[];
   /** Runs that wait for approval but whose worker did not answer: their calls are not listed. */

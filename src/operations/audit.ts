@@ -3,9 +3,13 @@ import type { AuditEntry, RunIdentity } from '../shared/policy';
 import type { RunStatus } from '../shared/contracts';
 import { handleOf, queryState, type ClientContext } from './context';
 
+/** What `SagentClient.audit` and `sagent audit` return for one run. */
 export interface RunAudit {
+  /** The run's workflow id. */
   workflowId: string;
+  /** The agent the run runs. */
   agent: string;
+  /** The run's status now. */
   status: RunStatus;
   /** Who started the run and for whom; null when it names nobody. */
   identity: RunIdentity | null;

@@ -20,6 +20,7 @@ export const CLIENT_ERRORS = {
   QueryUnansweredError: 'infrastructure',
   DecisionUnconfirmedError: 'infrastructure',
 } as const;
+/** The name of an error a client operation throws on purpose; {@link CLIENT_ERRORS} says which are the user's and which the infrastructure's. */
 export type ClientErrorName = keyof typeof CLIENT_ERRORS;
 
 /** True for any error a sagent client operation threw on purpose (its message is one line for a person). */

@@ -6,12 +6,13 @@ import { FOLLOW_POLL_MS } from '../shared/constants';
 import type { ClientContext } from './context';
 import { readRun, type RunView } from './run-view';
 
+/** How `SagentClient.follow` follows a run: how often, and whether to read a closed run's full state. */
 export interface FollowOptions {
   /** How often the run is read. @default FOLLOW_POLL_MS (500 ms) */
   pollMs?: number;
   /** Also read a closed run's state (its full timeline) from a worker. @default true */
   closedState?: boolean;
-  /** Stops following early (Ctrl-C, say); the run itself goes on. */
+  /** Stops following early (Ctrl-C, say); the run itself goes on. @default none: follows until the run ends */
   signal?: AbortSignal;
 }
 

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { newKeyPair, publicKeyOf } from '../policies/signature';
 
+/** An approver's Ed25519 key pair, kept in their config directory; runs list the public half. */
 export interface ApproverKey {
   name: string;
   /** Hex, 32 bytes; never leaves this machine. */

@@ -32,6 +32,7 @@ export interface LedgerEntry {
   service: { operation: string | null; resourceId: string | null; state: string | null; undo: { key: string; result: string; at: string } | null } | null;
 }
 
+/** Every effect of a run with its key and compensation outcome, and the services' record of them where asked. */
 export interface RunLedger {
   workflowId: string;
   status: RunStatus;
@@ -45,8 +46,9 @@ export interface RunLedger {
   services: { url: string } | null;
 }
 
+/** How `SagentClient.ledger` reads a run's ledger: alone, or cross-checked with the services that hold the effects. */
 export interface LedgerOptions {
-  /** Cross-check with the services at this URL; without it, only the run's own ledger. */
+  /** Cross-check with the services at this URL. @default none: only the run's own ledger */
   servicesUrl?: string;
 }
 

@@ -59,6 +59,7 @@ export async function extendBudget(ctx: ClientContext, workflowId: string, topUp
   return refusedAs('top-up', workflowId, () => handleOf(ctx, workflowId).executeUpdate(extendBudgetUpdate, { args: [topUp] }));
 }
 
+/** Who retries or skips a blocked compensation, and why. */
 export interface CompensationAction {
   /** Who steers the compensation. */
   by: string;
@@ -66,6 +67,7 @@ export interface CompensationAction {
   reason: string;
 }
 
+/** What an operator's retry or skip named, checked against the run's ledger where a worker answered. */
 export interface CompensationSent {
   /** The full effect id the signal named. */
   effectId: string;

@@ -14,6 +14,7 @@ import { runVersionOf, type RunVersion, type WorkflowTaskFailure } from './versi
 /** Where a view's figures come from. */
 export type ViewSource = 'query' | 'result' | 'search_attributes';
 
+/** A run as `sagent status` shows it: read from its worker, its result, or its search attributes when no worker answers. */
 export interface RunView {
   workflowId: string;
   runId: string;
@@ -58,8 +59,9 @@ export const WAITING_FOR_TURN = 'waiting for its turn';
 /** A call not started this long after it was due waits for its turn; a free worker takes one in milliseconds. */
 const TURN_WAIT_AFTER_MS = 1000;
 
+/** How `SagentClient.read` reads a run. */
 export interface ReadOptions {
-  /** Also ask a closed run's worker for its state (the full timeline); skipped quietly when none answers. */
+  /** Also ask a closed run's worker for its state (the full timeline); skipped quietly when none answers. @default false */
   closedState?: boolean;
 }
 

@@ -85,6 +85,7 @@ export function newWorkflowId(agent: string): string {
   return `${agent}-${randomBytes(4).toString('hex')}`;
 }
 
+/** How `SagentClient.start` starts a run: its workflow id, and how long it waits for a worker to take it. */
 export interface StartOptions {
   /** @default `<agent>-<8 random hex>` */
   workflowId?: string;
@@ -94,6 +95,7 @@ export interface StartOptions {
   startedBy?: string;
 }
 
+/** A started run: its ids, and whether a worker took its first workflow task in time. */
 export interface StartedRun {
   workflowId: string;
   runId: string;

@@ -118,6 +118,7 @@ export interface VersionRow {
   serverStatus: string | null;
 }
 
+/** Every build of a Worker Deployment the server knows, with the runs left on each. */
 export interface DeploymentVersions {
   deployment: string;
   /** False when the server knows no such Worker Deployment (no versioned worker polled yet). */

@@ -78,8 +78,11 @@ export interface BreakerOverrideRequest {
   reason: string;
 }
 
+/** A worker's breakers, as it reports them to the fleet's board workflow. */
 export const breakerReportSignal = defineSignal<[WorkerBreakerReport]>('breakerReport');
+/** An operator forces a breaker open or closed for the whole fleet, or clears the override (`sagent breaker`). */
 export const breakerOverrideUpdate = defineUpdate<BreakerOverrides, [BreakerOverrideRequest]>('breakerOverride');
+/** Reads the fleet's board: every worker's breakers and the operators' overrides. */
 export const breakerBoardQuery = defineQuery<BreakerBoardState>('breakerBoard');
 
 /** The breaker a tool's calls go through: the service it names, else the tool itself. */

@@ -1,9 +1,11 @@
 /** Names and defaults shared by the workflow, the worker and the CLI. */
 
+/** The task queue workers poll and runs start on when none is named (SAGENT_TASK_QUEUE). */
 export const DEFAULT_TASK_QUEUE = 'sagent';
 export const DEFAULT_NAMESPACE = 'default';
 export const DEFAULT_MODEL = 'claude-sonnet-4-6';
 export const DEFAULT_ESCALATION_MODEL = 'claude-opus-4-6';
+/** The workflow type every agent run has, whatever its agent: a persisted name. */
 export const WORKFLOW_TYPE = 'agentSaga';
 /** The Worker Deployment of a versioned worker when none is named (SAGENT_DEPLOYMENT). */
 export const DEFAULT_DEPLOYMENT_NAME = 'sagent';

@@ -9,6 +9,7 @@ export type PolicyVerdictKind = 'allow' | 'ask' | 'deny';
 
 /** The operators an argument matcher compares with. `matches` takes a regular expression (a string). */
 export const MATCHER_OPS = ['gt', 'gte', 'lt', 'lte', 'eq', 'ne', 'in', 'notIn', 'matches', 'exists'] as const;
+/** One of {@link MATCHER_OPS}. */
 export type MatcherOp = (typeof MATCHER_OPS)[number];
 
 /**
@@ -46,6 +47,7 @@ export interface PolicyRule extends Omit<RunPolicyRule, 'verdict'> {
 
 /** An agent's policy (`AgentSpec.policy`). Rules apply in order; the first that matches decides for this source. */
 export interface AgentPolicy {
+  /** The agent's rules, in order. @default none: each tool's declared risk decides */
   rules?: readonly PolicyRule[];
   /**
    * The MCP tools the agent was written against (names or globs). A tool a server offers that is not in this list
@@ -66,6 +68,7 @@ export interface AgentPolicy {
 
 /** A run's own policy (`AgentRunInput.policy`): narrower rules, merged most-restrictive-wins with the agent's. */
 export interface RunPolicyInput {
+  /** The run's rules (`ask` or `deny` only). @default none: the agent's policy alone */
   rules?: RunPolicyRule[];
 }
 

@@ -4,7 +4,9 @@
  */
 import type { ContentBlock, ToolResultBlockParam } from './wire';
 
+/** Where a step that changes the world stands: registered, landed, failed, or with an outcome nobody knows yet. */
 export type EffectState = 'pending' | 'committed' | 'failed' | 'unknown';
+/** What became of a step's undo: registered before the step, then run, not needed, failed, or skipped by an operator. */
 export type CompensationOutcome =
   | 'none'
   | 'registered'
@@ -34,6 +36,7 @@ export interface EffectRecord {
   undoInput?: unknown;
 }
 
+/** A call waiting for a person's decision: what would run, bound to its argument hash, and until when. */
 export interface PendingApproval {
   callId: string;
   tool: string;
@@ -50,6 +53,7 @@ export interface PendingApproval {
   maskedFields?: string[];
 }
 
+/** A decision taken on a call (or its expiry), kept in the run's audit trail. */
 export interface ApprovalRecord {
   callId: string;
   tool: string;
@@ -112,6 +116,7 @@ export interface CompactedBooks {
   callKeys: number;
 }
 
+/** One line of a run's timeline: a model call, a tool call, an approval, an undo, a budget or run event. */
 export interface TimelineEntry {
   kind: 'model' | 'tool' | 'approval' | 'compensation' | 'budget' | 'run';
   title: string;

@@ -17,6 +17,7 @@ import type {
 import type { McpToolRecord } from './mcp';
 import type { AccessGrant, AuditEntry, RunIdentity, RunPolicyInput, TaintSource } from './policy';
 
+/** Every status a run can show (`status --json`, the `AgentStatus` search attribute), in the order a run meets them. */
 export const RUN_STATUSES = [
   'running',
   'awaiting_approval',
@@ -30,6 +31,7 @@ export const RUN_STATUSES = [
   'awaiting_message',
   'model_unavailable',
 ] as const;
+/** One of {@link RUN_STATUSES}: where a run stands now. */
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** Limits a run may not pass; each one is checked before every model call. */
@@ -58,17 +60,18 @@ export interface BudgetLimits {
 /** What happens when an approval request expires unanswered. */
 export type ApprovalExpiryAction = 'reject' | 'escalate' | 'abort';
 
+/** A run's approval rules, resolved from its {@link ApprovalInput}: who decides, for which tools, for how long. */
 export interface ApprovalSettings {
   /**
    * Who may approve, by name. Empty: nobody, unless `anyNamespaceUser` says anyone who can signal the run may
-   * (runs from before that rule keep their old meaning, anyone who names themselves).
+   * (runs from before that rule keep their old meaning, anyone who names themselves). @default []
    */
   approvers: string[];
   /** Approvers' Ed25519 public keys (hex) by name; with any key listed, every decision must be signed. @default {} */
   approverKeys: Record<string, string>;
   /** Anyone who can signal the run may decide, under any name: attribution only, no authorisation. @default false */
   anyNamespaceUser: boolean;
-  /** Tools that need approval beyond those whose declared risk already asks for it. */
+  /** Tools that need approval beyond those whose declared risk already asks for it. @default [] */
   requireFor: string[];
   /** @default 24 hours */
   timeoutMs: number;
@@ -80,6 +83,7 @@ export interface ApprovalSettings {
   escalationTimeoutMs?: number;
 }
 
+/** What one model call carries of a long conversation: the turns kept verbatim, and when older ones are compacted. */
 export interface ContextSettings {
   /** Turns (assistant + tool results) kept verbatim at the end of the context when older ones are compacted. @default 2 */
   keepTurns: number;
@@ -101,29 +105,42 @@ export interface ContextSettings {
 export type ApproverInput = string | { name: string; publicKey: string };
 
 /** The approval part of a run's input; `approvers` may carry public keys, which `approverKeys` is resolved from. */
-export type ApprovalInput = Partial<Omit<ApprovalSettings, 'approvers' | 'approverKeys'>> & { approvers?: ApproverInput[] };
+export type ApprovalInput = Partial<Omit<ApprovalSettings, 'approvers' | 'approverKeys'>> & {
+  /** Who may approve: names, or names with public keys (then every decision must be signed). @default [] */
+  approvers?: ApproverInput[];
+};
 
 /** What `sagent start` sends. Everything but `agent` and `task` has a default. */
 export interface AgentRunInput {
+  /** The agent's name, as `defineAgent` gave it and the worker registers it. */
   agent: string;
+  /** What the user asks for: the first user message Claude reads. */
   task: string;
+  /** Who may approve risky calls, for which tools, and for how long; see {@link ApprovalSettings}. @default no approvers, 24-hour requests, expiry rejects */
   approval?: ApprovalInput;
+  /** Limits the run may not pass; each field left out takes its {@link BudgetLimits} default. @default 40 steps, $5, 1 hour */
   budget?: Partial<BudgetLimits>;
-  /** Narrows the agent's tools to these names (the `abort` tool is always kept). */
+  /** Narrows the agent's tools to these names (the `abort` tool is always kept). @default all the agent's tools */
   allowedTools?: string[];
+  /** The model the run calls. @default 'claude-sonnet-4-6' */
   model?: string;
+  /** The model a run escalates to after two tool errors in a row. @default 'claude-opus-4-6' */
   escalationModel?: string;
-  /** Models to fall back to, in order, when the run's model answers overloaded or rate-limited. @default [] */
+  /** Models to fall back to, in order, when the run's model answers overloaded or rate-limited. @default the agent's `fallbackModels` */
   fallbackModels?: string[];
-  /** How the run rides out a model that does not answer: fallbacks, pauses, its horizon. */
+  /**
+   * How the run rides out a model that does not answer: fallbacks, pauses, its horizon.
+   * @default 3 answers before a fallback, 4 attempts per model, pauses from 30 s to 10 min, a 6-hour horizon
+   */
   modelOutage?: Partial<Omit<ModelOutageSettings, 'fallbackModels'>>;
   /**
    * Tells Claude what remains and asks it to finish once any budget is this far spent (0 to 1); `false` never.
    * @default 0.9
    */
   windDownAt?: number | false;
-  /** The task queue model calls go to (a worker's rate-limited model queue); absent: the run's own. */
+  /** The task queue model calls go to (a worker's rate-limited model queue). @default the run's own task queue */
   modelTaskQueue?: string;
+  /** What one model call carries; each field left out takes its {@link ContextSettings} default. @default keep 2 turns, compact past 16 KiB */
   context?: Partial<ContextSettings>;
   /** Output tokens one model call may produce. @default 4096 */
   maxTokens?: number;
@@ -131,17 +148,20 @@ export interface AgentRunInput {
   continueAsNewAfterTurns?: number;
   /** Who may send the run messages and interrupt it, by name. @default the run's approvers */
   steerers?: string[];
-  /** How much of its books a run carries over continue-as-new; the rest is counted (`compacted`). */
+  /**
+   * How much of its books a run carries over continue-as-new; the rest is counted (`compacted`).
+   * @default 24 timeline entries, 20 settled effects, 50 approvals, 64 call keys
+   */
   carry?: Partial<CarryLimits>;
   /** Compensation attempts that fail before the run shows `blocked`. @default 3 */
   blockAfterCompensationFailures?: number;
-  /** How an effect whose outcome is unknown is resolved before the run completes. */
+  /** How an effect whose outcome is unknown is resolved before the run completes. @default 4 rounds, from 5 s up to 60 s apart */
   reconcile?: Partial<ReconcileSettings>;
-  /** Who started the run and for which tenant; recorded in search attributes, the audit trail and the timeline. */
+  /** Who started the run and for which tenant; recorded in search attributes, the audit trail and the timeline. @default none: an anonymous run */
   identity?: RunIdentity;
-  /** The run's own rules, merged most-restrictive-wins with the agent's: they may ask or deny, never allow. */
+  /** The run's own rules, merged most-restrictive-wins with the agent's: they may ask or deny, never allow. @default none */
   policy?: RunPolicyInput;
-  /** State carried over a continue-as-new; never set by users. */
+  /** State carried over a continue-as-new; never set by users. @default none: a fresh run */
   carried?: CarriedState;
 }
 
@@ -189,6 +209,7 @@ export interface ModelOutageSettings {
   fallbackCooldownMs: number;
 }
 
+/** What a run has spent: tokens as the model reported them, and their cost in USD from the pricing table. */
 export interface RunUsage {
   inputTokens: number;
   outputTokens: number;
@@ -262,6 +283,7 @@ export interface ModelBook {
   last: string;
 }
 
+/** What `getState` answers: the run as the CLI, the UI and a client read it while it runs and after it ends. */
 export interface RunState {
   workflowId: string;
   /** Where the run takes signed decisions bound to a run: the run id (its chain's first) a signature must cover. */

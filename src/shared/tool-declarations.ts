@@ -13,12 +13,17 @@ export type { ToolRisk } from './tool-risk';
 /** Built-in behaviour a tool can declare instead of running an activity. */
 export type ToolControl = 'abort_saga';
 
+/** What `defineTool` takes: a tool's name, its input schema, its risk, and how it is run, undone and shown. */
 export interface ToolSpec<I = unknown> {
+  /** The name Claude calls the tool by (the Messages API's rule: letters, digits, `_` and `-`, at most 64). */
   name: string;
+  /** What Claude reads to decide when to call the tool. */
   description: string;
+  /** The zod schema every call's arguments are validated against before anything runs. */
   input: z.ZodType<I>;
+  /** How much the call can change the world; the approval policy and the saga read it. */
   risk: ToolRisk;
-  /** What undoes this tool, named for the ledger and the UI (e.g. `cancel_flight`). Required for `reversible`. */
+  /** What undoes this tool, named for the ledger and the UI (e.g. `cancel_flight`). Required for `reversible`. @default none */
   compensation?: string;
   /** A non-retryable failure of a critical tool ends the saga instead of going back to Claude. @default false */
   critical?: boolean;
@@ -30,18 +35,19 @@ export interface ToolSpec<I = unknown> {
   maxResultBytes?: number;
   /** Bytes of the JSON arguments accepted; larger calls are refused before anything runs. @default 16384 */
   maxInputBytes?: number;
-  /** Turns the raw result into what Claude sees (drop internals, keep what the next step needs). */
+  /** Turns the raw result into what Claude sees (drop internals, keep what the next step needs). @default the raw result */
   project?: (output: unknown) => unknown;
   /** Send `strict: true` with the tool's schema (needs an API version that supports strict tools). @default false */
   strict?: boolean;
+  /** Built-in behaviour the loop runs instead of an activity (the `abort` tool's). @default none */
   control?: ToolControl;
-  /** Fields of the input or output (names or dotted paths, e.g. `card`, `payer.email`) masked wherever runs are shown. */
+  /** Fields of the input or output (names or dotted paths, e.g. `card`, `payer.email`) masked wherever runs are shown. @default [] */
   secret?: readonly string[];
-  /** The call runs another agent as a child workflow instead of an activity (see {@link DelegateSpec}). */
+  /** The call runs another agent as a child workflow instead of an activity (see {@link DelegateSpec}). @default none */
   delegate?: ToolDelegation;
   /** What activity summaries and the timeline call the tool (e.g. `mcp memory.create_entities`). @default name */
   label?: string;
-  /** Set by sagent for a tool an MCP server offers: the worker runs it on that server, not by an implementation. */
+  /** Set by sagent for a tool an MCP server offers: the worker runs it on that server, not by an implementation. @default none */
   mcp?: McpBinding;
   /**
    * How a state-changing call whose outcome is unknown (its response lost) is resolved before the run completes:
@@ -110,22 +116,27 @@ export interface DelegateSpec {
 /** How an unknown outcome of a tool's effect is learned (`ToolSpec.reconcile`). */
 export type ToolReconcile = 'retry' | 'check' | 'none';
 
+/** A declared tool, as `defineTool` returns it: the spec with every default filled in, frozen. */
 export type ToolDefinition<I = unknown> = Readonly<
   Required<Pick<ToolSpec<I>, 'name' | 'description' | 'input' | 'risk' | 'critical' | 'timeoutMs' | 'maxAttempts' | 'maxResultBytes' | 'maxInputBytes' | 'strict'>> &
     Pick<ToolSpec<I>, 'compensation' | 'project' | 'control' | 'secret' | 'delegate' | 'label' | 'mcp' | 'reconcile' | 'repeatable' | 'breaker' | 'untrusted'>
 >;
 
+/** What `defineAgent` takes: an agent's name, prompt and tools, and how its runs think, answer and move between builds. */
 export interface AgentSpec {
+  /** The name runs start the agent by (`AgentRunInput.agent`, `sagent start --agent`). */
   name: string;
+  /** What the agent does, for people and for a parent agent that delegates to it. */
   description: string;
   /** The system prompt. Policy never lives here: no prompt text can skip an approval. */
   system: string;
+  /** The tools Claude may call; the built-in `abort` tool is added to them. */
   tools: ToolDefinition<any>[];
-  /** Agents this one may delegate to; each becomes a `delegate_<agent>` tool. */
+  /** Agents this one may delegate to; each becomes a `delegate_<agent>` tool. @default [] */
   delegates?: DelegateSpec[];
   /**
    * MCP servers whose tools the agent offers next to its own, by the names the worker's `mcpServers` give them.
-   * The run lists their tools once, at its start, and keeps that list to its end.
+   * The run lists their tools once, at its start, and keeps that list to its end. @default []
    */
   mcpServers?: readonly string[];
   /**
@@ -180,6 +191,7 @@ export type AgentVersioning = 'pinned' | 'upgrade-on-continue-as-new' | 'auto-up
 /** How an agent thinks (`AgentSpec.thinking`). */
 export type AgentThinking = { budgetTokens: number } | 'adaptive';
 
+/** A declared agent, as `defineAgent` returns it: the spec with its delegate tools and `abort` added, frozen. */
 export interface AgentDefinition extends AgentSpec {
   /** The agent's tools by name, the built-in `abort` tool included. */
   toolsByName: Readonly<Record<string, ToolDefinition<any>>>;

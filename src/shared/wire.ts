@@ -3,11 +3,13 @@
  * snake_case, so converting to and from the SDK happens in one place (`models/anthropic.ts`).
  */
 
+/** Text Claude wrote (the Messages API's `text` block). */
 export interface TextBlock {
   type: 'text';
   text: string;
 }
 
+/** A tool call Claude asked for (the Messages API's `tool_use` block). */
 export interface ToolUseBlock {
   type: 'tool_use';
   id: string;
@@ -15,6 +17,7 @@ export interface ToolUseBlock {
   input: unknown;
 }
 
+/** A tool's result sent back to Claude (`tool_result`); `is_error` marks a structured error it can adapt to. */
 export interface ToolResultBlockParam {
   type: 'tool_result';
   tool_use_id: string;
@@ -38,13 +41,16 @@ export interface RedactedThinkingBlock {
 /** A block Claude produced in an assistant turn. */
 export type ContentBlock = TextBlock | ToolUseBlock | ThinkingBlock | RedactedThinkingBlock;
 
+/** A block sagent sends to the Messages API: what Claude produced, or a tool result. */
 export type ContentBlockParam = ContentBlock | ToolResultBlockParam;
 
+/** One message of the conversation sent to the Messages API. */
 export interface MessageParam {
   role: 'user' | 'assistant';
   content: string | ContentBlockParam[];
 }
 
+/** Why Claude stopped a turn, as the Messages API says it (a closed list). */
 export const STOP_REASONS = [
   'end_turn',
   'max_tokens',
@@ -54,6 +60,7 @@ export const STOP_REASONS = [
   'refusal',
   'model_context_window_exceeded',
 ] as const;
+/** One of {@link STOP_REASONS}. */
 export type StopReason = (typeof STOP_REASONS)[number];
 
 /** Token usage as the Messages API reports it for one call. */

@@ -92,8 +92,9 @@ export interface ConnectedTemporal {
   close(): Promise<void>;
 }
 
+/** What `connectClient` takes: other settings than the environment's, how long to wait, and the payload encoding. */
 export interface ConnectOptions {
-  /** Settings to use instead of {@link resolveConnection}'s. */
+  /** Settings to use instead of {@link resolveConnection}'s. @default resolveConnection(): the environment and the envconfig profile */
   config?: TemporalConnectionConfig;
   /** How long to wait for the server before giving up. @default CONNECT_TIMEOUT_MS (5 s) */
   connectTimeoutMs?: number;

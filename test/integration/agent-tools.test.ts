@@ -16,6 +16,7 @@ import { travelAgent } from '../../src/demo/agents/travel/agent';
 import { createTravelTools } from '../../src/demo/agents/travel/tools';
 import { type RunningServices, startServices } from '../../src/demo/services/server';
 import type { CompensationContext, ToolContext, ToolImplementations } from '../../src/tools/runtime';
+import { ledgerOf } from '../helpers/services';
 
 // Opening an in-memory PGlite runs initdb (a few seconds); do not depend on the config's timeout.
 jest.setTimeout(60_000);
@@ -49,9 +50,7 @@ function compensationContext(forwardStep: number): CompensationContext {
   return { ...toolContext(forwardStep), effectId, idempotencyKey: effectId, forwardKey };
 }
 
-async function ledger(): Promise<{ effects: { key: string; state: string; operation: string }[] }> {
-  return (await fetch(`${services.url}/ledger?prefix=${encodeURIComponent(workflowId)}`)).json() as Promise<any>;
-}
+const ledger = () => ledgerOf(services.url, workflowId);
 
 async function fault(rule: Record<string, unknown>): Promise<void> {
   const response = await fetch(`${services.url}/_faults`, { method: 'POST', body: JSON.stringify({ keyPrefix: workflowId, ...rule }) });

@@ -5,6 +5,7 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { startHarness, outcomeOf, type Harness } from '../helpers/harness';
+import { runEffects } from '../helpers/services';
 import type { RespondingScenario, TurnSpec } from '../../src/dev/scenario';
 import { argsHashOf } from '../../src/policies/canonical';
 import { approvalSignal, decideUpdate, getStateQuery, type ApprovalDecision, type PendingApproval, type RunState } from '../../src/shared/contracts';
@@ -45,11 +46,7 @@ afterAll(() => harness?.stop());
 let counter = 0;
 const idFor = (prefix: string) => `${prefix}${Date.now()}-${++counter}`;
 
-async function ledgerOf(handle: WorkflowHandle): Promise<{ key: string; operation: string }[]> {
-  const response = await fetch(`${harness.services.url}/ledger?prefix=${encodeURIComponent(`${handle.workflowId}/`)}`);
-  expect(response.status).toBe(200);
-  return ((await response.json()) as { effects: { key: string; operation: string }[] }).effects;
-}
+const ledgerOf = (handle: WorkflowHandle) => runEffects(harness.services.url, handle);
 
 async function acceptedUpdates(handle: WorkflowHandle): Promise<number> {
   const history = await handle.fetchHistory();

@@ -5,6 +5,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { startHarness, outcomeOf, type Harness } from '../helpers/harness';
 import { captureFixture } from '../helpers/fixtures';
+import { runEffects } from '../helpers/services';
 import type { RespondingScenario } from '../../src/dev/scenario';
 import { argsHashOf } from '../../src/policies/canonical';
 import { decideUpdate, approvalSignal, type RunState } from '../../src/shared/contracts';
@@ -31,11 +32,7 @@ afterAll(() => harness?.stop());
 let counter = 0;
 const idFor = () => `durable-${Date.now()}-${++counter}`;
 
-async function ledgerOf(handle: WorkflowHandle): Promise<{ key: string; operation: string; request: Record<string, unknown> }[]> {
-  const response = await fetch(`${harness.services.url}/ledger?prefix=${encodeURIComponent(`${handle.workflowId}/`)}`);
-  expect(response.status).toBe(200);
-  return ((await response.json()) as { effects: { key: string; operation: string; request: Record<string, unknown> }[] }).effects;
-}
+const ledgerOf = (handle: WorkflowHandle) => runEffects(harness.services.url, handle);
 
 const expectedHash = (handle: WorkflowHandle) => argsHashOf({ tool: 'charge_card', input: CHARGE, effectId: `${handle.workflowId}/effect-1` });
 

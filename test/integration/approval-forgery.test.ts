@@ -9,6 +9,7 @@ import { findTemporalCli } from '../../src/dev/temporal-cli';
 import { WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
 import { captureFixture } from '../helpers/fixtures';
 import { startHarness, outcomeOf, type Harness } from '../helpers/harness';
+import { runEffects } from '../helpers/services';
 import type { RespondingScenario } from '../../src/dev/scenario';
 import { SagentClient } from '../../src/client';
 import { newKeyPair, signDecision } from '../../src/policies/signature';
@@ -42,10 +43,7 @@ afterAll(() => harness?.stop());
 let counter = 0;
 const idFor = () => `forge-${Date.now()}-${++counter}`;
 
-async function ledgerOf(handle: WorkflowHandle): Promise<unknown[]> {
-  const response = await fetch(`${harness.services.url}/ledger?prefix=${encodeURIComponent(`${handle.workflowId}/`)}`);
-  return ((await response.json()) as { effects: unknown[] }).effects;
-}
+const ledgerOf = (handle: WorkflowHandle) => runEffects(harness.services.url, handle);
 
 async function startTwoCalls(
   approval: object,

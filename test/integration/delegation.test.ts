@@ -150,7 +150,7 @@ describe('a worker killed while a child is being started', () => {
     const events = (await handle.fetchHistory()).events!;
     expect(events.filter((event) => event.startChildWorkflowExecutionInitiatedEventAttributes)).toHaveLength(1);
     expect(events.filter((event) => event.childWorkflowExecutionStartedEventAttributes)).toHaveLength(1);
-    const rows = await services.ledgerOf(harness.services.url, `${workflowId}/`);
+    const rows = await services.runLedger(harness.services.url, workflowId);
     expect(rows.effects.filter((row: { operation: string }) => row.operation === 'charge')).toHaveLength(1);
   });
 });

@@ -22,7 +22,7 @@ import type { RespondingScenario } from '../../src/dev/scenario';
 import { findTemporalCli } from '../../src/dev/temporal-cli';
 import type { RunView } from '../../src/operations/run-view';
 import { approvalSignal } from '../../src/shared/contracts';
-import { ledgerOf, waitUntil } from '../helpers/services';
+import { runLedger, waitUntil } from '../helpers/services';
 import { testConnection, uniqueTaskQueue, type TestTemporal } from '../helpers/temporal';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
@@ -152,7 +152,7 @@ function bundleOf(build: 'v1' | 'v2'): Promise<string> {
   return bundle;
 }
 
-const charges = async (id: string) => (await ledgerOf(services.url, `${id}/`)).effects.map((effect) => [effect.key, effect.operation, effect.state]);
+const charges = async (id: string) => (await runLedger(services.url, id)).effects.map((effect) => [effect.key, effect.operation, effect.state]);
 
 test('a pinned run waits on v1 while v2 becomes current, completes on v1 with one charge; new runs take v2; v1 drains', async () => {
   const fleet = shopFleet('deploy-pinned');

@@ -12,7 +12,7 @@ import type { Scenario } from '../../src/dev/scenario';
 import { decideUpdate, getStateQuery } from '../../src/shared/contracts';
 import { captureFixture } from '../helpers/fixtures';
 import { outcomeOf, startHarness, type Harness } from '../helpers/harness';
-import { ledgerOf } from '../helpers/services';
+import { runLedger } from '../helpers/services';
 
 const call = (name: string, input: Record<string, unknown>) => ({ type: 'tool_use' as const, name, input });
 const hotel = (checkIn: string, checkOut: string) => call('book_hotel', { city: 'Lisbon', checkIn, checkOut, guest: 'Ada Lovelace' });
@@ -77,7 +77,7 @@ test('a run compacted over four continue-as-news rolls back every reversible eff
   expect(state.compacted?.callKeys).toBeGreaterThan(0);
 
   // The services: every reversible effect undone exactly once, newest first; the email was not touched.
-  const services = await ledgerOf(harness.services.url, `${workflowId}/`);
+  const services = await runLedger(harness.services.url, workflowId);
   const undos = [...services.undos].sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt));
   expect(undos.map((undo) => [undo.targetKey, undo.result])).toEqual([
     [effectId(6), 'compensated'],

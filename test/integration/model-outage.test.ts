@@ -13,7 +13,7 @@ import { resumeModelUpdate, type AgentRunInput } from '../../src/shared/contract
 import { AgentStatus } from '../../src/shared/search-attributes';
 import { captureFixture } from '../helpers/fixtures';
 import { outcomeOf, startHarness, type Harness } from '../helpers/harness';
-import { ledgerOf } from '../helpers/services';
+import { runLedger } from '../helpers/services';
 
 const FLIGHT = { flightId: 'TP-1234', passenger: 'Ada Lovelace' };
 const PRIMARY = 'claude-sonnet-4-6';
@@ -76,7 +76,7 @@ test('a model outage after a booking pauses the run, undoes nothing, and the run
   await captureFixture(handle, 'model-outage-resumed');
   expect(outcome.status).toBe('completed');
   expect(outcome.effects.map((effect) => [effect.tool, effect.state, effect.compensation])).toEqual([['book_flight', 'committed', 'registered']]);
-  const ledger = await ledgerOf(harness.services.url, `${workflowId}/`);
+  const ledger = await runLedger(harness.services.url, workflowId);
   expect(ledger.effects.map((effect) => [effect.operation, effect.state])).toEqual([['flight_booking', 'active']]);
   expect(ledger.undos).toEqual([]);
   const overloaded = harness.model.requests.filter((request) => request.runId === workflowId && request.errorType === 'overloaded_error');
@@ -135,7 +135,7 @@ test('past the horizon the run set, a run whose model stays down rolls back and 
   expect(outcome.status).toBe('compensated');
   expect(outcome.reason).toMatch(/^deadline set by the run: the model stayed unavailable for \d+s, past the 3s the run allows \(modelOutage\.horizonMs\); last error/);
   expect(outcome.effects.map((effect) => [effect.tool, effect.compensation])).toEqual([['book_flight', 'compensated']]);
-  const ledger = await ledgerOf(harness.services.url, `${workflowId}/`);
+  const ledger = await runLedger(harness.services.url, workflowId);
   expect(ledger.effects.map((effect) => [effect.operation, effect.state])).toEqual([['flight_booking', 'undone']]);
 });
 

@@ -15,7 +15,7 @@ import { waitUntil } from '../helpers/services';
 
 const addFault = (rule: Record<string, unknown>) => services.addFault(harness.services.url, rule);
 const faultFired = (id: number) => services.faultFired(harness.services.url, id);
-const ledgerOf = (workflowId: string) => services.ledgerOf(harness.services.url, `${workflowId}/`);
+const ledgerOf = (workflowId: string) => services.runLedger(harness.services.url, workflowId);
 
 const trip: RespondingScenario = {
   name: 'saga-blocked',
@@ -82,8 +82,9 @@ test('blocked, then retried by an operator once the service is fixed: the rollba
   expect((await handle.describe()).typedSearchAttributes.get(AgentStatus)).toBe('compensated');
   const retried = state.timeline.find((t) => t.kind === 'compensation' && t.title === 'retry requested by oncall-olga');
   expect(retried).toMatchObject({ state: 'info', detail: 'hotel API is back' });
-  const hotelUndone = state.timeline.find((t) => t.effectId === hotel && t.title.startsWith('undo ') && t.state === 'ok')!;
-  expect(Date.parse(hotelUndone.at) - Date.parse(retried!.at)).toBeLessThan(5000);
+  // The operator's request is answered by one undo attempt, which succeeds: no further backoff round was needed.
+  const undosAfterRequest = state.timeline.slice(state.timeline.indexOf(retried!) + 1).filter((t) => t.effectId === hotel && t.title.startsWith('undo '));
+  expect(undosAfterRequest.map((t) => t.state)).toEqual(['ok']);
   expect(undoneInTimeline(state)).toEqual([hotel, flight]);
 
   const ledger = await ledgerOf(handle.workflowId);

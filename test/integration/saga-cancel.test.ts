@@ -11,7 +11,7 @@ import { AgentStatus } from '../../src/shared/search-attributes';
 import { captureFixture } from '../helpers/fixtures';
 import { startHarness, type Harness } from '../helpers/harness';
 import * as services from '../helpers/services';
-import { waitUntil } from '../helpers/services';
+import { runLedger, waitUntil } from '../helpers/services';
 
 const addFault = (rule: Record<string, unknown>) => services.addFault(harness.services.url, rule);
 const faultFired = (id: number) => services.faultFired(harness.services.url, id);
@@ -105,8 +105,7 @@ test.each([
   await handle.cancel();
   const state = await expectCancelled(handle);
   expect(state.effects.map((e) => [e.tool, e.compensation])).toEqual(STEPS.slice(0, step).map((s) => [s.tool, 'compensated']));
-  const response = await fetch(`${harness.services.url}/ledger?prefix=${encodeURIComponent(`${workflowId}/`)}`);
-  const ledger = (await response.json()) as { effects: Array<{ key: string; state: string }>; undos: Array<{ targetKey: string; result: string }> };
+  const ledger = await runLedger(harness.services.url, workflowId);
   const ids = Array.from({ length: step }, (_, i) => `${workflowId}/effect-${i + 1}`);
   expect(ledger.effects.map((e) => [e.key, e.state])).toEqual(ids.map((id) => [id, 'undone']));
   expect(ledger.undos.map((u) => [u.targetKey, u.result])).toEqual([...ids].reverse().map((id) => [id, 'compensated']));
@@ -137,8 +136,7 @@ async function expectUndoneNewestFirst(workflowId: string, state: RunState, coun
   const undone = state.timeline.filter((t) => t.kind === 'compensation' && t.title.startsWith('undo ') && t.state === 'ok').map((t) => t.effectId);
   expect(undone).toEqual(newestFirst);
 
-  const response = await fetch(`${harness.services.url}/ledger?prefix=${encodeURIComponent(`${workflowId}/`)}`);
-  const ledger = (await response.json()) as { effects: Array<{ key: string; operation: string; state: string }>; undos: Array<{ targetKey: string; result: string }> };
+  const ledger = await runLedger(harness.services.url, workflowId);
   expect(ledger.effects.map((e) => [e.key, e.operation, e.state])).toEqual(ids.map((id, i) => [id, STEPS[i].operation, 'undone']));
   expect(ledger.undos.map((u) => [u.targetKey, u.result])).toEqual(newestFirst.map((id) => [id, 'compensated']));
 }

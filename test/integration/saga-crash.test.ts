@@ -14,7 +14,7 @@ import { waitUntil } from '../helpers/services';
 
 const addFault = (rule: Record<string, unknown>) => services.addFault(harness.services.url, rule);
 const faultFired = (id: number) => services.faultFired(harness.services.url, id);
-const ledgerOf = (workflowId: string) => services.ledgerOf(harness.services.url, `${workflowId}/`);
+const ledgerOf = (workflowId: string) => services.runLedger(harness.services.url, workflowId);
 
 const STEPS = [
   { tool: 'book_flight', operation: 'flight_booking', input: { flightId: 'KL-1692', passenger: 'Edsger Dijkstra' } },

@@ -18,6 +18,7 @@ import type { RespondingScenario, ToolResultSeen } from '../../src/dev/scenario'
 import { decideUpdate, getStateQuery, type RunState } from '../../src/shared/contracts';
 import { captureFixture } from '../helpers/fixtures';
 import { outcomeOf, startHarness, type Harness } from '../helpers/harness';
+import { ledgerOf as readLedger } from '../helpers/services';
 
 type Way = 'rejected' | 'response lost once' | 'outcome unknown';
 
@@ -157,15 +158,7 @@ function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i + 1);
 }
 
-interface Ledger {
-  effects: Array<{ key: string; operation: string; state: 'active' | 'undone' }>;
-  undos: Array<{ key: string; targetKey: string; result: string }>;
-}
-
-async function ledgerOf(prefix: string): Promise<Ledger> {
-  const response = await fetch(`${harness.services.url}/ledger?prefix=${encodeURIComponent(prefix)}`);
-  return (await response.json()) as Ledger;
-}
+const ledgerOf = (prefix: string) => readLedger(harness.services.url, prefix);
 
 async function addFault(rule: Record<string, unknown>): Promise<void> {
   const response = await fetch(`${harness.services.url}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });

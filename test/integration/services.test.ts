@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { type RunningServices, type ServicesOptions, startServices } from '../../src/demo/services/server';
+import { ledgerOf } from '../helpers/services';
 
 interface Reply {
   status: number;
@@ -15,10 +16,6 @@ interface Reply {
   headers: Headers;
 }
 
-interface Ledger {
-  effects: { key: string; service: string; operation: string; resourceId: string; state: 'active' | 'undone' }[];
-  undos: { key: string; targetKey: string; result: string }[];
-}
 
 // Opening an in-memory PGlite runs initdb (a few seconds); do not depend on the config's timeout.
 jest.setTimeout(60_000);
@@ -55,7 +52,7 @@ describe.each(backends)('services on %s', (_backend, options) => {
   const post = (path: string, body: unknown, key: string) => request('POST', path, body, key);
   const undo = (target: string, key = `${target}:undo:${randomUUID()}`) => post('/effects/undo', { key: target }, key);
   const fault = (rule: Record<string, unknown>) => request('POST', '/_faults', { keyPrefix: prefix, ...rule });
-  const ledger = async (p = prefix): Promise<Ledger> => (await request('GET', `/ledger?prefix=${encodeURIComponent(p)}`)).body;
+  const ledger = (p = prefix) => ledgerOf(services.url, p);
 
   describe('idempotency', () => {
     it('replays the stored response for the same key and request, and keeps one effect', async () => {
@@ -320,7 +317,7 @@ describe('services lifecycle', () => {
         });
         expect(replay.headers.get('idempotent-replayed')).toBe('true');
         expect(await replay.json()).toEqual(booked);
-        const { effects } = await fetch(`${second.url}/ledger?prefix=${key}`).then((r) => r.json() as Promise<Ledger>);
+        const { effects } = await ledgerOf(second.url, key);
         expect(effects).toEqual([expect.objectContaining({ key, resourceId: booked.bookingId, state: 'active' })]);
       } finally {
         await second.close();

@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { MESSAGE_DESCRIPTIONS } from '../../src/workflows/message-descriptions';
 import { getStateQuery } from '../../src/shared/contracts';
 import { outcomeOf, startHarness, type Harness } from '../helpers/harness';
-import { ledgerOf } from '../helpers/services';
+import { runLedger } from '../helpers/services';
 import { ARTIFACTS_DIR, launchBrowser, workflowUrl } from './window';
 import { chargeOnceScenario } from '../helpers/scenarios';
 
@@ -92,7 +92,7 @@ test('a decide payload copied from the current details into "Send an Update" let
   const state = await handle.query(getStateQuery);
   expect(state.rejectedAttempts).toEqual([]);
   // The payments service's own record of the charge, keyed by the run's effect.
-  const ledger = await ledgerOf(harness!.services.url, `${handle.workflowId}/`);
+  const ledger = await runLedger(harness!.services.url, handle.workflowId);
   expect(ledger.effects).toEqual([expect.objectContaining({ key: `${handle.workflowId}/effect-1`, operation: 'charge', state: 'active' })]);
   await page.close();
 });

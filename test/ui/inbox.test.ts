@@ -16,7 +16,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { Locator, Page } from 'playwright-core';
 import { createKey } from '../../src/operations/keys';
 import { outcomeOf, startHarness, type Harness } from '../helpers/harness';
-import { ledgerOf } from '../helpers/services';
+import { runLedger } from '../helpers/services';
 import { ARTIFACTS_DIR, launchBrowser } from './window';
 import { chargeOnceScenario } from '../helpers/scenarios';
 import type { RespondingScenario } from '../../src/dev/scenario';
@@ -183,7 +183,7 @@ test('ana sees the call with its input masked, approves it, and the signed charg
   const outcome = await outcomeOf(toApprove);
   expect(outcome.status).toBe('completed');
   expect(outcome.approvals).toEqual([expect.objectContaining({ callId: 'call-1', decision: 'approve', approver: 'ana', signed: true })]);
-  const ledger = await ledgerOf(harness!.services.url, `${toApprove.workflowId}/`);
+  const ledger = await runLedger(harness!.services.url, toApprove.workflowId);
   expect(ledger.effects).toEqual([expect.objectContaining({ key: `${toApprove.workflowId}/effect-1`, operation: 'charge', state: 'active' })]);
 });
 
@@ -204,7 +204,7 @@ test('ana rejects the other charge with a reason, and Claude is told the reason 
   expect(outcome.status).toBe('completed');
   expect(outcome.approvals).toEqual([expect.objectContaining({ callId: 'call-1', decision: 'reject', approver: 'ana', reason: 'not this month', signed: true })]);
   expect(outcome.effects).toEqual([]);
-  expect((await ledgerOf(harness!.services.url, `${toReject.workflowId}/`)).effects).toEqual([]);
+  expect((await runLedger(harness!.services.url, toReject.workflowId)).effects).toEqual([]);
   // What Claude was shown for the charge: an error result carrying ana's reason.
   const lastTurn = harness!.model.requests.filter((request) => request.runId === toReject.workflowId).at(-1)!;
   const messages = (lastTurn.body as { messages: Array<{ role: string; content: unknown }> }).messages;
@@ -245,7 +245,7 @@ test('an edit starts from the input as shown and never sends a mask back: the re
     expect.objectContaining({ callId: 'call-1', approver: 'ana', signed: true, editedArgsHash: ranCharge }),
     expect.objectContaining({ callId: 'call-2', approver: 'ana', signed: true, editedArgsHash: ranEmail }),
   ]);
-  const ledger = await ledgerOf(harness!.services.url, `${toEdit.workflowId}/`);
+  const ledger = await runLedger(harness!.services.url, toEdit.workflowId);
   // The services received the card (they keep its last four digits) and the new address, and never a mask.
   const requests = JSON.stringify(ledger.effects.map((effect) => effect.request));
   expect(ledger.effects).toHaveLength(2);
