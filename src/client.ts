@@ -20,6 +20,7 @@ import { decide, listPending, type DecisionReport, type DecisionRequest, type Pe
 import { handleOf, notFoundAs, queryState, type ClientContext } from './operations/context';
 import { RunNotCompletedError } from './operations/errors';
 import { followRun, type FollowOptions } from './operations/follow';
+import { followFeed, type FeedItem, type FeedOptions } from './operations/feed';
 import { ledgerOf, type LedgerOptions, type RunLedger } from './operations/ledger';
 import { abortRun, cancelRun, extendBudget, interruptRun, resumeRun, sendMessage, steerCompensation, type CompensationAction, type CompensationSent } from './operations/operate';
 import { readRun, type ReadOptions, type RunView } from './operations/run-view';
@@ -103,6 +104,15 @@ export class SagentClient {
   /** The run's view on every poll until it ends (see {@link followRun}). */
   follow(workflowId: string, options: FollowOptions = {}): AsyncGenerator<RunView, void, undefined> {
     return followRun(this.ctx, workflowId, options);
+  }
+
+  /**
+   * The run's live feed as events arrive: Claude's text in pieces (a retried call's `reset` voids the failed
+   * attempt's text; `FeedTranscript` keeps the text per turn), every step and status, across continue-as-new and
+   * into each sub-agent's feed, until the run ends. Reading adds nothing to the run's history.
+   */
+  feed(workflowId: string, options: FeedOptions = {}): AsyncGenerator<FeedItem, void, undefined> {
+    return followFeed(this.ctx, workflowId, options);
   }
 
   /** Every call awaiting a decision, across runs. */

@@ -65,6 +65,8 @@ export { ensureKey, createKey, loadKey, type ApproverKey } from './operations/ke
 export type { CompensationAction, CompensationSent } from './operations/operate';
 export type { LedgerEntry, LedgerOptions, RunLedger } from './operations/ledger';
 export type { FollowOptions } from './operations/follow';
+export { FeedTranscript, type FeedGap, type FeedItem, type FeedOptions } from './operations/feed';
+export type { LiveFeedOptions } from './activities/feed-publisher';
 export type { ReadOptions, RunView, ViewSource } from './operations/run-view';
 export { CLIENT_ERRORS, isClientError, type ClientErrorName } from './operations/errors';
 export type { DeploymentVersions, RunVersion, VersionRow, WorkflowTaskFailure } from './operations/versions';

@@ -29,6 +29,7 @@ import { DEFAULT_DEPLOYMENT_NAME, DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from '
 import type { SagentMetrics } from './observability/metrics';
 import { agentRegistry, type AgentDefinition } from './tools/define';
 import type { ToolImplementations } from './tools/runtime';
+import type { LiveFeedOptions } from './activities/feed-publisher';
 
 /** One agent as the worker runs it: its sandbox-safe definition and its tools' implementations. */
 export interface AgentImplementation {
@@ -46,6 +47,12 @@ export interface SagentPluginOptions {
   approvalWebhookUrl?: string;
   /** How long one model call may wait for its first byte and between chunks. @default DEFAULT_MODEL_TIMEOUTS: { firstByteMs: 15_000, idleMs: 15_000 } */
   modelTimeouts?: Partial<ModelTimeouts>;
+  /**
+   * How Claude's text reaches each run's live feed while it streams: batches of at most `maxBatchBytes`, sent
+   * every `flushMs`, one signal each. `false` sends none (the feed still has every step).
+   * @default { flushMs: 250, maxBatchBytes: 4096, closeTimeoutMs: 2000 }
+   */
+  liveFeed?: Partial<LiveFeedOptions> | false;
   /** Payload encoding of the worker. @default the encryption codec when SAGENT_CODEC_KEYS or SAGENT_CODEC_KEY_FILE is set */
   dataConverter?: DataConverter;
   /**
@@ -248,6 +255,7 @@ export function sagentActivities(options: SagentPluginOptions, mcp?: McpServers,
     tools,
     webhookUrl: options.approvalWebhookUrl ?? process.env.SAGENT_APPROVAL_WEBHOOK,
     modelTimeouts: options.modelTimeouts,
+    ...(options.liveFeed !== undefined ? { liveFeed: options.liveFeed } : {}),
     pricing: new Pricing({ ...pricingOverridesFromEnv(), ...options.pricing }),
     mcp: servers,
     contexts,

@@ -102,6 +102,16 @@ export {
   type OperatorAction,
 } from './shared/messages';
 export { mcpToolsQuery, type McpToolRecord, type McpToolAnnotations } from './shared/mcp';
+export {
+  feedPollQuery,
+  feedPublishSignal,
+  type CarriedFeed,
+  type FeedBatch,
+  type FeedEvent,
+  type FeedEventBody,
+  type FeedPage,
+  type FeedPollRequest,
+} from './shared/feed';
 
 // The Messages API's wire types, as sagent carries them.
 export {

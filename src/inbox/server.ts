@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { SagentClient } from '../client';
 import { approverOf, type InboxTokens } from './tokens';
 import { INBOX_PAGE, INBOX_SCRIPT, INBOX_STYLE } from './page';
+import { streamFeed } from './feed-stream';
 
 /** The largest request body the inbox reads; an edit is checked again by the run. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -100,6 +101,7 @@ async function handle(options: InboxOptions, request: http.IncomingMessage, resp
     }));
     return send(response, 200, { approver, signs: options.keyOf(approver) !== undefined, calls: listed, unanswered });
   }
+  if (request.method === 'GET' && url.pathname === '/api/feed') return streamFeed(options.sagent, url, request, response);
   if (request.method === 'POST' && url.pathname === '/api/decide') {
     const body = (await readJson(request)) as DecideBody | undefined;
     if (!body || typeof body.workflowId !== 'string' || typeof body.callId !== 'string' || typeof body.argsHash !== 'string') {

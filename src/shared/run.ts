@@ -15,6 +15,7 @@ import type {
   TurnInFlight,
 } from './records';
 import type { McpToolRecord } from './mcp';
+import type { CarriedFeed } from './feed';
 
 export const RUN_STATUSES = [
   'running',
@@ -231,6 +232,8 @@ export interface CarriedState {
   inbox?: QueuedMessage[];
   /** Set by `interrupt`: the run waits for a message or an abort before its next model call. */
   interrupted?: { by: string; reason?: string } | null;
+  /** The live feed's next offset and newest events, so readers go on across the boundary; absent from older code. */
+  feed?: CarriedFeed;
 }
 
 /** A message waiting for the next model call. */

@@ -22,4 +22,6 @@ export const PATCHES = {
   secretFreeSummaries: 'sagent-secret-free-summaries',
   /** Signatures cover the chain's first run id too, so a signed decision never counts in another run of the same id. */
   signedRunId: 'sagent-signed-run-id',
+  /** Continue-as-new carries the live feed's next offset and newest events. */
+  feedCarried: 'sagent-feed-carried',
 } as const;

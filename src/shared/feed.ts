@@ -1,0 +1,73 @@
+/**
+ * The live feed of a run: Claude's text as it is written and every step as it happens, as one ordered list of
+ * events with increasing offsets. The model activity publishes text in small batches by signal; readers poll by
+ * query (nothing a reader does enters the history); the next offset and a short tail survive continue-as-new.
+ * Sandbox-safe: JSON types and Temporal message definitions only.
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { RunStatus } from './run';
+import type { TimelineEntry } from './records';
+
+/** What one event says; every event also carries its offset and when the workflow took it in. */
+export type FeedEventBody =
+  /** A piece of Claude's text for a model turn, from one attempt of its call. */
+  | { kind: 'text'; turn: number; attempt: number; text: string }
+  /** A retried model call started again: the text of earlier attempts of this turn is void. */
+  | { kind: 'reset'; turn: number; attempt: number }
+  /** A timeline entry opened or settled: model turn, tool call, approval, effect, compensation, pause. */
+  | { kind: 'step'; step: Pick<TimelineEntry, 'kind' | 'title' | 'state' | 'detail' | 'effectId'> }
+  /** The run's status changed (a pause, a rollback, the result). */
+  | { kind: 'status'; status: RunStatus; detail: string | null }
+  /** A sub-agent started as a child workflow: its own feed goes on under the child's workflow id. */
+  | { kind: 'delegate'; child: string; agent: string; effectId: string };
+
+export type FeedEvent = FeedEventBody & { offset: number; at: string };
+
+/** One batch of text the model activity sends while Claude writes. */
+export interface FeedBatch {
+  turn: number;
+  attempt: number;
+  /** Orders the batches of one attempt: a late or repeated one is dropped. */
+  seq: number;
+  text: string;
+}
+
+/** What a reader asks: the events from `from` on, at most `max` of them. */
+export interface FeedPollRequest {
+  from: number;
+  /** @default FEED_POLL_MAX */
+  max?: number;
+}
+
+/** What a reader gets back. */
+export interface FeedPage {
+  events: FeedEvent[];
+  /** The offset to ask from next time. */
+  next: number;
+  /** The oldest offset still held; a reader behind it missed `first - from` events. */
+  first: number;
+  /** The run has ended (completed, compensated, cancelled): nothing follows `next`. */
+  done: boolean;
+}
+
+/** What continue-as-new carries of the feed: the next offset and the newest events. */
+export interface CarriedFeed {
+  nextOffset: number;
+  tail: FeedEvent[];
+}
+
+/** Events a run holds in memory; older ones are dropped (readers that fall behind see a gap). */
+export const FEED_BUFFER_EVENTS = 2000;
+/** Bytes of event text a run holds in memory. */
+export const FEED_BUFFER_BYTES = 512 * 1024;
+/** Events carried over continue-as-new. */
+export const FEED_CARRIED_EVENTS = 100;
+/** Bytes of text one batch may carry; a larger one is cut (a stranger's signal is bounded before it is stored). */
+export const FEED_BATCH_MAX_BYTES = 16 * 1024;
+/** Events one poll answers at most. */
+export const FEED_POLL_MAX = 500;
+
+/** The model activity's batches of Claude's text. */
+export const feedPublishSignal = defineSignal<[FeedBatch]>('sagent.feed.publish');
+/** The events after an offset; answered at once (a reader polls again after a short wait). */
+export const feedPollQuery = defineQuery<FeedPage, [FeedPollRequest]>('sagent.feed.poll');
