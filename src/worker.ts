@@ -50,7 +50,7 @@ export interface SagentPluginOptions {
   /**
    * How Claude's text reaches each run's live feed while it streams: batches of at most `maxBatchBytes`, sent
    * every `flushMs`, one signal each. `false` sends none (the feed still has every step).
-   * @default { flushMs: 250, maxBatchBytes: 4096, closeTimeoutMs: 2000 }
+   * @default { flushMs: 500, maxBatchBytes: 4096, closeTimeoutMs: 2000 }
    */
   liveFeed?: Partial<LiveFeedOptions> | false;
   /** Payload encoding of the worker. @default the encryption codec when SAGENT_CODEC_KEYS or SAGENT_CODEC_KEY_FILE is set */

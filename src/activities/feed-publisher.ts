@@ -7,7 +7,7 @@ import type { FeedBatch } from '../shared/feed';
 
 /** How the text of a model call is batched for the live feed. */
 export interface LiveFeedOptions {
-  /** The longest a piece of text waits before it is sent. @default 250 */
+  /** The longest a piece of text waits before it is sent. @default 500 */
   flushMs: number;
   /** A batch is sent at once when its text reaches this many bytes. @default 4096 */
   maxBatchBytes: number;
@@ -15,7 +15,7 @@ export interface LiveFeedOptions {
   closeTimeoutMs: number;
 }
 
-export const DEFAULT_LIVE_FEED: LiveFeedOptions = { flushMs: 250, maxBatchBytes: 4096, closeTimeoutMs: 2000 };
+export const DEFAULT_LIVE_FEED: LiveFeedOptions = { flushMs: 500, maxBatchBytes: 4096, closeTimeoutMs: 2000 };
 
 export class FeedPublisher {
   private buffer = '';

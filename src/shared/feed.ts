@@ -5,23 +5,9 @@
  * Sandbox-safe: JSON types and Temporal message definitions only.
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { RunStatus } from './run';
-import type { TimelineEntry } from './records';
+import type { FeedEvent } from './run';
 
-/** What one event says; every event also carries its offset and when the workflow took it in. */
-export type FeedEventBody =
-  /** A piece of Claude's text for a model turn, from one attempt of its call. */
-  | { kind: 'text'; turn: number; attempt: number; text: string }
-  /** A retried model call started again: the text of earlier attempts of this turn is void. */
-  | { kind: 'reset'; turn: number; attempt: number }
-  /** A timeline entry opened or settled: model turn, tool call, approval, effect, compensation, pause. */
-  | { kind: 'step'; step: Pick<TimelineEntry, 'kind' | 'title' | 'state' | 'detail' | 'effectId'> }
-  /** The run's status changed (a pause, a rollback, the result). */
-  | { kind: 'status'; status: RunStatus; detail: string | null }
-  /** A sub-agent started as a child workflow: its own feed goes on under the child's workflow id. */
-  | { kind: 'delegate'; child: string; agent: string; effectId: string };
-
-export type FeedEvent = FeedEventBody & { offset: number; at: string };
+export type { CarriedFeed, FeedEvent, FeedEventBody } from './run';
 
 /** One batch of text the model activity sends while Claude writes. */
 export interface FeedBatch {
@@ -48,12 +34,6 @@ export interface FeedPage {
   first: number;
   /** The run has ended (completed, compensated, cancelled): nothing follows `next`. */
   done: boolean;
-}
-
-/** What continue-as-new carries of the feed: the next offset and the newest events. */
-export interface CarriedFeed {
-  nextOffset: number;
-  tail: FeedEvent[];
 }
 
 /** Events a run holds in memory; older ones are dropped (readers that fall behind see a gap). */

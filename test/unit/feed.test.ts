@@ -1,0 +1,111 @@
+/** The live feed's rules without a server: what the run keeps of text batches, what a reader gets, what is carried. */
+import { FeedPublisher } from '../../src/activities/feed-publisher';
+import { parseScenario } from '../../src/dev/scenario';
+import { FeedTranscript, type FeedItem } from '../../src/operations/feed';
+import { FEED_BATCH_MAX_BYTES, FEED_BUFFER_EVENTS, FEED_CARRIED_EVENTS, type FeedBatch, type FeedEvent } from '../../src/shared/feed';
+import { FeedLog } from '../../src/workflows/feed';
+
+const plain = (text: string) => text;
+const batch = (seq: number, text: string, attempt = 1, turn = 1): FeedBatch => ({ turn, attempt, seq, text });
+const texts = (events: FeedEvent[]) => events.flatMap((event) => (event.kind === 'text' ? [event.text] : []));
+
+describe('FeedLog', () => {
+  it('keeps batches of the turn in flight in order, and drops repeats, older seqs, other turns and malformed ones', () => {
+    const feed = new FeedLog();
+    feed.publish(batch(1, 'Hello '), 1);
+    feed.publish(batch(1, 'Hello '), 1);
+    feed.publish(batch(3, 'world'), 1);
+    feed.publish(batch(2, 'late'), 1);
+    feed.publish(batch(4, 'next turn', 1, 2), 1);
+    feed.publish(batch(5, 'no call in flight'), null);
+    feed.publish({ turn: 1, attempt: 0, seq: 9, text: 'x' }, 1);
+    feed.publish(null as unknown as FeedBatch, 1);
+    expect(texts(feed.page({ from: 0 }, plain).events)).toEqual(['Hello ', 'world']);
+  });
+
+  it("a retry's first batch voids the failed attempt's text with a reset; the failed attempt's late batches are dropped", () => {
+    const feed = new FeedLog();
+    feed.publish(batch(1, 'Part'), 1);
+    feed.publish(batch(1, '', 2), 1);
+    feed.publish(batch(2, 'ial, late'), 1);
+    feed.publish(batch(2, 'Whole answer.', 2), 1);
+    const { events } = feed.page({ from: 0 }, plain);
+    expect(events.map((event) => event.kind)).toEqual(['text', 'reset', 'text']);
+    expect(events[1]).toMatchObject({ kind: 'reset', turn: 1, attempt: 2 });
+    const transcript = new FeedTranscript();
+    for (const event of events) transcript.apply({ ...event, workflowId: 'run' } as FeedItem);
+    expect(transcript.text('run', 1)).toBe('Whole answer.');
+  });
+
+  it('bounds what one batch stores, and what the run holds; a reader behind the oldest offset sees where it starts', () => {
+    const feed = new FeedLog();
+    feed.publish(batch(1, 'é'.repeat(FEED_BATCH_MAX_BYTES)), 1);
+    expect(Buffer.byteLength(texts(feed.page({ from: 0 }, plain).events)[0])).toBeLessThanOrEqual(FEED_BATCH_MAX_BYTES);
+    for (let index = 0; index < FEED_BUFFER_EVENTS + 10; index += 1) feed.status(index % 2 ? 'running' : 'awaiting_approval', String(index));
+    const page = feed.page({ from: 0 }, plain);
+    expect(page.first).toBeGreaterThan(0);
+    expect(page.events[0].offset).toBe(page.first);
+    expect(page.events.length).toBeLessThanOrEqual(500);
+  });
+
+  it('answers from an offset, masks text and steps, and says done only once the final status is read', () => {
+    const feed = new FeedLog();
+    feed.publish(batch(1, 'Card 4242424242424242 charged.'), 1);
+    feed.step({ kind: 'tool', title: 'charge_card 4242424242424242', at: '', state: 'ok' });
+    feed.status('completed', null);
+    const mask = (text: string) => text.replace(/4242424242424242/g, '•••• 4242');
+    const all = feed.page({ from: 0 }, mask);
+    expect(texts(all.events)).toEqual(['Card •••• 4242 charged.']);
+    expect(all.events[1]).toMatchObject({ kind: 'step', step: { title: 'charge_card •••• 4242' } });
+    expect(all).toMatchObject({ next: 3, done: true });
+    expect(feed.page({ from: 0, max: 1 }, mask)).toMatchObject({ next: 1, done: false });
+    expect(feed.page({ from: 3 }, mask)).toMatchObject({ events: [], next: 3, done: true });
+    expect(feed.page({ from: -4 } as never, mask).events).toHaveLength(3);
+  });
+
+  it('carries its next offset and newest events over continue-as-new, and the next run goes on from there', () => {
+    const feed = new FeedLog();
+    for (let index = 0; index < FEED_CARRIED_EVENTS + 5; index += 1) feed.status('running', String(index));
+    const next = new FeedLog(feed.carry());
+    next.status('completed', null);
+    const page = next.page({ from: 0 }, plain);
+    expect(page.first).toBe(5);
+    expect(page.events.at(-1)).toMatchObject({ offset: FEED_CARRIED_EVENTS + 5, kind: 'status', status: 'completed' });
+  });
+});
+
+describe('FeedPublisher', () => {
+  it('sends text in order in few batches, a retry opens with an empty batch, and a failed send never fails the call', async () => {
+    const sent: FeedBatch[] = [];
+    let fail = true;
+    const publisher = new FeedPublisher(
+      async (b) => {
+        if (fail) {
+          fail = false;
+          throw new Error('the run has moved on');
+        }
+        sent.push(b);
+      },
+      3,
+      2,
+      { flushMs: 10_000, maxBatchBytes: 8, closeTimeoutMs: 1000 },
+    );
+    for (const piece of ['a', 'b', 'cdefghij', 'k']) publisher.push(piece);
+    await publisher.close();
+    // The opening batch was lost; the rest came in order, cut by size, the tail sent on close.
+    expect(sent.map((b) => [b.seq, b.text])).toEqual([
+      [2, 'abcdefghij'],
+      [3, 'k'],
+    ]);
+    expect(sent.every((b) => b.turn === 3 && b.attempt === 2)).toBe(true);
+  });
+});
+
+describe('scripted streams', () => {
+  it('refuses a cut stream without content or times, and takes a paced, held one', () => {
+    const scenario = (turn: object) => ({ name: 'pacing', turns: [turn] });
+    expect(() => parseScenario(scenario({ content: [{ type: 'text', text: 'hi' }], error: { cutAfterDeltas: 2 } }))).toThrow(/error.times/);
+    expect(() => parseScenario(scenario({ error: { cutAfterDeltas: 2, times: 1 } }))).toThrow(/content/);
+    expect(() => parseScenario(scenario({ content: [{ type: 'text', text: 'hi' }], streamDelayMs: 50, holdAfterDeltas: 1, error: { cutAfterDeltas: 2, times: 1 } }))).not.toThrow();
+  });
+});
