@@ -48,8 +48,9 @@ export interface SagentPluginOptions {
   /** How long one model call may wait for its first byte and between chunks. @default DEFAULT_MODEL_TIMEOUTS: { firstByteMs: 15_000, idleMs: 15_000 } */
   modelTimeouts?: Partial<ModelTimeouts>;
   /**
-   * How Claude's text reaches each run's live feed while it streams: batches of at most `maxBatchBytes`, sent
-   * every `flushMs`, one signal each. `false` sends none (the feed still has every step).
+   * How Claude's text reaches each run's live feed while it streams, for runs a reader follows (nothing is sent for
+   * the others): batches of at most `maxBatchBytes`, sent every `flushMs`, one signal each. `false` sends none,
+   * whatever readers ask (the feed still has every step, and each answer's text whole).
    * @default { flushMs: 500, maxBatchBytes: 4096, closeTimeoutMs: 2000 }
    */
   liveFeed?: Partial<LiveFeedOptions> | false;

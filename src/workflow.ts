@@ -103,12 +103,16 @@ export {
 } from './shared/messages';
 export { mcpToolsQuery, type McpToolRecord, type McpToolAnnotations } from './shared/mcp';
 export {
+  FEED_LEASE_DEFAULT_SECONDS,
+  FEED_LEASE_MAX_SECONDS,
+  feedFollowSignal,
   feedPollQuery,
   feedPublishSignal,
   type CarriedFeed,
   type FeedBatch,
   type FeedEvent,
   type FeedEventBody,
+  type FeedFollow,
   type FeedPage,
   type FeedPollRequest,
 } from './shared/feed';

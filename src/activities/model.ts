@@ -23,7 +23,7 @@ export interface ModelDeps {
   contexts?: ContextCache;
   /** Prices each answer. @default the built-in table */
   pricing?: Pricing;
-  /** How Claude's text is batched to the run's live feed as it streams in; `false` sends none. @default DEFAULT_LIVE_FEED */
+  /** How Claude's text is batched to the run's live feed while a reader follows it; `false` sends none. @default DEFAULT_LIVE_FEED */
   liveFeed?: Partial<LiveFeedOptions> | false;
 }
 
@@ -45,7 +45,7 @@ export function createModelActivities({ anthropic, agents, modelTimeouts, contex
       // The run's own list of MCP tools, as it listed them at its start: never what the server offers today.
       const mcpTools = agent.mcpServers?.length ? (held?.mcpTools ?? (await readMcpTools(ctx))) : [];
       const beat = setInterval(() => ctx.heartbeat({ turn: input.turn }), HEARTBEAT_EVERY_MS);
-      const feed = feedOptions ? livefeed(ctx, input.turn, feedOptions) : null;
+      const feed = feedOptions && input.liveFeed === true ? livefeed(ctx, input.turn, feedOptions) : null;
       try {
         const answer = await createMessage(
           anthropic,

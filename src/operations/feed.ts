@@ -1,10 +1,12 @@
 /**
- * Following a run's live feed: Claude's text as it is written, and every step, as one async iterator. Each run of
- * the chain answers a query with the events after an offset (reading adds nothing to the history); the handle names
+ * Following a run's live feed: Claude's text as it is written, and every step, as one async iterator. The reader
+ * asks each run it follows (a sub-agent too) to publish its text with a follow signal, renewed at half its lease:
+ * a run nobody follows publishes nothing. Each run of the chain answers a query with the events after an offset
+ * (polling adds nothing to the history); the handle names
  * no run id, so a continue-as-new is followed to the next run, which carried the offset on. A sub-agent's feed is
  * followed too, from the moment its parent's feed says it started.
  */
-import { feedPollQuery, type FeedEvent, type FeedPage } from '../shared/feed';
+import { FEED_LEASE_MAX_SECONDS, feedFollowSignal, feedPollQuery, leaseSecondsOf, type FeedEvent, type FeedPage } from '../shared/feed';
 import type { ClientContext } from './context';
 import { handleOf, notFoundAs } from './context';
 import { RunNotFoundError } from './errors';
@@ -27,6 +29,11 @@ export interface FeedOptions {
   from?: number;
   /** The wait between two reads that brought nothing new. @default 200 */
   pollMs?: number;
+  /**
+   * How long each follow signal asks the run to publish its text; renewed at half of it while the reader reads.
+   * @default 120 (at most 3600)
+   */
+  leaseSeconds?: number;
   /** Follow each sub-agent's feed too. @default true */
   delegates?: boolean;
   /** Stops following (Ctrl-C, say); the run itself goes on. */
@@ -41,6 +48,11 @@ const EMPTY_READS_BEFORE_DESCRIBE = 10;
  * followed have ended, `signal` aborts, or the consumer breaks. `RunNotFoundError` for an unknown id.
  */
 export async function* followFeed(ctx: ClientContext, workflowId: string, options: FeedOptions = {}): AsyncGenerator<FeedItem, void, undefined> {
+  const lease = options.leaseSeconds;
+  if (lease !== undefined && !(typeof lease === 'number' && Number.isFinite(lease) && lease >= 1 && lease <= FEED_LEASE_MAX_SECONDS)) {
+    throw new RangeError(`leaseSeconds must be a number of seconds from 1 to ${FEED_LEASE_MAX_SECONDS}; got ${String(lease)}`);
+  }
+  const leaseMs = leaseSecondsOf({ leaseSeconds: lease }) * 1000;
   const stop = new AbortController();
   const abort = () => stop.abort();
   options.signal?.addEventListener('abort', abort, { once: true });
@@ -48,7 +60,7 @@ export async function* followFeed(ctx: ClientContext, workflowId: string, option
   const pending = new Map<string, Promise<{ id: string; result: IteratorResult<FeedItem, void> }>>();
   const pull = (id: string) => pending.set(id, sources.get(id)!.next().then((result) => ({ id, result })));
   const add = (id: string, from: number) => {
-    sources.set(id, readRunFeed(ctx, id, from, id === workflowId, options.pollMs ?? 200, stop.signal));
+    sources.set(id, readRunFeed(ctx, id, from, id === workflowId, { pollMs: options.pollMs ?? 200, leaseMs }, stop.signal));
     pull(id);
   };
   try {
@@ -71,12 +83,25 @@ export async function* followFeed(ctx: ClientContext, workflowId: string, option
 }
 
 /** One run's feed (across its continue-as-new chain) until it is done. */
-async function* readRunFeed(ctx: ClientContext, workflowId: string, from: number, root: boolean, pollMs: number, signal: AbortSignal): AsyncGenerator<FeedItem, void, undefined> {
+async function* readRunFeed(
+  ctx: ClientContext,
+  workflowId: string,
+  from: number,
+  root: boolean,
+  { pollMs, leaseMs }: { pollMs: number; leaseMs: number },
+  signal: AbortSignal,
+): AsyncGenerator<FeedItem, void, undefined> {
   const handle = handleOf(ctx, workflowId);
   let offset = from;
   let empty = 0;
   let closedSeen = false;
+  let followedAt = -Infinity;
   while (!signal.aborted) {
+    // The follow lease, asked at once and renewed at half its length; a run that has ended (or not begun) refuses it.
+    if (Date.now() - followedAt >= leaseMs / 2) {
+      followedAt = Date.now();
+      await handle.signal(feedFollowSignal, { leaseSeconds: leaseMs / 1000 }).catch(() => undefined);
+    }
     let page: FeedPage | null = null;
     try {
       page = await ctx.client.connection.withDeadline(Date.now() + ctx.queryTimeoutMs, () => handle.query(feedPollQuery, { from: offset }));

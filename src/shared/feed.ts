@@ -18,6 +18,12 @@ export interface FeedBatch {
   text: string;
 }
 
+/** A reader asks the run to publish Claude's text while it follows, for `leaseSeconds` from now (renewed as it reads). */
+export interface FeedFollow {
+  /** @default FEED_LEASE_DEFAULT_SECONDS; at most FEED_LEASE_MAX_SECONDS */
+  leaseSeconds?: number;
+}
+
 /** What a reader asks: the events from `from` on, at most `max` of them. */
 export interface FeedPollRequest {
   from: number;
@@ -47,6 +53,20 @@ export const FEED_BATCH_MAX_BYTES = 16 * 1024;
 /** Events one poll answers at most. */
 export const FEED_POLL_MAX = 500;
 
+/** A follow lease when the reader names none. */
+export const FEED_LEASE_DEFAULT_SECONDS = 120;
+/** The longest one follow signal keeps the text coming. */
+export const FEED_LEASE_MAX_SECONDS = 3600;
+
+/** The seconds a follow signal holds, bounded: a missing or unusable lease is the default, a long one the maximum. */
+export function leaseSecondsOf(follow: FeedFollow | undefined): number {
+  const asked = follow?.leaseSeconds;
+  if (typeof asked !== 'number' || !Number.isFinite(asked) || asked <= 0) return FEED_LEASE_DEFAULT_SECONDS;
+  return Math.min(asked, FEED_LEASE_MAX_SECONDS);
+}
+
+/** A reader follows the run: until the lease ends, each model call publishes its text to the feed (none otherwise). */
+export const feedFollowSignal = defineSignal<[FeedFollow]>('sagent.feed.follow');
 /** The model activity's batches of Claude's text. */
 export const feedPublishSignal = defineSignal<[FeedBatch]>('sagent.feed.publish');
 /** The events after an offset; answered at once (a reader polls again after a short wait). */

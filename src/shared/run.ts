@@ -343,4 +343,6 @@ export type FeedEvent = FeedEventBody & { offset: number; at: string };
 export interface CarriedFeed {
   nextOffset: number;
   tail: FeedEvent[];
+  /** Until when (workflow time, epoch ms) a reader's follow lease runs; absent when none was live. */
+  followedUntil?: number;
 }

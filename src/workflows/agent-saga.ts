@@ -154,6 +154,8 @@ class AgentLoop {
       ...(settings.narrowed ? { toolNames: settings.offeredTools } : {}),
       turn,
       ...(notice ? { notice } : {}),
+      // Claude's text is published as it streams only while a reader follows: nobody following costs no history.
+      ...(this.run.feed.followed(Date.now()) ? { liveFeed: true as const } : {}),
     };
     if (notice) timeline.note('budget', 'asked Claude to finish', 'info', notice);
     let asked: ModelAnswer & { model?: string; fellBack?: boolean };
@@ -163,6 +165,7 @@ class AgentLoop {
       flags.contextInFlight = null;
     }
     if (!asked.ok) throw new SagaAbort(asked.reason);
+    this.run.feed.answered(turn, asked.answer);
     memory.turn = turn;
     flags.turnsThisRun += 1;
     memory.usage = addUsage(memory.usage, asked.answer.usage, asked.answer.cost_usd);

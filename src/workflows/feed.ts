@@ -1,7 +1,8 @@
 /**
  * The run's live feed, held in workflow memory: a bounded list of events with increasing offsets. Text comes in
- * batches from the model activity (a signal each); steps and statuses are added as the run takes them, which issues
- * no command. Readers poll by query, so reading adds nothing to the history; a replay rebuilds the same events from
+ * batches from the model activity (a signal each), only while a reader's follow lease is live: a run nobody follows
+ * gets no signal, and each answer's text joins the feed whole when it arrives. Steps and statuses are added as the run
+ * takes them, which issues no command. Readers poll by query, so reading adds nothing to the history; a replay rebuilds the same events from
  * the same signals. Continue-as-new carries the next offset and the newest events.
  */
 import { setHandler } from '@temporalio/workflow';
@@ -11,17 +12,21 @@ import {
   FEED_BUFFER_EVENTS,
   FEED_CARRIED_EVENTS,
   FEED_POLL_MAX,
+  feedFollowSignal,
   feedPollQuery,
   feedPublishSignal,
   type CarriedFeed,
   type FeedBatch,
   type FeedEvent,
   type FeedEventBody,
+  type FeedFollow,
   type FeedPage,
   type FeedPollRequest,
+  leaseSecondsOf,
 } from '../shared/feed';
 import type { TimelineEntry } from '../shared/records';
 import type { RunStatus } from '../shared/run';
+import type { ModelTurn } from '../shared/wire';
 
 const FINAL_STATUSES: readonly RunStatus[] = ['completed', 'compensated', 'cancelled'];
 
@@ -32,15 +37,38 @@ export class FeedLog {
   /** The newest attempt heard of per model turn, and its newest batch. */
   private readonly attempts = new Map<number, { attempt: number; seq: number }>();
   private lastStatus: { status: RunStatus; detail: string | null } | null = null;
+  /** Until when (workflow time, epoch ms) a reader follows; 0 when nobody has. */
+  private followedUntil: number;
 
   constructor(carried?: CarriedFeed) {
     this.events = carried?.tail.slice(-FEED_CARRIED_EVENTS) ?? [];
     this.nextOffset = carried?.nextOffset ?? 0;
+    this.followedUntil = Number.isSafeInteger(carried?.followedUntil) ? carried!.followedUntil! : 0;
     for (const event of this.events) this.bytes += sizeOf(event);
   }
 
   get done(): boolean {
     return this.lastStatus !== null && FINAL_STATUSES.includes(this.lastStatus.status);
+  }
+
+  /** A reader follows from `now` for its (bounded) lease; a shorter lease never cuts a longer one short. */
+  follow(request: FeedFollow | undefined, now: number): void {
+    this.followedUntil = Math.max(this.followedUntil, now + leaseSecondsOf(request) * 1000);
+  }
+
+  /** Whether a model call scheduled at `now` publishes its text: only while a follow lease is live. */
+  followed(now: number): boolean {
+    return now < this.followedUntil;
+  }
+
+  /**
+   * Claude's answer to `turn` arrived: when no batch of its text came (nobody followed when the call began), its text
+   * joins the feed whole, from the activity's result, which the history holds already.
+   */
+  answered(turn: number, answer: ModelTurn): void {
+    if (this.attempts.has(turn)) return;
+    const text = answer.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('');
+    if (text) this.append({ kind: 'text', turn, attempt: 1, text: cutToBytes(text, FEED_BATCH_MAX_BYTES) });
   }
 
   /** Text of the model call for `turnInFlight`; batches of another turn, an older attempt or an older seq are dropped. */
@@ -83,7 +111,7 @@ export class FeedLog {
 
   /** What continue-as-new carries. */
   carry(): CarriedFeed {
-    return { nextOffset: this.nextOffset, tail: this.events.slice(-FEED_CARRIED_EVENTS) };
+    return { nextOffset: this.nextOffset, tail: this.events.slice(-FEED_CARRIED_EVENTS), ...(this.followedUntil > 0 ? { followedUntil: this.followedUntil } : {}) };
   }
 
   private append(body: FeedEventBody): void {
@@ -97,10 +125,13 @@ export class FeedLog {
   }
 }
 
-/** Installs the feed's signal and query; `turnInFlight` and `mask` read the run as it stands. */
+/** Installs the feed's signals and query; `turnInFlight` and `mask` read the run as it stands. */
 export function installFeedHandlers(feed: FeedLog, turnInFlight: () => number | null, mask: () => (text: string) => string): void {
   setHandler(feedPublishSignal, (batch) => feed.publish(batch, turnInFlight()), {
     description: "Claude's text as it is written, in batches from the model call (sent by the worker).",
+  });
+  setHandler(feedFollowSignal, (request) => feed.follow(request, Date.now()), {
+    description: 'A reader follows the live feed: Claude\'s text is published for the lease, e.g. {"leaseSeconds": 120} (at most 3600).',
   });
   setHandler(feedPollQuery, (request) => feed.page(request, mask()), {
     description: 'The live feed from an offset: text pieces, steps, statuses and sub-agents, e.g. {"from": 0}.',

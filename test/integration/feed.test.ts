@@ -1,15 +1,18 @@
 /**
  * The live feed on the real dev server: `sagent watch` (the real binary) prints Claude's text in pieces as the
  * scripted model streams it; a second client follows one feed across continue-as-new and into a sub-agent; a model
- * call cut off mid-stream is retried and its partial text replaced; the inbox serves the same feed as SSE.
+ * call cut off mid-stream is retried and its partial text replaced; the inbox serves the same feed as SSE. A run
+ * nobody follows publishes nothing: its history holds no text signal, and its feed has each answer's text whole.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { Client } from '@temporalio/client';
+import { Client, type WorkflowHandle } from '@temporalio/client';
 import { SagentClient } from '../../src/client';
 import type { RespondingScenario, TurnSpec } from '../../src/dev/scenario';
 import { startInbox, type Inbox } from '../../src/inbox/server';
 import { FeedTranscript, type FeedItem } from '../../src/operations/feed';
+import { feedFollowSignal } from '../../src/shared/feed';
+import type { AgentRunInput } from '../../src/shared/run';
 import { captureFixture } from '../helpers/fixtures';
 import { outcomeOf, startHarness, type Harness } from '../helpers/harness';
 
@@ -22,6 +25,9 @@ const PARENT = ['First the flight to Lisbon.', 'Now the payment, handed to the p
 const CHILD = 'Charged nothing yet: the traveller pays at the desk, so I note the booking and stop here.';
 
 const say = (text: string, extra: Partial<TurnSpec> = {}): TurnSpec => ({ content: [{ type: 'text', text }], ...extra });
+
+const QUIET = 'Nobody asked to follow this run, so its text reaches the feed whole, with the answer.';
+const quiet: RespondingScenario = { name: 'feed-quiet', match: { runIdPrefix: 'feed-quiet-' }, respond: () => say(QUIET) };
 
 const watched: RespondingScenario = { name: 'feed-watch', match: { runIdPrefix: 'feed-watch-' }, respond: () => say(WATCHED, { holdAfterDeltas: 2 }) };
 
@@ -50,7 +56,7 @@ let sagent: SagentClient;
 let inbox: Inbox;
 
 beforeAll(async () => {
-  harness = await startHarness('feed', [watched, retried, parent, child]);
+  harness = await startHarness('feed', [quiet, watched, retried, parent, child]);
   sagent = new SagentClient({ client: harness.client, taskQueue: harness.taskQueue });
   inbox = await startInbox({ sagent, tokens: TOKENS, keyOf: () => undefined });
 });
@@ -59,6 +65,17 @@ afterAll(async () => {
   await harness?.stop();
 });
 
+/** Starts a run with a reader's follow signal, as a page that starts a run and shows it at once does. */
+function startFollowed(workflowId: string, input: AgentRunInput): Promise<WorkflowHandle> {
+  return harness.client.workflow.signalWithStart('agentSaga', { taskQueue: harness.taskQueue, workflowId, args: [input], signal: feedFollowSignal, signalArgs: [{ leaseSeconds: 60 }] });
+}
+
+/** The names of the signals in the history of the run `workflowId` (the latest of its chain), read through the client. */
+async function signalsIn(workflowId: string): Promise<string[]> {
+  const history = await harness.client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).flatMap((event) => (event.workflowExecutionSignaledEventAttributes?.signalName ? [event.workflowExecutionSignaledEventAttributes.signalName] : []));
+}
+
 /** Every item of a feed, read to its end. */
 async function readAll(feed: AsyncIterable<FeedItem>): Promise<FeedItem[]> {
   const items: FeedItem[] = [];
@@ -66,9 +83,23 @@ async function readAll(feed: AsyncIterable<FeedItem>): Promise<FeedItem[]> {
   return items;
 }
 
+test('a run nobody follows sends no text signal; its feed still has the answer, whole', async () => {
+  const workflowId = `feed-quiet-${Date.now()}`;
+  const handle = await harness.start(workflowId, { agent: 'travel', task: 'Anything new?' });
+  expect((await outcomeOf(handle)).finalText).toBe(QUIET);
+  expect(await signalsIn(workflowId)).toEqual([]);
+  const items = await readAll(sagent.feed(workflowId));
+  expect(items.filter((item) => item.kind === 'text')).toEqual([expect.objectContaining({ kind: 'text', turn: 1, attempt: 1, text: QUIET })]);
+  expect(items.at(-1)).toMatchObject({ kind: 'status', status: 'completed' });
+  // Reading a run that has ended asks for nothing: it cannot take a follow signal any more.
+  expect(await signalsIn(workflowId)).toEqual([]);
+  // A lease out of bounds is refused with what to fix.
+  await expect(readAll(sagent.feed(workflowId, { leaseSeconds: 7200 }))).rejects.toMatchObject({ name: 'RangeError', message: expect.stringMatching(/leaseSeconds must be .* 1 to 3600/) });
+});
+
 test('sagent watch prints the text as it streams in, piece by piece', async () => {
   const workflowId = `feed-watch-${Date.now()}`;
-  const handle = await harness.start(workflowId, { agent: 'travel', task: 'How is the weather in Lisbon?' });
+  const handle = await startFollowed(workflowId, { agent: 'travel', task: 'How is the weather in Lisbon?' });
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/sagent.js'), 'watch', workflowId], {
     cwd: ROOT,
     env: { ...process.env, TEMPORAL_ADDRESS: harness.temporal.address, TEMPORAL_NAMESPACE: harness.temporal.namespace, SAGENT_TASK_QUEUE: harness.taskQueue, NO_COLOR: '1' },
@@ -93,6 +124,10 @@ test('sagent watch prints the text as it streams in, piece by piece', async () =
   const texts = (await readAll(sagent.feed(workflowId))).filter((item) => item.kind === 'text');
   expect(texts.length).toBeGreaterThanOrEqual(2);
   expect(texts.map((item) => (item.kind === 'text' ? item.text : '')).join('')).toBe(WATCHED);
+  // The pieces came by signal because readers followed: the starter's follow, and watch's own.
+  const signals = await signalsIn(workflowId);
+  expect(signals.filter((name) => name === 'sagent.feed.follow').length).toBeGreaterThanOrEqual(2);
+  expect(signals.filter((name) => name === 'sagent.feed.publish').length).toBeGreaterThanOrEqual(2);
 });
 
 test('a second client follows one feed across continue-as-new and into a sub-agent', async () => {
@@ -119,6 +154,9 @@ test('a second client follows one feed across continue-as-new and into a sub-age
   const childId = `${workflowId}/effect-2/payments`;
   expect(transcript.text(childId, 1)).toBe(CHILD);
   expect(items.some((item) => item.workflowId === childId && item.kind === 'status' && item.status === 'completed')).toBe(true);
+  // The reader asked the sub-agent to publish too, and the parent's later runs, which the lease carried into.
+  expect(await signalsIn(childId)).toContain('sagent.feed.follow');
+  expect(await signalsIn(workflowId)).toContain('sagent.feed.publish');
   // Steps are in the feed too: the effect committed, the continue-as-new.
   const steps = own.flatMap((item) => (item.kind === 'step' ? [item.step.title] : []));
   expect(steps).toEqual(expect.arrayContaining([expect.stringMatching(/^book_flight · effect 1/), expect.stringMatching(/^continuing as new after turn 1/)]));
@@ -126,7 +164,7 @@ test('a second client follows one feed across continue-as-new and into a sub-age
 
 test("a model call cut off mid-stream is retried, and the retry's text replaces the partial text", async () => {
   const workflowId = `feed-retry-${Date.now()}`;
-  const handle = await harness.start(workflowId, { agent: 'travel', task: 'How is the weather in Porto?' });
+  const handle = await startFollowed(workflowId, { agent: 'travel', task: 'How is the weather in Porto?' });
   const items = await readAll(sagent.feed(workflowId));
   expect((await outcomeOf(handle)).finalText).toBe(RETRIED);
   const attempts = harness.model.requests.filter((request) => request.runId === workflowId && request.path === '/v1/messages');

@@ -2,7 +2,17 @@
 import { FeedPublisher } from '../../src/activities/feed-publisher';
 import { parseScenario } from '../../src/dev/scenario';
 import { FeedTranscript, type FeedItem } from '../../src/operations/feed';
-import { FEED_BATCH_MAX_BYTES, FEED_BUFFER_EVENTS, FEED_CARRIED_EVENTS, type FeedBatch, type FeedEvent } from '../../src/shared/feed';
+import {
+  FEED_BATCH_MAX_BYTES,
+  FEED_BUFFER_EVENTS,
+  FEED_CARRIED_EVENTS,
+  FEED_LEASE_DEFAULT_SECONDS,
+  FEED_LEASE_MAX_SECONDS,
+  leaseSecondsOf,
+  type FeedBatch,
+  type FeedEvent,
+} from '../../src/shared/feed';
+import type { ModelTurn } from '../../src/shared/wire';
 import { FeedLog } from '../../src/workflows/feed';
 
 const plain = (text: string) => text;
@@ -71,6 +81,67 @@ describe('FeedLog', () => {
     const page = next.page({ from: 0 }, plain);
     expect(page.first).toBe(5);
     expect(page.events.at(-1)).toMatchObject({ offset: FEED_CARRIED_EVENTS + 5, kind: 'status', status: 'completed' });
+  });
+});
+
+describe('follow leases', () => {
+  const T0 = Date.UTC(2026, 0, 1);
+
+  it('bounds a lease: none or an unusable one is the default, a long one the maximum', () => {
+    expect(leaseSecondsOf(undefined)).toBe(FEED_LEASE_DEFAULT_SECONDS);
+    expect(leaseSecondsOf({})).toBe(FEED_LEASE_DEFAULT_SECONDS);
+    for (const leaseSeconds of [0, -5, Number.NaN, Infinity, '60' as unknown as number]) expect(leaseSecondsOf({ leaseSeconds })).toBe(FEED_LEASE_DEFAULT_SECONDS);
+    expect(leaseSecondsOf({ leaseSeconds: 30 })).toBe(30);
+    expect(leaseSecondsOf({ leaseSeconds: 10 * FEED_LEASE_MAX_SECONDS })).toBe(FEED_LEASE_MAX_SECONDS);
+  });
+
+  it('a run nobody follows publishes nothing; a follow holds for its lease, and a shorter renewal never cuts it short', () => {
+    const feed = new FeedLog();
+    expect(feed.followed(T0)).toBe(false);
+    feed.follow({ leaseSeconds: 10 }, T0);
+    expect(feed.followed(T0 + 9_999)).toBe(true);
+    expect(feed.followed(T0 + 10_000)).toBe(false);
+    feed.follow({ leaseSeconds: 120 }, T0);
+    feed.follow({ leaseSeconds: 1 }, T0 + 1000);
+    expect(feed.followed(T0 + 119_999)).toBe(true);
+    expect(feed.followed(T0 + 120_000)).toBe(false);
+    feed.follow({ leaseSeconds: 1e9 }, T0);
+    expect(feed.followed(T0 + FEED_LEASE_MAX_SECONDS * 1000 - 1)).toBe(true);
+    expect(feed.followed(T0 + FEED_LEASE_MAX_SECONDS * 1000)).toBe(false);
+  });
+
+  it('the lease survives continue-as-new; a feed nobody followed carries none', () => {
+    const quiet = new FeedLog();
+    expect(quiet.carry()).not.toHaveProperty('followedUntil');
+    expect(new FeedLog(quiet.carry()).followed(T0)).toBe(false);
+    const feed = new FeedLog();
+    feed.follow({ leaseSeconds: 60 }, T0);
+    const next = new FeedLog(JSON.parse(JSON.stringify(feed.carry())));
+    expect(next.followed(T0 + 59_000)).toBe(true);
+    expect(next.followed(T0 + 60_000)).toBe(false);
+    expect(new FeedLog({ nextOffset: 0, tail: [], followedUntil: 'soon' as unknown as number }).followed(T0)).toBe(false);
+  });
+
+  it("an answer nobody streamed joins the feed whole; a streamed one is not added twice; thinking stays out", () => {
+    const answer = (text: string): ModelTurn => ({
+      model: 'claude',
+      content: [{ type: 'thinking', thinking: 'secret plan', signature: 'sig' }, { type: 'text', text }],
+      stop_reason: 'end_turn',
+      usage: { input_tokens: 1, output_tokens: 1 },
+      cost_usd: 0,
+      request_id: null,
+    } as ModelTurn);
+    const feed = new FeedLog();
+    feed.answered(1, answer('Whole, at the end.'));
+    feed.publish(batch(1, 'Stre', 1, 2), 2);
+    feed.publish(batch(2, 'amed.', 1, 2), 2);
+    feed.answered(2, answer('Streamed.'));
+    const { events } = feed.page({ from: 0 }, plain);
+    expect(events.map((event) => (event.kind === 'text' ? [event.turn, event.text] : event.kind))).toEqual([
+      [1, 'Whole, at the end.'],
+      [2, 'Stre'],
+      [2, 'amed.'],
+    ]);
   });
 });
 

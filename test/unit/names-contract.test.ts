@@ -75,7 +75,7 @@ test('the contract holds what clients and histories name today', () => {
   expect(current.signals).toEqual(expect.arrayContaining(['approval', 'retryCompensation', 'skipCompensation', 'delegateProgress']));
   expect(current.updates).toEqual(expect.arrayContaining(['decide', 'extendBudget', 'abort']));
   expect(current.queries).toEqual(expect.arrayContaining(['getState', 'modelContext', 'sagent.feed.poll']));
-  expect(current.signals).toEqual(expect.arrayContaining(['sagent.feed.publish']));
+  expect(current.signals).toEqual(expect.arrayContaining(['sagent.feed.publish', 'sagent.feed.follow']));
   expect(current.types.CarriedState).toMatchObject({ turn: 'number', effects: 'EffectRecord[]', inFlight: 'TurnInFlight | null' });
   expect(current.types.AgentRunInput).toMatchObject({ agent: 'string', task: 'string', 'carried?': 'CarriedState | undefined' });
 });
