@@ -109,7 +109,8 @@ export class SagentClient {
   /**
    * The run's live feed as events arrive: Claude's text in pieces (a retried call's `reset` voids the failed
    * attempt's text; `FeedTranscript` keeps the text per turn), every step and status, across continue-as-new and
-   * into each sub-agent's feed, until the run ends. Reading adds nothing to the run's history.
+   * into each sub-agent's feed, until the run ends. The reader asks for the text with one follow signal per half
+   * lease (`leaseSeconds`); polling adds nothing to the run's history.
    */
   feed(workflowId: string, options: FeedOptions = {}): AsyncGenerator<FeedItem, void, undefined> {
     return followFeed(this.ctx, workflowId, options);

@@ -1,7 +1,8 @@
 /**
  * The live feed of a run: Claude's text as it is written and every step as it happens, as one ordered list of
- * events with increasing offsets. The model activity publishes text in small batches by signal; readers poll by
- * query (nothing a reader does enters the history); the next offset and a short tail survive continue-as-new.
+ * events with increasing offsets. The model activity publishes text in small batches by signal, only while a reader
+ * follows (a lease asked by signal); readers poll by query; the next offset, a short tail and the lease survive
+ * continue-as-new.
  * Sandbox-safe: JSON types and Temporal message definitions only.
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
