@@ -20,6 +20,7 @@ import { decide, listPending, prepareDecision, type DecisionReport, type Decisio
 import { handleOf, notFoundAs, queryState, type ClientContext } from './operations/context';
 import { RunNotCompletedError } from './operations/errors';
 import { followRun, type FollowOptions } from './operations/follow';
+import { followFeed, type FeedItem, type FeedOptions } from './operations/feed';
 import { ledgerOf, type LedgerOptions, type RunLedger } from './operations/ledger';
 import { auditOf, type RunAudit } from './operations/audit';
 import { abortRun, cancelRun, extendBudget, interruptRun, resumeRun, sendMessage, steerCompensation, type CompensationAction, type CompensationSent } from './operations/operate';
@@ -106,6 +107,16 @@ export class SagentClient {
   /** The run's view on every poll until it ends (see {@link followRun}). */
   follow(workflowId: string, options: FollowOptions = {}): AsyncGenerator<RunView, void, undefined> {
     return followRun(this.ctx, workflowId, options);
+  }
+
+  /**
+   * The run's live feed as events arrive: Claude's text in pieces (a retried call's `reset` voids the failed
+   * attempt's text; `FeedTranscript` keeps the text per turn), every step and status, across continue-as-new and
+   * into each sub-agent's feed, until the run ends. The reader asks for the text with one follow signal per half
+   * lease (`leaseSeconds`); polling adds nothing to the run's history.
+   */
+  feed(workflowId: string, options: FeedOptions = {}): AsyncGenerator<FeedItem, void, undefined> {
+    return followFeed(this.ctx, workflowId, options);
   }
 
   /** Every call awaiting a decision, across runs. */

@@ -71,6 +71,8 @@ export type { RunAudit } from './operations/audit';
 export type { AccessOptions } from './activities/access';
 export type { AccessGrant, AccessRequest, AgentPolicy, ArgumentMatcher, AuditEntry, PolicyRule, RunIdentity, RunPolicyInput, RunPolicyRule, TaintSource } from './shared/policy';
 export type { FollowOptions } from './operations/follow';
+export { FeedTranscript, type FeedGap, type FeedItem, type FeedOptions } from './operations/feed';
+export type { LiveFeedOptions } from './activities/feed-publisher';
 export type { ReadOptions, RunView, TurnWait, ViewSource } from './operations/run-view';
 export { CLIENT_ERRORS, isClientError, type ClientErrorName } from './operations/errors';
 export type { DeploymentVersions, RunVersion, VersionRow, WorkflowTaskFailure } from './operations/versions';

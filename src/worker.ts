@@ -32,6 +32,7 @@ import type { SagentMetrics } from './observability/metrics';
 import { agentRegistry, type AgentDefinition } from './tools/define';
 import type { ToolImplementations } from './tools/runtime';
 import type { AccessOptions } from './activities/access';
+import type { LiveFeedOptions } from './activities/feed-publisher';
 
 /** One agent as the worker runs it: its sandbox-safe definition and its tools' implementations. */
 export interface AgentImplementation {
@@ -55,6 +56,13 @@ export interface SagentPluginOptions {
   access?: AccessOptions;
   /** How long one model call may wait for its first byte and between chunks. @default DEFAULT_MODEL_TIMEOUTS: { firstByteMs: 15_000, idleMs: 15_000 } */
   modelTimeouts?: Partial<ModelTimeouts>;
+  /**
+   * How Claude's text reaches each run's live feed while it streams, for runs a reader follows (nothing is sent for
+   * the others): batches of at most `maxBatchBytes`, sent every `flushMs`, one signal each. `false` sends none,
+   * whatever readers ask (the feed still has every step, and each answer's text whole).
+   * @default { flushMs: 500, maxBatchBytes: 4096, closeTimeoutMs: 2000 }
+   */
+  liveFeed?: Partial<LiveFeedOptions> | false;
   /** Payload encoding of the worker. @default the encryption codec when SAGENT_CODEC_KEYS or SAGENT_CODEC_KEY_FILE is set */
   dataConverter?: DataConverter;
   /**
@@ -278,6 +286,7 @@ export function sagentActivities(options: SagentPluginOptions, mcp?: McpServers,
     webhookUrl: options.approvalWebhookUrl ?? process.env.SAGENT_APPROVAL_WEBHOOK,
     access: options.access,
     modelTimeouts: options.modelTimeouts,
+    ...(options.liveFeed !== undefined ? { liveFeed: options.liveFeed } : {}),
     pricing: new Pricing({ ...pricingOverridesFromEnv(), ...options.pricing }),
     mcp: servers,
     contexts,

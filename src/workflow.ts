@@ -115,6 +115,20 @@ export {
   type OperatorAction,
 } from './shared/messages';
 export { mcpToolsQuery, type McpToolRecord, type McpToolAnnotations } from './shared/mcp';
+export {
+  FEED_LEASE_DEFAULT_SECONDS,
+  FEED_LEASE_MAX_SECONDS,
+  feedFollowSignal,
+  feedPollQuery,
+  feedPublishSignal,
+  type CarriedFeed,
+  type FeedBatch,
+  type FeedEvent,
+  type FeedEventBody,
+  type FeedFollow,
+  type FeedPage,
+  type FeedPollRequest,
+} from './shared/feed';
 
 // The Messages API's wire types, as sagent carries them.
 export {

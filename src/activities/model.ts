@@ -11,6 +11,8 @@ import type { AgentDefinition } from '../tools/define';
 import type { CallModelInput } from '../shared/activity-io';
 import type { ContextCache } from './context-cache';
 import { workflowOf } from './workflow-of';
+import { feedPublishSignal } from '../shared/feed';
+import { DEFAULT_LIVE_FEED, FeedPublisher, type LiveFeedOptions } from './feed-publisher';
 
 export interface ModelDeps {
   anthropic: Anthropic;
@@ -21,13 +23,16 @@ export interface ModelDeps {
   contexts?: ContextCache;
   /** Prices each answer. @default the built-in table */
   pricing?: Pricing;
+  /** How Claude's text is batched to the run's live feed while a reader follows it; `false` sends none. @default DEFAULT_LIVE_FEED */
+  liveFeed?: Partial<LiveFeedOptions> | false;
 }
 
 /** Heartbeat cadence while a model call runs, whatever the stream does, so a dead worker shows within seconds. */
 const HEARTBEAT_EVERY_MS = 1000;
 
-export function createModelActivities({ anthropic, agents, modelTimeouts, contexts, pricing = new Pricing() }: ModelDeps) {
+export function createModelActivities({ anthropic, agents, modelTimeouts, contexts, pricing = new Pricing(), liveFeed }: ModelDeps) {
   const timeouts: ModelTimeouts = { ...DEFAULT_MODEL_TIMEOUTS, ...modelTimeouts };
+  const feedOptions = liveFeed === false ? null : { ...DEFAULT_LIVE_FEED, ...liveFeed };
   return {
     /** One call to Claude. Errors are classified here; Temporal retries the retryable ones. */
     async callModel(input: CallModelInput): Promise<ModelTurn> {
@@ -40,6 +45,7 @@ export function createModelActivities({ anthropic, agents, modelTimeouts, contex
       // The run's own list of MCP tools, as it listed them at its start: never what the server offers today.
       const mcpTools = agent.mcpServers?.length ? (held?.mcpTools ?? (await readMcpTools(ctx))) : [];
       const beat = setInterval(() => ctx.heartbeat({ turn: input.turn }), HEARTBEAT_EVERY_MS);
+      const feed = feedOptions && input.liveFeed === true ? livefeed(ctx, input.turn, feedOptions) : null;
       try {
         const answer = await createMessage(
           anthropic,
@@ -54,17 +60,26 @@ export function createModelActivities({ anthropic, agents, modelTimeouts, contex
             turn: input.turn,
             ...(input.notice ? { notice: input.notice } : {}),
           },
-          { signal: ctx.cancellationSignal, timeouts, pricing },
+          { signal: ctx.cancellationSignal, timeouts, pricing, ...(feed ? { onText: (text: string) => feed.push(text) } : {}) },
         );
         contexts?.release(workflowId, runId, input.turn);
         return answer;
       } catch (err) {
         throw classifyModelError(err);
       } finally {
+        // The text so far reaches the feed before the answer (or the failure) reaches the workflow.
+        await feed?.close();
         clearInterval(beat);
       }
     },
   };
+}
+
+/** The feed of this attempt of the call: batches of text, signalled to the run that asked. */
+function livefeed(ctx: Context, turn: number, options: LiveFeedOptions): FeedPublisher {
+  const { workflowId, runId } = workflowOf(ctx);
+  const handle = ctx.client.workflow.getHandle(workflowId, runId);
+  return new FeedPublisher((batch) => handle.signal(feedPublishSignal, batch), turn, ctx.info.attempt, options);
 }
 
 /** Reads the run's MCP tools from the workflow, so their schemas never enter each turn's history. */

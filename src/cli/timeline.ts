@@ -41,6 +41,8 @@ export class TimelineRenderer {
   private paused = false;
   private lastStatus: string | null = null;
   private saidEarlierSteps = false;
+  /** The source and turn whose text line is open (text still arriving), or null. */
+  private openText: string | null = null;
 
   constructor(
     private readonly out: Output,
@@ -99,6 +101,21 @@ export class TimelineRenderer {
     this.setStatus(text);
   }
 
+  /**
+   * A piece of Claude's text as it arrives: written at once, on the open text line of its source (`''` for the run
+   * itself, else a sub-agent's name) and turn; a timeline line closes it. The status line waits meanwhile.
+   */
+  text(source: string, turn: number, piece: string): void {
+    const key = `${source}\u0000${turn}`;
+    if (this.openText !== key) {
+      this.closeText();
+      this.clearStatus();
+      this.out.raw(`${this.options.prefix ?? ''}  ${this.out.style('gray', '»')} ${source ? `${source}: ` : ''}`);
+      this.openText = key;
+    }
+    this.out.raw(piece.replace(/\r?\n/g, `\n${this.options.prefix ?? ''}    `));
+  }
+
   /** A line of the caller's own between timeline entries. */
   say(text: string): void {
     this.withStatusCleared(() => this.line(text));
@@ -127,6 +144,7 @@ export class TimelineRenderer {
   stop(): void {
     this.stopSpinner();
     this.clearStatus();
+    this.closeText();
   }
 
   private approvalLines(request: PendingApproval): string[] {
@@ -153,7 +171,14 @@ export class TimelineRenderer {
   }
 
   private line(text: string): void {
+    this.closeText();
     this.out.line(`${this.options.prefix ?? ''}${text}`);
+  }
+
+  private closeText(): void {
+    if (this.openText === null) return;
+    this.openText = null;
+    this.out.raw('\n');
   }
 
   private setStatus(text: string): void {
@@ -170,14 +195,14 @@ export class TimelineRenderer {
   }
 
   private drawStatus(): void {
-    if (!this.out.live || this.paused || !this.statusText || !this.timer) return;
+    if (!this.out.live || this.paused || !this.statusText || !this.timer || this.openText !== null) return;
     const text = `${FRAMES[this.frame]} ${this.options.workflowId} · ${this.statusText}`;
     const width = Math.max(20, this.out.columns - 1);
     this.out.raw(`\r\x1b[2K${this.out.style('cyan', text.length > width ? `${text.slice(0, width - 1)}…` : text)}`);
   }
 
   private clearStatus(): void {
-    if (this.out.live && this.timer && !this.paused) this.out.raw('\r\x1b[2K');
+    if (this.out.live && this.timer && !this.paused && this.openText === null) this.out.raw('\r\x1b[2K');
   }
 
   private withStatusCleared(fn: () => void): void {

@@ -23,6 +23,8 @@ export interface WatchOptions {
   renderer?: Partial<TimelineOptions>;
   /** Stops following early (Ctrl-C); the run itself goes on. @default none: follows until the run ends */
   signal?: AbortSignal;
+  /** Print Claude's text as it arrives, from the run's live feed (and its sub-agents'). @default true unless quiet */
+  text?: boolean;
 }
 
 /** How a watched run ended: its last view, and the exit code the CLI gives for it. */
@@ -36,11 +38,17 @@ export async function watchRun(sagent: SagentClient, out: Output, workflowId: st
   const renderer = new TimelineRenderer(out, { workflowId, uiUrl: sagent.uiLink(workflowId), ...options.renderer });
   const quiet = options.quiet === true;
   const delegates = new Map<string, string>();
+  const feedStop = new AbortController();
+  const stopFeed = () => feedStop.abort();
+  options.signal?.addEventListener('abort', stopFeed, { once: true });
+  const feed = quiet || options.text === false ? Promise.resolve() : printText(sagent, renderer, workflowId, feedStop.signal);
   let last: RunView | undefined;
   try {
     for await (const view of sagent.follow(workflowId, { pollMs: options.pollMs, closedState: !quiet, signal: options.signal })) {
       last = view;
       if (view.closed) {
+        // The feed ends by itself once the run's last text is read; it gets a moment to, never longer.
+        await Promise.race([feed, new Promise((resolve) => setTimeout(resolve, TEXT_GRACE_MS).unref())]);
         if (!quiet) renderer.finish(view);
         return { view, exitCode: exitCodeFor(view.status) };
       }
@@ -61,11 +69,33 @@ export async function watchRun(sagent: SagentClient, out: Output, workflowId: st
   } catch (err) {
     renderer.stop();
     throw err;
+  } finally {
+    feedStop.abort();
+    options.signal?.removeEventListener('abort', stopFeed);
   }
   // Only an aborted signal ends the following before the run closes.
   renderer.stop();
   if (!last) throw new Error(`stopped following ${workflowId} before its first read`);
   return { view: last, exitCode: exitCodeFor(last.status) };
+}
+
+/** How long a closed run's last text may take to arrive before the outcome is printed. */
+const TEXT_GRACE_MS = 3000;
+
+/** Prints Claude's text as the feed brings it; a feed that cannot be read leaves the timeline as it is. */
+async function printText(sagent: SagentClient, renderer: TimelineRenderer, workflowId: string, signal: AbortSignal): Promise<void> {
+  const agents = new Map<string, string>();
+  try {
+    for await (const item of sagent.feed(workflowId, { signal })) {
+      const source = item.workflowId === workflowId ? '' : (agents.get(item.workflowId) ?? item.workflowId);
+      if (item.kind === 'delegate') agents.set(item.child, item.agent);
+      else if (item.kind === 'text') renderer.text(source, item.turn, item.text);
+      else if (item.kind === 'reset') renderer.say(`  ↺ ${source ? `${source} ` : ''}turn ${item.turn}: the model call is tried again (attempt ${item.attempt}); its text starts over`);
+      else if (item.kind === 'gap') renderer.say(`  … ${item.missed} earlier feed events are no longer held`);
+    }
+  } catch {
+    // A run without a feed (older code) or a feed read that failed: the timeline is still shown.
+  }
 }
 
 /** A running sub-agent's line, inline under its parent's timeline, whenever its status or pending calls change. */

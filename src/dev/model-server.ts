@@ -32,6 +32,7 @@ import {
   turnSpecFor,
   type InjectedError,
   type Scenario,
+  type StreamPacing,
   type TurnOutcome,
 } from './scenario';
 import { ThinkingSigner, thinkingBudget } from './thinking';
@@ -112,12 +113,14 @@ export interface ModelServer {
    * or invalid key. An empty list restores them all. Also `PUT /admin/revoked-keys` with `{ "keys": [...] }`.
    */
   revokeKeys(keys: string[]): void;
+  /** Lets every stream held by a turn's `holdAfterDeltas` go on. Also `POST /admin/release-streams`. */
+  releaseStreams(): void;
   close(): Promise<void>;
 }
 
 /** An answer the server sends: a message (JSON or SSE), a count, or an API error. */
 type Answer =
-  | { kind: 'message'; message: ApiMessage; stream: boolean }
+  | { kind: 'message'; message: ApiMessage; stream: boolean; pacing?: StreamPacing }
   | { kind: 'count'; input_tokens: number }
   | { kind: 'error'; status: number; type: string; message: string; headers?: Record<string, string> }
   | { kind: 'stream_error'; message: ApiMessage; type: string; errorMessage: string }
@@ -155,6 +158,11 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
   if (options.outage) setOutage(options.outage);
   const cache = new PromptCache();
   const signer = new ThinkingSigner();
+  let held = openGate();
+  const releaseStreams = (): void => {
+    held.open();
+    held = openGate();
+  };
   const timers = new Set<NodeJS.Timeout>();
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -240,10 +248,14 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
     if (!spec.success) return invalid(`scripted model server: ${spec.error}`);
     const outcome = outcomeFor(spec.data, attempt);
     if (outcome.delayMs > 0) await sleep(outcome.delayMs);
-    if (outcome.kind === 'error') {
+    const reply = outcome.kind === 'reply' ? outcome : outcome.reply;
+    const message = (): ApiMessage => buildMessage(body, reply!, cache, thinkingBudget(body) === null ? undefined : signer, turn);
+    if (outcome.kind === 'error' && !(reply && record.stream)) {
       return injectedError(outcome.error, body, `scenario "${scenario.name}", turn ${turn}, attempt ${attempt}`);
     }
-    return { kind: 'message', message: buildMessage(body, outcome, cache, thinkingBudget(body) === null ? undefined : signer, turn), stream: record.stream };
+    // A cut attempt streams part of the turn's content, then the connection drops.
+    const cutAfterDeltas = outcome.kind === 'error' ? outcome.error.cutAfterDeltas : undefined;
+    return { kind: 'message', message: message(), stream: record.stream, pacing: { ...reply!.pacing, ...(cutAfterDeltas !== undefined ? { cutAfterDeltas } : {}) } };
   }
 
   /** The admin endpoints that switch an outage or revoked keys on and off while runs go on. */
@@ -252,7 +264,8 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
       if (endpoint === 'POST /admin/outage') setOutage((body ?? {}) as OutageSpec);
       else if (endpoint === 'DELETE /admin/outage') setOutage(null);
       else if (endpoint === 'PUT /admin/revoked-keys') revokeKeys(checkKeys(body));
-      else return apiError(404, `Not found: ${endpoint} (admin: POST|DELETE /admin/outage, PUT /admin/revoked-keys)`);
+      else if (endpoint === 'POST /admin/release-streams') releaseStreams();
+      else return apiError(404, `Not found: ${endpoint} (admin: POST|DELETE /admin/outage, PUT /admin/revoked-keys, POST /admin/release-streams)`);
     } catch (err) {
       return apiError(400, (err as Error).message);
     }
@@ -295,8 +308,8 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
       // Every failure became a 500 answer above: nothing is left to reject.
       void answer(req, raw, record)
         .catch((err): Answer => apiError(500, `scripted model server: ${String(err)}`))
-        .then((result) => {
-          send(res, record, result);
+        .then(async (result) => {
+          await send(res, record, result, { sleep, held: () => held.opened });
           options.log?.(logLine(record));
         });
     });
@@ -319,6 +332,7 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
     addScenario,
     setOutage,
     revokeKeys,
+    releaseStreams,
     close: () =>
       new Promise<void>((resolve, reject) => {
         for (const timer of timers) clearTimeout(timer);
@@ -396,7 +410,48 @@ function apiMessage(
   };
 }
 
-function send(res: ServerResponse, record: RecordedRequest, answer: Answer): void {
+/** What a paced stream waits on: the server's timers (cleared on close), and the gate `releaseStreams` opens. */
+interface StreamClock {
+  sleep(ms: number): Promise<void>;
+  held(): Promise<void>;
+}
+
+function openGate(): { opened: Promise<void>; open(): void } {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+/** Writes a streamed answer's events, waiting, holding or cutting the connection where its pacing says. */
+async function writeStream(res: ServerResponse, message: ApiMessage, pacing: StreamPacing, clock: StreamClock): Promise<void> {
+  let deltas = 0;
+  for (const event of messageStreamEvents(message)) {
+    if (event.event === 'content_block_delta') {
+      if (pacing.cutAfterDeltas !== undefined && deltas >= pacing.cutAfterDeltas) {
+        // What was written goes out first; then the connection closes with the body unfinished.
+        res.socket?.end();
+        return;
+      }
+      if (pacing.delayMs) await clock.sleep(pacing.delayMs);
+      deltas += 1;
+    }
+    if (res.destroyed) return;
+    res.write(formatServerSentEvent(event));
+    if (event.event === 'content_block_delta' && deltas === pacing.holdAfterDeltas) {
+      let released = false;
+      const gate = clock.held();
+      void gate.then(() => (released = true));
+      // Held, the stream pings every second as the API's streams do, so the client's idle deadline never passes.
+      while (!released && !res.destroyed) {
+        await Promise.race([gate, clock.sleep(1000)]);
+        if (!released && !res.destroyed) res.write(formatServerSentEvent({ event: 'ping', data: { type: 'ping' } }));
+      }
+    }
+  }
+  res.end();
+}
+
+async function send(res: ServerResponse, record: RecordedRequest, answer: Answer, clock: StreamClock): Promise<void> {
   if (res.destroyed || res.socket === null || res.socket.destroyed) {
     record.status = 0;
     return;
@@ -435,8 +490,7 @@ function send(res: ServerResponse, record: RecordedRequest, answer: Answer): voi
         return;
       }
       res.writeHead(200, streamHeaders);
-      for (const event of messageStreamEvents(answer.message)) res.write(formatServerSentEvent(event));
-      res.end();
+      await writeStream(res, answer.message, answer.pacing ?? {}, clock);
       return;
     case 'garbage':
       // What a broken proxy or a truncated body looks like to the SDK: 200, then no Messages-API answer.

@@ -51,12 +51,17 @@ const injectedErrorSchema = z
     stallAfterStart: z.boolean().optional(),
     /** Answer 200 with a body that is not the Messages API (garbled JSON, or a stream of nonsense events). */
     garbage: z.boolean().optional(),
+    /** On a streamed request, stream the turn's content and drop the connection after this many deltas: a stream cut mid-way. */
+    cutAfterDeltas: z.number().int().nonnegative().optional(),
   })
   .strict()
-  .refine((error) => error.dropConnection === true || error.stallAfterStart === true || error.garbage === true || error.status !== undefined, {
-    path: ['status'],
-    message: 'required unless dropConnection, stallAfterStart or garbage is true',
-  });
+  .refine(
+    (error) => error.dropConnection === true || error.stallAfterStart === true || error.garbage === true || error.cutAfterDeltas !== undefined || error.status !== undefined,
+    {
+      path: ['status'],
+      message: 'required unless dropConnection, stallAfterStart, garbage or cutAfterDeltas is set',
+    },
+  );
 
 const usageOverrideSchema = z
   .object({
@@ -76,11 +81,21 @@ export const turnSpecSchema = z
     error: injectedErrorSchema.optional(),
     delayMs: z.union([z.number().int().nonnegative(), z.array(z.number().int().nonnegative()).min(1)]).optional(),
     usage: usageOverrideSchema.optional(),
+    /** On a streamed answer, the wait before each delta, in ms (text that arrives in pieces over time). */
+    streamDelayMs: z.number().int().nonnegative().max(10_000).optional(),
+    /**
+     * On a streamed answer, stop after this many deltas and wait, sending a ping every second as the API does, until
+     * the server's `releaseStreams()` (or `POST /admin/release-streams`).
+     */
+    holdAfterDeltas: z.number().int().nonnegative().optional(),
   })
   .strict()
   .superRefine((turn, ctx) => {
     if (turn.content === undefined && turn.error === undefined) {
       ctx.addIssue({ code: 'custom', path: [], message: 'a turn needs content, error, or both' });
+    }
+    if (turn.error?.cutAfterDeltas !== undefined && (turn.content === undefined || turn.error.times === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['error', 'cutAfterDeltas'], message: 'needs content and error.times: the cut attempts stream part of the content' });
     }
     if (turn.error?.times !== undefined && turn.content === undefined) {
       ctx.addIssue({ code: 'custom', path: ['content'], message: 'required: attempts after error.times play it' });
@@ -128,6 +143,10 @@ export interface TurnSpec extends TurnSpecShape {
   stop_reason?: TurnSpecShape['stop_reason'];
   /** An API error the turn fails with first (every attempt, or the first `error.times`). @default none */
   error?: TurnSpecShape['error'];
+  /** On a streamed answer, the wait before each delta, in ms. @default 0 */
+  streamDelayMs?: TurnSpecShape['streamDelayMs'];
+  /** On a streamed answer, hold the stream after this many deltas until the server's `releaseStreams()`. @default none: never held */
+  holdAfterDeltas?: TurnSpecShape['holdAfterDeltas'];
   /** Wait before answering, in ms; an array gives one value per attempt, the last repeating. @default 0 */
   delayMs?: TurnSpecShape['delayMs'];
   /** Overrides the computed usage, field by field. @default the usage counted from the request and the answer */
@@ -177,14 +196,22 @@ export interface RespondingScenario {
 export type Scenario = ScriptedScenario | RespondingScenario;
 
 /** What the server does for one attempt of one turn. */
+/** How a streamed answer is paced: a wait before each delta, a hold after some, a cut after some. */
+export interface StreamPacing {
+  delayMs?: number;
+  holdAfterDeltas?: number;
+  cutAfterDeltas?: number;
+}
+
 export type TurnOutcome =
-  | { kind: 'error'; error: InjectedError; delayMs: number }
+  | { kind: 'error'; error: InjectedError; delayMs: number; reply?: Extract<TurnOutcome, { kind: 'reply' }> }
   | {
       kind: 'reply';
       content: ScriptedBlock[];
       stop_reason: StopReason;
       usage: ParsedTurnSpec['usage'];
       delayMs: number;
+      pacing: StreamPacing;
     };
 
 export type Parsed<T> = { success: true; data: T } | { success: false; error: string };
@@ -301,13 +328,15 @@ export async function turnSpecFor(scenario: Scenario, ctx: TurnContext): Promise
 export function outcomeFor(spec: ParsedTurnSpec, attempt: number): TurnOutcome {
   const delays = spec.delayMs === undefined ? [0] : Array.isArray(spec.delayMs) ? spec.delayMs : [spec.delayMs];
   const delayMs = delays[Math.min(attempt, delays.length) - 1];
-  if (spec.error !== undefined && (spec.error.times === undefined || attempt <= spec.error.times)) {
-    return { kind: 'error', error: spec.error, delayMs };
-  }
   const content = spec.content ?? [];
   const callsTools = content.some((block) => block.type === 'tool_use');
   const stop_reason = spec.stop_reason ?? (callsTools ? 'tool_use' : 'end_turn');
-  return { kind: 'reply', content, stop_reason, usage: spec.usage, delayMs };
+  const pacing: StreamPacing = { delayMs: spec.streamDelayMs, holdAfterDeltas: spec.holdAfterDeltas };
+  const reply = { kind: 'reply' as const, content, stop_reason, usage: spec.usage, delayMs, pacing };
+  if (spec.error !== undefined && (spec.error.times === undefined || attempt <= spec.error.times)) {
+    return { kind: 'error', error: spec.error, delayMs, ...(spec.error.cutAfterDeltas !== undefined ? { reply } : {}) };
+  }
+  return reply;
 }
 
 /** Text of the first user message: what routing by `taskIncludes` reads. */

@@ -14,6 +14,7 @@ import type { DecisionRequest } from '../operations/approvals';
 import { isHex } from '../policies/signature';
 import { approverOf, type InboxTokens } from './tokens';
 import { INBOX_PAGE, INBOX_SCRIPT, INBOX_STYLE } from './page';
+import { streamFeed } from './feed-stream';
 
 /** The largest request body the inbox reads; an edit is checked again by the run. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -116,6 +117,7 @@ async function handle(options: InboxOptions, request: http.IncomingMessage, resp
     const signs = inBrowser ? 'browser' : options.keyOf?.(approver) !== undefined;
     return send(response, 200, { approver, signs, calls: listed, unanswered });
   }
+  if (request.method === 'GET' && url.pathname === '/api/feed') return streamFeed(options.sagent, url, request, response);
   if (request.method === 'POST' && (url.pathname === '/api/decide' || url.pathname === '/api/prepare')) {
     const body = (await readJson(request)) as DecideBody | undefined;
     const checked = decisionOf(body, approver);

@@ -65,6 +65,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Called on every streamed event. */
   onProgress?: () => void;
+  /** Called with each piece of Claude's text as it streams in (the live feed). */
+  onText?: (text: string) => void;
   /** First-byte and idle deadlines; a stall aborts the call with a `ModelStallError`. @default DEFAULT_MODEL_TIMEOUTS */
   timeouts?: ModelTimeouts;
   /** Bytes of the answer the caller can record; a larger one fails with `ModelAnswerTooLargeError`. @default 1_500_000 */
@@ -113,6 +115,8 @@ export async function createMessage(client: Anthropic, request: ModelRequest, op
       watchdog.progress();
       options.onProgress?.();
     });
+    const { onText } = options;
+    if (onText) stream.on('text', (delta) => onText(delta));
     let message: Anthropic.Message;
     try {
       message = await stream.finalMessage();

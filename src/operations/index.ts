@@ -5,6 +5,7 @@ export { configDir, createKey, ensureKey, keyPath, loadKey, type ApproverKey } f
 export type { CompensationAction, CompensationSent } from './operate';
 export { fetchServicesLedger, type LedgerEntry, type LedgerOptions, type RunLedger, type ServicesLedger } from './ledger';
 export type { FollowOptions } from './follow';
+export { FeedTranscript, type FeedGap, type FeedItem, type FeedOptions } from './feed';
 export { BreakerOverrideRefusedError, type FleetBreaker, type FleetBreakers } from './breakers';
 export type { ReadOptions, RunView, ViewSource } from './run-view';
 export {

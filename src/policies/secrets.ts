@@ -124,6 +124,11 @@ export function maskOutcome(agent: AgentDefinition, outcome: RunOutcome): RunOut
   };
 }
 
+/** Masks, in free text, every secret value these tool calls carry (the live feed's text and steps). */
+export function secretTextMasker(agent: AgentDefinition, calls: ReadonlyArray<{ tool: string; input: unknown }>): (text: string) => string {
+  return textMasker(secretValues(agent, calls));
+}
+
 /** The string values of secret fields in these tool calls' inputs. */
 function secretValues(agent: AgentDefinition, calls: ReadonlyArray<{ tool: string; input: unknown }>): string[] {
   const values = new Set<string>();

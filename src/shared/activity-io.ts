@@ -17,6 +17,8 @@ export interface CallModelInput {
   messages?: MessageParam[];
   /** A notice for Claude appended to the newest user turn, after the prompt cache's breakpoint (the wind-down). */
   notice?: string;
+  /** A reader follows the run: publish the text to its live feed as it streams. Absent: publish nothing. */
+  liveFeed?: true;
 }
 
 /**

@@ -263,6 +263,8 @@ export interface CarriedState {
   audit?: AuditEntry[];
   /** The tools the run's principal may use, as the worker answered at the run's start; absent before that rule. */
   access?: AccessGrant;
+  /** The live feed's next offset and newest events, so readers go on across the boundary; absent from older code. */
+  feed?: CarriedFeed;
 }
 
 /** A message waiting for the next model call. */
@@ -359,3 +361,28 @@ export interface DelegationView extends DelegateProgress {
 
 /** The agent-run workflow: what `createAgentSaga` returns, and the type the client and a parent start. */
 export type AgentSagaWorkflow = (input: AgentRunInput) => Promise<RunOutcome>;
+
+// The live feed's events (shared/feed.ts has its messages): here, since continue-as-new carries its tail.
+/** What one event says; every event also carries its offset and when the workflow took it in. */
+export type FeedEventBody =
+  /** A piece of Claude's text for a model turn, from one attempt of its call. */
+  | { kind: 'text'; turn: number; attempt: number; text: string }
+  /** A retried model call started again: the text of earlier attempts of this turn is void. */
+  | { kind: 'reset'; turn: number; attempt: number }
+  /** A timeline entry opened or settled: model turn, tool call, approval, effect, compensation, pause. */
+  | { kind: 'step'; step: Pick<TimelineEntry, 'kind' | 'title' | 'state' | 'detail' | 'effectId'> }
+  /** The run's status changed (a pause, a rollback, the result). */
+  | { kind: 'status'; status: RunStatus; detail: string | null }
+  /** A sub-agent started as a child workflow: its own feed goes on under the child's workflow id. */
+  | { kind: 'delegate'; child: string; agent: string; effectId: string };
+
+/** One event of a run's live feed: what it says, its offset in the feed, and when the workflow took it in. */
+export type FeedEvent = FeedEventBody & { offset: number; at: string };
+
+/** What continue-as-new carries of the feed: the next offset and the newest events. */
+export interface CarriedFeed {
+  nextOffset: number;
+  tail: FeedEvent[];
+  /** Until when (workflow time, epoch ms) a reader's follow lease runs; absent when none was live. */
+  followedUntil?: number;
+}

@@ -36,6 +36,8 @@ import { runReads, runWrite, undoEffect, type PipelineStep, type ToolScope } fro
 import { continueAsNewFor, declareVersioning, upgradeDue } from './versioning';
 import { acceptFinalAnswer } from './typed-output';
 import { idleTimeoutOf, installSteeringHandlers, takeMessages, waitForMessage } from './steering';
+import { installFeedHandlers } from './feed';
+import { secretTextMasker } from '../policies/secrets';
 
 /** Raised inside the loop when the saga must end; caught at the top and turned into a rollback. */
 class SagaAbort {
@@ -87,6 +89,7 @@ class AgentLoop {
     installDelegationHandler(run);
     installSteeringHandlers(run, this.input);
     installModelOutageHandler(run);
+    installFeedHandlers(run.feed, () => run.flags.contextInFlight?.turn ?? null, () => secretTextMasker(run.settings.agent, [...run.memory.effects, ...run.memory.pendingApprovals]));
     if (run.desk.pending.length > 0) setStatus(run, 'awaiting_approval', describePending(run.desk.pending));
     else publishRun(run);
     try {
@@ -158,6 +161,8 @@ class AgentLoop {
       ...(settings.narrowed ? { toolNames: settings.offeredTools } : {}),
       turn,
       ...(notice ? { notice } : {}),
+      // Claude's text is published as it streams only while a reader follows: nobody following costs no history.
+      ...(this.run.feed.followed(Date.now()) ? { liveFeed: true as const } : {}),
     };
     if (notice) timeline.note('budget', 'asked Claude to finish', 'info', notice);
     let asked: ModelAnswer & { model?: string; fellBack?: boolean };
@@ -167,6 +172,7 @@ class AgentLoop {
       flags.contextInFlight = null;
     }
     if (!asked.ok) throw new SagaAbort(asked.reason);
+    this.run.feed.answered(turn, asked.answer);
     memory.turn = turn;
     flags.turnsThisRun += 1;
     memory.usage = addUsage(memory.usage, asked.answer.usage, asked.answer.cost_usd);
@@ -306,7 +312,8 @@ class AgentLoop {
   private async continueAsNew(): Promise<never> {
     await condition(allHandlersFinished);
     this.run.timeline.note('run', `continuing as new after turn ${this.run.memory.turn}`, 'info');
-    const { memory, settings } = this.run;
-    return continueAsNewFor(settings.agent.versioning)({ ...this.input, carried: carryOver(memory, patched(PATCHES.compactCarried) ? settings.carry : undefined) });
+    const { memory, settings, feed } = this.run;
+    const carried = carryOver(memory, patched(PATCHES.compactCarried) ? settings.carry : undefined);
+    return continueAsNewFor(settings.agent.versioning)({ ...this.input, carried: patched(PATCHES.feedCarried) ? { ...carried, feed: feed.carry() } : carried });
   }
 }

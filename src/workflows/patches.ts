@@ -31,4 +31,6 @@ export const PATCHES = {
    * deny) with MCP tools asking by default, untrusted output fenced and tainting the run, and the audit trail.
    */
   policy: 'sagent-policy',
+  /** Continue-as-new carries the live feed's next offset and newest events. */
+  feedCarried: 'sagent-feed-carried',
 } as const;

@@ -60,6 +60,7 @@ function viewOf({ settings, memory, flags }: Run): RunView {
 export function setStatus(run: Run, status: RunStatus, detail: string | null): void {
   run.flags.status = status;
   run.flags.statusDetail = detail;
+  run.feed.status(status, detail);
   publishRun(run);
   reportToParent(run);
 }

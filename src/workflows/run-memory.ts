@@ -19,6 +19,7 @@ import { SagaLedger } from './saga';
 import type { RunSettings } from './settings';
 import { PATCHES } from './patches';
 import { Timeline } from './timeline';
+import { FeedLog } from './feed';
 
 /** Rejected attempts carried over continue-as-new; older ones stay in the history of the run before. */
 const REJECTED_ATTEMPTS_CARRIED = 50;
@@ -57,6 +58,8 @@ export interface Run {
   readonly desk: ApprovalDesk;
   readonly ledger: SagaLedger;
   readonly timeline: Timeline;
+  /** The live feed: text as Claude writes it, steps and statuses; in memory, its tail carried over continue-as-new. */
+  readonly feed: FeedLog;
 }
 
 /** The run's memory: what the run before carried over, or a fresh one. */
@@ -116,6 +119,8 @@ export function carryOver(memory: RunMemory, limits?: CarryLimits): CarriedState
 /** The run at its start: its memory, fresh flags, and the desk, ledger and timeline over the memory. */
 export function openRun(input: AgentRunInput, settings: RunSettings): Run {
   const memory = startMemory(input, Date.now());
+  const feed = new FeedLog(input.carried?.feed);
+  const ledger = new SagaLedger(memory.effects);
   return {
     settings,
     memory,
@@ -136,8 +141,14 @@ export function openRun(input: AgentRunInput, settings: RunSettings): Run {
       approverKeys: settings.approval.approverKeys,
       ...signatureRunId(settings),
     }),
-    ledger: new SagaLedger(memory.effects),
-    timeline: new Timeline(memory.timeline, memory.compacted),
+    ledger,
+    timeline: new Timeline(memory.timeline, memory.compacted, (entry) => {
+      feed.step(entry);
+      // A sub-agent's step opens: its feed goes on under the child's workflow id, which the ledger recorded first.
+      const delegation = entry.kind === 'tool' && entry.state === 'started' && entry.effectId ? ledger.find(entry.effectId)?.delegation : undefined;
+      if (delegation?.outcome === 'running') feed.delegate(delegation.workflowId, delegation.agent, entry.effectId!);
+    }),
+    feed,
   };
 }
 

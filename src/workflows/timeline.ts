@@ -9,6 +9,8 @@ export class Timeline {
   constructor(
     readonly entries: TimelineEntry[] = [],
     private readonly compacted: Pick<CompactedBooks, 'timelineEntries'> = { timelineEntries: 0 },
+    /** Told of every entry opened or settled (the live feed). */
+    private readonly onChange?: (entry: TimelineEntry) => void,
   ) {}
 
   /** Records something that happened, or started, now. */
@@ -16,6 +18,7 @@ export class Timeline {
     const entry: TimelineEntry = { kind, title, at: new Date(Date.now()).toISOString(), state, ...(detail ? { detail } : {}), ...(effectId ? { effectId } : {}) };
     this.entries.push(entry);
     if (this.entries.length > TIMELINE_LIMIT) this.compacted.timelineEntries += this.entries.splice(0, this.entries.length - TIMELINE_LIMIT).length;
+    this.onChange?.(entry);
     return entry;
   }
 
@@ -24,5 +27,6 @@ export class Timeline {
     entry.state = state;
     entry.durationMs = Date.now() - startedAt;
     if (detail) entry.detail = detail;
+    this.onChange?.(entry);
   }
 }

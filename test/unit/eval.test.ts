@@ -48,7 +48,7 @@ describe('suites', () => {
 
   it('load the demo suites, and refuse a file that is not JSON', () => {
     const files = suiteFiles(path.join(ROOT, 'src/demo/evals'));
-    expect(files.map((file) => path.basename(file))).toEqual(['adversarial.json', 'travel.json']);
+    expect(files.map((file) => path.basename(file))).toEqual(['adversarial.json', 'travel.json', 'untrusted.json']);
     for (const file of files) expect(loadSuite(file).environmentModule).toBe(path.join(ROOT, 'src/demo/evals/environment.ts'));
     const bad = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'eval-')), 'bad.json');
     fs.writeFileSync(bad, '{ "name": ');

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import * as delegation from '../../src/shared/delegation';
+import * as feed from '../../src/shared/feed';
 import * as mcp from '../../src/shared/mcp';
 import * as messages from '../../src/shared/messages';
 import { SEARCH_ATTRIBUTES, WORKFLOW_TYPE } from '../../src/shared/constants';
@@ -24,7 +25,7 @@ const UPDATE = 'SAGENT_UPDATE_CONTRACT=1 npx jest test/unit/names-contract.test.
 /** Every signal, update and query definition the shared modules export, by kind. */
 function messageNames(): Record<'signals' | 'updates' | 'queries', string[]> {
   const found = { signals: [] as string[], updates: [] as string[], queries: [] as string[] };
-  for (const module of [messages, delegation, mcp]) {
+  for (const module of [messages, delegation, mcp, feed]) {
     for (const value of Object.values(module) as Array<{ type?: unknown; name?: unknown }>) {
       if (typeof value?.name !== 'string') continue;
       if (value.type === 'signal') found.signals.push(value.name);
@@ -73,7 +74,8 @@ test('the contract holds what clients and histories name today', () => {
   expect(current.activityTypes).toEqual(expect.arrayContaining(['callModel', 'runTool', 'checkEffect', 'compensate', 'notifyApproval', 'listMcpTools']));
   expect(current.signals).toEqual(expect.arrayContaining(['approval', 'retryCompensation', 'skipCompensation', 'delegateProgress']));
   expect(current.updates).toEqual(expect.arrayContaining(['decide', 'extendBudget', 'abort']));
-  expect(current.queries).toEqual(expect.arrayContaining(['getState', 'modelContext']));
+  expect(current.queries).toEqual(expect.arrayContaining(['getState', 'modelContext', 'sagent.feed.poll']));
+  expect(current.signals).toEqual(expect.arrayContaining(['sagent.feed.publish', 'sagent.feed.follow']));
   expect(current.types.CarriedState).toMatchObject({ turn: 'number', effects: 'EffectRecord[]', inFlight: 'TurnInFlight | null' });
   expect(current.types.AgentRunInput).toMatchObject({ agent: 'string', task: 'string', 'carried?': 'CarriedState | undefined' });
 });
