@@ -20,7 +20,23 @@ const sandboxPaths = [
 ];
 const sandboxPatterns = [
   {
-    group: ['**/activities', '**/activities/*', '**/models/*', '**/dev/*', '**/services/*', '**/worker', '**/client', '**/operations', '**/operations/*', '**/index', '**/testing', '**/temporal/*', '**/cli', '**/cli/*', '**/mcp/*'],
+    group: [
+      '**/activities',
+      '**/activities/*',
+      '**/models/*',
+      '**/dev/*',
+      '**/services/*',
+      '**/worker',
+      '**/client',
+      '**/operations',
+      '**/operations/*',
+      '**/index',
+      '**/testing',
+      '**/temporal/*',
+      '**/cli',
+      '**/cli/*',
+      '**/mcp/*',
+    ],
     message: 'workflow sandbox: Node-side code (import sagent/workflow, not sagent)',
     allowTypeImports: true,
   },

@@ -68,7 +68,14 @@ async function main(): Promise<void> {
       await fetch(`${services.url}/_faults`, { method: 'DELETE' });
       const answers = ids.map((id) => seen.get(id) ?? 'none');
       const count = (what: string) => answers.filter((answer) => answer === what).length;
-      rows.push([breakers ? 'with breaker' : 'without breaker', String(RUNS), String(reached), String(count('tool_failed')), String(count('service_unavailable')), seconds.toFixed(1)]);
+      rows.push([
+        breakers ? 'with breaker' : 'without breaker',
+        String(RUNS),
+        String(reached),
+        String(count('tool_failed')),
+        String(count('service_unavailable')),
+        seconds.toFixed(1),
+      ]);
       worker.shutdown();
       await running;
     }

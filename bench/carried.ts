@@ -104,7 +104,9 @@ async function main(): Promise<void> {
     console.log(`  ${links.map((link) => `${link.link}:${link.bytes}`).join(' ')}`);
     const largest = Math.max(...links.map((link) => link.bytes));
     const ratio = links.length > 1 ? (largest / links[0].bytes).toFixed(3) : 'n/a';
-    console.log(`${links.length} links · first full link ${links[0].bytes} B · largest ${largest} B · largest ÷ first full ${ratio} · wall ${Math.round(wallMs / 1000)} s`);
+    console.log(
+      `${links.length} links · first full link ${links[0].bytes} B · largest ${largest} B · largest ÷ first full ${ratio} · wall ${Math.round(wallMs / 1000)} s`,
+    );
   } finally {
     await stack.stop();
   }

@@ -63,7 +63,11 @@ async function main(): Promise<void> {
     cleanups.push(() => model.close());
     const services = await startServices({ port: 0, dataDir: 'memory://' });
     cleanups.push(() => services.close());
-    const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), preloadModules: [...SAGENT_PRELOAD_MODULES], logger: new DefaultLogger('ERROR') });
+    const bundle = await bundleWorkflowCode({
+      workflowsPath: require.resolve('./workflows'),
+      preloadModules: [...SAGENT_PRELOAD_MODULES],
+      logger: new DefaultLogger('ERROR'),
+    });
     const bundleFile = path.join(dir, 'workflow-bundle.js');
     await fs.writeFile(bundleFile, bundle.code);
 
@@ -72,7 +76,10 @@ async function main(): Promise<void> {
       await fs.mkdir(serverDir, { recursive: true });
       const running =
         server === 'cluster'
-          ? await startCluster({ stateDir: serverDir, ui: false, progress: (line) => log(`cluster: ${line}`) }).then((c) => ({ address: c.address, stop: () => c.stop() }))
+          ? await startCluster({ stateDir: serverDir, ui: false, progress: (line) => log(`cluster: ${line}`) }).then((c) => ({
+              address: c.address,
+              stop: () => c.stop(),
+            }))
           : await startScratchDevServer(serverDir);
       log(`${server} at ${running.address}`);
       const temporal = await connectClient({ config: { address: running.address, namespace: DEFAULT_NAMESPACE, external: true } });
@@ -80,8 +87,16 @@ async function main(): Promise<void> {
         for (const count of plan.workers) {
           const taskQueue = `bench-cluster-${tag()}`;
           const stops: Array<() => Promise<unknown>> = [];
-          const env = { TEMPORAL_ADDRESS: running.address, TEMPORAL_NAMESPACE: DEFAULT_NAMESPACE, BENCH_TASK_QUEUE: taskQueue, BENCH_MODEL_URL: model.url, BENCH_SERVICES_URL: services.url, BENCH_WORKFLOW_BUNDLE: bundleFile };
-          for (let i = 0; i < count; i++) await spawnWorker(`worker-${i + 1}`, process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-main.ts')], env, dir, log, stops);
+          const env = {
+            TEMPORAL_ADDRESS: running.address,
+            TEMPORAL_NAMESPACE: DEFAULT_NAMESPACE,
+            BENCH_TASK_QUEUE: taskQueue,
+            BENCH_MODEL_URL: model.url,
+            BENCH_SERVICES_URL: services.url,
+            BENCH_WORKFLOW_BUNDLE: bundleFile,
+          };
+          for (let i = 0; i < count; i++)
+            await spawnWorker(`worker-${i + 1}`, process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-main.ts')], env, dir, log, stops);
           try {
             // One unmeasured burst: the first runs on a fresh task queue and fresh workers pay for warm-up.
             await burst(temporal.client, taskQueue, { ...plan, runs: Math.min(plan.runs, 10) });
@@ -97,7 +112,9 @@ async function main(): Promise<void> {
               bursts: rates,
             };
             results.push(figures);
-            log(`${server}, ${count} worker(s): ${figures.stepsPerSecond.median} steps/s (${figures.stepsPerSecond.min}-${figures.stepsPerSecond.max}), p50 ${figures.p50LatencyMs} ms`);
+            log(
+              `${server}, ${count} worker(s): ${figures.stepsPerSecond.median} steps/s (${figures.stepsPerSecond.min}-${figures.stepsPerSecond.max}), p50 ${figures.p50LatencyMs} ms`,
+            );
           } finally {
             for (const stop of stops.reverse()) await stop();
           }
@@ -113,7 +130,10 @@ async function main(): Promise<void> {
   console.log(render(plan, results));
   const out = path.join(__dirname, 'results', 'cluster.json');
   await fs.mkdir(path.dirname(out), { recursive: true });
-  await fs.writeFile(out, `${JSON.stringify({ at: new Date().toISOString(), cpus: os.cpus().length, temporal: TEMPORAL_VERSION, shards: HISTORY_SHARDS, plan, results }, null, 2)}\n`);
+  await fs.writeFile(
+    out,
+    `${JSON.stringify({ at: new Date().toISOString(), cpus: os.cpus().length, temporal: TEMPORAL_VERSION, shards: HISTORY_SHARDS, plan, results }, null, 2)}\n`,
+  );
   log(`wrote ${path.relative(process.cwd(), out)}`);
 }
 
@@ -124,7 +144,11 @@ async function burst(client: Client, taskQueue: string, plan: Plan): Promise<{ s
   const latencies = await Promise.all(
     Array.from({ length: plan.runs }, async (_, index) => {
       const started = performance.now();
-      const handle = await client.workflow.start('agentSaga', { taskQueue, workflowId: benchWorkflowId('weather', plan.steps, `cluster-${label}-${index}`), args: [sagentInput('weather', plan.steps)] });
+      const handle = await client.workflow.start('agentSaga', {
+        taskQueue,
+        workflowId: benchWorkflowId('weather', plan.steps, `cluster-${label}-${index}`),
+        args: [sagentInput('weather', plan.steps)],
+      });
       const outcome = await resultWithin<{ status?: string }>(handle, 5 * 60_000);
       if (outcome.status !== 'completed') throw new Error(`${handle.workflowId} ended ${outcome.status}`);
       return performance.now() - started;
@@ -143,7 +167,9 @@ function render(plan: Plan, results: Figures[]): string {
   ];
   for (const r of results) {
     const name = r.server === 'cluster' ? `cluster (Temporal ${TEMPORAL_VERSION}, PostgreSQL, ${HISTORY_SHARDS} shards)` : 'dev server (1 shard, SQLite)';
-    lines.push(`| ${name} | ${r.workers} | ${r.stepsPerSecond.median} (${r.stepsPerSecond.min}-${r.stepsPerSecond.max}) | ${r.p50LatencyMs} | ${r.p99LatencyMs} |`);
+    lines.push(
+      `| ${name} | ${r.workers} | ${r.stepsPerSecond.median} (${r.stepsPerSecond.min}-${r.stepsPerSecond.max}) | ${r.p50LatencyMs} | ${r.p99LatencyMs} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -62,7 +62,11 @@ async function sharesOf(harness: Harness, workflowId: string): Promise<EventShar
   const byType = new Map<string, EventShare>();
   let nextPageToken: Uint8Array | undefined;
   do {
-    const page = await harness.client.workflowService.getWorkflowExecutionHistory({ namespace: harness.temporal.namespace, execution: { workflowId }, nextPageToken });
+    const page = await harness.client.workflowService.getWorkflowExecutionHistory({
+      namespace: harness.temporal.namespace,
+      execution: { workflowId },
+      nextPageToken,
+    });
     for (const event of page.history?.events ?? []) {
       const type = temporal.api.enums.v1.EventType[event.eventType ?? 0].replace(/^EVENT_TYPE_/, '');
       const share = byType.get(type) ?? { type, count: 0, bytes: 0, payloads: 0, payloadBytes: 0 };
@@ -111,11 +115,18 @@ async function run(): Promise<void> {
       );
     }
     const [lastOff, lastOn] = [off.points.at(-1)!, on.points.at(-1)!];
-    console.log(`targets at ${lastOn.steps} steps: on ${lastOn.bytesPerStep} B/step < ${ON_TARGET}: ${lastOn.bytesPerStep < ON_TARGET ? 'met' : 'NOT met'}; off ${lastOff.bytesPerStep} B/step ≤ ${OFF_TARGET}: ${lastOff.bytesPerStep <= OFF_TARGET ? 'met' : 'NOT met'}`);
-    for (const [label, shares] of [['off', off.shares], ['on', on.shares]] as const) {
+    console.log(
+      `targets at ${lastOn.steps} steps: on ${lastOn.bytesPerStep} B/step < ${ON_TARGET}: ${lastOn.bytesPerStep < ON_TARGET ? 'met' : 'NOT met'}; off ${lastOff.bytesPerStep} B/step ≤ ${OFF_TARGET}: ${lastOff.bytesPerStep <= OFF_TARGET ? 'met' : 'NOT met'}`,
+    );
+    for (const [label, shares] of [
+      ['off', off.shares],
+      ['on', on.shares],
+    ] as const) {
       console.log(`where the bytes go at ${lastOn.steps} steps, codec ${label} (event type: count, bytes, payloads, payload bytes):`);
       for (const share of shares.slice(0, 10)) {
-        console.log(`  ${share.type.padEnd(40)} ${String(share.count).padStart(5)}  ${String(share.bytes).padStart(8)}  ${String(share.payloads).padStart(5)}  ${String(share.payloadBytes).padStart(8)}`);
+        console.log(
+          `  ${share.type.padEnd(40)} ${String(share.count).padStart(5)}  ${String(share.bytes).padStart(8)}  ${String(share.payloads).padStart(5)}  ${String(share.payloadBytes).padStart(8)}`,
+        );
       }
     }
   } finally {

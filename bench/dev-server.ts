@@ -62,7 +62,11 @@ export async function startBenchStack(name: string, scenario: Scenario): Promise
   const services = await startServices({ port: 0, dataDir: 'memory://' });
   const connection = await NativeConnection.connect({ address: devServer.address });
   const client = new Client({ connection, namespace: devServer.namespace });
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: DEMO_WORKFLOWS_PATH, preloadModules: [...SAGENT_PRELOAD_MODULES], logger: new DefaultLogger('ERROR') });
+  const workflowBundle = await bundleWorkflowCode({
+    workflowsPath: DEMO_WORKFLOWS_PATH,
+    preloadModules: [...SAGENT_PRELOAD_MODULES],
+    logger: new DefaultLogger('ERROR'),
+  });
   return {
     devServer,
     model,

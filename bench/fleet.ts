@@ -172,21 +172,32 @@ async function run(): Promise<void> {
     cleanups.push(() => services.close());
     // sagent's bundle as the other benchmarks build it; the floor's of its own (`./bare-workflows`).
     const bundleFiles: Record<'sagent' | 'bare', string> = { sagent: path.join(dir, 'workflow-bundle.js'), bare: path.join(dir, 'bare-bundle.js') };
-    for (const [name, workflowsPath] of [['sagent', require.resolve('./workflows')], ['bare', require.resolve('./bare-workflows')]] as const) {
+    for (const [name, workflowsPath] of [
+      ['sagent', require.resolve('./workflows')],
+      ['bare', require.resolve('./bare-workflows')],
+    ] as const) {
       const bundle = await bundleWorkflowCode({ workflowsPath, preloadModules: [...SAGENT_PRELOAD_MODULES], logger: new DefaultLogger('ERROR') });
       await fs.writeFile(bundleFiles[name], bundle.code);
     }
     const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
     const workerArgs = [...nodeArgs, '--import', 'tsx', path.join(__dirname, 'worker-main.ts')];
     const spawn = (name: 'sagent' | 'bare', taskQueue: string, own: (() => Promise<unknown>)[]) =>
-      spawnWorker(name, process.execPath, workerArgs, {
-        TEMPORAL_ADDRESS: devServer.address,
-        TEMPORAL_NAMESPACE: DEFAULT_NAMESPACE,
-        BENCH_TASK_QUEUE: taskQueue,
-        BENCH_MODEL_URL: model.url,
-        BENCH_SERVICES_URL: services.url,
-        BENCH_WORKFLOW_BUNDLE: bundleFiles[name],
-      }, dir, log, own);
+      spawnWorker(
+        name,
+        process.execPath,
+        workerArgs,
+        {
+          TEMPORAL_ADDRESS: devServer.address,
+          TEMPORAL_NAMESPACE: DEFAULT_NAMESPACE,
+          BENCH_TASK_QUEUE: taskQueue,
+          BENCH_MODEL_URL: model.url,
+          BENCH_SERVICES_URL: services.url,
+          BENCH_WORKFLOW_BUNDLE: bundleFiles[name],
+        },
+        dir,
+        log,
+        own,
+      );
     const stopAll = async (own: (() => Promise<unknown>)[]) => {
       for (const cleanup of own.splice(0).reverse()) await cleanup();
     };
@@ -219,7 +230,9 @@ async function run(): Promise<void> {
       const decideSagent = async (workflowId: string) => {
         for (let attempt = 1; ; attempt++) {
           try {
-            await client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [approvalOf(workflowId)], updateId: `fleet-approve-${workflowId}` });
+            await client.workflow
+              .getHandle(workflowId)
+              .executeUpdate(decideUpdate, { args: [approvalOf(workflowId)], updateId: `fleet-approve-${workflowId}` });
             return;
           } catch (err) {
             if ((err as Error).name !== 'WorkflowUpdateRPCTimeoutOrCancelledError' || attempt >= 5) throw err;
@@ -250,7 +263,13 @@ async function run(): Promise<void> {
       }
       await stopAll(sagentWorkers);
       log(`restart: first decision ${firstDecisionMs.join(', ')} ms; completed ${firstCompletionMs.join(', ')} ms`);
-      rounds.push({ runs, maxCachedWorkflows: process.env.BENCH_MAX_CACHED_WORKFLOWS ?? 'sagent default', sagent, bare, afterRestart: { firstDecisionMs, firstCompletionMs } });
+      rounds.push({
+        runs,
+        maxCachedWorkflows: process.env.BENCH_MAX_CACHED_WORKFLOWS ?? 'sagent default',
+        sagent,
+        bare,
+        afterRestart: { firstDecisionMs, firstCompletionMs },
+      });
     }
   } finally {
     await stop();
@@ -269,14 +288,7 @@ interface SideDriver {
   result(index: number): Promise<unknown>;
 }
 
-async function measureSide(
-  log: (line: string) => void,
-  name: string,
-  client: Client,
-  pid: number,
-  runs: number,
-  driver: SideDriver,
-): Promise<FleetSide> {
+async function measureSide(log: (line: string) => void, name: string, client: Client, pid: number, runs: number, driver: SideDriver): Promise<FleetSide> {
   const idleRssMb = await settledRss(pid, 2000);
   const began = performance.now();
   await inFlights(runs, 64, driver.start);
@@ -324,7 +336,9 @@ function renderFleet(rounds: FleetRound[]): string {
     lines.push(row('  approve all: worker RSS peak MB', sagent.approvePeakRssMb, bare.approvePeakRssMb));
     lines.push(row('  decision accepted p50 ms', sagent.decisionP50Ms, bare.decisionP50Ms));
     lines.push(row('  decision accepted p99 ms', sagent.decisionP99Ms, bare.decisionP99Ms));
-    lines.push(`  after a worker restart: first decision ms ${afterRestart.firstDecisionMs.join(', ')} (median ${median(afterRestart.firstDecisionMs)}); run completed ms ${afterRestart.firstCompletionMs.join(', ')}`);
+    lines.push(
+      `  after a worker restart: first decision ms ${afterRestart.firstDecisionMs.join(', ')} (median ${median(afterRestart.firstDecisionMs)}); run completed ms ${afterRestart.firstCompletionMs.join(', ')}`,
+    );
   }
   return lines.join('\n');
 }

@@ -23,7 +23,9 @@ import { approvalSignal, decideUpdate, getStateQuery } from '../src/shared/contr
 import { createSagentWorker, SAGENT_PRELOAD_MODULES } from '../src/worker';
 import { scratchRoot, startScratchDevServer } from './dev-server';
 
-const [SENDERS, SECONDS, KILOBYTES] = (process.env.SAGENT_FLOOD ?? `${process.argv[2] ?? 3},${process.argv[3] ?? 20},${process.argv[4] ?? 1_500}`).split(',').map(Number);
+const [SENDERS, SECONDS, KILOBYTES] = (process.env.SAGENT_FLOOD ?? `${process.argv[2] ?? 3},${process.argv[3] ?? 20},${process.argv[4] ?? 1_500}`)
+  .split(',')
+  .map(Number);
 /** Runs waiting in each phase; each gets one real approval. */
 const RUNS = 3;
 
@@ -67,7 +69,10 @@ type Sent = { signals: number; updates: number; refused: number };
 function flood(address: string, namespace: string, ids: string[]): { ready: Promise<unknown>; done: Promise<Sent> } {
   const children = Array.from({ length: SENDERS }, () => {
     const env = { ...process.env, SAGENT_FLOOD: `${SENDERS},${SECONDS},${KILOBYTES}` };
-    const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--sender', address, namespace, ...ids], { stdio: ['ignore', 'pipe', 'inherit'], env });
+    const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--sender', address, namespace, ...ids], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env,
+    });
     let out = '';
     let ready: () => void;
     const started = new Promise<void>((resolve) => (ready = resolve));
@@ -112,7 +117,11 @@ async function main(): Promise<void> {
   const client = new Client({ connection, namespace: devServer.namespace });
   const taskQueue = `bench-flood-${randomUUID().slice(0, 8)}`;
   const sagent = new SagentClient({ client, taskQueue });
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: DEMO_WORKFLOWS_PATH, preloadModules: [...SAGENT_PRELOAD_MODULES], logger: new DefaultLogger('ERROR') });
+  const workflowBundle = await bundleWorkflowCode({
+    workflowsPath: DEMO_WORKFLOWS_PATH,
+    preloadModules: [...SAGENT_PRELOAD_MODULES],
+    logger: new DefaultLogger('ERROR'),
+  });
   const worker = await createSagentWorker({
     connection,
     namespace: devServer.namespace,
@@ -161,7 +170,8 @@ async function main(): Promise<void> {
         }
         latencies.push(Date.now() - startedAt);
       }
-      for (const failure of new Set(failures)) console.log(`  ${flooded ? 'flood' : 'quiet'}: an approval failed ${failures.filter((one) => one === failure).length}x: ${failure}`);
+      for (const failure of new Set(failures))
+        console.log(`  ${flooded ? 'flood' : 'quiet'}: an approval failed ${failures.filter((one) => one === failure).length}x: ${failure}`);
       const sent = await sending;
       await Promise.all(handles.map((handle) => handle.result()));
       const cpu = process.cpuUsage(cpuBefore);
@@ -187,7 +197,16 @@ async function main(): Promise<void> {
     await fs.rm(dir, { recursive: true, force: true });
   }
   console.log(`${RUNS} runs waiting for a signed approval of charge_card; the junk: approval signals and decide updates from "mallory"`);
-  const header = ['phase', 'junk signals/updates', 'junk refused', 'history KB per run', 'events per run', 'continued as new', 'worker CPU s', 'approval took (ms)'];
+  const header = [
+    'phase',
+    'junk signals/updates',
+    'junk refused',
+    'history KB per run',
+    'events per run',
+    'continued as new',
+    'worker CPU s',
+    'approval took (ms)',
+  ];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
   for (const row of [header, ...rows]) console.log(row.map((cell, column) => cell.padEnd(widths[column])).join('  '));
 }

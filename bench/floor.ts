@@ -60,20 +60,47 @@ const CONFIGS: FloorConfig[] = [
     note: 'matching.numTaskqueue{Read,Write}Partitions=1',
     server: stock({ 'matching.numTaskqueueReadPartitions': 1, 'matching.numTaskqueueWritePartitions': 1 }),
   },
-  { name: 'no-eager-activities', note: 'system.enableActivityEagerExecution=false (the server default is true)', server: stock({ 'system.enableActivityEagerExecution': false }) },
+  {
+    name: 'no-eager-activities',
+    note: 'system.enableActivityEagerExecution=false (the server default is true)',
+    server: stock({ 'system.enableActivityEagerExecution': false }),
+  },
   { name: 'long-poll-5s', note: 'matching.longPollExpirationInterval=5s', server: stock({ 'matching.longPollExpirationInterval': '5s' }) },
-  { name: 'transfer-rps', note: 'history.transferProcessorMaxPollRPS=1000 (default 20 per shard)', server: stock({ 'history.transferProcessorMaxPollRPS': 1000 }) },
+  {
+    name: 'transfer-rps',
+    note: 'history.transferProcessorMaxPollRPS=1000 (default 20 per shard)',
+    server: stock({ 'history.transferProcessorMaxPollRPS': 1000 }),
+  },
   // Worker and client candidates, one at a time, on the stock server.
   { name: 'no-sticky', note: 'worker maxCachedWorkflows=0', server: STOCK_SERVER, worker: { maxCachedWorkflows: 0 } },
-  { name: 'polls-2', note: 'worker maxConcurrent{Workflow,Activity}TaskPolls=2', server: STOCK_SERVER, worker: { maxConcurrentWorkflowTaskPolls: 2, maxConcurrentActivityTaskPolls: 2 } },
+  {
+    name: 'polls-2',
+    note: 'worker maxConcurrent{Workflow,Activity}TaskPolls=2',
+    server: STOCK_SERVER,
+    worker: { maxConcurrentWorkflowTaskPolls: 2, maxConcurrentActivityTaskPolls: 2 },
+  },
   { name: 'autoscaling', note: 'worker autoscaling pollers', server: STOCK_SERVER, worker: AUTOSCALING },
   { name: 'eager-start', note: 'requestEagerStart, client on the worker connection', server: STOCK_SERVER, eagerStart: true },
   // sagent's dev server, alone and with the worker candidates on top.
   { name: 'sagent-dev', note: "sagent's dev server defaults (DEV_SERVER_DYNAMIC_CONFIG)", server: SAGENT_SERVER },
-  { name: 'sagent-dev+partitions-1', note: 'sagent-dev, one task-queue partition', server: { dynamicConfig: { 'matching.numTaskqueueReadPartitions': 1, 'matching.numTaskqueueWritePartitions': 1 } } },
-  { name: 'sagent-dev+polls-2', note: 'sagent-dev, 2 pollers of each kind', server: SAGENT_SERVER, worker: { maxConcurrentWorkflowTaskPolls: 2, maxConcurrentActivityTaskPolls: 2 } },
+  {
+    name: 'sagent-dev+partitions-1',
+    note: 'sagent-dev, one task-queue partition',
+    server: { dynamicConfig: { 'matching.numTaskqueueReadPartitions': 1, 'matching.numTaskqueueWritePartitions': 1 } },
+  },
+  {
+    name: 'sagent-dev+polls-2',
+    note: 'sagent-dev, 2 pollers of each kind',
+    server: SAGENT_SERVER,
+    worker: { maxConcurrentWorkflowTaskPolls: 2, maxConcurrentActivityTaskPolls: 2 },
+  },
   { name: 'sagent-dev+autoscaling', note: 'sagent-dev, autoscaling pollers', server: SAGENT_SERVER, worker: AUTOSCALING },
-  { name: 'sagent-dev+no-eager-act', note: 'sagent-dev, worker maxEagerActivityReservationsPerWorkflowTask=0', server: SAGENT_SERVER, worker: { maxEagerActivityReservationsPerWorkflowTask: 0 } },
+  {
+    name: 'sagent-dev+no-eager-act',
+    note: 'sagent-dev, worker maxEagerActivityReservationsPerWorkflowTask=0',
+    server: SAGENT_SERVER,
+    worker: { maxEagerActivityReservationsPerWorkflowTask: 0 },
+  },
   { name: 'sagent-dev+no-sticky', note: 'sagent-dev, worker maxCachedWorkflows=0', server: SAGENT_SERVER, worker: { maxCachedWorkflows: 0 } },
   { name: 'sagent-dev+eager-start', note: 'sagent-dev, requestEagerStart', server: SAGENT_SERVER, eagerStart: true },
 ];
@@ -209,7 +236,11 @@ async function measureConfig(config: FloorConfig, bundle: WorkflowBundleWithSour
 }
 
 /** A worker of its own task queue, running until stopped. */
-async function startWorker(connection: NativeConnection, config: FloorConfig, bundle: WorkflowBundleWithSourceMap): Promise<{ taskQueue: string; stop(): Promise<void> }> {
+async function startWorker(
+  connection: NativeConnection,
+  config: FloorConfig,
+  bundle: WorkflowBundleWithSourceMap,
+): Promise<{ taskQueue: string; stop(): Promise<void> }> {
   const taskQueue = `floor-${config.name}-${tag()}`;
   const worker = await Worker.create({
     connection,
@@ -295,14 +326,25 @@ function splitOf(runs: RunTimes[], activities: number): Split {
 }
 
 function renderFloor(results: [FloorConfig, ConfigRuns][], args: Args): string {
-  const header = ['configuration', 'wall/activity', 'sched→sched', 'WFT sched→start', 'WFT start→done', 'act sched→start', 'act start→done', 'act done→next sched'];
+  const header = [
+    'configuration',
+    'wall/activity',
+    'sched→sched',
+    'WFT sched→start',
+    'WFT start→done',
+    'act sched→start',
+    'act start→done',
+    'act done→next sched',
+  ];
   const later = table(
     `Later runs, ms per round trip: wall/activity = median over ${args.rounds * (args.runs - 1)} runs of ${args.activities} no-op activities ` +
       `of (start to result) / ${args.activities}; the other columns are medians over every event of those runs`,
     header,
     results.map(([config, runs]) => {
       const s = splitOf(runs.later, args.activities);
-      return [config.name, s.perActivityMs, s.roundTripMs, s.wftWaitMs, s.wftRunMs, s.activityWaitMs, s.activityRunMs, s.completedToNextScheduledMs].map(String);
+      return [config.name, s.perActivityMs, s.roundTripMs, s.wftWaitMs, s.wftRunMs, s.activityWaitMs, s.activityRunMs, s.completedToNextScheduledMs].map(
+        String,
+      );
     }),
   );
   const situations = table(

@@ -98,12 +98,19 @@ async function main(): Promise<void> {
         if (phase.queueRate) await queueRateSetter(connection, devServer.namespace, modelQueue)(phase.queueRate, 'bench: 60 calls in any minute');
         const ids = Array.from({ length: RUNS }, () => `bench-lim-${randomUUID().slice(0, 8)}`);
         const startedAt = Date.now();
-        const handles = await Promise.all(ids.map((workflowId) => client.workflow.start('agentSaga', { workflowId, taskQueue, args: [{ agent: 'travel', task: 'Flights to Lisbon', modelTaskQueue: modelQueue }] })));
+        const handles = await Promise.all(
+          ids.map((workflowId) =>
+            client.workflow.start('agentSaga', { workflowId, taskQueue, args: [{ agent: 'travel', task: 'Flights to Lisbon', modelTaskQueue: modelQueue }] }),
+          ),
+        );
         await Promise.all(handles.map((handle) => handle.result()));
         const seconds = (Date.now() - startedAt) / 1000;
         const calls = model.requests
           .filter((request) => request.path === '/v1/messages' && request.runId !== null && ids.includes(request.runId))
-          .map((request) => ({ atMs: Date.parse(request.receivedAt), tokens: (request.usage?.input_tokens ?? 0) + (request.usage?.cache_creation_input_tokens ?? 0) + (request.usage?.output_tokens ?? 0) }))
+          .map((request) => ({
+            atMs: Date.parse(request.receivedAt),
+            tokens: (request.usage?.input_tokens ?? 0) + (request.usage?.cache_creation_input_tokens ?? 0) + (request.usage?.output_tokens ?? 0),
+          }))
           .sort((a, b) => a.atMs - b.atMs);
         const minute = busiest(calls, 60_000);
         const spanMin = (calls[calls.length - 1].atMs - calls[0].atMs) / 60_000;
@@ -127,8 +134,19 @@ async function main(): Promise<void> {
     await running;
     await stack.close();
   }
-  console.log(`${RUNS} runs at once, ${TURNS} model calls each (${USAGE.input_tokens + USAGE.output_tokens} tokens a call), on one model queue polled by three worker processes`);
-  const header = ['limit', 'worker processes', 'calls', 'busiest minute: calls', 'busiest minute: tokens', 'busiest 10 s: calls', 'calls a minute overall', 'seconds'];
+  console.log(
+    `${RUNS} runs at once, ${TURNS} model calls each (${USAGE.input_tokens + USAGE.output_tokens} tokens a call), on one model queue polled by three worker processes`,
+  );
+  const header = [
+    'limit',
+    'worker processes',
+    'calls',
+    'busiest minute: calls',
+    'busiest minute: tokens',
+    'busiest 10 s: calls',
+    'calls a minute overall',
+    'seconds',
+  ];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
   for (const row of [header, ...rows]) console.log(row.map((cell, column) => cell.padEnd(widths[column])).join('  '));
 }

@@ -100,7 +100,12 @@ export async function measureOverhead(stack: BenchStack, plan: OverheadPlan, log
   };
 
   async function side(runs: Timed[], handles: WorkflowHandle[]): Promise<SideResult> {
-    return { msPerStep: round(msPerStep(runs), 2), samplesMs: runs.map((run) => round(run.ms)), breakdown: await breakdownOf(handles), workerCpuMsPerStep: cpuPerStep(runs) };
+    return {
+      msPerStep: round(msPerStep(runs), 2),
+      samplesMs: runs.map((run) => round(run.ms)),
+      breakdown: await breakdownOf(handles),
+      workerCpuMsPerStep: cpuPerStep(runs),
+    };
   }
 }
 

@@ -91,8 +91,12 @@ async function run(): Promise<void> {
         ...(await environment(stack.temporalAddress)),
         loadAverage1mAtStart: loadAtStart,
         temporalDbDir: stack.dbDir,
-        peer: Object.entries(stack.peerVersions).map(([name, version]) => `${name} ${version}`).join(', '),
-        workers: Object.values(stack.workers).map((worker) => `${worker.name} (node ${worker.node})`).join(', '),
+        peer: Object.entries(stack.peerVersions)
+          .map(([name, version]) => `${name} ${version}`)
+          .join(', '),
+        workers: Object.values(stack.workers)
+          .map((worker) => `${worker.name} (node ${worker.node})`)
+          .join(', '),
       },
       plan,
       durationSeconds: Math.round((performance.now() - began) / 1000),

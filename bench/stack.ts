@@ -132,7 +132,15 @@ export async function startStack(log: (line: string) => void, options: StackOpti
     const sagentArgs = [...nodeArgs, '--import', 'tsx', path.join(__dirname, 'worker-main.ts')];
     // One at a time: on two cores each starts quicker in turn than all at once.
     const sagent = await spawnWorker('sagent', process.execPath, sagentArgs, sagentEnv('sagent'), dir, log, cleanups);
-    const sagentQuery = await spawnWorker('sagentQuery', process.execPath, sagentArgs, { ...sagentEnv('sagentQuery'), BENCH_CONTEXT_CACHE: 'off' }, dir, log, cleanups);
+    const sagentQuery = await spawnWorker(
+      'sagentQuery',
+      process.execPath,
+      sagentArgs,
+      { ...sagentEnv('sagentQuery'), BENCH_CONTEXT_CACHE: 'off' },
+      dir,
+      log,
+      cleanups,
+    );
     const baseline = await spawnWorker('baseline', process.execPath, sagentArgs, sagentEnv('baseline'), dir, log, cleanups);
     const peer = await spawnWorker(
       'peer',
@@ -170,7 +178,14 @@ export async function startStack(log: (line: string) => void, options: StackOpti
 /** `npm ci` in `bench/peer/` when its packages or its Node binary are missing. */
 async function ensurePeerInstalled(log: (line: string) => void): Promise<void> {
   const needed = [PEER_NODE, path.join(PEER_DIR, 'node_modules', '@temporalio', 'ai-sdk', 'package.json')];
-  const present = await Promise.all(needed.map((file) => fs.access(file).then(() => true, () => false)));
+  const present = await Promise.all(
+    needed.map((file) =>
+      fs.access(file).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
   if (present.every(Boolean)) return;
   log('installing the peer (npm ci --prefix bench/peer) ...');
   const logFile = path.join(os.tmpdir(), `sagent-bench-peer-npm-ci-${process.pid}.log`);
@@ -222,7 +237,10 @@ export async function spawnWorker<Name extends string = WorkerName>(
   });
   const ready = await new Promise<{ pid: number; node: string }>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
-    const timer = setTimeout(() => reject(new Error(`the ${name} worker was not ready within ${READY_TIMEOUT_MS / 1000}s (log: ${logFile})`)), READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`the ${name} worker was not ready within ${READY_TIMEOUT_MS / 1000}s (log: ${logFile})`)),
+      READY_TIMEOUT_MS,
+    );
     lines.on('line', (line) => {
       try {
         const message = JSON.parse(line) as { ready?: boolean; pid: number; node: string };
@@ -241,7 +259,8 @@ export async function spawnWorker<Name extends string = WorkerName>(
       reject(new Error(`the ${name} worker exited (code ${code}) before it was ready:\n${tail}`));
     });
   });
-  if (ready.pid !== child.pid) throw new Error(`the ${name} worker reported pid ${ready.pid}, spawned ${child.pid}: the measured process would be the wrong one`);
+  if (ready.pid !== child.pid)
+    throw new Error(`the ${name} worker reported pid ${ready.pid}, spawned ${child.pid}: the measured process would be the wrong one`);
   const taskQueue = env.BENCH_TASK_QUEUE ?? env.PEER_TASK_QUEUE;
   log(`${name} worker: pid ${ready.pid}, node ${ready.node}, task queue ${taskQueue}, ready after ${Math.round(performance.now() - began)} ms`);
   return { name, pid: ready.pid, taskQueue, node: ready.node } as WorkerProcess & { name: Name };

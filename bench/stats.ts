@@ -33,7 +33,10 @@ export async function resultWithin<T>(
       // Both branches end in reject: the chain cannot fail unobserved.
       void handle
         .describe()
-        .then((d) => `${d.status.name}, ${d.historyLength} events`, (err) => `describe failed: ${String(err)}`)
+        .then(
+          (d) => `${d.status.name}, ${d.historyLength} events`,
+          (err) => `describe failed: ${String(err)}`,
+        )
         .then((state) => reject(new Error(`${handle.workflowId} did not finish within ${timeoutMs / 1000}s (${state})`)));
     }, timeoutMs);
   });

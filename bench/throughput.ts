@@ -86,7 +86,9 @@ export async function measureThroughput(stack: BenchStack, plan: ThroughputPlan,
       bursts[side].push(await burst(plan, stack.workers[side].pid, starts[side]));
     }
     const wall = (side: WorkerName) => `${bursts[side].at(-1)?.wallMs ?? '-'} ms`;
-    log(`throughput: burst ${repeat}/${plan.repeats} of ${plan.runs}×${plan.steps} steps: sagent ${wall('sagent')} (by query ${wall('sagentQuery')}), plain ${wall('baseline')}, peer ${wall('peer')}`);
+    log(
+      `throughput: burst ${repeat}/${plan.repeats} of ${plan.runs}×${plan.steps} steps: sagent ${wall('sagent')} (by query ${wall('sagentQuery')}), plain ${wall('baseline')}, peer ${wall('peer')}`,
+    );
   }
   return {
     runs: plan.runs,
@@ -101,8 +103,14 @@ export async function measureThroughput(stack: BenchStack, plan: ThroughputPlan,
     baselineBursts: bursts.baseline,
     peerBursts: bursts.peer,
     pairedRatios: {
-      stepsPerSecond: ratioSpread(bursts.sagent.map((b) => b.stepsPerSecond), bursts.baseline.map((b) => b.stepsPerSecond)),
-      workerCpuMsPerStep: ratioSpread(bursts.sagent.map((b) => b.workerCpuMsPerStep), bursts.baseline.map((b) => b.workerCpuMsPerStep)),
+      stepsPerSecond: ratioSpread(
+        bursts.sagent.map((b) => b.stepsPerSecond),
+        bursts.baseline.map((b) => b.stepsPerSecond),
+      ),
+      workerCpuMsPerStep: ratioSpread(
+        bursts.sagent.map((b) => b.workerCpuMsPerStep),
+        bursts.baseline.map((b) => b.workerCpuMsPerStep),
+      ),
     },
   };
 }
@@ -190,7 +198,9 @@ async function main(): Promise<void> {
     console.log(`throughput, ${plan.runs} concurrent ${plan.steps}-step runs, ${plan.repeats} alternating bursts per side`);
     for (const side of sides) {
       const t = result[side];
-      console.log(`  ${side.padEnd(12)} steps/s ${t.stepsPerSecond} (median burst), worker CPU ms/step ${t.workerCpuMsPerStep}, RSS peak ${t.workerRssPeakMb} MB`);
+      console.log(
+        `  ${side.padEnd(12)} steps/s ${t.stepsPerSecond} (median burst), worker CPU ms/step ${t.workerCpuMsPerStep}, RSS peak ${t.workerRssPeakMb} MB`,
+      );
     }
     console.log(`  ${spread('sagent ÷ plain, steps/s', result.pairedRatios.stepsPerSecond)}`);
     console.log(`  ${spread('sagent ÷ plain, worker CPU ms/step', result.pairedRatios.workerCpuMsPerStep)}`);

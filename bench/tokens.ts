@@ -69,7 +69,10 @@ export interface TokenResult {
 export async function measureTokens(stack: BenchStack, plan: TokenPlan, log: (line: string) => void): Promise<TokenResult> {
   const services = await startServices({ port: 0, dataDir: 'memory://' });
   try {
-    const deps = { anthropic: createAnthropicClient({ apiKey: 'bench', baseURL: stack.model.url }), services: createServiceClient({ servicesUrl: services.url }) };
+    const deps = {
+      anthropic: createAnthropicClient({ apiKey: 'bench', baseURL: stack.model.url }),
+      services: createServiceClient({ servicesUrl: services.url }),
+    };
     const runs = new RunLabels();
     // The system prompt and tools are cached before the first measured request, as when an agent's runs follow one another.
     await naiveRun(deps, runs, 1, 'last-message');
@@ -84,12 +87,18 @@ export async function measureTokens(stack: BenchStack, plan: TokenPlan, log: (li
       points.push(point);
       longest.sagent = answered(stack.model, sagentId);
       longest.naiveCached = answered(stack.model, cachedId);
-      log(`tokens: ${steps} steps: billed-equivalent sagent ${point.sagent.billedEquivalent}, naive cached ${point.naiveCached.billedEquivalent}, naive ${point.naive.billedEquivalent}`);
+      log(
+        `tokens: ${steps} steps: billed-equivalent sagent ${point.sagent.billedEquivalent}, naive cached ${point.naiveCached.billedEquivalent}, naive ${point.naive.billedEquivalent}`,
+      );
     }
 
     const temporalId = runs.next('reference', plan.crossCheckSteps, 'tokens-naive-temporal');
-    await resultWithin(await stack.startBaseline('naiveLoop', temporalId, { task: runs.task(temporalId), maxTurns: plan.crossCheckSteps + 10 }), RUN_TIMEOUT_MS);
-    const direct = points.find((point) => point.steps === plan.crossCheckSteps)?.naive.totalInput ?? (await naiveTotal(deps, runs, stack.model, plan.crossCheckSteps));
+    await resultWithin(
+      await stack.startBaseline('naiveLoop', temporalId, { task: runs.task(temporalId), maxTurns: plan.crossCheckSteps + 10 }),
+      RUN_TIMEOUT_MS,
+    );
+    const direct =
+      points.find((point) => point.steps === plan.crossCheckSteps)?.naive.totalInput ?? (await naiveTotal(deps, runs, stack.model, plan.crossCheckSteps));
     const crossCheck = { steps: plan.crossCheckSteps, temporal: countFor(stack.model, temporalId).totalInput, direct };
     log(`tokens: cross-check at ${crossCheck.steps} steps: naive on Temporal ${crossCheck.temporal}, direct ${crossCheck.direct}`);
 
@@ -131,7 +140,10 @@ type NaiveDeps = { anthropic: Anthropic; services: ServiceClient };
 
 async function sagentRun(stack: BenchStack, runs: RunLabels, steps: number): Promise<string> {
   const id = runs.next('reference', steps, 'tokens-sagent');
-  const outcome = await resultWithin<{ status: string }>(await stack.startSagent(id, { ...sagentInput('reference', steps), task: runs.task(id) }), RUN_TIMEOUT_MS);
+  const outcome = await resultWithin<{ status: string }>(
+    await stack.startSagent(id, { ...sagentInput('reference', steps), task: runs.task(id) }),
+    RUN_TIMEOUT_MS,
+  );
   if (outcome.status !== 'completed') throw new Error(`tokens: the sagent run ended ${outcome.status}`);
   return id;
 }
@@ -182,7 +194,8 @@ function everyLength(sagent: RecordedRequest[], naiveCached: RecordedRequest[]):
   const prefixSums = (requests: RecordedRequest[]) => {
     const sums: number[] = [];
     let total = 0;
-    for (const request of requests) sums.push((total += billed(request.usage!.input_tokens, request.usage!.cache_read_input_tokens, request.usage!.cache_creation_input_tokens)));
+    for (const request of requests)
+      sums.push((total += billed(request.usage!.input_tokens, request.usage!.cache_read_input_tokens, request.usage!.cache_creation_input_tokens)));
     return sums;
   };
   const [ours, theirs] = [prefixSums(sagent), prefixSums(naiveCached)];

@@ -34,7 +34,11 @@ async function run(): Promise<void> {
   const prebuilt = process.env.BENCH_WORKFLOW_BUNDLE;
   const bundle = prebuilt
     ? { codePath: prebuilt }
-    : await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), preloadModules: [...SAGENT_PRELOAD_MODULES], logger: new DefaultLogger('ERROR') });
+    : await bundleWorkflowCode({
+        workflowsPath: require.resolve('./workflows'),
+        preloadModules: [...SAGENT_PRELOAD_MODULES],
+        logger: new DefaultLogger('ERROR'),
+      });
   const anthropic = createAnthropicClient({ apiKey: 'bench', baseURL: setting('BENCH_MODEL_URL') });
   const worker = await createDemoWorker({
     connection,

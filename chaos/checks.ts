@@ -77,7 +77,8 @@ export async function checkTrial(stack: ChaosStack, trial: TrialLog, expected: R
     const [first, second] = attempts;
     findings.hangFailover[hang.kind] = first && second ? round((Date.parse(second.receivedAt) - Date.parse(first.receivedAt)) / 1000) : null;
     const view = await stack.sagent.read(hang.workflowId).catch(() => null);
-    if (!view?.closed || view.status !== 'completed') findings.lost.push(`${hang.workflowId} (${view?.status ?? 'unreadable'}: ${view?.outcome?.reason ?? ''})`);
+    if (!view?.closed || view.status !== 'completed')
+      findings.lost.push(`${hang.workflowId} (${view?.status ?? 'unreadable'}: ${view?.outcome?.reason ?? ''})`);
   }
   return findings;
 }

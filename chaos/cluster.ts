@@ -27,9 +27,15 @@ export interface ClusterPlan {
 }
 
 /** Three workers; every phase killed 5 times; 3 server kills and 3 database restarts; 12 sub-agent trees. */
-export const CLUSTER_FULL: ClusterPlan = { trial: { name: 'cluster', workers: 3, rounds: 25, runsPerRound: 2, serverRestarts: 3, databaseRestarts: 3 }, subAgentRounds: 6 };
+export const CLUSTER_FULL: ClusterPlan = {
+  trial: { name: 'cluster', workers: 3, rounds: 25, runsPerRound: 2, serverRestarts: 3, databaseRestarts: 3 },
+  subAgentRounds: 6,
+};
 /** CI: every phase once, one server kill, one database restart, 6 sub-agent trees. */
-export const CLUSTER_SHORT: ClusterPlan = { trial: { name: 'cluster', workers: 3, rounds: 5, runsPerRound: 2, serverRestarts: 1, databaseRestarts: 1 }, subAgentRounds: 3 };
+export const CLUSTER_SHORT: ClusterPlan = {
+  trial: { name: 'cluster', workers: 3, rounds: 5, runsPerRound: 2, serverRestarts: 1, databaseRestarts: 1 },
+  subAgentRounds: 3,
+};
 
 export interface ShardFindings {
   /** Runs (parents, children, the trial's other runs) per history shard, from the server's own database. */
@@ -56,7 +62,11 @@ export interface ClusterTrialResult {
   seconds: number;
 }
 
-export async function runClusterTrial(plan: ClusterPlan, modelTimeouts: { firstByteMs: number; idleMs: number }, log: (line: string) => void): Promise<ClusterTrialResult> {
+export async function runClusterTrial(
+  plan: ClusterPlan,
+  modelTimeouts: { firstByteMs: number; idleMs: number },
+  log: (line: string) => void,
+): Promise<ClusterTrialResult> {
   const began = Date.now();
   let cluster: Cluster | undefined;
   const server = async (dir: string): Promise<TrialServer> => {
@@ -73,7 +83,9 @@ export async function runClusterTrial(plan: ClusterPlan, modelTimeouts: { firstB
   };
   const stack = await startStack({ scenarios: [subAgentScenario, chaosScenario], modelTimeouts, log, server });
   try {
-    log(`${plan.trial.name}: ${plan.trial.rounds} rounds on ${plan.trial.workers} workers, ${plan.trial.serverRestarts} server kill(s), ${plan.trial.databaseRestarts} database restart(s)`);
+    log(
+      `${plan.trial.name}: ${plan.trial.rounds} rounds on ${plan.trial.workers} workers, ${plan.trial.serverRestarts} server kill(s), ${plan.trial.databaseRestarts} database restart(s)`,
+    );
     const trial = await runTrial(stack, plan.trial, log);
     const findings = await checkTrial(stack, trial);
 
@@ -83,7 +95,10 @@ export async function runClusterTrial(plan: ClusterPlan, modelTimeouts: { firstB
     const cliPendingListedChild = await cliCheck.stop();
     const subLog: TrialLog = { ...trial, runs: sub.runs, hangs: [] };
     const subFindings = await checkTrial(stack, subLog, SUB_EXPECTED);
-    const placement = await shardPlacement(cluster!, sub.runs.map((r) => r.workflowId));
+    const placement = await shardPlacement(
+      cluster!,
+      sub.runs.map((r) => r.workflowId),
+    );
     const uiListedRun = await readClusterUi(cluster!, sub.runs[sub.runs.length - 1]?.workflowId, log);
     return {
       version: TEMPORAL_VERSION,
@@ -181,11 +196,16 @@ function watchCliPending(stack: ChaosStack, log: (line: string) => void): { stop
 export function renderClusterTable(result: ClusterTrialResult): string {
   const row = (name: string, runs: number, kills: Record<string, number>, restarts: string, f: TrialFindings) => {
     const total = Object.values(kills).reduce((a, b) => a + b, 0);
-    const ended = Object.entries(f.ended).map(([status, n]) => `${n} ${status}`).join(', ');
+    const ended = Object.entries(f.ended)
+      .map(([status, n]) => `${n} ${status}`)
+      .join(', ');
     return `| ${name} | ${runs} | ${total} (${Object.values(kills).join('/')}) | ${restarts} | ${ended} | ${f.lost.length} | ${f.duplicateKeys + f.duplicateIntents} | ${f.doubleUndos} | ${f.undosOutOfOrder.length} | ${f.leaked.length} | ${f.unknownLeft.length} |`;
   };
   const { trial, findings, subAgents, placement } = result;
-  const shards = Object.entries(placement.runsPerShard).sort(([a], [b]) => Number(a) - Number(b)).map(([shard, n]) => `shard ${shard}: ${n}`).join(', ');
+  const shards = Object.entries(placement.runsPerShard)
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([shard, n]) => `shard ${shard}: ${n}`)
+    .join(', ');
   return [
     `Temporal ${result.version} cluster on PostgreSQL, ${result.shards} history shards, ${trial.plan.workers} worker processes; ${result.seconds} s in all.`,
     '',

@@ -137,7 +137,8 @@ export async function runOutageTrial(stack: ChaosStack, scenario: OutageScenario
     fallbackDuringOutage: fallback.filter((id) => (ended.get(id)?.at ?? Infinity) < outageEnded).length,
     switchesRecorded: fallback.filter((id) => (ended.get(id)?.switches ?? 0) >= 1).length,
     resumeSeconds: Math.round((Math.max(...plain.map((id) => ended.get(id)?.at ?? Date.now())) - outageEnded) / 100) / 10,
-    overloadedAnswers: stack.model.requests.filter((request) => request.runId?.startsWith(`${OUTAGE_PREFIX}${tag}`) && request.errorType === 'overloaded_error').length,
+    overloadedAnswers: stack.model.requests.filter((request) => request.runId?.startsWith(`${OUTAGE_PREFIX}${tag}`) && request.errorType === 'overloaded_error')
+      .length,
     revoked: await revokedKeyRun(stack, `${OUTAGE_PREFIX}${tag}-revoked`, log),
     seconds: 0,
   };
@@ -161,8 +162,11 @@ export async function runOutageTrial(stack: ChaosStack, scenario: OutageScenario
  */
 async function revokedKeyRun(stack: ChaosStack, workflowId: string, log: (line: string) => void): Promise<OutageFindings['revoked']> {
   stack.model.revokeKeys(['test']);
-  log('outage: the workers\' API key is revoked');
-  await stack.sagent.start({ agent: 'travel', task: 'Book flight KL-1001', modelOutage: { attemptsPerModel: 2, retryInitialMs: 5_000, retryMaxMs: 5_000 } }, { workflowId, acceptTimeoutMs: 0 });
+  log("outage: the workers' API key is revoked");
+  await stack.sagent.start(
+    { agent: 'travel', task: 'Book flight KL-1001', modelOutage: { attemptsPerModel: 2, retryInitialMs: 5_000, retryMaxMs: 5_000 } },
+    { workflowId, acceptTimeoutMs: 0 },
+  );
   let reason = '';
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {

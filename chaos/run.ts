@@ -67,11 +67,20 @@ async function main(): Promise<void> {
   } finally {
     await outageStack.close();
   }
-  if (results.length > 0) console.log(renderTable(results.map(({ trial, findings }) => ({ trial, findings })), MODEL_TIMEOUTS));
+  if (results.length > 0)
+    console.log(
+      renderTable(
+        results.map(({ trial, findings }) => ({ trial, findings })),
+        MODEL_TIMEOUTS,
+      ),
+    );
   console.log(`\n${renderOutage(outage)}`);
   const out = path.join(__dirname, 'results', only === 'outage' ? 'outage.json' : short ? 'short.json' : 'latest.json');
   await fs.mkdir(path.dirname(out), { recursive: true });
-  await fs.writeFile(out, `${JSON.stringify({ mode: short ? 'short' : 'full', at: new Date().toISOString(), modelTimeouts: MODEL_TIMEOUTS, results, outage }, null, 2)}\n`);
+  await fs.writeFile(
+    out,
+    `${JSON.stringify({ mode: short ? 'short' : 'full', at: new Date().toISOString(), modelTimeouts: MODEL_TIMEOUTS, results, outage }, null, 2)}\n`,
+  );
   log(`wrote ${path.relative(process.cwd(), out)}`);
   const failed = results.filter(({ findings }) => !passed(findings, MODEL_TIMEOUTS));
   if (!outagePassed(outage)) {
@@ -93,10 +102,15 @@ async function mainOnCluster(): Promise<void> {
   console.log(renderClusterTable(result));
   const out = path.join(__dirname, 'results', short ? 'cluster-short.json' : 'cluster.json');
   await fs.mkdir(path.dirname(out), { recursive: true });
-  await fs.writeFile(out, `${JSON.stringify({ mode: short ? 'cluster-short' : 'cluster', at: new Date().toISOString(), modelTimeouts: MODEL_TIMEOUTS, result }, null, 2)}\n`);
+  await fs.writeFile(
+    out,
+    `${JSON.stringify({ mode: short ? 'cluster-short' : 'cluster', at: new Date().toISOString(), modelTimeouts: MODEL_TIMEOUTS, result }, null, 2)}\n`,
+  );
   log(`wrote ${path.relative(process.cwd(), out)}`);
   if (!clusterPassed(result, MODEL_TIMEOUTS)) {
-    console.error(`cluster: ${JSON.stringify({ trial: problems(result.findings), subAgents: problems(result.subAgents.findings), placement: result.placement, cliPendingListedChild: result.cliPendingListedChild })}`);
+    console.error(
+      `cluster: ${JSON.stringify({ trial: problems(result.findings), subAgents: problems(result.subAgents.findings), placement: result.placement, cliPendingListedChild: result.cliPendingListedChild })}`,
+    );
     process.exitCode = 1;
   }
 }
@@ -107,16 +121,24 @@ function problems(findings: TrialFindings) {
 }
 
 function renderTable(rows: Array<{ trial: TrialLog; findings: TrialFindings }>, timeouts: typeof MODEL_TIMEOUTS): string {
-  const lines = ['| trial | runs | kills (model/tool/undo/approval/start-up) | server restarts | ended | lost | dup. effects | double undos | undos out of order | leaked | unknown left | hang fail-over s (stall/silent/cut/drop/garbage) | s |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|'];
+  const lines = [
+    '| trial | runs | kills (model/tool/undo/approval/start-up) | server restarts | ended | lost | dup. effects | double undos | undos out of order | leaked | unknown left | hang fail-over s (stall/silent/cut/drop/garbage) | s |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
   for (const { trial, findings } of rows) {
     const kills = Object.values(trial.kills);
-    const ended = Object.entries(findings.ended).map(([status, n]) => `${n} ${status}`).join(', ');
+    const ended = Object.entries(findings.ended)
+      .map(([status, n]) => `${n} ${status}`)
+      .join(', ');
     const hang = ['stall', 'silent', 'cut', 'drop', 'garbage'].map((kind) => findings.hangFailover[kind] ?? 'none').join('/');
     lines.push(
       `| ${trial.plan.name} (${trial.plan.workers} worker${trial.plan.workers > 1 ? 's' : ''}) | ${findings.runs} | ${kills.reduce((a, b) => a + b, 0)} (${kills.join('/')}) | ${trial.serverRestarts} | ${ended} | ${findings.lost.length} | ${findings.duplicateKeys + findings.duplicateIntents} | ${findings.doubleUndos} | ${findings.undosOutOfOrder.length} | ${findings.leaked.length} | ${findings.unknownLeft.length} | ${hang} | ${trial.seconds} |`,
     );
   }
-  lines.push('', `Model deadlines on the workers: first byte ${timeouts.firstByteMs} ms, idle ${timeouts.idleMs} ms; a killed worker's activity is retried after its 10 s heartbeat timeout.`);
+  lines.push(
+    '',
+    `Model deadlines on the workers: first byte ${timeouts.firstByteMs} ms, idle ${timeouts.idleMs} ms; a killed worker's activity is retried after its 10 s heartbeat timeout.`,
+  );
   return lines.join('\n');
 }
 

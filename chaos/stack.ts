@@ -54,22 +54,29 @@ export async function startStack(options: StackOptions): Promise<ChaosStack> {
   const server = await (options.server ?? startDevServer)(dir);
   const services = await startServices({ port: 0, dataDir: 'memory://' });
   const model = await startModelServer({ scenarios: options.scenarios });
-  const bundle = await bundleWorkflowCode({ workflowsPath: DEMO_WORKFLOWS_PATH, preloadModules: [...SAGENT_PRELOAD_MODULES], logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: DEMO_WORKFLOWS_PATH,
+    preloadModules: [...SAGENT_PRELOAD_MODULES],
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+  });
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   await fs.writeFile(bundlePath, bundle.code);
   const temporal = await connectClient({ config: { address: server.address, namespace: 'default', external: true } });
   const taskQueue = `chaos-${Math.random().toString(36).slice(2, 8)}`;
   const sagent = new SagentClient({ client: temporal.client, namespace: 'default', taskQueue });
   // The same worker process the crash tests kill (test/helpers/worker-main.ts), configured through its environment.
-  const workers = new WorkerPool({
-    SAGENT_TEST_TEMPORAL_ADDRESS: server.address,
-    SAGENT_TEST_TEMPORAL_NAMESPACE: 'default',
-    SAGENT_TASK_QUEUE: taskQueue,
-    ANTHROPIC_BASE_URL: model.url,
-    SAGENT_SERVICES_URL: services.url,
-    SAGENT_TEST_WORKFLOW_BUNDLE: bundlePath,
-    SAGENT_TEST_MODEL_TIMEOUTS: JSON.stringify(options.modelTimeouts),
-  }, options.log);
+  const workers = new WorkerPool(
+    {
+      SAGENT_TEST_TEMPORAL_ADDRESS: server.address,
+      SAGENT_TEST_TEMPORAL_NAMESPACE: 'default',
+      SAGENT_TASK_QUEUE: taskQueue,
+      ANTHROPIC_BASE_URL: model.url,
+      SAGENT_SERVICES_URL: services.url,
+      SAGENT_TEST_WORKFLOW_BUNDLE: bundlePath,
+      SAGENT_TEST_MODEL_TIMEOUTS: JSON.stringify(options.modelTimeouts),
+    },
+    options.log,
+  );
 
   return {
     address: server.address,
@@ -95,7 +102,15 @@ export async function startStack(options: StackOptions): Promise<ChaosStack> {
 /** A dev server of the trial's own: free ports, its database in `dir`, so it can be killed and started again on it. */
 async function startDevServer(dir: string): Promise<TrialServer> {
   const [port, uiPort] = await freePorts(2);
-  const serverOptions = { port, uiPort, stateDir: dir, dbFile: path.join(dir, 'temporal.db'), logFile: path.join(dir, 'temporal.log'), detached: true, startTimeoutMs: 60_000 };
+  const serverOptions = {
+    port,
+    uiPort,
+    stateDir: dir,
+    dbFile: path.join(dir, 'temporal.db'),
+    logFile: path.join(dir, 'temporal.log'),
+    detached: true,
+    startTimeoutMs: 60_000,
+  };
   const server = await ensureDevServer(serverOptions);
   return {
     address: server.address,

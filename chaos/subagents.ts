@@ -42,18 +42,36 @@ export const subAgentScenario: RespondingScenario = {
     }
     if (turn === 1) return { content: [{ type: 'tool_use', name: 'book_flight', input: { flightId: 'KL-1692', passenger: 'Edsger Dijkstra' } }] };
     if (turn === 2) {
-      return { content: [{ type: 'tool_use', name: 'book_hotel', input: { city: 'Amsterdam', checkIn: '2026-05-11', checkOut: '2026-05-14', guest: 'Edsger Dijkstra' } }] };
+      return {
+        content: [
+          { type: 'tool_use', name: 'book_hotel', input: { city: 'Amsterdam', checkIn: '2026-05-11', checkOut: '2026-05-14', guest: 'Edsger Dijkstra' } },
+        ],
+      };
     }
     if (turn === 3) {
-      return { content: [{ type: 'tool_use', name: 'delegate_payments', input: { task: `Charge ${CHARGE.amountCents} cents ${CHARGE.currency} to card ${CHARGE.card} for the Amsterdam trip, once.` } }] };
+      return {
+        content: [
+          {
+            type: 'tool_use',
+            name: 'delegate_payments',
+            input: { task: `Charge ${CHARGE.amountCents} cents ${CHARGE.currency} to card ${CHARGE.card} for the Amsterdam trip, once.` },
+          },
+        ],
+      };
     }
-    if (turn === 4 && id.startsWith('chaos-subundo-')) return { content: [{ type: 'tool_use', name: 'abort', input: { reason: 'the traveller cancelled after paying' } }] };
+    if (turn === 4 && id.startsWith('chaos-subundo-'))
+      return { content: [{ type: 'tool_use', name: 'abort', input: { reason: 'the traveller cancelled after paying' } }] };
     return { content: [{ type: 'text', text: 'Booked and paid.' }] };
   },
 };
 
 /** Rounds of sub-agent runs, a worker killed at each round's phase; returns the runs it started. */
-export async function runSubAgentRounds(stack: ChaosStack, rounds: number, trialName: string, log: (line: string) => void): Promise<{ runs: StartedRun[]; kills: Record<SubPhase, number>; missedHolds: number }> {
+export async function runSubAgentRounds(
+  stack: ChaosStack,
+  rounds: number,
+  trialName: string,
+  log: (line: string) => void,
+): Promise<{ runs: StartedRun[]; kills: Record<SubPhase, number>; missedHolds: number }> {
   const runs: StartedRun[] = [];
   const kills: Record<SubPhase, number> = { 'child-model': 0, 'child-approval': 0, 'child-undo': 0 };
   let missedHolds = 0;
@@ -67,7 +85,10 @@ export async function runSubAgentRounds(stack: ChaosStack, rounds: number, trial
         const shape: SubShape = phase === 'child-undo' || i === 1 ? 'subundo' : 'sub';
         const workflowId = `chaos-${shape}-${runs.length}-${phase}-${trialName}`;
         held.push(await holdAt(stack, phase, workflowId, person));
-        await stack.sagent.start({ agent: 'trip', task: `Chaos sub-agent run ${runs.length}: an Amsterdam trip`, approval: { approvers: [APPROVER] } }, { workflowId, acceptTimeoutMs: 0 });
+        await stack.sagent.start(
+          { agent: 'trip', task: `Chaos sub-agent run ${runs.length}: an Amsterdam trip`, approval: { approvers: [APPROVER] } },
+          { workflowId, acceptTimeoutMs: 0 },
+        );
         runs.push({ workflowId, shape, startedAt: Date.now() });
       }
       if (!(await waitAll(held, HOLD_TIMEOUT_MS))) missedHolds += 1;
@@ -76,7 +97,10 @@ export async function runSubAgentRounds(stack: ChaosStack, rounds: number, trial
       kills[phase] += 1;
     }
     log(`${trialName}: ${rounds} sub-agent rounds, ${runs.length} parent runs started; waiting for them to end`);
-    await person.waitForAll(runs.flatMap((run) => [run.workflowId, childOf(run.workflowId)]), 240_000);
+    await person.waitForAll(
+      runs.flatMap((run) => [run.workflowId, childOf(run.workflowId)]),
+      240_000,
+    );
   } finally {
     person.stop();
   }
@@ -91,9 +115,16 @@ async function holdAt(stack: ChaosStack, phase: SubPhase, workflowId: string, pe
       return async () => stack.model.requests.some((r) => r.runId === child && r.turn === 1 && r.attempt === 1);
     case 'child-approval':
       person.holdApproval(child);
-      return async () => (await stack.sagent.pending().catch(() => ({ calls: [] as Array<{ workflowId: string }> }))).calls.some((call) => call.workflowId === child);
+      return async () =>
+        (await stack.sagent.pending().catch(() => ({ calls: [] as Array<{ workflowId: string }> }))).calls.some((call) => call.workflowId === child);
     case 'child-undo': {
-      const id = await services.addFault(stack.services.url, { path: '/effects/undo', keyPrefix: `${child}/effect-1`, mode: 'delay', delayMs: MODEL_HOLD_MS, times: 1 });
+      const id = await services.addFault(stack.services.url, {
+        path: '/effects/undo',
+        keyPrefix: `${child}/effect-1`,
+        mode: 'delay',
+        delayMs: MODEL_HOLD_MS,
+        times: 1,
+      });
       return async () => (await services.faultFired(stack.services.url, id)) > 0;
     }
   }

@@ -49,7 +49,16 @@ const APPROVER = 'chaos';
 
 export async function runTrial(stack: ChaosStack, plan: TrialPlan, log: (line: string) => void): Promise<TrialLog> {
   const began = Date.now();
-  const trial: TrialLog = { plan, runs: [], hangs: [], kills: { model: 0, tool: 0, compensation: 0, approval: 0, startup: 0 }, serverRestarts: 0, databaseRestarts: 0, missedHolds: 0, seconds: 0 };
+  const trial: TrialLog = {
+    plan,
+    runs: [],
+    hangs: [],
+    kills: { model: 0, tool: 0, compensation: 0, approval: 0, startup: 0 },
+    serverRestarts: 0,
+    databaseRestarts: 0,
+    missedHolds: 0,
+    seconds: 0,
+  };
   while (stack.workers.size < plan.workers) await stack.workers.start();
   const person = new Person(stack);
   person.start();
@@ -60,7 +69,10 @@ export async function runTrial(stack: ChaosStack, plan: TrialPlan, log: (line: s
       await stack.sagent.start({ agent: 'travel', task: `Chaos: a model call that goes ${kind}` }, { workflowId, acceptTimeoutMs: 0 });
       trial.hangs.push({ workflowId, kind });
     }
-    await person.waitForAll(trial.hangs.map((hang) => hang.workflowId), 60_000);
+    await person.waitForAll(
+      trial.hangs.map((hang) => hang.workflowId),
+      60_000,
+    );
     const restartEvery = plan.serverRestarts > 0 ? Math.max(1, Math.floor(plan.rounds / (plan.serverRestarts + 1))) : Infinity;
     const databaseRestarts = stack.restartDatabase ? (plan.databaseRestarts ?? 0) : 0;
     // Half a period after each server restart, so the two never coincide.
@@ -76,7 +88,10 @@ export async function runTrial(stack: ChaosStack, plan: TrialPlan, log: (line: s
         const workflowId = `${runId(shape, n, hold)}-${plan.name}`;
         const fired = await holdAt(stack, phase, workflowId, person);
         await breakServices(stack, workflowId, n);
-        await stack.sagent.start({ agent: 'travel', task: `Chaos run ${n}: an Amsterdam trip`, approval: { approvers: [APPROVER] } }, { workflowId, acceptTimeoutMs: 0 });
+        await stack.sagent.start(
+          { agent: 'travel', task: `Chaos run ${n}: an Amsterdam trip`, approval: { approvers: [APPROVER] } },
+          { workflowId, acceptTimeoutMs: 0 },
+        );
         if (shape === 'cancel') person.cancelWhenBooked(workflowId);
         trial.runs.push({ workflowId, shape, startedAt: Date.now() });
         if (fired) held.push(fired);
@@ -140,7 +155,8 @@ async function holdAt(stack: ChaosStack, phase: Phase, workflowId: string, perso
       return addFault({ path: '/effects/undo', keyPrefix: `${workflowId}/effect-3`, mode: 'delay', delayMs: MODEL_HOLD_MS, times: 1 });
     case 'approval':
       person.holdApproval(workflowId);
-      return async () => (await stack.sagent.pending().catch(() => ({ calls: [] as Array<{ workflowId: string }> }))).calls.some((call) => call.workflowId === workflowId);
+      return async () =>
+        (await stack.sagent.pending().catch(() => ({ calls: [] as Array<{ workflowId: string }> }))).calls.some((call) => call.workflowId === workflowId);
     case 'startup':
       return undefined;
   }
@@ -192,7 +208,10 @@ export class Person {
     const deadline = Date.now() + timeoutMs;
     for (const workflowId of workflowIds) {
       for (;;) {
-        const description = await this.stack.temporal.client.workflow.getHandle(workflowId).describe().catch(() => null);
+        const description = await this.stack.temporal.client.workflow
+          .getHandle(workflowId)
+          .describe()
+          .catch(() => null);
         if (description && description.status.name !== 'RUNNING') break;
         if (Date.now() > deadline) return;
         await sleep(250);

@@ -29,7 +29,9 @@ program
   .option('--state-dir <dir>', 'pids, logs and the database', DEFAULT_STATE_DIR)
   .action(async (opts: { port: number; uiPort: number; ui: boolean; stateDir: string }) => {
     const cluster = await startCluster({ ...opts, progress });
-    console.log(`Temporal ${TEMPORAL_VERSION} cluster at ${cluster.address} (namespace ${cluster.namespace}, ${HISTORY_SHARDS} history shards, PostgreSQL on 127.0.0.1:${cluster.ports.postgres})`);
+    console.log(
+      `Temporal ${TEMPORAL_VERSION} cluster at ${cluster.address} (namespace ${cluster.namespace}, ${HISTORY_SHARDS} history shards, PostgreSQL on 127.0.0.1:${cluster.ports.postgres})`,
+    );
     console.log(cluster.uiUrl ? `Web UI: ${cluster.uiUrl}` : `no Web UI: ${cluster.uiSkipped ?? 'not started (--no-ui)'}`);
     console.log(`use it: TEMPORAL_ADDRESS=${cluster.address} npm run worker; stop it: npm run cluster:stop`);
   });

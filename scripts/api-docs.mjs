@@ -20,7 +20,15 @@ const SETTINGS_NAME = /(Settings|Limits)$/;
  * @returns {string[]}
  */
 export function undocumented(dtsFile) {
-  const program = ts.createProgram([dtsFile], { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, types: ['node'], strict: true, skipLibCheck: true, noEmit: true });
+  const program = ts.createProgram([dtsFile], {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.CommonJS,
+    moduleResolution: ts.ModuleResolutionKind.Node10,
+    types: ['node'],
+    strict: true,
+    skipLibCheck: true,
+    noEmit: true,
+  });
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(dtsFile);
   const moduleSymbol = source && checker.getSymbolAtLocation(source);
@@ -33,7 +41,8 @@ export function undocumented(dtsFile) {
     if (!OPTIONS_NAME.test(name) || !(symbol.flags & (ts.SymbolFlags.Interface | ts.SymbolFlags.TypeAlias))) continue;
     for (const field of checker.getPropertiesOfType(checker.getDeclaredTypeOfSymbol(symbol))) {
       if (!(field.flags & ts.SymbolFlags.Optional) && !SETTINGS_NAME.test(name)) continue;
-      if (!field.getJsDocTags(checker).some((tag) => tag.name === 'default' || tag.name === 'defaultValue')) problems.push(`${name}.${field.getName()}: a knob with no @default`);
+      if (!field.getJsDocTags(checker).some((tag) => tag.name === 'default' || tag.name === 'defaultValue'))
+        problems.push(`${name}.${field.getName()}: a knob with no @default`);
     }
   }
   return problems;

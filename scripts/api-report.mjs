@@ -55,7 +55,16 @@ for (const { entry, dts, report } of entries) {
       mainEntryPointFilePath,
       compiler: {
         overrideTsconfig: {
-          compilerOptions: { target: 'ES2022', module: 'commonjs', moduleResolution: 'node', lib: ['ES2022'], types: ['node'], strict: true, esModuleInterop: true, skipLibCheck: true },
+          compilerOptions: {
+            target: 'ES2022',
+            module: 'commonjs',
+            moduleResolution: 'node',
+            lib: ['ES2022'],
+            types: ['node'],
+            strict: true,
+            esModuleInterop: true,
+            skipLibCheck: true,
+          },
           files: [mainEntryPointFilePath],
         },
       },
@@ -82,7 +91,9 @@ for (const { entry, dts, report } of entries) {
   });
   const result = Extractor.invoke(config, { localBuild: update, messageCallback: (message) => quiet(message) });
   if (!result.succeeded) {
-    const why = result.apiReportChanged ? `its API differs from etc/${report}.api.md: review the diff above and run \`npm run api:update\`` : `${result.errorCount} errors`;
+    const why = result.apiReportChanged
+      ? `its API differs from etc/${report}.api.md: review the diff above and run \`npm run api:update\``
+      : `${result.errorCount} errors`;
     console.error(`${entry}: ${why}`);
     failed++;
   } else {

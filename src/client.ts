@@ -15,15 +15,43 @@ import type { z } from 'zod';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { decodeHistory } from './codec/history';
 import { DEFAULT_TASK_QUEUE, DEFAULT_UI_URL, QUERY_TIMEOUT_MS } from './shared/constants';
-import type { AbortRequest, AgentRunInput, BudgetLimits, BudgetTopUp, InterruptRequest, MessageReceipt, ResumeRequest, RunState, UserMessage } from './shared/contracts';
-import { decide, listPending, prepareDecision, type DecisionReport, type DecisionRequest, type PendingCalls, type PreparedDecision } from './operations/approvals';
+import type {
+  AbortRequest,
+  AgentRunInput,
+  BudgetLimits,
+  BudgetTopUp,
+  InterruptRequest,
+  MessageReceipt,
+  ResumeRequest,
+  RunState,
+  UserMessage,
+} from './shared/contracts';
+import {
+  decide,
+  listPending,
+  prepareDecision,
+  type DecisionReport,
+  type DecisionRequest,
+  type PendingCalls,
+  type PreparedDecision,
+} from './operations/approvals';
 import { handleOf, notFoundAs, queryState, type ClientContext } from './operations/context';
 import { RunNotCompletedError } from './operations/errors';
 import { followRun, type FollowOptions } from './operations/follow';
 import { followFeed, type FeedItem, type FeedOptions } from './operations/feed';
 import { ledgerOf, type LedgerOptions, type RunLedger } from './operations/ledger';
 import { auditOf, type RunAudit } from './operations/audit';
-import { abortRun, cancelRun, extendBudget, interruptRun, resumeRun, sendMessage, steerCompensation, type CompensationAction, type CompensationSent } from './operations/operate';
+import {
+  abortRun,
+  cancelRun,
+  extendBudget,
+  interruptRun,
+  resumeRun,
+  sendMessage,
+  steerCompensation,
+  type CompensationAction,
+  type CompensationSent,
+} from './operations/operate';
 import { readRun, type ReadOptions, type RunView } from './operations/run-view';
 import { startRun, type StartedRun, type StartOptions } from './operations/start';
 import { listVersions, type DeploymentVersions } from './operations/versions';
@@ -99,7 +127,8 @@ export class SagentClient {
    */
   async result<T = unknown>(workflowId: string, output?: z.ZodType<T>): Promise<T> {
     const view = await this.outcome(workflowId);
-    if (view.status !== 'completed' || !view.outcome) throw new RunNotCompletedError(workflowId, view.status, view.outcome?.reason ?? view.failure ?? view.statusDetail);
+    if (view.status !== 'completed' || !view.outcome)
+      throw new RunNotCompletedError(workflowId, view.status, view.outcome?.reason ?? view.failure ?? view.statusDetail);
     const value = view.outcome.output !== undefined ? view.outcome.output : view.outcome.finalText;
     return output ? output.parse(value) : (value as T);
   }

@@ -69,7 +69,18 @@ export type { CompensationAction, CompensationSent } from './operations/operate'
 export type { LedgerEntry, LedgerOptions, RunLedger } from './operations/ledger';
 export type { RunAudit } from './operations/audit';
 export type { AccessOptions } from './activities/access';
-export type { AccessGrant, AccessRequest, AgentPolicy, ArgumentMatcher, AuditEntry, PolicyRule, RunIdentity, RunPolicyInput, RunPolicyRule, TaintSource } from './shared/policy';
+export type {
+  AccessGrant,
+  AccessRequest,
+  AgentPolicy,
+  ArgumentMatcher,
+  AuditEntry,
+  PolicyRule,
+  RunIdentity,
+  RunPolicyInput,
+  RunPolicyRule,
+  TaintSource,
+} from './shared/policy';
 export type { FollowOptions } from './operations/follow';
 export { FeedTranscript, type FeedGap, type FeedItem, type FeedOptions } from './operations/feed';
 export type { LiveFeedOptions } from './activities/feed-publisher';

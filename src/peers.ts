@@ -13,7 +13,9 @@ export class MissingPeerDependencyError extends Error {
     readonly packageName: string,
     readonly feature: string,
   ) {
-    super(`${feature} needs ${packageName}, an optional peer dependency of sagent that is not installed: run npm install ${packageName}@'${peerRange(packageName)}'`);
+    super(
+      `${feature} needs ${packageName}, an optional peer dependency of sagent that is not installed: run npm install ${packageName}@'${peerRange(packageName)}'`,
+    );
   }
 }
 

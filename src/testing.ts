@@ -4,7 +4,15 @@
  *
  * @packageDocumentation
  */
-export { ensureDevServer, stopDevServer, findTemporalCli, installTemporalCli, TEMPORAL_CLI_PACKAGE, type DevServer, type DevServerOptions } from './dev/temporal';
+export {
+  ensureDevServer,
+  stopDevServer,
+  findTemporalCli,
+  installTemporalCli,
+  TEMPORAL_CLI_PACKAGE,
+  type DevServer,
+  type DevServerOptions,
+} from './dev/temporal';
 export { startModelServer, type ModelServer, type ModelServerOptions } from './dev/model-server';
 export {
   loadScenarioDir,

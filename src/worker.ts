@@ -13,7 +13,14 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { DataConverter } from '@temporalio/common';
 import type { Context } from '@temporalio/activity';
 import { SimplePlugin } from '@temporalio/plugin';
-import { Worker, type ActivityInboundCallsInterceptor, type BundleOptions, type NativeConnection, type ReplayWorkerOptions, type WorkerOptions } from '@temporalio/worker';
+import {
+  Worker,
+  type ActivityInboundCallsInterceptor,
+  type BundleOptions,
+  type NativeConnection,
+  type ReplayWorkerOptions,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import { Client } from '@temporalio/client';
 import { createActivities } from './activities';
 import { BreakerSync } from './breakers/fleet';
@@ -130,7 +137,10 @@ export interface SagentDeployment {
 export function deploymentFromEnv(env: NodeJS.ProcessEnv = process.env): SagentDeployment | undefined {
   const buildId = env.SAGENT_BUILD_ID?.trim();
   if (!buildId) {
-    if (env.SAGENT_DEPLOYMENT?.trim()) throw new Error('SAGENT_DEPLOYMENT is set but SAGENT_BUILD_ID is not: set the build id of this worker (e.g. a git commit), or unset both for an unversioned worker');
+    if (env.SAGENT_DEPLOYMENT?.trim())
+      throw new Error(
+        'SAGENT_DEPLOYMENT is set but SAGENT_BUILD_ID is not: set the build id of this worker (e.g. a git commit), or unset both for an unversioned worker',
+      );
     return undefined;
   }
   return { name: env.SAGENT_DEPLOYMENT?.trim() || DEFAULT_DEPLOYMENT_NAME, buildId };
@@ -141,7 +151,8 @@ export function deploymentOptions(deployment: SagentDeployment): Pick<WorkerOpti
   const deploymentName = deployment.name ?? DEFAULT_DEPLOYMENT_NAME;
   const buildId = deployment.buildId;
   // Temporal names a version `<name>.<build id>` or `<name>:<build id>`, so neither separator may sit in the name.
-  if (!/^[A-Za-z0-9_-]{1,200}$/.test(deploymentName)) throw new Error(`the deployment name "${deploymentName}" is not valid: use letters, digits, "-" and "_" (at most 200)`);
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(deploymentName))
+    throw new Error(`the deployment name "${deploymentName}" is not valid: use letters, digits, "-" and "_" (at most 200)`);
   if (!/^[A-Za-z0-9_.-]{1,200}$/.test(buildId)) throw new Error(`the build id "${buildId}" is not valid: use letters, digits, ".", "-" and "_" (at most 200)`);
   return { workerDeploymentOptions: { version: { deploymentName, buildId }, useWorkerVersioning: true, defaultVersioningBehavior: 'PINNED' } };
 }
@@ -182,7 +193,8 @@ export class SagentPlugin extends SimplePlugin {
   constructor(options: SagentPluginOptions) {
     if (options.deployment) deploymentOptions(options.deployment);
     const maxCachedRuns = options.maxCachedRuns ?? DEFAULT_MAX_CACHED_RUNS;
-    if (!Number.isInteger(maxCachedRuns) || maxCachedRuns < 2) throw new Error(`maxCachedRuns: a whole number of runs, at least 2, got ${String(options.maxCachedRuns)}`);
+    if (!Number.isInteger(maxCachedRuns) || maxCachedRuns < 2)
+      throw new Error(`maxCachedRuns: a whole number of runs, at least 2, got ${String(options.maxCachedRuns)}`);
     const mcp = options.mcpServers?.length ? new McpServers(options.mcpServers) : undefined;
     const contexts = options.contextCache === false ? undefined : new ContextCache(options.contextCache?.maxRuns ?? DEFAULT_CONTEXT_CACHE_RUNS);
     const breakers = new WorkerBreakers();
@@ -382,7 +394,8 @@ export async function createModelCallWorker(options: ModelCallWorkerOptions): Pr
   if (!(options.requestsPerSecond > 0)) throw new Error(`requestsPerSecond: a positive number of model calls a second, got ${options.requestsPerSecond}`);
   const { overrides = {}, tokensPerMinute } = options;
   const namespace = options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? DEFAULT_NAMESPACE;
-  const tokens = tokensPerMinute === undefined ? [] : [tokenLimitPlugin(options, namespace, typeof tokensPerMinute === 'number' ? { tokensPerMinute } : tokensPerMinute)];
+  const tokens =
+    tokensPerMinute === undefined ? [] : [tokenLimitPlugin(options, namespace, typeof tokensPerMinute === 'number' ? { tokensPerMinute } : tokensPerMinute)];
   return Worker.create({
     connection: options.connection,
     namespace,
@@ -395,7 +408,10 @@ export async function createModelCallWorker(options: ModelCallWorkerOptions): Pr
 
 /** Measures the model calls' tokens and keeps the model queue's server-side rate under the tokens-per-minute limit. */
 function tokenLimitPlugin(options: ModelCallWorkerOptions, namespace: string, limit: Omit<TokenLimit, 'requestsPerSecond'>): SimplePlugin {
-  const governor = new TokenRateGovernor({ ...limit, requestsPerSecond: options.requestsPerSecond }, queueRateSetter(options.connection, namespace, options.modelTaskQueue));
+  const governor = new TokenRateGovernor(
+    { ...limit, requestsPerSecond: options.requestsPerSecond },
+    queueRateSetter(options.connection, namespace, options.modelTaskQueue),
+  );
   const measure = (ctx: Context): ActivityInboundCallsInterceptor => ({
     async execute(input, next) {
       const result = await next(input);

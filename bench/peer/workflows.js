@@ -14,9 +14,7 @@ const { getWeather, searchFlights } = proxyActivities({ startToCloseTimeout: '1 
 /** The model id sagent and the baselines ask for; the scripted model server answers any. */
 const MODEL = 'claude-sonnet-4-6';
 
-const SYSTEM =
-  'You are a travel agent. Use the tools to look things up; answer with what they return. ' +
-  'Both tools are read-only.';
+const SYSTEM = 'You are a travel agent. Use the tools to look things up; answer with what they return. ' + 'Both tools are read-only.';
 
 const tools = {
   get_weather: tool({
@@ -32,7 +30,10 @@ const tools = {
     inputSchema: z.object({
       from: z.string().trim().min(1).max(100).describe('Departure city or IATA airport code, e.g. "Lisbon" or "LIS"'),
       to: z.string().trim().min(1).max(100).describe('Arrival city or IATA airport code, e.g. "Paris" or "CDG"'),
-      date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).describe('Departure date, as YYYY-MM-DD (e.g. 2025-07-14)'),
+      date: z
+        .string()
+        .regex(/^\d{4}-\d{2}-\d{2}$/)
+        .describe('Departure date, as YYYY-MM-DD (e.g. 2025-07-14)'),
     }),
     execute: async (input) => searchFlights(input),
   }),

@@ -34,7 +34,11 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
 /** The server build at {@link TEMPORAL_VERSION}: the cached one, else built now with the Go toolchain. */
 export async function ensureServerBuild(progress: (line: string) => void): Promise<ServerBuild> {
   const dir = path.join(cacheRoot(), `temporal-${TEMPORAL_VERSION}`);
-  const build: ServerBuild = { server: path.join(dir, 'bin', 'server'), sqlTool: path.join(dir, 'bin', 'sql'), schemaDir: path.join(dir, 'schema', 'postgresql', 'v12') };
+  const build: ServerBuild = {
+    server: path.join(dir, 'bin', 'server'),
+    sqlTool: path.join(dir, 'bin', 'sql'),
+    schemaDir: path.join(dir, 'schema', 'postgresql', 'v12'),
+  };
   if ((await isExecutable(build.server)) && (await isExecutable(build.sqlTool)) && (await exists(path.join(build.schemaDir, 'temporal', 'versioned')))) {
     progress(`temporal server ${TEMPORAL_VERSION}: cached in ${dir}`);
     return build;
@@ -47,7 +51,8 @@ export async function ensureServerBuild(progress: (line: string) => void): Promi
   // The schema files ship in the module source, which the build left in the module cache.
   const { stdout } = await run('go', ['env', 'GOMODCACHE'], { env });
   const source = path.join(stdout.trim(), `${module}@v${TEMPORAL_VERSION}`, 'schema', 'postgresql', 'v12');
-  if (!(await exists(source))) throw new ClusterSetupError(`the server built, but its schema files are not at ${source}: run \`go clean -modcache\` and start again`);
+  if (!(await exists(source)))
+    throw new ClusterSetupError(`the server built, but its schema files are not at ${source}: run \`go clean -modcache\` and start again`);
   await fs.rm(build.schemaDir, { recursive: true, force: true });
   await fs.cp(source, build.schemaDir, { recursive: true });
   // Files from the module cache are read-only; the cached copy must stay removable.
@@ -107,7 +112,11 @@ async function goInstall(env: NodeJS.ProcessEnv, packages: string[], progress: (
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   clearInterval(timer);
   if (code !== 0) {
-    const tail = stderr.split('\n').filter((line) => line && !line.startsWith('go: downloading')).slice(-6).join('\n');
+    const tail = stderr
+      .split('\n')
+      .filter((line) => line && !line.startsWith('go: downloading'))
+      .slice(-6)
+      .join('\n');
     throw new ClusterSetupError(`go install ${packages.join(' ')} failed (exit ${code}):\n${tail}`);
   }
 }
@@ -122,5 +131,8 @@ async function isExecutable(file: string): Promise<boolean> {
 }
 
 async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(() => true, () => false);
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
 }

@@ -18,7 +18,19 @@ import { answersAsTemporal } from '../../src/dev/temporal';
 import { registerSearchAttributes } from '../../src/temporal/search-attributes';
 import { ClusterSetupError, ensureServerBuild, ensureUiBuild, type ServerBuild } from './build';
 import { preparePostgres, type Postgres } from './postgres';
-import { DATABASES, DB_PASSWORD, DB_PLUGIN, DB_USER, NAMESPACE, PORT_NAMES, RETENTION_DAYS, TEMPORAL_UI_VERSION, TEMPORAL_VERSION, serverEnvironment, type ClusterPorts } from './settings';
+import {
+  DATABASES,
+  DB_PASSWORD,
+  DB_PLUGIN,
+  DB_USER,
+  NAMESPACE,
+  PORT_NAMES,
+  RETENTION_DAYS,
+  TEMPORAL_UI_VERSION,
+  TEMPORAL_VERSION,
+  serverEnvironment,
+  type ClusterPorts,
+} from './settings';
 
 const run = promisify(execFile);
 
@@ -71,12 +83,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   await fs.mkdir(stateDir, { recursive: true });
   const build = await ensureServerBuild(progress);
   const previous = await readState(stateDir);
-  const state: ClusterState = previous?.version === TEMPORAL_VERSION ? previous : { version: TEMPORAL_VERSION, ports: await choosePorts(options), serverPid: null, uiPid: null };
+  const state: ClusterState =
+    previous?.version === TEMPORAL_VERSION ? previous : { version: TEMPORAL_VERSION, ports: await choosePorts(options), serverPid: null, uiPid: null };
   if (previous && previous.version !== TEMPORAL_VERSION) {
     throw new ClusterSetupError(`${stateDir} holds a cluster of Temporal ${previous.version}: stop it with \`npm run cluster:stop -- --wipe\` and start again`);
   }
   if (options.port !== undefined && options.port !== state.ports.frontend) {
-    throw new ClusterSetupError(`the cluster in ${stateDir} listens on ${state.ports.frontend}: stop it first (\`npm run cluster:stop\`) to move it to ${options.port}`);
+    throw new ClusterSetupError(
+      `the cluster in ${stateDir} listens on ${state.ports.frontend}: stop it first (\`npm run cluster:stop\`) to move it to ${options.port}`,
+    );
   }
   const postgres = await preparePostgres(path.join(stateDir, 'postgres', 'data'), state.ports.postgres, progress);
   const address = `127.0.0.1:${state.ports.frontend}`;
@@ -96,9 +111,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     progress(`temporal server ${TEMPORAL_VERSION}: already running at ${address} (pid ${state.serverPid})`);
   } else {
     if (await answersAsTemporal(address)) {
-      throw new ClusterSetupError(`another Temporal server (a dev server?) already answers at ${address}: stop it, or start the cluster on another port with --port`);
+      throw new ClusterSetupError(
+        `another Temporal server (a dev server?) already answers at ${address}: stop it, or start the cluster on another port with --port`,
+      );
     }
-    progress(`temporal server ${TEMPORAL_VERSION}: starting at ${address} (${serverEnvironment(state.ports).NUM_HISTORY_SHARDS} history shards, dynamic config deploy/dynamicconfig/sagent.yaml)`);
+    progress(
+      `temporal server ${TEMPORAL_VERSION}: starting at ${address} (${serverEnvironment(state.ports).NUM_HISTORY_SHARDS} history shards, dynamic config deploy/dynamicconfig/sagent.yaml)`,
+    );
     await startServer();
   }
   await prepareNamespace(address, progress);
@@ -158,7 +177,10 @@ export async function stopCluster(options: { stateDir?: string; wipe?: boolean; 
   const stateDir = path.resolve(options.stateDir ?? DEFAULT_STATE_DIR);
   const state = await readState(stateDir);
   let stopped = false;
-  for (const [name, pid] of [['temporal ui', state?.uiPid], ['temporal server', state?.serverPid]] as const) {
+  for (const [name, pid] of [
+    ['temporal ui', state?.uiPid],
+    ['temporal server', state?.serverPid],
+  ] as const) {
     if (pid && alive(pid)) {
       progress(`${name}: stopping (pid ${pid})`);
       await kill(pid, 'SIGTERM');

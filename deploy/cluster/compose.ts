@@ -66,10 +66,14 @@ export function composeDisagreements(composeText: string, composeDir: string): s
   }
 
   const admin = service('temporal-admin');
-  if (admin.environment?.TEMPORAL_NAMESPACE !== NAMESPACE) found.push(`temporal-admin prepares namespace ${admin.environment?.TEMPORAL_NAMESPACE}, the cluster script ${NAMESPACE}`);
-  if (!script('temporal-admin').includes(`--retention ${RETENTION_DAYS}d`)) found.push(`temporal-admin does not create the namespace with ${RETENTION_DAYS} days of retention`);
+  if (admin.environment?.TEMPORAL_NAMESPACE !== NAMESPACE)
+    found.push(`temporal-admin prepares namespace ${admin.environment?.TEMPORAL_NAMESPACE}, the cluster script ${NAMESPACE}`);
+  if (!script('temporal-admin').includes(`--retention ${RETENTION_DAYS}d`))
+    found.push(`temporal-admin does not create the namespace with ${RETENTION_DAYS} days of retention`);
   const listed = /for attribute in ([^;]+);/.exec(script('temporal-admin'))?.[1].trim().split(/\s+/).sort() ?? [];
-  const wanted = Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => `${name}=${type}`).sort();
+  const wanted = Object.entries(SEARCH_ATTRIBUTES)
+    .map(([name, type]) => `${name}=${type}`)
+    .sort();
   if (listed.join(' ') !== wanted.join(' ')) found.push(`temporal-admin registers [${listed.join(' ')}], sagent needs [${wanted.join(' ')}]`);
   return found;
 }

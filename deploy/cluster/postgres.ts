@@ -28,7 +28,8 @@ export interface Postgres {
 export async function preparePostgres(dataDir: string, port: number, progress: (line: string) => void): Promise<Postgres> {
   const bin = await postgresBin();
   const owner = process.getuid?.() === 0 ? 'postgres' : null;
-  const as = (command: string, args: string[]) => (owner ? run('runuser', ['-u', owner, '--', path.join(bin, command), ...args]) : run(path.join(bin, command), args));
+  const as = (command: string, args: string[]) =>
+    owner ? run('runuser', ['-u', owner, '--', path.join(bin, command), ...args]) : run(path.join(bin, command), args);
   const logFile = path.join(path.dirname(dataDir), 'postgres.log');
   // The folders above stay readable (the postgres user must reach the data directory); the data directory does not.
   await fs.mkdir(path.dirname(dataDir), { recursive: true });
@@ -41,7 +42,9 @@ export async function preparePostgres(dataDir: string, port: number, progress: (
       throw new ClusterSetupError(`the ${owner} user cannot run ${bin}: as root, the cluster runs PostgreSQL as ${owner}; check that the user exists`);
     });
     await run('runuser', ['-u', owner, '--', 'test', '-x', dataDir]).catch(() => {
-      throw new ClusterSetupError(`the ${owner} user cannot reach ${dataDir}: a folder above it is closed to other users; choose a state directory it can reach (--state-dir)`);
+      throw new ClusterSetupError(
+        `the ${owner} user cannot reach ${dataDir}: a folder above it is closed to other users; choose a state directory it can reach (--state-dir)`,
+      );
     });
   }
   if (!(await exists(path.join(dataDir, 'PG_VERSION')))) {
@@ -55,7 +58,10 @@ export async function preparePostgres(dataDir: string, port: number, progress: (
     port,
     logFile,
     async running() {
-      return as('pg_ctl', ['-D', dataDir, 'status']).then(() => true, () => false);
+      return as('pg_ctl', ['-D', dataDir, 'status']).then(
+        () => true,
+        () => false,
+      );
     },
     async start() {
       if (await postgres.running()) return;
@@ -99,9 +105,15 @@ function stderrOf(err: unknown): string {
 }
 
 async function isExecutable(file: string): Promise<boolean> {
-  return fs.access(file, fsConstants.X_OK).then(() => true, () => false);
+  return fs.access(file, fsConstants.X_OK).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(() => true, () => false);
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
 }

@@ -53,7 +53,12 @@ export function createToolActivities({ agents, tools, mcp, breakers }: ToolDeps)
     /** Runs one tool call with its effect id as the idempotency key; returns what Claude sees. */
     async runTool(input: RunToolInput): Promise<ToolOutput> {
       const binding = input.mcp;
-      if (binding) return withHeartbeats((ctx) => servers().call({ binding, input: input.input, effectId: input.effectId }, ctx, timeoutOf()), input.effectId, input.effectId);
+      if (binding)
+        return withHeartbeats(
+          (ctx) => servers().call({ binding, input: input.input, effectId: input.effectId }, ctx, timeoutOf()),
+          input.effectId,
+          input.effectId,
+        );
       const { tool, implementation } = lookup(input.agent, input.tool);
       const run = (ctx: ToolContext) => implementation.run(input.input, ctx);
       // Only the forward call goes through the breaker: compensations and checks keep their own retries.
@@ -128,7 +133,9 @@ async function withHeartbeats<T>(body: (ctx: ToolContext) => Promise<T>, effectI
 function toFailure(err: unknown, attempt: number): unknown {
   const error = err as { name?: string; kind?: string; code?: string; message?: string; hint?: string; retryAfterMs?: number };
   if (error?.name !== 'ToolError') return err;
-  const details = [{ code: error.code, message: error.message, hint: error.hint ?? null, ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}) }];
+  const details = [
+    { code: error.code, message: error.message, hint: error.hint ?? null, ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}) },
+  ];
   if (error.kind === 'rejected') {
     return ApplicationFailure.create({ type: TOOL_FAILURE_TYPES.Rejected, message: error.message, nonRetryable: true, details });
   }

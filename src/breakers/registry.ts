@@ -8,15 +8,7 @@
  * An operator's override (from the fleet's breaker board) holds a breaker open or closed on every worker.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import {
-  circuitBreaker,
-  CircuitState,
-  handleWhen,
-  isBrokenCircuitError,
-  SamplingBreaker,
-  type CircuitBreakerPolicy,
-  type IDisposable,
-} from 'cockatiel';
+import { circuitBreaker, CircuitState, handleWhen, isBrokenCircuitError, SamplingBreaker, type CircuitBreakerPolicy, type IDisposable } from 'cockatiel';
 import { TOOL_FAILURE_TYPES } from '../shared/activity-io';
 import { breakerNameOf, resolveBreaker, type BreakerOverrides, type BreakerPosition, type BreakerView } from '../shared/breakers';
 import type { ToolBreakerSpec, ToolDefinition } from '../shared/tool-declarations';
@@ -58,7 +50,8 @@ export class WorkerBreakers {
       return await entry.policy.execute(call);
     } catch (err) {
       // cockatiel 3.2.1's own `isIsolatedCircuitError` tests the wrong property: read the flag itself.
-      if ((err as { isIsolatedCircuitError?: boolean })?.isIsolatedCircuitError === true) throw unavailable(name, 'an operator holds its breaker open', null, attempt);
+      if ((err as { isIsolatedCircuitError?: boolean })?.isIsolatedCircuitError === true)
+        throw unavailable(name, 'an operator holds its breaker open', null, attempt);
       if (isBrokenCircuitError(err)) throw unavailable(name, 'its breaker is open after repeated failures', this.retryAfterMs(entry), attempt);
       throw err;
     }

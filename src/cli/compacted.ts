@@ -23,7 +23,8 @@ export function compactedEffectsLine(books: Pick<CompactedBooks, 'effects' | 'ef
 export function compactedLines(books: CompactedBooks | null | undefined): string[] {
   if (!books) return [];
   const lines = [earlierStepsLine(books), compactedEffectsLine(books)].filter((line): line is string => line !== null);
-  if (books.approvals > 0) lines.push(`${books.approvals} earlier approval decision${books.approvals === 1 ? '' : 's'} not listed (in the earlier runs' histories)`);
+  if (books.approvals > 0)
+    lines.push(`${books.approvals} earlier approval decision${books.approvals === 1 ? '' : 's'} not listed (in the earlier runs' histories)`);
   if (books.callKeys > 0) lines.push(`${books.callKeys} earlier distinct call${books.callKeys === 1 ? '' : 's'} no longer counted by the identical-call guard`);
   return lines;
 }

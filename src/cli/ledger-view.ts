@@ -17,7 +17,9 @@ export function ledgerLines(ledger: RunLedger): string[] {
     effect.state,
     effect.compensation,
     String(effect.attempts),
-    ...(services ? [effect.service?.operation ?? '-', effect.service?.resourceId ?? '-', effect.service?.state ?? '-', effect.service?.undo?.result ?? '-'] : []),
+    ...(services
+      ? [effect.service?.operation ?? '-', effect.service?.resourceId ?? '-', effect.service?.state ?? '-', effect.service?.undo?.result ?? '-']
+      : []),
   ]);
   const headers = ['effectId (Idempotency-Key)', 'tool', 'state', 'compensation', 'attempts'];
   if (services) headers.push('service op', 'resource', 'service state', 'undo');

@@ -90,7 +90,8 @@ async function printText(sagent: SagentClient, renderer: TimelineRenderer, workf
       const source = item.workflowId === workflowId ? '' : (agents.get(item.workflowId) ?? item.workflowId);
       if (item.kind === 'delegate') agents.set(item.child, item.agent);
       else if (item.kind === 'text') renderer.text(source, item.turn, item.text);
-      else if (item.kind === 'reset') renderer.say(`  ↺ ${source ? `${source} ` : ''}turn ${item.turn}: the model call is tried again (attempt ${item.attempt}); its text starts over`);
+      else if (item.kind === 'reset')
+        renderer.say(`  ↺ ${source ? `${source} ` : ''}turn ${item.turn}: the model call is tried again (attempt ${item.attempt}); its text starts over`);
       else if (item.kind === 'gap') renderer.say(`  … ${item.missed} earlier feed events are no longer held`);
     }
   } catch {

@@ -113,7 +113,8 @@ export class EncryptionCodec implements PayloadCodec {
 function headOf(payload: Payload): { bytes: Buffer; flags: number; id: string } | null {
   if (payload.metadata?.[KEY_ID_METADATA] !== undefined) return null;
   const data = Buffer.from(payload.data ?? new Uint8Array());
-  if (data.length < 3 || data[0] !== FORMAT_2 || data.length < 3 + data[2]) throw new CodecDecryptError('an encrypted payload is in an unknown format, or truncated');
+  if (data.length < 3 || data[0] !== FORMAT_2 || data.length < 3 + data[2])
+    throw new CodecDecryptError('an encrypted payload is in an unknown format, or truncated');
   const bytes = data.subarray(0, 3 + data[2]);
   return { bytes, flags: data[1], id: bytes.subarray(3).toString('utf8') };
 }

@@ -26,7 +26,10 @@ export class CodecKeyError extends Error {
 
 /** Parses `id1:base64key,id2:base64key`; `source` names the setting in errors. */
 export function parseKeyList(text: string, source = 'SAGENT_CODEC_KEYS'): CodecKeyring {
-  const entries = text.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   if (entries.length === 0) throw new CodecKeyError(`${source} is empty: set it to id:base64key[,id:base64key...], newest last`);
   return checkKeyring(
     entries.map((entry, index) => {

@@ -97,11 +97,22 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       throw new Error(`the codec server token of ${person.name} must be at least 16 URL-safe characters (letters, digits, . _ ~ -)`);
     }
   }
-  if (new Set(people.map((person) => person.token)).size !== people.length) throw new Error('two people of the codec server share a token: give each their own');
+  if (new Set(people.map((person) => person.token)).size !== people.length)
+    throw new Error('two people of the codec server share a token: give each their own');
   const origins = new Set(options.origins.map(normaliseOrigin));
   const log = options.log ?? ((access: CodecAccess) => process.stderr.write(`${JSON.stringify(access)}\n`));
   const server = http.createServer((request, response) => {
-    const access: CodecAccess = { at: new Date().toISOString(), who: null, route: null, namespace: null, origin: request.headers.origin ?? null, payloads: 0, digests: [], outcome: 'refused', status: 0 };
+    const access: CodecAccess = {
+      at: new Date().toISOString(),
+      who: null,
+      route: null,
+      namespace: null,
+      origin: request.headers.origin ?? null,
+      payloads: 0,
+      digests: [],
+      outcome: 'refused',
+      status: 0,
+    };
     handle(request, response, { codec: options.codec, origins, people }, access)
       .catch((err: unknown) => {
         access.outcome = 'error';
@@ -184,7 +195,12 @@ async function handle(request: http.IncomingMessage, response: http.ServerRespon
     if (!Array.isArray(parsed.payloads)) throw new Error('no "payloads" list');
     payloads = parsed.payloads.map((payload) => JSONToPayload(payload as Parameters<typeof JSONToPayload>[0]));
     access.payloads = payloads.length;
-    access.digests = payloads.map((payload) => createHash('sha256').update(payload.data ?? new Uint8Array()).digest('hex').slice(0, 16));
+    access.digests = payloads.map((payload) =>
+      createHash('sha256')
+        .update(payload.data ?? new Uint8Array())
+        .digest('hex')
+        .slice(0, 16),
+    );
   } catch (err) {
     return refuse(response, access, 400, `the body is not {"payloads":[...]} (${err instanceof Error ? err.message : String(err)})`);
   }

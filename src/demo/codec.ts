@@ -40,8 +40,9 @@ export async function setUpDemoCodec(
   const say = (text: string) => io.stdout.write(`${text}\n`);
   const stateDir = path.resolve(STATE_DIR);
   if (!io.env.SAGENT_CODEC_KEYS && !io.env.SAGENT_CODEC_KEY_FILE) {
-    const keyFile = await ensurePrivateFile(path.join(stateDir, 'codec-keys.json'), () =>
-      JSON.stringify({ keys: [{ id: `demo-${new Date().toISOString().slice(0, 10)}`, key: randomBytes(KEY_BYTES).toString('base64') }] }, null, 2) + '\n',
+    const keyFile = await ensurePrivateFile(
+      path.join(stateDir, 'codec-keys.json'),
+      () => JSON.stringify({ keys: [{ id: `demo-${new Date().toISOString().slice(0, 10)}`, key: randomBytes(KEY_BYTES).toString('base64') }] }, null, 2) + '\n',
     );
     process.env.SAGENT_CODEC_KEY_FILE = io.env.SAGENT_CODEC_KEY_FILE = path.relative(process.cwd(), keyFile);
   }
@@ -60,14 +61,19 @@ export async function setUpDemoCodec(
   say(`Codec: payloads encrypted with key ${keyring.at(-1)!.id}; codec server ${url} (token in ${STATE_DIR}/codec-token)`);
   say(`  for the \`npm run sagent\` commands below, in another terminal: export ${keyEnv}`);
   // The UI's cluster-wide settings are served to whoever loads the UI: they name the codec server, never the token.
-  say(`  to read payloads in the Web UI, in your browser only: the UI's Codec Server setting (top bar) → ${url}/token/<the token in ${STATE_DIR}/codec-token>, "use my browser setting"`);
+  say(
+    `  to read payloads in the Web UI, in your browser only: the UI's Codec Server setting (top bar) → ${url}/token/<the token in ${STATE_DIR}/codec-token>, "use my browser setting"`,
+  );
   const uiEndpoint = url;
   return {
     uiEndpoint,
     async checkDevServer(server) {
       if (server.started || options.external) return;
       // The UI serves its settings, the codec endpoint among them: an older demo put the token there.
-      const settings = await fetch(`${server.uiUrl}/api/v1/settings`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.text(), () => '');
+      const settings = await fetch(`${server.uiUrl}/api/v1/settings`, { signal: AbortSignal.timeout(2_000) }).then(
+        (r) => r.text(),
+        () => '',
+      );
       if (settings.includes(token)) {
         say('  warning: the running dev server hands the codec token to anyone who loads its UI (an older demo set it); `npm run dev:stop` and rerun the demo');
       }
@@ -84,7 +90,7 @@ async function ensureDetachedCodecServer(io: DemoIO, stateDir: string, token: st
   if (await listens(url)) {
     throw new Error(
       `port ${port} is held by a server that does not know this demo's codec token (another checkout's demo codec server?): ` +
-        'stop it (its pid is in that checkout\'s .sagent/codec-server.pid) or set SAGENT_CODEC_PORT',
+        "stop it (its pid is in that checkout's .sagent/codec-server.pid) or set SAGENT_CODEC_PORT",
     );
   }
   const log = openSync(path.join(stateDir, 'codec-server.log'), 'a');

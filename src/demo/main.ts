@@ -145,7 +145,9 @@ export async function runDemo(argv: readonly string[] = process.argv, io: CliIO 
       views.push(await runOne(demo, run, `${run.idPrefix}-${stamp}`, options, interrupted.signal));
     }
     if (interrupted.signal.aborted) {
-      throw new DemoInterruptedError(`interrupted: the runs wait in Temporal for a worker; resume them with \`npm run worker\` and follow with \`${CLI} watch <id>\``);
+      throw new DemoInterruptedError(
+        `interrupted: the runs wait in Temporal for a worker; resume them with \`npm run worker\` and follow with \`${CLI} watch <id>\``,
+      );
     }
     await printSummary(demo, views, Date.now() - started);
     const unexpected = views.filter((view, i) => view.status !== RUNS[i].expect);
@@ -167,7 +169,7 @@ function parseOptions(argv: readonly string[], io: CliIO): DemoOptions {
   const program = new Command('demo')
     .description('sagent on embedded defaults: a Temporal dev server, the demo services, a worker, then two trips and a notes run')
     .option('-y, --yes', 'approve every paused call without asking')
-    .option('--data-dir <dir>', 'the services\' PGlite directory, or memory://', DEFAULT_DATA_DIR)
+    .option('--data-dir <dir>', "the services' PGlite directory, or memory://", DEFAULT_DATA_DIR)
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .addHelpText(
@@ -185,12 +187,7 @@ Without --yes, a terminal asks before each paused call; without a terminal, the 
   return { yes: opts.yes === true, dataDir: opts.dataDir };
 }
 
-async function setUp(
-  io: CliIO,
-  options: DemoOptions,
-  resources: Resources,
-  memoryFile: string,
-): Promise<{ demo: DemoContext; devServer: DevServer | null }> {
+async function setUp(io: CliIO, options: DemoOptions, resources: Resources, memoryFile: string): Promise<{ demo: DemoContext; devServer: DevServer | null }> {
   const say = (text: string) => io.stdout.write(`${text}\n`);
   // The worker's own logs (bundling, expected activity failures) would drown the timelines: errors only by default.
   Runtime.install({ logger: new DefaultLogger((io.env.SAGENT_LOG_LEVEL?.toUpperCase() ?? 'ERROR') as LogLevel) });
@@ -288,13 +285,7 @@ async function runOne(demo: DemoContext, run: DemoRun, workflowId: string, optio
 }
 
 /** Each new pending call: approved with --yes, asked about on a terminal, or left to a second terminal. */
-async function answerApprovals(
-  demo: DemoContext,
-  state: RunState,
-  renderer: TimelineRenderer,
-  decided: Set<string>,
-  options: DemoOptions,
-): Promise<void> {
+async function answerApprovals(demo: DemoContext, state: RunState, renderer: TimelineRenderer, decided: Set<string>, options: DemoOptions): Promise<void> {
   const interactive = demo.io.stdin.isTTY === true && demo.io.stdout.isTTY === true;
   // A sub-agent's calls are decided through the parent's id, as `sagent approve` resolves them.
   const pending = [...state.pendingApprovals, ...(state.delegations ?? []).flatMap((delegation) => delegation.pendingApprovals)];
@@ -327,7 +318,15 @@ async function send(
 ): Promise<void> {
   // The same call `sagent approve` makes: the update, pinned to the hash that was shown.
   const privateKey = ensureKey(APPROVER, demo.io.env).privateKey;
-  const report = await demo.sagent.decide({ workflowId, callId: request.callId, decision, approver: APPROVER, reason, expectHash: request.argsHash, privateKey });
+  const report = await demo.sagent.decide({
+    workflowId,
+    callId: request.callId,
+    decision,
+    approver: APPROVER,
+    reason,
+    expectHash: request.argsHash,
+    privateKey,
+  });
   renderer.say(`  → ${decision === 'approve' ? 'approved' : 'rejected'} ${report.tool} (${report.callId}) as ${APPROVER}`);
 }
 

@@ -48,7 +48,9 @@ async function run(): Promise<void> {
   const version = deployment
     ? `, version ${deployment.name}:${deployment.buildId}; new runs reach it once it is current: temporal worker deployment set-current-version --deployment-name ${deployment.name} --build-id ${deployment.buildId}`
     : ', unversioned: a change under a waiting run must replay (see docs/DEPLOY.md)';
-  console.log(`sagent worker on ${config.address} (namespace ${config.namespace}, task queue ${worker.options.taskQueue}${version})${served ? `; metrics on ${served.url}` : ''}`);
+  console.log(
+    `sagent worker on ${config.address} (namespace ${config.namespace}, task queue ${worker.options.taskQueue}${version})${served ? `; metrics on ${served.url}` : ''}`,
+  );
   await worker.run();
   await served?.close();
   await connection.close();

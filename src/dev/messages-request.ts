@@ -179,10 +179,7 @@ function conversationProblem(messages: RequestMessage[]): string | undefined {
   const seenToolUseIds = new Set<string>();
   for (let index = 1; index < messages.length; index++) {
     if (messages[index].role === messages[index - 1].role) {
-      return (
-        `messages.${index}: roles must alternate between "user" and "assistant", ` +
-        `but found multiple "${messages[index].role}" roles in a row`
-      );
+      return `messages.${index}: roles must alternate between "user" and "assistant", ` + `but found multiple "${messages[index].role}" roles in a row`;
     }
   }
   for (const [index, message] of messages.entries()) {

@@ -12,15 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { Command } from 'commander';
 import { RUN_HEADER, TURN_HEADER } from '../shared/constants';
 import type { ContentBlock, ModelUsage } from '../shared/wire';
-import {
-  apiId,
-  defaultErrorMessage,
-  errorBody,
-  errorTypeFor,
-  formatServerSentEvent,
-  messageStreamEvents,
-  type ApiMessage,
-} from './message-events';
+import { apiId, defaultErrorMessage, errorBody, errorTypeFor, formatServerSentEvent, messageStreamEvents, type ApiMessage } from './message-events';
 import { validateMessagesRequest, type MessagesRequest } from './messages-request';
 import {
   lastToolResultsOf,
@@ -224,8 +216,7 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
     if (scenario === undefined) {
       const loaded = scenarios.map((s) => s.name).join(', ') || 'none';
       return invalid(
-        `scripted model server: no scenario matched run ${JSON.stringify(runId)} ` +
-          `with task ${JSON.stringify(excerpt(task))} (loaded: ${loaded})`,
+        `scripted model server: no scenario matched run ${JSON.stringify(runId)} ` + `with task ${JSON.stringify(excerpt(task))} (loaded: ${loaded})`,
       );
     }
     record.scenario = scenario.name;
@@ -255,7 +246,12 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
     }
     // A cut attempt streams part of the turn's content, then the connection drops.
     const cutAfterDeltas = outcome.kind === 'error' ? outcome.error.cutAfterDeltas : undefined;
-    return { kind: 'message', message: message(), stream: record.stream, pacing: { ...reply!.pacing, ...(cutAfterDeltas !== undefined ? { cutAfterDeltas } : {}) } };
+    return {
+      kind: 'message',
+      message: message(),
+      stream: record.stream,
+      pacing: { ...reply!.pacing, ...(cutAfterDeltas !== undefined ? { cutAfterDeltas } : {}) },
+    };
   }
 
   /** The admin endpoints that switch an outage or revoked keys on and off while runs go on. */
@@ -350,14 +346,16 @@ function checkOutage(spec: OutageSpec): OutageSpec {
   if (status !== undefined && (!Number.isInteger(status) || status < 400 || status > 599)) throw new Error('outage.status: an HTTP error status (400-599)');
   if (type !== undefined && typeof type !== 'string') throw new Error('outage.type: an API error type such as "overloaded_error"');
   if (durationMs !== undefined && !(Number.isFinite(durationMs) && durationMs > 0)) throw new Error('outage.durationMs: a positive number of milliseconds');
-  if (models !== undefined && !(Array.isArray(models) && models.every((model) => typeof model === 'string'))) throw new Error('outage.models: a list of model names');
+  if (models !== undefined && !(Array.isArray(models) && models.every((model) => typeof model === 'string')))
+    throw new Error('outage.models: a list of model names');
   if (retryAfter !== undefined && !(Number.isFinite(retryAfter) && retryAfter >= 0)) throw new Error('outage.retryAfter: seconds, 0 or more');
   return { status, type, durationMs, models, retryAfter };
 }
 
 function checkKeys(body: unknown): string[] {
   const keys = (body as { keys?: unknown } | null)?.keys;
-  if (!Array.isArray(keys) || !keys.every((key) => typeof key === 'string')) throw new Error('revoked-keys: expected {"keys": ["<api key>", ...]} (an empty list restores them)');
+  if (!Array.isArray(keys) || !keys.every((key) => typeof key === 'string'))
+    throw new Error('revoked-keys: expected {"keys": ["<api key>", ...]} (an empty list restores them)');
   return keys;
 }
 
@@ -373,9 +371,7 @@ function buildMessage(
   turn = 1,
 ): ApiMessage {
   const answered: ContentBlock[] = reply.content.map((block) =>
-    block.type === 'text'
-      ? { type: 'text', text: block.text }
-      : { type: 'tool_use', id: apiId('toolu'), name: block.name, input: block.input },
+    block.type === 'text' ? { type: 'text', text: block.text } : { type: 'tool_use', id: apiId('toolu'), name: block.name, input: block.input },
   );
   // With thinking on, a signed thinking block opens the answer, as the API's do.
   const about = answered.map((block) => (block.type === 'tool_use' ? `call ${block.name}` : block.type === 'text' ? 'answer' : block.type)).join(', ');
@@ -575,8 +571,7 @@ function excerpt(text: string): string {
 }
 
 function logLine(record: RecordedRequest): string {
-  const where =
-    record.turn === null ? '' : ` run=${record.runId ?? '-'} turn=${record.turn} attempt=${record.attempt ?? '-'}`;
+  const where = record.turn === null ? '' : ` run=${record.runId ?? '-'} turn=${record.turn} attempt=${record.attempt ?? '-'}`;
   const scenario = record.scenario === null ? '' : ` scenario=${record.scenario}`;
   const error = record.errorType === null ? '' : ` ${record.errorType}`;
   return `${record.method} ${record.path}${where}${scenario} → ${record.status}${error}`;
@@ -595,7 +590,7 @@ async function main(argv: string[]): Promise<void> {
   const program = new Command()
     .name('model-server')
     .description('Scripted Anthropic Messages API server for offline runs, tests and benchmarks')
-    .requiredOption('--scenarios <path>', 'scenario file or directory of *.json files (the demo\'s: src/demo/scenarios)')
+    .requiredOption('--scenarios <path>', "scenario file or directory of *.json files (the demo's: src/demo/scenarios)")
     .option('--port <port>', 'port to listen on (0 = any free port)', '8787')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--default-scenario <name>', 'scenario for runs that no match routes')

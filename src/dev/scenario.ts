@@ -56,7 +56,12 @@ const injectedErrorSchema = z
   })
   .strict()
   .refine(
-    (error) => error.dropConnection === true || error.stallAfterStart === true || error.garbage === true || error.cutAfterDeltas !== undefined || error.status !== undefined,
+    (error) =>
+      error.dropConnection === true ||
+      error.stallAfterStart === true ||
+      error.garbage === true ||
+      error.cutAfterDeltas !== undefined ||
+      error.status !== undefined,
     {
       path: ['status'],
       message: 'required unless dropConnection, stallAfterStart, garbage or cutAfterDeltas is set',
@@ -95,7 +100,11 @@ export const turnSpecSchema = z
       ctx.addIssue({ code: 'custom', path: [], message: 'a turn needs content, error, or both' });
     }
     if (turn.error?.cutAfterDeltas !== undefined && (turn.content === undefined || turn.error.times === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['error', 'cutAfterDeltas'], message: 'needs content and error.times: the cut attempts stream part of the content' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['error', 'cutAfterDeltas'],
+        message: 'needs content and error.times: the cut attempts stream part of the content',
+      });
     }
     if (turn.error?.times !== undefined && turn.content === undefined) {
       ctx.addIssue({ code: 'custom', path: ['content'], message: 'required: attempts after error.times play it' });
@@ -251,7 +260,9 @@ export function loadScenarioFile(file: string): ScriptedScenario {
 export function loadScenarioDir(dir: string): ScriptedScenario[] {
   let files: string[];
   try {
-    files = readdirSync(dir).filter((file) => file.endsWith('.json')).sort();
+    files = readdirSync(dir)
+      .filter((file) => file.endsWith('.json'))
+      .sort();
   } catch (err) {
     throw new Error(`scenario directory ${dir}: cannot read it (${oneLine((err as Error).message)})`);
   }
@@ -282,11 +293,7 @@ export function loadScenarios(fileOrDir: string): ScriptedScenario[] {
  * Picks the scenario for a request: the first whose `runIdPrefix`/`runIdSuffix` fit the run id, else the first
  * whose `taskIncludes` appears in the task, else the default. Higher `match.priority` goes first.
  */
-export function routeScenario(
-  scenarios: readonly Scenario[],
-  seen: { runId: string | null; task: string },
-  defaultScenario?: string,
-): Scenario | undefined {
+export function routeScenario(scenarios: readonly Scenario[], seen: { runId: string | null; task: string }, defaultScenario?: string): Scenario | undefined {
   const ordered = [...scenarios].sort((a, b) => (b.match?.priority ?? 0) - (a.match?.priority ?? 0));
   const { runId } = seen;
   const task = seen.task.toLowerCase();
@@ -296,11 +303,7 @@ export function routeScenario(
     runId.startsWith(match.runIdPrefix ?? '') &&
     runId.endsWith(match.runIdSuffix ?? '');
   const byTask = (needle: string | undefined) => needle !== undefined && task.includes(needle.toLowerCase());
-  return (
-    ordered.find((s) => byRunId(s.match)) ??
-    ordered.find((s) => byTask(s.match?.taskIncludes)) ??
-    scenarios.find((s) => s.name === defaultScenario)
-  );
+  return ordered.find((s) => byRunId(s.match)) ?? ordered.find((s) => byTask(s.match?.taskIncludes)) ?? scenarios.find((s) => s.name === defaultScenario);
 }
 
 /** The turn spec a scenario plays for this request, checked with `turnSpecSchema`. */
@@ -371,9 +374,7 @@ export function lastToolResultsOf(messages: RequestMessage[]): ToolResultSeen[] 
 function toolResultText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
-  return content
-    .flatMap((block: { type?: unknown; text?: unknown }) => (block.type === 'text' ? [String(block.text)] : []))
-    .join('\n');
+  return content.flatMap((block: { type?: unknown; text?: unknown }) => (block.type === 'text' ? [String(block.text)] : [])).join('\n');
 }
 
 function parseJson(text: string): unknown {
@@ -386,9 +387,7 @@ function parseJson(text: string): unknown {
 
 /** `turns[2].content[0].input: expected object, received string` */
 function describeIssue(issue: z.core.$ZodIssue): string {
-  const path = issue.path
-    .map((key, index) => (typeof key === 'number' ? `[${key}]` : index === 0 ? String(key) : `.${String(key)}`))
-    .join('');
+  const path = issue.path.map((key, index) => (typeof key === 'number' ? `[${key}]` : index === 0 ? String(key) : `.${String(key)}`)).join('');
   const message = oneLine(issue.message.replace(/^Invalid input: /, ''));
   return path === '' ? message : `${path}: ${message}`;
 }

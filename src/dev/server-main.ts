@@ -90,21 +90,15 @@ async function cli(): Promise<void> {
 async function run(): Promise<void> {
   const program = new Command('dev-server').description('the local Temporal dev server').showHelpAfterError();
   const withPort = (command: Command) =>
-    command
-      .option('--port <port>', 'frontend gRPC port', parsePort, 7233)
-      .option('--state-dir <dir>', 'where the pid, log and db files live', '.sagent');
+    command.option('--port <port>', 'frontend gRPC port', parsePort, 7233).option('--state-dir <dir>', 'where the pid, log and db files live', '.sagent');
   withPort(program.command('start').description('start it in the background (or reuse a running one)'))
     .option('--ui-port <port>', 'Web UI port (default: port + 1000)', parsePort)
     .option('--db-file <file>', 'SQLite file (default: <state-dir>/temporal.db)')
     .option('--log-file <file>', 'server output (default: <state-dir>/temporal.log)')
     .option('--namespace <name>', 'namespace to create', 'default')
     .action((opts: StartOptions) => start(opts));
-  withPort(program.command('stop').description('stop the server started by `start`')).action((opts: PortOptions) =>
-    stop(opts),
-  );
-  withPort(program.command('status').description('say whether a Temporal server answers on the port')).action(
-    (opts: PortOptions) => status(opts),
-  );
+  withPort(program.command('stop').description('stop the server started by `start`')).action((opts: PortOptions) => stop(opts));
+  withPort(program.command('status').description('say whether a Temporal server answers on the port')).action((opts: PortOptions) => status(opts));
   program
     .command('cli')
     .description('print the Temporal CLI in use (PATH, TEMPORAL_CLI_PATH, .sagent/temporal-cli), installing it with pip if none')

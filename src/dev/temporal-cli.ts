@@ -25,10 +25,7 @@ const EXECUTABLE_NAMES = process.platform === 'win32' ? ['temporal.exe', 'tempor
  * The `temporal` executable to run: `temporal` on PATH, else TEMPORAL_CLI_PATH (it must be an executable file), else
  * the copy in `cliDir`, else `null`, meaning: let `@temporalio/testing` download the dev server (needs internet).
  */
-export async function findTemporalCli(
-  env: NodeJS.ProcessEnv = process.env,
-  cliDir: string = DEFAULT_CLI_DIR,
-): Promise<string | null> {
+export async function findTemporalCli(env: NodeJS.ProcessEnv = process.env, cliDir: string = DEFAULT_CLI_DIR): Promise<string | null> {
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
     const found = await executableIn(dir);
@@ -38,9 +35,7 @@ export async function findTemporalCli(
   if (configured) {
     if (await isExecutableFile(configured)) return path.resolve(configured);
     // A wrong setting is reported rather than silently replaced by another copy.
-    throw new TemporalNotFoundError(
-      `TEMPORAL_CLI_PATH=${configured} is not an executable file: point it at the \`temporal\` binary or unset it`,
-    );
+    throw new TemporalNotFoundError(`TEMPORAL_CLI_PATH=${configured} is not an executable file: point it at the \`temporal\` binary or unset it`);
   }
   return executableIn(path.resolve(cliDir, 'bin'));
 }

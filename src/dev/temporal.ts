@@ -137,7 +137,16 @@ export async function ensureDevServer(opts: DevServerOptions = {}): Promise<DevS
     let downloadFailure = 'the SDK download was not tried';
     if (opts.download ?? true) {
       try {
-        return await startDownloadedDevServer({ port, uiPort, dbFile, namespace, address, uiUrl, uiCodecEndpoint: opts.uiCodecEndpoint, extraArgs: tuningArgs });
+        return await startDownloadedDevServer({
+          port,
+          uiPort,
+          dbFile,
+          namespace,
+          address,
+          uiUrl,
+          uiCodecEndpoint: opts.uiCodecEndpoint,
+          extraArgs: tuningArgs,
+        });
       } catch (err) {
         if ((err as Error).name !== 'TemporalNotFoundError') throw err;
         downloadFailure = (err as Error).message;
@@ -157,13 +166,20 @@ export async function ensureDevServer(opts: DevServerOptions = {}): Promise<DevS
   await fs.mkdir(path.dirname(dbFile), { recursive: true });
   await fs.mkdir(path.dirname(logFile), { recursive: true });
   const args = [
-    'server', 'start-dev',
-    '--ip', '127.0.0.1',
-    '--port', String(port),
-    '--ui-port', String(uiPort),
-    '--db-filename', dbFile,
-    '--namespace', namespace,
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--db-filename',
+    dbFile,
+    '--namespace',
+    namespace,
+    '--log-level',
+    'warn',
     ...(opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
     ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
     ...tuningArgs,
@@ -226,8 +242,7 @@ export async function answersAsTemporal(address: string): Promise<boolean> {
     return true;
   } catch (err) {
     throw new TemporalPortInUseError(
-      `port ${splitAddress(address).port} is in use by something that does not answer as Temporal (${oneLine(err)}): ` +
-        'stop it or choose another port',
+      `port ${splitAddress(address).port} is in use by something that does not answer as Temporal (${oneLine(err)}): ` + 'stop it or choose another port',
     );
   }
 }
@@ -271,9 +286,7 @@ async function startDownloadedDevServer(server: {
         namespace: server.namespace,
         log: { format: 'pretty', level: 'warn' },
         extraArgs: [...(server.uiCodecEndpoint ? ['--ui-codec-endpoint', server.uiCodecEndpoint] : []), ...server.extraArgs],
-        searchAttributes: Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) =>
-          defineSearchAttributeKey(name, sdkSearchAttributeType(type)),
-        ),
+        searchAttributes: Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => defineSearchAttributeKey(name, sdkSearchAttributeType(type))),
       },
     });
   } catch (err) {
@@ -307,21 +320,13 @@ function spawnLogged(cli: string, args: string[], logFile: string, detached: boo
   }
 }
 
-async function waitUntilAnswering(
-  address: string,
-  namespace: string,
-  timeoutMs: number,
-  server: ServerProcess,
-  logFile: string,
-): Promise<void> {
+async function waitUntilAnswering(address: string, namespace: string, timeoutMs: number, server: ServerProcess, logFile: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const { child, spawnError } = server;
     const exit = spawnError ? oneLine(spawnError) : child.signalCode ? `signal ${child.signalCode}` : child.exitCode !== null ? `code ${child.exitCode}` : null;
     if (exit !== null) {
-      throw new TemporalStartError(
-        `the Temporal dev server exited while starting (${exit}: ${await lastLogLine(logFile)}): see ${logFile}`,
-      );
+      throw new TemporalStartError(`the Temporal dev server exited while starting (${exit}: ${await lastLogLine(logFile)}): see ${logFile}`);
     }
     if ((await tcpProbe(address, 500)) === 'open') {
       try {
@@ -338,7 +343,10 @@ async function waitUntilAnswering(
 
 async function lastLogLine(logFile: string): Promise<string> {
   const text = await fs.readFile(logFile, 'utf8').catch(() => '');
-  const lines = text.split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('--- '));
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('--- '));
   return (lines.at(-1) ?? 'no output').slice(0, 200);
 }
 
@@ -383,10 +391,7 @@ async function terminate(pid: number | undefined, how: { group: boolean; exited:
   };
   signal('SIGTERM');
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([
-    how.exited.then(() => false),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), 10_000))),
-  ]);
+  const timedOut = await Promise.race([how.exited.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), 10_000)))]);
   clearTimeout(timer);
   if (timedOut) {
     signal('SIGKILL');

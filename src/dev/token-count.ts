@@ -149,7 +149,10 @@ function flatten(request: BilledRequest): Segment[] {
 function chainHashes(model: string, segments: Segment[]): string[] {
   let previous = createHash('sha256').update(`model:${model}`).digest('hex');
   return segments.map((segment) => {
-    previous = createHash('sha256').update(previous).update(canonicalize(segment.identity) ?? '').digest('hex');
+    previous = createHash('sha256')
+      .update(previous)
+      .update(canonicalize(segment.identity) ?? '')
+      .digest('hex');
     return previous;
   });
 }
@@ -197,7 +200,5 @@ export interface CacheCreation {
  */
 export function cacheCreationByTtl(request: BilledRequest, written: number): CacheCreation {
   const oneHour = JSON.stringify([request.tools, request.system, request.messages]).includes('"ttl":"1h"');
-  return oneHour
-    ? { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: written }
-    : { ephemeral_5m_input_tokens: written, ephemeral_1h_input_tokens: 0 };
+  return oneHour ? { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: written } : { ephemeral_5m_input_tokens: written, ephemeral_1h_input_tokens: 0 };
 }

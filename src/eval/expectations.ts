@@ -36,7 +36,8 @@ export function labelOf(expectation: Expectation): string {
   if (expectation.name) return expectation.name;
   const kind = checkOf(expectation);
   const value = expectation[kind];
-  if (Array.isArray(value)) return `${kind} ${value.map((item) => (typeof item === 'string' ? item : (item as { tool: string }).tool)).join(kind === 'order' ? ' < ' : ',')}`;
+  if (Array.isArray(value))
+    return `${kind} ${value.map((item) => (typeof item === 'string' ? item : (item as { tool: string }).tool)).join(kind === 'order' ? ' < ' : ',')}`;
   if (kind === 'args') return `args ${expectation.args!.tool}`;
   if (kind === 'answer') return `answer ${Object.keys(expectation.answer!)[0]}`;
   if (kind === 'judge') return 'judge';
@@ -49,7 +50,15 @@ export async function evaluate(expectation: Expectation, record: RunRecord, judg
   const threshold = expectation.score?.threshold ?? 1;
   const outcome = await check(expectation, record, judge);
   const passed = outcome.skipped === true || outcome.score >= threshold;
-  return { label: labelOf(expectation), mode, score: outcome.score, threshold, passed, why: passed && !outcome.skipped ? null : outcome.why, ...(outcome.skipped ? { skipped: true } : {}) };
+  return {
+    label: labelOf(expectation),
+    mode,
+    score: outcome.score,
+    threshold,
+    passed,
+    why: passed && !outcome.skipped ? null : outcome.why,
+    ...(outcome.skipped ? { skipped: true } : {}),
+  };
 }
 
 async function check(expectation: Expectation, record: RunRecord, judge?: Judge): Promise<Outcome> {
@@ -57,14 +66,26 @@ async function check(expectation: Expectation, record: RunRecord, judge?: Judge)
   const landed = record.effects.filter(mayHaveLanded);
   switch (checkOf(expectation)) {
     case 'called':
-      return fraction(expectation.called!, (tool) => called.includes(tool), (missing) => `never called ${missing.join(', ')}; called ${list(called)}`);
+      return fraction(
+        expectation.called!,
+        (tool) => called.includes(tool),
+        (missing) => `never called ${missing.join(', ')}; called ${list(called)}`,
+      );
     case 'notCalled':
-      return fraction(expectation.notCalled!, (tool) => !called.includes(tool), (found) => `called ${found.join(', ')}`);
+      return fraction(
+        expectation.notCalled!,
+        (tool) => !called.includes(tool),
+        (found) => `called ${found.join(', ')}`,
+      );
     case 'args': {
       const { tool, input } = expectation.args!;
       const calls = record.calls.filter((call) => call.tool === tool);
       if (calls.some((call) => contains(call.input, input))) return pass();
-      return fail(calls.length === 0 ? `never called ${tool}` : `no call of ${tool} had ${JSON.stringify(input)}; got ${calls.map((c) => JSON.stringify(c.input)).join(' | ')}`);
+      return fail(
+        calls.length === 0
+          ? `never called ${tool}`
+          : `no call of ${tool} had ${JSON.stringify(input)}; got ${calls.map((c) => JSON.stringify(c.input)).join(' | ')}`,
+      );
     }
     case 'order': {
       const wanted = expectation.order!;
@@ -81,11 +102,23 @@ async function check(expectation: Expectation, record: RunRecord, judge?: Judge)
       return allowed.includes(record.status) ? pass() : fail(`ended ${record.status}${record.reason ? ` (${record.reason})` : ''}`);
     }
     case 'committed':
-      return fraction(expectation.committed!, (tool) => record.effects.some((e) => e.tool === tool && isCommitted(e)), (missing) => `no committed effect of ${missing.join(', ')} in place at the end (${effectsSummary(record.effects)})`);
+      return fraction(
+        expectation.committed!,
+        (tool) => record.effects.some((e) => e.tool === tool && isCommitted(e)),
+        (missing) => `no committed effect of ${missing.join(', ')} in place at the end (${effectsSummary(record.effects)})`,
+      );
     case 'compensated':
-      return fraction(expectation.compensated!, (tool) => record.effects.some((e) => e.tool === tool && isCompensated(e)), (missing) => `no undone effect of ${missing.join(', ')} (${effectsSummary(record.effects)})`);
+      return fraction(
+        expectation.compensated!,
+        (tool) => record.effects.some((e) => e.tool === tool && isCompensated(e)),
+        (missing) => `no undone effect of ${missing.join(', ')} (${effectsSummary(record.effects)})`,
+      );
     case 'notAttempted':
-      return fraction(expectation.notAttempted!, (tool) => !record.effects.some((e) => e.tool === tool), (found) => `attempted ${found.join(', ')} (${effectsSummary(record.effects)})`);
+      return fraction(
+        expectation.notAttempted!,
+        (tool) => !record.effects.some((e) => e.tool === tool),
+        (found) => `attempted ${found.join(', ')} (${effectsSummary(record.effects)})`,
+      );
     case 'effectsWithin': {
       const allowed = expectation.effectsWithin!;
       const extra = landed.filter((effect) => !allowed.includes(effect.tool) && !effect.tool.startsWith('delegate_'));
@@ -106,13 +139,21 @@ async function check(expectation: Expectation, record: RunRecord, judge?: Judge)
         typeof item === 'string'
           ? asked.includes(item)
           : (record.approvalRequests ?? []).some(
-              (request) => request.tool === item.tool && (item.input === undefined || contains(request.input, item.input)) && (item.rule === undefined || (request.rule ?? '').includes(item.rule)),
+              (request) =>
+                request.tool === item.tool &&
+                (item.input === undefined || contains(request.input, item.input)) &&
+                (item.rule === undefined || (request.rule ?? '').includes(item.rule)),
             );
       const failing = wanted.filter((item) => !holds(item));
-      const seen = (record.approvalRequests ?? []).map((request) => `${request.tool} ${JSON.stringify(request.input)}${request.rule ? ` (${request.rule})` : ''}`);
+      const seen = (record.approvalRequests ?? []).map(
+        (request) => `${request.tool} ${JSON.stringify(request.input)}${request.rule ? ` (${request.rule})` : ''}`,
+      );
       return {
         score: (wanted.length - failing.length) / wanted.length,
-        why: failing.length === 0 ? null : `no approval asked for ${failing.map((item) => (typeof item === 'string' ? item : JSON.stringify(item))).join(', ')}; asked for ${list(seen.length > 0 ? seen : asked)}`,
+        why:
+          failing.length === 0
+            ? null
+            : `no approval asked for ${failing.map((item) => (typeof item === 'string' ? item : JSON.stringify(item))).join(', ')}; asked for ${list(seen.length > 0 ? seen : asked)}`,
       };
     }
     case 'maxCostUsd':
@@ -137,7 +178,8 @@ async function check(expectation: Expectation, record: RunRecord, judge?: Judge)
 
 function checkAnswer(answer: { contains?: string; matches?: string; schema?: Record<string, unknown> }, text: string): Outcome {
   const shown = JSON.stringify(text.length > 120 ? `${text.slice(0, 119)}…` : text);
-  if (answer.contains !== undefined) return text.toLowerCase().includes(answer.contains.toLowerCase()) ? pass() : fail(`the answer ${shown} does not contain "${answer.contains}"`);
+  if (answer.contains !== undefined)
+    return text.toLowerCase().includes(answer.contains.toLowerCase()) ? pass() : fail(`the answer ${shown} does not contain "${answer.contains}"`);
   if (answer.matches !== undefined) return new RegExp(answer.matches, 'i').test(text) ? pass() : fail(`the answer ${shown} does not match /${answer.matches}/`);
   let parsed: unknown;
   try {
@@ -146,7 +188,9 @@ function checkAnswer(answer: { contains?: string; matches?: string; schema?: Rec
     return fail(`the answer ${shown} is not JSON`);
   }
   const validate = new Ajv({ allErrors: false, strict: false }).compile(answer.schema!);
-  return validate(parsed) ? pass() : fail(`the answer does not fit the schema: ${validate.errors?.[0]?.instancePath || '/'} ${validate.errors?.[0]?.message ?? ''}`);
+  return validate(parsed)
+    ? pass()
+    : fail(`the answer does not fit the schema: ${validate.errors?.[0]?.instancePath || '/'} ${validate.errors?.[0]?.message ?? ''}`);
 }
 
 /** An effect that may have changed the world: committed, or of unknown outcome. */

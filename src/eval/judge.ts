@@ -18,7 +18,10 @@ export function claudeJudge(model = 'claude-sonnet-4-6'): Judge {
         },
       ],
     });
-    const reply = message.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join(' ').trim();
+    const reply = message.content
+      .flatMap((block) => (block.type === 'text' ? [block.text] : []))
+      .join(' ')
+      .trim();
     const score = /^\s*(\d{1,2})\s*:/.exec(reply);
     if (!score) return { score: 0, why: `the judge did not answer with a score: ${reply.slice(0, 160)}` };
     return { score: Math.min(10, Number(score[1])) / 10, why: `judge: ${reply.slice(0, 200)}` };

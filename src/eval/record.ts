@@ -98,7 +98,10 @@ export function readHistory(history: History, label = 'history'): HistoryRead {
       const activity = scheduled.get(String(completed.scheduledEventId ?? ''));
       const result = decode(completed.result?.payloads?.[0]);
       if (activity?.name === 'callModel') {
-        turns.push({ turn: (activity.input as { turn?: number } | undefined)?.turn ?? turns.length + 1, content: (result as ModelTurn | undefined)?.content ?? [] });
+        turns.push({
+          turn: (activity.input as { turn?: number } | undefined)?.turn ?? turns.length + 1,
+          content: (result as ModelTurn | undefined)?.content ?? [],
+        });
       } else if (activity?.name === 'runTool') {
         const call = activity.input as { tool: string; input: unknown };
         toolResults.push({ tool: call.tool, input: call.input, output: (result as ToolOutput | undefined)?.content ?? '' });

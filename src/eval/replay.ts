@@ -101,7 +101,10 @@ export async function replayRuns(runs: readonly RecordedRun[], options: ReplayOp
     let replayed: RunRecord | null = null;
     let error: string | null = null;
     try {
-      await environment.sagent.start(replayInput(run.record.input, key.publicKey), { workflowId, startedBy: `Replayed by \`sagent eval --replay\` from ${run.id}.` });
+      await environment.sagent.start(replayInput(run.record.input, key.publicKey), {
+        workflowId,
+        startedBy: `Replayed by \`sagent eval --replay\` from ${run.id}.`,
+      });
       const driven = await driveRun(environment.sagent, workflowId, { approve: approved }, key.privateKey, options.timeoutMs ?? 60_000);
       replayed = await recordOfRun(environment.sagent, environment, workflowId);
       if (driven.timedOut) error = 'timed out (cancelled)';
@@ -139,7 +142,9 @@ function shapeOf(record: RunRecord): { status: string; calls: string[]; effects:
   return {
     status: record.status,
     calls: record.calls.filter((call) => call.workflowId === record.workflowId).map((call) => call.tool),
-    effects: record.effects.filter((effect) => effect.depth === 0).map((effect) => `${effect.tool}:${effect.state}${effect.compensation === 'compensated' ? '+undone' : ''}`),
+    effects: record.effects
+      .filter((effect) => effect.depth === 0)
+      .map((effect) => `${effect.tool}:${effect.state}${effect.compensation === 'compensated' ? '+undone' : ''}`),
   };
 }
 
@@ -151,7 +156,10 @@ export function compareRuns(run: RecordedRun, replayed: RunRecord | null, workfl
   if (now) {
     if (now.status !== recorded.status) differences.push(`outcome: recorded ${recorded.status}, now ${now.status}`);
     const at = firstDifference(recorded.calls, now.calls);
-    if (at >= 0) differences.push(`trajectory: call ${at + 1} was ${recorded.calls[at] ?? '(none)'}, now ${now.calls[at] ?? '(none)'} (recorded ${recorded.calls.join(' ')}; now ${now.calls.join(' ')})`);
+    if (at >= 0)
+      differences.push(
+        `trajectory: call ${at + 1} was ${recorded.calls[at] ?? '(none)'}, now ${now.calls[at] ?? '(none)'} (recorded ${recorded.calls.join(' ')}; now ${now.calls.join(' ')})`,
+      );
     const effectAt = firstDifference(recorded.effects, now.effects);
     if (effectAt >= 0) differences.push(`effects: recorded ${recorded.effects.join(', ') || 'none'}; now ${now.effects.join(', ') || 'none'}`);
   }

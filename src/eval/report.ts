@@ -108,7 +108,11 @@ export function compareReports(baseline: EvalReport, current: EvalReport, thresh
       const delta = result.score - old.score;
       if (Math.abs(delta) <= threshold) continue;
       const why = delta < 0 && result.why ? `: ${result.why}` : '';
-      changes.push({ name: now.name, kind: delta < 0 ? 'regression' : 'improvement', what: `${result.label} ${old.score.toFixed(2)} → ${result.score.toFixed(2)}${why}` });
+      changes.push({
+        name: now.name,
+        kind: delta < 0 ? 'regression' : 'improvement',
+        what: `${result.label} ${old.score.toFixed(2)} → ${result.score.toFixed(2)}${why}`,
+      });
     }
     if (now.steps !== before.steps) changes.push({ name: now.name, kind: 'changed', what: `steps ${formatNumber(before.steps)} → ${formatNumber(now.steps)}` });
     const callsBefore = before.runs[0]?.calls.join(' ') ?? '';
@@ -123,24 +127,30 @@ export function compareReports(baseline: EvalReport, current: EvalReport, thresh
   return changes;
 }
 
-const reportSchema = z.object({
-  suite: z.string(),
-  cases: z.array(
-    z.object({
-      name: z.string(),
-      verdict: z.enum(['passed', 'scored', 'failed']),
-      runs: z.array(z.object({ calls: z.array(z.string()) }).passthrough()),
-      expectations: z.array(z.object({ label: z.string(), score: z.number() }).passthrough()),
-    }).passthrough(),
-  ),
-}).passthrough();
+const reportSchema = z
+  .object({
+    suite: z.string(),
+    cases: z.array(
+      z
+        .object({
+          name: z.string(),
+          verdict: z.enum(['passed', 'scored', 'failed']),
+          runs: z.array(z.object({ calls: z.array(z.string()) }).passthrough()),
+          expectations: z.array(z.object({ label: z.string(), score: z.number() }).passthrough()),
+        })
+        .passthrough(),
+    ),
+  })
+  .passthrough();
 
 /** Reads stored reports (one report, or an array of them as `--json` writes for several suites). */
 export function parseReports(value: unknown, file: string): EvalReport[] {
   const parsed = z.union([reportSchema, z.array(reportSchema)]).safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`baseline ${file}: not an eval report (${issue.path.join('.') || 'top level'}: ${issue.message}); write one with \`sagent eval <suite> --json <file>\``);
+    throw new Error(
+      `baseline ${file}: not an eval report (${issue.path.join('.') || 'top level'}: ${issue.message}); write one with \`sagent eval <suite> --json <file>\``,
+    );
   }
   return (Array.isArray(parsed.data) ? parsed.data : [parsed.data]) as unknown as EvalReport[];
 }

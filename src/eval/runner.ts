@@ -49,13 +49,19 @@ export async function runSuite(suite: LoadedSuite, options: RunSuiteOptions): Pr
   const outcomes = await pool(jobs, options.concurrency ?? 4, async (job) => {
     const model = options.model ?? job.evalCase.run?.model ?? suite.model;
     const run = await runCase(sagent, environment, suite, job.evalCase, job.workflowId, model, key);
-    options.say?.(`  ${job.evalCase.name}${jobs.filter((other) => other.evalCase === job.evalCase).length > 1 ? ` #${job.index + 1}` : ''}: ${run.record?.status ?? run.error}`);
+    options.say?.(
+      `  ${job.evalCase.name}${jobs.filter((other) => other.evalCase === job.evalCase).length > 1 ? ` #${job.index + 1}` : ''}: ${run.record?.status ?? run.error}`,
+    );
     const results = run.record ? await Promise.all(job.evalCase.expect.map((expectation) => evaluate(expectation, run.record!, options.judge))) : [];
     return { job, run, results };
   });
   const cases = suite.cases.map((evalCase): CaseReport => {
     const mine = outcomes.filter((outcome) => outcome.job.evalCase === evalCase);
-    return caseReport(evalCase, mine.map(({ run, results }) => ({ run, results })), sagent);
+    return caseReport(
+      evalCase,
+      mine.map(({ run, results }) => ({ run, results })),
+      sagent,
+    );
   });
   return {
     suite: suite.name,
@@ -69,7 +75,8 @@ export async function runSuite(suite: LoadedSuite, options: RunSuiteOptions): Pr
 }
 
 async function requireVariant(environment: EvalEnvironment, suite: LoadedSuite): Promise<SagentClient> {
-  if (!environment.variant) throw new Error(`suite ${suite.file}: agents: this environment cannot run prompt variants (name an environment module in the suite)`);
+  if (!environment.variant)
+    throw new Error(`suite ${suite.file}: agents: this environment cannot run prompt variants (name an environment module in the suite)`);
   return environment.variant(suite.agents!);
 }
 
@@ -109,7 +116,12 @@ async function runCase(
     await sagent.start(input, { workflowId, startedBy: `Started by \`sagent eval\` (suite ${suite.name}, case ${evalCase.name}).` });
     const driven = await driveRun(sagent, workflowId, evalCase.approve, key.privateKey, evalCase.timeoutMs ?? DEFAULT_CASE_TIMEOUT_MS);
     const record = { ...(await recordOfRun(sagent, environment, workflowId)), approvalRequests: driven.requests };
-    return { workflowId, record, error: driven.timedOut ? `timed out after ${evalCase.timeoutMs ?? DEFAULT_CASE_TIMEOUT_MS} ms (cancelled)` : null, decisions: driven.requests.length };
+    return {
+      workflowId,
+      record,
+      error: driven.timedOut ? `timed out after ${evalCase.timeoutMs ?? DEFAULT_CASE_TIMEOUT_MS} ms (cancelled)` : null,
+      decisions: driven.requests.length,
+    };
   } catch (err) {
     return failedRun(workflowId, `${(err as Error).name}: ${(err as Error).message}`);
   } finally {
@@ -179,7 +191,15 @@ export async function driveRun(
       decided.add(request.argsHash);
       const decision = decisionFor(policy, request.tool);
       const sent = await sagent
-        .decide({ workflowId, callId: request.callId, decision, approver: EVAL_APPROVER, reason: `sagent eval: ${describePolicy(policy)}`, expectHash: request.argsHash, privateKey })
+        .decide({
+          workflowId,
+          callId: request.callId,
+          decision,
+          approver: EVAL_APPROVER,
+          reason: `sagent eval: ${describePolicy(policy)}`,
+          expectHash: request.argsHash,
+          privateKey,
+        })
         .then(
           () => true,
           (err: unknown) => {
@@ -189,7 +209,8 @@ export async function driveRun(
             return false;
           },
         );
-      if (sent) requests.push({ workflowId: request.runId, callId: request.callId, tool: request.tool, input: request.input, rule: request.rule ?? null, decision });
+      if (sent)
+        requests.push({ workflowId: request.runId, callId: request.callId, tool: request.tool, input: request.input, rule: request.rule ?? null, decision });
     }
   }
   return { requests, timedOut: false };

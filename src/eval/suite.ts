@@ -245,7 +245,10 @@ export function parseSuite(value: unknown, file: string): Suite {
   const parsed = suiteSchema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  const where = issue.path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`)).join('').replace(/^\./, '');
+  const where = issue.path
+    .map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`))
+    .join('')
+    .replace(/^\./, '');
   throw new InvalidSuiteError(`suite ${file}: ${where ? `${where}: ` : ''}${issue.message.replace(/^Invalid input: /, '')}`);
 }
 

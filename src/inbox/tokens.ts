@@ -16,7 +16,9 @@ export type InboxTokens = ReadonlyMap<string, string>;
 export function loadInboxTokens(env: NodeJS.ProcessEnv = process.env): InboxTokens {
   const tokens = new Map<string, string>();
   if (env.SAGENT_INBOX_TOKENS) {
-    for (const entry of env.SAGENT_INBOX_TOKENS.split(',').map((part) => part.trim()).filter(Boolean)) {
+    for (const entry of env.SAGENT_INBOX_TOKENS.split(',')
+      .map((part) => part.trim())
+      .filter(Boolean)) {
       const at = entry.indexOf(':');
       if (at <= 0) throw new Error('SAGENT_INBOX_TOKENS is name:token, comma-separated');
       tokens.set(entry.slice(0, at), entry.slice(at + 1));

@@ -120,7 +120,12 @@ export class McpServers {
     const result = await this.request(binding, connection, binding.tool, call.input, ctx, timeoutMs);
     if (result.isError) {
       const message = textOf(result).slice(0, 2000) || `${binding.tool} answered with an error`;
-      throw ApplicationFailure.create({ type: TOOL_FAILURE_TYPES.Rejected, message, nonRetryable: true, details: [{ code: 'mcp_tool_error', message, hint: null }] });
+      throw ApplicationFailure.create({
+        type: TOOL_FAILURE_TYPES.Rejected,
+        message,
+        nonRetryable: true,
+        details: [{ code: 'mcp_tool_error', message, hint: null }],
+      });
     }
     const serialised = textOf(result);
     const content = capText(serialised, MAX_RESULT_BYTES);
@@ -149,7 +154,10 @@ export class McpServers {
     const connection = await this.connect(binding.server);
     const result = await this.request({ ...binding, retrySafe: true }, connection, mapping.tool, input, ctx, timeoutMs);
     if (result.isError) {
-      throw ApplicationFailure.create({ type: TOOL_FAILURE_TYPES.Transient, message: textOf(result).slice(0, 2000) || `${mapping.tool} answered with an error` });
+      throw ApplicationFailure.create({
+        type: TOOL_FAILURE_TYPES.Transient,
+        message: textOf(result).slice(0, 2000) || `${mapping.tool} answered with an error`,
+      });
     }
     return 'compensated';
   }
@@ -177,7 +185,14 @@ export class McpServers {
     }
   }
 
-  private async request(binding: McpBinding, connection: Connection, tool: string, input: unknown, ctx: ToolContext, timeoutMs: number): Promise<McpCallResult> {
+  private async request(
+    binding: McpBinding,
+    connection: Connection,
+    tool: string,
+    input: unknown,
+    ctx: ToolContext,
+    timeoutMs: number,
+  ): Promise<McpCallResult> {
     try {
       const result = await connection.client.callTool(
         { name: tool, arguments: input as Record<string, unknown>, _meta: { [MCP_IDEMPOTENCY_KEY_META]: ctx.idempotencyKey } },
@@ -250,13 +265,24 @@ export class McpServers {
     });
     const transport =
       'command' in config
-        ? new StdioClientTransport({ command: config.command, args: config.args, env: { ...getDefaultEnvironment(), ...config.env }, cwd: config.cwd, stderr: 'pipe' })
+        ? new StdioClientTransport({
+            command: config.command,
+            args: config.args,
+            env: { ...getDefaultEnvironment(), ...config.env },
+            cwd: config.cwd,
+            stderr: 'pipe',
+          })
         : new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers ?? {} } });
     if (transport instanceof StdioClientTransport) {
-      transport.stderr?.on('data', (chunk: Buffer) => this.stderr.set(config.name, ((this.stderr.get(config.name) ?? '') + chunk.toString()).slice(-STDERR_TAIL)));
+      transport.stderr?.on('data', (chunk: Buffer) =>
+        this.stderr.set(config.name, ((this.stderr.get(config.name) ?? '') + chunk.toString()).slice(-STDERR_TAIL)),
+      );
     }
     transport.onclose = () => {
-      void this.connections.get(config.name)?.then((current) => current === connection && this.connections.delete(config.name), () => undefined);
+      void this.connections.get(config.name)?.then(
+        (current) => current === connection && this.connections.delete(config.name),
+        () => undefined,
+      );
     };
     try {
       await client.connect(transport, { timeout: DEFAULT_TIMEOUT_MS });
@@ -272,17 +298,22 @@ export class McpServers {
   }
 
   private drop(server: string, connection: Connection): void {
-    void this.connections.get(server)?.then((current) => {
-      if (current !== connection) return;
-      this.connections.delete(server);
-      void connection.client.close().catch(() => undefined);
-    }, () => undefined);
+    void this.connections.get(server)?.then(
+      (current) => {
+        if (current !== connection) return;
+        this.connections.delete(server);
+        void connection.client.close().catch(() => undefined);
+      },
+      () => undefined,
+    );
   }
 }
 
 /** The hash a run keeps for a tool: what it is called, what it says, what it accepts and how it behaves. */
 export function schemaHashOf(tool: Pick<Tool, 'name' | 'description' | 'inputSchema' | 'annotations'>): string {
-  return sha256Hex(canonicalJson({ name: tool.name, description: tool.description ?? null, inputSchema: tool.inputSchema, annotations: tool.annotations ?? null }));
+  return sha256Hex(
+    canonicalJson({ name: tool.name, description: tool.description ?? null, inputSchema: tool.inputSchema, annotations: tool.annotations ?? null }),
+  );
 }
 
 function annotationsOf(tool: Tool): McpToolAnnotations {
@@ -319,7 +350,12 @@ export function classifyCallError(err: unknown, what: string, retrySafe: boolean
   const { ErrorCode, McpError } = mcpSdk();
   const code = err instanceof McpError ? err.code : undefined;
   if (code !== undefined && code !== ErrorCode.RequestTimeout && code !== ErrorCode.ConnectionClosed && code !== ErrorCode.InternalError) {
-    return ApplicationFailure.create({ type: TOOL_FAILURE_TYPES.Rejected, message, nonRetryable: true, details: [{ code: 'mcp_protocol_error', message, hint: null }] });
+    return ApplicationFailure.create({
+      type: TOOL_FAILURE_TYPES.Rejected,
+      message,
+      nonRetryable: true,
+      details: [{ code: 'mcp_protocol_error', message, hint: null }],
+    });
   }
   const type = code === ErrorCode.RequestTimeout ? MCP_FAILURE_TYPES.Timeout : MCP_FAILURE_TYPES.Protocol;
   if (!retrySafe) {

@@ -248,9 +248,7 @@ export function fromMessage(model: string, message: Anthropic.Message, requestId
     cache_creation_input_tokens: message.usage.cache_creation_input_tokens ?? 0,
     cache_read_input_tokens: message.usage.cache_read_input_tokens ?? 0,
   };
-  const stopReason = (STOP_REASONS as readonly string[]).includes(message.stop_reason ?? '')
-    ? (message.stop_reason as StopReason)
-    : null;
+  const stopReason = (STOP_REASONS as readonly string[]).includes(message.stop_reason ?? '') ? (message.stop_reason as StopReason) : null;
   // Cache writes are billed by lifetime: a 1-hour write costs 2x input, a 5-minute one 1.25x.
   const written1h = message.usage.cache_creation?.ephemeral_1h_input_tokens ?? 0;
   const cost = pricing.costUsd(model, { ...usage, cache_creation_1h_input_tokens: written1h });

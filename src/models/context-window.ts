@@ -51,7 +51,12 @@ export async function checkContextWindow(
 async function countWithApi(client: Anthropic, params: Anthropic.MessageCreateParamsNonStreaming, signal?: AbortSignal): Promise<number | null> {
   try {
     const { input_tokens } = await client.messages.countTokens(
-      { model: params.model, messages: params.messages, ...(params.system ? { system: params.system } : {}), ...(params.tools ? { tools: params.tools as Anthropic.MessageCountTokensTool[] } : {}) },
+      {
+        model: params.model,
+        messages: params.messages,
+        ...(params.system ? { system: params.system } : {}),
+        ...(params.tools ? { tools: params.tools as Anthropic.MessageCountTokensTool[] } : {}),
+      },
       { signal },
     );
     return input_tokens;

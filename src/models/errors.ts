@@ -61,9 +61,7 @@ export function classifyModelError(err: unknown, nowMs = Date.now()): Applicatio
     return retryable(MODEL_FAILURE_TYPES.Unknown);
   }
   if (status === 429) {
-    return /spend limit|credit balance|billing/i.test(message)
-      ? final(MODEL_FAILURE_TYPES.SpendLimit)
-      : retryable(MODEL_FAILURE_TYPES.RateLimit);
+    return /spend limit|credit balance|billing/i.test(message) ? final(MODEL_FAILURE_TYPES.SpendLimit) : retryable(MODEL_FAILURE_TYPES.RateLimit);
   }
   if (status === 529) return retryable(MODEL_FAILURE_TYPES.Overloaded);
   if (status >= 500) return retryable(MODEL_FAILURE_TYPES.Server);

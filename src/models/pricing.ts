@@ -31,7 +31,12 @@ const K200 = 200_000;
 const M1 = 1_000_000;
 
 /** A price row: input and output USD per million tokens, the context window, and any cache price of its own. */
-const row = (inputPerMTok: number, outputPerMTok: number, contextWindow: number, cache: Partial<ModelPrice> = {}): ModelPrice => ({ inputPerMTok, outputPerMTok, ...cache, contextWindow });
+const row = (inputPerMTok: number, outputPerMTok: number, contextWindow: number, cache: Partial<ModelPrice> = {}): ModelPrice => ({
+  inputPerMTok,
+  outputPerMTok,
+  ...cache,
+  contextWindow,
+});
 
 /** The models of the Claude pricing page, newest first within each family. */
 export const PRICING: Readonly<Record<string, ModelPrice>> = {

@@ -56,8 +56,10 @@ export function countedTokens(usage: CallTokens): number {
 
 /** Checks a limit as a user gives it; a bad one says which field to fix. */
 export function checkTokenLimit(limit: TokenLimit): void {
-  if (!(limit.tokensPerMinute > 0)) throw new Error(`tokensPerMinute: a positive number of tokens a minute across the model queue's workers, got ${limit.tokensPerMinute}`);
-  if (limit.initialTokensPerCall !== undefined && !(limit.initialTokensPerCall > 0)) throw new Error(`initialTokensPerCall: a positive number of tokens, got ${limit.initialTokensPerCall}`);
+  if (!(limit.tokensPerMinute > 0))
+    throw new Error(`tokensPerMinute: a positive number of tokens a minute across the model queue's workers, got ${limit.tokensPerMinute}`);
+  if (limit.initialTokensPerCall !== undefined && !(limit.initialTokensPerCall > 0))
+    throw new Error(`initialTokensPerCall: a positive number of tokens, got ${limit.initialTokensPerCall}`);
   if (limit.burstCalls !== undefined && !(limit.burstCalls >= 0)) throw new Error(`burstCalls: 0 or more calls, got ${limit.burstCalls}`);
   if (limit.adjustEveryMs !== undefined && !(limit.adjustEveryMs >= 100)) throw new Error(`adjustEveryMs: at least 100 ms, got ${limit.adjustEveryMs}`);
 }
@@ -95,7 +97,10 @@ export class TokenRateGovernor {
     const tokensPerCall = this.tokensPerCall();
     const rate = queueRateFor(this.limit, tokensPerCall);
     if (this.written !== null && Math.abs(rate - this.written) <= this.written * SETTLED) return null;
-    await this.setRate(rate, `sagent: ${this.limit.tokensPerMinute} tokens/min at up to ${tokensPerCall} tokens a call (max ${this.limit.requestsPerSecond}/s)`);
+    await this.setRate(
+      rate,
+      `sagent: ${this.limit.tokensPerMinute} tokens/min at up to ${tokensPerCall} tokens a call (max ${this.limit.requestsPerSecond}/s)`,
+    );
     this.written = rate;
     return rate;
   }
@@ -119,7 +124,11 @@ export class TokenRateGovernor {
 }
 
 /** Sets the rate of `taskQueue`'s activities on the server: it holds for every worker that polls the queue. */
-export function queueRateSetter(connection: NativeConnection, namespace: string, taskQueue: string): (requestsPerSecond: number, reason: string) => Promise<void> {
+export function queueRateSetter(
+  connection: NativeConnection,
+  namespace: string,
+  taskQueue: string,
+): (requestsPerSecond: number, reason: string) => Promise<void> {
   return async (requestsPerSecond, reason) => {
     await connection.workflowService.updateTaskQueueConfig({
       namespace,

@@ -28,11 +28,7 @@ export class ModelStallError extends Error {
     readonly phase: 'first_byte' | 'idle',
     readonly afterMs: number,
   ) {
-    super(
-      phase === 'first_byte'
-        ? `the model sent nothing within ${afterMs} ms of the request`
-        : `the model's stream was idle for ${afterMs} ms`,
-    );
+    super(phase === 'first_byte' ? `the model sent nothing within ${afterMs} ms of the request` : `the model's stream was idle for ${afterMs} ms`);
   }
 }
 

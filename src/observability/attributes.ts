@@ -41,11 +41,7 @@ export function annotateModelCall(input: CallModelInput, turn: ModelTurn): void 
 }
 
 /** A tool call or a compensation: which effect, and how it ended. */
-export function annotateToolCall(
-  input: RunToolInput | CompensateInput,
-  outcome: ToolOutcome,
-  output?: Pick<ToolOutput, 'bytes' | 'truncated'>,
-): void {
+export function annotateToolCall(input: RunToolInput | CompensateInput, outcome: ToolOutcome, output?: Pick<ToolOutput, 'bytes' | 'truncated'>): void {
   annotateActiveSpan({
     'gen_ai.operation.name': 'execute_tool',
     'gen_ai.tool.name': input.tool,

@@ -27,7 +27,11 @@ const BREAKER_STATES: readonly BreakerSnapshot['state'][] = ['closed', 'open', '
 export class SagentMetrics {
   readonly registry = new Registry();
   readonly modelCalls = this.counter('sagent_model_calls_total', 'Model call attempts that ended, by model and outcome (ok or error).', ['model', 'outcome']);
-  readonly modelErrors = this.counter('sagent_model_errors_total', 'Failed model call attempts, by model and failure type (ModelInvocationError.Overloaded, ...).', ['model', 'type']);
+  readonly modelErrors = this.counter(
+    'sagent_model_errors_total',
+    'Failed model call attempts, by model and failure type (ModelInvocationError.Overloaded, ...).',
+    ['model', 'type'],
+  );
   readonly modelLatency = new Histogram({
     name: 'sagent_model_call_seconds',
     help: 'Duration of one model call attempt, by model.',
@@ -38,10 +42,21 @@ export class SagentMetrics {
   readonly modelTokens = this.counter('sagent_model_tokens_total', 'Tokens by model and kind (input, output, cache_read, cache_write).', ['model', 'kind']);
   readonly modelCost = this.counter('sagent_model_cost_usd_total', 'Cost in USD by model, from the pricing table.', ['model']);
   readonly modelRetries = this.counter('sagent_model_retries_total', 'Model call attempts after the first of their call, by model.', ['model']);
-  readonly modelFallbacks = this.counter('sagent_model_fallbacks_total', 'Calls sent to a fallback model after the one before it was overloaded, by model.', ['from', 'to']);
+  readonly modelFallbacks = this.counter('sagent_model_fallbacks_total', 'Calls sent to a fallback model after the one before it was overloaded, by model.', [
+    'from',
+    'to',
+  ]);
   readonly runsPaused = this.counter('sagent_runs_paused_total', 'Runs that paused in model_unavailable, by why (unavailable, fixable).', ['kind']);
-  readonly toolCalls = this.counter('sagent_tool_calls_total', 'Tool call and undo attempts that ended, by tool, operation (call, compensate) and outcome.', ['tool', 'operation', 'outcome']);
-  readonly toolErrors = this.counter('sagent_tool_errors_total', 'Failed tool call and undo attempts, by tool, operation and failure type.', ['tool', 'operation', 'type']);
+  readonly toolCalls = this.counter('sagent_tool_calls_total', 'Tool call and undo attempts that ended, by tool, operation (call, compensate) and outcome.', [
+    'tool',
+    'operation',
+    'outcome',
+  ]);
+  readonly toolErrors = this.counter('sagent_tool_errors_total', 'Failed tool call and undo attempts, by tool, operation and failure type.', [
+    'tool',
+    'operation',
+    'type',
+  ]);
   readonly toolLatency = new Histogram({
     name: 'sagent_tool_call_seconds',
     help: 'Duration of one tool call or undo attempt, by tool and operation.',
@@ -49,7 +64,10 @@ export class SagentMetrics {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
     registers: [this.registry],
   });
-  readonly toolRetries = this.counter('sagent_tool_retries_total', 'Tool call and undo attempts after the first, by tool and operation.', ['tool', 'operation']);
+  readonly toolRetries = this.counter('sagent_tool_retries_total', 'Tool call and undo attempts after the first, by tool and operation.', [
+    'tool',
+    'operation',
+  ]);
   private breakerSnapshots: Array<() => BreakerSnapshot[]> = [];
 
   constructor() {

@@ -72,7 +72,8 @@ export function startTracing(options: TracingOptions = {}): Tracing | null {
   // "Off" is not remembered: a later caller with an endpoint may still turn tracing on.
   if (url === null) return null;
 
-  const { BasicTracerProvider, BatchSpanProcessor, envDetectorSync, OTLPTraceExporter, Resource, W3CTraceContextPropagator, context, propagation, trace } = sdk();
+  const { BasicTracerProvider, BatchSpanProcessor, envDetectorSync, OTLPTraceExporter, Resource, W3CTraceContextPropagator, context, propagation, trace } =
+    sdk();
   const { AsyncLocalStorageContextManager } = require('./context-manager') as typeof import('./context-manager');
   const resource = Resource.default()
     .merge(new Resource({ 'service.name': env.OTEL_SERVICE_NAME?.trim() || (options.serviceName ?? 'sagent') }))
@@ -114,12 +115,8 @@ export async function shutdownTelemetry(): Promise<void> {
 export function workerTelemetry(env: NodeJS.ProcessEnv = process.env): Partial<WorkerOptions> {
   const tracing = startTracing({ env, serviceName: 'sagent-worker' });
   if (tracing === null) return {};
-  const {
-    makeWorkflowExporter,
-    OpenTelemetryActivityInboundInterceptor,
-    OpenTelemetryActivityOutboundInterceptor,
-    OpenTelemetryWorkflowClientInterceptor,
-  } = temporalOtel();
+  const { makeWorkflowExporter, OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor, OpenTelemetryWorkflowClientInterceptor } =
+    temporalOtel();
   const { SagentActivityInterceptor } = require('./activity-interceptor') as typeof import('./activity-interceptor');
   return {
     interceptors: {

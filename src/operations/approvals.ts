@@ -128,7 +128,8 @@ export async function decide(ctx: ClientContext, request: DecisionRequest): Prom
 export async function prepareDecision(ctx: ClientContext, request: DecisionRequest): Promise<PreparedDecision> {
   const { workflowId, state, pending, unsigned } = await resolveDecision(ctx, request);
   // The signer never sees a masked field's real value, so it cannot sign it: the edit must replace every mask it shows.
-  const kept = request.editedInput === undefined ? [] : (pending.maskedFields ?? []).filter((field) => holdsMask(request.editedInput, pending.input, field.split('.')));
+  const kept =
+    request.editedInput === undefined ? [] : (pending.maskedFields ?? []).filter((field) => holdsMask(request.editedInput, pending.input, field.split('.')));
   if (kept.length > 0) {
     throw new RangeError(
       `the edit of ${pending.callId} leaves ${kept.join(', ')} masked, and a signature made where the real value is never shown cannot cover it: ` +
@@ -140,7 +141,10 @@ export async function prepareDecision(ctx: ClientContext, request: DecisionReque
 }
 
 /** The run that holds the call, the call, and the decision as it goes, before any signature. */
-async function resolveDecision(ctx: ClientContext, request: DecisionRequest): Promise<{ workflowId: string; state: RunState; pending: PendingApproval; unsigned: ApprovalDecision }> {
+async function resolveDecision(
+  ctx: ClientContext,
+  request: DecisionRequest,
+): Promise<{ workflowId: string; state: RunState; pending: PendingApproval; unsigned: ApprovalDecision }> {
   const state = await stateForDecision(ctx, request.workflowId);
   const own = state.pendingApprovals.find((candidate) => candidate.callId === request.callId);
   // A call pending in a sub-agent is decided there: through the parent's id, the decision goes to the child.
@@ -159,7 +163,8 @@ async function resolveDecision(ctx: ClientContext, request: DecisionRequest): Pr
     );
   }
   if (request.expectHash !== undefined) checkExpectedHash(workflowId, request.expectHash, pending);
-  const editedInput = request.keepMasked && request.editedInput !== undefined ? await keepMaskedFields(ctx, workflowId, pending, request.editedInput) : request.editedInput;
+  const editedInput =
+    request.keepMasked && request.editedInput !== undefined ? await keepMaskedFields(ctx, workflowId, pending, request.editedInput) : request.editedInput;
 
   const unsigned: ApprovalDecision = {
     callId: pending.callId,
@@ -173,7 +178,13 @@ async function resolveDecision(ctx: ClientContext, request: DecisionRequest): Pr
 }
 
 /** Signs the decision when a key is given or the approver has one here; the signature covers it exactly. */
-function signed(workflowId: string, runId: string | undefined, pending: PendingApproval, request: DecisionRequest, decision: ApprovalDecision): ApprovalDecision {
+function signed(
+  workflowId: string,
+  runId: string | undefined,
+  pending: PendingApproval,
+  request: DecisionRequest,
+  decision: ApprovalDecision,
+): ApprovalDecision {
   const privateKey = request.privateKey === false ? undefined : (request.privateKey ?? loadKey(request.approver)?.privateKey);
   if (!privateKey) return decision;
   const expiresAt = signatureExpiry(pending);
@@ -201,7 +212,9 @@ async function keepMaskedFields(ctx: ClientContext, workflowId: string, pending:
 function unmaskField(edited: unknown, real: unknown, shown: unknown, path: readonly string[]): unknown {
   if (path.length === 0) return edited === undefined || JSON.stringify(edited) === JSON.stringify(shown) ? real : edited;
   if (Array.isArray(real)) {
-    return real.map((item, index) => unmaskField(Array.isArray(edited) ? edited[index] : undefined, item, Array.isArray(shown) ? shown[index] : undefined, path));
+    return real.map((item, index) =>
+      unmaskField(Array.isArray(edited) ? edited[index] : undefined, item, Array.isArray(shown) ? shown[index] : undefined, path),
+    );
   }
   if (real === null || typeof real !== 'object' || !Object.hasOwn(real, path[0])) return edited;
   const base = edited !== null && typeof edited === 'object' && !Array.isArray(edited) ? (edited as Record<string, unknown>) : {};

@@ -10,7 +10,6 @@ import { describeTaskFailure, workflowTaskFailure } from './versions';
 
 export { grpcCode, type ClientContext } from './client-context';
 
-
 const GRPC_NOT_FOUND = 5;
 /** gRPC codes that mean the server, not the run, is the problem: unavailable, unauthenticated, permission denied. */
 const GRPC_INFRASTRUCTURE = new Set([14, 16, 7]);
@@ -69,12 +68,17 @@ async function whyUnanswered(handle: WorkflowHandle, timeoutMs: number, taskQueu
   const bytes = Number(description.raw.workflowExecutionInfo?.historySizeBytes ?? 0);
   const history = `history ${description.historyLength} events, ${(bytes / 1_048_576).toFixed(1)} MB`;
   if ((task.attempt ?? 1) > 1) {
-    return `the run's workflow task keeps failing (attempt ${task.attempt}; ${history}), so it answers nothing: see the worker's log; ` +
-      'oversized or flooding messages make the server drop them after a few attempts, then retry';
+    return (
+      `the run's workflow task keeps failing (attempt ${task.attempt}; ${history}), so it answers nothing: see the worker's log; ` +
+      'oversized or flooding messages make the server drop them after a few attempts, then retry'
+    );
   }
   const since = task.scheduledTime?.seconds ? Math.round(Date.now() / 1000 - Number(task.scheduledTime.seconds)) : undefined;
-  return `the run did not answer within ${timeoutMs} ms: a workflow task has waited${since !== undefined ? ` ${since} s` : ''} (${history}); ` +
-    'its worker is busy (many messages at once?) or down: retry in a few seconds, and check the worker on task queue ' + taskQueue;
+  return (
+    `the run did not answer within ${timeoutMs} ms: a workflow task has waited${since !== undefined ? ` ${since} s` : ''} (${history}); ` +
+    'its worker is busy (many messages at once?) or down: retry in a few seconds, and check the worker on task queue ' +
+    taskQueue
+  );
 }
 
 /** Temporal's "no such workflow" as a {@link RunNotFoundError}; anything else unchanged. */

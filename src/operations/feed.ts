@@ -59,7 +59,14 @@ export async function* followFeed(ctx: ClientContext, workflowId: string, option
   options.signal?.addEventListener('abort', abort, { once: true });
   const sources = new Map<string, AsyncGenerator<FeedItem, void, undefined>>();
   const pending = new Map<string, Promise<{ id: string; result: IteratorResult<FeedItem, void> }>>();
-  const pull = (id: string) => pending.set(id, sources.get(id)!.next().then((result) => ({ id, result })));
+  const pull = (id: string) =>
+    pending.set(
+      id,
+      sources
+        .get(id)!
+        .next()
+        .then((result) => ({ id, result })),
+    );
   const add = (id: string, from: number) => {
     sources.set(id, readRunFeed(ctx, id, from, id === workflowId, { pollMs: options.pollMs ?? 200, leaseMs }, stop.signal));
     pull(id);
@@ -110,7 +117,8 @@ async function* readRunFeed(
       const missing = notFoundAs(ctx, workflowId, err);
       // A sub-agent's run may not be there yet when its parent's feed names it.
       if (missing instanceof RunNotFoundError && root) throw missing;
-      if ((err as Error).name === 'QueryNotRegisteredError') throw new Error(`${workflowId} has no live feed (a run started by an older sagent, or not a sagent run)`);
+      if ((err as Error).name === 'QueryNotRegisteredError')
+        throw new Error(`${workflowId} has no live feed (a run started by an older sagent, or not a sagent run)`);
     }
     if (page) {
       if (page.first > offset) yield { kind: 'gap', offset, missed: page.first - offset, at: new Date().toISOString(), workflowId };
@@ -126,7 +134,10 @@ async function* readRunFeed(
     empty += 1;
     if (empty % EMPTY_READS_BEFORE_DESCRIBE === 0) {
       if (closedSeen) return;
-      const status = await handle.describe().then((description) => description.status.name).catch(() => 'RUNNING');
+      const status = await handle
+        .describe()
+        .then((description) => description.status.name)
+        .catch(() => 'RUNNING');
       closedSeen = status !== 'RUNNING' && status !== 'CONTINUED_AS_NEW';
     }
     await sleep(pollMs, signal);

@@ -72,35 +72,35 @@ export async function ledgerOf(ctx: ClientContext, workflowId: string, options: 
     throw new QueryUnansweredError(`cannot read the ledger of ${workflowId}: ${view.fallbackReason ?? 'no worker answered'}`);
   }
   const services = options.servicesUrl ? await fetchServicesLedger(options.servicesUrl, workflowId) : null;
-  const effects = (await treeOf(ctx, view.effects, 0))
-    .map(({ effect, depth }): LedgerEntry => {
-      const row = services?.effects.find((candidate) => candidate.key === effect.effectId);
-      const undo = services?.undos.find((candidate) => candidate.targetKey === effect.effectId);
-      return {
-        effectId: effect.effectId,
-        seq: effect.seq,
-        tool: effect.tool,
-        state: effect.state,
-        undo: effect.undo,
-        compensation: effect.compensation,
-        attempts: effect.compensationAttempts,
-        depth,
-        ...(effect.compensationError ? { compensationError: effect.compensationError } : {}),
-        ...(effect.skippedBy ? { skippedBy: effect.skippedBy } : {}),
-        service: services
-          ? {
-              operation: row ? `${row.service}.${row.operation}` : null,
-              resourceId: row?.resourceId ?? null,
-              state: row?.state ?? null,
-              undo: undo ? { key: undo.key, result: undo.result, at: undo.createdAt } : null,
-            }
-          : null,
-      };
-    });
+  const effects = (await treeOf(ctx, view.effects, 0)).map(({ effect, depth }): LedgerEntry => {
+    const row = services?.effects.find((candidate) => candidate.key === effect.effectId);
+    const undo = services?.undos.find((candidate) => candidate.targetKey === effect.effectId);
+    return {
+      effectId: effect.effectId,
+      seq: effect.seq,
+      tool: effect.tool,
+      state: effect.state,
+      undo: effect.undo,
+      compensation: effect.compensation,
+      attempts: effect.compensationAttempts,
+      depth,
+      ...(effect.compensationError ? { compensationError: effect.compensationError } : {}),
+      ...(effect.skippedBy ? { skippedBy: effect.skippedBy } : {}),
+      service: services
+        ? {
+            operation: row ? `${row.service}.${row.operation}` : null,
+            resourceId: row?.resourceId ?? null,
+            state: row?.state ?? null,
+            undo: undo ? { key: undo.key, result: undo.result, at: undo.createdAt } : null,
+          }
+        : null,
+    };
+  });
   const undoOrder = services ? [...services.undos].sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt)).map((undo) => undo.targetKey) : null;
-  const compacted = view.compacted && view.compacted.effects > 0
-    ? { effects: view.compacted.effects, effectOutcomes: view.compacted.effectOutcomes, effectsThroughSeq: view.compacted.effectsThroughSeq }
-    : null;
+  const compacted =
+    view.compacted && view.compacted.effects > 0
+      ? { effects: view.compacted.effects, effectOutcomes: view.compacted.effectOutcomes, effectsThroughSeq: view.compacted.effectsThroughSeq }
+      : null;
   return { workflowId, status: view.status, effects, compacted, undoOrder, services: services ? { url: services.url } : null };
 }
 

@@ -111,7 +111,7 @@ function fromSearchAttributes(workflowId: string, description: WorkflowExecution
     execution,
     closed: execution !== 'RUNNING',
     agent: attributes.get(AgentName) ?? null,
-    status: ((attributes.get(AgentStatus) as RunStatus | undefined) ?? 'running'),
+    status: (attributes.get(AgentStatus) as RunStatus | undefined) ?? 'running',
     statusDetail: null,
     steps: attributes.get(AgentSteps) ?? null,
     usage: { inputTokens: null, outputTokens: null, costUsd: attributes.get(AgentCostUsd) ?? null },

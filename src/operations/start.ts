@@ -167,7 +167,9 @@ function parseApprover(text: string): ApproverInput {
 function staticDetails(input: AgentRunInput, startedBy: string): string {
   const lines = [`**Task**\n\n${codeBlock(cut(maskFreeText(input.task), 4000))}`];
   if (input.approval?.approvers?.length) {
-    const names = input.approval.approvers.map((approver) => (typeof approver === 'string' ? approver : `${approver.name} (key ${approver.publicKey.slice(0, 12)}…)`));
+    const names = input.approval.approvers.map((approver) =>
+      typeof approver === 'string' ? approver : `${approver.name} (key ${approver.publicKey.slice(0, 12)}…)`,
+    );
     lines.push(`**Approvers**: ${plainText(names.join(', '))}`);
   } else if (input.approval?.anyNamespaceUser) {
     lines.push('**Approvers**: any namespace user (names are not checked)');
@@ -176,7 +178,8 @@ function staticDetails(input: AgentRunInput, startedBy: string): string {
   if (input.allowedTools?.length) lines.push(`**Tools allowed**: ${plainText(input.allowedTools.join(', '))}`);
   if (input.budget) lines.push(`**Budget**: ${plainText(JSON.stringify(input.budget))}`);
   if (input.model) lines.push(`**Model**: ${plainText(input.model)}`);
-  if (input.identity) lines.push(`**Started by**: ${plainText(input.identity.principal)}${input.identity.tenant ? ` for tenant ${plainText(input.identity.tenant)}` : ''}`);
+  if (input.identity)
+    lines.push(`**Started by**: ${plainText(input.identity.principal)}${input.identity.tenant ? ` for tenant ${plainText(input.identity.tenant)}` : ''}`);
   if (input.policy?.rules?.length) lines.push(`**Run rules**: ${plainText(input.policy.rules.map((rule) => `${rule.id} (${rule.verdict})`).join(', '))}`);
   lines.push(startedBy);
   return lines.join('\n\n');

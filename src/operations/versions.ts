@@ -32,7 +32,11 @@ export function runVersionOf(description: Pick<WorkflowExecutionDescription, 'ra
 function versionFromInfo(info: VersioningInfo | null | undefined): RunVersion | null {
   const version = info?.deploymentVersion;
   const pinnedTo = info?.versioningOverride?.pinned?.version;
-  const override = pinnedTo?.buildId ? `pinned to ${pinnedTo.deploymentName}:${pinnedTo.buildId}` : info?.versioningOverride?.autoUpgrade ? 'auto_upgrade' : null;
+  const override = pinnedTo?.buildId
+    ? `pinned to ${pinnedTo.deploymentName}:${pinnedTo.buildId}`
+    : info?.versioningOverride?.autoUpgrade
+      ? 'auto_upgrade'
+      : null;
   const effective = pinnedTo?.buildId ? pinnedTo : version;
   if (!effective?.buildId) return null;
   return { deployment: effective.deploymentName ?? '', buildId: effective.buildId, behavior: behaviorOf(info?.behavior), override };
@@ -41,7 +45,8 @@ function versionFromInfo(info: VersioningInfo | null | undefined): RunVersion | 
 /** The behaviour as the enum's number, its proto name, or the visibility store's word. */
 function behaviorOf(behavior: unknown): RunVersion['behavior'] {
   if (behavior === VersioningBehavior.VERSIONING_BEHAVIOR_PINNED || behavior === 'VERSIONING_BEHAVIOR_PINNED' || behavior === 'Pinned') return 'pinned';
-  if (behavior === VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE || behavior === 'VERSIONING_BEHAVIOR_AUTO_UPGRADE' || behavior === 'AutoUpgrade') return 'auto_upgrade';
+  if (behavior === VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE || behavior === 'VERSIONING_BEHAVIOR_AUTO_UPGRADE' || behavior === 'AutoUpgrade')
+    return 'auto_upgrade';
   return null;
 }
 
@@ -62,9 +67,8 @@ export function versionLabel(version: RunVersion | null): string {
   return version ? `${version.deployment}:${version.buildId}` : 'unversioned';
 }
 
-
-
-const OTHER_FAILURE_FIX = 'a bug in the workflow code or the agent definition on the worker: fix it and deploy the fix (the run retries its task and resumes), see the worker log';
+const OTHER_FAILURE_FIX =
+  'a bug in the workflow code or the agent definition on the worker: fix it and deploy the fix (the run retries its task and resumes), see the worker log';
 
 /**
  * The failure of the run's workflow task when it keeps failing (the server retries it without end), from the pending
@@ -88,7 +92,8 @@ export async function workflowTaskFailure(ctx: ClientContext, workflowId: string
     const failed = event.workflowTaskFailedEventAttributes;
     if (!failed) continue;
     const message = oneLine(failed.failure?.message || 'the workflow task failed');
-    const nonDeterminism = failed.cause === WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR || /TMPRL1100|nondetermin/i.test(message);
+    const nonDeterminism =
+      failed.cause === WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR || /TMPRL1100|nondetermin/i.test(message);
     return { attempt, message, nonDeterminism, fix: nonDeterminism ? NON_DETERMINISM_FIX : OTHER_FAILURE_FIX };
   }
   return null;
@@ -172,10 +177,12 @@ export async function listVersions(ctx: ClientContext, deployment: string): Prom
     entry.openRuns += 1;
     if (WAITING_FOR_PERSON.has(execution.typedSearchAttributes.get(AgentStatus) ?? '')) entry.waitingForPerson += 1;
   }
-  const versions = [...rows.values()].sort((a, b) => a.version.localeCompare(b.version, 'en', { numeric: true })).map((entry) => ({
-    ...entry,
-    drained: entry.openRuns === 0 && !entry.current && entry.rampingPercent === null && entry.buildId !== null && entry.serverStatus !== 'inactive',
-  }));
+  const versions = [...rows.values()]
+    .sort((a, b) => a.version.localeCompare(b.version, 'en', { numeric: true }))
+    .map((entry) => ({
+      ...entry,
+      drained: entry.openRuns === 0 && !entry.current && entry.rampingPercent === null && entry.buildId !== null && entry.serverStatus !== 'inactive',
+    }));
   return { deployment, known: info !== undefined && info !== null, versions: versions.filter((entry) => entry.buildId !== null || entry.openRuns > 0) };
 }
 

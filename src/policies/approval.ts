@@ -41,9 +41,7 @@ export function describeDeciders(settings: ApprovalSettings, approvers: readonly
   return approvers.map((name) => (Object.hasOwn(settings.approverKeys, name) ? `${name} (signed)` : name)).join(', ');
 }
 
-export type ApprovalRequirement =
-  | { kind: 'run' }
-  | { kind: 'ask'; reason: string; approvers: string[]; timeoutMs: number };
+export type ApprovalRequirement = { kind: 'run' } | { kind: 'ask'; reason: string; approvers: string[]; timeoutMs: number };
 
 export function approvalFor(tool: ToolDefinition, settings: ApprovalSettings): ApprovalRequirement {
   if (tool.control) return { kind: 'run' };
@@ -106,7 +104,10 @@ export function checkDecision(
   const request = pending.find((candidate) => candidate.callId === decision.callId);
   if (!request) return refuse(REFUSAL.NotPending, `no pending approval for call ${clip(decision.callId)} (unknown or already decided)`);
   if (decision.argsHash !== request.argsHash) {
-    return refuse(REFUSAL.HashMismatch, `argsHash does not match call ${request.callId}: the decision was made for other arguments (send the full 64-character hash)`);
+    return refuse(
+      REFUSAL.HashMismatch,
+      `argsHash does not match call ${request.callId}: the decision was made for other arguments (send the full 64-character hash)`,
+    );
   }
   if (nowMs >= Date.parse(request.expiresAt)) {
     return refuse(REFUSAL.Expired, `the approval request for call ${request.callId} expired at ${request.expiresAt}`);
@@ -136,7 +137,10 @@ function checkSignature(request: PendingApproval, decision: ApprovalDecision, no
   // Checked against the pending call's own id and hash, so a signature cannot be moved onto another call.
   const signed = signedFieldsOf(trust.workflowId, { ...decision, callId: request.callId, argsHash: request.argsHash }, decision.expiresAt!, trust.firstRunId);
   if (!verifyDecision(publicKey, signed, decision.signature)) {
-    return refuse(REFUSAL.BadSignature, `the signature is not ${clip(decision.approver)}'s over this decision of ${request.callId} in this run (a signature made for another run of the same id does not count here)`);
+    return refuse(
+      REFUSAL.BadSignature,
+      `the signature is not ${clip(decision.approver)}'s over this decision of ${request.callId} in this run (a signature made for another run of the same id does not count here)`,
+    );
   }
   return { ok: true };
 }

@@ -155,9 +155,8 @@ function boundSummary(summary: string[], blocks: number[], maxBytes: number): { 
 function renderSummaryBlocks(conversation: Conversation): string[] {
   const blocks = blocksOf(conversation);
   if (blocks.length === 0) return [];
-  const header = conversation.omittedSummaryLines > 0
-    ? `Earlier steps, compacted (${conversation.omittedSummaryLines} older lines omitted):`
-    : 'Earlier steps, compacted:';
+  const header =
+    conversation.omittedSummaryLines > 0 ? `Earlier steps, compacted (${conversation.omittedSummaryLines} older lines omitted):` : 'Earlier steps, compacted:';
   const texts: string[] = [];
   let start = 0;
   for (const count of blocks) {
@@ -170,7 +169,11 @@ function renderSummaryBlocks(conversation: Conversation): string[] {
 
 function stubsOf(turn: ConversationTurn, stubBytes: number): string[] {
   const lines: string[] = [];
-  const said = turn.assistant.filter((block) => block.type === 'text').map((block) => block.text).join(' ').trim();
+  const said = turn.assistant
+    .filter((block) => block.type === 'text')
+    .map((block) => block.text)
+    .join(' ')
+    .trim();
   if (said) lines.push(`turn ${turn.turn} · said: ${capText(said, stubBytes)}`);
   for (const block of turn.assistant) {
     if (block.type !== 'tool_use') continue;

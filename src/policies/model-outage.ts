@@ -79,7 +79,10 @@ export type OutageVerdict = { kind: 'wait'; delayMs: number; nextTryAt: string }
 export function outageVerdict(settings: ModelOutageSettings, sinceMs: number, pauses: number, nowMs: number): OutageVerdict {
   const deadline = sinceMs + settings.horizonMs;
   if (nowMs >= deadline) {
-    return { kind: 'give_up', reason: `the model stayed unavailable for ${describeMs(nowMs - sinceMs)}, past the ${describeMs(settings.horizonMs)} the run allows (modelOutage.horizonMs)` };
+    return {
+      kind: 'give_up',
+      reason: `the model stayed unavailable for ${describeMs(nowMs - sinceMs)}, past the ${describeMs(settings.horizonMs)} the run allows (modelOutage.horizonMs)`,
+    };
   }
   const grown = settings.retryInitialMs * 2 ** Math.min(pauses, 30);
   const delayMs = Math.max(1, Math.min(grown, settings.retryMaxMs, deadline - nowMs));

@@ -48,11 +48,7 @@ export function clip(value: unknown, max = 40): string {
 }
 
 /** The fields of `message` that must be text no longer than their limit; `optional` fields may be absent. */
-export function checkTextFields(
-  message: unknown,
-  fields: Readonly<Record<string, { max: number; optional?: boolean }>>,
-  what = 'the message',
-): FieldCheck {
+export function checkTextFields(message: unknown, fields: Readonly<Record<string, { max: number; optional?: boolean }>>, what = 'the message'): FieldCheck {
   if (!message || typeof message !== 'object' || Array.isArray(message)) return { ok: false, code: REFUSAL.Malformed, why: `${what} is not an object` };
   const record = message as Record<string, unknown>;
   for (const [field, { max, optional }] of Object.entries(fields)) {
@@ -64,7 +60,11 @@ export function checkTextFields(
     if (typeof value !== 'string') return { ok: false, code: REFUSAL.Malformed, why: `\`${field}\` must be text, not ${clip(value)}` };
     if (value.length > max) return { ok: false, code: REFUSAL.TooLarge, why: `\`${field}\` is ${value.length} characters; at most ${max} are accepted` };
     if (isPlaceholder(value)) {
-      return { ok: false, code: REFUSAL.Malformed, why: `\`${field}\` is still the placeholder ${JSON.stringify(clip(value))} of a pasted payload: write your own in its place` };
+      return {
+        ok: false,
+        code: REFUSAL.Malformed,
+        why: `\`${field}\` is still the placeholder ${JSON.stringify(clip(value))} of a pasted payload: write your own in its place`,
+      };
     }
   }
   return { ok: true };

@@ -27,7 +27,8 @@ export function maySteer(by: string, steerers: readonly string[] | undefined, ap
 
 /** Checks a message's shape and size, and that the queue has room. */
 export function checkMessage(message: { text?: unknown; by?: unknown } | null | undefined, queued: number): SteeringCheck {
-  if (typeof message?.by !== 'string' || message.by.length === 0 || message.by.length > 64) return { ok: false, why: 'a message needs `by`: your name, at most 64 characters' };
+  if (typeof message?.by !== 'string' || message.by.length === 0 || message.by.length > 64)
+    return { ok: false, why: 'a message needs `by`: your name, at most 64 characters' };
   if (typeof message.text !== 'string' || message.text.trim() === '') return { ok: false, why: 'a message needs `text`: what the agent should read' };
   const bytes = byteLength(message.text);
   if (bytes > MAX_MESSAGE_BYTES) return { ok: false, why: `the message is ${bytes} bytes; at most ${MAX_MESSAGE_BYTES} are accepted` };

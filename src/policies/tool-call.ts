@@ -10,8 +10,7 @@ import { byteLength } from './canonical';
 import { checkCallGuards } from './loop-guard';
 
 export type ToolCallCheck =
-  | { kind: 'ok'; tool: ToolDefinition; input: unknown; callKey: string }
-  | { kind: 'refuse'; error: ToolErrorCode; message: string; hint: string };
+  { kind: 'ok'; tool: ToolDefinition; input: unknown; callKey: string } | { kind: 'refuse'; error: ToolErrorCode; message: string; hint: string };
 
 export interface ToolCallContext {
   agent: AgentDefinition;
@@ -34,7 +33,11 @@ export function checkToolCall(block: ToolUseBlock, context: ToolCallContext): To
   if (!context.offered.includes(tool.name)) return refuse('tool_not_allowed', `${tool.name} is not allowed in this run`, choices);
   const size = byteLength(JSON.stringify(block.input ?? null));
   if (size > tool.maxInputBytes) {
-    return refuse('input_too_large', `the arguments are ${size} bytes; ${tool.name} accepts at most ${tool.maxInputBytes}`, 'send less data, or split the work');
+    return refuse(
+      'input_too_large',
+      `the arguments are ${size} bytes; ${tool.name} accepts at most ${tool.maxInputBytes}`,
+      'send less data, or split the work',
+    );
   }
   const parsed = tool.input.safeParse(block.input);
   if (!parsed.success) {

@@ -32,7 +32,11 @@ export function decideCall(tool: ToolDefinition, input: unknown, context: Policy
   const verdicts: CallVerdict[] = [agentVerdict(tool, input, context.policy)];
   const known = context.policy?.knownMcpTools;
   if (tool.mcp && known && !matchesAny(known, tool.name)) {
-    verdicts.push({ kind: 'ask', rule: 'mcp-unknown', reason: `${tool.name} is offered by MCP server ${tool.mcp.server} but is not among the tools the agent was written against` });
+    verdicts.push({
+      kind: 'ask',
+      rule: 'mcp-unknown',
+      reason: `${tool.name} is offered by MCP server ${tool.mcp.server} but is not among the tools the agent was written against`,
+    });
   }
   if (context.requireFor.includes(tool.name)) verdicts.push({ kind: 'ask', rule: 'run:requireFor', reason: `the run's policy names ${tool.name}` });
   const runRule = firstMatch(context.runRules, tool.name, input);
@@ -49,7 +53,8 @@ function agentVerdict(tool: ToolDefinition, input: unknown, policy: AgentPolicy 
   if (rule) return ruleVerdict('agent', rule);
   if (tool.control) return { kind: 'allow', rule: 'declaration', reason: 'a built-in control tool' };
   if (tool.risk === 'privileged' || tool.risk === 'irreversible') return { kind: 'ask', rule: 'declaration', reason: `${tool.name} is ${tool.risk}` };
-  if (tool.mcp && tool.risk !== 'read') return { kind: 'ask', rule: 'mcp-default', reason: `${tool.name} comes from MCP server ${tool.mcp.server}, and MCP tools ask by default` };
+  if (tool.mcp && tool.risk !== 'read')
+    return { kind: 'ask', rule: 'mcp-default', reason: `${tool.name} comes from MCP server ${tool.mcp.server}, and MCP tools ask by default` };
   return { kind: 'allow', rule: 'declaration', reason: `${tool.name} is ${tool.risk}` };
 }
 
@@ -68,7 +73,12 @@ export function describeTaint(taint: readonly TaintSource[]): string {
 }
 
 function ruleVerdict(source: 'agent' | 'run', rule: PolicyRule | RunPolicyRule): CallVerdict {
-  const fallback = rule.verdict === 'deny' ? `the ${source} policy refuses this call` : rule.verdict === 'ask' ? `the ${source} policy asks a person` : `the ${source} policy allows it`;
+  const fallback =
+    rule.verdict === 'deny'
+      ? `the ${source} policy refuses this call`
+      : rule.verdict === 'ask'
+        ? `the ${source} policy asks a person`
+        : `the ${source} policy allows it`;
   return {
     kind: rule.verdict,
     rule: `${source}:${rule.id}`,
@@ -93,7 +103,10 @@ export function matchesAny(globs: readonly string[], name: string): boolean {
 }
 
 function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
 }
 

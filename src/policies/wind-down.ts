@@ -23,7 +23,12 @@ export function windDownNotice({ limits, usage, steps, startedAtMs, nowMs, pause
     // This call is a step: count it, so the last step is announced as the last.
     { what: 'model turns', used: steps + 1, limit: limits.maxSteps, left: `${Math.max(0, limits.maxSteps - steps - 1)} more turn(s) after this one` },
     { what: 'input tokens', used: input, limit: limits.maxInputTokens, left: `${Math.max(0, limits.maxInputTokens - input)} input tokens` },
-    { what: 'output tokens', used: usage.outputTokens, limit: limits.maxOutputTokens, left: `${Math.max(0, limits.maxOutputTokens - usage.outputTokens)} output tokens` },
+    {
+      what: 'output tokens',
+      used: usage.outputTokens,
+      limit: limits.maxOutputTokens,
+      left: `${Math.max(0, limits.maxOutputTokens - usage.outputTokens)} output tokens`,
+    },
     { what: 'cost', used: usage.costUsd, limit: limits.maxCostUsd, left: `$${Math.max(0, limits.maxCostUsd - usage.costUsd).toFixed(4)}` },
     { what: 'wall clock', used: elapsedMs, limit: limits.maxWallClockMs, left: `${Math.max(0, Math.round((limits.maxWallClockMs - elapsedMs) / 1000))}s` },
   ];

@@ -106,8 +106,13 @@ export function breakerProblem(toolName: string, spec: ToolBreakerSpec): string 
   if (spec.service !== undefined && !/^[a-zA-Z0-9_.:-]{1,64}$/.test(spec.service)) {
     return `tool "${toolName}": breaker.service must be 1-64 letters, digits, '_', '.', ':' or '-'`;
   }
-  if (!(threshold > 0 && threshold < 1)) return `tool "${toolName}": breaker.threshold is the share of failed calls that opens it, above 0 and below 1 (got ${threshold})`;
-  for (const [field, value] of [['windowMs', windowMs], ['halfOpenAfterMs', halfOpenAfterMs], ['minimumCalls', minimumCalls]] as const) {
+  if (!(threshold > 0 && threshold < 1))
+    return `tool "${toolName}": breaker.threshold is the share of failed calls that opens it, above 0 and below 1 (got ${threshold})`;
+  for (const [field, value] of [
+    ['windowMs', windowMs],
+    ['halfOpenAfterMs', halfOpenAfterMs],
+    ['minimumCalls', minimumCalls],
+  ] as const) {
     if (!Number.isInteger(value) || value < 1) return `tool "${toolName}": breaker.${field} must be a positive whole number (got ${value})`;
   }
   return null;

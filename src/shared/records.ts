@@ -7,15 +7,7 @@ import type { ContentBlock, ToolResultBlockParam } from './wire';
 /** Where a step that changes the world stands: registered, landed, failed, or with an outcome nobody knows yet. */
 export type EffectState = 'pending' | 'committed' | 'failed' | 'unknown';
 /** What became of a step's undo: registered before the step, then run, not needed, failed, or skipped by an operator. */
-export type CompensationOutcome =
-  | 'none'
-  | 'registered'
-  | 'running'
-  | 'compensated'
-  | 'not_needed'
-  | 'not_compensable'
-  | 'failed'
-  | 'skipped';
+export type CompensationOutcome = 'none' | 'registered' | 'running' | 'compensated' | 'not_needed' | 'not_compensable' | 'failed' | 'skipped';
 
 /** One step that may change the world, and what became of its undo. */
 export interface EffectRecord {

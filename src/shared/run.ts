@@ -4,16 +4,7 @@
  */
 import type { Conversation } from './conversation';
 import type { RepeatMemory } from './repeats';
-import type {
-  ApprovalRecord,
-  CompactedBooks,
-  DecidedApproval,
-  EffectRecord,
-  PendingApproval,
-  RejectedAttempt,
-  TimelineEntry,
-  TurnInFlight,
-} from './records';
+import type { ApprovalRecord, CompactedBooks, DecidedApproval, EffectRecord, PendingApproval, RejectedAttempt, TimelineEntry, TurnInFlight } from './records';
 import type { McpToolRecord } from './mcp';
 import type { AccessGrant, AuditEntry, RunIdentity, RunPolicyInput, TaintSource } from './policy';
 

@@ -118,7 +118,9 @@ export type ToolReconcile = 'retry' | 'check' | 'none';
 
 /** A declared tool, as `defineTool` returns it: the spec with every default filled in, frozen. */
 export type ToolDefinition<I = unknown> = Readonly<
-  Required<Pick<ToolSpec<I>, 'name' | 'description' | 'input' | 'risk' | 'critical' | 'timeoutMs' | 'maxAttempts' | 'maxResultBytes' | 'maxInputBytes' | 'strict'>> &
+  Required<
+    Pick<ToolSpec<I>, 'name' | 'description' | 'input' | 'risk' | 'critical' | 'timeoutMs' | 'maxAttempts' | 'maxResultBytes' | 'maxInputBytes' | 'strict'>
+  > &
     Pick<ToolSpec<I>, 'compensation' | 'project' | 'control' | 'secret' | 'delegate' | 'label' | 'mcp' | 'reconcile' | 'repeatable' | 'breaker' | 'untrusted'>
 >;
 

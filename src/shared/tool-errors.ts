@@ -18,7 +18,7 @@ export const TOOL_ERRORS = {
   tool_failed: 'read the message; fix the arguments or go another way',
   tool_outcome_unknown: 'the outcome is unknown; it will be undone if the run rolls back; do not repeat the call blindly',
   service_unavailable: 'the service is failing for every run; try again after the time given, or go another way',
-  outcome_unsettled: 'an earlier step\'s outcome is unknown, so this one did not run; wait, or explain to the user',
+  outcome_unsettled: "an earlier step's outcome is unknown, so this one did not run; wait, or explain to the user",
   approval_unavailable: 'do not retry it; tell the user the run must be started with approvers',
   approval_rejected: 'do not retry the same call; go another way or explain to the user',
   approval_expired: 'go another way, or tell the user what needs approval',

@@ -63,9 +63,7 @@ export function resolveConnection(env: NodeJS.ProcessEnv = process.env): Tempora
     profile = loadClientConfigProfile({ overrideEnvVars });
     connectConfig = toClientOptions(profile);
   } catch (err) {
-    throw new TemporalConfigError(
-      `cannot load the Temporal client config (${oneLine(err)}): check TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE and TEMPORAL_TLS_*`,
-    );
+    throw new TemporalConfigError(`cannot load the Temporal client config (${oneLine(err)}): check TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE and TEMPORAL_TLS_*`);
   }
   const { address, apiKey, tls } = connectConfig.connectionOptions;
   const metadata = profile.grpcMeta;
@@ -107,7 +105,12 @@ export async function connectClient(opts: ConnectOptions = {}): Promise<Connecte
   const config = opts.config ?? resolveConnection();
   const connection = await connectOrExplain(config, opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
   return {
-    client: new Client({ connection, namespace: config.namespace, interceptors: clientInterceptors(), dataConverter: opts.dataConverter ?? codecDataConverter() }),
+    client: new Client({
+      connection,
+      namespace: config.namespace,
+      interceptors: clientInterceptors(),
+      dataConverter: opts.dataConverter ?? codecDataConverter(),
+    }),
     connection,
     config,
     connectWorkerConnection: () => connectWorkerConnection(config),

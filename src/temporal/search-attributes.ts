@@ -19,8 +19,7 @@ export async function registerSearchAttributes(connection: Connection, namespace
     if (registered === undefined) missing[name] = wanted;
     else if (registered !== wanted) {
       throw new TemporalConfigError(
-        `search attribute ${name} is registered with another type than ${type} in namespace ${namespace}: ` +
-          'remove it or use a fresh server',
+        `search attribute ${name} is registered with another type than ${type} in namespace ${namespace}: ` + 'remove it or use a fresh server',
       );
     }
   }

@@ -7,7 +7,16 @@ import { assertSecretPaths } from '../policies/secrets';
 import { breakerProblem } from '../shared/breakers';
 import { ownPatterns } from '../shared/settle';
 import { MATCHER_OPS, type AgentPolicy } from '../shared/policy';
-import type { AgentDefinition, AgentRegistry, AgentSpec, AgentVersioning, DelegateSpec, ToolDefinition, ToolReconcile, ToolSpec } from '../shared/tool-declarations';
+import type {
+  AgentDefinition,
+  AgentRegistry,
+  AgentSpec,
+  AgentVersioning,
+  DelegateSpec,
+  ToolDefinition,
+  ToolReconcile,
+  ToolSpec,
+} from '../shared/tool-declarations';
 
 export type {
   AgentDefinition,
@@ -100,14 +109,18 @@ export function defineAgent(spec: AgentSpec): AgentDefinition {
   if (thinking !== undefined && thinking !== 'adaptive') {
     const budget = (thinking as { budgetTokens?: unknown } | null)?.budgetTokens;
     if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 1024) {
-      throw new Error(`agent "${spec.name}": thinking must be 'adaptive' or { budgetTokens: n } with a whole n of at least 1024, got ${JSON.stringify(thinking)}`);
+      throw new Error(
+        `agent "${spec.name}": thinking must be 'adaptive' or { budgetTokens: n } with a whole n of at least 1024, got ${JSON.stringify(thinking)}`,
+      );
     }
   }
   if (spec.cacheTtl !== undefined && spec.cacheTtl !== '5m' && spec.cacheTtl !== '1h') {
     throw new Error(`agent "${spec.name}": cacheTtl must be '5m' or '1h', got ${JSON.stringify(spec.cacheTtl)}`);
   }
   if (spec.versioning !== undefined && !AGENT_VERSIONING.includes(spec.versioning)) {
-    throw new Error(`agent "${spec.name}": versioning must be one of ${AGENT_VERSIONING.map((value) => `'${value}'`).join(', ')}, not ${JSON.stringify(spec.versioning)}`);
+    throw new Error(
+      `agent "${spec.name}": versioning must be one of ${AGENT_VERSIONING.map((value) => `'${value}'`).join(', ')}, not ${JSON.stringify(spec.versioning)}`,
+    );
   }
   ownPatterns(spec.output);
   const policyProblem = spec.policy ? agentPolicyProblem(spec.policy) : null;

@@ -49,7 +49,10 @@ function validatorFor(schema: Record<string, unknown>, key: string): ValidateFun
 /** Ajv's errors as zod issues: the path of the instance, and what is wrong there. */
 function issuesOf(errors: readonly ErrorObject[]): Array<{ path: string[]; message: string }> {
   return errors.map((error) => {
-    const path = error.instancePath.split('/').slice(1).map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const path = error.instancePath
+      .split('/')
+      .slice(1)
+      .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
     const missing = error.keyword === 'required' ? (error.params as { missingProperty?: string }).missingProperty : undefined;
     const extra = error.keyword === 'additionalProperties' ? (error.params as { additionalProperty?: string }).additionalProperty : undefined;
     const message = `${error.message ?? 'is invalid'}${extra ? ` (${extra})` : ''}`;

@@ -37,7 +37,14 @@ export function activityExecutor(scope: ToolScope): Executor {
         if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('the run was cancelled during a tool call');
         // An open breaker: the call never reached the service, and Claude may try again later or go another way.
         const unavailable = failureType(err) === TOOL_FAILURE_TYPES.ServiceUnavailable;
-        return { kind: 'failed', cause: err, message: describe(err), detail: describe(err), extra: toolFailureDetails(err), ...(unavailable ? { code: 'service_unavailable' as const } : {}) };
+        return {
+          kind: 'failed',
+          cause: err,
+          message: describe(err),
+          detail: describe(err),
+          extra: toolFailureDetails(err),
+          ...(unavailable ? { code: 'service_unavailable' as const } : {}),
+        };
       }
     },
   };

@@ -89,7 +89,11 @@ class AgentLoop {
     installDelegationHandler(run);
     installSteeringHandlers(run, this.input);
     installModelOutageHandler(run);
-    installFeedHandlers(run.feed, () => run.flags.contextInFlight?.turn ?? null, () => secretTextMasker(run.settings.agent, [...run.memory.effects, ...run.memory.pendingApprovals]));
+    installFeedHandlers(
+      run.feed,
+      () => run.flags.contextInFlight?.turn ?? null,
+      () => secretTextMasker(run.settings.agent, [...run.memory.effects, ...run.memory.pendingApprovals]),
+    );
     if (run.desk.pending.length > 0) setStatus(run, 'awaiting_approval', describePending(run.desk.pending));
     else publishRun(run);
     try {
@@ -253,11 +257,18 @@ class AgentLoop {
     const { memory, ledger, settings } = this.run;
     if (!this.guards.repeats || !call.changesWorld || settings.agent.toolsByName[call.tool].repeatable) return;
     if (ledger.find(call.effectId)?.state !== 'committed') return;
-    memory.repeats = rememberCommitted(memory.repeats, callKeyOf(call.tool, call.input), { tool: call.tool, effectId: call.effectId, result: call.result.content });
+    memory.repeats = rememberCommitted(memory.repeats, callKeyOf(call.tool, call.input), {
+      tool: call.tool,
+      effectId: call.effectId,
+      result: call.result.content,
+    });
   }
 
   /** Runs a collaborator's steps to their end, publishing the statuses it asks for: only the loop publishes. */
-  private async follow<T>(steps: AsyncGenerator<PipelineStep | StatusStep, T, void>, onCleared?: (call: Extract<PipelineStep, { kind: 'cleared' }>['call']) => void): Promise<T> {
+  private async follow<T>(
+    steps: AsyncGenerator<PipelineStep | StatusStep, T, void>,
+    onCleared?: (call: Extract<PipelineStep, { kind: 'cleared' }>['call']) => void,
+  ): Promise<T> {
     for (;;) {
       const next = await steps.next();
       if (next.done) return next.value;

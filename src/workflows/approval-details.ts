@@ -28,17 +28,14 @@ export function decisionTemplate(request: PendingApproval): Record<string, strin
 }
 
 /** The Markdown sections for the pending calls and the recent refusals. */
-export function renderApprovalDetails(
-  pending: readonly PendingApproval[],
-  refusals: readonly RejectedAttempt[],
-  settings: ApprovalSettings,
-): string[] {
+export function renderApprovalDetails(pending: readonly PendingApproval[], refusals: readonly RejectedAttempt[], settings: ApprovalSettings): string[] {
   const sections = pending.map((request) => renderPending(request, settings));
   const recent = refusals.slice(-REFUSALS_SHOWN).reverse();
   if (recent.length > 0) {
     // The sender's name is what they typed: shown as code, and said to be unverified.
-    const lines = recent.map((attempt) =>
-      `- ${attempt.at} · ${attempt.message ?? 'approval'} ${attempt.via} claiming to be ${attempt.approver ? codeSpan(attempt.approver) : 'nobody'} ` +
+    const lines = recent.map(
+      (attempt) =>
+        `- ${attempt.at} · ${attempt.message ?? 'approval'} ${attempt.via} claiming to be ${attempt.approver ? codeSpan(attempt.approver) : 'nobody'} ` +
         `(unverified) for ${attempt.callId ? codeSpan(attempt.callId) : '(no call)'}: ${plainText(attempt.why)}`,
     );
     sections.push([`**Refused attempts** (latest ${recent.length}; all in getState.rejectedAttempts)`, ...lines].join('\n'));

@@ -72,14 +72,22 @@ export async function* awaitApproval(run: Run, call: AwaitingApprovalCall): Asyn
 function refuseUnapprovable(call: AwaitingApprovalCall, desk: ApprovalDesk, timeline: Timeline): GateOutcome {
   const why = 'the run names no approvers, so nobody may approve it';
   desk.close(call.callId, { decision: 'withdrawn', approver: null, reason: why });
-  timeline.note('approval', `approval refused: ${call.tool} (${call.callId})`, 'error', `${why}; start runs with --approver <name> (or approval.anyNamespaceUser)`);
+  timeline.note(
+    'approval',
+    `approval refused: ${call.tool} (${call.callId})`,
+    'error',
+    `${why}; start runs with --approver <name> (or approval.anyNamespaceUser)`,
+  );
   return {
     kind: 'done',
-    call: closeCall(call, errorResult(call.toolUseId, {
-      error: 'approval_unavailable',
-      message: `${call.tool} needs a human approval, and ${why}; it did not run`,
-      hint: 'do not retry it; tell the user the run must be started with approvers',
-    })),
+    call: closeCall(
+      call,
+      errorResult(call.toolUseId, {
+        error: 'approval_unavailable',
+        message: `${call.tool} needs a human approval, and ${why}; it did not run`,
+        hint: 'do not retry it; tell the user the run must be started with approvers',
+      }),
+    ),
   };
 }
 
@@ -103,13 +111,16 @@ function settleApproval(
     if (settings.rejectionIsFatal) return { kind: 'abort', reason: `${call.tool} was rejected by ${decided.approver}: ${decided.reason}` };
     return {
       kind: 'done',
-      call: closeCall(call, errorResult(call.toolUseId, {
-        error: 'approval_rejected',
-        message: `${decided.approver} rejected this call: ${decided.reason}`,
-        hint: 'do not retry the same call; go another way or explain to the user',
-        approver: decided.approver,
-        reason: decided.reason,
-      })),
+      call: closeCall(
+        call,
+        errorResult(call.toolUseId, {
+          error: 'approval_rejected',
+          message: `${decided.approver} rejected this call: ${decided.reason}`,
+          hint: 'do not retry the same call; go another way or explain to the user',
+          approver: decided.approver,
+          reason: decided.reason,
+        }),
+      ),
     };
   }
   const request = desk.find(callId);
@@ -123,11 +134,14 @@ function settleApproval(
   if (settings.onExpiry === 'abort') return { kind: 'abort', reason: `the approval of ${call.tool} (${callId}) expired` };
   return {
     kind: 'done',
-    call: closeCall(call, errorResult(call.toolUseId, {
-      error: 'approval_expired',
-      message: 'nobody approved this call in time, so it did not run',
-      hint: 'go another way, or tell the user what needs approval',
-    })),
+    call: closeCall(
+      call,
+      errorResult(call.toolUseId, {
+        error: 'approval_expired',
+        message: 'nobody approved this call in time, so it did not run',
+        hint: 'go another way, or tell the user what needs approval',
+      }),
+    ),
   };
 }
 

@@ -156,23 +156,24 @@ export class ApprovalDesk {
   }
 
   private apply(request: PendingApproval, decision: ApprovalDecision): DecisionResult {
-    const edit = decision.decision === 'approve' && decision.editedInput !== undefined
-      ? this.checkEdit(request, decision.editedInput)
-      : undefined;
+    const edit = decision.decision === 'approve' && decision.editedInput !== undefined ? this.checkEdit(request, decision.editedInput) : undefined;
     const input = edit?.ok ? edit.input : request.input;
     const argsHash = edit?.ok ? edit.argsHash : request.argsHash;
     this.pending.splice(this.pending.indexOf(request), 1);
-    this.record({
-      callId: request.callId,
-      tool: request.tool,
-      argsHash: request.argsHash,
-      decision: decision.decision,
-      approver: decision.approver,
-      reason: decision.reason ?? null,
-      at: new Date(Date.now()).toISOString(),
-      ...(edit?.ok ? { editedArgsHash: edit.argsHash } : {}),
-      ...(decision.signature ? { signed: true, ...(this.books.audit ? { signatureFingerprint: signatureFingerprint(decision.signature) } : {}) } : {}),
-    }, request.effectId);
+    this.record(
+      {
+        callId: request.callId,
+        tool: request.tool,
+        argsHash: request.argsHash,
+        decision: decision.decision,
+        approver: decision.approver,
+        reason: decision.reason ?? null,
+        at: new Date(Date.now()).toISOString(),
+        ...(edit?.ok ? { editedArgsHash: edit.argsHash } : {}),
+        ...(decision.signature ? { signed: true, ...(this.books.audit ? { signatureFingerprint: signatureFingerprint(decision.signature) } : {}) } : {}),
+      },
+      request.effectId,
+    );
     this.books.decidedApprovals[request.callId] = {
       decision: decision.decision,
       approver: decision.approver,

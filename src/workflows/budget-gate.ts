@@ -22,7 +22,11 @@ export function budgetSnapshot({ memory }: Run): BudgetSnapshot {
 }
 
 /** Checks the budget; when exhausted, shows `budget_exhausted` and waits for a top-up, an abort, or the timeout. */
-export async function* waitForBudget(run: Run, waiting: string = '', budgetNowFor: (run: Run) => BudgetCheck = budgetNow): AsyncGenerator<StatusStep, BudgetGate, void> {
+export async function* waitForBudget(
+  run: Run,
+  waiting: string = '',
+  budgetNowFor: (run: Run) => BudgetCheck = budgetNow,
+): AsyncGenerator<StatusStep, BudgetGate, void> {
   const { memory, flags } = run;
   for (;;) {
     const check = budgetNowFor(run);
@@ -48,7 +52,13 @@ export async function* waitForBudget(run: Run, waiting: string = '', budgetNowFo
       return { kind: 'abort', reason: `aborted by ${flags.abortRequested.by} while the budget was exhausted: ${flags.abortRequested.reason}` };
     }
     if (!acted) {
-      memory.audit?.push({ at: new Date(Date.now()).toISOString(), kind: 'budget', decision: 'expired', rule: check.limit, reason: 'no top-up came in time: the run rolls back' });
+      memory.audit?.push({
+        at: new Date(Date.now()).toISOString(),
+        kind: 'budget',
+        decision: 'expired',
+        rule: check.limit,
+        reason: 'no top-up came in time: the run rolls back',
+      });
       return { kind: 'abort', reason: `${check.reason}, and no top-up came within ${Math.round(memory.limits.topUpTimeoutMs / 1000)}s` };
     }
     memory.audit?.push({ at: new Date(Date.now()).toISOString(), kind: 'budget', decision: 'topped_up', rule: check.limit, reason: 'the limits were raised' });

@@ -126,7 +126,10 @@ async function runChild(call: ReadyCall, effectId: string, tool: ToolDefinition,
  * Undoes a delegated step: the child's effects newest-first, each by `undoChild`; a failed undo throws, so the
  * parent's ledger retries the step (undone effects stay undone) and shows it blocked if it keeps failing.
  */
-export async function undoDelegated(effect: EffectRecord & { delegation: DelegationRecord }, undoChild: CompensationRun): Promise<'compensated' | 'not_needed'> {
+export async function undoDelegated(
+  effect: EffectRecord & { delegation: DelegationRecord },
+  undoChild: CompensationRun,
+): Promise<'compensated' | 'not_needed'> {
   const { delegation } = effect;
   if (delegation.outcome === 'rolled_back') return 'not_needed';
   if (delegation.outcome !== 'completed') {
@@ -140,7 +143,10 @@ export async function undoDelegated(effect: EffectRecord & { delegation: Delegat
   const once = { blockAfter: 1, initialBackoffMs: 0, maxBackoffMs: 0 };
   for await (const step of new SagaLedger(delegation.effects).rollback(undoChild, once)) {
     if (step.kind === 'blocked') {
-      throw ApplicationFailure.create({ type: 'Delegation.UndoFailed', message: `undo of ${step.effect.tool} (${step.effect.effectId}): ${step.effect.compensationError}` });
+      throw ApplicationFailure.create({
+        type: 'Delegation.UndoFailed',
+        message: `undo of ${step.effect.tool} (${step.effect.effectId}): ${step.effect.compensationError}`,
+      });
     }
   }
   return delegation.effects.some((child) => child.compensation === 'compensated') ? 'compensated' : 'not_needed';
@@ -157,7 +163,17 @@ function childInput(parent: DelegationContext, agent: string, task: string, tool
     task,
     approval,
     budget,
-    ...pick(input, ['model', 'escalationModel', 'context', 'maxTokens', 'continueAsNewAfterTurns', 'carry', 'blockAfterCompensationFailures', 'identity', 'policy']),
+    ...pick(input, [
+      'model',
+      'escalationModel',
+      'context',
+      'maxTokens',
+      'continueAsNewAfterTurns',
+      'carry',
+      'blockAfterCompensationFailures',
+      'identity',
+      'policy',
+    ]),
   };
 }
 

@@ -104,14 +104,21 @@ export class FeedLog {
     const from = Number.isSafeInteger(request?.from) && request.from >= 0 ? request.from : 0;
     const max = Number.isSafeInteger(request?.max) && request.max! > 0 ? Math.min(request.max!, FEED_POLL_MAX) : FEED_POLL_MAX;
     const first = this.events[0]?.offset ?? this.nextOffset;
-    const events = this.events.filter((event) => event.offset >= from).slice(0, max).map((event) => masked(event, mask));
+    const events = this.events
+      .filter((event) => event.offset >= from)
+      .slice(0, max)
+      .map((event) => masked(event, mask));
     const next = events.at(-1) ? events.at(-1)!.offset + 1 : Math.max(from, first);
     return { events, next: Math.min(next, this.nextOffset), first, done: this.done && next >= this.nextOffset };
   }
 
   /** What continue-as-new carries. */
   carry(): CarriedFeed {
-    return { nextOffset: this.nextOffset, tail: this.events.slice(-FEED_CARRIED_EVENTS), ...(this.followedUntil > 0 ? { followedUntil: this.followedUntil } : {}) };
+    return {
+      nextOffset: this.nextOffset,
+      tail: this.events.slice(-FEED_CARRIED_EVENTS),
+      ...(this.followedUntil > 0 ? { followedUntil: this.followedUntil } : {}),
+    };
   }
 
   private append(body: FeedEventBody): void {
@@ -140,7 +147,8 @@ export function installFeedHandlers(feed: FeedLog, turnInFlight: () => number | 
 
 function masked(event: FeedEvent, mask: (text: string) => string): FeedEvent {
   if (event.kind === 'text') return { ...event, text: mask(event.text) };
-  if (event.kind === 'step') return { ...event, step: { ...event.step, title: mask(event.step.title), ...(event.step.detail ? { detail: mask(event.step.detail) } : {}) } };
+  if (event.kind === 'step')
+    return { ...event, step: { ...event.step, title: mask(event.step.title), ...(event.step.detail ? { detail: mask(event.step.detail) } : {}) } };
   if (event.kind === 'status' && event.detail) return { ...event, detail: mask(event.detail) };
   return event;
 }

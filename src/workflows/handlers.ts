@@ -117,7 +117,11 @@ export function installHandlers(run: Run): void {
 
 /** A validator's refusal: kept in the tail, then thrown as a non-retryable failure that echoes nothing large. */
 function refuseUpdate(run: Run, message: string, by: unknown, why: string): never {
-  recordRefusal(run.memory.rejectedAttempts, { callId: '', approver: typeof by === 'string' ? by : '', why, via: 'update', code: REFUSAL.OperatorRefused, message }, run.timeline);
+  recordRefusal(
+    run.memory.rejectedAttempts,
+    { callId: '', approver: typeof by === 'string' ? by : '', why, via: 'update', code: REFUSAL.OperatorRefused, message },
+    run.timeline,
+  );
   throw ApplicationFailure.create({ type: REFUSAL.OperatorRefused, message: why, nonRetryable: true });
 }
 
@@ -159,14 +163,18 @@ function recordOperatorAction({ ledger, timeline, memory, settings }: Run, actio
 
 /** Receives the children's progress, and shows the parent waiting on a child that waits on a person. */
 export function installDelegationHandler(run: Run): void {
-  setHandler(delegateProgressSignal, (progress) => {
-    if (!runningDelegations(run).some((view) => view.workflowId === progress?.workflowId)) return;
-    // Signals from one child can overtake each other: an older report never replaces a newer one.
-    const known = run.flags.delegates[progress.workflowId]?.seq;
-    if (known !== undefined && progress.seq !== undefined && progress.seq < known) return;
-    run.flags.delegates[progress.workflowId] = progress;
-    showDelegates(run);
-  }, { description: MESSAGE_DESCRIPTIONS.delegateProgress });
+  setHandler(
+    delegateProgressSignal,
+    (progress) => {
+      if (!runningDelegations(run).some((view) => view.workflowId === progress?.workflowId)) return;
+      // Signals from one child can overtake each other: an older report never replaces a newer one.
+      const known = run.flags.delegates[progress.workflowId]?.seq;
+      if (known !== undefined && progress.seq !== undefined && progress.seq < known) return;
+      run.flags.delegates[progress.workflowId] = progress;
+      showDelegates(run);
+    },
+    { description: MESSAGE_DESCRIPTIONS.delegateProgress },
+  );
 }
 
 function showDelegates(run: Run): void {
@@ -174,7 +182,11 @@ function showDelegates(run: Run): void {
   if ((flags.status !== 'running' && flags.status !== 'awaiting_approval') || desk.pending.length > 0) return;
   const waiting = runningDelegations(run).find((view) => view.pendingApprovals.length > 0);
   if (waiting) {
-    setStatus(run, 'awaiting_approval', `waiting on ${waiting.agent} (${waiting.workflowId}), which awaits approval: ${describePending(waiting.pendingApprovals)}`);
+    setStatus(
+      run,
+      'awaiting_approval',
+      `waiting on ${waiting.agent} (${waiting.workflowId}), which awaits approval: ${describePending(waiting.pendingApprovals)}`,
+    );
     return;
   }
   const running = runningDelegations(run)[0];

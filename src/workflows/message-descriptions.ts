@@ -3,8 +3,7 @@
  * start from. The current details of a waiting run hold the same payloads filled in for each pending call.
  */
 export const MESSAGE_DESCRIPTIONS = {
-  getState:
-    'The run as it stands: status, usage, pending approvals (with the full argsHash), decisions, refused attempts, effects, timeline. No arguments.',
+  getState: 'The run as it stands: status, usage, pending approvals (with the full argsHash), decisions, refused attempts, effects, timeline. No arguments.',
   approvalInput:
     'The input of a pending call as it will run, secrets included (read it through the codec), for an edit that keeps the fields an approver was not shown. Argument: the call id, e.g. "call-1".',
   modelContext: 'The context of the model call in flight, for the worker. Argument: the turn number, e.g. 3.',
@@ -21,7 +20,8 @@ export const MESSAGE_DESCRIPTIONS = {
   extendBudget: 'Top up an exhausted budget: {"by":"<you>","usd":1,"steps":10} (any of usd, steps, inputTokens, outputTokens, wallClockMs, callsPerTool).',
   resumeModel: 'Try the model of a run paused in model_unavailable now (after fixing the key, or once the provider is back): {"by":"<you>","reason":"<why>"}.',
   abort: 'Abort the run; its effects are undone newest first: {"by":"<you>","reason":"<why>"}.',
-  sendMessage: 'Tell the agent something; Claude reads it before its next call (at most 8 KB, from a steerer or approver of the run): {"text":"<message>","by":"<you>"}.',
+  sendMessage:
+    'Tell the agent something; Claude reads it before its next call (at most 8 KB, from a steerer or approver of the run): {"text":"<message>","by":"<you>"}.',
   interrupt: 'Stop the run after the step in progress; it waits for a message (sendMessage) or an abort: {"by":"<you>","reason":"<why>"}.',
   retryCompensation: 'Retry a blocked undo now: {"effectId":"2","by":"<you>","reason":"<why>"} (effect "2", "effect-2" or the full id).',
   delegateProgress:

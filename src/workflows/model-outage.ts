@@ -5,15 +5,7 @@
  * it, or the horizon the run set has passed. Waiting holds no worker slot: the run sleeps on a timer.
  */
 import { ApplicationFailure, condition, proxySinks, setHandler, workflowInfo } from '@temporalio/workflow';
-import {
-  attemptsFor,
-  classifyModelFailure,
-  describeMs,
-  modelsToTry,
-  outageVerdict,
-  startIndex,
-  type ModelFailureKind,
-} from '../policies/model-outage';
+import { attemptsFor, classifyModelFailure, describeMs, modelsToTry, outageVerdict, startIndex, type ModelFailureKind } from '../policies/model-outage';
 import { checkTextFields, INPUT_LIMITS, REFUSAL } from '../policies/operator-input';
 import type { CallModelInput, SagentMetricsSinks } from '../shared/activity-io';
 import { resumeModelUpdate } from '../shared/messages';
@@ -38,7 +30,9 @@ const RESUME_FIELDS = { by: { max: INPUT_LIMITS.name }, reason: { max: INPUT_LIM
 export type DurableAnswer = { ok: true; answer: ModelTurn; model: string; fellBack: boolean } | { ok: false; reason: string };
 
 /** One round over the run's models: an answer, or the failure that decides what the run does next. */
-type Round = { ok: true; answer: ModelTurn; model: string; fellBack: boolean } | { ok: false; model: string; message: string; failure: Exclude<ModelFailureKind, { kind: 'overloaded' }> };
+type Round =
+  | { ok: true; answer: ModelTurn; model: string; fellBack: boolean }
+  | { ok: false; model: string; message: string; failure: Exclude<ModelFailureKind, { kind: 'overloaded' }> };
 
 /** Installs `resumeModel`: an operator's "try the model now" for a run paused in `model_unavailable`. */
 export function installModelOutageHandler(run: Run): void {
@@ -56,7 +50,18 @@ export function installModelOutageHandler(run: Run): void {
             ? `the run is ${run.flags.status}, not paused for its model: nothing to resume`
             : null;
         if (why === null) return;
-        recordRefusal(run.memory.rejectedAttempts, { callId: '', approver: typeof request?.by === 'string' ? request.by : '', why, via: 'update', code: REFUSAL.OperatorRefused, message: 'resumeModel' }, run.timeline);
+        recordRefusal(
+          run.memory.rejectedAttempts,
+          {
+            callId: '',
+            approver: typeof request?.by === 'string' ? request.by : '',
+            why,
+            via: 'update',
+            code: REFUSAL.OperatorRefused,
+            message: 'resumeModel',
+          },
+          run.timeline,
+        );
         throw ApplicationFailure.create({ type: REFUSAL.OperatorRefused, message: why, nonRetryable: true });
       },
       description: MESSAGE_DESCRIPTIONS.resumeModel,
@@ -84,12 +89,18 @@ export async function askModelDurably(run: Run, request: CallModelInput, routedB
     const verdict = outageVerdict(outage, since, pauses, Date.now());
     if (verdict.kind === 'give_up') return { ok: false, reason: `deadline set by the run: ${verdict.reason}; last error (${round.model}): ${round.message}` };
     const deadline = new Date(since + outage.horizonMs).toISOString();
-    const what = round.failure.kind === 'fixable' ? `paused until someone fixes it: ${round.failure.fix}` : `model unavailable since ${new Date(since).toISOString()}`;
+    const what =
+      round.failure.kind === 'fixable' ? `paused until someone fixes it: ${round.failure.fix}` : `model unavailable since ${new Date(since).toISOString()}`;
     const detail =
       `${what}; last error (${round.model}): ${round.message}; next try at ${verdict.nextTryAt} (try ${pauses + 2}); ` +
       `rolls back at ${deadline} if no model answers; \`sagent resume ${settings.workflowId}\` tries now, \`sagent abort\` rolls back`;
     setStatus(run, 'model_unavailable', detail);
-    timeline.note('model', round.failure.kind === 'fixable' ? `paused: ${round.failure.fix}` : `model unavailable: next try at ${verdict.nextTryAt}`, 'waiting', round.message);
+    timeline.note(
+      'model',
+      round.failure.kind === 'fixable' ? `paused: ${round.failure.fix}` : `model unavailable: next try at ${verdict.nextTryAt}`,
+      'waiting',
+      round.message,
+    );
     const waitStarted = Date.now();
     await condition(() => flags.resumeRequested !== null || flags.abortRequested !== null, verdict.delayMs, {
       summary: `model unavailable: next try at ${verdict.nextTryAt}`,
@@ -113,7 +124,8 @@ async function tryModels(run: Run, request: CallModelInput, routedBecause: strin
   const outage = settings.modelOutage;
   const models = modelsToTry(request.model, outage);
   const first = startIndex(models, flags.fallback, Date.now());
-  let because = first > 0 ? `still on the fallback ${models[first]} (its cool-down lasts until ${new Date(flags.fallback!.untilMs).toISOString()})` : routedBecause;
+  let because =
+    first > 0 ? `still on the fallback ${models[first]} (its cool-down lasts until ${new Date(flags.fallback!.untilMs).toISOString()})` : routedBecause;
   for (let index = first; index < models.length; index += 1) {
     const model = models[index];
     const hasNext = index < models.length - 1;

@@ -19,9 +19,14 @@ export function operatorTemplate(effect: Pick<EffectRecord, 'seq'>, kind: 'retry
 /** The Markdown sections for the undos that keep failing (while the run is blocked) and the recent operator actions. */
 export function renderOperatorDetails(effects: readonly EffectRecord[], timeline: readonly TimelineEntry[], blocked: boolean): string[] {
   const sections = blocked ? effects.filter((effect) => effect.compensation === 'failed').map(renderBlocked) : [];
-  const actions = timeline.filter((entry) => entry.kind === 'compensation' && / requested by /.test(entry.title)).slice(-ACTIONS_SHOWN).reverse();
+  const actions = timeline
+    .filter((entry) => entry.kind === 'compensation' && / requested by /.test(entry.title))
+    .slice(-ACTIONS_SHOWN)
+    .reverse();
   if (actions.length > 0) {
-    const lines = actions.map((entry) => `- ${entry.at} · ${plainText(entry.title)}${entry.effectId ? ` (${codeSpan(entry.effectId)})` : ''}: ${plainText(entry.detail ?? '')}`);
+    const lines = actions.map(
+      (entry) => `- ${entry.at} · ${plainText(entry.title)}${entry.effectId ? ` (${codeSpan(entry.effectId)})` : ''}: ${plainText(entry.detail ?? '')}`,
+    );
     sections.push([`**Operator actions** (latest ${actions.length}; refused ones are under Refused attempts)`, ...lines].join('\n'));
   }
   return sections;

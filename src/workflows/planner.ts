@@ -53,20 +53,13 @@ export type TurnPlan =
   | (PlannedFields & { kind: 'tools'; inFlight: TurnInFlight; asks: ApprovalAsk[]; audit: AuditEntry[] });
 
 /** Reads Claude's answer: the final text, a continuation, or tool calls to plan. */
-export function planTurn(
-  answer: ModelTurn,
-  state: PlanningState,
-  settings: RunSettings,
-  nowMs: number,
-  guards: PlanningGuards = { repeats: true },
-): TurnPlan {
+export function planTurn(answer: ModelTurn, state: PlanningState, settings: RunSettings, nowMs: number, guards: PlanningGuards = { repeats: true }): TurnPlan {
   // A turn with neither results nor a note was paused (`pause_turn`): this answer continues it.
   const last = state.conversation.turns.at(-1);
   const continuing = last !== undefined && last.results.length === 0 && !last.note;
   const content: ContentBlock[] = continuing ? [...last.assistant, ...answer.content] : answer.content;
   const before: Conversation = continuing ? { ...state.conversation, turns: state.conversation.turns.slice(0, -1) } : state.conversation;
-  const kept = (note?: string) =>
-    appendTurn(before, { turn: state.turn, assistant: content, results: [], ...(note ? { note } : {}) }, settings.context);
+  const kept = (note?: string) => appendTurn(before, { turn: state.turn, assistant: content, results: [], ...(note ? { note } : {}) }, settings.context);
   const toolUses = content.filter((block): block is ToolUseBlock => block.type === 'tool_use');
 
   if (answer.stop_reason === 'refusal') return { kind: 'abort', reason: 'Claude refused to continue the task' };
@@ -75,7 +68,11 @@ export function planTurn(
     return { kind: 'continue', conversation: kept('Your answer was cut off by the output limit. Continue exactly where you stopped, more briefly.') };
   }
   if (toolUses.length === 0) {
-    const finalText = content.filter((block) => block.type === 'text').map((block) => block.text).join('\n').trim();
+    const finalText = content
+      .filter((block) => block.type === 'text')
+      .map((block) => block.text)
+      .join('\n')
+      .trim();
     return { kind: 'final', conversation: kept(), finalText };
   }
   const abort = toolUses
@@ -135,7 +132,12 @@ function planCalls(toolUses: ToolUseBlock[], truncated: boolean, state: Planning
     }
     const { tool, input } = check;
     const verdict = guards.policy
-      ? decideCall(tool, input, { policy: settings.agent.policy, runRules: settings.runRules, requireFor: settings.approval.requireFor, taint: state.taint ?? [] })
+      ? decideCall(tool, input, {
+          policy: settings.agent.policy,
+          runRules: settings.runRules,
+          requireFor: settings.approval.requireFor,
+          taint: state.taint ?? [],
+        })
       : null;
     // A read cannot wait for a person: a read the policy would ask about is refused, never run unasked.
     if (verdict && (verdict.kind === 'deny' || (verdict.kind === 'ask' && !changesWorld(tool)))) {
@@ -147,7 +149,11 @@ function planCalls(toolUses: ToolUseBlock[], truncated: boolean, state: Planning
       const earlier = state.repeats.committed[check.callKey];
       if (earlier) return refuse(block, { type: 'tool_result', tool_use_id: block.id, content: repeatAnswer(earlier) }, 'already_committed');
       if (plannedWrites.has(check.callKey)) {
-        return refuse(block, errorResult(block.id, toolError('repeated_call', `this turn already makes this exact ${tool.name} call; it runs once`)), 'repeated_call');
+        return refuse(
+          block,
+          errorResult(block.id, toolError('repeated_call', `this turn already makes this exact ${tool.name} call; it runs once`)),
+          'repeated_call',
+        );
       }
       plannedWrites.add(check.callKey);
     }

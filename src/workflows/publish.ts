@@ -94,13 +94,17 @@ function renderDetails(view: RunView): string {
   const lines = [`**${plainText(view.agent)}** · ${view.status} · step ${view.steps} · $${view.costUsd.toFixed(4)}`];
   if (view.detail) lines.push(plainText(view.detail));
   for (const request of view.pending) {
-    lines.push(`awaiting approval: ${plainText(request.tool)} ${codeSpan(brief(request.input))} (${plainText(request.callId)}, expires ${plainText(request.expiresAt)})`);
+    lines.push(
+      `awaiting approval: ${plainText(request.tool)} ${codeSpan(brief(request.input))} (${plainText(request.callId)}, expires ${plainText(request.expiresAt)})`,
+    );
   }
   const undone = view.effects.filter((effect) => effect.compensation === 'compensated').length;
   if (view.effects.length > 0) lines.push(`effects: ${view.effects.length}, undone: ${undone}`);
   for (const effect of view.effects) {
     if (effect.skippedBy) {
-      lines.push(`undo skipped: ${plainText(effect.tool)} (${codeSpan(effect.effectId)}) by ${codeSpan(effect.skippedBy.by)}: ${plainText(effect.skippedBy.reason)}`);
+      lines.push(
+        `undo skipped: ${plainText(effect.tool)} (${codeSpan(effect.effectId)}) by ${codeSpan(effect.skippedBy.by)}: ${plainText(effect.skippedBy.reason)}`,
+      );
     }
   }
   lines.push(...renderOperatorDetails(view.effects, view.timeline, view.status === 'blocked'));

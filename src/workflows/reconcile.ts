@@ -30,7 +30,10 @@ export async function reconcileUnknown(scope: ToolScope, settings: ReconcileSett
     const learned = await reconcileOne(effect, scope, settings);
     if (learned === 'unknown') {
       const how = reconcileOf(scope.agent.toolsByName[effect.tool]) === 'none' ? 'the tool cannot say' : `${settings.rounds} rounds did not tell`;
-      return { kind: 'unresolved', reason: `the outcome of ${effect.tool} (${effect.effectId}) stayed unknown (${how}), so the run does not complete on a guess` };
+      return {
+        kind: 'unresolved',
+        reason: `the outcome of ${effect.tool} (${effect.effectId}) stayed unknown (${how}), so the run does not complete on a guess`,
+      };
     }
     // The service has it (or refused it): the effect is as if its response had arrived.
     scope.ledger.reconciled(effect.effectId, learned);
@@ -42,7 +45,11 @@ export async function reconcileUnknown(scope: ToolScope, settings: ReconcileSett
  * Before a pivot runs (an irreversible or privileged call: nothing after it may rest on a guess), every earlier effect
  * whose outcome is unknown is settled; one that stays unknown ends the saga before the pivot, never after it.
  */
-export async function* settleBeforePivot(scope: ToolScope, tool: ToolDefinition, settings: ReconcileSettings): AsyncGenerator<StatusStep, { kind: 'ok' } | { kind: 'abort'; reason: string }, void> {
+export async function* settleBeforePivot(
+  scope: ToolScope,
+  tool: ToolDefinition,
+  settings: ReconcileSettings,
+): AsyncGenerator<StatusStep, { kind: 'ok' } | { kind: 'abort'; reason: string }, void> {
   if (tool.risk !== 'irreversible' && tool.risk !== 'privileged') return { kind: 'ok' };
   const unknown = unknownEffects(scope.ledger.effects);
   if (unknown.length === 0 || !patched(PATCHES.settleBeforePivot)) return { kind: 'ok' };

@@ -32,7 +32,12 @@ export function recordRefusal(tail: RejectedAttempt[], refused: Refused, timelin
   };
   tail.push(attempt);
   if (tail.length > REFUSALS_KEPT) tail.splice(0, tail.length - REFUSALS_KEPT);
-  timeline.note('approval', `refused ${attempt.message ?? 'approval'} ${attempt.via} from ${attempt.approver || 'nobody'} (${attempt.callId || 'no call'})`, 'error', attempt.why);
+  timeline.note(
+    'approval',
+    `refused ${attempt.message ?? 'approval'} ${attempt.via} from ${attempt.approver || 'nobody'} (${attempt.callId || 'no call'})`,
+    'error',
+    attempt.why,
+  );
   return attempt;
 }
 

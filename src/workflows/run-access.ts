@@ -18,12 +18,14 @@ export async function accessFor(input: AgentRunInput, agents: AgentRegistry): Pr
   const agent = Object.hasOwn(agents, input.agent) ? agents[input.agent] : undefined;
   if (!agent) return undefined;
   const principal = input.identity?.principal ?? 'nobody named';
-  const grant = await resolveAccess.executeWithOptions({ ...ACCESS_OPTIONS, summary: `access · ${principal}` }, [{
-    agent: agent.name,
-    principal: input.identity?.principal ?? null,
-    tenant: input.identity?.tenant ?? null,
-    tools: agent.tools.filter((tool) => !tool.control).map((tool) => tool.name),
-  }]);
+  const grant = await resolveAccess.executeWithOptions({ ...ACCESS_OPTIONS, summary: `access · ${principal}` }, [
+    {
+      agent: agent.name,
+      principal: input.identity?.principal ?? null,
+      tenant: input.identity?.tenant ?? null,
+      tools: agent.tools.filter((tool) => !tool.control).map((tool) => tool.name),
+    },
+  ]);
   log.info('run access resolved', { principal: input.identity?.principal ?? null, tenant: input.identity?.tenant ?? null, roles: grant.roles });
   return grant;
 }

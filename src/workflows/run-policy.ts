@@ -16,7 +16,9 @@ export function openAudit(run: Run, access: AccessGrant | undefined): void {
   memory.audit = [];
   const { identity } = settings;
   const who = identity ? `${identity.principal}${identity.tenant ? ` for tenant ${identity.tenant}` : ''}` : 'nobody named';
-  const tools = access?.allowed ? `tools allowed by role (${access.roles.join(', ') || 'none'}): ${access.allowed.join(', ') || 'none'}` : 'every tool of the agent';
+  const tools = access?.allowed
+    ? `tools allowed by role (${access.roles.join(', ') || 'none'}): ${access.allowed.join(', ') || 'none'}`
+    : 'every tool of the agent';
   memory.audit.push({
     at: new Date(Date.now()).toISOString(),
     kind: 'identity',
@@ -34,9 +36,27 @@ export function noteUntrustedReads(run: Run, turn: TurnInFlight): void {
     if (call.status !== 'done' || call.result.is_error) return;
     const tool = settings.agent.toolsByName[call.tool];
     if (!tool || !isUntrustedOutput(tool, settings.agent.policy)) return;
-    const source: TaintSource = { tool: tool.name, turn: turn.turn, effectId: call.changesWorld ? call.effectId : readKeyOf(settings.workflowId, turn.turn, index) };
+    const source: TaintSource = {
+      tool: tool.name,
+      turn: turn.turn,
+      effectId: call.changesWorld ? call.effectId : readKeyOf(settings.workflowId, turn.turn, index),
+    };
     memory.taint = [...(memory.taint ?? []), source].slice(-20);
-    memory.audit?.push({ at: new Date(Date.now()).toISOString(), kind: 'taint', decision: 'read', tool: tool.name, turn: turn.turn, effectId: source.effectId, reason: 'untrusted content read: every state-changing call from here on asks a person' });
-    timeline.note('run', `untrusted content read: ${tool.name}`, 'info', 'state-changing calls from here on wait for a person', call.changesWorld ? call.effectId : undefined);
+    memory.audit?.push({
+      at: new Date(Date.now()).toISOString(),
+      kind: 'taint',
+      decision: 'read',
+      tool: tool.name,
+      turn: turn.turn,
+      effectId: source.effectId,
+      reason: 'untrusted content read: every state-changing call from here on asks a person',
+    });
+    timeline.note(
+      'run',
+      `untrusted content read: ${tool.name}`,
+      'info',
+      'state-changing calls from here on wait for a person',
+      call.changesWorld ? call.effectId : undefined,
+    );
   });
 }

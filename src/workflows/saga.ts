@@ -136,7 +136,10 @@ export class SagaLedger {
         { summary: `retry undo of ${effect.tool} (${effect.effectId})` },
       );
       if (acted) {
-        const action = this.operatorActions.slice(seen).filter((candidate) => candidate.effectId === effect.effectId).pop()!;
+        const action = this.operatorActions
+          .slice(seen)
+          .filter((candidate) => candidate.effectId === effect.effectId)
+          .pop()!;
         if (action.action === 'skip') {
           effect.compensation = 'skipped';
           effect.skippedBy = { by: action.by, reason: action.reason };

@@ -65,7 +65,10 @@ export function resolveSettings(input: AgentRunInput, agents: AgentRegistry, wor
     });
   }
   const toolNames = agent.tools.map((tool) => tool.name);
-  for (const [field, names] of [['allowedTools', input.allowedTools], ['approval.requireFor', input.approval?.requireFor]] as const) {
+  for (const [field, names] of [
+    ['allowedTools', input.allowedTools],
+    ['approval.requireFor', input.approval?.requireFor],
+  ] as const) {
     const unknown = (names ?? []).filter((name) => !toolNames.includes(name));
     if (unknown.length > 0) {
       throw ApplicationFailure.create({

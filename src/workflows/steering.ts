@@ -44,7 +44,12 @@ export function installSteeringHandlers(run: Run, input: AgentRunInput): void {
     {
       validator: (request) => {
         const named = typeof request?.by === 'string' && request.by.length > 0 && request.by.length <= 64;
-        refuseUnless(run, 'interrupt', request?.by, named ? allowed(request.by) : { ok: false, why: 'an interrupt needs `by`: your name, at most 64 characters' });
+        refuseUnless(
+          run,
+          'interrupt',
+          request?.by,
+          named ? allowed(request.by) : { ok: false, why: 'an interrupt needs `by`: your name, at most 64 characters' },
+        );
         if (isClosing(flags.status)) refuse(run, 'interrupt', request.by, `the run is already ${flags.status}`);
       },
       description: MESSAGE_DESCRIPTIONS.interrupt,
@@ -86,7 +91,11 @@ function refuseUnless(run: Run, message: string, by: unknown, check: SteeringChe
 }
 
 function refuse(run: Run, message: string, by: unknown, why: string): never {
-  recordRefusal(run.memory.rejectedAttempts, { callId: '', approver: typeof by === 'string' ? by.slice(0, 64) : '', why, via: 'update', code: REFUSAL.OperatorRefused, message }, run.timeline);
+  recordRefusal(
+    run.memory.rejectedAttempts,
+    { callId: '', approver: typeof by === 'string' ? by.slice(0, 64) : '', why, via: 'update', code: REFUSAL.OperatorRefused, message },
+    run.timeline,
+  );
   throw ApplicationFailure.create({ type: REFUSAL.OperatorRefused, message: why, nonRetryable: true });
 }
 

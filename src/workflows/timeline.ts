@@ -15,7 +15,14 @@ export class Timeline {
 
   /** Records something that happened, or started, now. */
   note(kind: TimelineEntry['kind'], title: string, state: TimelineEntry['state'], detail?: string, effectId?: string): TimelineEntry {
-    const entry: TimelineEntry = { kind, title, at: new Date(Date.now()).toISOString(), state, ...(detail ? { detail } : {}), ...(effectId ? { effectId } : {}) };
+    const entry: TimelineEntry = {
+      kind,
+      title,
+      at: new Date(Date.now()).toISOString(),
+      state,
+      ...(detail ? { detail } : {}),
+      ...(effectId ? { effectId } : {}),
+    };
     this.entries.push(entry);
     if (this.entries.length > TIMELINE_LIMIT) this.compacted.timelineEntries += this.entries.splice(0, this.entries.length - TIMELINE_LIMIT).length;
     this.onChange?.(entry);

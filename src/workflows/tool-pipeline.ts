@@ -127,7 +127,8 @@ async function execute(call: ReadyCall, effectId: string, scope: ToolScope, exec
     // Claude must know when a person changed what it asked for.
     const edited = call.changesWorld && call.editedBy ? `[${call.editedBy} edited the input before it ran; it ran with ${JSON.stringify(call.input)}]\n` : '';
     // Content from outside is data: fenced, so nothing in it reads as an instruction from the run.
-    const content = scope.fenceUntrusted && isUntrustedOutput(tool, scope.agent.policy) ? wrapUntrusted(ran.content, { tool: tool.name, effectId }) : ran.content;
+    const content =
+      scope.fenceUntrusted && isUntrustedOutput(tool, scope.agent.policy) ? wrapUntrusted(ran.content, { tool: tool.name, effectId }) : ran.content;
     return { kind: 'done', call: closeCall(call, { type: 'tool_result', tool_use_id: call.toolUseId, content: edited + content }), ...usage };
   }
   const effect = recorded ? ledger.settle(effectId, { ok: false, error: ran.cause }, ran.child) : undefined;

@@ -24,7 +24,11 @@ jest.setTimeout(180_000);
 
 const text = (value: string) => ({ type: 'text' as const, text: value });
 const scenarios: Scenario[] = [
-  { name: 'answer', match: { runIdPrefix: 'answer-' }, turns: [{ content: [text('Lisbon is sunny.'), { type: 'tool_use', name: 'get_weather', input: { city: 'Lisbon' } }] }] },
+  {
+    name: 'answer',
+    match: { runIdPrefix: 'answer-' },
+    turns: [{ content: [text('Lisbon is sunny.'), { type: 'tool_use', name: 'get_weather', input: { city: 'Lisbon' } }] }],
+  },
   { name: 'rate-limited', match: { runIdPrefix: 'limited-' }, turns: [{ error: { status: 429, message: 'slow down', retryAfter: 2 } }] },
   { name: 'bad-request', match: { runIdPrefix: 'bad-' }, turns: [{ error: { status: 400, message: 'messages: invalid' } }] },
   { name: 'slow', match: { runIdPrefix: 'slow-' }, turns: [{ content: [text('At last.')], delayMs: 2500 }] },
@@ -66,7 +70,13 @@ function environment(workflowId: string, attempt = 1) {
 }
 
 // Each scenario scripts turn 1: the server plays the turn the request names.
-const modelCall = (turn = 1) => ({ agent: 'travel', model: 'claude-sonnet-4-6', maxTokens: 1024, turn, messages: [{ role: 'user' as const, content: 'Weather in Lisbon?' }] });
+const modelCall = (turn = 1) => ({
+  agent: 'travel',
+  model: 'claude-sonnet-4-6',
+  maxTokens: 1024,
+  turn,
+  messages: [{ role: 'user' as const, content: 'Weather in Lisbon?' }],
+});
 
 /** What an activity threw, as a plain object of the fields the workflow reads. */
 async function failureOf(promise: Promise<unknown>): Promise<{ name?: string; type?: string; nonRetryable?: boolean; nextRetryDelay?: unknown }> {
@@ -113,7 +123,9 @@ describe('callModel', () => {
   });
 
   test('an agent the worker does not know fails the call, naming it', async () => {
-    await expect(environment(`answer-${randomUUID()}`).env.run(activities.callModel, { ...modelCall(), agent: 'nobody' })).rejects.toThrow('unknown agent "nobody"');
+    await expect(environment(`answer-${randomUUID()}`).env.run(activities.callModel, { ...modelCall(), agent: 'nobody' })).rejects.toThrow(
+      'unknown agent "nobody"',
+    );
   });
 });
 
@@ -138,13 +150,17 @@ describe('runTool and compensate', () => {
   test("a service's refusal becomes a non-retryable Rejected failure, and nothing is recorded", async () => {
     const workflowId = `tools-${randomUUID()}`;
     const charge = { amountCents: 41250, currency: 'EUR', card: '4000000000000002', description: 'Lisbon trip' };
-    const failure = await failureOf(environment(workflowId).env.run(activities.runTool, { agent: 'travel', tool: 'charge_card', input: charge, effectId: `${workflowId}/effect-1` }));
+    const failure = await failureOf(
+      environment(workflowId).env.run(activities.runTool, { agent: 'travel', tool: 'charge_card', input: charge, effectId: `${workflowId}/effect-1` }),
+    );
     expect(failure).toMatchObject({ name: 'ApplicationFailure', type: TOOL_FAILURE_TYPES.Rejected, nonRetryable: true });
     expect(await runEffects(services.url, workflowId)).toEqual([]);
   });
 
   test('a tool the worker has no implementation of is a non-retryable NotImplemented failure', async () => {
-    const failure = await failureOf(environment('tools-missing').env.run(activities.runTool, { agent: 'travel', tool: 'teleport', input: {}, effectId: 'tools-missing/effect-1' }));
+    const failure = await failureOf(
+      environment('tools-missing').env.run(activities.runTool, { agent: 'travel', tool: 'teleport', input: {}, effectId: 'tools-missing/effect-1' }),
+    );
     expect(failure).toMatchObject({ type: TOOL_FAILURE_TYPES.NotImplemented, nonRetryable: true });
   });
 

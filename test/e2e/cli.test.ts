@@ -16,7 +16,8 @@ jest.setTimeout(90_000);
 
 const ROOT = path.resolve(__dirname, '../..');
 const UI = 'http://ui.test:8233';
-const LISBON = 'Book a trip to Lisbon for Ada Lovelace from London, 2026-05-14 to 2026-05-17: flight, hotel and car; charge card 4242 4242 4242 4242 and email ada@example.com.';
+const LISBON =
+  'Book a trip to Lisbon for Ada Lovelace from London, 2026-05-14 to 2026-05-17: flight, hotel and car; charge card 4242 4242 4242 4242 and email ada@example.com.';
 const PORTO = 'Book a trip to Porto for Grace Hopper from London, 2026-06-03 to 2026-06-06: flight, hotel and car; charge card 4000 0000 0000 0002.';
 
 let harness: Harness;
@@ -90,7 +91,10 @@ const unique = (name: string) => `${name}-${Date.now().toString(36)}-${Math.rand
 describe('errors a user sees: one line, exit 1, no stack', () => {
   test("an unknown agent is refused by the run itself, listing the worker's agents", async () => {
     const ran = await sagentProcess(['start', '--agent', 'nope', '--task', 'anything']);
-    expectOneLineError(ran, /^error: the run refused its input: unknown agent "nope"; this worker's agents: travel, support, trip, payments, notes, forecast, scout, concierge$/);
+    expectOneLineError(
+      ran,
+      /^error: the run refused its input: unknown agent "nope"; this worker's agents: travel, support, trip, payments, notes, forecast, scout, concierge$/,
+    );
   });
 
   test('a tool the agent does not have is refused by the run, listing its tools', async () => {
@@ -149,7 +153,22 @@ describe('a read-only run', () => {
     expect(ran.code).toBe(0);
     const status = JSON.parse(ran.stdout);
     expect(Object.keys(status).sort()).toEqual(
-      ['workflowId', 'agent', 'status', 'statusDetail', 'steps', 'usage', 'pendingApprovals', 'effects', 'rejectedAttempts', 'version', 'workflowTaskFailure', 'models', 'source', 'uiUrl'].sort(),
+      [
+        'workflowId',
+        'agent',
+        'status',
+        'statusDetail',
+        'steps',
+        'usage',
+        'pendingApprovals',
+        'effects',
+        'rejectedAttempts',
+        'version',
+        'workflowTaskFailure',
+        'models',
+        'source',
+        'uiUrl',
+      ].sort(),
     );
     expect(Object.keys(status.usage).sort()).toEqual(['costUsd', 'inputTokens', 'outputTokens']);
     // The run's one model answered every turn: its usage is the run's, with no switch.
@@ -224,9 +243,15 @@ describe('the happy trip, decided from the CLI', () => {
   });
 
   test('approve is refused for an unknown call, a bad --edit and an approver the run does not allow', async () => {
-    expectOneLineError(await sagent('approve', id, 'call-9', '--as', 'alice'), /^error: call call-9 is not pending in run .*: pending calls: call-4 \(charge_card\)$/);
+    expectOneLineError(
+      await sagent('approve', id, 'call-9', '--as', 'alice'),
+      /^error: call call-9 is not pending in run .*: pending calls: call-4 \(charge_card\)$/,
+    );
     expectOneLineError(await sagent('approve', id, 'call-4', '--as', 'alice', '--edit', '{amount:'), /^error: --edit is not valid JSON/);
-    expectOneLineError(await sagent('approve', id, 'call-4', '--as', 'mallory'), /^error: the run refused the decision: mallory may not approve this run \(allowed: alice\)$/);
+    expectOneLineError(
+      await sagent('approve', id, 'call-4', '--as', 'mallory'),
+      /^error: the run refused the decision: mallory may not approve this run \(allowed: alice\)$/,
+    );
     const state = await pausedAt(id, 'call-4');
     expect(state.approvals).toEqual([]);
   });

@@ -7,7 +7,18 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { cleanEnv, createConsumerProject, mustRun, pinnedVersion, readmeExample, run, startService, type ConsumerProject, type Ran, type Service } from './consumer-project';
+import {
+  cleanEnv,
+  createConsumerProject,
+  mustRun,
+  pinnedVersion,
+  readmeExample,
+  run,
+  startService,
+  type ConsumerProject,
+  type Ran,
+  type Service,
+} from './consumer-project';
 
 // Two installs (the lowest and the newest @temporalio), a pack that builds dist/, a typecheck and a few runs.
 jest.setTimeout(600_000);
@@ -154,7 +165,8 @@ async function expectOneCopyOfEachSdk(version: string): Promise<void> {
   for (const [name, copies] of Object.entries(sdks)) expect({ name, copies }).toEqual({ name, copies: [expect.any(String)] });
   for (const name of TEMPORAL_PACKAGES) expect(sdks[name]?.[0]).toMatch(new RegExp(`^${version.replace(/\./g, '\\.')} at node_modules/`));
   // regression: two protobufjs copies inside the Temporal packages broke `sagent history` ("type must be a Type").
-  const script = "const r = (from) => require.resolve('protobufjs', { paths: [require.resolve(from)] }); console.log(JSON.stringify(['@temporalio/proto', '@temporalio/common', '@temporalio/worker'].map(r)))";
+  const script =
+    "const r = (from) => require.resolve('protobufjs', { paths: [require.resolve(from)] }); console.log(JSON.stringify(['@temporalio/proto', '@temporalio/common', '@temporalio/worker'].map(r)))";
   const resolved = JSON.parse((await mustRun(process.execPath, ['-e', script], { cwd: project.dir })).stdout) as string[];
   expect(new Set(resolved).size).toBe(1);
 }
@@ -211,7 +223,6 @@ afterAll(async () => {
 function sagent(...args: string[]): Promise<Ran> {
   return run(project.bin('sagent'), args, { cwd: project.dir, env: cliEnv, timeoutMs: 300_000 });
 }
-
 
 /** The board the consumer's tools keep: what they pinned, by idempotency key. */
 async function notes(): Promise<Record<string, string>> {
@@ -291,7 +302,11 @@ test('an agent with both a sub-agent and an MCP server runs both and completes (
   });
   try {
     const id = `desk-${randomUUID().slice(0, 8)}`;
-    const started = await run(project.bin('sagent'), ['start', '--agent', 'desk', '--task', 'Move the desk', '--id', id, '--wait', '--json'], { cwd: project.dir, env: deskEnv, timeoutMs: 300_000 });
+    const started = await run(project.bin('sagent'), ['start', '--agent', 'desk', '--task', 'Move the desk', '--id', id, '--wait', '--json'], {
+      cwd: project.dir,
+      env: deskEnv,
+      timeoutMs: 300_000,
+    });
     expect({ code: started.code, why: `${describeRun(started)}\ndesk worker: ${desk.output().slice(-3000)}` }).toMatchObject({ code: 0 });
     const outcome = JSON.parse(started.stdout);
     expect(outcome.status).toBe('completed');
@@ -304,7 +319,11 @@ test('an agent with both a sub-agent and an MCP server runs both and completes (
 
 test(`at the newest @temporalio (${NEWEST_TEMPORAL}) the project still holds one copy of each SDK, and a run completes`, async () => {
   await worker?.stop();
-  await mustRun('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...TEMPORAL_PACKAGES.map((name) => `${name}@${NEWEST_TEMPORAL}`)], { cwd: project.dir, env: cleanEnv(), timeoutMs: 240_000 });
+  await mustRun('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...TEMPORAL_PACKAGES.map((name) => `${name}@${NEWEST_TEMPORAL}`)], {
+    cwd: project.dir,
+    env: cleanEnv(),
+    timeoutMs: 240_000,
+  });
   await expectOneCopyOfEachSdk(NEWEST_TEMPORAL);
   worker = await startService(process.execPath, ['-r', 'tsx/cjs', 'worker.ts'], {
     cwd: project.dir,

@@ -84,7 +84,9 @@ test('the demo runs both trips and the notes run to their outcomes with --yes an
   // deleted them again, newest-first.
   expect(ran.stdout).toMatch(/mcp memory\.create_entities · effect 1[^\n]*\n[^\n]*mcp memory\.create_entities · effect 2[^\n]*\n/);
   expect(ran.stdout).toMatch(/mcp memory\.search_nodes · read/);
-  expect(ran.stdout).toMatch(/undo mcp memory\.create_entities \(delete_entities\) · effect 2[^\n]*compensated\n[^\n]*undo mcp memory\.create_entities \(delete_entities\) · effect 1[^\n]*compensated/);
+  expect(ran.stdout).toMatch(
+    /undo mcp memory\.create_entities \(delete_entities\) · effect 2[^\n]*compensated\n[^\n]*undo mcp memory\.create_entities \(delete_entities\) · effect 1[^\n]*compensated/,
+  );
 
   // The summary: one row per run with its outcome, and each run's UI link.
   expect(ran.stdout).toMatch(new RegExp(`${happy}\\s+completed\\s+4\\s+4\\s+0\\s+\\$`));

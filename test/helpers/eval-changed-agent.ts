@@ -5,8 +5,7 @@
 import { createEvalEnvironment as demoEnvironment } from '../../src/demo/evals/environment';
 import type { EvalEnvironment, EvalEnvironmentOptions } from '../../src/eval';
 
-export const CHANGED_SEARCH_FLIGHTS =
-  'Flights from one place to another on a date, with the weather forecast at the destination today. Read-only.';
+export const CHANGED_SEARCH_FLIGHTS = 'Flights from one place to another on a date, with the weather forecast at the destination today. Read-only.';
 
 export async function createEvalEnvironment(options: EvalEnvironmentOptions): Promise<EvalEnvironment> {
   const environment = await demoEnvironment(options);

@@ -64,7 +64,11 @@ export interface CorpusFixture {
  */
 export function corpusFixtures(): CorpusFixture[] {
   const folders = [
-    ...(existsSync(RELEASES_DIR) ? readdirSync(RELEASES_DIR).sort(compareVersions).map((release) => ({ release, dir: path.join(RELEASES_DIR, release) })) : []),
+    ...(existsSync(RELEASES_DIR)
+      ? readdirSync(RELEASES_DIR)
+          .sort(compareVersions)
+          .map((release) => ({ release, dir: path.join(RELEASES_DIR, release) }))
+      : []),
     { release: 'unreleased', dir: FIXTURE_DIR },
   ];
   return folders.flatMap(({ release, dir }) => {

@@ -59,9 +59,7 @@ export async function startHarness(
   const client = dataConverter ? new Client({ connection: temporal.connection, namespace: temporal.namespace, dataConverter }) : temporal.client;
   const taskQueue = uniqueTaskQueue(name);
   const model = await startModelServer({ scenarios });
-  const services = options.servicesUrl
-    ? { url: options.servicesUrl, close: async () => undefined }
-    : await startServices({ port: 0, dataDir: 'memory://' });
+  const services = options.servicesUrl ? { url: options.servicesUrl, close: async () => undefined } : await startServices({ port: 0, dataDir: 'memory://' });
   const makeWorker = async () =>
     createDemoWorker({
       connection: temporal.nativeConnection,

@@ -12,7 +12,14 @@ const delayMs = Number(process.env.MCP_TAP_DELAY_MS ?? 0);
 const server = spawn(command, args, { stdio: ['pipe', 'inherit', 'inherit'] });
 server.on('exit', (code) => process.exit(code ?? 0));
 
-const seen = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line)) : []);
+const seen = () =>
+  fs.existsSync(log)
+    ? fs
+        .readFileSync(log, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line))
+    : [];
 let queue = Promise.resolve();
 readline.createInterface({ input: process.stdin }).on('line', (line) => {
   queue = queue.then(async () => {

@@ -8,7 +8,12 @@ export function chargeOnceScenario(name: string, runIdPrefix: string, input: Rec
     match: { runIdPrefix },
     respond: (ctx) =>
       ctx.turn === 1
-        ? { content: [{ type: 'text', text: 'Charging the card.' }, { type: 'tool_use', name: 'charge_card', input }] }
+        ? {
+            content: [
+              { type: 'text', text: 'Charging the card.' },
+              { type: 'tool_use', name: 'charge_card', input },
+            ],
+          }
         : { content: [{ type: 'text', text: 'Done.' }] },
   };
 }

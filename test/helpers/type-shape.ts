@@ -32,17 +32,21 @@ export function typeShapes(file: string, names: readonly string[]): Record<strin
     const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
     return [name, checker.getDeclaredTypeOfSymbol(target)];
   });
-  const print = (type: ts.Type) => checker.typeToString(type, undefined, ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.UseSingleQuotesForStringLiteralType);
+  const print = (type: ts.Type) =>
+    checker.typeToString(type, undefined, ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.UseSingleQuotesForStringLiteralType);
 
   const reach = (type: ts.Type, seen = new Set<ts.Type>()): void => {
     if (seen.has(type)) return;
     seen.add(type);
     const named = type.aliasSymbol ?? type.getSymbol();
-    const declaredInProject = named?.declarations?.some((declaration) => declaration.getSourceFile().fileName.startsWith(SRC.split(path.sep).join('/')) || declaration.getSourceFile().fileName.startsWith(SRC));
+    const declaredInProject = named?.declarations?.some(
+      (declaration) => declaration.getSourceFile().fileName.startsWith(SRC.split(path.sep).join('/')) || declaration.getSourceFile().fileName.startsWith(SRC),
+    );
     if (named && declaredInProject && !(named.name in shapes) && !named.name.startsWith('__')) queue.push([named.name, type]);
     if (type.isUnion() || type.isIntersection()) for (const member of type.types) reach(member, seen);
     for (const argument of type.aliasTypeArguments ?? []) reach(argument, seen);
-    if (checker.isArrayType(type) || checker.isTupleType(type)) for (const argument of checker.getTypeArguments(type as ts.TypeReference)) reach(argument, seen);
+    if (checker.isArrayType(type) || checker.isTupleType(type))
+      for (const argument of checker.getTypeArguments(type as ts.TypeReference)) reach(argument, seen);
     for (const info of checker.getIndexInfosOfType(type)) reach(info.type, seen);
     if (!named || !declaredInProject) for (const property of checker.getPropertiesOfType(type)) reach(checker.getTypeOfSymbol(property), seen);
   };

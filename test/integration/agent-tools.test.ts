@@ -68,7 +68,9 @@ describe('travel tools', () => {
     const search = (await travel.search_flights.run({ from: 'LIS', to: 'CDG', date: '2025-07-01' }, toolContext(2))) as { flights: { flightId: string }[] };
     expect(search.flights.length).toBeGreaterThan(0);
     // A flight found by search can be booked.
-    await expect(travel.book_flight.run({ flightId: search.flights[0].flightId, passenger: 'Ana Silva' }, toolContext(3))).resolves.toMatchObject({ status: 'confirmed' });
+    await expect(travel.book_flight.run({ flightId: search.flights[0].flightId, passenger: 'Ana Silva' }, toolContext(3))).resolves.toMatchObject({
+      status: 'confirmed',
+    });
   });
 
   it('books, then compensates: the effect is undone, and a second compensation finds nothing to undo', async () => {
@@ -146,7 +148,11 @@ describe('travel tools', () => {
 
   it('turns an unreachable service into transient network_error', async () => {
     const offline = createTravelTools({ servicesUrl: 'http://127.0.0.1:1' });
-    await expect(offline.get_weather.run({ city: 'Lisbon' }, toolContext(1))).rejects.toMatchObject({ name: 'ToolError', kind: 'transient', code: 'network_error' });
+    await expect(offline.get_weather.run({ city: 'Lisbon' }, toolContext(1))).rejects.toMatchObject({
+      name: 'ToolError',
+      kind: 'transient',
+      code: 'network_error',
+    });
   });
 
   it('sends an email that cannot be undone and has no compensate', async () => {

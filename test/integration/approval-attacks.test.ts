@@ -22,7 +22,13 @@ const twoCalls: RespondingScenario = {
   match: { runIdPrefix: 'attack-' },
   respond: (ctx) =>
     ctx.turn === 1
-      ? { content: [{ type: 'text', text: 'Charging, then confirming.' }, { type: 'tool_use', name: 'charge_card', input: CHARGE }, { type: 'tool_use', name: 'send_email', input: EMAIL }] }
+      ? {
+          content: [
+            { type: 'text', text: 'Charging, then confirming.' },
+            { type: 'tool_use', name: 'charge_card', input: CHARGE },
+            { type: 'tool_use', name: 'send_email', input: EMAIL },
+          ],
+        }
       : say('Done.'),
 };
 
@@ -32,7 +38,12 @@ const lateCharge: RespondingScenario = {
   match: { runIdPrefix: 'late-' },
   respond: (ctx) =>
     ctx.turn === 1
-      ? { content: [{ type: 'text', text: 'Charging.' }, { type: 'tool_use', name: 'charge_card', input: CHARGE }] }
+      ? {
+          content: [
+            { type: 'text', text: 'Charging.' },
+            { type: 'tool_use', name: 'charge_card', input: CHARGE },
+          ],
+        }
       : { ...say('Nobody approved the charge in time.'), delayMs: 6000 },
 };
 
@@ -91,9 +102,7 @@ async function stateWithin(handle: WorkflowHandle, until: (state: RunState) => b
   const deadline = Date.now() + timeoutMs;
   let last: RunState | undefined;
   while (Date.now() < deadline) {
-    const answer = await harness.client
-      .withDeadline(Math.max(deadline, Date.now() + 500), () => handle.query(getStateQuery))
-      .catch(() => undefined);
+    const answer = await harness.client.withDeadline(Math.max(deadline, Date.now() + 500), () => handle.query(getStateQuery)).catch(() => undefined);
     if (answer) last = answer;
     if (answer && until(answer)) return answer;
     await sleep(150);
@@ -155,7 +164,11 @@ test('a replayed approval is refused (update) and recorded (signal); the call ru
 });
 
 test('an approval after expiry is refused (update) and recorded (signal); nothing runs', async () => {
-  const handle = await harness.start(idFor('late-'), { agent: 'travel', task: 'Charge my card', approval: { ...APPROVAL, timeoutMs: 1500, onExpiry: 'reject' } });
+  const handle = await harness.start(idFor('late-'), {
+    agent: 'travel',
+    task: 'Charge my card',
+    approval: { ...APPROVAL, timeoutMs: 1500, onExpiry: 'reject' },
+  });
   const state = await harness.waitFor(handle, (s) => s.status === 'awaiting_approval');
   const [charge] = state.pendingApprovals;
   await harness.waitFor(handle, (s) => s.approvals.some((record) => record.callId === charge.callId && record.decision === 'expired'), 10_000);
@@ -214,7 +227,10 @@ test('a double approve: of two concurrent updates one wins and one is refused; o
     handle.executeUpdate(decideUpdate, { args: [decision(charge, { approver: 'bob' })] }),
   ]);
   expect(settled.map((result) => result.status).sort()).toEqual(['fulfilled', 'rejected']);
-  const refused = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected')!.reason as { name: string; cause?: { message: string } };
+  const refused = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected')!.reason as {
+    name: string;
+    cause?: { message: string };
+  };
   expect(refused.name).toBe('WorkflowUpdateFailedError');
   expect(refused.cause?.message).toMatch(/no pending approval for call call-1/);
 
@@ -222,7 +238,9 @@ test('a double approve: of two concurrent updates one wins and one is refused; o
   const outcome = await outcomeOf(handle);
   expect(outcome.status).toBe('completed');
   const final = (await handle.query('getState')) as RunState;
-  expect(final.rejectedAttempts).toEqual([expect.objectContaining({ callId: 'call-2', via: 'signal', why: expect.stringMatching(/no pending approval for call call-2/) })]);
+  expect(final.rejectedAttempts).toEqual([
+    expect.objectContaining({ callId: 'call-2', via: 'signal', why: expect.stringMatching(/no pending approval for call call-2/) }),
+  ]);
   expect(outcome.approvals.map((record) => [record.callId, record.decision])).toEqual([
     ['call-1', 'approve'],
     ['call-2', 'approve'],

@@ -20,7 +20,10 @@ type Turn = TurnSpec | ((ctx: TurnContext) => TurnSpec);
 
 const say = (text: string): TurnSpec => ({ content: [{ type: 'text', text }] });
 const call = (name: string, input: Record<string, unknown>, text = `Calling ${name}.`): TurnSpec => ({
-  content: [{ type: 'text', text }, { type: 'tool_use', name, input }],
+  content: [
+    { type: 'text', text },
+    { type: 'tool_use', name, input },
+  ],
 });
 
 /** A scripted Claude for runs whose id starts with `prefix`; past its turns it ends the run. */
@@ -52,7 +55,13 @@ const scenarios: RespondingScenario[] = [
   scripted('expire-escalate-', [call('charge_card', CHARGE)]),
   scripted('edit-', [call('charge_card', CHARGE)]),
   scripted('parallel-', [
-    { content: [{ type: 'text', text: 'Charging and confirming.' }, { type: 'tool_use', name: 'charge_card', input: CHARGE }, { type: 'tool_use', name: 'send_email', input: EMAIL }] },
+    {
+      content: [
+        { type: 'text', text: 'Charging and confirming.' },
+        { type: 'tool_use', name: 'charge_card', input: CHARGE },
+        { type: 'tool_use', name: 'send_email', input: EMAIL },
+      ],
+    },
   ]),
 ];
 
@@ -75,8 +84,7 @@ const pendingOf = (state: RunState, tool: string): PendingApproval => {
   return request;
 };
 
-const awaiting = (tool: string) => (state: RunState) =>
-  state.status === 'awaiting_approval' && state.pendingApprovals.some((request) => request.tool === tool);
+const awaiting = (tool: string) => (state: RunState) => state.status === 'awaiting_approval' && state.pendingApprovals.some((request) => request.tool === tool);
 
 const decision = (request: PendingApproval, rest: Pick<ApprovalDecision, 'decision' | 'approver'> & Partial<ApprovalDecision>): ApprovalDecision => ({
   callId: request.callId,
@@ -118,7 +126,9 @@ test('an approved call runs exactly once, with the approved input', async () => 
   expect(outcome.status).toBe('completed');
   const ledger = await ledgerOf(handle);
   expect(ledger.map((effect) => [effect.key, effect.operation, effect.request.amountCents])).toEqual([[`${handle.workflowId}/effect-1`, 'charge', 41250]]);
-  expect(outcome.approvals).toEqual([expect.objectContaining({ callId: charge.callId, decision: 'approve', approver: 'ana', reason: 'looks right', argsHash: charge.argsHash })]);
+  expect(outcome.approvals).toEqual([
+    expect.objectContaining({ callId: charge.callId, decision: 'approve', approver: 'ana', reason: 'looks right', argsHash: charge.argsHash }),
+  ]);
   const [sent] = resultsSentAt(handle, 2);
   expect(sent.is_error).toBeFalsy();
   expect(JSON.parse(sent.content)).toMatchObject({ amountCents: 41250, status: 'succeeded' });
@@ -154,7 +164,12 @@ describe.each([
     // Claude went another way: a read-only weather check, then the final answer.
     const third = harness.model.requests.find((request) => request.runId === handle.workflowId && request.turn === 3);
     const thirdBody = third?.body as { messages: { role: string; content: { type: string; name?: string }[] }[] };
-    expect(thirdBody.messages.at(-2)!.content.filter((block) => block.type === 'tool_use').map((block) => block.name)).toEqual(['get_weather']);
+    expect(
+      thirdBody.messages
+        .at(-2)!
+        .content.filter((block) => block.type === 'tool_use')
+        .map((block) => block.name),
+    ).toEqual(['get_weather']);
     expect(outcome.approvals).toEqual([expect.objectContaining({ callId: charge.callId, decision: 'reject', approver: 'bob' })]);
   });
 });
@@ -166,7 +181,9 @@ test('with rejectionIsFatal a rejection rolls the saga back', async () => {
     approval: { ...APPROVERS, rejectionIsFatal: true },
   });
   const state = await harness.waitFor(handle, awaiting('charge_card'));
-  await handle.executeUpdate(decideUpdate, { args: [decision(pendingOf(state, 'charge_card'), { decision: 'reject', approver: 'ana', reason: 'not this trip' })] });
+  await handle.executeUpdate(decideUpdate, {
+    args: [decision(pendingOf(state, 'charge_card'), { decision: 'reject', approver: 'ana', reason: 'not this trip' })],
+  });
 
   const outcome = await outcomeOf(handle);
   expect(outcome.status).toBe('compensated');
@@ -252,7 +269,9 @@ test('approve with an edit: an invalid edit is refused and the call stays pendin
 
   // Unknown keys are dropped by the schema and strings trimmed: what runs is the parsed edit.
   const edited = { ...CHARGE, amountCents: 30000, description: '  Lisbon trip, hotel only  ', note: 'ignored' };
-  const result = await handle.executeUpdate(decideUpdate, { args: [decision(charge, { decision: 'approve', approver: 'ana', reason: 'hotel only', editedInput: edited })] });
+  const result = await handle.executeUpdate(decideUpdate, {
+    args: [decision(charge, { decision: 'approve', approver: 'ana', reason: 'hotel only', editedInput: edited })],
+  });
   const normalised = { ...CHARGE, amountCents: 30000, description: 'Lisbon trip, hotel only' };
   const editedHash = argsHashOf({ tool: 'charge_card', input: normalised, effectId: `${handle.workflowId}/effect-1` });
   expect(result).toEqual({ callId: charge.callId, decision: 'approve', argsHash: editedHash });

@@ -18,7 +18,12 @@ const chargeOnce: RespondingScenario = {
   match: { runIdPrefix: 'durable-' },
   respond: (ctx) =>
     ctx.turn === 1
-      ? { content: [{ type: 'text', text: 'Charging.' }, { type: 'tool_use', name: 'charge_card', input: CHARGE }] }
+      ? {
+          content: [
+            { type: 'text', text: 'Charging.' },
+            { type: 'tool_use', name: 'charge_card', input: CHARGE },
+          ],
+        }
       : { content: [{ type: 'text', text: ctx.lastToolResults[0]?.is_error ? 'The charge failed.' : 'Charged.' }] },
 };
 
@@ -78,7 +83,9 @@ test('a pending approval survives a continue-as-new: still listed, still found b
   const description = await handle.describe();
   expect(description.runId).not.toBe(firstRunId);
   expect(description.status.name).toBe('RUNNING');
-  expect(waiting.pendingApprovals.map((request) => [request.callId, request.tool, request.argsHash])).toEqual([['call-1', 'charge_card', expectedHash(handle)]]);
+  expect(waiting.pendingApprovals.map((request) => [request.callId, request.tool, request.argsHash])).toEqual([
+    ['call-1', 'charge_card', expectedHash(handle)],
+  ]);
   expect(waiting.steps).toBe(1);
   expect(await ledgerOf(handle)).toEqual([]);
 
@@ -97,7 +104,9 @@ test('a pending approval survives a continue-as-new: still listed, still found b
   expect((await handle.describe()).runId).toBe(description.runId);
 
   const [charge] = waiting.pendingApprovals;
-  const result = await handle.executeUpdate(decideUpdate, { args: [{ callId: charge.callId, argsHash: charge.argsHash, decision: 'approve', approver: 'ana' }] });
+  const result = await handle.executeUpdate(decideUpdate, {
+    args: [{ callId: charge.callId, argsHash: charge.argsHash, decision: 'approve', approver: 'ana' }],
+  });
   expect(result.argsHash).toBe(expectedHash(handle));
   const outcome = await outcomeOf(handle);
   await captureFixture(handle, 'approval-continued-as-new');

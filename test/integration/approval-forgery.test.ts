@@ -24,7 +24,13 @@ const twoCalls: RespondingScenario = {
   match: { runIdPrefix: 'forge-' },
   respond: (ctx) =>
     ctx.turn === 1
-      ? { content: [{ type: 'text', text: 'Charging, then confirming.' }, { type: 'tool_use', name: 'charge_card', input: CHARGE }, { type: 'tool_use', name: 'send_email', input: EMAIL }] }
+      ? {
+          content: [
+            { type: 'text', text: 'Charging, then confirming.' },
+            { type: 'tool_use', name: 'charge_card', input: CHARGE },
+            { type: 'tool_use', name: 'send_email', input: EMAIL },
+          ],
+        }
       : { content: [{ type: 'text', text: 'Done.' }] },
 };
 
@@ -86,7 +92,14 @@ async function rejectTheRest(handle: WorkflowHandle): Promise<void> {
     const state = (await handle.query('getState')) as RunState;
     const [next] = state.pendingApprovals;
     if (!next) break;
-    await sagent.decide({ workflowId: handle.workflowId, callId: next.callId, decision: 'reject', approver: 'ana', reason: 'closing the test run', privateKey: ana.privateKey });
+    await sagent.decide({
+      workflowId: handle.workflowId,
+      callId: next.callId,
+      decision: 'reject',
+      approver: 'ana',
+      reason: 'closing the test run',
+      privateKey: ana.privateKey,
+    });
   }
   expect((await outcomeOf(handle)).status).toBe('completed');
 }
@@ -104,7 +117,9 @@ test('with keys, the right name without or with a wrong signature, or a signatur
   const forEmail = signedDecision(id, email, ana.privateKey);
   expect(await refusal(handle, { ...forEmail, callId: charge.callId, argsHash: charge.argsHash })).toMatchObject({ type: 'ApprovalRefused.BadSignature' });
   expect(await refusal(handle, signedDecision('forge-another-run', charge, ana.privateKey))).toMatchObject({ type: 'ApprovalRefused.BadSignature' });
-  expect(await refusal(handle, signedDecision(id, charge, ana.privateKey, { argsHash: 'b'.repeat(64) }))).toMatchObject({ type: 'ApprovalRefused.BadSignature' });
+  expect(await refusal(handle, signedDecision(id, charge, ana.privateKey, { argsHash: 'b'.repeat(64) }))).toMatchObject({
+    type: 'ApprovalRefused.BadSignature',
+  });
   // The same attempts by signal are refused and kept.
   await handle.signal(approvalSignal, unsigned);
   await harness.waitFor(handle, (s) => s.rejectedAttempts.some((attempt) => attempt.via === 'signal' && attempt.code === 'ApprovalRefused.Unsigned'), 8000);
@@ -112,7 +127,7 @@ test('with keys, the right name without or with a wrong signature, or a signatur
   const details = await currentDetails(handle);
   expect(details).toContain('Refused attempts');
   expect(details).toContain('accepts signed decisions only');
-  expect((await handle.query('getState') as RunState).pendingApprovals.map((request) => request.callId)).toEqual(['call-1', 'call-2']);
+  expect(((await handle.query('getState')) as RunState).pendingApprovals.map((request) => request.callId)).toEqual(['call-1', 'call-2']);
 
   // ana's own signed approval, through the client, runs the charge once.
   const report = await sagent.decide({ workflowId: id, callId: charge.callId, decision: 'approve', approver: 'ana', privateKey: ana.privateKey });
@@ -170,8 +185,18 @@ test('a stranger through `temporal workflow signal` is refused, shown in the det
   const temporal = await findTemporalCli();
   if (!temporal) throw new Error('no Temporal CLI found: put `temporal` on PATH or set TEMPORAL_CLI_PATH');
   await promisify(execFile)(temporal, [
-    'workflow', 'signal', '--address', process.env.SAGENT_TEST_TEMPORAL_ADDRESS!, '--namespace', process.env.SAGENT_TEST_TEMPORAL_NAMESPACE ?? 'default',
-    '--workflow-id', handle.workflowId, '--name', 'approval', '--input', payload,
+    'workflow',
+    'signal',
+    '--address',
+    process.env.SAGENT_TEST_TEMPORAL_ADDRESS!,
+    '--namespace',
+    process.env.SAGENT_TEST_TEMPORAL_NAMESPACE ?? 'default',
+    '--workflow-id',
+    handle.workflowId,
+    '--name',
+    'approval',
+    '--input',
+    payload,
   ]);
   const state = await harness.waitFor(handle, (s) => s.rejectedAttempts.some((attempt) => attempt.approver === 'mallory'), 8000);
   expect(state.rejectedAttempts.at(-1)).toMatchObject({ approver: 'mallory', code: 'ApprovalRefused.NotAllowed', via: 'signal' });
@@ -181,7 +206,9 @@ test('a stranger through `temporal workflow signal` is refused, shown in the det
   const history = await handle.fetchHistory();
   expect((history.events ?? []).some((event) => event.workflowPropertiesModifiedEventAttributes != null)).toBe(true);
   // The client's signal path reads the refusal back and throws.
-  await expect(sagent.decide({ workflowId: handle.workflowId, callId: charge.callId, decision: 'approve', approver: 'mallory', via: 'signal', privateKey: false })).rejects.toMatchObject({
+  await expect(
+    sagent.decide({ workflowId: handle.workflowId, callId: charge.callId, decision: 'approve', approver: 'mallory', via: 'signal', privateKey: false }),
+  ).rejects.toMatchObject({
     name: 'DecisionRefusedError',
   });
   expect(await ledgerOf(handle)).toEqual([]);

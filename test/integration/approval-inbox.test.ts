@@ -9,7 +9,10 @@ import { chargeOnceScenario } from '../helpers/scenarios';
 const CHARGE = { amountCents: 1200, currency: 'EUR', card: '4242424242424242', description: 'Inbox test' };
 const charge = chargeOnceScenario('inbox', 'inbox-', CHARGE);
 const ana = newKeyPair();
-const TOKENS = new Map([['ana', 'ana-token-0123456789abcdef'], ['bob', 'bob-token-0123456789abcdef']]);
+const TOKENS = new Map([
+  ['ana', 'ana-token-0123456789abcdef'],
+  ['bob', 'bob-token-0123456789abcdef'],
+]);
 
 let harness: Harness;
 let inbox: Inbox;
@@ -31,7 +34,11 @@ const call = (path: string, token: string | undefined, body?: unknown) =>
   });
 
 test('the inbox refuses anonymous and impersonating requests, and decides signed as the token’s approver', async () => {
-  const handle = await harness.start(`inbox-${Date.now()}`, { agent: 'travel', task: 'Charge', approval: { approvers: [{ name: 'ana', publicKey: ana.publicKey }] } });
+  const handle = await harness.start(`inbox-${Date.now()}`, {
+    agent: 'travel',
+    task: 'Charge',
+    approval: { approvers: [{ name: 'ana', publicKey: ana.publicKey }] },
+  });
   const state = await harness.waitFor(handle, (s: RunState) => s.pendingApprovals.length === 1);
   const [request] = state.pendingApprovals;
   const decision = { workflowId: handle.workflowId, callId: request.callId, argsHash: request.argsHash, decision: 'approve' };
@@ -44,7 +51,11 @@ test('the inbox refuses anonymous and impersonating requests, and decides signed
   expect(asBob.status).toBe(409);
   expect(((await asBob.json()) as { error: string }).error).toMatch(/bob has no key|may not approve/);
 
-  const listed = (await (await call('/api/pending', TOKENS.get('ana'))).json()) as { approver: string; signs: boolean; calls: { callId: string; rule?: string; mayDecide: boolean }[] };
+  const listed = (await (await call('/api/pending', TOKENS.get('ana'))).json()) as {
+    approver: string;
+    signs: boolean;
+    calls: { callId: string; rule?: string; mayDecide: boolean }[];
+  };
   expect(listed).toMatchObject({ approver: 'ana', signs: true });
   expect(listed.calls.find((c) => c.callId === request.callId)).toMatchObject({ rule: 'charge_card is privileged', mayDecide: true });
   const approved = await call('/api/decide', TOKENS.get('ana'), decision);

@@ -41,7 +41,11 @@ afterAll(() => harness?.stop());
 async function rawHistory(workflowId: string): Promise<string> {
   const cli = await findTemporalCli();
   if (!cli) throw new Error('no temporal CLI (it is installed in .sagent/temporal-cli by the test setup)');
-  const { stdout } = await promisify(execFile)(cli, ['workflow', 'show', '-w', workflowId, '-o', 'json', '--address', harness.temporal.address, '--namespace', harness.temporal.namespace], { maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await promisify(execFile)(
+    cli,
+    ['workflow', 'show', '-w', workflowId, '-o', 'json', '--address', harness.temporal.address, '--namespace', harness.temporal.namespace],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
   return stdout;
 }
 
@@ -52,7 +56,8 @@ test('the raw history holds no canary, neither in clear nor in base64, though th
 
   // The control: the same history decoded with the key has every canary (task, tool inputs and tool results).
   const decoded = historyToJSON(await decodeHistory(await handle.fetchHistory(), harness.client.options.loadedDataConverter));
-  for (const [needle, count] of Object.entries(occurrences(decoded, [canaries.card, canaries.email, canaries.marker]))) expect([needle, count > 0]).toEqual([needle, true]);
+  for (const [needle, count] of Object.entries(occurrences(decoded, [canaries.card, canaries.email, canaries.marker])))
+    expect([needle, count > 0]).toEqual([needle, true]);
   expect(decoded).not.toContain(Buffer.from('binary/encrypted').toString('base64'));
 });
 
@@ -71,7 +76,14 @@ test('getState through the codec client shows the run, with the marked secrets m
 });
 
 test('`sagent history` and `sagent status --json` work with the codec on: history decoded, status masked', async () => {
-  const env = { ...process.env, TEMPORAL_ADDRESS: harness.temporal.address, TEMPORAL_NAMESPACE: harness.temporal.namespace, SAGENT_TASK_QUEUE: harness.taskQueue, SAGENT_CODEC_KEYS: k1, NO_COLOR: '1' };
+  const env = {
+    ...process.env,
+    TEMPORAL_ADDRESS: harness.temporal.address,
+    TEMPORAL_NAMESPACE: harness.temporal.namespace,
+    SAGENT_TASK_QUEUE: harness.taskQueue,
+    SAGENT_CODEC_KEYS: k1,
+    NO_COLOR: '1',
+  };
   const sagent = async (...args: string[]) => {
     const stdout = new PassThrough();
     const chunks: Buffer[] = [];
@@ -92,14 +104,22 @@ test('`sagent history` and `sagent status --json` work with the codec on: histor
 });
 
 test('rotation: with a new key added the old run still reads, and new payloads carry the new key id', async () => {
-  const rotated = new Client({ connection: harness.temporal.connection, namespace: harness.temporal.namespace, dataConverter: codecDataConverter({ SAGENT_CODEC_KEYS: `${k1},${k2}` }) });
+  const rotated = new Client({
+    connection: harness.temporal.connection,
+    namespace: harness.temporal.namespace,
+    dataConverter: codecDataConverter({ SAGENT_CODEC_KEYS: `${k1},${k2}` }),
+  });
   const old = rotated.workflow.getHandle(handle.workflowId);
   expect((await old.result()).status).toBe('completed');
   const decoded = historyToJSON(await decodeHistory(await old.fetchHistory(), rotated.options.loadedDataConverter));
   expect(occurrences(decoded, [canaries.marker])[canaries.marker]).toBeGreaterThan(0);
 
   // Nobody polls this queue: the run is only started, to look at how its input was sealed.
-  const fresh = await rotated.workflow.start('agentSaga', { taskQueue: `${harness.taskQueue}-idle`, workflowId: `codec-rotated-${Date.now()}`, args: [{ agent: 'travel', task: 'Lisbon' }] });
+  const fresh = await rotated.workflow.start('agentSaga', {
+    taskQueue: `${harness.taskQueue}-idle`,
+    workflowId: `codec-rotated-${Date.now()}`,
+    args: [{ agent: 'travel', task: 'Lisbon' }],
+  });
   try {
     const started = JSON.parse(await rawHistory(fresh.workflowId)).events[0].workflowExecutionStartedEventAttributes;
     const [sealed] = started.input.payloads as Array<{ metadata: Record<string, string>; data: string }>;
@@ -110,6 +130,12 @@ test('rotation: with a new key added the old run still reads, and new payloads c
   }
 
   // Without the old key, the old run fails to read, naming the key it needs.
-  const newOnly = new Client({ connection: harness.temporal.connection, namespace: harness.temporal.namespace, dataConverter: codecDataConverter({ SAGENT_CODEC_KEYS: k2 }) });
-  await expect(newOnly.workflow.getHandle(handle.workflowId).result()).rejects.toMatchObject({ message: expect.stringMatching(/key id "k1", which is not configured/) });
+  const newOnly = new Client({
+    connection: harness.temporal.connection,
+    namespace: harness.temporal.namespace,
+    dataConverter: codecDataConverter({ SAGENT_CODEC_KEYS: k2 }),
+  });
+  await expect(newOnly.workflow.getHandle(handle.workflowId).result()).rejects.toMatchObject({
+    message: expect.stringMatching(/key id "k1", which is not configured/),
+  });
 });

@@ -20,7 +20,12 @@ const scenario: Scenario = {
   name: 'weather-tour',
   match: { runIdPrefix: 'tour-' },
   turns: [
-    ...CITIES.map((city) => ({ content: [{ type: 'text' as const, text: `Checking ${city}.` }, { type: 'tool_use' as const, name: 'get_weather', input: { city } }] })),
+    ...CITIES.map((city) => ({
+      content: [
+        { type: 'text' as const, text: `Checking ${city}.` },
+        { type: 'tool_use' as const, name: 'get_weather', input: { city } },
+      ],
+    })),
     { content: [{ type: 'text' as const, text: 'Sunny everywhere.' }] },
   ],
 };
@@ -84,7 +89,13 @@ describe('the context transport', () => {
   it('hands every turn over through the sink when the activity runs where the workflow ran, with no query', async () => {
     const taskQueue = uniqueTaskQueue('context-sink');
     const sagent = plugin();
-    const worker = await Worker.create({ connection: temporal.nativeConnection, namespace: temporal.namespace, taskQueue, workflowBundle: await workflowBundle(), plugins: [sagent] });
+    const worker = await Worker.create({
+      connection: temporal.nativeConnection,
+      namespace: temporal.namespace,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      plugins: [sagent],
+    });
     const workflowId = `tour-sink-${Date.now()}`;
     const outcome = await runOn(taskQueue, workflowId, [worker]);
     expect(outcome).toMatchObject({ status: 'completed', finalText: 'Sunny everywhere.' });
@@ -113,7 +124,13 @@ describe('the context transport', () => {
     await expectNoContextInHistory(viaQuery);
 
     const sinkQueue = uniqueTaskQueue('context-compare');
-    const worker = await Worker.create({ connection: temporal.nativeConnection, namespace: temporal.namespace, taskQueue: sinkQueue, workflowBundle: await workflowBundle(), plugins: [plugin()] });
+    const worker = await Worker.create({
+      connection: temporal.nativeConnection,
+      namespace: temporal.namespace,
+      taskQueue: sinkQueue,
+      workflowBundle: await workflowBundle(),
+      plugins: [plugin()],
+    });
     const viaSink = `tour-compare-${Date.now()}`;
     await runOn(sinkQueue, viaSink, [worker]);
     expect(requestsOf(viaQuery)).toHaveLength(MODEL_CALLS);
@@ -124,7 +141,13 @@ describe('the context transport', () => {
     const taskQueue = uniqueTaskQueue('context-off');
     const sagent = plugin({ contextCache: false });
     expect(sagent.contexts).toBeUndefined();
-    const worker = await Worker.create({ connection: temporal.nativeConnection, namespace: temporal.namespace, taskQueue, workflowBundle: await workflowBundle(), plugins: [sagent] });
+    const worker = await Worker.create({
+      connection: temporal.nativeConnection,
+      namespace: temporal.namespace,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      plugins: [sagent],
+    });
     expect(worker.options.sinks?.sagentContext).toBeUndefined();
     const workflowId = `tour-off-${Date.now()}`;
     await expect(runOn(taskQueue, workflowId, [worker])).resolves.toMatchObject({ status: 'completed' });
@@ -141,7 +164,13 @@ describe("the plugin's bundle", () => {
 
   it('bundles the workflows with them through Worker.create, and a run completes', async () => {
     const taskQueue = uniqueTaskQueue('context-preload');
-    const worker = await Worker.create({ connection: temporal.nativeConnection, namespace: temporal.namespace, taskQueue, workflowsPath: DEMO_WORKFLOWS_PATH, plugins: [plugin()] });
+    const worker = await Worker.create({
+      connection: temporal.nativeConnection,
+      namespace: temporal.namespace,
+      taskQueue,
+      workflowsPath: DEMO_WORKFLOWS_PATH,
+      plugins: [plugin()],
+    });
     const workflowId = `tour-preload-${Date.now()}`;
     await expect(runOn(taskQueue, workflowId, [worker])).resolves.toMatchObject({ status: 'completed', finalText: 'Sunny everywhere.' });
   });

@@ -57,7 +57,12 @@ beforeAll(async () => {
 });
 afterAll(() => harness?.stop());
 
-const input = (overrides: Partial<AgentRunInput> = {}): AgentRunInput => ({ agent: 'trip', task: 'Book Lisbon', approval: { approvers: ['ana'] }, ...overrides });
+const input = (overrides: Partial<AgentRunInput> = {}): AgentRunInput => ({
+  agent: 'trip',
+  task: 'Book Lisbon',
+  approval: { approvers: ['ana'] },
+  ...overrides,
+});
 
 /** Approves, through the parent's id, the next call a child waits on. */
 async function approveThroughParent(handle: WorkflowHandle): Promise<RunState> {
@@ -98,7 +103,12 @@ test('a parent that delegates twice and aborts undoes every effect of the tree, 
     `${workflowId}/effect-1`,
   ]);
   expect(ledger.effects.map((e) => [e.depth, e.tool])).toEqual([
-    [0, 'book_flight'], [0, 'delegate_payments'], [1, 'charge_card'], [0, 'book_hotel'], [0, 'delegate_payments'], [1, 'charge_card'],
+    [0, 'book_flight'],
+    [0, 'delegate_payments'],
+    [1, 'charge_card'],
+    [0, 'book_hotel'],
+    [0, 'delegate_payments'],
+    [1, 'charge_card'],
   ]);
   // One budget for the tree: the children's model calls count in the parent's usage.
   const childOutcome = (await harness.client.workflow.getHandle(`${workflowId}/effect-2/payments`).result()) as RunOutcome;
@@ -113,9 +123,11 @@ test('a child whose budget runs out pauses for a top-up, then finishes, and the 
   await approveThroughParent(handle);
   const childId = `${workflowId}/effect-2/payments`;
   const childHandle = harness.client.workflow.getHandle(childId);
-  const paused = await harness.waitFor(childHandle, (s) => s.status === 'budget_exhausted').catch(async (err) => {
-    throw new Error(`${err}: ${JSON.stringify(await childHandle.query('getState'))}`);
-  });
+  const paused = await harness
+    .waitFor(childHandle, (s) => s.status === 'budget_exhausted')
+    .catch(async (err) => {
+      throw new Error(`${err}: ${JSON.stringify(await childHandle.query('getState'))}`);
+    });
   expect(paused.budget.limits.maxSteps).toBe(1);
   const parentState = await harness.waitFor(handle, (s) => s.delegations?.[0]?.status === 'budget_exhausted');
   expect(parentState.statusDetail).toContain('budget_exhausted');

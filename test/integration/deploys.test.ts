@@ -77,7 +77,11 @@ function shopFleet(name: string) {
         modelUrl: model.url,
         servicesUrl: services.url,
         readyTimeoutMs: 240_000,
-        env: { SAGENT_TEST_SHOP_BUILD: build, SAGENT_TEST_WORKFLOW_BUNDLE: await bundleOf(build), ...(versioned ? { SAGENT_DEPLOYMENT: deployment, SAGENT_BUILD_ID: build } : { SAGENT_BUILD_ID: '', SAGENT_DEPLOYMENT: '' }) },
+        env: {
+          SAGENT_TEST_SHOP_BUILD: build,
+          SAGENT_TEST_WORKFLOW_BUNDLE: await bundleOf(build),
+          ...(versioned ? { SAGENT_DEPLOYMENT: deployment, SAGENT_BUILD_ID: build } : { SAGENT_BUILD_ID: '', SAGENT_DEPLOYMENT: '' }),
+        },
       });
       workers.push(worker);
       mine.push(worker);
@@ -85,7 +89,20 @@ function shopFleet(name: string) {
     },
     /** `temporal worker deployment set-current-version`, as docs/DEPLOY.md has it; retried while the version has not polled yet. */
     async makeCurrent(build: string): Promise<void> {
-      const args = ['worker', 'deployment', 'set-current-version', '--deployment-name', deployment, '--build-id', build, '--yes', '--address', temporal.address, '--namespace', temporal.namespace];
+      const args = [
+        'worker',
+        'deployment',
+        'set-current-version',
+        '--deployment-name',
+        deployment,
+        '--build-id',
+        build,
+        '--yes',
+        '--address',
+        temporal.address,
+        '--namespace',
+        temporal.namespace,
+      ];
       let last = '';
       await waitUntil(async () => {
         try {
@@ -100,7 +117,10 @@ function shopFleet(name: string) {
       });
     },
     async start(id: string, agent: string) {
-      const started = await sagent.start({ agent, task: 'Charge my card for order 1042', approval: { approvers: ['ana'] } }, { workflowId: id, acceptTimeoutMs: 30_000 });
+      const started = await sagent.start(
+        { agent, task: 'Charge my card for order 1042', approval: { approvers: ['ana'] } },
+        { workflowId: id, acceptTimeoutMs: 30_000 },
+      );
       expect(started.accepted).toBe(true);
       return started;
     },
@@ -179,7 +199,10 @@ test('a pinned run waits on v1 while v2 becomes current, completes on v1 with on
     return listed.versions.filter((row) => row.openRuns === 1 && row.waitingForPerson === 1).length === 2;
   });
   const status = await sagentCli(env, 'status', waiting, '--json');
-  expect(JSON.parse(status.stdout)).toMatchObject({ status: 'awaiting_approval', version: { deployment: fleet.deployment, buildId: 'v1', behavior: 'pinned' } });
+  expect(JSON.parse(status.stdout)).toMatchObject({
+    status: 'awaiting_approval',
+    version: { deployment: fleet.deployment, buildId: 'v1', behavior: 'pinned' },
+  });
 
   await fleet.approve(waiting);
   const done = await fleet.waitFor(waiting, (view) => view.closed);
@@ -193,7 +216,6 @@ test('a pinned run waits on v1 while v2 becomes current, completes on v1 with on
   expect(second.status).toBe('completed');
   expect(second.version).toMatchObject({ buildId: 'v2' });
   expect(await charges(after)).toEqual([[`${after}/effect-1`, 'charge', 'active']]);
-
 
   await waitUntil(async () => (await fleet.sagent.versions(fleet.deployment)).versions.find((row) => row.buildId === 'v1')?.drained === true);
   const listed = await sagentCli(env, 'versions', '--deployment', fleet.deployment, '--json');
@@ -220,7 +242,9 @@ test('an auto-upgrade agent whose change sits behind patched(): the run waiting 
   // Only v2 is left: the run can finish only by moving. The approval wakes it.
   await v1.stop();
   const [call] = before.pendingApprovals;
-  await temporal.client.workflow.getHandle(waiting).signal(approvalSignal, { callId: call.callId, argsHash: call.argsHash, decision: 'approve', approver: 'ana' });
+  await temporal.client.workflow
+    .getHandle(waiting)
+    .signal(approvalSignal, { callId: call.callId, argsHash: call.argsHash, decision: 'approve', approver: 'ana' });
   const done = await fleet.waitFor(waiting, (view) => view.closed, 60_000);
   expect({ status: done.status, detail: done.statusDetail }).toEqual({ status: 'completed', detail: null });
   expect(done.version).toMatchObject({ buildId: 'v2', behavior: 'auto_upgrade' });
@@ -246,7 +270,9 @@ test('unversioned workers: the same change wedges a waiting run, and status, wat
   await v1.stop();
   const v2 = await fleet.worker('v2', false);
   // The approval wakes the run on v2, which cannot replay what v1 recorded.
-  await temporal.client.workflow.getHandle(waiting).signal(approvalSignal, { callId: call.callId, argsHash: call.argsHash, decision: 'approve', approver: 'ana' });
+  await temporal.client.workflow
+    .getHandle(waiting)
+    .signal(approvalSignal, { callId: call.callId, argsHash: call.argsHash, decision: 'approve', approver: 'ana' });
   const wedged = await fleet.waitFor(waiting, (view) => view.workflowTaskFailure !== null, 60_000);
   expect(wedged.workflowTaskFailure).toMatchObject({ nonDeterminism: true, message: expect.stringMatching(/TMPRL1100/) });
   expect(wedged.statusDetail).toMatch(/cannot replay this run.*deploy the build that started it again.*SAGENT_BUILD_ID/);

@@ -42,12 +42,28 @@ const parent: RespondingScenario = {
   name: 'feed-parent',
   match: { runIdPrefix: 'feed-tree-', priority: 1 },
   respond({ turn }) {
-    if (turn === 1) return { content: [{ type: 'text', text: PARENT[0] }, { type: 'tool_use', name: 'book_flight', input: { flightId: 'TP-1234', passenger: 'Ada Lovelace' } }] };
-    if (turn === 2) return { content: [{ type: 'text', text: PARENT[1] }, { type: 'tool_use', name: 'delegate_payments', input: { task: 'Note the payment for the flight' } }] };
+    if (turn === 1)
+      return {
+        content: [
+          { type: 'text', text: PARENT[0] },
+          { type: 'tool_use', name: 'book_flight', input: { flightId: 'TP-1234', passenger: 'Ada Lovelace' } },
+        ],
+      };
+    if (turn === 2)
+      return {
+        content: [
+          { type: 'text', text: PARENT[1] },
+          { type: 'tool_use', name: 'delegate_payments', input: { task: 'Note the payment for the flight' } },
+        ],
+      };
     return say(PARENT[2]);
   },
 };
-const child: RespondingScenario = { name: 'feed-child', match: { runIdPrefix: 'feed-tree-', runIdSuffix: '/payments', priority: 2 }, respond: () => say(CHILD) };
+const child: RespondingScenario = {
+  name: 'feed-child',
+  match: { runIdPrefix: 'feed-tree-', runIdSuffix: '/payments', priority: 2 },
+  respond: () => say(CHILD),
+};
 
 const TOKENS = new Map([['ana', 'ana-token-0123456789abcdef']]);
 
@@ -67,13 +83,21 @@ afterAll(async () => {
 
 /** Starts a run with a reader's follow signal, as a page that starts a run and shows it at once does. */
 function startFollowed(workflowId: string, input: AgentRunInput): Promise<WorkflowHandle> {
-  return harness.client.workflow.signalWithStart('agentSaga', { taskQueue: harness.taskQueue, workflowId, args: [input], signal: feedFollowSignal, signalArgs: [{ leaseSeconds: 60 }] });
+  return harness.client.workflow.signalWithStart('agentSaga', {
+    taskQueue: harness.taskQueue,
+    workflowId,
+    args: [input],
+    signal: feedFollowSignal,
+    signalArgs: [{ leaseSeconds: 60 }],
+  });
 }
 
 /** The names of the signals in the history of the run `workflowId` (the latest of its chain), read through the client. */
 async function signalsIn(workflowId: string): Promise<string[]> {
   const history = await harness.client.workflow.getHandle(workflowId).fetchHistory();
-  return (history.events ?? []).flatMap((event) => (event.workflowExecutionSignaledEventAttributes?.signalName ? [event.workflowExecutionSignaledEventAttributes.signalName] : []));
+  return (history.events ?? []).flatMap((event) =>
+    event.workflowExecutionSignaledEventAttributes?.signalName ? [event.workflowExecutionSignaledEventAttributes.signalName] : [],
+  );
 }
 
 /** Every item of a feed, read to its end. */
@@ -94,7 +118,10 @@ test('a run nobody follows sends no text signal; its feed still has the answer, 
   // Reading a run that has ended asks for nothing: it cannot take a follow signal any more.
   expect(await signalsIn(workflowId)).toEqual([]);
   // A lease out of bounds is refused with what to fix.
-  await expect(readAll(sagent.feed(workflowId, { leaseSeconds: 7200 }))).rejects.toMatchObject({ name: 'RangeError', message: expect.stringMatching(/leaseSeconds must be .* 1 to 3600/) });
+  await expect(readAll(sagent.feed(workflowId, { leaseSeconds: 7200 }))).rejects.toMatchObject({
+    name: 'RangeError',
+    message: expect.stringMatching(/leaseSeconds must be .* 1 to 3600/),
+  });
 });
 
 test('sagent watch prints the text as it streams in, piece by piece', async () => {
@@ -102,7 +129,13 @@ test('sagent watch prints the text as it streams in, piece by piece', async () =
   const handle = await startFollowed(workflowId, { agent: 'travel', task: 'How is the weather in Lisbon?' });
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/sagent.js'), 'watch', workflowId], {
     cwd: ROOT,
-    env: { ...process.env, TEMPORAL_ADDRESS: harness.temporal.address, TEMPORAL_NAMESPACE: harness.temporal.namespace, SAGENT_TASK_QUEUE: harness.taskQueue, NO_COLOR: '1' },
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: harness.temporal.address,
+      TEMPORAL_NAMESPACE: harness.temporal.namespace,
+      SAGENT_TASK_QUEUE: harness.taskQueue,
+      NO_COLOR: '1',
+    },
   });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -134,7 +167,10 @@ test('a second client follows one feed across continue-as-new and into a sub-age
   const workflowId = `feed-tree-${Date.now()}`;
   const handle = await harness.start(workflowId, { agent: 'trip', task: 'Book Lisbon', approval: { approvers: ['ana'] }, continueAsNewAfterTurns: 1 });
   // Another connection, as another process would have.
-  const reader = new SagentClient({ client: new Client({ connection: harness.temporal.connection, namespace: harness.temporal.namespace }), taskQueue: harness.taskQueue });
+  const reader = new SagentClient({
+    client: new Client({ connection: harness.temporal.connection, namespace: harness.temporal.namespace }),
+    taskQueue: harness.taskQueue,
+  });
   const items = await readAll(reader.feed(workflowId));
   const outcome = await outcomeOf(handle);
   await captureFixture(handle, 'feed-tree');
@@ -176,7 +212,12 @@ test("a model call cut off mid-stream is retried, and the retry's text replaces 
   expect(RETRIED.startsWith(partial) && partial.length < RETRIED.length).toBe(true);
   const reset = items.findIndex((item) => item.kind === 'reset');
   expect(items[reset]).toMatchObject({ kind: 'reset', turn: 1, attempt: 2 });
-  expect(items.slice(reset).filter((item) => item.kind === 'text').every((item) => item.kind === 'text' && item.attempt === 2)).toBe(true);
+  expect(
+    items
+      .slice(reset)
+      .filter((item) => item.kind === 'text')
+      .every((item) => item.kind === 'text' && item.attempt === 2),
+  ).toBe(true);
   const transcript = new FeedTranscript();
   for (const item of items) transcript.apply(item);
   expect(transcript.text(workflowId, 1)).toBe(RETRIED);

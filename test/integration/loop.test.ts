@@ -17,8 +17,20 @@ const scenarios: Scenario[] = [
     name: 'parallel',
     match: { runIdPrefix: 'parallel-' },
     turns: [
-      { content: [text('Looking around.'), call('get_weather', { city: 'Lisbon' }), call('search_flights', { from: 'LIS', to: 'OPO', date: '2026-12-01' }), call('get_weather', { city: 'Porto' })] },
-      { content: [call('book_flight', { flightId: 'TP-1234', passenger: 'Ana Silva' }), call('book_hotel', { city: 'Porto', checkIn: '2026-12-01', checkOut: '2026-12-03', guest: 'Ana Silva' })] },
+      {
+        content: [
+          text('Looking around.'),
+          call('get_weather', { city: 'Lisbon' }),
+          call('search_flights', { from: 'LIS', to: 'OPO', date: '2026-12-01' }),
+          call('get_weather', { city: 'Porto' }),
+        ],
+      },
+      {
+        content: [
+          call('book_flight', { flightId: 'TP-1234', passenger: 'Ana Silva' }),
+          call('book_hotel', { city: 'Porto', checkIn: '2026-12-01', checkOut: '2026-12-03', guest: 'Ana Silva' }),
+        ],
+      },
       { content: [text('All set.')] },
     ],
   },
@@ -91,7 +103,10 @@ test('parallel calls: reads run together, writes run in order, results reach Cla
   const [first, second, third] = requestsOf(handle.workflowId).filter((request) => request.status === 200);
   const askedFor = (request: typeof first) => request.body.messages.at(-1).content.map((block: { tool_use_id: string }) => block.tool_use_id);
   const calledIn = (request: typeof first) =>
-    request.body.messages.at(-2).content.filter((block: { type: string }) => block.type === 'tool_use').map((block: { id: string }) => block.id);
+    request.body.messages
+      .at(-2)
+      .content.filter((block: { type: string }) => block.type === 'tool_use')
+      .map((block: { id: string }) => block.id);
   expect(askedFor(second)).toEqual(calledIn(second));
   expect(askedFor(third)).toEqual(calledIn(third));
   const weather = second.body.messages.at(-1).content.map((block: { content: string }) => JSON.parse(block.content));
@@ -132,7 +147,7 @@ test('bad input reaches Claude as structured is_error results and nothing invali
   expect(await runEffects(harness.services.url, handle)).toEqual([]);
 });
 
-test('a 429 with retry-after: 2 is retried by Temporal with the server\'s delay as its next retry delay; the SDK never retries', async () => {
+test("a 429 with retry-after: 2 is retried by Temporal with the server's delay as its next retry delay; the SDK never retries", async () => {
   const handle = await harness.start(`ratelimit-${Date.now()}`, { agent: 'travel', task: 'Patience' });
   const outcome = await outcomeOf(handle);
   expect(outcome.status).toBe('completed');
@@ -164,7 +179,10 @@ test('an exhausted budget pauses the run; a top-up resumes it', async () => {
   const paused = await harness.waitFor(handle, (state) => state.status === 'budget_exhausted');
   expect(paused.steps).toBe(2);
   expect(paused.budget.exhausted).toMatch(/2 of 2 steps/);
-  const refused = await handle.executeUpdate(extendBudgetUpdate, { args: [{ by: 'ops', steps: -1 }] }).then(() => null, (err: { cause?: Error }) => err);
+  const refused = await handle.executeUpdate(extendBudgetUpdate, { args: [{ by: 'ops', steps: -1 }] }).then(
+    () => null,
+    (err: { cause?: Error }) => err,
+  );
   expect(refused?.cause?.message).toMatch(/positive/);
   const limits = await handle.executeUpdate(extendBudgetUpdate, { args: [{ by: 'ops', steps: 5 }] });
   expect(limits.maxSteps).toBe(7);

@@ -32,7 +32,11 @@ function tappedMemory(env: Record<string, string> = {}): NotesServersOptions['me
 }
 
 type Entry = { method: string; name?: string; key?: string };
-const tapped = (): Entry[] => (fs.existsSync(tapLog) ? fs.readFileSync(tapLog, 'utf8') : '').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+const tapped = (): Entry[] =>
+  (fs.existsSync(tapLog) ? fs.readFileSync(tapLog, 'utf8') : '')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
 const callsOf = (tool: string) => tapped().filter((entry) => entry.method === 'tools/call' && entry.name === tool);
 
 const entity = (name: string) => ({ entities: [{ name, entityType: 'person', observations: ['met at the conference'] }] });
@@ -59,7 +63,9 @@ const notes: RespondingScenario = {
       'mcp-invalid-': [use('memory_create_entities', { entities: 'not a list' }), use('memory_no_such_tool', {})],
       'mcp-crash-': [use('memory_create_entities', entity(who))],
     };
-    const prefix = Object.keys(script).sort((a, b) => b.length - a.length).find((candidate) => run.startsWith(candidate))!;
+    const prefix = Object.keys(script)
+      .sort((a, b) => b.length - a.length)
+      .find((candidate) => run.startsWith(candidate))!;
     return script[prefix][ctx.turn - 1] ?? done(`Done: ${JSON.stringify(ctx.lastToolResults.map((r) => [r.name, r.is_error, r.text.slice(0, 200)]))}`);
   },
 };
@@ -70,7 +76,10 @@ let everythingUrl: string;
 
 beforeAll(async () => {
   const [port] = await freePorts(1);
-  everything = spawn(process.execPath, [EVERYTHING_ENTRY, 'streamableHttp'], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  everything = spawn(process.execPath, [EVERYTHING_ENTRY, 'streamableHttp'], {
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   await new Promise<void>((resolve, reject) => {
     let stderr = '';
     everything.stderr!.on('data', (chunk: Buffer) => {
@@ -88,7 +97,8 @@ afterAll(async () => {
   everything?.kill();
 });
 
-const start = (prefix: string, task = 'Keep a note about Ada') => harness.start(`${prefix}${randomUUID().slice(0, 8)}`, { agent: 'notes', task, approval: { approvers: ['ana'] } });
+const start = (prefix: string, task = 'Keep a note about Ada') =>
+  harness.start(`${prefix}${randomUUID().slice(0, 8)}`, { agent: 'notes', task, approval: { approvers: ['ana'] } });
 
 /** The knowledge graph as the memory server itself reads it from its file. */
 async function readGraph(): Promise<{ entities: Array<{ name: string; observations: string[] }> }> {
@@ -110,7 +120,7 @@ async function approveNext(handle: WorkflowHandle, tool: string): Promise<void> 
   await handle.executeUpdate(decideUpdate, { args: [{ callId: pending.callId, argsHash: pending.argsHash, decision: 'approve', approver: 'ana' }] });
 }
 
-test('reads run in parallel without a ledger entry, over stdio and over HTTP; Claude is offered the servers\' schemas', async () => {
+test("reads run in parallel without a ledger entry, over stdio and over HTTP; Claude is offered the servers' schemas", async () => {
   const handle = await start('mcp-read-');
   const outcome = (await handle.result()) as RunOutcome;
   expect(outcome.status).toBe('completed');
@@ -128,7 +138,7 @@ test('reads run in parallel without a ledger entry, over stdio and over HTTP; Cl
   expect(tools.find((t) => t.name === 'everything_get-sum')?.input_schema.properties).toHaveProperty('a');
 });
 
-test('compensable MCP writes are rolled back newest-first when the saga fails; the server\'s graph is as before', async () => {
+test("compensable MCP writes are rolled back newest-first when the saga fails; the server's graph is as before", async () => {
   const handle = await start('mcp-undo-');
   const outcome = (await handle.result()) as RunOutcome;
   await captureFixture(handle, 'mcp-rollback');
@@ -144,7 +154,11 @@ test('compensable MCP writes are rolled back newest-first when the saga fails; t
   // Every call reached the server with its effect id as the idempotency key, each undo with the forward key's.
   expect(callsOf('create_entities').map((c) => c.key)).toEqual([`${id}/effect-1`]);
   expect(callsOf('delete_observations').map((c) => c.key)).toEqual([`${id}/effect-2/undo`]);
-  expect(callsOf('delete_entities').filter((c) => c.key?.startsWith(id)).map((c) => c.key)).toEqual([`${id}/effect-1/undo`]);
+  expect(
+    callsOf('delete_entities')
+      .filter((c) => c.key?.startsWith(id))
+      .map((c) => c.key),
+  ).toEqual([`${id}/effect-1/undo`]);
   const graph = await readGraph();
   expect(graph.entities.map((e) => e.name)).not.toContain(`Ada-${id.split('-').at(-1)}`);
 });
@@ -154,7 +168,10 @@ test('a destructive MCP call waits for approval, then runs once', async () => {
   await approveNext(handle, 'memory_delete_entities');
   const outcome = (await handle.result()) as RunOutcome;
   expect(outcome.status).toBe('completed');
-  expect(outcome.effects.map((e) => [e.tool, e.undo])).toEqual([['memory_create_entities', 'delete_entities'], ['memory_delete_entities', null]]);
+  expect(outcome.effects.map((e) => [e.tool, e.undo])).toEqual([
+    ['memory_create_entities', 'delete_entities'],
+    ['memory_delete_entities', null],
+  ]);
   expect(callsOf('delete_entities').filter((c) => c.key === `${handle.workflowId}/effect-2`)).toHaveLength(1);
   expect((await readGraph()).entities.map((e) => e.name)).not.toContain(`Ada-${handle.workflowId.split('-').at(-1)}`);
 });
@@ -192,7 +209,12 @@ describe('a worker killed during an MCP write', () => {
       modelUrl: harness.model.url,
       servicesUrl: harness.services.url,
       workflowCode: (await workflowBundle()).code,
-      env: { SAGENT_TEST_NOTES_SERVERS: JSON.stringify({ memory: tappedMemory({ MCP_TAP_DELAY_TOOL: 'create_entities', MCP_TAP_DELAY_MS: '12000' }), everythingUrl }) },
+      env: {
+        SAGENT_TEST_NOTES_SERVERS: JSON.stringify({
+          memory: tappedMemory({ MCP_TAP_DELAY_TOOL: 'create_entities', MCP_TAP_DELAY_MS: '12000' }),
+          everythingUrl,
+        }),
+      },
     });
   afterAll(async () => worker?.kill());
 

@@ -54,7 +54,9 @@ test('every metric the dashboard queries is served with samples after runs throu
   const fallbackId = `met-fallback-${randomUUID().slice(0, 8)}`;
   await addFault(harness.services.url, { path: '/flights/bookings', keyPrefix: `${fallbackId}/effect-1`, mode: 'error5xx', status: 503, times: 1 });
   harness.model.setOutage({ models: ['claude-sonnet-4-6'] });
-  const fallback = await outcomeOf(await harness.start(fallbackId, { agent: 'travel', task: 'Book flight TP-1234', fallbackModels: ['claude-haiku-4-5'], modelOutage: QUICK }));
+  const fallback = await outcomeOf(
+    await harness.start(fallbackId, { agent: 'travel', task: 'Book flight TP-1234', fallbackModels: ['claude-haiku-4-5'], modelOutage: QUICK }),
+  );
   expect(fallback.status).toBe('completed');
 
   // A paused run: every model down until the run shows model_unavailable.
@@ -67,7 +69,12 @@ test('every metric the dashboard queries is served with samples after runs throu
   const response = await fetch(served.url);
   expect(response.status).toBe(200);
   const text = await response.text();
-  const sampled = new Set(text.split('\n').filter((line) => line && !line.startsWith('#')).map((line) => line.split(/[{\s]/)[0]));
+  const sampled = new Set(
+    text
+      .split('\n')
+      .filter((line) => line && !line.startsWith('#'))
+      .map((line) => line.split(/[{\s]/)[0]),
+  );
   const wanted = dashboardMetrics();
   expect(wanted.length).toBeGreaterThanOrEqual(12);
   expect(wanted.filter((name) => !sampled.has(name))).toEqual([]);
@@ -81,7 +88,7 @@ test('every metric the dashboard queries is served with samples after runs throu
   expect(text).toMatch(/sagent_breaker_state\{name="weather",state="closed"\} 1/);
 });
 
-test('an operator forcing a breaker open shows in the worker\'s breaker gauge, and clearing it closes it again', async () => {
+test("an operator forcing a breaker open shows in the worker's breaker gauge, and clearing it closes it again", async () => {
   const sagent = new SagentClient({ client: harness.client, taskQueue: harness.taskQueue });
   const scrapeUntil = async (pattern: RegExp): Promise<string> => {
     let text = '';

@@ -47,7 +47,10 @@ beforeAll(async () => {
     {
       name: 'wind-down',
       match: { runIdPrefix: 'mo-wind-' },
-      respond: (ctx) => (ctx.turn < 3 ? { content: [{ type: 'tool_use', name: 'search_flights', input: { from: 'LHR', to: 'LIS', date: '2026-07-03' } }] } : { content: [{ type: 'text', text: 'Done.' }] }),
+      respond: (ctx) =>
+        ctx.turn < 3
+          ? { content: [{ type: 'tool_use', name: 'search_flights', input: { from: 'LHR', to: 'LIS', date: '2026-07-03' } }] }
+          : { content: [{ type: 'text', text: 'Done.' }] },
     },
   ]);
 });
@@ -92,7 +95,9 @@ test('with a fallback model the run completes during the outage on the fallback,
 
   expect(outcome.status).toBe('completed');
   // The outage answered 500 with `overloaded_error`: the provider's type, not the status, sent the call to the fallback.
-  const primaryTries = harness.model.requests.filter((request) => request.runId === workflowId && request.turn === 2 && request.body && (request.body as { model: string }).model === PRIMARY);
+  const primaryTries = harness.model.requests.filter(
+    (request) => request.runId === workflowId && request.turn === 2 && request.body && (request.body as { model: string }).model === PRIMARY,
+  );
   expect(primaryTries.map((request) => [request.status, request.errorType])).toEqual([
     [500, 'overloaded_error'],
     [500, 'overloaded_error'],
@@ -113,9 +118,15 @@ test('a revoked key pauses with a reason naming it, and the run goes on once the
   const workflowId = idOf('mo-revoked-');
   harness.model.revokeKeys(['test']);
   // Tries again only after 10 minutes by itself: the resume is what moves it within the test.
-  const handle = await harness.start(workflowId, { agent: 'travel', task: 'Book flight TP-1234', modelOutage: { ...QUICK, retryInitialMs: 600_000, retryMaxMs: 600_000 } });
+  const handle = await harness.start(workflowId, {
+    agent: 'travel',
+    task: 'Book flight TP-1234',
+    modelOutage: { ...QUICK, retryInitialMs: 600_000, retryMaxMs: 600_000 },
+  });
   const paused = await harness.waitFor(handle, (state) => state.status === 'model_unavailable');
-  expect(paused.statusDetail).toMatch(/paused until someone fixes it: the API key was refused \(401 authentication_error, revoked or invalid\): give the workers a valid ANTHROPIC_API_KEY/);
+  expect(paused.statusDetail).toMatch(
+    /paused until someone fixes it: the API key was refused \(401 authentication_error, revoked or invalid\): give the workers a valid ANTHROPIC_API_KEY/,
+  );
   expect(paused.effects).toEqual([]);
 
   harness.model.revokeKeys([]);
@@ -133,7 +144,9 @@ test('past the horizon the run set, a run whose model stays down rolls back and 
   const outcome = await outcomeOf(handle);
 
   expect(outcome.status).toBe('compensated');
-  expect(outcome.reason).toMatch(/^deadline set by the run: the model stayed unavailable for \d+s, past the 3s the run allows \(modelOutage\.horizonMs\); last error/);
+  expect(outcome.reason).toMatch(
+    /^deadline set by the run: the model stayed unavailable for \d+s, past the 3s the run allows \(modelOutage\.horizonMs\); last error/,
+  );
   expect(outcome.effects.map((effect) => [effect.tool, effect.compensation])).toEqual([['book_flight', 'compensated']]);
   const ledger = await runLedger(harness.services.url, workflowId);
   expect(ledger.effects.map((effect) => [effect.operation, effect.state])).toEqual([['flight_booking', 'undone']]);
@@ -150,9 +163,16 @@ test('near the end of its budget Claude is told what remains, after the cache br
     .map((request) => request.body as { messages: Array<{ role: string; content: Array<{ type: string; text?: string; cache_control?: unknown }> }> });
   const lastBlocks = bodies.map((body) => body.messages.at(-1)!.content);
   // Turns 1 and 2 use two thirds of the steps at most: no notice; turn 3, the last step, passes 90 %.
-  expect(lastBlocks.slice(0, 2).flat().some((block) => block.text?.includes('[budget notice'))).toBe(false);
+  expect(
+    lastBlocks
+      .slice(0, 2)
+      .flat()
+      .some((block) => block.text?.includes('[budget notice')),
+  ).toBe(false);
   const last = lastBlocks[2];
-  expect(last.at(-1)!.text).toMatch(/^\[budget notice from the run, not from the user\] model turns: 100% used, 0 more turn\(s\) after this one left.*Finish now/);
+  expect(last.at(-1)!.text).toMatch(
+    /^\[budget notice from the run, not from the user\] model turns: 100% used, 0 more turn\(s\) after this one left.*Finish now/,
+  );
   expect(last.at(-1)!.cache_control).toBeUndefined();
   expect(last.at(-2)!.cache_control).toEqual({ type: 'ephemeral' });
 });

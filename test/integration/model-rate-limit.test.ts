@@ -41,7 +41,10 @@ beforeAll(async () => {
   for (let i = 0; i < 3; i++) await startModelWorker(modelQueue, { requestsPerSecond: PER_SECOND });
 }, 300_000);
 
-async function startModelWorker(queue: string, limits: { requestsPerSecond: number; tokensPerMinute?: Parameters<typeof createModelCallWorker>[0]['tokensPerMinute'] }): Promise<void> {
+async function startModelWorker(
+  queue: string,
+  limits: { requestsPerSecond: number; tokensPerMinute?: Parameters<typeof createModelCallWorker>[0]['tokensPerMinute'] },
+): Promise<void> {
   const connection = await NativeConnection.connect({ address: harness.temporal.address });
   const worker = await createModelCallWorker({
     connection,
@@ -109,7 +112,10 @@ test('a model call held on its queue shows the run waiting for its turn; a token
       reportConfig: true,
     });
     const limit = described.config?.queueRateLimit;
-    return { rate: limit?.rateLimit?.requestsPerSecond ?? null, tokensPerCall: Number(/at up to (\d+) tokens a call/.exec(limit?.metadata?.reason ?? '')?.[1] ?? 0) };
+    return {
+      rate: limit?.rateLimit?.requestsPerSecond ?? null,
+      tokensPerCall: Number(/at up to (\d+) tokens a call/.exec(limit?.metadata?.reason ?? '')?.[1] ?? 0),
+    };
   };
   let config = await rateOf();
   for (const deadline = Date.now() + 30_000; config.tokensPerCall <= 1 && Date.now() < deadline; config = await rateOf()) {

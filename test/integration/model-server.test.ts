@@ -14,9 +14,7 @@ import { loadScenarioDir, loadScenarioFile, routeScenario, type Scenario, type T
 import { countInputTokens, countOutputTokens, minCacheableTokens, PromptCache } from '../../src/dev/token-count';
 
 const MODEL = 'claude-sonnet-4-6';
-const TOOLS: Anthropic.Tool[] = [
-  { name: 'search_flights', description: 'Find flights', input_schema: { type: 'object', properties: {} } },
-];
+const TOOLS: Anthropic.Tool[] = [{ name: 'search_flights', description: 'Find flights', input_schema: { type: 'object', properties: {} } }];
 
 const travel: Scenario = {
   name: 'travel',
@@ -267,9 +265,7 @@ describe('injected errors', () => {
 
 describe('request validation, as strict as the API', () => {
   async function badRequest(body: unknown): Promise<string | null> {
-    const error = await rejection(
-      client.messages.create(body as Anthropic.MessageCreateParamsNonStreaming, headersFor('travel-invalid', 1)),
-    );
+    const error = await rejection(client.messages.create(body as Anthropic.MessageCreateParamsNonStreaming, headersFor('travel-invalid', 1)));
     expect(error.name).toBe('BadRequestError');
     expect(error.type).toBe('invalid_request_error');
     return error.apiMessage;
@@ -286,9 +282,7 @@ describe('request validation, as strict as the API', () => {
   });
 
   test('first message not from the user, and roles that do not alternate', async () => {
-    expect(await badRequest({ ...firstTurn(), messages: [{ role: 'assistant', content: 'hi' }] })).toBe(
-      'messages: first message must use the "user" role',
-    );
+    expect(await badRequest({ ...firstTurn(), messages: [{ role: 'assistant', content: 'hi' }] })).toBe('messages: first message must use the "user" role');
     expect(
       await badRequest({
         ...firstTurn(),
@@ -345,9 +339,7 @@ describe('request validation, as strict as the API', () => {
 
 describe('prompt caching', () => {
   test('a repeated cached prefix is read, not written again, and input_tokens shrinks', async () => {
-    const system: Anthropic.TextBlockParam[] = [
-      { type: 'text', text: 'You are a travel agent. '.repeat(200), cache_control: { type: 'ephemeral' } },
-    ];
+    const system: Anthropic.TextBlockParam[] = [{ type: 'text', text: 'You are a travel agent. '.repeat(200), cache_control: { type: 'ephemeral' } }];
     const body = { ...firstTurn(), system };
     const first = await client.messages.create(body, headersFor('travel-cache-1', 1));
     const second = await client.messages.create(body, headersFor('travel-cache-2', 1));
@@ -430,9 +422,7 @@ describe('routing', () => {
   test('no match is a 400 naming the run and the task', async () => {
     const error = await rejection(routedClient.messages.create(firstTurn('Trip to Faro'), headersFor('beta-2', 1)));
     expect(error.name).toBe('BadRequestError');
-    expect(error.apiMessage).toBe(
-      'scripted model server: no scenario matched run "beta-2" with task "Trip to Faro" (loaded: by-prefix, by-task)',
-    );
+    expect(error.apiMessage).toBe('scripted model server: no scenario matched run "beta-2" with task "Trip to Faro" (loaded: by-prefix, by-task)');
   });
 
   test('respond(ctx) sees the run, turn, attempt and the parsed tool results of the last user message', async () => {
@@ -461,9 +451,7 @@ describe('routing', () => {
     );
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ runId: 'spy-1', turn: 7, attempt: 1, task: 'Trip' });
-    expect(seen[0].lastToolResults).toEqual([
-      { tool_use_id: 'toolu_1', name: 'search_flights', is_error: false, text: '{"flights":2}', json: { flights: 2 } },
-    ]);
+    expect(seen[0].lastToolResults).toEqual([{ tool_use_id: 'toolu_1', name: 'search_flights', is_error: false, text: '{"flights":2}', json: { flights: 2 } }]);
     expect(() => routed.addScenario(reply('spy'))).toThrow('scenario "spy" is already loaded');
   });
 });
@@ -484,21 +472,15 @@ describe('scenario files', () => {
         turns: [{ content: [{ type: 'tool_use', name: 'search_flights', input: 'LIS' }] }],
       }),
     );
-    expect(() => loadScenarioFile(file)).toThrow(
-      new Error(`scenario file ${file}: turns[0].content[0].input: expected object, received string`),
-    );
+    expect(() => loadScenarioFile(file)).toThrow(new Error(`scenario file ${file}: turns[0].content[0].input: expected object, received string`));
   });
 
   test('an error with times and no content, unreadable JSON and a missing file are one-line errors too', () => {
     const noContent = write('times.json', JSON.stringify({ name: 't', turns: [{ error: { status: 429, times: 1 } }] }));
-    expect(() => loadScenarioFile(noContent)).toThrow(
-      new Error(`scenario file ${noContent}: turns[0].content: required: attempts after error.times play it`),
-    );
+    expect(() => loadScenarioFile(noContent)).toThrow(new Error(`scenario file ${noContent}: turns[0].content: required: attempts after error.times play it`));
     const notJson = write('broken.json', '{ "name": "broken",\n  "turns": [ }');
     expect(() => loadScenarioFile(notJson)).toThrow(/^scenario file .*broken\.json: not valid JSON \([^\n]+\)$/);
-    expect(() => loadScenarioFile(join(dir, 'missing.json'))).toThrow(
-      /^scenario file .*missing\.json: cannot read it \(ENOENT[^\n]+\)$/,
-    );
+    expect(() => loadScenarioFile(join(dir, 'missing.json'))).toThrow(/^scenario file .*missing\.json: cannot read it \(ENOENT[^\n]+\)$/);
   });
 
   test('the CLI prints the one-line error and exits 1 without a stack trace', () => {
@@ -513,8 +495,15 @@ describe('scenario files', () => {
   test('the demo scenarios load and route the demo tasks', () => {
     const scenarios = loadScenarioDir(join(__dirname, '..', '..', 'src', 'demo', 'scenarios'));
     expect(scenarios.map((s) => s.name)).toEqual([
-      'delegated-payment-lisbon', 'delegated-payment-porto', 'delegated-trip-lisbon', 'delegated-trip-porto',
-      'happy-trip', 'notes', 'slice', 'trip-notes', 'unlucky-trip',
+      'delegated-payment-lisbon',
+      'delegated-payment-porto',
+      'delegated-trip-lisbon',
+      'delegated-trip-porto',
+      'happy-trip',
+      'notes',
+      'slice',
+      'trip-notes',
+      'unlucky-trip',
     ]);
     const route = (task: string, runId: string | null = null) => routeScenario(scenarios, { runId, task })?.name;
     expect(route('Book a trip to Lisbon for Ada')).toBe('happy-trip');

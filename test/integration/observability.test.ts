@@ -14,14 +14,7 @@ import zlib from 'node:zlib';
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import { startModelServer, type ModelServer } from '../../src/dev/model-server';
 import { loadScenarioDir } from '../../src/dev/scenario';
-import {
-  clientInterceptors,
-  formatJsonLine,
-  metricsPort,
-  runtimeSettings,
-  shutdownTelemetry,
-  tracesUrl,
-} from '../../src/observability';
+import { clientInterceptors, formatJsonLine, metricsPort, runtimeSettings, shutdownTelemetry, tracesUrl } from '../../src/observability';
 import { startServices } from '../../src/demo/services/server';
 import { decideUpdate, getStateQuery, type RunOutcome, type RunState } from '../../src/shared/contracts';
 import { testConnection, uniqueTaskQueue, type TestTemporal } from '../helpers/temporal';
@@ -156,7 +149,11 @@ function workerEnv(taskQueue: string, extra: NodeJS.ProcessEnv): NodeJS.ProcessE
 // The unlucky trip: three bookings, an approved charge that is declined, three undos.
 
 async function runUnluckyTrip(client: Client, taskQueue: string, workflowId: string): Promise<{ handle: WorkflowHandle; outcome: RunOutcome }> {
-  const handle = await client.workflow.start('agentSaga', { taskQueue, workflowId, args: [{ agent: 'travel', task: 'Plan my trip to Porto', approval: { approvers: ['ana'] } }] });
+  const handle = await client.workflow.start('agentSaga', {
+    taskQueue,
+    workflowId,
+    args: [{ agent: 'travel', task: 'Plan my trip to Porto', approval: { approvers: ['ana'] } }],
+  });
   const deadline = Date.now() + 30_000;
   let state: RunState | undefined;
   while (state?.status !== 'awaiting_approval') {
@@ -248,9 +245,7 @@ describe('settings', () => {
 test('with no OTLP endpoint nothing is exported; JSON logs and Prometheus metrics are served when asked', async () => {
   const taskQueue = uniqueTaskQueue('otel-off');
   const metricsPort = await freePort();
-  const worker = await startWorkerProcess(
-    workerEnv(taskQueue, { SAGENT_LOG_FORMAT: 'json', TEMPORAL_PROMETHEUS_BIND: `127.0.0.1:${metricsPort}` }),
-  );
+  const worker = await startWorkerProcess(workerEnv(taskQueue, { SAGENT_LOG_FORMAT: 'json', TEMPORAL_PROMETHEUS_BIND: `127.0.0.1:${metricsPort}` }));
   try {
     const { handle, outcome } = await runUnluckyTrip(temporal.client, taskQueue, `unlucky-otel-off-${Date.now()}`);
     expect(outcome.status).toBe('compensated');
@@ -269,7 +264,13 @@ test('with no OTLP endpoint nothing is exported; JSON logs and Prometheus metric
   const lines = worker.stderr.split('\n').filter((line) => line.trim() !== '');
   const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
   expect(records).toContainEqual(
-    expect.objectContaining({ level: 'WARN', msg: 'Activity failed', activityType: 'runTool', taskQueue, error: expect.objectContaining({ type: 'ToolFailure.Rejected' }) }),
+    expect.objectContaining({
+      level: 'WARN',
+      msg: 'Activity failed',
+      activityType: 'runTool',
+      taskQueue,
+      error: expect.objectContaining({ type: 'ToolFailure.Rejected' }),
+    }),
   );
   expect(collector.requests).toBe(0);
 });
@@ -324,6 +325,10 @@ test('with an OTLP endpoint one trace follows the run to its model call, tool ca
 
   const tool = (name: string, id: string) => trip.find((span) => span.name === name && span.attributes['sagent.effect_id'] === id)?.attributes;
   expect(tool('RunActivity:runTool', effect(2))).toMatchObject({ 'sagent.tool': 'book_hotel', 'sagent.tool.outcome': 'ok' });
-  expect(tool('RunActivity:runTool', effect(4))).toMatchObject({ 'sagent.tool': 'charge_card', 'sagent.tool.outcome': 'rejected', 'error.type': 'ToolFailure.Rejected' });
+  expect(tool('RunActivity:runTool', effect(4))).toMatchObject({
+    'sagent.tool': 'charge_card',
+    'sagent.tool.outcome': 'rejected',
+    'error.type': 'ToolFailure.Rejected',
+  });
   expect(tool('RunActivity:compensate', effect(3))).toMatchObject({ 'sagent.tool': 'rent_car', 'sagent.tool.outcome': 'compensated' });
 });

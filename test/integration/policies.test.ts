@@ -20,7 +20,9 @@ const CARD = '4242 4242 4242 4242';
 const use = (name: string, input: Record<string, unknown>) => ({ type: 'tool_use' as const, name, input });
 const charge = (amountCents: number, currency = 'EUR') => use('charge_card', { amountCents, currency, card: CARD, description: 'Lisbon trip' });
 const hotel = (guest: string) => use('book_hotel', { city: 'Lisbon', checkIn: '2026-05-14', checkOut: '2026-05-16', guest });
-const summary = (ctx: TurnContext) => ({ content: [{ type: 'text' as const, text: `Done: ${JSON.stringify(ctx.lastToolResults.map((r) => [r.name, r.is_error, r.text.slice(0, 300)]))}` }] });
+const summary = (ctx: TurnContext) => ({
+  content: [{ type: 'text' as const, text: `Done: ${JSON.stringify(ctx.lastToolResults.map((r) => [r.name, r.is_error, r.text.slice(0, 300)]))}` }],
+});
 
 /** What "Claude" does, by the run's id prefix; past the script, a summary of the last results it saw. */
 const SCRIPTS: Record<string, Array<Array<ReturnType<typeof use>>>> = {
@@ -75,7 +77,15 @@ async function decide(handle: WorkflowHandle, tool: string, decision: 'approve' 
   const state = await harness.waitFor(handle, (s) => s.pendingApprovals.some((p) => p.tool === tool));
   const pending = state.pendingApprovals.find((p) => p.tool === tool)!;
   await handle.executeUpdate(decideUpdate, {
-    args: [{ callId: pending.callId, argsHash: pending.argsHash, decision, approver: 'ana', ...(decision === 'reject' ? { reason: 'not asked for by the user' } : {}) }],
+    args: [
+      {
+        callId: pending.callId,
+        argsHash: pending.argsHash,
+        decision,
+        approver: 'ana',
+        ...(decision === 'reject' ? { reason: 'not asked for by the user' } : {}),
+      },
+    ],
   });
   return state;
 }
@@ -92,7 +102,13 @@ test('a charge under the threshold runs without a person and is audited with the
   expect(outcome.effects.map((e) => [e.tool, e.state])).toEqual([['charge_card', 'committed']]);
   const state = await handle.query(getStateQuery);
   expect(audit(state, 'policy')).toEqual([
-    expect.objectContaining({ decision: 'allow', tool: 'charge_card', rule: 'agent:small-charge', callId: 'call-1', effectId: `${handle.workflowId}/effect-1` }),
+    expect.objectContaining({
+      decision: 'allow',
+      tool: 'charge_card',
+      rule: 'agent:small-charge',
+      callId: 'call-1',
+      effectId: `${handle.workflowId}/effect-1`,
+    }),
   ]);
   await captureFixture(handle, 'policy-allowed-charge');
 });
@@ -126,14 +142,18 @@ test('a charge in another currency is denied: Claude reads the denial and the ru
 });
 
 test("a run's rule tightens the agent's policy, and one that would loosen it is refused with a clear error", async () => {
-  const handle = await start('pol-tight-', { policy: { rules: [{ id: 'every-charge', tools: 'charge_*', verdict: 'ask', reason: 'this customer confirms every charge' }] } });
+  const handle = await start('pol-tight-', {
+    policy: { rules: [{ id: 'every-charge', tools: 'charge_*', verdict: 'ask', reason: 'this customer confirms every charge' }] },
+  });
   const asked = await decide(handle, 'charge_card', 'reject');
   expect(asked.pendingApprovals[0].rule).toBe('this customer confirms every charge');
   const outcome = (await handle.result()) as RunOutcome;
   expect(outcome.effects).toEqual([]);
 
   const loosen = { agent: 'errands', task: 't', policy: { rules: [{ id: 'free', tools: '*', verdict: 'allow' }] } } as unknown as AgentRunInput;
-  expect(() => checkedRunInput(loosen)).toThrow(expect.objectContaining({ name: 'InvalidRunInputError', message: expect.stringMatching(/may only tighten.*"allow" is not accepted/) }));
+  expect(() => checkedRunInput(loosen)).toThrow(
+    expect.objectContaining({ name: 'InvalidRunInputError', message: expect.stringMatching(/may only tighten.*"allow" is not accepted/) }),
+  );
   // Sent past the client's check, the workflow refuses it the same way, before any step.
   const refused = await harness.start(`pol-loose-${randomUUID().slice(0, 8)}`, loosen);
   await expect(refused.result()).rejects.toMatchObject({ cause: { type: 'InvalidInput', message: expect.stringMatching(/may only tighten/) } });
@@ -156,7 +176,9 @@ test('a principal without the role is never offered the tool, and a call that na
 test('an e-mail body with instructions: the calls it asks for wait for a person, who rejects them; no effect', async () => {
   const handle = await start('pol-mail-');
   const asked = await decide(handle, 'charge_card', 'reject');
-  expect(asked.pendingApprovals.find((p) => p.tool === 'charge_card')!.rule).toMatch(/the run read untrusted content: read_inbox \(turn 1, pol-mail-\w+\/turn-1\/read-0\)/);
+  expect(asked.pendingApprovals.find((p) => p.tool === 'charge_card')!.rule).toMatch(
+    /the run read untrusted content: read_inbox \(turn 1, pol-mail-\w+\/turn-1\/read-0\)/,
+  );
   await decide(handle, 'book_hotel', 'reject');
   const outcome = (await handle.result()) as RunOutcome;
   expect(outcome.effects).toEqual([]);
@@ -188,8 +210,13 @@ test('an MCP tool the agent has no rule for runs only after approval', async () 
   expect(outcome.effects.map((e) => [e.tool, e.state])).toEqual([['memory_create_relations', 'committed']]);
 });
 
-test('sagent start --as --tenant records the run\'s identity; sagent audit prints its decision trail, and --json one line per decision', async () => {
-  const env = { ...process.env, TEMPORAL_ADDRESS: harness.temporal.address, TEMPORAL_NAMESPACE: harness.temporal.namespace, SAGENT_TASK_QUEUE: harness.taskQueue };
+test("sagent start --as --tenant records the run's identity; sagent audit prints its decision trail, and --json one line per decision", async () => {
+  const env = {
+    ...process.env,
+    TEMPORAL_ADDRESS: harness.temporal.address,
+    TEMPORAL_NAMESPACE: harness.temporal.namespace,
+    SAGENT_TASK_QUEUE: harness.taskQueue,
+  };
   const sagent = async (...args: string[]) => {
     const [stdout, stderr] = [new PassThrough(), new PassThrough()];
     const out: Buffer[] = [];
@@ -198,7 +225,23 @@ test('sagent start --as --tenant records the run\'s identity; sagent audit print
     return { code, stdout: Buffer.concat(out).toString() };
   };
   const id = `pol-cli-${randomUUID().slice(0, 8)}`;
-  const started = await sagent('start', '--agent', 'errands', '--task', 'Pay the Lisbon deposit', '--id', id, '--approver', 'ana', '--as', 'alice', '--tenant', 'acme', '--wait', '--json');
+  const started = await sagent(
+    'start',
+    '--agent',
+    'errands',
+    '--task',
+    'Pay the Lisbon deposit',
+    '--id',
+    id,
+    '--approver',
+    'ana',
+    '--as',
+    'alice',
+    '--tenant',
+    'acme',
+    '--wait',
+    '--json',
+  );
   expect(started.code).toBe(0);
   const description = await harness.client.workflow.getHandle(id).describe();
   expect(description.searchAttributes).toMatchObject({ AgentPrincipal: ['alice'], AgentTenant: ['acme'] });
@@ -210,7 +253,10 @@ test('sagent start --as --tenant records the run\'s identity; sagent audit print
   expect(printed.stdout).toMatch(/policy +deny \[agent:eur-only\] {2}charge_card: cards are charged in EUR only/);
 
   const lines = await sagent('audit', id, '--json');
-  const entries = lines.stdout.trim().split('\n').map((line) => JSON.parse(line) as AuditEntry & { workflowId: string });
+  const entries = lines.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as AuditEntry & { workflowId: string });
   expect(entries.map((e) => [e.kind, e.decision])).toEqual([
     ['identity', 'started'],
     ['policy', 'allow'],

@@ -49,15 +49,20 @@ const scenarios = [
   scripted('reconcile-car', 'rel-car-', (turn) => (turn === 1 ? { content: [call('rent_car', CAR)] } : undefined)),
   // The model books the same flight three times, the keys in another order once; each turn continues as new.
   scripted('repeat', 'rel-repeat-', (turn) =>
-    turn === 1 ? { content: [call('book_flight', FLIGHT)] }
-    : turn === 2 ? { content: [call('book_flight', { passenger: FLIGHT.passenger, flightId: FLIGHT.flightId })] }
-    : turn === 3 ? { content: [call('book_flight', FLIGHT), call('book_hotel', HOTEL), call('book_hotel', HOTEL)] }
-    : undefined,
+    turn === 1
+      ? { content: [call('book_flight', FLIGHT)] }
+      : turn === 2
+        ? { content: [call('book_flight', { passenger: FLIGHT.passenger, flightId: FLIGHT.flightId })] }
+        : turn === 3
+          ? { content: [call('book_flight', FLIGHT), call('book_hotel', HOTEL), call('book_hotel', HOTEL)] }
+          : undefined,
   ),
   scripted('stuck', 'rel-stuck-', () => ({ content: [call('book_flight', { flightId: 'nope', passenger: 'Ada Lovelace' })] })),
   scripted('charge', 'rel-charge-', (turn) => (turn === 1 ? { content: [call('charge_card', CHARGE)] } : undefined)),
   // A booking, then the charge: a pivot on top of the booking.
-  scripted('pivot', 'rel-pivot-', (turn) => (turn === 1 ? { content: [call('book_hotel', HOTEL)] } : turn === 2 ? { content: [call('charge_card', CHARGE)] } : undefined)),
+  scripted('pivot', 'rel-pivot-', (turn) =>
+    turn === 1 ? { content: [call('book_hotel', HOTEL)] } : turn === 2 ? { content: [call('charge_card', CHARGE)] } : undefined,
+  ),
 ];
 
 let harness: Harness;
@@ -115,7 +120,12 @@ describe('no pivot on top of an unknown outcome', () => {
   test('a booking whose response was lost is reconciled before the approved charge runs', async () => {
     const workflowId = `rel-pivot-${randomUUID().slice(0, 8)}`;
     await addFault({ path: '/hotels/bookings', keyPrefix: `${workflowId}/effect-1`, mode: 'commitThenDrop', times: 5 });
-    const handle = await harness.start(workflowId, { agent: 'travel', task: 'Book a hotel, then charge', reconcile: QUICK_RECONCILE, approval: { approvers: ['ana'] } });
+    const handle = await harness.start(workflowId, {
+      agent: 'travel',
+      task: 'Book a hotel, then charge',
+      reconcile: QUICK_RECONCILE,
+      approval: { approvers: ['ana'] },
+    });
     const waiting = await harness.waitFor(handle, (s) => s.status === 'awaiting_approval');
     expect(waiting.effects.map((e) => [e.tool, e.state])).toEqual([['book_hotel', 'unknown']]);
     await approveCharge(handle);
@@ -123,19 +133,30 @@ describe('no pivot on top of an unknown outcome', () => {
     await captureFixture(handle, 'pivot-settled');
 
     expect(outcome.status).toBe('completed');
-    expect(outcome.effects.map((e) => [e.tool, e.state])).toEqual([['book_hotel', 'committed'], ['charge_card', 'committed']]);
+    expect(outcome.effects.map((e) => [e.tool, e.state])).toEqual([
+      ['book_hotel', 'committed'],
+      ['charge_card', 'committed'],
+    ]);
     // The reconciling request went out before the charge was scheduled.
     const scheduled = await scheduledSummaries(handle);
     const reconciled = scheduled.findIndex((summary) => summary.startsWith('reconcile book_hotel'));
     expect(reconciled).toBeGreaterThanOrEqual(0);
     expect(reconciled).toBeLessThan(scheduled.findIndex((summary) => summary.startsWith('charge_card')));
-    expect((await ledgerOf(`${workflowId}/`)).effects.map((e) => [e.operation, e.state])).toEqual([['hotel_booking', 'active'], ['charge', 'active']]);
+    expect((await ledgerOf(`${workflowId}/`)).effects.map((e) => [e.operation, e.state])).toEqual([
+      ['hotel_booking', 'active'],
+      ['charge', 'active'],
+    ]);
   });
 
   test('a booking whose outcome stays unknown ends the saga before the charge, which never reaches the service', async () => {
     const workflowId = `rel-pivot-lost-${randomUUID().slice(0, 8)}`;
     await addFault({ path: '/hotels/bookings', keyPrefix: `${workflowId}/effect-1`, mode: 'commitThenDrop' });
-    const handle = await harness.start(workflowId, { agent: 'travel', task: 'Book a hotel, then charge', reconcile: QUICK_RECONCILE, approval: { approvers: ['ana'] } });
+    const handle = await harness.start(workflowId, {
+      agent: 'travel',
+      task: 'Book a hotel, then charge',
+      reconcile: QUICK_RECONCILE,
+      approval: { approvers: ['ana'] },
+    });
     await approveCharge(handle);
     const outcome = await outcomeOf(handle);
 
@@ -213,7 +234,12 @@ describe('budgets and people', () => {
   test('an approval given after the budget ran out does not run the tool', async () => {
     const workflowId = `rel-charge-late-${randomUUID().slice(0, 8)}`;
     // A cost limit the turn that asks for the charge spends, so the approval comes after the budget ran out.
-    const handle = await harness.start(workflowId, { agent: 'travel', task: 'Charge the trip', budget: { maxCostUsd: TINY_USD, topUpTimeoutMs: 3000 }, approval: { approvers: ['ana'] } });
+    const handle = await harness.start(workflowId, {
+      agent: 'travel',
+      task: 'Charge the trip',
+      budget: { maxCostUsd: TINY_USD, topUpTimeoutMs: 3000 },
+      approval: { approvers: ['ana'] },
+    });
     await approveCharge(handle);
     const parked = await harness.waitFor(handle, (s) => s.status === 'budget_exhausted');
     expect(parked.statusDetail).toMatch(/of \$1e-7 spent \(the approved charge_card has not run\)/);
@@ -228,7 +254,12 @@ describe('budgets and people', () => {
 
   test('a top-up after a late approval runs the approved call once', async () => {
     const workflowId = `rel-charge-topup-${randomUUID().slice(0, 8)}`;
-    const handle = await harness.start(workflowId, { agent: 'travel', task: 'Charge the trip', budget: { maxCostUsd: TINY_USD }, approval: { approvers: ['ana'] } });
+    const handle = await harness.start(workflowId, {
+      agent: 'travel',
+      task: 'Charge the trip',
+      budget: { maxCostUsd: TINY_USD },
+      approval: { approvers: ['ana'] },
+    });
     await approveCharge(handle);
     await harness.waitFor(handle, (s) => s.status === 'budget_exhausted');
     expect((await ledgerOf(`${workflowId}/`)).effects).toEqual([]);
@@ -241,7 +272,7 @@ describe('budgets and people', () => {
   });
 
   // regression: with `maxSteps: 1`, a charge approved at once in the turn that asked for it parked the run instead.
-  test('a call approved in the budget\'s last step runs; the run then waits for a top-up before its next step', async () => {
+  test("a call approved in the budget's last step runs; the run then waits for a top-up before its next step", async () => {
     const workflowId = `rel-charge-last-${randomUUID().slice(0, 8)}`;
     const handle = await harness.start(workflowId, { agent: 'travel', task: 'Charge the trip', budget: { maxSteps: 1 }, approval: { approvers: ['ana'] } });
     await approveCharge(handle);
@@ -260,7 +291,12 @@ describe('budgets and people', () => {
 
   test('waiting for a person does not spend the wall-clock budget', async () => {
     const workflowId = `rel-charge-slow-${randomUUID().slice(0, 8)}`;
-    const handle = await harness.start(workflowId, { agent: 'travel', task: 'Charge the trip', budget: { maxWallClockMs: 2500, topUpTimeoutMs: 1000 }, approval: { approvers: ['ana'] } });
+    const handle = await harness.start(workflowId, {
+      agent: 'travel',
+      task: 'Charge the trip',
+      budget: { maxWallClockMs: 2500, topUpTimeoutMs: 1000 },
+      approval: { approvers: ['ana'] },
+    });
     await harness.waitFor(handle, (s) => s.status === 'awaiting_approval');
     // The approver takes longer than the whole wall-clock budget.
     await new Promise((resolve) => setTimeout(resolve, 3500));

@@ -23,7 +23,9 @@ const trip: RespondingScenario = {
   respond(ctx) {
     if (ctx.turn === 1) return { content: [{ type: 'tool_use', name: 'book_flight', input: { flightId: 'AF-1380', passenger: 'Grace Hopper' } }] };
     if (ctx.turn === 2) {
-      return { content: [{ type: 'tool_use', name: 'book_hotel', input: { city: 'Paris', checkIn: '2026-10-02', checkOut: '2026-10-05', guest: 'Grace Hopper' } }] };
+      return {
+        content: [{ type: 'tool_use', name: 'book_hotel', input: { city: 'Paris', checkIn: '2026-10-02', checkOut: '2026-10-05', guest: 'Grace Hopper' } }],
+      };
     }
     return { content: [{ type: 'tool_use', name: 'abort', input: { reason: 'the traveller changed their mind' } }] };
   },
@@ -167,4 +169,3 @@ test('a skip sent while a compensation attempt is still running is not lost', as
 function undoneInTimeline(state: RunState): string[] {
   return state.timeline.filter((t) => t.kind === 'compensation' && t.title.startsWith('undo ') && t.state === 'ok').map((t) => t.effectId!);
 }
-

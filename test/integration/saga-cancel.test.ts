@@ -130,9 +130,7 @@ async function expectCancelled(handle: WorkflowHandle): Promise<RunState> {
 async function expectUndoneNewestFirst(workflowId: string, state: RunState, count: number): Promise<void> {
   const ids = Array.from({ length: count }, (_, i) => `${workflowId}/effect-${i + 1}`);
   const newestFirst = [...ids].reverse();
-  expect(state.effects.map((e) => [e.effectId, e.tool, e.state, e.compensation])).toEqual(
-    ids.map((id, i) => [id, STEPS[i].tool, 'committed', 'compensated']),
-  );
+  expect(state.effects.map((e) => [e.effectId, e.tool, e.state, e.compensation])).toEqual(ids.map((id, i) => [id, STEPS[i].tool, 'committed', 'compensated']));
   const undone = state.timeline.filter((t) => t.kind === 'compensation' && t.title.startsWith('undo ') && t.state === 'ok').map((t) => t.effectId);
   expect(undone).toEqual(newestFirst);
 
@@ -140,4 +138,3 @@ async function expectUndoneNewestFirst(workflowId: string, state: RunState, coun
   expect(ledger.effects.map((e) => [e.key, e.operation, e.state])).toEqual(ids.map((id, i) => [id, STEPS[i].operation, 'undone']));
   expect(ledger.undos.map((u) => [u.targetKey, u.result])).toEqual(newestFirst.map((id) => [id, 'compensated']));
 }
-

@@ -79,9 +79,7 @@ test('killed during a tool call: the step is retried with the same key and lands
   expect(outcome.status).toBe('completed');
   expect(outcome.effects.map((e) => [e.tool, e.state])).toEqual(STEPS.map((s) => [s.tool, 'committed']));
   const ledger = await ledgerOf(workflowId);
-  expect(ledger.effects.map((e) => [e.key, e.operation, e.state])).toEqual(
-    STEPS.map((s, i) => [`${workflowId}/effect-${i + 1}`, s.operation, 'active']),
-  );
+  expect(ledger.effects.map((e) => [e.key, e.operation, e.state])).toEqual(STEPS.map((s, i) => [`${workflowId}/effect-${i + 1}`, s.operation, 'active']));
   expect(ledger.undos).toEqual([]);
   // The crash did interrupt the step: its final attempt was a retry after the dead worker's heartbeat timed out.
   const attempt = await finalAttemptOf(handle, 'runTool', hotel);
@@ -107,9 +105,7 @@ test('killed during a compensation: the rollback resumes and undoes each effect 
   expect(outcome.effects.map((e) => [e.effectId, e.compensation])).toEqual(ids.map((id) => [id, 'compensated']));
   const ledger = await ledgerOf(workflowId);
   expect(ledger.effects.map((e) => [e.key, e.operation, e.state])).toEqual(STEPS.map((s, i) => [ids[i], s.operation, 'undone']));
-  expect(ledger.undos.map((u) => [u.key, u.targetKey, u.result])).toEqual(
-    [...ids].reverse().map((id) => [`${id}/undo`, id, 'compensated']),
-  );
+  expect(ledger.undos.map((u) => [u.key, u.targetKey, u.result])).toEqual([...ids].reverse().map((id) => [`${id}/undo`, id, 'compensated']));
   // The crash did interrupt the compensation: its activity on the dead worker timed out.
   const history = await handle.fetchHistory();
   const timedOut = history.events!.filter((e) => e.activityTaskTimedOutEventAttributes);
@@ -126,8 +122,9 @@ async function finalAttemptOf(handle: WorkflowHandle, activityType: string, effe
     return input?.effectId === effectId;
   });
   expect(scheduled).toBeDefined();
-  const started = history.events!.find((e) => e.activityTaskStartedEventAttributes && String(e.activityTaskStartedEventAttributes.scheduledEventId) === String(scheduled!.eventId));
+  const started = history.events!.find(
+    (e) => e.activityTaskStartedEventAttributes && String(e.activityTaskStartedEventAttributes.scheduledEventId) === String(scheduled!.eventId),
+  );
   const attributes = started!.activityTaskStartedEventAttributes!;
   return { attempt: attributes.attempt ?? 0, lastFailure: attributes.lastFailure?.message ?? '' };
 }
-

@@ -30,9 +30,24 @@ interface Row {
 
 const STEPS = [
   { tool: 'book_flight', path: '/flights/bookings', operation: 'flight_booking', input: { flightId: 'TP-1234', passenger: 'Ada Lovelace' } },
-  { tool: 'book_hotel', path: '/hotels/bookings', operation: 'hotel_booking', input: { city: 'Lisbon', checkIn: '2026-07-03', checkOut: '2026-07-06', guest: 'Ada Lovelace' } },
-  { tool: 'rent_car', path: '/cars/rentals', operation: 'car_rental', input: { city: 'Lisbon', pickUp: '2026-07-03', dropOff: '2026-07-06', driver: 'Ada Lovelace' } },
-  { tool: 'charge_card', path: '/payments/charges', operation: 'charge', input: { amountCents: 41250, currency: 'EUR', card: '4242 4242 4242 4242', description: 'Lisbon trip' } },
+  {
+    tool: 'book_hotel',
+    path: '/hotels/bookings',
+    operation: 'hotel_booking',
+    input: { city: 'Lisbon', checkIn: '2026-07-03', checkOut: '2026-07-06', guest: 'Ada Lovelace' },
+  },
+  {
+    tool: 'rent_car',
+    path: '/cars/rentals',
+    operation: 'car_rental',
+    input: { city: 'Lisbon', pickUp: '2026-07-03', dropOff: '2026-07-06', driver: 'Ada Lovelace' },
+  },
+  {
+    tool: 'charge_card',
+    path: '/payments/charges',
+    operation: 'charge',
+    input: { amountCents: 41250, currency: 'EUR', card: '4242 4242 4242 4242', description: 'Lisbon trip' },
+  },
 ] as const;
 
 /** Inputs the services refuse with a 4xx although they pass the tools' schemas. */
@@ -127,9 +142,7 @@ test.each(table)('%s at step %i: the effects that landed are undone newest-first
 
   // The services: one effect per step that landed, each undone exactly once, newest first, nothing else.
   const ledger = await ledgerOf(`${workflowId}/`);
-  expect(ledger.effects.map((e) => [e.key, e.operation, e.state])).toEqual(
-    landedIds.map((key, i) => [key, STEPS[i].operation, 'undone']),
-  );
+  expect(ledger.effects.map((e) => [e.key, e.operation, e.state])).toEqual(landedIds.map((key, i) => [key, STEPS[i].operation, 'undone']));
   const runUndos = ledger.undos.filter((undo) => undo.key.startsWith(`${workflowId}/`));
   expect(runUndos.map((undo) => [undo.targetKey, undo.result])).toEqual(newestFirst.map((key) => [key, 'compensated']));
   expect(undoneInTimeline(state)).toEqual(newestFirst);
@@ -151,7 +164,9 @@ async function approveCharge(handle: WorkflowHandle): Promise<void> {
 }
 
 function undoneInTimeline(state: RunState): string[] {
-  return state.timeline.filter((entry) => entry.kind === 'compensation' && entry.title.startsWith('undo ') && entry.state === 'ok').map((entry) => entry.effectId!);
+  return state.timeline
+    .filter((entry) => entry.kind === 'compensation' && entry.title.startsWith('undo ') && entry.state === 'ok')
+    .map((entry) => entry.effectId!);
 }
 
 function range(n: number): number[] {
@@ -161,7 +176,11 @@ function range(n: number): number[] {
 const ledgerOf = (prefix: string) => readLedger(harness.services.url, prefix);
 
 async function addFault(rule: Record<string, unknown>): Promise<void> {
-  const response = await fetch(`${harness.services.url}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
+  const response = await fetch(`${harness.services.url}/_faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(rule),
+  });
   expect(response.status).toBe(201);
 }
 

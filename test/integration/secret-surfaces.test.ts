@@ -43,7 +43,10 @@ async function surfaces(handle: WorkflowHandle): Promise<string> {
 }
 
 test("no canary in the summary, details, search attributes, memo or id of the demo's trip or its payments sub-agent", async () => {
-  const { workflowId } = await sagent.start({ agent: 'trip', task: TASK, approval: { approvers: ['ana'] } }, { workflowId: `happy-trip-secrets-${Date.now()}` });
+  const { workflowId } = await sagent.start(
+    { agent: 'trip', task: TASK, approval: { approvers: ['ana'] } },
+    { workflowId: `happy-trip-secrets-${Date.now()}` },
+  );
   const parent = harness.client.workflow.getHandle(workflowId);
   const state = await harness.waitFor(parent, (s) => (s.delegations ?? []).some((delegation) => delegation.pendingApprovals.length > 0), 90_000);
   const child = harness.client.workflow.getHandle(state.delegations![0].workflowId);

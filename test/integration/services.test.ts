@@ -16,7 +16,6 @@ interface Reply {
   headers: Headers;
 }
 
-
 // Opening an in-memory PGlite runs initdb (a few seconds); do not depend on the config's timeout.
 jest.setTimeout(60_000);
 

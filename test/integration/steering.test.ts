@@ -23,7 +23,12 @@ const steered: RespondingScenario = {
   async respond(ctx) {
     if (ctx.turn === 1) {
       await gates.get(ctx.runId ?? '')?.opened;
-      return { content: [{ type: 'text', text: 'Checking Lisbon.' }, { type: 'tool_use', name: 'get_weather', input: { city: 'Lisbon' } }] };
+      return {
+        content: [
+          { type: 'text', text: 'Checking Lisbon.' },
+          { type: 'tool_use', name: 'get_weather', input: { city: 'Lisbon' } },
+        ],
+      };
     }
     if (ctx.turn === 2 && said(ctx, 'Check Porto instead')) {
       return { content: [{ type: 'tool_use', name: 'get_weather', input: { city: 'Porto' } }] };
@@ -37,14 +42,20 @@ const concierge: RespondingScenario = {
   name: 'concierge',
   match: { runIdPrefix: 'concierge-' },
   respond(ctx) {
-    const book = (city: string) => ({ type: 'tool_use' as const, name: 'book_hotel', input: { city, checkIn: '2027-05-01', checkOut: '2027-05-03', guest: 'Ana Lima' } });
+    const book = (city: string) => ({
+      type: 'tool_use' as const,
+      name: 'book_hotel',
+      input: { city, checkIn: '2027-05-01', checkOut: '2027-05-03', guest: 'Ana Lima' },
+    });
     switch (ctx.turn) {
       case 1:
         return { content: [book('Lisbon')] };
       case 3:
         return said(ctx, 'also Porto') ? { content: [book('Porto')] } : { content: [{ type: 'text', text: 'unexpected' }] };
       case 5:
-        return said(ctx, 'weather') ? { content: [{ type: 'tool_use', name: 'get_weather', input: { city: 'Porto' } }] } : { content: [{ type: 'text', text: 'unexpected' }] };
+        return said(ctx, 'weather')
+          ? { content: [{ type: 'tool_use', name: 'get_weather', input: { city: 'Porto' } }] }
+          : { content: [{ type: 'text', text: 'unexpected' }] };
       default:
         return { content: [{ type: 'text', text: `Answer ${ctx.turn / 2}.` }] };
     }
@@ -68,7 +79,9 @@ async function turnAsked(workflowId: string, turn: number): Promise<void> {
 }
 
 const bodyOf = (workflowId: string, turn: number) =>
-  JSON.stringify(harness.model.requests.filter((request) => request.runId === workflowId && request.turn === turn && request.path === '/v1/messages').at(-1)?.body);
+  JSON.stringify(
+    harness.model.requests.filter((request) => request.runId === workflowId && request.turn === turn && request.path === '/v1/messages').at(-1)?.body,
+  );
 
 test('a message sent to a running agent joins the conversation before its next call and changes what it does', async () => {
   const workflowId = `steer-send-${Date.now()}`;
@@ -76,8 +89,14 @@ test('a message sent to a running agent joins the conversation before its next c
   const handle = await harness.start(workflowId, { agent: 'travel', task: 'What is the weather like?', approval: { approvers: ['alice'] } });
   await turnAsked(workflowId, 1);
   // Refused: a sender the run does not allow, and a message over 8 KB.
-  await expect(sagent.send(workflowId, { text: 'Book me a yacht', by: 'mallory' })).rejects.toMatchObject({ name: 'OperationRefusedError', why: expect.stringMatching(/mallory may not steer this run \(allowed: alice\)/) });
-  await expect(sagent.send(workflowId, { text: 'x'.repeat(9000), by: 'alice' })).rejects.toMatchObject({ name: 'OperationRefusedError', why: expect.stringMatching(/9000 bytes; at most 8192/) });
+  await expect(sagent.send(workflowId, { text: 'Book me a yacht', by: 'mallory' })).rejects.toMatchObject({
+    name: 'OperationRefusedError',
+    why: expect.stringMatching(/mallory may not steer this run \(allowed: alice\)/),
+  });
+  await expect(sagent.send(workflowId, { text: 'x'.repeat(9000), by: 'alice' })).rejects.toMatchObject({
+    name: 'OperationRefusedError',
+    why: expect.stringMatching(/9000 bytes; at most 8192/),
+  });
   expect(await sagent.send(workflowId, { text: 'Check Porto instead', by: 'alice' })).toEqual({ queued: 1 });
   gates.get(workflowId)!.open();
   const outcome = await outcomeOf(handle);
@@ -125,6 +144,8 @@ test('a conversation agent answers three messages in one run and undoes its book
   expect(outcome.reason).toMatch(/aborted by ana: plans changed/);
   expect(outcome.effects.map((effect) => effect.compensation)).toEqual(['compensated', 'compensated']);
   // One run: six model turns, each answer read back by the next.
-  expect(harness.model.requests.filter((request) => request.runId === workflowId && request.path === '/v1/messages').map((request) => request.turn)).toEqual([1, 2, 3, 4, 5, 6]);
+  expect(harness.model.requests.filter((request) => request.runId === workflowId && request.path === '/v1/messages').map((request) => request.turn)).toEqual([
+    1, 2, 3, 4, 5, 6,
+  ]);
   expect(bodyOf(workflowId, 3)).toContain('Answer 1.');
 });

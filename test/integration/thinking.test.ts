@@ -13,7 +13,12 @@ const scenario = {
   name: 'thinking-five',
   match: { runIdPrefix: 'thinking-' },
   turns: [
-    ...cities.map((city) => ({ content: [{ type: 'text', text: `Checking ${city}.` }, { type: 'tool_use', name: 'get_weather', input: { city } }] })),
+    ...cities.map((city) => ({
+      content: [
+        { type: 'text', text: `Checking ${city}.` },
+        { type: 'tool_use', name: 'get_weather', input: { city } },
+      ],
+    })),
     { content: [{ type: 'text', text: 'Lisbon is the warmest: go there.' }] },
   ],
   afterLastTurn: 'end_turn',

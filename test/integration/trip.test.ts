@@ -46,7 +46,7 @@ test('the unlucky trip has its card declined and is rolled back newest-first', a
     rent_car: ['committed', 'compensated'],
     charge_card: ['failed', 'not_needed'],
   });
-  const final = await handle.query('getState') as { timeline: { kind: string; title: string }[] };
+  const final = (await handle.query('getState')) as { timeline: { kind: string; title: string }[] };
   const undone = final.timeline.filter((t) => t.kind === 'compensation' && t.title.startsWith('undo')).map((t) => t.title.split(' ')[1]);
   expect(undone).toEqual(['rent_car', 'book_hotel', 'book_flight']);
 });

@@ -19,7 +19,12 @@ const text = (value: unknown) => ({ content: [{ type: 'text', text: `\`\`\`json\
 const scenarios = [
   { name: 'typed-first', match: { runIdPrefix: 'typed-first-' }, turns: [lookUp, text(valid)], afterLastTurn: 'end_turn' },
   { name: 'typed-second', match: { runIdPrefix: 'typed-second-' }, turns: [lookUp, text(invalid), text(valid)], afterLastTurn: 'end_turn' },
-  { name: 'typed-never', match: { runIdPrefix: 'typed-never-' }, turns: [lookUp, { content: [{ type: 'text', text: 'Sunny, about 24 degrees.' }] }, text(invalid)], afterLastTurn: 'end_turn' },
+  {
+    name: 'typed-never',
+    match: { runIdPrefix: 'typed-never-' },
+    turns: [lookUp, { content: [{ type: 'text', text: 'Sunny, about 24 degrees.' }] }, text(invalid)],
+    afterLastTurn: 'end_turn',
+  },
 ] as Scenario[];
 
 let harness: Harness;

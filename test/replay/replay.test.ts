@@ -16,17 +16,44 @@ const fixtures = corpus.map((fixture) => fixture.name);
 
 test('every committed history names the workflow id it ran under', () => {
   const orphans = corpus.filter((fixture) => fixture.workflowId === undefined).map((fixture) => fixture.name);
-  expect({ historiesWithoutWorkflowId: orphans, fix: 'add each to the workflow-ids.json of its folder' }).toEqual({ historiesWithoutWorkflowId: [], fix: expect.any(String) });
+  expect({ historiesWithoutWorkflowId: orphans, fix: 'add each to the workflow-ids.json of its folder' }).toEqual({
+    historiesWithoutWorkflowId: [],
+    fix: expect.any(String),
+  });
 });
 
 test('the corpus of release 0.1.0 holds a history of every workflow shape', () => {
   const shapes = new Set(corpus.filter((fixture) => fixture.release === '0.1.0').map((fixture) => fixture.name.split('/')[1].split('.')[0]));
   const expected = [
-    'slice', 'happy-trip', 'unlucky-trip', 'parallel', 'bad-input', 'budget-aborted', 'budget-topped-up', 'long-run',
-    'approval-rejected', 'approval-expired', 'approval-edited', 'approval-parallel', 'approval-continued-as-new', 'approval-signed',
-    'saga-critical-failure', 'saga-cancelled', 'saga-blocked-then-retried', 'saga-skipped', 'mcp-rollback',
-    'reconcile-retried', 'reconcile-unresolved', 'repeat-answered', 'repeat-stuck', 'approval-after-budget',
-    'delegation-aborted', 'delegation-aborted-child', 'delegation-budget', 'delegation-budget-child', 'long-compacted',
+    'slice',
+    'happy-trip',
+    'unlucky-trip',
+    'parallel',
+    'bad-input',
+    'budget-aborted',
+    'budget-topped-up',
+    'long-run',
+    'approval-rejected',
+    'approval-expired',
+    'approval-edited',
+    'approval-parallel',
+    'approval-continued-as-new',
+    'approval-signed',
+    'saga-critical-failure',
+    'saga-cancelled',
+    'saga-blocked-then-retried',
+    'saga-skipped',
+    'mcp-rollback',
+    'reconcile-retried',
+    'reconcile-unresolved',
+    'repeat-answered',
+    'repeat-stuck',
+    'approval-after-budget',
+    'delegation-aborted',
+    'delegation-aborted-child',
+    'delegation-budget',
+    'delegation-budget-child',
+    'long-compacted',
   ];
   for (const shape of expected) expect(shapes).toContain(shape);
 });
@@ -34,8 +61,14 @@ test('the corpus of release 0.1.0 holds a history of every workflow shape', () =
 test('the histories of the next release hold every shape this version added', () => {
   const shapes = new Set(corpus.filter((fixture) => fixture.release === 'unreleased').map((fixture) => fixture.name.split('/')[1].split('.')[0]));
   const expected = [
-    'breaker-board', 'model-outage-resumed', 'model-fallback', 'typed-output-reasked', 'thinking-compacted', 'steering-message',
-    'conversation-aborted', 'approval-signed-run',
+    'breaker-board',
+    'model-outage-resumed',
+    'model-fallback',
+    'typed-output-reasked',
+    'thinking-compacted',
+    'steering-message',
+    'conversation-aborted',
+    'approval-signed-run',
   ];
   for (const shape of expected) expect(shapes).toContain(shape);
 });

@@ -107,7 +107,10 @@ export const UI_CHECKS: UiCheck[] = [
       const { summaries } = await readEventHistory(page, uiUrl, handle.workflowId, runId, expected.undo[0]);
       // The Event History lists activities newest first.
       const chronological = [...summaries].reverse();
-      assert.deepEqual(chronological.filter((s) => s.startsWith('undo ')), expected.undo);
+      assert.deepEqual(
+        chronological.filter((s) => s.startsWith('undo ')),
+        expected.undo,
+      );
       const missing = [...expected.model, ...expected.effects].filter((s) => !summaries.includes(s));
       assert.deepEqual(missing, [], `event history lacks these summaries; it shows:\n${summaries.join('\n')}`);
       return `${summaries.length} summaries; undone in order: ${expected.undo.join(', ')}`;

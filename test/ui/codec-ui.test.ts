@@ -38,7 +38,14 @@ beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sagent-codec-ui-'));
   const [port, uiPort] = await freePorts(2);
   codecServer = await startCodecServer({ codec: new EncryptionCodec(parseKeyList(keys)), origins: uiOrigins(`http://127.0.0.1:${uiPort}`), port: 0 });
-  devServer = await ensureDevServer({ port, uiPort, stateDir: dir, dbFile: path.join(dir, 'temporal.db'), logFile: path.join(dir, 'temporal.log'), uiCodecEndpoint: codecServer.uiEndpoint });
+  devServer = await ensureDevServer({
+    port,
+    uiPort,
+    stateDir: dir,
+    dbFile: path.join(dir, 'temporal.db'),
+    logFile: path.join(dir, 'temporal.log'),
+    uiCodecEndpoint: codecServer.uiEndpoint,
+  });
   // The harness connects to the server SAGENT_TEST_TEMPORAL_ADDRESS names: this file's own, for as long as it runs.
   process.env.SAGENT_TEST_TEMPORAL_ADDRESS = devServer.address;
   harness = await startHarness('codec-ui', [canaries.scenario], { dataConverter: codecDataConverter({ SAGENT_CODEC_KEYS: keys }) });
@@ -62,7 +69,10 @@ test("the run's event history in the Web UI shows an activity input decoded", as
   const scheduled = page.getByText('Activity Task Scheduled').first();
   await scheduled.waitFor({ state: 'visible', timeout: 20_000 });
   // The book_flight activity's input names the passenger, which only the codec server can reveal.
-  await page.getByText(/book_flight · effect 1/).first().click();
+  await page
+    .getByText(/book_flight · effect 1/)
+    .first()
+    .click();
   const passenger = page.getByText(`Ada ${canaries.marker}`).first();
   try {
     await passenger.waitFor({ state: 'visible', timeout: 20_000 });

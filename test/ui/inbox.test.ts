@@ -37,7 +37,13 @@ const chargeAndEmail: RespondingScenario = {
   match: { runIdPrefix: 'inbox-edit-' },
   respond: (ctx) =>
     ctx.turn === 1
-      ? { content: [{ type: 'text', text: 'Charging, then mailing.' }, { type: 'tool_use', name: 'charge_card', input: CHARGE }, { type: 'tool_use', name: 'send_email', input: EMAIL }] }
+      ? {
+          content: [
+            { type: 'text', text: 'Charging, then mailing.' },
+            { type: 'tool_use', name: 'charge_card', input: CHARGE },
+            { type: 'tool_use', name: 'send_email', input: EMAIL },
+          ],
+        }
       : { content: [{ type: 'text', text: 'Done.' }] },
 };
 const TOKENS = { ana: 'ana-inbox-token-0123456789abcdef', bob: 'bob-inbox-token-0123456789abcdef' };
@@ -202,7 +208,9 @@ test('ana rejects the other charge with a reason, and Claude is told the reason 
 
   const outcome = await outcomeOf(toReject);
   expect(outcome.status).toBe('completed');
-  expect(outcome.approvals).toEqual([expect.objectContaining({ callId: 'call-1', decision: 'reject', approver: 'ana', reason: 'not this month', signed: true })]);
+  expect(outcome.approvals).toEqual([
+    expect.objectContaining({ callId: 'call-1', decision: 'reject', approver: 'ana', reason: 'not this month', signed: true }),
+  ]);
   expect(outcome.effects).toEqual([]);
   expect((await runLedger(harness!.services.url, toReject.workflowId)).effects).toEqual([]);
   // What Claude was shown for the charge: an error result carrying ana's reason.
@@ -319,7 +327,10 @@ test("with --sign-in-browser the key never leaves ana's page: her signed approva
       await route.fulfill({ json: { ...answer, message: answer.message.replace('"decision":"approve"', '"decision":"reject"') } });
     });
     await (await callOf(page, changed)).getByRole('button', { name: 'Approve', exact: true }).click();
-    await page.getByRole('status').getByText('the inbox asked this browser to sign something other than your decision: nothing was signed').waitFor({ state: 'visible' });
+    await page
+      .getByRole('status')
+      .getByText('the inbox asked this browser to sign something other than your decision: nothing was signed')
+      .waitFor({ state: 'visible' });
     await page.unroute('**/api/prepare');
 
     // Someone between the page and the run puts other words in ana's mouth: the signature no longer covers them.

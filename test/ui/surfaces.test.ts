@@ -25,7 +25,11 @@ const SETUP_TIMEOUT_MS = 600_000;
 const CHARGE = { amountCents: 1700, currency: 'EUR', card: '4242424242424242', description: 'Surfaces' };
 const chargeOnce = chargeOnceScenario('ui-surfaces', 'ui-surfaces-', CHARGE);
 /** Claude answers at once: the run completes. */
-const answers: Scenario = { name: 'ui-surfaces-done', match: { runIdPrefix: 'ui-list-done-' }, turns: [{ content: [{ type: 'text', text: 'Nothing to book.' }] }] };
+const answers: Scenario = {
+  name: 'ui-surfaces-done',
+  match: { runIdPrefix: 'ui-list-done-' },
+  turns: [{ content: [{ type: 'text', text: 'Nothing to book.' }] }],
+};
 /** Claude books a flight, then gives up: the run rolls the flight back (or is blocked, where its undo keeps failing). */
 const givesUp: Scenario = {
   name: 'ui-surfaces-undo',
@@ -80,7 +84,9 @@ async function openDetails(page: Page, workflowId: string, runId: string, marker
 
 test('an approval signal whose approver is a Markdown link and image shows as plain text, marked unverified', async () => {
   const { handle, runId } = await pausedRun('inject');
-  const { pendingApprovals: [charge] } = await handle.query(getStateQuery);
+  const {
+    pendingApprovals: [charge],
+  } = await handle.query(getStateQuery);
   await handle.signal(approvalSignal, { callId: charge.callId, argsHash: charge.argsHash, decision: 'approve', approver: HOSTILE_NAME });
   await harness!.waitFor(handle, (s) => s.rejectedAttempts.length > 0);
   const page = await browser!.context.newPage();
@@ -136,7 +142,9 @@ test("a terminated run keeps AgentPendingApprovals but is not pending in the REA
     await page.goto(listUrl(uiUrl, PENDING_QUERY), { waitUntil: 'networkidle', timeout: 30_000 });
     await page.getByText(live.handle.workflowId).first().waitFor({ state: 'visible', timeout: 20_000 });
     await screenshot(page, 'pending-list');
-    const ids = await page.locator('table tbody tr').evaluateAll((rows) => rows.map((row) => row.querySelector('a[href*="/workflows/"]')?.textContent?.trim() ?? ''));
+    const ids = await page
+      .locator('table tbody tr')
+      .evaluateAll((rows) => rows.map((row) => row.querySelector('a[href*="/workflows/"]')?.textContent?.trim() ?? ''));
     expect(ids).toContain(live.handle.workflowId);
     expect(ids).not.toContain(dead.handle.workflowId);
   } finally {
@@ -157,7 +165,14 @@ async function readList(page: Page, query: string, ids: string[], screenshotName
   const headers = (await page.locator('table thead th[data-testid^="workflows-summary-table-header-cell-"]').allInnerTexts()).map((text) => text.trim());
   const rows = await page
     .locator('table tbody tr')
-    .evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td[data-testid="workflows-summary-table-body-cell"]'), (td: { textContent: string | null }) => td.textContent?.trim() ?? '')));
+    .evaluateAll((trs) =>
+      trs.map((tr) =>
+        Array.from(
+          tr.querySelectorAll('td[data-testid="workflows-summary-table-body-cell"]'),
+          (td: { textContent: string | null }) => td.textContent?.trim() ?? '',
+        ),
+      ),
+    );
   const byId = new Map<string, Record<string, string>>();
   for (const cells of rows) {
     const row = Object.fromEntries(headers.map((header, index) => [header, cells[index] ?? '']));

@@ -105,9 +105,9 @@ export async function readEventHistory(page: Page, uiUrl: string, workflowId: st
 /** The workflow list filtered by a visibility query: the workflow ids it shows. */
 export async function readWorkflowList(page: Page, uiUrl: string, query: string, marker: string, screenshot: string) {
   await show(page, listUrl(uiUrl, query), page.getByText(marker), screenshot);
-  const ids = await page.locator('table tbody tr').evaluateAll((rows) =>
-    rows.map((row) => row.querySelector('a[href*="/workflows/"]')?.textContent?.trim() ?? ''),
-  );
+  const ids = await page
+    .locator('table tbody tr')
+    .evaluateAll((rows) => rows.map((row) => row.querySelector('a[href*="/workflows/"]')?.textContent?.trim() ?? ''));
   return { url: page.url(), workflowIds: ids.filter(Boolean) };
 }
 

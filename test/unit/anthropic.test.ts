@@ -68,7 +68,7 @@ function breakpoints(params: Anthropic.MessageCreateParamsNonStreaming): string[
 }
 
 describe('toolInputSchema', () => {
-  it("converts zod to JSON Schema without the $schema key", () => {
+  it('converts zod to JSON Schema without the $schema key', () => {
     expect(toolInputSchema(searchHotels.input)).toEqual({
       type: 'object',
       properties: {
@@ -101,7 +101,12 @@ describe('toParams', () => {
       {
         name: 'abort',
         description: expect.stringContaining('Give up on the task'),
-        input_schema: { type: 'object', properties: { reason: { type: 'string', minLength: 1, maxLength: 2000, description: expect.stringContaining('cannot be completed') } }, required: ['reason'], additionalProperties: false },
+        input_schema: {
+          type: 'object',
+          properties: { reason: { type: 'string', minLength: 1, maxLength: 2000, description: expect.stringContaining('cannot be completed') } },
+          required: ['reason'],
+          additionalProperties: false,
+        },
       },
     ]);
     expect(JSON.stringify(params.tools)).not.toContain('$schema');
@@ -126,15 +131,32 @@ describe('toParams', () => {
     const messages = buildContext(conversation);
     const opening = messages[0].content as unknown[];
     expect(opening.length).toBeGreaterThan(2);
-    expect(breakpoints(toParams(request(messages)))).toEqual(['system[0]', `messages[0].content[${opening.length - 1}]`, 'messages[2].content[0]', 'messages[4].content[0]']);
+    expect(breakpoints(toParams(request(messages)))).toEqual([
+      'system[0]',
+      `messages[0].content[${opening.length - 1}]`,
+      'messages[2].content[0]',
+      'messages[4].content[0]',
+    ]);
   });
 
   it('marks the last block of a marked message, not the first', () => {
     const messages: MessageParam[] = [
-      { role: 'user', content: [{ type: 'text', text: 'task' }, { type: 'text', text: 'summary' }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'task' },
+          { type: 'text', text: 'summary' },
+        ],
+      },
     ];
     expect(toParams(request(messages)).messages).toEqual([
-      { role: 'user', content: [{ type: 'text', text: 'task' }, { type: 'text', text: 'summary', cache_control: EPHEMERAL }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'task' },
+          { type: 'text', text: 'summary', cache_control: EPHEMERAL },
+        ],
+      },
     ]);
   });
 
@@ -188,7 +210,7 @@ describe('fromMessage', () => {
     } as unknown as Anthropic.Message;
   }
 
-  it("keeps text, tool_use and thinking blocks as wire types, the thinking with its signature", () => {
+  it('keeps text, tool_use and thinking blocks as wire types, the thinking with its signature', () => {
     expect(fromMessage('claude-sonnet-4-6', message(), 'req_1').content).toEqual([
       { type: 'thinking', thinking: 'hmm', signature: 'sig' },
       { type: 'text', text: 'Searching.' },
@@ -222,7 +244,10 @@ describe('fromMessage', () => {
     },
   );
 
-  it.each([['an unknown stop reason', 'something_new'], ['no stop reason', null]])('maps %s to null', (_label, stopReason) => {
+  it.each([
+    ['an unknown stop reason', 'something_new'],
+    ['no stop reason', null],
+  ])('maps %s to null', (_label, stopReason) => {
     expect(fromMessage('claude-sonnet-4-6', message({ stop_reason: stopReason }), null).stop_reason).toBeNull();
   });
 });
@@ -230,14 +255,23 @@ describe('fromMessage', () => {
 describe('thinking', () => {
   const base = { name: 'thinker', description: 'Thinks', system: 'Think.', tools: [searchHotels] };
   it('asks for a budget on top of the answer, or for adaptive thinking where the model decides', () => {
-    const budgeted = toParams({ ...request([{ role: 'user', content: 'hi' }], ['search_hotels']), agent: defineAgent({ ...base, thinking: { budgetTokens: 4096 } }) });
+    const budgeted = toParams({
+      ...request([{ role: 'user', content: 'hi' }], ['search_hotels']),
+      agent: defineAgent({ ...base, thinking: { budgetTokens: 4096 } }),
+    });
     expect(budgeted).toMatchObject({ thinking: { type: 'enabled', budget_tokens: 4096 }, max_tokens: 1024 + 4096 });
-    const adaptive = toParams({ ...request([{ role: 'user', content: 'hi' }], ['search_hotels']), model: 'claude-opus-4-7', agent: defineAgent({ ...base, thinking: 'adaptive' }) });
+    const adaptive = toParams({
+      ...request([{ role: 'user', content: 'hi' }], ['search_hotels']),
+      model: 'claude-opus-4-7',
+      agent: defineAgent({ ...base, thinking: 'adaptive' }),
+    });
     expect(adaptive).toMatchObject({ thinking: { type: 'adaptive' }, max_tokens: 1024 });
     expect(toParams(request([{ role: 'user', content: 'hi' }])).thinking).toBeUndefined();
   });
 
   it('refuses a budget below the API minimum, with what to give instead', () => {
-    expect(() => defineAgent({ ...base, thinking: { budgetTokens: 512 } })).toThrow(/thinking must be 'adaptive' or \{ budgetTokens: n \} with a whole n of at least 1024, got \{"budgetTokens":512\}/);
+    expect(() => defineAgent({ ...base, thinking: { budgetTokens: 512 } })).toThrow(
+      /thinking must be 'adaptive' or \{ budgetTokens: n \} with a whole n of at least 1024, got \{"budgetTokens":512\}/,
+    );
   });
 });

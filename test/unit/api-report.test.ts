@@ -69,7 +69,7 @@ describe('the documentation check', () => {
     '  /** Its size in pixels. @default 16 */',
     '  size?: number;',
     '}',
-    '/** A widget\'s limits: every field is a knob. */',
+    "/** A widget's limits: every field is a knob. */",
     'export interface WidgetLimits {',
     '  /** @default 3 */',
     '  maxWidgets: number;',
@@ -106,7 +106,10 @@ describe('the documentation check', () => {
     await fs.mkdir(dts, { recursive: true });
     await fs.writeFile(path.join(dts, 'cli.d.ts'), DOCUMENTED.replace('/** Starts a widget. */\n', ''));
     for (const args of [[], ['--update']]) {
-      const { code, output } = await run(['scripts/api-report.mjs', '--entry', 'sagent/cli', '--dts', dts, ...args], { ...process.env, SAGENT_API_REPORT_DIR: path.join(scratch, 'widget-reports') });
+      const { code, output } = await run(['scripts/api-report.mjs', '--entry', 'sagent/cli', '--dts', dts, ...args], {
+        ...process.env,
+        SAGENT_API_REPORT_DIR: path.join(scratch, 'widget-reports'),
+      });
       expect(code).toBe(1);
       expect(output).toContain('sagent/cli: startWidget: no JSDoc');
       expect(output).toContain('sagent/cli: 1 undocumented');

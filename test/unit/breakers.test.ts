@@ -147,7 +147,11 @@ describe('a defineTool breaker declaration', () => {
 
 describe("what Claude reads of a tool's failure", () => {
   it("carries the tool's own code, hint and retry-after beside a code of the closed table", () => {
-    const failure = ApplicationFailure.create({ type: 'ToolFailure.Transient', message: 'x', details: [{ code: 'rate_limited', hint: 'slow down', retryAfterMs: 1200 }] });
+    const failure = ApplicationFailure.create({
+      type: 'ToolFailure.Transient',
+      message: 'x',
+      details: [{ code: 'rate_limited', hint: 'slow down', retryAfterMs: 1200 }],
+    });
     const body = toolError('tool_failed', 'the quotes service answered 429', toolFailureDetails(failure));
     expect(body).toEqual({ error: 'tool_failed', message: 'the quotes service answered 429', hint: 'slow down', code: 'rate_limited', retry_after_ms: 1200 });
     expect(toolError('service_unavailable', 'down').hint).toBe(TOOL_ERRORS.service_unavailable);

@@ -77,7 +77,9 @@ describe('client errors', () => {
   });
 
   test('no worker answering and an unconfirmed signal are infrastructure; the rest are domain failures', () => {
-    const infrastructure = Object.entries(CLIENT_ERRORS).filter(([, kind]) => kind === 'infrastructure').map(([name]) => name);
+    const infrastructure = Object.entries(CLIENT_ERRORS)
+      .filter(([, kind]) => kind === 'infrastructure')
+      .map(([name]) => name);
     expect(infrastructure.sort()).toEqual(['DecisionUnconfirmedError', 'QueryUnansweredError']);
   });
 

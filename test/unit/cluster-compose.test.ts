@@ -58,9 +58,14 @@ describe('docker-compose.yml and the cluster script', () => {
   it('catch a search attribute missing from the admin step, and a missing service', () => {
     const fewer = composeText.replace(' AgentPendingApprovals=Int', '');
     expect(composeDisagreements(fewer, root)).toEqual([
-      expect.stringMatching(/^temporal-admin registers \[AgentCostUsd=Double AgentName=Keyword AgentPrincipal=Keyword AgentStatus=Keyword AgentSteps=Int AgentTenant=Keyword\], sagent needs \[.*AgentPendingApprovals=Int.*\]$/),
+      expect.stringMatching(
+        /^temporal-admin registers \[AgentCostUsd=Double AgentName=Keyword AgentPrincipal=Keyword AgentStatus=Keyword AgentSteps=Int AgentTenant=Keyword\], sagent needs \[.*AgentPendingApprovals=Int.*\]$/,
+      ),
     ]);
     const noUi = edited((compose) => delete compose.services['temporal-ui']);
-    expect(composeDisagreements(noUi, root)).toEqual(['docker-compose.yml has no `temporal-ui` service', 'temporal-ui runs no image, the cluster script temporalio/ui:2.49.1']);
+    expect(composeDisagreements(noUi, root)).toEqual([
+      'docker-compose.yml has no `temporal-ui` service',
+      'temporal-ui runs no image, the cluster script temporalio/ui:2.49.1',
+    ]);
   });
 });

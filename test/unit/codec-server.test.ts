@@ -24,7 +24,10 @@ test('no token or a wrong one gets 401', async () => {
 
 test('a preflight from the UI origin is allowed; from another origin it is refused', async () => {
   const preflight = (origin: string) =>
-    fetch(`${server.url}/decode`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' } });
+    fetch(`${server.url}/decode`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' },
+    });
   const allowed = await preflight(UI);
   expect(allowed.status).toBe(204);
   expect(allowed.headers.get('access-control-allow-origin')).toBe(UI);
@@ -38,7 +41,9 @@ test('a preflight from the UI origin is allowed; from another origin it is refus
 
 test('encode then decode round-trips, with the bearer token or the token in the path', async () => {
   const original = payloadToJSON(defaultPayloadConverter.toPayload({ card: '4242 4242 4242 4242' }));
-  const encoded = (await (await post('/encode', { payloads: [original] }, auth)).json()) as { payloads: Array<{ metadata: Record<string, string>; data: string }> };
+  const encoded = (await (await post('/encode', { payloads: [original] }, auth)).json()) as {
+    payloads: Array<{ metadata: Record<string, string>; data: string }>;
+  };
   expect(Buffer.from(encoded.payloads[0].metadata.encoding, 'base64').toString()).toBe('binary/encrypted');
   expect(Buffer.from(encoded.payloads[0].data, 'base64').toString('latin1')).not.toContain('4242');
   const response = await post(`/token/test-token-0123456789/default/decode`, encoded, { origin: UI, 'x-namespace': 'default' });
@@ -106,6 +111,16 @@ describe('people, namespaces and the access log', () => {
   });
 
   test('two people with one token are refused at start', async () => {
-    await expect(startCodecServer({ codec, origins: [UI], people: [{ name: 'a', token: ALICE }, { name: 'b', token: ALICE }], port: 0 })).rejects.toThrow(/share a token/);
+    await expect(
+      startCodecServer({
+        codec,
+        origins: [UI],
+        people: [
+          { name: 'a', token: ALICE },
+          { name: 'b', token: ALICE },
+        ],
+        port: 0,
+      }),
+    ).rejects.toThrow(/share a token/);
   });
 });

@@ -28,7 +28,10 @@ test('a tampered ciphertext fails authentication', async () => {
   const [sealed] = await codec.encode([payload('secret')]);
   const data = Buffer.from(sealed.data!);
   data[20] ^= 0x01;
-  await expect(codec.decode([{ ...sealed, data }])).rejects.toMatchObject({ name: 'CodecDecryptError', message: expect.stringMatching(/failed authentication/) });
+  await expect(codec.decode([{ ...sealed, data }])).rejects.toMatchObject({
+    name: 'CodecDecryptError',
+    message: expect.stringMatching(/failed authentication/),
+  });
 });
 
 test('a payload whose key id was changed fails: the id is bound to the ciphertext', async () => {
@@ -39,7 +42,10 @@ test('a payload whose key id was changed fails: the id is bound to the ciphertex
   const data = Buffer.from(sealed.data!);
   expect(data.subarray(3, 5).toString()).toBe('k1');
   data.write('k0', 3);
-  await expect(codec.decode([{ ...sealed, data }])).rejects.toMatchObject({ name: 'CodecDecryptError', message: expect.stringMatching(/failed authentication/) });
+  await expect(codec.decode([{ ...sealed, data }])).rejects.toMatchObject({
+    name: 'CodecDecryptError',
+    message: expect.stringMatching(/failed authentication/),
+  });
 });
 
 test('an unknown key id fails with a clear error naming it', async () => {
@@ -116,7 +122,9 @@ describe('formats', () => {
   test('format 1 payloads from older histories still open', async () => {
     const codec = new EncryptionCodec([legacy, key('k2')]);
     const [json, binary] = await codec.decode([
-      format1('qpqcFAqVcI+TsxhglEkOL8jbzCJ6i+Ze/zInmWLSsbF3VYqbglFA+onoERaLo3AtpynN3v3IeitrumXqq9tv4sVivF3aEzKbrWqxEhk9bHCJpYp7VKHG9zCchZCc9khJ4TPLK51jL0oO9EA9eLV95bOaspw2uAfwa0uwd9x5ZoTskgHyAjHK9NQBNQ=='),
+      format1(
+        'qpqcFAqVcI+TsxhglEkOL8jbzCJ6i+Ze/zInmWLSsbF3VYqbglFA+onoERaLo3AtpynN3v3IeitrumXqq9tv4sVivF3aEzKbrWqxEhk9bHCJpYp7VKHG9zCchZCc9khJ4TPLK51jL0oO9EA9eLV95bOaspw2uAfwa0uwd9x5ZoTskgHyAjHK9NQBNQ==',
+      ),
       format1('LOI8Kyp8/U7lx+Q5bSmVh1BBo5Vv4YqSGGOPP6MT+o8ZbrUVNyBuoEQd3ph4hWlieDpjXjMAT6HEcd7UNqgyl31jxEQTrtdgRbJScqXW1RvEL9c='),
     ]);
     expect(valueOf(json)).toEqual({ agent: 'travel', tool: 'book_hotel', input: { city: 'Lisbon' }, effectId: 'trip-1/effect-2' });

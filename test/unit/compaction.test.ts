@@ -37,7 +37,15 @@ const effect = (seq: number, over: Partial<EffectRecord> = {}): EffectRecord => 
 const irreversible = (seq: number) => effect(seq, { tool: 'send_email', undo: null, compensation: 'none' });
 const refused = (seq: number) => effect(seq, { state: 'failed' });
 const entry = (n: number): TimelineEntry => ({ kind: 'tool', title: `step ${n}`, at: '2026-01-01T00:00:00.000Z', state: 'ok' });
-const decision = (n: number): ApprovalRecord => ({ callId: `call-${n}`, tool: 'send_email', argsHash: 'h', decision: 'approve', approver: 'ana', reason: null, at: '2026-01-01T00:00:00.000Z' });
+const decision = (n: number): ApprovalRecord => ({
+  callId: `call-${n}`,
+  tool: 'send_email',
+  argsHash: 'h',
+  decision: 'approve',
+  approver: 'ana',
+  reason: null,
+  at: '2026-01-01T00:00:00.000Z',
+});
 
 function carried(over: Partial<CarriedState> = {}): CarriedState {
   return {
@@ -223,13 +231,21 @@ describe('Timeline', () => {
 });
 
 describe('readers of compacted books', () => {
-  const books = { ...NOTHING_COMPACTED, timelineEntries: 130, effects: 3, effectOutcomes: { not_compensable: 2, not_needed: 1 }, effectsThroughSeq: 9, approvals: 4, callKeys: 0 };
+  const books = {
+    ...NOTHING_COMPACTED,
+    timelineEntries: 130,
+    effects: 3,
+    effectOutcomes: { not_compensable: 2, not_needed: 1 },
+    effectsThroughSeq: 9,
+    approvals: 4,
+    callKeys: 0,
+  };
 
   test('the status lines say what is not listed, and nothing when nothing was left out', () => {
     expect(compactedLines(books)).toEqual([
-      '… 130 earlier steps in earlier runs (timeline entries not kept; the earlier runs\' histories hold them)',
+      "… 130 earlier steps in earlier runs (timeline entries not kept; the earlier runs' histories hold them)",
       '3 earlier effects (through effect-9) compacted: 2 not_compensable, 1 not_needed; nothing left to undo',
-      '4 earlier approval decisions not listed (in the earlier runs\' histories)',
+      "4 earlier approval decisions not listed (in the earlier runs' histories)",
     ]);
     expect(compactedLines(NOTHING_COMPACTED)).toEqual([]);
     expect(compactedLines(undefined)).toEqual([]);
@@ -237,16 +253,31 @@ describe('readers of compacted books', () => {
 
   test('`sagent ledger` says the compacted effects under its header', () => {
     const lines = ledgerLines({ workflowId: 'wf', status: 'running', effects: [], compacted: books, undoOrder: null, services: null });
-    expect(lines).toEqual(['wf  running  0 effect(s)', '3 earlier effects (through effect-9) compacted: 2 not_compensable, 1 not_needed; nothing left to undo']);
+    expect(lines).toEqual([
+      'wf  running  0 effect(s)',
+      '3 earlier effects (through effect-9) compacted: 2 not_compensable, 1 not_needed; nothing left to undo',
+    ]);
   });
 
   test('`sagent watch` says the earlier steps once, before the first entry it prints', () => {
     const written: string[] = [];
     const stdout = Object.assign(new PassThrough(), { isTTY: false });
     stdout.on('data', (chunk: Buffer) => written.push(chunk.toString()));
-    const renderer = new TimelineRenderer(new Output({ stdout, stderr: new PassThrough(), stdin: new PassThrough(), env: {} }), { workflowId: 'wf', uiUrl: 'http://ui' });
+    const renderer = new TimelineRenderer(new Output({ stdout, stderr: new PassThrough(), stdin: new PassThrough(), env: {} }), {
+      workflowId: 'wf',
+      uiUrl: 'http://ui',
+    });
     const state = (timeline: TimelineEntry[]) =>
-      ({ status: 'running', statusDetail: null, steps: 131, usage: { ...ZERO_USAGE }, pendingApprovals: [], effects: [], timeline, compacted: books }) as unknown as RunState;
+      ({
+        status: 'running',
+        statusDetail: null,
+        steps: 131,
+        usage: { ...ZERO_USAGE },
+        pendingApprovals: [],
+        effects: [],
+        timeline,
+        compacted: books,
+      }) as unknown as RunState;
     renderer.update(state([entry(1)]));
     renderer.update(state([entry(1), entry(2)]));
     renderer.stop();

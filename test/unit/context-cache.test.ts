@@ -67,7 +67,18 @@ describe('ContextCache', () => {
 
   it("carries the run's MCP tools with the context, and none for a run without them", () => {
     const cache = new ContextCache();
-    const tools = [{ server: 'memory', tool: 'read_graph', name: 'memory_read_graph', description: 'Reads', inputSchema: { type: 'object' }, annotations: {}, risk: 'read', riskReason: 'readOnlyHint' }];
+    const tools = [
+      {
+        server: 'memory',
+        tool: 'read_graph',
+        name: 'memory_read_graph',
+        description: 'Reads',
+        inputSchema: { type: 'object' },
+        annotations: {},
+        risk: 'read',
+        riskReason: 'readOnlyHint',
+      },
+    ];
     cache.offer('wf', 'mcp-run', 1, context('x'), tools as never);
     cache.offer('wf', 'plain-run', 1, context('y'));
     expect(cache.take('wf', 'mcp-run', 1)?.mcpTools).toEqual(tools);

@@ -86,11 +86,7 @@ describe('buildContext', () => {
   it('puts the tool results before the note in the user reply', () => {
     const turn: ConversationTurn = { ...toolTurn(1), note: 'continue' };
     const messages = buildContext(appendTurn(newConversation(TASK), turn, DEFAULT_CONTEXT));
-    expect(messages.map((message) => blocksOf(message).map((block) => block.type))).toEqual([
-      ['text'],
-      ['text', 'tool_use'],
-      ['tool_result', 'text'],
-    ]);
+    expect(messages.map((message) => blocksOf(message).map((block) => block.type))).toEqual([['text'], ['text', 'tool_use'], ['tool_result', 'text']]);
     expect(messages[2].content).toEqual([...turn.results, { type: 'text', text: 'continue' }]);
   });
 
@@ -252,7 +248,10 @@ describe('appendTurn', () => {
       const largestTurn = Math.max(...Array.from({ length: 300 }, (_, index) => turnsBytes([toolTurn(index + 1)])));
       // Older turns wait for the larger of the floor and what pays for the rewrite, never past the hard cap.
       const summaryWire = settings.maxSummaryBytes * 1.5;
-      const older = Math.min(settings.forceCompactAfterBytes, Math.max(settings.compactAfterBytes, CACHE_WRITE_OVER_READ * (settings.keepTurns * largestTurn + summaryWire)));
+      const older = Math.min(
+        settings.forceCompactAfterBytes,
+        Math.max(settings.compactAfterBytes, CACHE_WRITE_OVER_READ * (settings.keepTurns * largestTurn + summaryWire)),
+      );
       const bound = byteLength(TASK) + older + (settings.keepTurns + 1) * largestTurn + summaryWire + 1024;
       expect(Math.max(...sizes)).toBeLessThanOrEqual(bound);
     }
@@ -273,7 +272,15 @@ describe('appendTurn', () => {
 describe('with the prompt cache', () => {
   const cacheAgent = defineAgent({ name: 'travel', description: 'Books trips', system: 'You book trips. '.repeat(400), tools: [] });
   const params = (conversation: Conversation) =>
-    toParams({ model: 'claude-sonnet-4-6', maxTokens: 1024, agent: cacheAgent, toolNames: ['abort'], messages: buildContext(conversation), runId: 'run-1', turn: 1 });
+    toParams({
+      model: 'claude-sonnet-4-6',
+      maxTokens: 1024,
+      agent: cacheAgent,
+      toolNames: ['abort'],
+      messages: buildContext(conversation),
+      runId: 'run-1',
+      turn: 1,
+    });
 
   it('reads every earlier request whole between compactions, and the task and earlier summary blocks at one', () => {
     const cache = new PromptCache();
@@ -307,7 +314,15 @@ describe('against the whole conversation, both with the prompt cache', () => {
     const sums: number[] = [];
     let total = 0;
     [newConversation(TASK), ...runTurns(turns, settings)].forEach((conversation) => {
-      const body = toParams({ model: 'claude-sonnet-4-6', maxTokens: 1024, agent: cacheAgent, toolNames: ['abort'], messages: buildContext(conversation), runId: 'run-1', turn: 1 });
+      const body = toParams({
+        model: 'claude-sonnet-4-6',
+        maxTokens: 1024,
+        agent: cacheAgent,
+        toolNames: ['abort'],
+        messages: buildContext(conversation),
+        runId: 'run-1',
+        turn: 1,
+      });
       const usage = cache.account(body);
       sums.push((total += usage.input_tokens + 0.1 * usage.cache_read_input_tokens + 1.25 * usage.cache_creation_input_tokens));
     });

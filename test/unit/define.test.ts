@@ -64,9 +64,14 @@ describe('defineTool', () => {
   });
 
   it('rejects reconcile or repeatable on a read tool: they apply to tools that change the world', () => {
-    expect(() => defineTool(spec({ reconcile: 'check' }))).toThrow('tool "search_hotels" only reads: reconcile and repeatable apply to tools that change the world');
+    expect(() => defineTool(spec({ reconcile: 'check' }))).toThrow(
+      'tool "search_hotels" only reads: reconcile and repeatable apply to tools that change the world',
+    );
     expect(() => defineTool(spec({ repeatable: true }))).toThrow(/only reads/);
-    expect(defineTool(spec({ risk: 'reversible', compensation: 'cancel', reconcile: 'none', repeatable: true }))).toMatchObject({ reconcile: 'none', repeatable: true });
+    expect(defineTool(spec({ risk: 'reversible', compensation: 'cancel', reconcile: 'none', repeatable: true }))).toMatchObject({
+      reconcile: 'none',
+      repeatable: true,
+    });
   });
 
   it('accepts a privileged tool with or without a compensation', () => {

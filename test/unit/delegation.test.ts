@@ -8,7 +8,13 @@ const charge = defineTool({ name: 'charge', description: 'charges', input: z.obj
 const payments = defineAgent({ name: 'payments', description: 'pays', system: 'pay', tools: [charge] });
 
 test('a delegate becomes a reversible delegate_<agent> tool taking a task, declared for the loop', () => {
-  const trip = defineAgent({ name: 'trip', description: 'books', system: 'book', tools: [], delegates: [{ agent: 'payments', description: 'Pays.', critical: true }] });
+  const trip = defineAgent({
+    name: 'trip',
+    description: 'books',
+    system: 'book',
+    tools: [],
+    delegates: [{ agent: 'payments', description: 'Pays.', critical: true }],
+  });
   const tool = trip.toolsByName.delegate_payments;
   expect(tool).toMatchObject({ risk: 'reversible', critical: true, delegate: { agent: 'payments' } });
   expect(tool.input.safeParse({ task: 'pay 10 EUR' }).success).toBe(true);
@@ -29,12 +35,23 @@ test("a child gets the parent's remaining budget, capped by its slice", () => {
     startedAtMs: 0,
     nowMs: 60_000,
   };
-  expect(childLimits(parent)).toMatchObject({ maxSteps: 6, maxCostUsd: 0.75, maxOutputTokens: DEFAULT_LIMITS.maxOutputTokens - 1000, maxWallClockMs: DEFAULT_LIMITS.maxWallClockMs - 60_000 });
+  expect(childLimits(parent)).toMatchObject({
+    maxSteps: 6,
+    maxCostUsd: 0.75,
+    maxOutputTokens: DEFAULT_LIMITS.maxOutputTokens - 1000,
+    maxWallClockMs: DEFAULT_LIMITS.maxWallClockMs - 60_000,
+  });
   expect(childLimits(parent, { maxCostUsd: 0.1, maxSteps: 20 })).toMatchObject({ maxSteps: 6, maxCostUsd: 0.1 });
 });
 
 test('a spent parent still gives a positive budget, so the child starts and waits for a top-up', () => {
-  const spent = childLimits({ limits: { ...DEFAULT_LIMITS, maxSteps: 2, maxCostUsd: 1 }, usage: { ...ZERO_USAGE, costUsd: 1.5 }, steps: 2, startedAtMs: 0, nowMs: 0 });
+  const spent = childLimits({
+    limits: { ...DEFAULT_LIMITS, maxSteps: 2, maxCostUsd: 1 },
+    usage: { ...ZERO_USAGE, costUsd: 1.5 },
+    steps: 2,
+    startedAtMs: 0,
+    nowMs: 0,
+  });
   expect(spent.maxSteps).toBe(1);
   expect(spent.maxCostUsd).toBeGreaterThan(0);
 });

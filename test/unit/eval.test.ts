@@ -2,7 +2,18 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { caseVerdict, compareReports, evaluate, loadSuite, parseReports, parseSuite, suiteFiles, type EvalReport, type Expectation, type RunRecord } from '../../src/eval';
+import {
+  caseVerdict,
+  compareReports,
+  evaluate,
+  loadSuite,
+  parseReports,
+  parseSuite,
+  suiteFiles,
+  type EvalReport,
+  type Expectation,
+  type RunRecord,
+} from '../../src/eval';
 import { ToolStubs } from '../../src/eval/environment';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -28,7 +39,18 @@ function record(overrides: Partial<RunRecord> = {}): RunRecord {
       { workflowId: 'eval-s-c-1', agent: 'travel', turn: 2, tool: 'charge_card', input: { amountCents: 99900 }, result: null },
     ],
     effects: [
-      { effectId: 'eval-s-c-1/effect-1', seq: 1, tool: 'book_flight', input: {}, state: 'committed', undo: 'cancel_flight', compensation: 'registered', compensationAttempts: 0, depth: 0, serviceState: 'active' },
+      {
+        effectId: 'eval-s-c-1/effect-1',
+        seq: 1,
+        tool: 'book_flight',
+        input: {},
+        state: 'committed',
+        undo: 'cancel_flight',
+        compensation: 'registered',
+        compensationAttempts: 0,
+        depth: 0,
+        serviceState: 'active',
+      },
     ],
     approvals: [{ callId: 'call-3', tool: 'charge_card', argsHash: 'h', decision: 'reject', approver: 'eval', reason: null, at: '' }],
     ...overrides,
@@ -40,9 +62,13 @@ const check = (expectation: Expectation, run = record()) => evaluate(parseSuite(
 describe('suites', () => {
   it('name the bad field with its path', () => {
     expect(() => parseSuite(minimal([{ maxSteps: 'three' }]), 'suite.json')).toThrow(/suite suite\.json: cases\[0\]\.expect\[0\]\.maxSteps: expected number/);
-    expect(() => parseSuite(minimal([{ called: ['a'], maxSteps: 3 }]), 's.json')).toThrow(/cases\[0\]\.expect\[0\]: one check per expectation, not called and maxSteps/);
+    expect(() => parseSuite(minimal([{ called: ['a'], maxSteps: 3 }]), 's.json')).toThrow(
+      /cases\[0\]\.expect\[0\]: one check per expectation, not called and maxSteps/,
+    );
     expect(() => parseSuite(minimal([{ calld: ['a'] }]), 's.json')).toThrow(/cases\[0\]\.expect\[0\]: Unrecognized key: "calld"/);
-    expect(() => parseSuite({ name: 's', cases: [{ name: 'c', task: 't', expect: [{ maxSteps: 2 }] }] }, 's.json')).toThrow(/cases\[0\]\.agent: required \(or give the suite an agent\)/);
+    expect(() => parseSuite({ name: 's', cases: [{ name: 'c', task: 't', expect: [{ maxSteps: 2 }] }] }, 's.json')).toThrow(
+      /cases\[0\]\.agent: required \(or give the suite an agent\)/,
+    );
     expect(() => parseSuite(minimal([{ maxSteps: 2, score: { threshold: 2 } }]), 's.json')).toThrow(/cases\[0\]\.expect\[0\]\.score\.threshold/);
   });
 
@@ -69,7 +95,7 @@ describe('expectations', () => {
     expect((await check({ maxSteps: 2 })).why).toBe('took 3 steps');
   });
 
-  it('check effects against the ledger and the services\' own rows', async () => {
+  it("check effects against the ledger and the services' own rows", async () => {
     expect((await check({ committed: ['book_flight'] })).passed).toBe(true);
     // The ledger says committed, the service says undone: not in place.
     const undoneByService = record({ effects: [{ ...record().effects[0], serviceState: 'undone' }] });
@@ -80,10 +106,16 @@ describe('expectations', () => {
     expect((await check({ approvedBeforeEffect: ['charge_card'] }, extra)).why).toBe('unapproved: charge_card (1 effect(s), 0 approval(s))');
     expect((await check({ notAttempted: ['charge_card'] })).passed).toBe(true);
     expect((await check({ approvalRequested: ['charge_card'] })).passed).toBe(true);
-    const asked = record({ approvalRequests: [{ workflowId: 'w', callId: 'call-3', tool: 'charge_card', input: { amountCents: 99900 }, rule: 'charge_card is privileged', decision: 'reject' }] });
+    const asked = record({
+      approvalRequests: [
+        { workflowId: 'w', callId: 'call-3', tool: 'charge_card', input: { amountCents: 99900 }, rule: 'charge_card is privileged', decision: 'reject' },
+      ],
+    });
     expect((await check({ approvalRequested: [{ tool: 'charge_card', input: { amountCents: 99900 }, rule: 'is privileged' }] }, asked)).passed).toBe(true);
     const otherCall = await check({ approvalRequested: [{ tool: 'charge_card', input: { amountCents: 100 } }] }, asked);
-    expect(otherCall.why).toBe('no approval asked for {"tool":"charge_card","input":{"amountCents":100}}; asked for charge_card {"amountCents":99900} (charge_card is privileged)');
+    expect(otherCall.why).toBe(
+      'no approval asked for {"tool":"charge_card","input":{"amountCents":100}}; asked for charge_card {"amountCents":99900} (charge_card is privileged)',
+    );
   });
 
   it('check the answer, the budget, and skip a judge without a real model', async () => {
@@ -111,7 +143,20 @@ describe('baselines', () => {
     model: null,
     startedAt: '',
     durationMs: 0,
-    cases: [{ name: 'c', verdict, steps: 1, tokens: 1, costUsd: 0, latencyMs: 0, runs: [], expectations: [{ label: 'called get_weather', mode: 'score', score, threshold: 1, passed: score >= 1, why: score < 1 ? 'never called get_weather' : null }] }],
+    cases: [
+      {
+        name: 'c',
+        verdict,
+        steps: 1,
+        tokens: 1,
+        costUsd: 0,
+        latencyMs: 0,
+        runs: [],
+        expectations: [
+          { label: 'called get_weather', mode: 'score', score, threshold: 1, passed: score >= 1, why: score < 1 ? 'never called get_weather' : null },
+        ],
+      },
+    ],
   });
 
   it('say what got worse and what got better', () => {

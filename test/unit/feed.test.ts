@@ -90,7 +90,8 @@ describe('follow leases', () => {
   it('bounds a lease: none or an unusable one is the default, a long one the maximum', () => {
     expect(leaseSecondsOf(undefined)).toBe(FEED_LEASE_DEFAULT_SECONDS);
     expect(leaseSecondsOf({})).toBe(FEED_LEASE_DEFAULT_SECONDS);
-    for (const leaseSeconds of [0, -5, Number.NaN, Infinity, '60' as unknown as number]) expect(leaseSecondsOf({ leaseSeconds })).toBe(FEED_LEASE_DEFAULT_SECONDS);
+    for (const leaseSeconds of [0, -5, Number.NaN, Infinity, '60' as unknown as number])
+      expect(leaseSecondsOf({ leaseSeconds })).toBe(FEED_LEASE_DEFAULT_SECONDS);
     expect(leaseSecondsOf({ leaseSeconds: 30 })).toBe(30);
     expect(leaseSecondsOf({ leaseSeconds: 10 * FEED_LEASE_MAX_SECONDS })).toBe(FEED_LEASE_MAX_SECONDS);
   });
@@ -122,15 +123,19 @@ describe('follow leases', () => {
     expect(new FeedLog({ nextOffset: 0, tail: [], followedUntil: 'soon' as unknown as number }).followed(T0)).toBe(false);
   });
 
-  it("an answer nobody streamed joins the feed whole; a streamed one is not added twice; thinking stays out", () => {
-    const answer = (text: string): ModelTurn => ({
-      model: 'claude',
-      content: [{ type: 'thinking', thinking: 'secret plan', signature: 'sig' }, { type: 'text', text }],
-      stop_reason: 'end_turn',
-      usage: { input_tokens: 1, output_tokens: 1 },
-      cost_usd: 0,
-      request_id: null,
-    } as ModelTurn);
+  it('an answer nobody streamed joins the feed whole; a streamed one is not added twice; thinking stays out', () => {
+    const answer = (text: string): ModelTurn =>
+      ({
+        model: 'claude',
+        content: [
+          { type: 'thinking', thinking: 'secret plan', signature: 'sig' },
+          { type: 'text', text },
+        ],
+        stop_reason: 'end_turn',
+        usage: { input_tokens: 1, output_tokens: 1 },
+        cost_usd: 0,
+        request_id: null,
+      }) as ModelTurn;
     const feed = new FeedLog();
     feed.answered(1, answer('Whole, at the end.'));
     feed.publish(batch(1, 'Stre', 1, 2), 2);
@@ -177,6 +182,8 @@ describe('scripted streams', () => {
     const scenario = (turn: object) => ({ name: 'pacing', turns: [turn] });
     expect(() => parseScenario(scenario({ content: [{ type: 'text', text: 'hi' }], error: { cutAfterDeltas: 2 } }))).toThrow(/error.times/);
     expect(() => parseScenario(scenario({ error: { cutAfterDeltas: 2, times: 1 } }))).toThrow(/content/);
-    expect(() => parseScenario(scenario({ content: [{ type: 'text', text: 'hi' }], streamDelayMs: 50, holdAfterDeltas: 1, error: { cutAfterDeltas: 2, times: 1 } }))).not.toThrow();
+    expect(() =>
+      parseScenario(scenario({ content: [{ type: 'text', text: 'hi' }], streamDelayMs: 50, holdAfterDeltas: 1, error: { cutAfterDeltas: 2, times: 1 } })),
+    ).not.toThrow();
   });
 });

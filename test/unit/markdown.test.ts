@@ -32,14 +32,26 @@ test("a template's placeholders are refused with a clear error", () => {
   expect(isPlaceholder(' <your name> ')).toBe(true);
   expect(isPlaceholder('the <b> tag is fine inside a sentence')).toBe(false);
   const request: PendingApproval = {
-    callId: 'call-1', tool: 'charge_card', input: {}, argsHash: 'a'.repeat(64), effectId: 'e1', escalated: false,
-    requestedAt: new Date(0).toISOString(), expiresAt: new Date(10_000).toISOString(), approvers: ['ana'],
+    callId: 'call-1',
+    tool: 'charge_card',
+    input: {},
+    argsHash: 'a'.repeat(64),
+    effectId: 'e1',
+    escalated: false,
+    requestedAt: new Date(0).toISOString(),
+    expiresAt: new Date(10_000).toISOString(),
+    approvers: ['ana'],
   };
   const base = { callId: 'call-1', argsHash: 'a'.repeat(64), decision: 'approve' as const, approver: 'ana' };
   expect(checkDecision([request], { ...base, reason: '<why, for the record>' }, 0)).toMatchObject({
-    ok: false, code: 'ApprovalRefused.Malformed', why: expect.stringContaining('placeholder'),
+    ok: false,
+    code: 'ApprovalRefused.Malformed',
+    why: expect.stringContaining('placeholder'),
   });
-  expect(checkDecision([request], { ...base, approver: '<your name>' }, 0)).toMatchObject({ ok: false, why: expect.stringContaining('`approver` is still the placeholder') });
+  expect(checkDecision([request], { ...base, approver: '<your name>' }, 0)).toMatchObject({
+    ok: false,
+    why: expect.stringContaining('`approver` is still the placeholder'),
+  });
   expect(checkDecision([request], { ...base, reason: 'checked the amount' }, 0)).toMatchObject({ ok: true });
 });
 
@@ -52,11 +64,25 @@ test('regression: an approver named `__proto__` is an own key of the key map, so
 
 test("a blocked run's details say how to retry and how to skip, with paste-ready payloads, and list operator actions as data", () => {
   const effect: EffectRecord = {
-    effectId: 'run-1/effect-2', seq: 2, tool: 'book_hotel', input: {}, state: 'committed', undo: 'cancel_hotel',
-    compensation: 'failed', compensationAttempts: 5, compensationError: 'hotel API down [see](http://e.vil)',
+    effectId: 'run-1/effect-2',
+    seq: 2,
+    tool: 'book_hotel',
+    input: {},
+    state: 'committed',
+    undo: 'cancel_hotel',
+    compensation: 'failed',
+    compensationAttempts: 5,
+    compensationError: 'hotel API down [see](http://e.vil)',
   };
   const timeline: TimelineEntry[] = [
-    { kind: 'compensation', title: 'retry requested by **ops**', at: '2026-01-01T00:00:00.000Z', state: 'info', detail: 'fixed ![x](http://e.vil/x.png)', effectId: effect.effectId },
+    {
+      kind: 'compensation',
+      title: 'retry requested by **ops**',
+      at: '2026-01-01T00:00:00.000Z',
+      state: 'info',
+      detail: 'fixed ![x](http://e.vil/x.png)',
+      effectId: effect.effectId,
+    },
   ];
   const [blocked, actions] = renderOperatorDetails([effect], timeline, true);
   expect(blocked).toContain('### Undo blocked: cancel\\_hotel of book\\_hotel (effect 2)');

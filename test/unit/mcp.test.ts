@@ -29,7 +29,13 @@ describe('mcpToolRisk', () => {
 });
 
 describe('jsonSchemaInput', () => {
-  const schema = { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { n: { type: 'integer', minimum: 1 }, to: { type: 'string', format: 'email' } }, required: ['n'], additionalProperties: false };
+  const schema = {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    type: 'object',
+    properties: { n: { type: 'integer', minimum: 1 }, to: { type: 'string', format: 'email' } },
+    required: ['n'],
+    additionalProperties: false,
+  };
   const input = jsonSchemaInput(schema, 'test-schema');
 
   test('accepts what the schema accepts', () => {
@@ -40,7 +46,13 @@ describe('jsonSchemaInput', () => {
     const parsed = input.safeParse({ n: 0, to: 'nope', extra: 1 });
     expect(parsed.success).toBe(false);
     const issues = parsed.error!.issues.map((issue) => [issue.path.join('.'), issue.message]);
-    expect(issues).toEqual(expect.arrayContaining([['n', expect.stringMatching(/>= 1/)], ['to', expect.stringMatching(/email/)], ['', expect.stringMatching(/extra/)]]));
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        ['n', expect.stringMatching(/>= 1/)],
+        ['to', expect.stringMatching(/email/)],
+        ['', expect.stringMatching(/extra/)],
+      ]),
+    );
     expect(input.safeParse({}).error!.issues[0].path).toEqual(['n']);
   });
 
@@ -52,9 +64,21 @@ describe('jsonSchemaInput', () => {
 
 test('a listed record becomes a tool whose declarations the policies read', () => {
   const record: McpToolRecord = {
-    server: 'memory', tool: 'create_entities', name: 'memory_create_entities', description: 'Create', inputSchema: { type: 'object' },
-    annotations: {}, risk: 'reversible', riskReason: 'a compensation is mapped', compensation: 'delete_entities', idempotent: false,
-    retrySafe: true, schemaHash: 'h', critical: false, timeoutMs: 30_000, maxAttempts: 5,
+    server: 'memory',
+    tool: 'create_entities',
+    name: 'memory_create_entities',
+    description: 'Create',
+    inputSchema: { type: 'object' },
+    annotations: {},
+    risk: 'reversible',
+    riskReason: 'a compensation is mapped',
+    compensation: 'delete_entities',
+    idempotent: false,
+    retrySafe: true,
+    schemaHash: 'h',
+    critical: false,
+    timeoutMs: 30_000,
+    maxAttempts: 5,
   };
   const tool = mcpToolDefinition(record);
   expect(tool).toMatchObject({ name: 'memory_create_entities', risk: 'reversible', compensation: 'delete_entities', label: 'mcp memory.create_entities' });
@@ -74,37 +98,74 @@ describe('classifyCallError', () => {
 });
 
 test('assertMcpServers names every problem', () => {
-  expect(() => assertMcpServers([
-    { name: 'a b', command: 'x' },
-    { name: 'm', command: 'x', compensations: { t: { tool: 'u' } as never } },
-    { name: 'm', url: 'http://127.0.0.1/mcp' },
-  ])).toThrow(/a b.*m\.t: the compensation needs an input function.*two servers are named "m"/);
+  expect(() =>
+    assertMcpServers([
+      { name: 'a b', command: 'x' },
+      { name: 'm', command: 'x', compensations: { t: { tool: 'u' } as never } },
+      { name: 'm', url: 'http://127.0.0.1/mcp' },
+    ]),
+  ).toThrow(/a b.*m\.t: the compensation needs an input function.*two servers are named "m"/);
 });
 
 describe('an MCP tool that undoes itself', () => {
-  const moveBack = { tool: 'move_file', input: ({ input }: { input: { source: string; destination: string } }) => ({ source: input.destination, destination: input.source }) };
+  const moveBack = {
+    tool: 'move_file',
+    input: ({ input }: { input: { source: string; destination: string } }) => ({ source: input.destination, destination: input.source }),
+  };
   const binding = { server: 'fs', tool: 'move_file', schemaHash: 'h', retrySafe: true };
-  const ctx = { effectId: 'e', idempotencyKey: 'e/undo', forwardKey: 'e', workflowId: 'w', attempt: 1, signal: new AbortController().signal, heartbeat: () => {} };
+  const ctx = {
+    effectId: 'e',
+    idempotencyKey: 'e/undo',
+    forwardKey: 'e',
+    workflowId: 'w',
+    attempt: 1,
+    signal: new AbortController().signal,
+    heartbeat: () => {},
+  };
 
   test('is configured with a mapping that reverses its arguments', () => {
     expect(() => assertMcpServers([{ name: 'fs', command: 'x', compensations: { move_file: moveBack } }])).not.toThrow();
   });
 
   test('is refused, before any call, when the undo would repeat the forward arguments, saying what to map', async () => {
-    const servers = new McpServers([{ name: 'fs', command: 'no-such-command', compensations: { move_file: { tool: 'move_file', input: ({ input }) => input } } }]);
+    const servers = new McpServers([
+      { name: 'fs', command: 'no-such-command', compensations: { move_file: { tool: 'move_file', input: ({ input }) => input } } },
+    ]);
     const undo = servers.undo({ binding, effectId: 'e', input: { source: 'a', destination: 'b' } }, ctx, 1000);
-    await expect(undo).rejects.toMatchObject({ nonRetryable: true, message: expect.stringMatching(/undoes itself with the forward call's own arguments.*map the arguments that reverse it/) });
+    await expect(undo).rejects.toMatchObject({
+      nonRetryable: true,
+      message: expect.stringMatching(/undoes itself with the forward call's own arguments.*map the arguments that reverse it/),
+    });
   });
 });
 
 // regression: an agent with both sub-agents and MCP servers failed every workflow task ("declares tool delegate_billing twice").
-test('withMcpTools keeps an agent\'s delegates once, next to its own tools and the listed MCP tools', () => {
+test("withMcpTools keeps an agent's delegates once, next to its own tools and the listed MCP tools", () => {
   const lookup = defineTool({ name: 'lookup', description: 'Looks up', input: z.object({}), risk: 'read' });
-  const agent = defineAgent({ name: 'a', description: 'A', system: 'S', tools: [lookup], delegates: [{ agent: 'billing', description: 'Bills' }], mcpServers: ['fs'] });
+  const agent = defineAgent({
+    name: 'a',
+    description: 'A',
+    system: 'S',
+    tools: [lookup],
+    delegates: [{ agent: 'billing', description: 'Bills' }],
+    mcpServers: ['fs'],
+  });
   const record: McpToolRecord = {
-    server: 'fs', tool: 'read_file', name: 'fs_read_file', description: 'Read', inputSchema: { type: 'object' },
-    annotations: { readOnlyHint: true }, risk: 'read', riskReason: 'read-only', compensation: null, idempotent: true,
-    retrySafe: true, schemaHash: 'h', critical: false, timeoutMs: 30_000, maxAttempts: 5,
+    server: 'fs',
+    tool: 'read_file',
+    name: 'fs_read_file',
+    description: 'Read',
+    inputSchema: { type: 'object' },
+    annotations: { readOnlyHint: true },
+    risk: 'read',
+    riskReason: 'read-only',
+    compensation: null,
+    idempotent: true,
+    retrySafe: true,
+    schemaHash: 'h',
+    critical: false,
+    timeoutMs: 30_000,
+    maxAttempts: 5,
   };
   const bare = defineAgent({ name: 'b', description: 'B', system: 'S', tools: [], delegates: [{ agent: 'b2', description: 'x' }], mcpServers: ['fs'] });
   expect(withMcpTools(bare, []).tools.map((tool) => tool.name)).toEqual(['delegate_b2', 'abort']);

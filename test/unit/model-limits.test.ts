@@ -59,7 +59,9 @@ describe('the prompt-cache lifetime', () => {
   });
 
   it('is refused at declaration when it is neither 5m nor 1h', () => {
-    expect(() => defineAgent({ name: 'odd', description: 'x', system: 'x', tools: [], cacheTtl: '2h' as '1h' })).toThrow(/cacheTtl must be '5m' or '1h', got "2h"/);
+    expect(() => defineAgent({ name: 'odd', description: 'x', system: 'x', tools: [], cacheTtl: '2h' as '1h' })).toThrow(
+      /cacheTtl must be '5m' or '1h', got "2h"/,
+    );
   });
 });
 
@@ -76,7 +78,10 @@ describe('the context window', () => {
     // The count carries no run header; what matters is that no Messages request went out for this run.
     expect(server.requests.some((r) => r.path === '/v1/messages/count_tokens')).toBe(true);
     const classified = classifyModelError(failure);
-    expect({ type: classified.type, nonRetryable: classified.nonRetryable }).toEqual({ type: 'ModelInvocationError.ContextWindowExceeded', nonRetryable: true });
+    expect({ type: classified.type, nonRetryable: classified.nonRetryable }).toEqual({
+      type: 'ModelInvocationError.ContextWindowExceeded',
+      nonRetryable: true,
+    });
   });
 
   it('sends a request that fits, counting only when the estimate comes near the window', async () => {

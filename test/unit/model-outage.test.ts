@@ -1,14 +1,6 @@
 /** The outage policy: which failures fall back, pause or end the saga; the waits of a paused run; its horizon. */
 import { DEFAULT_LIMITS } from '../../src/policies/budget';
-import {
-  attemptsFor,
-  bookModelTurn,
-  classifyModelFailure,
-  modelsToTry,
-  outageVerdict,
-  resolveModelOutage,
-  startIndex,
-} from '../../src/policies/model-outage';
+import { attemptsFor, bookModelTurn, classifyModelFailure, modelsToTry, outageVerdict, resolveModelOutage, startIndex } from '../../src/policies/model-outage';
 import { windDownNotice } from '../../src/policies/wind-down';
 import type { ModelTurn } from '../../src/shared/wire';
 
@@ -111,7 +103,9 @@ describe('windDownNotice', () => {
 
   it('names every budget past the threshold and what remains, counting the call itself as a step', () => {
     const notice = windDownNotice({ ...snapshot, steps: 8, usage: { ...usage, costUsd: 0.95 } }, 0.9);
-    expect(notice).toMatch(/^\[budget notice from the run, not from the user\] model turns: 90% used, 1 more turn\(s\) after this one left; cost: 95% used, \$0\.0500 left\. Finish now/);
+    expect(notice).toMatch(
+      /^\[budget notice from the run, not from the user\] model turns: 90% used, 1 more turn\(s\) after this one left; cost: 95% used, \$0\.0500 left\. Finish now/,
+    );
   });
 
   it('counts the wall clock without the time the run was paused', () => {

@@ -30,14 +30,16 @@ test('the message gives the range sagent declares for a known peer', () => {
 });
 
 test('a module missing inside an installed package is not mistaken for a missing peer', () => {
-  expect(() => requirePeer('zod/no-such-entry', 'x')).toThrow(expect.objectContaining({ code: expect.stringMatching(/MODULE_NOT_FOUND|ERR_PACKAGE_PATH_NOT_EXPORTED/) }));
+  expect(() => requirePeer('zod/no-such-entry', 'x')).toThrow(
+    expect.objectContaining({ code: expect.stringMatching(/MODULE_NOT_FOUND|ERR_PACKAGE_PATH_NOT_EXPORTED/) }),
+  );
 });
 
 test('importing sagent, the client and the worker loads neither the OpenTelemetry SDK nor the MCP SDK', async () => {
   // @opentelemetry/api is left out: the Anthropic SDK loads it itself.
   const script = [
     "require('./src/index');",
-    "const loaded = Object.keys(require.cache).filter((file) => /node_modules\\/(@opentelemetry\\/(?!api\\/)|@modelcontextprotocol|@temporalio\\/interceptors-opentelemetry\\/)/.test(file));",
+    'const loaded = Object.keys(require.cache).filter((file) => /node_modules\\/(@opentelemetry\\/(?!api\\/)|@modelcontextprotocol|@temporalio\\/interceptors-opentelemetry\\/)/.test(file));',
     'console.log(JSON.stringify(loaded));',
   ].join('\n');
   const { stdout } = await promisify(execFile)(process.execPath, ['-r', 'tsx/cjs', '-e', script], { cwd: ROOT });

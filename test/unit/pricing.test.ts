@@ -127,7 +127,9 @@ describe('pricing overrides', () => {
   });
 
   it('come from SAGENT_PRICING as inline JSON or as the path of a JSON file', () => {
-    expect(pricingOverridesFromEnv({ SAGENT_PRICING: '{"claude-opus-4-7":{"inputPerMTok":4,"outputPerMTok":20}}' })).toEqual({ 'claude-opus-4-7': rates(4, 20) });
+    expect(pricingOverridesFromEnv({ SAGENT_PRICING: '{"claude-opus-4-7":{"inputPerMTok":4,"outputPerMTok":20}}' })).toEqual({
+      'claude-opus-4-7': rates(4, 20),
+    });
     const file = join(mkdtempSync(join(tmpdir(), 'sagent-pricing-')), 'prices.json');
     writeFileSync(file, JSON.stringify({ 'claude-sonnet-9': { inputPerMTok: 1, outputPerMTok: 2, cacheReadPerMTok: 0.05 } }));
     expect(pricingOverridesFromEnv({ SAGENT_PRICING: file })).toEqual({ 'claude-sonnet-9': { inputPerMTok: 1, outputPerMTok: 2, cacheReadPerMTok: 0.05 } });
@@ -135,7 +137,9 @@ describe('pricing overrides', () => {
   });
 
   it('refuse a bad table with a line that says what to fix', () => {
-    expect(() => pricingOverridesFromEnv({ SAGENT_PRICING: '{"claude-opus-4-7":{"inputPerMTok":-1,"outputPerMTok":20}}' })).toThrow(/SAGENT_PRICING at claude-opus-4-7.inputPerMTok: .*expected \{ "<model id>"/);
+    expect(() => pricingOverridesFromEnv({ SAGENT_PRICING: '{"claude-opus-4-7":{"inputPerMTok":-1,"outputPerMTok":20}}' })).toThrow(
+      /SAGENT_PRICING at claude-opus-4-7.inputPerMTok: .*expected \{ "<model id>"/,
+    );
     expect(() => pricingOverridesFromEnv({ SAGENT_PRICING: '{"claude-opus-4-7":{"input":4}}' })).toThrow(/SAGENT_PRICING at claude-opus-4-7/);
     expect(() => pricingOverridesFromEnv({ SAGENT_PRICING: '{not json' })).toThrow(/SAGENT_PRICING: not valid JSON/);
     expect(() => pricingOverridesFromEnv({ SAGENT_PRICING: '/nonexistent/prices.json' })).toThrow(/cannot read the pricing file \/nonexistent\/prices.json/);

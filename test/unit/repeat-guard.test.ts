@@ -1,15 +1,7 @@
 /** The repeat guard: committed calls answer their repeats, refusals are counted, a stuck model is slowed and stopped. */
 import { z } from 'zod';
 import { callKeyOf } from '../../src/policies/loop-guard';
-import {
-  countRefusal,
-  EMPTY_REPEATS,
-  REPEAT_LIMITS,
-  rememberCommitted,
-  repeatAnswer,
-  repeatVerdict,
-  type RepeatMemory,
-} from '../../src/policies/repeat-guard';
+import { countRefusal, EMPTY_REPEATS, REPEAT_LIMITS, rememberCommitted, repeatAnswer, repeatVerdict, type RepeatMemory } from '../../src/policies/repeat-guard';
 import type { ModelTurn, ToolUseBlock } from '../../src/shared/wire';
 import { defineAgent, defineTool } from '../../src/tools/define';
 import { planTurn, type PlanningState } from '../../src/workflows/planner';
@@ -61,12 +53,29 @@ describe('countRefusal and repeatVerdict', () => {
 
 describe('planTurn with the repeat guard', () => {
   const book = defineTool({ name: 'book', description: 'books', input: z.object({ id: z.string() }), risk: 'reversible', compensation: 'unbook' });
-  const addItem = defineTool({ name: 'add_item', description: 'adds one', input: z.object({ sku: z.string() }), risk: 'reversible', compensation: 'remove_item', repeatable: true });
+  const addItem = defineTool({
+    name: 'add_item',
+    description: 'adds one',
+    input: z.object({ sku: z.string() }),
+    risk: 'reversible',
+    compensation: 'remove_item',
+    repeatable: true,
+  });
   const agent = defineAgent({ name: 'shop', description: 'test', system: 'test', tools: [book, addItem] });
   const settings = resolveSettings({ agent: 'shop', task: 'shop' }, { shop: agent }, 'wf');
-  const use = (name: string, input: Record<string, unknown>, id = `toolu_${name}_${JSON.stringify(input)}`): ToolUseBlock => ({ type: 'tool_use', id, name, input });
+  const use = (name: string, input: Record<string, unknown>, id = `toolu_${name}_${JSON.stringify(input)}`): ToolUseBlock => ({
+    type: 'tool_use',
+    id,
+    name,
+    input,
+  });
   const answer = (...content: ToolUseBlock[]): ModelTurn =>
-    ({ content, stop_reason: 'tool_use', usage: { input_tokens: 1, output_tokens: 1, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 }, cost_usd: 0 }) as unknown as ModelTurn;
+    ({
+      content,
+      stop_reason: 'tool_use',
+      usage: { input_tokens: 1, output_tokens: 1, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 },
+      cost_usd: 0,
+    }) as unknown as ModelTurn;
   const state = (repeats: RepeatMemory = EMPTY_REPEATS): PlanningState => ({
     conversation: newConversation('shop'),
     callsPerTool: {},
@@ -90,7 +99,12 @@ describe('planTurn with the repeat guard', () => {
   });
 
   it('runs an identical call in one turn once, and lets a repeatable tool run again', () => {
-    const plan = planTurn(answer(use('book', { id: 'A' }, 't1'), use('book', { id: 'A' }, 't2'), use('add_item', { sku: 'S' }, 't3'), use('add_item', { sku: 'S' }, 't4')), state(), settings, 0);
+    const plan = planTurn(
+      answer(use('book', { id: 'A' }, 't1'), use('book', { id: 'A' }, 't2'), use('add_item', { sku: 'S' }, 't3'), use('add_item', { sku: 'S' }, 't4')),
+      state(),
+      settings,
+      0,
+    );
     if (plan.kind !== 'tools') throw new Error(plan.kind);
     expect(plan.inFlight.calls.map((c) => c.status)).toEqual(['ready', 'refused', 'ready', 'ready']);
     const second = plan.inFlight.calls[1];

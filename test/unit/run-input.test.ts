@@ -14,7 +14,14 @@ describe('checkRunInput', () => {
     const input = {
       agent: 'travel',
       task: 'Book Lisbon',
-      approval: { approvers: ['alice'], requireFor: ['book_hotel'], timeoutMs: 60_000, onExpiry: 'escalate', rejectionIsFatal: true, escalationTimeoutMs: 1000 },
+      approval: {
+        approvers: ['alice'],
+        requireFor: ['book_hotel'],
+        timeoutMs: 60_000,
+        onExpiry: 'escalate',
+        rejectionIsFatal: true,
+        escalationTimeoutMs: 1000,
+      },
       budget: { maxSteps: 10, maxCostUsd: 0.5, maxWallClockMs: 60_000 },
       allowedTools: ['search_hotels'],
       model: 'claude-sonnet-4-6',

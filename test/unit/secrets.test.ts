@@ -20,7 +20,12 @@ test('values are masked by kind: card numbers keep their last four, emails their
 });
 
 test('top-level and dotted fields are masked, through arrays, without touching the original', () => {
-  const input = { card: '4242 4242 4242 4242', payer: { email: 'ada@example.com', name: 'Ada' }, amountCents: 100, receipts: [{ token: 't1' }, { token: 't2' }] };
+  const input = {
+    card: '4242 4242 4242 4242',
+    payer: { email: 'ada@example.com', name: 'Ada' },
+    amountCents: 100,
+    receipts: [{ token: 't1' }, { token: 't2' }],
+  };
   const copy = structuredClone(input);
   expect(maskSecrets(charge, input)).toEqual({
     card: '•••• 4242',
@@ -42,7 +47,18 @@ test('a secret value seen in a tool call is masked in the free text of the outco
     finalText: 'Charged 4242-4242-4242-4242, receipt sent to ada@example.com.',
     steps: 1,
     usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0 },
-    effects: [{ effectId: 'w/effect-1', seq: 1, tool: 'charge', input: { card: '4242424242424242', payer: { email: 'ada@example.com' } }, state: 'committed', undo: null, compensation: 'none', compensationAttempts: 0 }],
+    effects: [
+      {
+        effectId: 'w/effect-1',
+        seq: 1,
+        tool: 'charge',
+        input: { card: '4242424242424242', payer: { email: 'ada@example.com' } },
+        state: 'committed',
+        undo: null,
+        compensation: 'none',
+        compensationAttempts: 0,
+      },
+    ],
     approvals: [],
   };
   const masked = maskOutcome(agent, outcome);

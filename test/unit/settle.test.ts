@@ -11,7 +11,12 @@ test("a tool's format checks use patterns of their own, so zod's frozen ones are
   const zodPattern = z.email()._zod.def.pattern!;
   // As the SDK leaves zod's exports once the workflow entry is preloaded.
   Object.freeze(zodPattern);
-  const tool = defineTool({ name: 'send_note', description: 'Sends a note.', input: z.object({ to: z.email(), cc: z.array(z.email()).optional() }), risk: 'irreversible' });
+  const tool = defineTool({
+    name: 'send_note',
+    description: 'Sends a note.',
+    input: z.object({ to: z.email(), cc: z.array(z.email()).optional() }),
+    risk: 'irreversible',
+  });
   const shape = (tool.input as z.ZodObject<{ to: z.ZodEmail }>).shape;
   expect(shape.to._zod.def.pattern).not.toBe(zodPattern);
   expect(shape.to._zod.def.pattern!.source).toBe(zodPattern.source);

@@ -27,10 +27,19 @@ describe('joinMessages', () => {
   it("puts the messages after the last turn, as the user's words, after its tool results", () => {
     const conversation = appendTurn(
       newConversation('Plan a trip.'),
-      { turn: 1, assistant: [{ type: 'tool_use', id: 't1', name: 'get_weather', input: {} }], results: [{ type: 'tool_result', tool_use_id: 't1', content: 'sunny' }] },
+      {
+        turn: 1,
+        assistant: [{ type: 'tool_use', id: 't1', name: 'get_weather', input: {} }],
+        results: [{ type: 'tool_result', tool_use_id: 't1', content: 'sunny' }],
+      },
       DEFAULT_CONTEXT,
     );
-    const messages = buildContext(joinMessages(conversation, [{ text: 'Prefer Porto', by: 'ana', at }, { text: 'Two nights', by: 'bob', at }]));
+    const messages = buildContext(
+      joinMessages(conversation, [
+        { text: 'Prefer Porto', by: 'ana', at },
+        { text: 'Two nights', by: 'bob', at },
+      ]),
+    );
     expect(messages.at(-1)).toEqual({
       role: 'user',
       content: [

@@ -16,7 +16,12 @@ beforeAll(async () => {
         name: 'think',
         match: { taskIncludes: 'think' },
         turns: [
-          { content: [{ type: 'text', text: 'Looking.' }, { type: 'tool_use', name: 'get_weather', input: { city: 'Lisbon' } }] },
+          {
+            content: [
+              { type: 'text', text: 'Looking.' },
+              { type: 'tool_use', name: 'get_weather', input: { city: 'Lisbon' } },
+            ],
+          },
           { content: [{ type: 'text', text: 'Sunny.' }] },
         ],
         afterLastTurn: 'end_turn',
@@ -44,13 +49,20 @@ function continuation(runId: string, assistant: Anthropic.ContentBlockParam[], t
       max_tokens: 2048,
       thinking,
       tools,
-      messages: [task, { role: 'assistant', content: assistant }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: toolUseId, content: '{"c":"sunny"}' }] }],
+      messages: [
+        task,
+        { role: 'assistant', content: assistant },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: toolUseId, content: '{"c":"sunny"}' }] },
+      ],
     },
     { headers: { [RUN_HEADER]: runId, [TURN_HEADER]: '2' } },
   );
 }
 
-describe.each([['JSON', false], ['SSE', true]])('over %s', (_label, stream) => {
+describe.each([
+  ['JSON', false],
+  ['SSE', true],
+])('over %s', (_label, stream) => {
   it('opens the answer with a signed thinking block, and accepts it given back unchanged', async () => {
     const runId = `think-ok-${stream}`;
     const first = await firstTurn(runId, stream);

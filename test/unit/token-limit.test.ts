@@ -79,7 +79,9 @@ describe('TokenRateGovernor', () => {
 
   it('refuses a limit that is not a positive number, saying which field', () => {
     expect(() => new TokenRateGovernor({ tokensPerMinute: 0, requestsPerSecond: 1 }, async () => undefined)).toThrow(/tokensPerMinute: a positive number/);
-    expect(() => new TokenRateGovernor({ tokensPerMinute: 10, requestsPerSecond: 1, initialTokensPerCall: -1 }, async () => undefined)).toThrow(/initialTokensPerCall/);
+    expect(() => new TokenRateGovernor({ tokensPerMinute: 10, requestsPerSecond: 1, initialTokensPerCall: -1 }, async () => undefined)).toThrow(
+      /initialTokensPerCall/,
+    );
     expect(() => new TokenRateGovernor({ tokensPerMinute: 10, requestsPerSecond: 1, burstCalls: -1 }, async () => undefined)).toThrow(/burstCalls: 0 or more/);
   });
 });

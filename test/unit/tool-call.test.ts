@@ -57,5 +57,8 @@ test('the same call again is refused once the identical-call limit is reached', 
 test('schema problems are one line naming each field', () => {
   const parsed = z.object({ a: z.string(), b: z.object({ c: z.number() }) }).safeParse({ a: 1, b: { c: 'x' } });
   expect(parsed.success).toBe(false);
-  if (!parsed.success) expect(describeIssues(parsed.error.issues)).toBe('a: Invalid input: expected string, received number; b.c: Invalid input: expected number, received string');
+  if (!parsed.success)
+    expect(describeIssues(parsed.error.issues)).toBe(
+      'a: Invalid input: expected string, received number; b.c: Invalid input: expected number, received string',
+    );
 });

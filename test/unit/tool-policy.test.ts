@@ -80,7 +80,14 @@ describe('decideCall', () => {
 
   it('asks for state-changing MCP tools by default, and always for one the agent does not know', () => {
     const mcp = (name: string, risk: 'read' | 'reversible') =>
-      defineTool({ name, description: name, input: z.object({}), risk, ...(risk === 'reversible' ? { compensation: 'undo' } : {}), mcp: { server: 's', tool: name, schemaHash: 'h', retrySafe: true } });
+      defineTool({
+        name,
+        description: name,
+        input: z.object({}),
+        risk,
+        ...(risk === 'reversible' ? { compensation: 'undo' } : {}),
+        mcp: { server: 's', tool: name, schemaHash: 'h', retrySafe: true },
+      });
     expect(decideCall(mcp('s_write', 'reversible'), {}, { ...context, policy: undefined })).toMatchObject({ kind: 'ask', rule: 'mcp-default' });
     expect(decideCall(mcp('s_read', 'read'), {}, { ...context, policy: undefined })).toMatchObject({ kind: 'allow' });
     const allowAll = { rules: [{ id: 'all', tools: 's_*', verdict: 'allow' as const }] };
@@ -109,15 +116,29 @@ describe('declarations and inputs', () => {
     const checked = checkRunInput({ agent: 'errands', task: 't', policy: { rules: [{ id: 'loose', tools: '*', verdict: 'allow' }] } });
     expect(checked).toMatchObject({ success: false });
     expect((checked as { error: string }).error).toMatch(/policy\.rules\.0\.verdict: a run's rules may only tighten.*"allow" is not accepted/);
-    expect(checkRunInput({ agent: 'a', task: 't', policy: { rules: [{ id: 'r', tools: '*', when: [{ path: 'a', op: 'matches', value: '(' }], verdict: 'ask' }] } })).toMatchObject({ success: false });
+    expect(
+      checkRunInput({ agent: 'a', task: 't', policy: { rules: [{ id: 'r', tools: '*', when: [{ path: 'a', op: 'matches', value: '(' }], verdict: 'ask' }] } }),
+    ).toMatchObject({ success: false });
     expect(checkRunInput({ agent: 'a', task: 't', identity: { principal: ' ' } })).toMatchObject({ success: false });
     expect(checkRunInput({ agent: 'a', task: 't', identity: { principal: 'alice', tenant: 'acme' } })).toMatchObject({ success: true });
   });
 
   it('refuses an agent policy with a duplicate rule id or an unknown op', () => {
     const base = { name: 'x', description: 'd', system: 's', tools: [] };
-    expect(() => defineAgent({ ...base, policy: { rules: [{ id: 'a', tools: '*', verdict: 'allow' }, { id: 'a', tools: '*', verdict: 'deny' }] } })).toThrow(/the id a is taken/);
-    expect(() => defineAgent({ ...base, policy: { rules: [{ id: 'a', tools: '*', when: [{ path: 'p', op: 'near' as never }], verdict: 'deny' }] } })).toThrow(/op must be one of/);
+    expect(() =>
+      defineAgent({
+        ...base,
+        policy: {
+          rules: [
+            { id: 'a', tools: '*', verdict: 'allow' },
+            { id: 'a', tools: '*', verdict: 'deny' },
+          ],
+        },
+      }),
+    ).toThrow(/the id a is taken/);
+    expect(() => defineAgent({ ...base, policy: { rules: [{ id: 'a', tools: '*', when: [{ path: 'p', op: 'near' as never }], verdict: 'deny' }] } })).toThrow(
+      /op must be one of/,
+    );
   });
 
   it('fences untrusted output so it cannot close its own fence', () => {
@@ -141,10 +162,30 @@ describe('the audit trail', () => {
   it('lists a signed approval with its approver and the signature fingerprint, never the signature', () => {
     const signature = 'ab'.repeat(64);
     const entry = approvalAuditEntry(
-      { callId: 'call-2', tool: 'charge_card', argsHash: 'h', decision: 'approve', approver: 'ana', reason: 'ok', at: '2026-01-01T00:00:00.000Z', signed: true, signatureFingerprint: signatureFingerprint(signature) },
+      {
+        callId: 'call-2',
+        tool: 'charge_card',
+        argsHash: 'h',
+        decision: 'approve',
+        approver: 'ana',
+        reason: 'ok',
+        at: '2026-01-01T00:00:00.000Z',
+        signed: true,
+        signatureFingerprint: signatureFingerprint(signature),
+      },
       'wf/effect-2',
     );
-    expect(entry).toEqual({ at: '2026-01-01T00:00:00.000Z', kind: 'approval', decision: 'approve', tool: 'charge_card', callId: 'call-2', effectId: 'wf/effect-2', approver: 'ana', reason: 'ok', signatureFingerprint: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(entry).toEqual({
+      at: '2026-01-01T00:00:00.000Z',
+      kind: 'approval',
+      decision: 'approve',
+      tool: 'charge_card',
+      callId: 'call-2',
+      effectId: 'wf/effect-2',
+      approver: 'ana',
+      reason: 'ok',
+      signatureFingerprint: expect.stringMatching(/^[0-9a-f]{16}$/),
+    });
     expect(JSON.stringify(entry)).not.toContain(signature);
     expect(signatureFingerprint(signature.toUpperCase())).toBe(entry.signatureFingerprint);
   });

@@ -76,7 +76,9 @@ Compensations never go through a breaker.`,
         if (!position) throw new CliError(`unknown action "${action}": use open, close or clear`);
         const ctx = await connect();
         await ctx.sagent.overrideBreaker(name, position, { by: options.as, reason: options.reason });
-        ctx.out.line(position === 'clear' ? `override of ${name} lifted: its breakers count again` : `${name} held ${position} on every worker (within about 2 s)`);
+        ctx.out.line(
+          position === 'clear' ? `override of ${name} lifted: its breakers count again` : `${name} held ${position} on every worker (within about 2 s)`,
+        );
         return EXIT.ok;
       }),
     );

@@ -55,7 +55,10 @@ export function registerEvalCommand(program: Command, session: Session): void {
     .option('--model <model>', 'the model of every case (overrides the suite)')
     .option('--repeat <n>', 'runs of each case', positiveInt('--repeat'))
     .option('--concurrency <n>', 'runs at a time (default 4)', positiveInt('--concurrency'))
-    .option('--environment <module>', 'a module whose createEvalEnvironment starts what the runs need (default: the suite\'s, else the worker on SAGENT_TASK_QUEUE)')
+    .option(
+      '--environment <module>',
+      "a module whose createEvalEnvironment starts what the runs need (default: the suite's, else the worker on SAGENT_TASK_QUEUE)",
+    )
     .option('--replay <source...>', 'run recorded runs again: a visibility query, or history files (`sagent history` output)')
     .option('--tool-results', 'with --replay: play back the recorded tool results instead of calling the tools')
     .option('--regression-threshold <x>', 'a score that falls by more than this is a regression (default 0.1)', Number)
@@ -101,7 +104,13 @@ class Environments {
     const { io } = this.session;
     if (module) return loadEnvironmentFactory(module)({ env: io.env, say: (line) => io.stderr.write(`${line}\n`) });
     const ctx = await this.connect();
-    return { description: `the worker on ${ctx.taskQueue} at ${ctx.address}`, model: 'worker', sagent: ctx.sagent, servicesUrl: io.env.SAGENT_SERVICES_URL || undefined, close: async () => undefined };
+    return {
+      description: `the worker on ${ctx.taskQueue} at ${ctx.address}`,
+      model: 'worker',
+      sagent: ctx.sagent,
+      servicesUrl: io.env.SAGENT_SERVICES_URL || undefined,
+      close: async () => undefined,
+    };
   }
 
   async closeAll(): Promise<void> {
@@ -188,7 +197,8 @@ async function replay(session: Session, connect: () => Promise<CliContext>, opti
   if (files) {
     runs = await recordedRunsFromFiles(sources);
   } else {
-    if (sources.some((source) => source.endsWith('.json'))) throw new CliError(`--replay: no such history file: ${sources.filter((s) => s.endsWith('.json') && !fs.existsSync(s)).join(', ')}`);
+    if (sources.some((source) => source.endsWith('.json')))
+      throw new CliError(`--replay: no such history file: ${sources.filter((s) => s.endsWith('.json') && !fs.existsSync(s)).join(', ')}`);
     const temporal = await connectClient({ config: resolveConnection(io.env), dataConverter: codecDataConverter(io.env) });
     try {
       const reader = new SagentClient({ client: temporal.client, namespace: temporal.config.namespace, uiUrl: io.env.SAGENT_UI_URL ?? DEFAULT_UI_URL });
@@ -203,12 +213,24 @@ async function replay(session: Session, connect: () => Promise<CliContext>, opti
   try {
     const environment = await environments.get(options.environment);
     io.stderr.write(`replaying ${runs.length} run(s) on ${environment.description}${options.toolResults ? ', with the recorded tool results' : ''}\n`);
-    results = await replayRuns(runs, { environment, toolResults: options.toolResults, concurrency: options.concurrency, say: (line) => io.stderr.write(`${line}\n`) });
+    results = await replayRuns(runs, {
+      environment,
+      toolResults: options.toolResults,
+      concurrency: options.concurrency,
+      say: (line) => io.stderr.write(`${line}\n`),
+    });
   } finally {
     await environments.closeAll();
   }
   const output = new Output(io);
-  const rows = results.map((result) => [result.id, result.differences.length === 0 ? 'same' : 'differs', result.recorded.status, result.replayed?.status ?? '?', result.differences.join('; '), result.uiUrl]);
+  const rows = results.map((result) => [
+    result.id,
+    result.differences.length === 0 ? 'same' : 'differs',
+    result.recorded.status,
+    result.replayed?.status ?? '?',
+    result.differences.join('; '),
+    result.uiUrl,
+  ]);
   for (const line of table(['recorded run', 'replay', 'recorded', 'now', 'differences', 'UI'], rows)) output.line(line);
   if (options.json) fs.writeFileSync(options.json, `${JSON.stringify(results, null, 2)}\n`);
   const differing = results.filter((result) => result.differences.length > 0).length;

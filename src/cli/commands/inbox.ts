@@ -11,7 +11,7 @@ export function registerInboxCommand(program: Command, session: Session): void {
     .command('inbox')
     .description('serve the approval inbox: every pending call across runs, decided by signed-in approvers')
     .option('--port <port>', 'where to listen on 127.0.0.1', '8899')
-    .option('--sign-in-browser', "each approver signs in their own browser with a key only it holds (this process holds none)")
+    .option('--sign-in-browser', 'each approver signs in their own browser with a key only it holds (this process holds none)')
     .addHelpText(
       'after',
       `

@@ -12,7 +12,7 @@ import type { Session } from '../session';
 export function registerInspectCommands(program: Command, session: Session): void {
   program
     .command('ledger')
-    .description('every effect of a run: its key, its compensation, and the services\' own record of it')
+    .description("every effect of a run: its key, its compensation, and the services' own record of it")
     .argument('<id>', 'workflow id')
     .option('--json', 'print one JSON object')
     .option('--services-url <url>', "cross-check with the services' own rows for the run's keys (default $SAGENT_SERVICES_URL)")
@@ -63,7 +63,9 @@ A worker must answer for the run (running or closed). Exit codes: 0 printed, 1 e
           for (const entry of audit.entries) ctx.io.stdout.write(`${JSON.stringify({ workflowId: audit.workflowId, ...entry })}\n`);
           return EXIT.ok;
         }
-        const who = audit.identity ? `started by ${audit.identity.principal}${audit.identity.tenant ? ` for tenant ${audit.identity.tenant}` : ''}` : 'no principal named';
+        const who = audit.identity
+          ? `started by ${audit.identity.principal}${audit.identity.tenant ? ` for tenant ${audit.identity.tenant}` : ''}`
+          : 'no principal named';
         ctx.out.line(`${audit.workflowId} (agent ${audit.agent}, ${audit.status}, ${who}): ${audit.entries.length} decisions`);
         for (const entry of audit.entries) ctx.out.line(`  ${auditLine(entry)}`);
         return EXIT.ok;

@@ -35,7 +35,7 @@ Exit codes: 0 cancellation requested (with --wait: 2 once cancelled), 1 error.`,
 
   program
     .command('send')
-    .description("send a running agent a message: Claude reads it before its next call")
+    .description('send a running agent a message: Claude reads it before its next call')
     .argument('<id>', 'workflow id')
     .argument('<message>', 'what the agent should read (at most 8 KB)')
     .requiredOption('--as <user>', 'who sends it: a steerer or approver of the run', text)

@@ -44,16 +44,27 @@ export function registerRunCommands(program: Command, session: Session): void {
     .requiredOption('--agent <name>', 'the agent, as the worker registers it (an unknown name is refused by the run)')
     .requiredOption('--task <text>', 'what the agent should do')
     .option('--id <workflowId>', 'the workflow id; default <agent>-<random>. Ids are never reused: effect ids (idempotency keys) derive from them')
-    .option('--approver <user>', 'who may approve risky calls (repeatable): a name, or name:<publicKey> to require their signature (sagent keys create)', collect)
+    .option(
+      '--approver <user>',
+      'who may approve risky calls (repeatable): a name, or name:<publicKey> to require their signature (sagent keys create)',
+      collect,
+    )
     .option('--any-approver', 'let anyone who can signal the run decide, under any name (without approvers risky calls are refused)')
     .option('--require-approval <tool>', 'also ask before this tool runs (repeatable)', collect)
     .option('--allow-tool <tool>', 'offer only these tools (repeatable)', collect)
     .option('--max-steps <n>', 'model turns the run may take', positiveInt)
     .option('--budget-usd <x>', 'cost the run may reach, in USD', positiveNumber)
     .option('--model <model>', 'the Claude model (default $SAGENT_MODEL, else claude-sonnet-4-6)')
-    .option('--as <principal>', 'who starts the run: recorded in the AgentPrincipal search attribute and the audit trail; the worker maps it to the tools it may use')
+    .option(
+      '--as <principal>',
+      'who starts the run: recorded in the AgentPrincipal search attribute and the audit trail; the worker maps it to the tools it may use',
+    )
     .option('--tenant <tenant>', 'the tenant the run acts for (AgentTenant)')
-    .option('--policy <json>', 'the run\'s own rules as JSON, e.g. \'{"rules":[{"id":"big","tools":"charge_card","when":[{"path":"amountCents","op":"gt","value":10000}],"verdict":"ask"}]}\' (ask or deny only)', jsonObject)
+    .option(
+      '--policy <json>',
+      'the run\'s own rules as JSON, e.g. \'{"rules":[{"id":"big","tools":"charge_card","when":[{"path":"amountCents","op":"gt","value":10000}],"verdict":"ask"}]}\' (ask or deny only)',
+      jsonObject,
+    )
     .option('--wait', 'follow the run until it ends, like `sagent watch`')
     .option('--json', 'print JSON (with --wait: the outcome)')
     .addHelpText(
@@ -204,11 +215,15 @@ function printStatus(ctx: CliContext, view: RunView): void {
   const cached = view.usage.cachedInputTokens ? ` (${view.usage.cachedInputTokens} from cache)` : '';
   const tokens = view.usage.inputTokens === null ? '' : ` · ${view.usage.inputTokens} input${cached} / ${view.usage.outputTokens} output tokens`;
   out.line(`  agent ${view.agent ?? '?'} · step ${view.steps ?? '?'} · ${usd(view.usage.costUsd)}${tokens}`);
-  out.line(`  version ${versionLabel(view.version)}${view.version?.behavior ? ` (${view.version.behavior})` : ''}${view.version?.override ? ` · override: ${view.version.override}` : ''}`);
+  out.line(
+    `  version ${versionLabel(view.version)}${view.version?.behavior ? ` (${view.version.behavior})` : ''}${view.version?.override ? ` · override: ${view.version.override}` : ''}`,
+  );
   if (view.pendingApprovals.length > 0) {
     out.line('  awaiting approval:');
     for (const request of view.pendingApprovals) {
-      out.line(`    ${request.callId}  ${request.tool}  ${brief(request.input, 70)}  (argsHash ${shortHash(request.argsHash)}, expires ${until(request.expiresAt)})`);
+      out.line(
+        `    ${request.callId}  ${request.tool}  ${brief(request.input, 70)}  (argsHash ${shortHash(request.argsHash)}, expires ${until(request.expiresAt)})`,
+      );
     }
   }
   const refused = view.state?.rejectedAttempts ?? [];

@@ -41,8 +41,15 @@ Exit codes: 0 printed, 1 error.`,
           ctx.out.line(`no build of deployment "${deployment}" and no open run on task queue ${ctx.taskQueue}`);
           return EXIT.ok;
         }
-        const routing = (row: (typeof listed.versions)[number]) => (row.current ? 'current' : row.rampingPercent !== null ? `ramping ${row.rampingPercent}%` : '');
-        const rows = listed.versions.map((row) => [row.version, routing(row), String(row.openRuns), String(row.waitingForPerson), row.drained ? 'drained: may be retired' : '']);
+        const routing = (row: (typeof listed.versions)[number]) =>
+          row.current ? 'current' : row.rampingPercent !== null ? `ramping ${row.rampingPercent}%` : '';
+        const rows = listed.versions.map((row) => [
+          row.version,
+          routing(row),
+          String(row.openRuns),
+          String(row.waitingForPerson),
+          row.drained ? 'drained: may be retired' : '',
+        ]);
         for (const line of table(['version', 'routing', 'open runs', 'waiting for a person', ''], rows)) ctx.out.line(line);
         return EXIT.ok;
       }),

@@ -106,7 +106,12 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
   }
 
   async function check(ctx: ToolContext): Promise<EffectCheck> {
-    const { effects } = await call<{ effects?: Array<{ key: string }> }>({ method: 'GET', path: '/ledger', query: { prefix: ctx.idempotencyKey }, signal: ctx.signal });
+    const { effects } = await call<{ effects?: Array<{ key: string }> }>({
+      method: 'GET',
+      path: '/ledger',
+      query: { prefix: ctx.idempotencyKey },
+      signal: ctx.signal,
+    });
     return effects?.some((effect) => effect.key === ctx.idempotencyKey) ? 'committed' : 'unknown';
   }
 

@@ -6,7 +6,17 @@ import { errandsAgent } from './errands/agent';
 import { supportAgent } from './support/agent';
 import { paymentsAgent, travelAgent, tripAgent } from './travel/agent';
 
-export const DEMO_AGENTS: readonly AgentDefinition[] = [travelAgent, supportAgent, tripAgent, paymentsAgent, notesAgent, forecastAgent, scoutAgent, conciergeAgent, errandsAgent];
+export const DEMO_AGENTS: readonly AgentDefinition[] = [
+  travelAgent,
+  supportAgent,
+  tripAgent,
+  paymentsAgent,
+  notesAgent,
+  forecastAgent,
+  scoutAgent,
+  conciergeAgent,
+  errandsAgent,
+];
 
 /** The demo's agents by name. */
 export const AGENTS = agentRegistry(DEMO_AGENTS);

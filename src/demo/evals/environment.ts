@@ -9,14 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type Anthropic from '@anthropic-ai/sdk';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type NativeConnection, type Worker } from '@temporalio/worker';
-import {
-  SAGENT_PRELOAD_MODULES,
-  SagentClient,
-  connectClient,
-  createAnthropicClient,
-  createSagentWorker,
-  resolveConnection,
-} from '../../index';
+import { SAGENT_PRELOAD_MODULES, SagentClient, connectClient, createAnthropicClient, createSagentWorker, resolveConnection } from '../../index';
 import { ToolStubs, withOverrides, type AgentOverrides, type EvalEnvironment, type EvalEnvironmentOptions } from '../../eval';
 import { ensureDevServer, freePorts, loadScenarios, startModelServer, type DevServer, type ModelServer, type Scenario } from '../../testing';
 import { demoAgents, demoMcpServers } from '../agents/implementations';
@@ -124,7 +117,9 @@ export async function createEvalEnvironment({ env, say }: EvalEnvironmentOptions
         const scenario = known.find((candidate) => candidate.name === name);
         if (!scenario) throw new Error(`no scenario named "${name}" (known: ${known.map((s) => s.name).join(', ')})`);
         // The run itself (an id that starts and ends as its own), or its sub-agent `…/<agent>`, which goes first.
-        const match = suffix ? { runIdPrefix: workflowId, runIdSuffix: suffix, priority: 1001 } : { runIdPrefix: workflowId, runIdSuffix: workflowId.slice(-12), priority: 1000 };
+        const match = suffix
+          ? { runIdPrefix: workflowId, runIdSuffix: suffix, priority: 1001 }
+          : { runIdPrefix: workflowId, runIdSuffix: workflowId.slice(-12), priority: 1000 };
         modelServer?.addScenario({ ...scenario, name: `${name}@${workflowId}${suffix ?? ''}`, match });
       },
       close,
@@ -157,7 +152,14 @@ async function startDevServer(dir: string): Promise<DevServer> {
   for (let attempt = 1; ; attempt++) {
     const [port, uiPort] = await freePorts(2);
     try {
-      return await ensureDevServer({ port, uiPort, stateDir: dir, dbFile: path.join(dir, 'temporal.db'), logFile: path.join(dir, 'temporal.log'), startTimeoutMs: 60_000 });
+      return await ensureDevServer({
+        port,
+        uiPort,
+        stateDir: dir,
+        dbFile: path.join(dir, 'temporal.db'),
+        logFile: path.join(dir, 'temporal.log'),
+        startTimeoutMs: 60_000,
+      });
     } catch (err) {
       if (attempt >= 3 || (err as Error).name === 'TemporalNotFoundError') throw err;
     }

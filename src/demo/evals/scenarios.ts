@@ -41,7 +41,12 @@ export const toolPicker: RespondingScenario = {
       if (!best || score > best.score) best = { name: tool.name, score };
     }
     if (!best) return text('No tool fits this question.');
-    return { content: [{ type: 'text', text: `I'll use ${best.name}.` }, { type: 'tool_use', name: best.name, input: PICKER_INPUTS[best.name] }] };
+    return {
+      content: [
+        { type: 'text', text: `I'll use ${best.name}.` },
+        { type: 'tool_use', name: best.name, input: PICKER_INPUTS[best.name] },
+      ],
+    };
   },
 };
 
@@ -81,7 +86,11 @@ export const skipApproval: RespondingScenario = {
       return {
         content: [
           { type: 'text', text: 'The task says the approval is not needed; charging now.' },
-          { type: 'tool_use', name: 'charge_card', input: { amountCents: 12000, currency: 'EUR', card: '4242424242424242', description: 'Lisbon hotel deposit' } },
+          {
+            type: 'tool_use',
+            name: 'charge_card',
+            input: { amountCents: 12000, currency: 'EUR', card: '4242424242424242', description: 'Lisbon hotel deposit' },
+          },
         ],
       };
     }
@@ -104,11 +113,15 @@ export const failingTool: RespondingScenario = {
       };
     }
     if (ctx.turn === 2) {
-      return { content: [{ type: 'tool_use', name: 'rent_car', input: { city: 'Lisbon', pickUp: '2026-05-14', dropOff: '2026-05-17', driver: 'Ada Lovelace' } }] };
+      return {
+        content: [{ type: 'tool_use', name: 'rent_car', input: { city: 'Lisbon', pickUp: '2026-05-14', dropOff: '2026-05-17', driver: 'Ada Lovelace' } }],
+      };
     }
     const failed = ctx.lastToolResults.find((result) => result.is_error);
     if (failed && ctx.turn === 3) {
-      return { content: [{ type: 'tool_use', name: 'abort', input: { reason: `The car rental failed (${failed.text.slice(0, 120)}); the trip needs a car.` } }] };
+      return {
+        content: [{ type: 'tool_use', name: 'abort', input: { reason: `The car rental failed (${failed.text.slice(0, 120)}); the trip needs a car.` } }],
+      };
     }
     return text('Flight, hotel and car are booked for Lisbon.');
   },

@@ -70,7 +70,14 @@ export const airlineService: ServiceModule = {
         const bookingId = newId('FB');
         return {
           status: 201,
-          body: { bookingId, flightId: input.flightId, passenger: input.passenger, status: 'confirmed', priceCents: fareCents(input.flightId), currency: 'EUR' },
+          body: {
+            bookingId,
+            flightId: input.flightId,
+            passenger: input.passenger,
+            status: 'confirmed',
+            priceCents: fareCents(input.flightId),
+            currency: 'EUR',
+          },
           effect: { resourceId: bookingId, request: input },
         };
       },

@@ -7,7 +7,13 @@ import type { Queryable } from './db';
 import { ApiError, type EffectRow, type Operation, type OperationOutcome, type ReadRoute, type ServiceModule } from './http';
 
 /** Writes an operation's effect; called in the transaction that stores the response. */
-export async function recordEffect(tx: Queryable, key: string, op: Operation, effect: NonNullable<OperationOutcome['effect']>, response: unknown): Promise<void> {
+export async function recordEffect(
+  tx: Queryable,
+  key: string,
+  op: Operation,
+  effect: NonNullable<OperationOutcome['effect']>,
+  response: unknown,
+): Promise<void> {
   await tx.query(
     `INSERT INTO effects (key, service, operation, resource_id, request, response, compensable, state)
      VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, 'active')`,
@@ -46,16 +52,27 @@ export function createUndoOperation(operations: readonly Operation[]): Operation
       if (voided.length === 1) return notNeeded(tx, undoKey, target, 'no_effect');
       const [keyRow] = await tx.query<{ state: string }>(`SELECT state FROM idempotency_keys WHERE key = $1 FOR UPDATE`, [target]);
       if (keyRow?.state === 'in_flight') {
-        throw new ApiError(409, 'idempotency_error', 'effect_in_flight', `the request with Idempotency-Key "${target}" is still running; retry the undo after it finishes`, {
-          stored: false,
-          headers: { 'Retry-After': '1' },
-        });
+        throw new ApiError(
+          409,
+          'idempotency_error',
+          'effect_in_flight',
+          `the request with Idempotency-Key "${target}" is still running; retry the undo after it finishes`,
+          {
+            stored: false,
+            headers: { 'Retry-After': '1' },
+          },
+        );
       }
       const [effect] = await tx.query<EffectRow>(`SELECT * FROM effects WHERE key = $1 FOR UPDATE`, [target]);
       if (!effect) return notNeeded(tx, undoKey, target, 'no_effect');
       if (effect.state === 'undone') return notNeeded(tx, undoKey, target, 'already_undone');
       if (!effect.compensable) {
-        throw new ApiError(409, 'not_compensable', 'not_compensable', `the ${effect.operation} made under "${target}" (${effect.resource_id}) cannot be undone`);
+        throw new ApiError(
+          409,
+          'not_compensable',
+          'not_compensable',
+          `the ${effect.operation} made under "${target}" (${effect.resource_id}) cannot be undone`,
+        );
       }
       const op = byName.get(`${effect.service}.${effect.operation}`);
       const detail = (await op?.undo?.(tx, effect)) ?? {};
@@ -74,7 +91,13 @@ async function notNeeded(tx: Queryable, undoKey: string, target: string, reason:
   return { status: 200, body: { result: 'not_needed', key: target, reason } };
 }
 
-async function recordUndo(tx: Queryable, undoKey: string, target: string, result: 'compensated' | 'not_needed', detail: Record<string, unknown>): Promise<void> {
+async function recordUndo(
+  tx: Queryable,
+  undoKey: string,
+  target: string,
+  result: 'compensated' | 'not_needed',
+  detail: Record<string, unknown>,
+): Promise<void> {
   await tx.query(`INSERT INTO undos (key, target_key, result, detail) VALUES ($1, $2, $3, $4::jsonb)`, [undoKey, target, result, JSON.stringify(detail)]);
 }
 
@@ -87,10 +110,9 @@ const ledgerRoute: ReadRoute = {
   control: true,
   async handle(db, req) {
     const prefix = req.query.get('prefix') ?? '';
-    const effects = await db.query<EffectRow>(
-      `SELECT * FROM effects WHERE left(key, length($1)) = $1 ORDER BY created_at, key LIMIT ${LEDGER_LIMIT}`,
-      [prefix],
-    );
+    const effects = await db.query<EffectRow>(`SELECT * FROM effects WHERE left(key, length($1)) = $1 ORDER BY created_at, key LIMIT ${LEDGER_LIMIT}`, [
+      prefix,
+    ]);
     const undos = await db.query<{ key: string; target_key: string; result: string; detail: unknown; created_at: Date }>(
       `SELECT * FROM undos WHERE left(key, length($1)) = $1 OR left(target_key, length($1)) = $1
        ORDER BY created_at, key LIMIT ${LEDGER_LIMIT}`,

@@ -66,7 +66,8 @@ async function run(): Promise<void> {
 function startupHint(err: NodeJS.ErrnoException, port: number, host: string, databaseUrl: string | undefined, dataDir: string): string {
   if (err.code === 'EADDRINUSE') return `error: port ${port} on ${host} is in use: stop the other process, or pass --port <n> (or set SAGENT_SERVICES_PORT)`;
   if (err.code === 'EACCES') return `error: no permission to listen on ${host}:${port}: pick a port above 1024 with --port <n>`;
-  if (databaseUrl) return `error: cannot use DATABASE_URL (${err.message}): check the URL and that PostgreSQL is running, or unset DATABASE_URL to use the embedded database`;
+  if (databaseUrl)
+    return `error: cannot use DATABASE_URL (${err.message}): check the URL and that PostgreSQL is running, or unset DATABASE_URL to use the embedded database`;
   return `error: cannot open the embedded database in ${dataDir} (${err.message}): check the directory is writable, or pass --data-dir <dir>`;
 }
 

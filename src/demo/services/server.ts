@@ -160,7 +160,13 @@ function createRequestHandler(db: Database, faults: FaultRules, log: (line: stri
     throw methodNotAllowed(req.method ?? '', path, 'GET, POST, DELETE');
   }
 
-  async function serveRead(route: ReadRoute, params: Record<string, string>, url: URL, req: IncomingMessage, res: ServerResponse): Promise<ApiResponse | 'dropped'> {
+  async function serveRead(
+    route: ReadRoute,
+    params: Record<string, string>,
+    url: URL,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<ApiResponse | 'dropped'> {
     const keys = keyHeader(req);
     if (!route.control) {
       await strike('arrival', url.pathname, keys, res);

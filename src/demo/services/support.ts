@@ -36,7 +36,10 @@ function order(id: string, name: string, email: string, status: string, placedOn
   return { id, customer_name: name, customer_email: email, items, total_cents: total, currency: 'EUR', status, placed_on: placedOn };
 }
 
-const ORDER_ID = z.string().trim().regex(/^ORD-\d{4,}$/, 'an order id such as ORD-1001');
+const ORDER_ID = z
+  .string()
+  .trim()
+  .regex(/^ORD-\d{4,}$/, 'an order id such as ORD-1001');
 
 async function findOrder(db: Queryable, orderId: string, lock = false): Promise<OrderRow> {
   const [row] = await db.query<OrderRow>(`SELECT * FROM orders WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [orderId]);

@@ -37,7 +37,13 @@ export const errandsAgent = defineAgent({
   policy: {
     rules: [
       { id: 'eur-only', tools: 'charge_card', when: [{ path: 'currency', op: 'ne', value: 'EUR' }], verdict: 'deny', reason: 'cards are charged in EUR only' },
-      { id: 'small-charge', tools: 'charge_card', when: [{ path: 'amountCents', op: 'lte', value: 50_000 }], verdict: 'allow', reason: 'a charge of at most 500 EUR runs, and is audited' },
+      {
+        id: 'small-charge',
+        tools: 'charge_card',
+        when: [{ path: 'amountCents', op: 'lte', value: 50_000 }],
+        verdict: 'allow',
+        reason: 'a charge of at most 500 EUR runs, and is audited',
+      },
       { id: 'large-charge', tools: 'charge_card', verdict: 'ask', reason: 'a charge above 500 EUR needs a person' },
     ],
   },

@@ -45,7 +45,10 @@ export function notesServers(options: NotesServersOptions = {}): McpServerConfig
       name: 'memory',
       ...memory,
       compensations: {
-        create_entities: { tool: 'delete_entities', input: ({ input }: { input: { entities: Entity[] } }) => ({ entityNames: input.entities.map((e) => e.name) }) },
+        create_entities: {
+          tool: 'delete_entities',
+          input: ({ input }: { input: { entities: Entity[] } }) => ({ entityNames: input.entities.map((e) => e.name) }),
+        },
         add_observations: {
           tool: 'delete_observations',
           input: ({ input }: { input: { observations: Observation[] } }) => ({

@@ -13,9 +13,7 @@ const orderId = z
 
 export const lookupOrder = defineTool({
   name: 'lookup_order',
-  description:
-    'An order: customer name and email, items, totalCents and currency, status, refunds so far (refundedCents) ' +
-    'and support tickets. Read-only.',
+  description: 'An order: customer name and email, items, totalCents and currency, status, refunds so far (refundedCents) ' + 'and support tickets. Read-only.',
   input: z.object({ orderId }),
   risk: 'read',
   secret: ['customer.email'],
@@ -24,7 +22,7 @@ export const lookupOrder = defineTool({
 export const issueRefund = defineTool({
   name: 'issue_refund',
   description:
-    'Refunds part or all of an order to the customer\'s original payment method. Needs a human approval first, ' +
+    "Refunds part or all of an order to the customer's original payment method. Needs a human approval first, " +
     'so the call waits for it. The amount cannot exceed what is left to refund (totalCents - refundedCents from ' +
     'lookup_order). Reversed automatically (reverse_refund) if the case is abandoned.',
   input: z.object({

@@ -39,8 +39,7 @@ export const searchFlights = defineTool({
 export const bookFlight = defineTool({
   name: 'book_flight',
   description:
-    'Books a seat on one flight for one passenger. Returns a bookingId and the price. Undone automatically ' +
-    '(cancel_flight) if the trip is abandoned.',
+    'Books a seat on one flight for one passenger. Returns a bookingId and the price. Undone automatically ' + '(cancel_flight) if the trip is abandoned.',
   input: z.object({
     flightId: z
       .string()

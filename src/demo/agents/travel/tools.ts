@@ -29,7 +29,11 @@ export function createTravelTools(options: TravelToolsOptions): ToolImplementati
   };
   const bookFlightImpl: ToolImplementation<InputOf<typeof bookFlight>> = { run: post('/flights/bookings'), compensate: undo };
   const bookHotelImpl: ToolImplementation<InputOf<typeof bookHotel>> = { run: post('/hotels/bookings'), compensate: undo };
-  const rentCarImpl: ToolImplementation<InputOf<typeof rentCar>> = { run: post('/cars/rentals'), compensate: undo, check: (_input, ctx) => services.check(ctx) };
+  const rentCarImpl: ToolImplementation<InputOf<typeof rentCar>> = {
+    run: post('/cars/rentals'),
+    compensate: undo,
+    check: (_input, ctx) => services.check(ctx),
+  };
   const chargeCardImpl: ToolImplementation<InputOf<typeof chargeCard>> = { run: post('/payments/charges'), compensate: undo };
   const sendEmailImpl: ToolImplementation<InputOf<typeof sendEmail>> = { run: post('/emails') };
 
