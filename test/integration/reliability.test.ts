@@ -294,12 +294,13 @@ describe('budgets and people', () => {
     const handle = await harness.start(workflowId, {
       agent: 'travel',
       task: 'Charge the trip',
-      budget: { maxWallClockMs: 2500, topUpTimeoutMs: 1000 },
+      // Room for the run's own work on a loaded machine (workflow tasks of seconds), not for the person's wait.
+      budget: { maxWallClockMs: 10_000, topUpTimeoutMs: 1000 },
       approval: { approvers: ['ana'] },
     });
     await harness.waitFor(handle, (s) => s.status === 'awaiting_approval');
     // The approver takes longer than the whole wall-clock budget.
-    await new Promise((resolve) => setTimeout(resolve, 3500));
+    await new Promise((resolve) => setTimeout(resolve, 11_000));
     await approveCharge(handle);
     const outcome = await outcomeOf(handle);
 
