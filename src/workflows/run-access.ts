@@ -2,11 +2,12 @@
  * The run's identity and access, settled once at its first start: the worker answers which tools the principal may
  * use (one activity, so the answer is in history), and continue-as-new carries the answer.
  */
-import { log } from '@temporalio/workflow';
+import { log, workflowInfo } from '@temporalio/workflow';
 import type { AccessGrant } from '../shared/policy';
 import type { AgentRunInput } from '../shared/run';
 import type { AgentRegistry } from '../tools/define';
 import { activities } from './activity-options';
+import { resolveSettings } from './settings';
 
 const { resolveAccess } = activities;
 
@@ -15,8 +16,8 @@ const ACCESS_OPTIONS = { startToCloseTimeout: '10s', scheduleToCloseTimeout: '5 
 /** The grant carried from the run before, or the worker's answer for this run's principal. */
 export async function accessFor(input: AgentRunInput, agents: AgentRegistry): Promise<AccessGrant | undefined> {
   if (input.carried) return input.carried.access;
-  const agent = Object.hasOwn(agents, input.agent) ? agents[input.agent] : undefined;
-  if (!agent) return undefined;
+  // Bad input is refused before anything is scheduled, as fast as it was before the access map existed.
+  const { agent } = resolveSettings(input, agents, workflowInfo().workflowId);
   const principal = input.identity?.principal ?? 'nobody named';
   const grant = await resolveAccess.executeWithOptions({ ...ACCESS_OPTIONS, summary: `access · ${principal}` }, [
     {

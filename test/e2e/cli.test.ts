@@ -93,7 +93,7 @@ describe('errors a user sees: one line, exit 1, no stack', () => {
     const ran = await sagentProcess(['start', '--agent', 'nope', '--task', 'anything']);
     expectOneLineError(
       ran,
-      /^error: the run refused its input: unknown agent "nope"; this worker's agents: travel, support, trip, payments, notes, forecast, scout, concierge$/,
+      /^error: the run refused its input: unknown agent "nope"; this worker's agents: travel, support, trip, payments, notes, forecast, scout, concierge, errands$/,
     );
   });
 
@@ -165,6 +165,7 @@ describe('a read-only run', () => {
         'rejectedAttempts',
         'version',
         'workflowTaskFailure',
+        'waitingForTurn',
         'models',
         'source',
         'uiUrl',
