@@ -90,6 +90,9 @@ export async function* followFeed(ctx: ClientContext, workflowId: string, option
   }
 }
 
+/** How long a run may go without the feed's query before it is taken for older code (its start-up activities run first). */
+const FEED_REGISTRATION_GRACE_MS = 60_000;
+
 /** One run's feed (across its continue-as-new chain) until it is done. */
 async function* readRunFeed(
   ctx: ClientContext,
@@ -104,6 +107,7 @@ async function* readRunFeed(
   let empty = 0;
   let closedSeen = false;
   let followedAt = -Infinity;
+  let unregisteredSince: number | null = null;
   while (!signal.aborted) {
     // The follow lease, asked at once and renewed at half its length; a run that has ended (or not begun) refuses it.
     if (Date.now() - followedAt >= leaseMs / 2) {
@@ -117,10 +121,16 @@ async function* readRunFeed(
       const missing = notFoundAs(ctx, workflowId, err);
       // A sub-agent's run may not be there yet when its parent's feed names it.
       if (missing instanceof RunNotFoundError && root) throw missing;
-      if ((err as Error).name === 'QueryNotRegisteredError')
-        throw new Error(`${workflowId} has no live feed (a run started by an older sagent, or not a sagent run)`);
+      // A run registers the feed with its other handlers once its start-up activities (MCP tools, access) are done;
+      // one that still has none after a grace period is older code, or not a sagent run.
+      if ((err as Error).name === 'QueryNotRegisteredError') {
+        unregisteredSince ??= Date.now();
+        if (Date.now() - unregisteredSince > FEED_REGISTRATION_GRACE_MS)
+          throw new Error(`${workflowId} has no live feed (a run started by an older sagent, or not a sagent run)`);
+      }
     }
     if (page) {
+      unregisteredSince = null;
       if (page.first > offset) yield { kind: 'gap', offset, missed: page.first - offset, at: new Date().toISOString(), workflowId };
       for (const event of page.events) yield { ...event, workflowId };
       offset = page.next;
