@@ -158,7 +158,8 @@ describe('the context transport', () => {
 describe("the plugin's bundle", () => {
   it("preloads sagent's stateless libraries next to the worker's own, once each", () => {
     const configured = plugin().configureBundler({ workflowsPath: 'workflows.ts', preloadModules: ['my-lib', 'zod'] });
-    expect(configured.preloadModules).toEqual(['my-lib', ...SAGENT_PRELOAD_MODULES]);
+    // The worker's own first, in its order; then sagent's, without the one the worker already named.
+    expect(configured.preloadModules).toEqual(['my-lib', 'zod', ...SAGENT_PRELOAD_MODULES.filter((name) => name !== 'zod')]);
     expect(configured.workflowsPath).toBe('workflows.ts');
   });
 
