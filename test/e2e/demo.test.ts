@@ -82,10 +82,10 @@ test('the demo runs both trips and the notes run to their outcomes with --yes an
   expect(ran.stdout).toMatch(/undo rent_car[^\n]*\n[^\n]*undo book_hotel[^\n]*\n[^\n]*undo book_flight/);
   // The notes run wrote two entities through the MCP memory server, read them back, aborted, and the memory server
   // deleted them again, newest-first.
-  expect(ran.stdout).toMatch(/mcp memory\.create_entities · effect 1[^\n]*\n[^\n]*mcp memory\.create_entities · effect 2[^\n]*\n/);
+  expect(ran.stdout).toMatch(/mcp memory\.create_entities · effect 1[^\n]*\n(?:[^\n]*\n)*?[^\n]*mcp memory\.create_entities · effect 2[^\n]*\n/);
   expect(ran.stdout).toMatch(/mcp memory\.search_nodes · read/);
   expect(ran.stdout).toMatch(
-    /undo mcp memory\.create_entities \(delete_entities\) · effect 2[^\n]*compensated\n[^\n]*undo mcp memory\.create_entities \(delete_entities\) · effect 1[^\n]*compensated/,
+    /undo mcp memory\.create_entities \(delete_entities\) · effect 2[^\n]*compensated\n(?:[^\n]*\n)*?[^\n]*undo mcp memory\.create_entities \(delete_entities\) · effect 1[^\n]*compensated/,
   );
 
   // The summary: one row per run with its outcome, and each run's UI link.
