@@ -69,12 +69,16 @@ export type { CompensationAction, CompensationSent } from './operations/operate'
 export type { LedgerEntry, LedgerOptions, RunLedger } from './operations/ledger';
 export type { RunAudit } from './operations/audit';
 export type { AccessOptions } from './activities/access';
+export { DEFAULT_AUTO_VERDICT_TIMEOUT_MS, type AutoVerdictContext, type AutoVerdictSource } from './activities/auto-verdict';
+export { secondModelVerdict, type SecondModelVerdictOptions } from './activities/second-model';
 export type {
   AccessGrant,
   AccessRequest,
   AgentPolicy,
   ArgumentMatcher,
   AuditEntry,
+  AutoVerdict,
+  AutoVerdictRequest,
   PolicyRule,
   RunIdentity,
   RunPolicyInput,

@@ -39,6 +39,8 @@ import type { SagentMetrics } from './observability/metrics';
 import { agentRegistry, type AgentDefinition } from './tools/define';
 import type { ToolImplementations } from './tools/runtime';
 import type { AccessOptions } from './activities/access';
+import type { AutoVerdictSource } from './activities/auto-verdict';
+import { identityLogInterceptors } from './observability/identity-log';
 import type { LiveFeedOptions } from './activities/feed-publisher';
 
 /** One agent as the worker runs it: its sandbox-safe definition and its tools' implementations. */
@@ -61,6 +63,18 @@ export interface SagentPluginOptions {
    * tool never has it offered to Claude, and a call that names it anyway is refused. @default none (every tool)
    */
   access?: AccessOptions;
+  /**
+   * An `auto` verdict source: judges every call the policy rules do not deny (reads included; built-in control tools
+   * never), as an activity whose answer is in history. Merged most-restrictive-wins with the rules: it can deny or
+   * ask, never allow what a rule asks; a source that throws, times out or answers malformed JSON yields `ask`. Each
+   * answer is in the audit trail with its reason. `secondModelVerdict({ model })` is a ready one.
+   * @default none (nothing is scheduled for it)
+   */
+  autoVerdict?: AutoVerdictSource;
+  /** How long the `auto` source may take per call before the call asks. @default 20_000 */
+  autoVerdictTimeoutMs?: number;
+  /** The agents whose calls go to the `auto` source (decided at each run's start). @default every agent */
+  autoVerdictAgents?: readonly string[];
   /** How long one model call may wait for its first byte and between chunks. @default DEFAULT_MODEL_TIMEOUTS: { firstByteMs: 15_000, idleMs: 15_000 } */
   modelTimeouts?: Partial<ModelTimeouts>;
   /**
@@ -237,8 +251,12 @@ export class SagentPlugin extends SimplePlugin {
     const versioned = this.deployment && !configured.workerDeploymentOptions ? { ...configured, ...deploymentOptions(this.deployment) } : configured;
     this.fleet.worker = versioned;
     const { metrics } = this;
-    if (!metrics) return versioned;
-    const activity = [...(versioned.interceptors?.activity ?? []), (ctx: Context) => ({ inbound: metrics.activityInterceptor(ctx) })];
+    // The run's principal and tenant on every log line of its activities.
+    const activity = [
+      ...(versioned.interceptors?.activity ?? []),
+      identityLogInterceptors,
+      ...(metrics ? [(ctx: Context) => ({ inbound: metrics.activityInterceptor(ctx) })] : []),
+    ];
     return { ...versioned, interceptors: { ...versioned.interceptors, activity } };
   }
 
@@ -297,6 +315,9 @@ export function sagentActivities(options: SagentPluginOptions, mcp?: McpServers,
     tools,
     webhookUrl: options.approvalWebhookUrl ?? process.env.SAGENT_APPROVAL_WEBHOOK,
     access: options.access,
+    ...(options.autoVerdict ? { autoVerdict: options.autoVerdict } : {}),
+    ...(options.autoVerdictTimeoutMs !== undefined ? { autoVerdictTimeoutMs: options.autoVerdictTimeoutMs } : {}),
+    ...(options.autoVerdictAgents ? { autoVerdictAgents: options.autoVerdictAgents } : {}),
     modelTimeouts: options.modelTimeouts,
     ...(options.liveFeed !== undefined ? { liveFeed: options.liveFeed } : {}),
     pricing: new Pricing({ ...pricingOverridesFromEnv(), ...options.pricing }),

@@ -17,13 +17,19 @@ export interface AccessOptions {
 
 export interface AccessDeps {
   access?: AccessOptions;
+  /** Whether the worker has an `auto` verdict source (the grant tells the run to put its calls to it). */
+  autoVerdict?: unknown;
+  /** The agents whose runs put their calls to the `auto` source. @default every agent */
+  autoVerdictAgents?: readonly string[];
 }
 
 export function createAccessActivities(deps: AccessDeps) {
   return {
     /** The tools the run's principal may use; `allowed: null` when the worker maps nobody (every tool). */
     async resolveAccess(request: AccessRequest): Promise<AccessGrant> {
-      return grantFor(deps.access, request);
+      const grant = grantFor(deps.access, request);
+      const judged = deps.autoVerdict && (!deps.autoVerdictAgents || deps.autoVerdictAgents.includes(request.agent));
+      return judged ? { ...grant, auto: true } : grant;
     },
   };
 }

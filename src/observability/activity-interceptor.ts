@@ -9,6 +9,7 @@ import type { CallModelInput, CompensateInput, RunToolInput, ToolOutput } from '
 import type { ModelTurn } from '../shared/wire';
 import type { CompensationResult } from '../tools/runtime';
 import { annotateActiveSpan, annotateModelCall, annotateToolCall, failureOutcome } from './attributes';
+import { identityOfInput } from './identity-log';
 
 type ActivityType = keyof Activities;
 
@@ -18,7 +19,13 @@ export class SagentActivityInterceptor implements ActivityInboundCallsIntercepto
   async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
     const type = this.ctx.info.activityType as ActivityType;
     const arg = input.args[0];
-    annotateActiveSpan({ 'sagent.attempt': this.ctx.info.attempt });
+    const identity = identityOfInput(arg);
+    annotateActiveSpan({
+      'sagent.attempt': this.ctx.info.attempt,
+      // Who started the run: `enduser.id` as OpenTelemetry names it, and the tenant it acts for.
+      ...(identity ? { 'enduser.id': identity.principal, 'sagent.principal': identity.principal } : {}),
+      ...(identity?.tenant ? { 'sagent.tenant': identity.tenant } : {}),
+    });
     try {
       const result = await next(input);
       if (type === 'callModel') annotateModelCall(arg as CallModelInput, result as ModelTurn);

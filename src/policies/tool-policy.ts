@@ -3,13 +3,13 @@
  * agent's ordered rules (or the tool's declaration when none matches), the run's narrower rules, the MCP defaults
  * and the taint of untrusted content, merged most-restrictive-wins (deny > ask > allow). Pure.
  */
-import type { AgentPolicy, ArgumentMatcher, PolicyRule, PolicyVerdictKind, RunPolicyRule, TaintSource } from '../shared/policy';
+import type { AgentPolicy, ArgumentMatcher, AutoVerdict, PolicyRule, PolicyVerdictKind, RunPolicyRule, TaintSource } from '../shared/policy';
 import type { ToolDefinition } from '../shared/tool-declarations';
 
 /** A verdict for one call, with the rule that gave it (named in the audit trail). */
 export interface CallVerdict {
   kind: PolicyVerdictKind;
-  /** `agent:<id>`, `run:<id>`, `run:requireFor`, `declaration`, `mcp-default`, `mcp-unknown` or `taint`. */
+  /** `agent:<id>`, `run:<id>`, `run:requireFor`, `declaration`, `mcp-default`, `mcp-unknown`, `taint` or `auto`. */
   rule: string;
   reason: string;
   approvers?: readonly string[];
@@ -23,13 +23,15 @@ export interface PolicyContext {
   runRules: readonly RunPolicyRule[];
   requireFor: readonly string[];
   taint: readonly TaintSource[];
+  /** MCP read-only tools ask by default too (they wait for a person); off for runs recorded before they could. */
+  mcpReadsAsk?: boolean;
 }
 
 const RANK: Record<PolicyVerdictKind, number> = { allow: 0, ask: 1, deny: 2 };
 
 /** Decides one call: every source's verdict, the most restrictive wins (the first of equals). */
 export function decideCall(tool: ToolDefinition, input: unknown, context: PolicyContext): CallVerdict {
-  const verdicts: CallVerdict[] = [agentVerdict(tool, input, context.policy)];
+  const verdicts: CallVerdict[] = [agentVerdict(tool, input, context.policy, context.mcpReadsAsk === true)];
   const known = context.policy?.knownMcpTools;
   if (tool.mcp && known && !matchesAny(known, tool.name)) {
     verdicts.push({
@@ -48,14 +50,25 @@ export function decideCall(tool: ToolDefinition, input: unknown, context: Policy
 }
 
 /** The agent's first matching rule, or the tool's declaration: risky tools and state-changing MCP tools ask. */
-function agentVerdict(tool: ToolDefinition, input: unknown, policy: AgentPolicy | undefined): CallVerdict {
+function agentVerdict(tool: ToolDefinition, input: unknown, policy: AgentPolicy | undefined, mcpReadsAsk: boolean): CallVerdict {
   const rule = firstMatch(policy?.rules ?? [], tool.name, input);
   if (rule) return ruleVerdict('agent', rule);
   if (tool.control) return { kind: 'allow', rule: 'declaration', reason: 'a built-in control tool' };
   if (tool.risk === 'privileged' || tool.risk === 'irreversible') return { kind: 'ask', rule: 'declaration', reason: `${tool.name} is ${tool.risk}` };
-  if (tool.mcp && tool.risk !== 'read')
-    return { kind: 'ask', rule: 'mcp-default', reason: `${tool.name} comes from MCP server ${tool.mcp.server}, and MCP tools ask by default` };
+  if (tool.mcp && (tool.risk !== 'read' || mcpReadsAsk)) {
+    const allow = tool.risk === 'read' ? ' (an agent rule with verdict allow lets its reads run)' : '';
+    return { kind: 'ask', rule: 'mcp-default', reason: `${tool.name} comes from MCP server ${tool.mcp.server}, and MCP tools ask by default${allow}` };
+  }
   return { kind: 'allow', rule: 'declaration', reason: `${tool.name} is ${tool.risk}` };
+}
+
+/**
+ * The rules' verdict with an `auto` source's answer merged in, most-restrictive-wins: the answer can deny what the
+ * rules allow or ask, or ask what they allow, and never loosens (an `allow` over a rule's `ask` keeps `ask`).
+ */
+export function withAutoVerdict(verdict: CallVerdict, auto: AutoVerdict): CallVerdict {
+  if (RANK[auto.verdict] <= RANK[verdict.kind]) return verdict;
+  return { kind: auto.verdict, rule: 'auto', reason: auto.reason, ...(auto.verdict === 'ask' && auto.approvers ? { approvers: auto.approvers } : {}) };
 }
 
 /** After untrusted content, every state-changing call asks, unless the agent exempts the tool. */

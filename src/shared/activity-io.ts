@@ -1,6 +1,7 @@
 /** Inputs and outputs of the activities: neutral JSON only. */
 import type { Sinks } from '@temporalio/workflow';
 import type { McpBinding, McpToolRecord } from './mcp';
+import type { RunIdentity } from './policy';
 import type { MessageParam } from './wire';
 
 export interface CallModelInput {
@@ -19,6 +20,8 @@ export interface CallModelInput {
   notice?: string;
   /** A reader follows the run: publish the text to its live feed as it streams. Absent: publish nothing. */
   liveFeed?: true;
+  /** Who started the run and for whom: in the worker's log lines and spans of this call. */
+  identity?: RunIdentity;
 }
 
 /**
@@ -49,6 +52,8 @@ export interface RunToolInput {
   effectId: string;
   /** The tool is an MCP server's: the worker calls it there, with `effectId` in the request's `_meta`. */
   mcp?: McpBinding;
+  /** Who started the run and for whom: in the worker's log lines and spans of this call. */
+  identity?: RunIdentity;
 }
 
 /** What Claude sees of a tool's result: projected, serialised and size-capped. */
@@ -70,6 +75,8 @@ export interface CompensateInput {
   mcp?: McpBinding;
   /** What the forward call's result said the undo needs, when the worker derived it. */
   undoInput?: unknown;
+  /** Who started the run and for whom: in the worker's log lines and spans of this call. */
+  identity?: RunIdentity;
 }
 
 export interface ApprovalNotice {

@@ -119,4 +119,31 @@ export interface AccessRequest {
 export interface AccessGrant {
   allowed: string[] | null;
   roles: string[];
+  /** The worker has an `auto` verdict source: each call the rules do not deny is also put to it. Absent: none. */
+  auto?: true;
+}
+
+/** One call as the worker's `auto` verdict source sees it, after the rules decided it (never `deny`). */
+export interface AutoVerdictRequest {
+  agent: string;
+  tool: string;
+  input: unknown;
+  /** The tool's declared risk: `read`, `reversible`, `irreversible` or `privileged`. */
+  risk: string;
+  /** What the rules decided (`allow` or `ask`), and the rule that did. */
+  ruleVerdict: 'allow' | 'ask';
+  rule: string;
+  principal: string | null;
+  tenant: string | null;
+  /** The untrusted content the run has read, newest last (empty when none). */
+  taint: readonly TaintSource[];
+  turn: number;
+}
+
+/** What an `auto` verdict source answers for one call; `approvers` narrows who may decide an `ask`. */
+export interface AutoVerdict {
+  verdict: PolicyVerdictKind;
+  /** Recorded in the audit trail; with `deny`, the reason Claude is shown; with `ask`, the reason the approver reads. */
+  reason: string;
+  approvers?: readonly string[];
 }

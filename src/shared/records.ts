@@ -26,6 +26,9 @@ export interface EffectRecord {
   delegation?: DelegationRecord;
   /** The undo's input, derived by the worker from the forward step's input and result (MCP compensation mappings). */
   undoInput?: unknown;
+  /** Who started the run that took this step, and for which tenant (runs that name them). */
+  principal?: string;
+  tenant?: string;
 }
 
 /** A call waiting for a person's decision: what would run, bound to its argument hash, and until when. */
@@ -141,6 +144,8 @@ export interface PlannedEffect extends CallRequest {
   argsHash?: string;
   /** The approver who edited the input before it ran. */
   editedBy?: string;
+  /** A read-only call the policy asked a person about: it waits like a step, but is no effect (no ledger entry). */
+  readOnly?: true;
 }
 
 /** Refused before anything ran (unknown tool, invalid arguments, a loop guard): the result is Claude's error. */

@@ -17,12 +17,12 @@ export function activityExecutor(scope: ToolScope): Executor {
   return {
     summary(call, _effectId, tool) {
       const label = tool.label ?? tool.name;
-      return call.changesWorld ? `${label} · effect ${call.seq}` : `${label} · read`;
+      return call.changesWorld && !call.readOnly ? `${label} · effect ${call.seq}` : `${label} · read`;
     },
     async execute(call: ReadyCall, effectId: string, tool: ToolDefinition): Promise<Execution> {
       try {
         const output = await runTool.executeWithOptions(toolOptions(tool, this.summary(call, effectId, tool)), [
-          { agent: scope.agent.name, tool: tool.name, input: call.input, effectId, ...(tool.mcp ? { mcp: tool.mcp } : {}) },
+          { agent: scope.agent.name, tool: tool.name, input: call.input, effectId, ...(tool.mcp ? { mcp: tool.mcp } : {}), ...identityOf(scope) },
         ]);
         return {
           kind: 'ok',
@@ -50,6 +50,11 @@ export function activityExecutor(scope: ToolScope): Executor {
   };
 }
 
+/** The run's identity for an activity's input, when it names one. */
+function identityOf(scope: ToolScope) {
+  return scope.identity ? { identity: scope.identity } : {};
+}
+
 /** Runs one compensation activity; it throws when the undo failed, and the ledger retries it. */
 export async function undoByActivity(effect: EffectRecord, tool: ToolDefinition, scope: ToolScope): Promise<'compensated' | 'not_needed'> {
   const summary = `undo ${tool.label ?? effect.tool} (${effect.undo}) · effect ${effect.seq}`;
@@ -64,6 +69,7 @@ export async function undoByActivity(effect: EffectRecord, tool: ToolDefinition,
         effectId: effect.effectId,
         ...(tool.mcp ? { mcp: tool.mcp } : {}),
         ...(effect.undoInput !== undefined ? { undoInput: effect.undoInput } : {}),
+        ...identityOf(scope),
       },
     ]);
     scope.timeline.finish(entry, 'ok', startedAt, result);

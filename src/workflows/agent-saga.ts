@@ -24,7 +24,8 @@ import { askModelDurably, installModelOutageHandler } from './model-outage';
 import { bookModelTurn } from '../policies/model-outage';
 import { windDownNotice } from '../policies/wind-down';
 import { PATCHES } from './patches';
-import { planTurn, type PlanningGuards } from './planner';
+import { autoCandidates, planTurn, type PlanningGuards } from './planner';
+import { askAutoVerdicts } from './auto-verdict';
 import { describePending, publishRun, setStatus } from './publish';
 import { reconcileUnknown, unknownEffects } from './reconcile';
 import { carryOver, openRun, runOutcome, shouldContinueAsNew, type Run } from './run-memory';
@@ -77,10 +78,14 @@ class AgentLoop {
     const policy = patched(PATCHES.policy);
     this.run = openRun(input, withAccess(resolveSettings(input, agents, workflowInfo().workflowId), access));
     adoptMcpCatalog(this.run, mcp);
-    this.guards = { repeats: patched(PATCHES.repeatGuard), policy };
+    const askReads = policy && patched(PATCHES.askReads);
+    // Only a worker with an `auto` source says so in the grant: runs on the others schedule nothing for it.
+    const auto = policy && access?.auto === true && patched(PATCHES.autoVerdict);
+    this.guards = { repeats: patched(PATCHES.repeatGuard), policy, askReads, auto };
     if (policy) openAudit(this.run, access);
     const { settings, ledger, timeline } = this.run;
-    this.tools = { workflowId: settings.workflowId, agent: settings.agent, ledger, timeline, agents, fenceUntrusted: policy };
+    const identity = askReads && settings.identity ? { identity: settings.identity } : {};
+    this.tools = { workflowId: settings.workflowId, agent: settings.agent, ledger, timeline, agents, fenceUntrusted: policy, ...identity };
   }
 
   async execute(): Promise<RunOutcome> {
@@ -124,7 +129,7 @@ class AgentLoop {
         // A model repeating a refused call in a tight loop is slowed down before it is asked again.
         const repeats = repeatVerdict(run.memory.repeats.stuck);
         if (repeats.kind === 'backoff') await sleep(repeats.delayMs);
-        this.applyPlan(await this.askModel());
+        await this.applyPlan(await this.askModel());
       }
     } catch (err) {
       if (err instanceof SagaAbort) return await this.rollBack('compensated', err.reason);
@@ -167,6 +172,7 @@ class AgentLoop {
       ...(notice ? { notice } : {}),
       // Claude's text is published as it streams only while a reader follows: nobody following costs no history.
       ...(this.run.feed.followed(Date.now()) ? { liveFeed: true as const } : {}),
+      ...(this.tools.identity ? { identity: this.tools.identity } : {}),
     };
     if (notice) timeline.note('budget', 'asked Claude to finish', 'info', notice);
     let asked: ModelAnswer & { model?: string; fellBack?: boolean };
@@ -185,9 +191,11 @@ class AgentLoop {
   }
 
   /** Takes in Claude's answer as the planner reads it. */
-  private applyPlan(answer: ModelTurn): void {
+  private async applyPlan(answer: ModelTurn): Promise<void> {
     const { memory, settings, desk, timeline } = this.run;
-    const plan = planTurn(answer, memory, settings, Date.now(), this.guards);
+    const candidates = this.guards.auto ? autoCandidates(answer, memory, settings, this.guards) : [];
+    const autos = candidates.length > 0 ? await askAutoVerdicts(candidates, this.run) : undefined;
+    const plan = planTurn(answer, memory, settings, Date.now(), autos ? { ...this.guards, autos } : this.guards);
     if (plan.kind === 'abort') throw new SagaAbort(plan.reason);
     if (plan.kind === 'final') {
       const final = acceptFinalAnswer(this.run, plan.conversation, plan.finalText);

@@ -2,6 +2,7 @@
  * What the tool-call pipeline and its executors share: the run's parts a call needs, and the tagged result an
  * executor hands back. Executors only execute; the pipeline registers, settles the ledger and writes the result.
  */
+import type { RunIdentity } from '../shared/policy';
 import type { ReadyCall } from '../shared/records';
 import type { RunStatus, RunUsage } from '../shared/run';
 import type { ToolErrorBody, ToolErrorCode } from '../shared/tool-errors';
@@ -19,6 +20,8 @@ export interface ToolScope {
   agents?: AgentRegistry;
   /** Untrusted output reaches Claude fenced as data (runs with the policy patch). @default false */
   fenceUntrusted?: boolean;
+  /** Who started the run: on its effect records and its activities' inputs (so the worker logs and traces it). */
+  identity?: RunIdentity;
 }
 
 /** One call as an executor ran it. */

@@ -33,4 +33,11 @@ export const PATCHES = {
   policy: 'sagent-policy',
   /** Continue-as-new carries the live feed's next offset and newest events. */
   feedCarried: 'sagent-feed-carried',
+  /**
+   * A read the policy asks about waits for a person (before, it was refused), and MCP reads ask by default; the run's
+   * principal and tenant ride on its effect records and its activities' inputs.
+   */
+  askReads: 'sagent-ask-reads',
+  /** Each call the rules let through is put to the worker's `auto` verdict source (only on workers that have one). */
+  autoVerdict: 'sagent-auto-verdict',
 } as const;

@@ -9,12 +9,12 @@ import { appendTurn, type Conversation } from '../policies/context';
 import { callKeyOf } from '../policies/loop-guard';
 import { countRefusal, repeatAnswer, repeatVerdict, type RepeatMemory, type RepeatedRefusal } from '../policies/repeat-guard';
 import { checkToolCall } from '../policies/tool-call';
-import { decideCall, type CallVerdict } from '../policies/tool-policy';
-import type { AuditEntry } from '../shared/policy';
+import { decideCall, withAutoVerdict, type CallVerdict, type PolicyContext } from '../policies/tool-policy';
+import type { AuditEntry, AutoVerdict } from '../shared/policy';
 import type { PendingApproval, PlannedCall, TurnInFlight } from '../shared/records';
 import { toolError, type ToolErrorCode } from '../shared/tool-errors';
 import type { ContentBlock, ModelTurn, ToolResultBlockParam, ToolUseBlock } from '../shared/wire';
-import { changesWorld } from '../tools/define';
+import { changesWorld, type ToolDefinition } from '../tools/define';
 import { errorResult } from './calls';
 import type { RunMemory } from './run-memory';
 import type { RunSettings } from './settings';
@@ -34,6 +34,20 @@ export interface PlanningGuards {
   repeats: boolean;
   /** Calls decided by the policy rules (allow, ask, deny), the MCP defaults and the taint, and audited. */
   policy?: boolean;
+  /** A read the policy asks about waits for a person (it was refused before), and MCP reads ask by default. */
+  askReads?: boolean;
+  /** Calls the rules let through are put to the worker's `auto` verdict source before planning. */
+  auto?: boolean;
+  /** The worker's `auto` verdicts, by `tool_use` id, asked before planning (see `autoCandidates`). */
+  autos?: Readonly<Record<string, AutoVerdict>>;
+}
+
+/** A call the rules let through (allow or ask), to put to the worker's `auto` verdict source before planning. */
+export interface AutoCandidate {
+  toolUseId: string;
+  tool: ToolDefinition;
+  input: unknown;
+  verdict: CallVerdict;
 }
 
 /** An approval to open: the request, and why the policy asks for it. */
@@ -54,10 +68,7 @@ export type TurnPlan =
 
 /** Reads Claude's answer: the final text, a continuation, or tool calls to plan. */
 export function planTurn(answer: ModelTurn, state: PlanningState, settings: RunSettings, nowMs: number, guards: PlanningGuards = { repeats: true }): TurnPlan {
-  // A turn with neither results nor a note was paused (`pause_turn`): this answer continues it.
-  const last = state.conversation.turns.at(-1);
-  const continuing = last !== undefined && last.results.length === 0 && !last.note;
-  const content: ContentBlock[] = continuing ? [...last.assistant, ...answer.content] : answer.content;
+  const { content, continuing } = answerContent(answer, state);
   const before: Conversation = continuing ? { ...state.conversation, turns: state.conversation.turns.slice(0, -1) } : state.conversation;
   const kept = (note?: string) => appendTurn(before, { turn: state.turn, assistant: content, results: [], ...(note ? { note } : {}) }, settings.context);
   const toolUses = content.filter((block): block is ToolUseBlock => block.type === 'tool_use');
@@ -92,6 +103,46 @@ export function planTurn(answer: ModelTurn, state: PlanningState, settings: RunS
     repeats: planned.repeats,
     asks: planned.asks,
     audit: planned.audit,
+  };
+}
+
+/** The answer's content, joined to the turn it continues when the one before was paused. */
+function answerContent(answer: ModelTurn, state: Pick<PlanningState, 'conversation'>) {
+  // A turn with neither results nor a note was paused (`pause_turn`): this answer continues it.
+  const last = state.conversation.turns.at(-1);
+  const continuing = last !== undefined && last.results.length === 0 && !last.note;
+  const content: ContentBlock[] = continuing ? [...last.assistant, ...answer.content] : answer.content;
+  return { content, continuing, last };
+}
+
+/**
+ * The calls of Claude's answer that the rules do not deny, valid as far as the run's counters now tell: each is put
+ * to the worker's `auto` verdict source before the turn is planned. Control tools never are.
+ */
+export function autoCandidates(answer: ModelTurn, state: PlanningState, settings: RunSettings, guards: PlanningGuards): AutoCandidate[] {
+  if (answer.stop_reason === 'refusal' || answer.stop_reason === 'pause_turn') return [];
+  const toolUses = answerContent(answer, state).content.filter((block): block is ToolUseBlock => block.type === 'tool_use');
+  return toolUses.flatMap((block) => {
+    const check = checkToolCall(block, {
+      agent: settings.agent,
+      offered: settings.offeredTools,
+      counts: { perTool: state.callsPerTool, perCall: state.callCounts },
+      limits: state.limits,
+      truncated: answer.stop_reason === 'max_tokens',
+    });
+    if (check.kind === 'refuse' || check.tool.control) return [];
+    const verdict = decideCall(check.tool, check.input, policyContext(settings, state, guards));
+    return verdict.kind === 'deny' ? [] : [{ toolUseId: block.id, tool: check.tool, input: check.input, verdict }];
+  });
+}
+
+function policyContext(settings: RunSettings, state: Pick<PlanningState, 'taint'>, guards: PlanningGuards): PolicyContext {
+  return {
+    policy: settings.agent.policy,
+    runRules: settings.runRules,
+    requireFor: settings.approval.requireFor,
+    taint: state.taint ?? [],
+    ...(guards.askReads ? { mcpReadsAsk: true } : {}),
   };
 }
 
@@ -131,16 +182,12 @@ function planCalls(toolUses: ToolUseBlock[], truncated: boolean, state: Planning
       return refuse(block, errorResult(block.id, toolError(error, message, { hint })), error);
     }
     const { tool, input } = check;
-    const verdict = guards.policy
-      ? decideCall(tool, input, {
-          policy: settings.agent.policy,
-          runRules: settings.runRules,
-          requireFor: settings.approval.requireFor,
-          taint: state.taint ?? [],
-        })
-      : null;
-    // A read cannot wait for a person: a read the policy would ask about is refused, never run unasked.
-    if (verdict && (verdict.kind === 'deny' || (verdict.kind === 'ask' && !changesWorld(tool)))) {
+    const ruled = guards.policy ? decideCall(tool, input, policyContext(settings, state, guards)) : null;
+    const auto = ruled ? guards.autos?.[block.id] : undefined;
+    if (auto) note({ kind: 'auto', decision: auto.verdict, tool: tool.name, rule: 'auto', reason: auto.reason });
+    const verdict = ruled && auto ? withAutoVerdict(ruled, auto) : ruled;
+    // Before `askReads`, a read could not wait for a person: a read the policy asked about was refused.
+    if (verdict && (verdict.kind === 'deny' || (verdict.kind === 'ask' && !changesWorld(tool) && !guards.askReads))) {
       const reason = verdict.kind === 'deny' ? verdict.reason : `${verdict.reason}; a read-only call cannot wait for an approval, so it is refused`;
       note({ kind: 'policy', decision: 'deny', tool: tool.name, rule: verdict.rule, reason });
       return refuse(block, errorResult(block.id, toolError('policy_denied', reason, { rule: verdict.rule })), 'policy_denied');
@@ -160,7 +207,8 @@ function planCalls(toolUses: ToolUseBlock[], truncated: boolean, state: Planning
     perTool[tool.name] = (perTool[tool.name] ?? 0) + 1;
     perCall[check.callKey] = (perCall[check.callKey] ?? 0) + 1;
     forgetOldest(perCall, CALL_KEYS_KEPT);
-    if (!changesWorld(tool)) {
+    const waitingRead = !changesWorld(tool) && verdict?.kind === 'ask';
+    if (!changesWorld(tool) && !waitingRead) {
       if (verdict && verdict.rule !== 'declaration') note({ kind: 'policy', decision: 'allow', tool: tool.name, rule: verdict.rule, reason: verdict.reason });
       return { toolUseId: block.id, tool: tool.name, input, changesWorld: false, status: 'ready' };
     }
@@ -175,6 +223,7 @@ function planCalls(toolUses: ToolUseBlock[], truncated: boolean, state: Planning
     }
     // Keys in the order stored histories hold them (`TurnInFlight.calls` is carried over continue-as-new).
     if (requirement.kind === 'run') return { toolUseId: block.id, tool: tool.name, input, changesWorld: true, status: 'ready', seq, effectId, callId };
+    const read = waitingRead ? { readOnly: true as const } : {};
     const argsHash = argsHashOf({ tool: tool.name, input, effectId });
     asks.push({
       request: {
@@ -190,7 +239,7 @@ function planCalls(toolUses: ToolUseBlock[], truncated: boolean, state: Planning
       },
       reason: requirement.reason,
     });
-    return { toolUseId: block.id, tool: tool.name, input, changesWorld: true, status: 'awaiting_approval', seq, effectId, callId, argsHash };
+    return { toolUseId: block.id, tool: tool.name, input, changesWorld: true, status: 'awaiting_approval', seq, effectId, callId, argsHash, ...read };
   });
   const repeats: RepeatMemory = guards.repeats ? { ...state.repeats, refused, stuck: worst.stuck } : state.repeats;
   return { calls, perTool, perCall, nextSeq, asks, repeats, audit };

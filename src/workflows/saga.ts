@@ -41,7 +41,10 @@ export class SagaLedger {
   constructor(readonly effects: EffectRecord[] = []) {}
 
   /** Records a step before it is scheduled, with what would undo it (and, for a delegated step, its child). */
-  register(step: { effectId: string; seq: number; tool: string; input: unknown; undo: string | null }, delegation?: DelegationRecord): EffectRecord {
+  register(
+    step: { effectId: string; seq: number; tool: string; input: unknown; undo: string | null; principal?: string; tenant?: string },
+    delegation?: DelegationRecord,
+  ): EffectRecord {
     const existing = this.find(step.effectId);
     if (existing) return existing;
     const record: EffectRecord = {

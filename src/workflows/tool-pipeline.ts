@@ -82,11 +82,15 @@ export async function* runWrite(
     if (budget.kind === 'abort') return budget;
   }
   const tool = scope.agent.toolsByName[cleared.tool];
+  // A read a person let through is no effect: it runs, keyed by its effect id, and stays out of the ledger.
+  if (cleared.readOnly) return execute(cleared, cleared.effectId, scope, activityExecutor(scope));
   // No pivot on top of an unknown outcome: earlier unknown effects are settled first.
   const settled = yield* settleBeforePivot(scope, tool, run.settings.reconcile);
   if (settled.kind === 'abort') return settled;
   const executor = tool.delegate ? childWorkflowExecutor(scope, delegationContext(input, run)) : activityExecutor(scope);
-  const step = { effectId: cleared.effectId, seq: cleared.seq, tool: tool.name, input: cleared.input, undo: tool.compensation ?? null };
+  const { identity } = scope;
+  const who = identity ? { principal: identity.principal, ...(identity.tenant ? { tenant: identity.tenant } : {}) } : {};
+  const step = { effectId: cleared.effectId, seq: cleared.seq, tool: tool.name, input: cleared.input, undo: tool.compensation ?? null, ...who };
   scope.ledger.register(step, tool.delegate ? delegationRecordOf(tool, cleared.effectId) : undefined);
   return execute(cleared, cleared.effectId, scope, executor);
 }
@@ -110,7 +114,7 @@ export async function undoEffect(effect: EffectRecord, scope: ToolScope): Promis
 async function execute(call: ReadyCall, effectId: string, scope: ToolScope, executor: Executor): Promise<CallOutcome> {
   const { ledger, timeline } = scope;
   const tool = scope.agent.toolsByName[call.tool];
-  const recorded = call.changesWorld;
+  const recorded = call.changesWorld && !call.readOnly;
   const startedAt = Date.now();
   const entry = timeline.note('tool', executor.summary(call, effectId, tool), 'started', undefined, recorded ? effectId : undefined);
   const ran = await executor.execute(call, effectId, tool);

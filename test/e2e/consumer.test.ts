@@ -87,6 +87,8 @@ export const deskAgent = defineAgent({
   tools: [],
   delegates: [{ agent: 'notes', description: 'Keeps the team notes board.' }],
   mcpServers: ['memory'],
+  // MCP tools ask by default, reads too: the one read this desk makes runs without a person.
+  policy: { rules: [{ id: 'graph-reads', tools: ['memory_search_nodes'], verdict: 'allow' }] },
 });
 `,
   'desk-workflows.ts': `import { createAgentSaga } from 'sagent/workflow';

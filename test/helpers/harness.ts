@@ -13,7 +13,7 @@ import { createAnthropicClient } from '../../src/models/anthropic';
 import { startModelServer, type ModelServer } from '../../src/dev/model-server';
 import type { Scenario } from '../../src/dev/scenario';
 import { startServices } from '../../src/demo/services/server';
-import { createDemoWorker, DEMO_WORKFLOWS_PATH } from '../../src/demo/worker';
+import { createDemoWorker, DEMO_WORKFLOWS_PATH, type DemoWorkerOptions } from '../../src/demo/worker';
 import { SAGENT_PRELOAD_MODULES } from '../../src/worker';
 import type { SagentMetrics } from '../../src/observability/metrics';
 import type { AccessOptions } from '../../src/activities/access';
@@ -51,7 +51,15 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 export async function startHarness(
   name: string,
   scenarios: Scenario[],
-  options: { servicesUrl?: string; dataConverter?: DataConverter; notes?: NotesServersOptions; metrics?: SagentMetrics; access?: AccessOptions } = {},
+  options: {
+    servicesUrl?: string;
+    dataConverter?: DataConverter;
+    notes?: NotesServersOptions;
+    metrics?: SagentMetrics;
+    access?: AccessOptions;
+    /** The worker's `auto` verdict source, and the agents it judges. */
+    auto?: Pick<DemoWorkerOptions, 'autoVerdict' | 'autoVerdictAgents' | 'autoVerdictTimeoutMs'>;
+  } = {},
 ): Promise<Harness> {
   installQuietRuntime();
   const temporal = await testConnection();
@@ -71,6 +79,7 @@ export async function startHarness(
       dataConverter,
       metrics: options.metrics,
       ...(options.access ? { access: options.access } : {}),
+      ...options.auto,
       notes: options.notes ?? { memoryFile: path.join(os.tmpdir(), `sagent-memory-${randomUUID()}.jsonl`) },
     });
   let worker = await makeWorker();

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { grantFor } from '../../src/activities/access';
 import { approvalAuditEntry, signatureFingerprint } from '../../src/policies/audit';
-import { decideCall, isUntrustedOutput, matchArgument, matchesAny, wrapUntrusted } from '../../src/policies/tool-policy';
+import { decideCall, isUntrustedOutput, matchArgument, matchesAny, withAutoVerdict, wrapUntrusted } from '../../src/policies/tool-policy';
 import { checkRunInput } from '../../src/shared/run-input';
 import { defineAgent, defineTool } from '../../src/tools/define';
 import { errandsAgent } from '../../src/demo/agents/errands/agent';
@@ -94,6 +94,19 @@ describe('decideCall', () => {
     expect(decideCall(mcp('s_write', 'reversible'), {}, { ...context, policy: allowAll })).toMatchObject({ kind: 'allow', rule: 'agent:all' });
     const known = { ...allowAll, knownMcpTools: ['s_read'] };
     expect(decideCall(mcp('s_write', 'reversible'), {}, { ...context, policy: known })).toMatchObject({ kind: 'ask', rule: 'mcp-unknown' });
+    // With the reads that wait (new runs), an MCP read asks too, unless a rule allows it.
+    const mcpReadsAsk = { ...context, policy: undefined, mcpReadsAsk: true };
+    expect(decideCall(mcp('s_read', 'read'), {}, mcpReadsAsk)).toMatchObject({
+      kind: 'ask',
+      rule: 'mcp-default',
+      reason: expect.stringMatching(/verdict allow/),
+    });
+    expect(decideCall(mcp('s_read', 'read'), {}, { ...mcpReadsAsk, policy: allowAll })).toMatchObject({ kind: 'allow', rule: 'agent:all' });
+    expect(decideCall(mcp('s_read', 'read'), {}, { ...mcpReadsAsk, policy: { ...allowAll, knownMcpTools: [] } })).toMatchObject({
+      kind: 'ask',
+      rule: 'mcp-unknown',
+    });
+    expect(decideCall(errandsAgent.toolsByName.read_inbox, {}, { ...context, mcpReadsAsk: true })).toMatchObject({ kind: 'allow', rule: 'declaration' });
     expect(isUntrustedOutput(mcp('s_read', 'read'), undefined)).toBe(true);
     expect(isUntrustedOutput(mcp('s_read', 'read'), { trustedOutput: ['s_*'] })).toBe(false);
   });
@@ -108,6 +121,28 @@ describe('decideCall', () => {
     });
     expect(decideCall(charge, eur(500), { ...context, policy: agent.policy })).toMatchObject({ kind: 'allow', rule: 'agent:round' });
     expect(decideCall(charge, eur(501), { ...context, policy: agent.policy })).toMatchObject({ kind: 'ask', rule: 'declaration' });
+  });
+});
+
+describe('withAutoVerdict', () => {
+  const allowed = decideCall(charge, eur(41_250), context);
+  const asked = decideCall(charge, eur(90_000), context);
+
+  it('tightens: a deny or an ask from the auto source wins over a rule that allows, with its reason and approvers', () => {
+    expect(withAutoVerdict(allowed, { verdict: 'deny', reason: 'looks like fraud' })).toEqual({ kind: 'deny', rule: 'auto', reason: 'looks like fraud' });
+    expect(withAutoVerdict(allowed, { verdict: 'ask', reason: 'unusual payee', approvers: ['risk-desk'] })).toEqual({
+      kind: 'ask',
+      rule: 'auto',
+      reason: 'unusual payee',
+      approvers: ['risk-desk'],
+    });
+    expect(withAutoVerdict(asked, { verdict: 'deny', reason: 'no' })).toMatchObject({ kind: 'deny', rule: 'auto' });
+  });
+
+  it("never loosens: an allow over a rule's ask keeps the ask, and an ask over an ask keeps the rule's", () => {
+    expect(withAutoVerdict(asked, { verdict: 'allow', reason: 'fine by me' })).toBe(asked);
+    expect(withAutoVerdict(asked, { verdict: 'ask', reason: 'me too', approvers: ['x'] })).toBe(asked);
+    expect(withAutoVerdict(allowed, { verdict: 'allow', reason: 'fine' })).toBe(allowed);
   });
 });
 

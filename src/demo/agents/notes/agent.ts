@@ -23,7 +23,11 @@ export const notesAgent = defineAgent({
   mcpServers: ['memory', 'everything'],
   policy: {
     // MCP tools ask by default; the writes this agent was written for run, and are undone on rollback.
-    rules: [{ id: 'note-writes', tools: ['memory_create_entities', 'memory_add_observations'], verdict: 'allow' }],
+    rules: [
+      { id: 'note-writes', tools: ['memory_create_entities', 'memory_add_observations'], verdict: 'allow' },
+      // MCP reads ask by default too; the reads this agent was written for run without a person.
+      { id: 'known-reads', tools: ['memory_read_graph', 'memory_search_nodes', 'everything_echo'], verdict: 'allow' },
+    ],
     // The knowledge graph holds what this agent wrote; the everything server's output stays untrusted.
     trustedOutput: ['memory_*'],
   },
