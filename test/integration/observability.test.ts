@@ -148,11 +148,14 @@ function workerEnv(taskQueue: string, extra: NodeJS.ProcessEnv): NodeJS.ProcessE
 // ---------------------------------------------------------------------------------------------------------------
 // The unlucky trip: three bookings, an approved charge that is declined, three undos.
 
+/** Who starts the runs: the worker's log lines and spans of their activities name them. */
+const IDENTITY = { principal: 'alice', tenant: 'acme' };
+
 async function runUnluckyTrip(client: Client, taskQueue: string, workflowId: string): Promise<{ handle: WorkflowHandle; outcome: RunOutcome }> {
   const handle = await client.workflow.start('agentSaga', {
     taskQueue,
     workflowId,
-    args: [{ agent: 'travel', task: 'Plan my trip to Porto', approval: { approvers: ['ana'] } }],
+    args: [{ agent: 'travel', task: 'Plan my trip to Porto', approval: { approvers: ['ana'] }, identity: IDENTITY }],
   });
   const deadline = Date.now() + 30_000;
   let state: RunState | undefined;
@@ -260,7 +263,7 @@ test('with no OTLP endpoint nothing is exported; JSON logs and Prometheus metric
   } finally {
     expect(await worker.stop()).toBe(0);
   }
-  // The declined charge is logged as a warning: one JSON object per line, with the activity's context.
+  // The declined charge is logged as a warning: one JSON object per line, with the activity's context and the run's identity.
   const lines = worker.stderr.split('\n').filter((line) => line.trim() !== '');
   const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
   expect(records).toContainEqual(
@@ -269,9 +272,14 @@ test('with no OTLP endpoint nothing is exported; JSON logs and Prometheus metric
       msg: 'Activity failed',
       activityType: 'runTool',
       taskQueue,
+      principal: 'alice',
+      tenant: 'acme',
       error: expect.objectContaining({ type: 'ToolFailure.Rejected' }),
     }),
   );
+  const activityLines = records.filter((record) => ['callModel', 'runTool', 'compensate'].includes(record.activityType as string));
+  expect(activityLines.length).toBeGreaterThan(0);
+  expect(activityLines.every((record) => record.principal === 'alice' && record.tenant === 'acme')).toBe(true);
   expect(collector.requests).toBe(0);
 });
 
@@ -325,6 +333,10 @@ test('with an OTLP endpoint one trace follows the run to its model call, tool ca
 
   const tool = (name: string, id: string) => trip.find((span) => span.name === name && span.attributes['sagent.effect_id'] === id)?.attributes;
   expect(tool('RunActivity:runTool', effect(2))).toMatchObject({ 'sagent.tool': 'book_hotel', 'sagent.tool.outcome': 'ok' });
+  // Every model call, tool call and undo names who started the run, and for whom.
+  const activities = trip.filter((span) => /^RunActivity:(callModel|runTool|compensate)$/.test(span.name));
+  expect(activities.length).toBeGreaterThan(5);
+  for (const { attributes } of activities) expect(attributes).toMatchObject({ 'enduser.id': 'alice', 'sagent.principal': 'alice', 'sagent.tenant': 'acme' });
   expect(tool('RunActivity:runTool', effect(4))).toMatchObject({
     'sagent.tool': 'charge_card',
     'sagent.tool.outcome': 'rejected',

@@ -10,7 +10,7 @@ import { main } from '../../src/cli/main';
 import type { RespondingScenario, TurnContext } from '../../src/dev/scenario';
 import { checkedRunInput } from '../../src/operations/start';
 import { decideUpdate, getStateQuery, type AgentRunInput, type RunOutcome, type RunState } from '../../src/shared/contracts';
-import type { AuditEntry } from '../../src/shared/policy';
+import type { AutoVerdict, AutoVerdictRequest, AuditEntry } from '../../src/shared/policy';
 import { captureFixture } from '../helpers/fixtures';
 import { startHarness, type Harness } from '../helpers/harness';
 
@@ -38,7 +38,27 @@ const SCRIPTS: Record<string, Array<Array<ReturnType<typeof use>>>> = {
   'pol-page-': [[use('fetch_page', { url: 'https://hotel-lisboa.example/offer' })], [charge(49_000)]],
   'pol-mcp-': [[use('memory_create_relations', { relations: [{ from: 'Ada', to: 'Lisbon', relationType: 'visits' }] })]],
   'pol-cli-': [[charge(12_000)], [charge(12_000, 'GBP')]],
+  // The travel agent's calls go to the worker's auto verdict source too (see `judge`).
+  'pol-auto-deny-': [[hotel('Mallory')], [hotel('Ada Lovelace')]],
+  'pol-auto-fail-': [[hotel('Crash'), hotel('Slow'), hotel('Garbage')]],
+  'pol-auto-read-': [[use('search_flights', { from: 'Lisbon', to: 'Porto', date: '2026-05-14' })], [charge(41_250)]],
+  // A read of the graph the notes agent allows, and one it does not: MCP reads ask by default.
+  'pol-mcpread-': [[use('memory_search_nodes', { query: 'Ada' }), use('memory_open_nodes', { names: ['Ada'] })]],
 };
+
+/**
+ * The worker's auto verdict source, by the guest or the tool: it denies, asks, allows, throws, never answers, or
+ * answers nonsense. Whatever it does, nothing runs that a rule or a person did not let through.
+ */
+function judge(call: AutoVerdictRequest): AutoVerdict | Promise<AutoVerdict> {
+  const guest = (call.input as { guest?: string }).guest;
+  if (guest === 'Mallory') return { verdict: 'deny', reason: 'Mallory is on the fraud list' };
+  if (guest === 'Crash') throw new Error('the judge crashed');
+  if (guest === 'Slow') return new Promise(() => undefined);
+  if (guest === 'Garbage') return { verdict: 'sure' } as unknown as AutoVerdict;
+  if (call.tool === 'search_flights') return { verdict: 'ask', reason: `flight searches for ${call.principal ?? 'anyone'} are checked` };
+  return { verdict: 'allow', reason: `${call.tool} is within the task` };
+}
 
 const scenario: RespondingScenario = {
   name: 'policies',
@@ -59,6 +79,7 @@ beforeAll(async () => {
       principals: { alice: ['everything'], bob: ['clerk'] },
       anonymous: ['everything'],
     },
+    auto: { autoVerdict: judge, autoVerdictAgents: ['travel'], autoVerdictTimeoutMs: 1_500 },
   });
   // The first bundle of the workflow code takes minutes on a loaded machine.
 }, 600_000);
@@ -88,6 +109,21 @@ async function decide(handle: WorkflowHandle, tool: string, decision: 'approve' 
     ],
   });
   return state;
+}
+
+/** The CLI, in this process, against the harness's server and task queue. */
+async function sagent(...args: string[]): Promise<{ code: number; stdout: string }> {
+  const env = {
+    ...process.env,
+    TEMPORAL_ADDRESS: harness.temporal.address,
+    TEMPORAL_NAMESPACE: harness.temporal.namespace,
+    SAGENT_TASK_QUEUE: harness.taskQueue,
+  };
+  const [stdout, stderr] = [new PassThrough(), new PassThrough()];
+  const out: Buffer[] = [];
+  stdout.on('data', (chunk: Buffer) => out.push(chunk));
+  const code = await main(['node', 'sagent', ...args], { stdout, stderr, stdin: new PassThrough(), env });
+  return { code, stdout: Buffer.concat(out).toString() };
 }
 
 const audit = (state: RunState, kind: AuditEntry['kind']) => (state.audit ?? []).filter((entry) => entry.kind === kind);
@@ -211,19 +247,6 @@ test('an MCP tool the agent has no rule for runs only after approval', async () 
 });
 
 test("sagent start --as --tenant records the run's identity; sagent audit prints its decision trail, and --json one line per decision", async () => {
-  const env = {
-    ...process.env,
-    TEMPORAL_ADDRESS: harness.temporal.address,
-    TEMPORAL_NAMESPACE: harness.temporal.namespace,
-    SAGENT_TASK_QUEUE: harness.taskQueue,
-  };
-  const sagent = async (...args: string[]) => {
-    const [stdout, stderr] = [new PassThrough(), new PassThrough()];
-    const out: Buffer[] = [];
-    stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    const code = await main(['node', 'sagent', ...args], { stdout, stderr, stdin: new PassThrough(), env });
-    return { code, stdout: Buffer.concat(out).toString() };
-  };
   const id = `pol-cli-${randomUUID().slice(0, 8)}`;
   const started = await sagent(
     'start',
@@ -266,4 +289,106 @@ test("sagent start --as --tenant records the run's identity; sagent audit prints
 
   const missing = await sagent('audit', `pol-none-${randomUUID().slice(0, 8)}`);
   expect(missing.code).toBe(1);
+});
+
+const travel = (prefix: string, extra: Partial<AgentRunInput> = {}) =>
+  start(prefix, { agent: 'travel', identity: { principal: 'alice', tenant: 'acme' }, ...extra });
+const trail = (state: RunState, kind: AuditEntry['kind']) => audit(state, kind).map((e) => [e.tool, e.decision, e.rule]);
+
+test("the auto source's deny reaches Claude and the run goes on; its verdicts are in the audit trail, the effect names the run's identity", async () => {
+  const handle = await travel('pol-auto-deny-');
+  const outcome = (await handle.result()) as RunOutcome;
+  expect(outcome.status).toBe('completed');
+  expect(outcome.effects).toEqual([
+    expect.objectContaining({
+      tool: 'book_hotel',
+      state: 'committed',
+      principal: 'alice',
+      tenant: 'acme',
+      input: expect.objectContaining({ guest: 'Ada Lovelace' }),
+    }),
+  ]);
+  const second = JSON.stringify(requestsOf(handle).find((r) => r.turn === 2)!.body);
+  expect(second).toContain('policy_denied');
+  expect(second).toContain('Mallory is on the fraud list');
+  const state = await handle.query(getStateQuery);
+  expect(audit(state, 'auto').map((e) => [e.tool, e.decision, e.reason])).toEqual([
+    ['book_hotel', 'deny', 'Mallory is on the fraud list'],
+    ['book_hotel', 'allow', 'book_hotel is within the task'],
+  ]);
+  expect(trail(state, 'policy')).toEqual([
+    ['book_hotel', 'deny', 'auto'],
+    ['book_hotel', 'allow', 'declaration'],
+  ]);
+  const printed = await sagent('audit', handle.workflowId);
+  expect(printed.stdout).toMatch(/auto +deny .*book_hotel.*Mallory is on the fraud list/);
+  await captureFixture(handle, 'policy-auto-verdict');
+});
+
+test('an auto source that throws, never answers, or answers nonsense yields ask: each call waits, and a rejection leaves no effect', async () => {
+  const handle = await travel('pol-auto-fail-');
+  const state = await harness.waitFor(handle, (s) => s.pendingApprovals.length === 3);
+  expect(state.pendingApprovals.map((p) => p.rule)).toEqual([
+    expect.stringMatching(/auto verdict source failed \(the judge crashed\)/),
+    expect.stringMatching(/auto verdict source failed \(no answer within 1500 ms\)/),
+    expect.stringMatching(/auto verdict source failed \(malformed answer/),
+  ]);
+  for (const pending of state.pendingApprovals) {
+    await handle.executeUpdate(decideUpdate, {
+      args: [{ callId: pending.callId, argsHash: pending.argsHash, decision: 'reject', approver: 'ana', reason: 'not asked for' }],
+    });
+  }
+  const outcome = (await handle.result()) as RunOutcome;
+  expect(outcome.effects).toEqual([]);
+  expect(trail(await handle.query(getStateQuery), 'auto')).toEqual([
+    ['book_hotel', 'ask', 'auto'],
+    ['book_hotel', 'ask', 'auto'],
+    ['book_hotel', 'ask', 'auto'],
+  ]);
+});
+
+test("a read the auto source asks about waits for a person; an allow from it keeps a rule's ask", async () => {
+  const handle = await travel('pol-auto-read-');
+  const asked = await decide(handle, 'search_flights', 'approve');
+  expect(asked.pendingApprovals[0].rule).toBe('flight searches for alice are checked');
+  const charged = await decide(handle, 'charge_card', 'reject');
+  expect(charged.pendingApprovals[0].rule).toBe('charge_card is privileged');
+  const outcome = (await handle.result()) as RunOutcome;
+  // The approved read ran (Claude read the flights) but is no effect: nothing in the ledger.
+  expect(outcome.effects).toEqual([]);
+  expect(outcome.approvals.map((a) => [a.tool, a.decision])).toEqual([
+    ['search_flights', 'approve'],
+    ['charge_card', 'reject'],
+  ]);
+  expect(JSON.stringify(requestsOf(handle).find((r) => r.turn === 2)!.body)).toMatch(/TP-\d{3,4}/);
+  const state = await handle.query(getStateQuery);
+  expect(trail(state, 'auto')).toEqual([
+    ['search_flights', 'ask', 'auto'],
+    ['charge_card', 'allow', 'auto'],
+  ]);
+  expect(trail(state, 'policy')).toEqual([
+    ['search_flights', 'ask', 'auto'],
+    ['charge_card', 'ask', 'declaration'],
+  ]);
+});
+
+test('an MCP read runs only after approval unless a rule allows it; the errands agent puts nothing to the auto source', async () => {
+  const handle = await harness.start(`pol-mcpread-${randomUUID().slice(0, 8)}`, {
+    agent: 'notes',
+    task: 'What do we know of Ada?',
+    approval: { approvers: ['ana'] },
+  });
+  const asked = await decide(handle, 'memory_open_nodes', 'approve');
+  expect(asked.pendingApprovals.map((p) => p.tool)).toEqual(['memory_open_nodes']);
+  expect(asked.pendingApprovals[0].rule).toMatch(/MCP tools ask by default/);
+  const outcome = (await handle.result()) as RunOutcome;
+  expect(outcome.status).toBe('completed');
+  expect(outcome.effects).toEqual([]);
+  expect(outcome.approvals.map((a) => [a.tool, a.decision])).toEqual([['memory_open_nodes', 'approve']]);
+  const state = await handle.query(getStateQuery);
+  expect(trail(state, 'policy')).toEqual([
+    ['memory_search_nodes', 'allow', 'agent:known-reads'],
+    ['memory_open_nodes', 'ask', 'mcp-default'],
+  ]);
+  expect(audit(state, 'auto')).toEqual([]);
 });
