@@ -28,6 +28,7 @@ export interface AutoVerdictDeps {
   autoVerdictTimeoutMs?: number;
 }
 
+/** How long an `auto` source may take per call unless `autoVerdictTimeoutMs` says otherwise; past it the call asks. */
 export const DEFAULT_AUTO_VERDICT_TIMEOUT_MS = 20_000;
 
 export function createAutoVerdictActivities(deps: AutoVerdictDeps) {

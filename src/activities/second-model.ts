@@ -6,6 +6,7 @@ import type { AutoVerdictRequest } from '../shared/policy';
 import { describeTaint } from '../policies/tool-policy';
 import { checkAutoVerdict, type AutoVerdictSource } from './auto-verdict';
 
+/** What `secondModelVerdict` takes: the judging model, and your policy in words. */
 export interface SecondModelVerdictOptions {
   /** The judging model, e.g. `claude-haiku-4-5`. */
   model: string;
