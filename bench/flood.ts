@@ -8,20 +8,15 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { SagentClient } from '../src/client';
 import { demoAgents } from '../src/demo/agents/implementations';
-import { startServices } from '../src/demo/services/server';
-import { DEMO_WORKFLOWS_PATH } from '../src/demo/worker';
-import { startModelServer } from '../src/dev/model-server';
 import type { RespondingScenario } from '../src/dev/scenario';
 import { newKeyPair } from '../src/policies/signature';
 import { approvalSignal, decideUpdate, getStateQuery } from '../src/shared/contracts';
-import { createSagentWorker, SAGENT_PRELOAD_MODULES } from '../src/worker';
-import { scratchRoot, startScratchDevServer } from './dev-server';
+import { createSagentWorker } from '../src/worker';
+import { startBenchStack } from './dev-server';
+import { printColumns, runMain } from './entry';
 
 const [SENDERS, SECONDS, KILOBYTES] = (process.env.SAGENT_FLOOD ?? `${process.argv[2] ?? 3},${process.argv[3] ?? 20},${process.argv[4] ?? 1_500}`)
   .split(',')
@@ -108,20 +103,10 @@ async function historyOf(client: Client, ids: string[]): Promise<{ bytes: number
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const dir = await fs.mkdtemp(path.join(await scratchRoot(), 'sagent-bench-flood-'));
-  const devServer = await startScratchDevServer(dir);
-  const model = await startModelServer({ scenarios: [scenario] });
-  const services = await startServices({ port: 0, dataDir: 'memory://' });
-  const connection = await NativeConnection.connect({ address: devServer.address });
-  const client = new Client({ connection, namespace: devServer.namespace });
+  const stack = await startBenchStack('flood', scenario);
+  const { devServer, model, services, connection, client, workflowBundle } = stack;
   const taskQueue = `bench-flood-${randomUUID().slice(0, 8)}`;
   const sagent = new SagentClient({ client, taskQueue });
-  const workflowBundle = await bundleWorkflowCode({
-    workflowsPath: DEMO_WORKFLOWS_PATH,
-    preloadModules: [...SAGENT_PRELOAD_MODULES],
-    logger: new DefaultLogger('ERROR'),
-  });
   const worker = await createSagentWorker({
     connection,
     namespace: devServer.namespace,
@@ -190,11 +175,7 @@ async function main(): Promise<void> {
   } finally {
     worker.shutdown();
     await running;
-    await connection.close();
-    await services.close();
-    await model.close();
-    await devServer.stop();
-    await fs.rm(dir, { recursive: true, force: true });
+    await stack.close();
   }
   console.log(`${RUNS} runs waiting for a signed approval of charge_card; the junk: approval signals and decide updates from "mallory"`);
   const header = [
@@ -207,8 +188,7 @@ async function main(): Promise<void> {
     'worker CPU s',
     'approval took (ms)',
   ];
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  for (const row of [header, ...rows]) console.log(row.map((cell, column) => cell.padEnd(widths[column])).join('  '));
+  printColumns(header, rows);
 }
 
 if (process.argv[2] === '--sender') {
@@ -218,8 +198,5 @@ if (process.argv[2] === '--sender') {
     process.exit(1);
   });
 } else {
-  main().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
+  runMain(main);
 }

@@ -28,3 +28,4 @@ export {
   type TurnSpec,
 } from './dev/scenario';
 export { freePorts } from './dev/ports';
+export { startScratchDevServer, type ScratchDevServerOptions } from './dev/scratch-server';
