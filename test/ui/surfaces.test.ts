@@ -9,12 +9,13 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import type { Page } from 'playwright-core';
 import { SagentClient } from '../../src/client';
 import type { Scenario } from '../../src/dev/scenario';
 import { PENDING_QUERY } from '../../src/operations/approvals';
 import { LIST_VIEWS, listViewUrl } from '../../src/operations/list-views';
-import { approvalSignal, getStateQuery, skipCompensationSignal } from '../../src/shared/contracts';
+import { approvalSignal, decideUpdate, getStateQuery, skipCompensationSignal } from '../../src/shared/contracts';
 import { outcomeOf, startHarness, type Harness } from '../helpers/harness';
 import { chargeOnceScenario } from '../helpers/scenarios';
 import { addFault } from '../helpers/services';
@@ -162,6 +163,34 @@ test("a terminated run keeps AgentPendingApprovals but is pending in no sagent s
   } finally {
     await page.close();
     await live.handle.terminate('checked');
+  }
+});
+
+test("a stranger's 1.5 MB decide update is refused by the server itself, and the real decision then goes through", async () => {
+  const { handle } = await pausedRun('flood');
+  const {
+    pendingApprovals: [charge],
+  } = await handle.query(getStateQuery);
+  // A stranger does not back off: no retry interceptor, so the server's own answer comes back at once.
+  const connection = await Connection.connect({ address: harness!.temporal.address, interceptors: [] });
+  try {
+    const stranger = new Client({ connection, namespace: harness!.client.options.namespace }).workflow.getHandle(handle.workflowId);
+    const junk = { callId: charge.callId, argsHash: charge.argsHash, decision: 'approve' as const, approver: 'mallory', reason: 'x'.repeat(1_500 * 1024) };
+    const refused = await stranger.executeUpdate(decideUpdate, { args: [junk] }).then(
+      () => new Error('accepted'),
+      (err: Error) => err,
+    );
+    expect(refused.name).toBe('ServiceError');
+    expect((refused as { cause?: Error }).cause?.message).toMatch(
+      /RESOURCE_EXHAUSTED: limit on total payload size of in-flight updates has been reached \(1048576 bytes\)/,
+    );
+    // The junk never reached the worker: the run recorded no refusal, and the real decision is taken at once.
+    expect((await handle.query(getStateQuery)).rejectedAttempts).toEqual([]);
+    await handle.executeUpdate(decideUpdate, { args: [{ callId: charge.callId, argsHash: charge.argsHash, decision: 'approve', approver: 'ana' }] });
+    expect((await harness!.waitFor(handle, (state) => state.approvals.length > 0)).approvals.map((approval) => approval.approver)).toEqual(['ana']);
+  } finally {
+    await connection.close();
+    await handle.terminate('checked').catch(() => undefined);
   }
 });
 
