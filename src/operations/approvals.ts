@@ -369,7 +369,7 @@ function floodedError(workflowId: string, callId: string, err: unknown): Decisio
     'flooded',
     workflowId,
     callId,
-    `the server held the decision back (${oneLine(err)}): the run's updates in flight already hold all the bytes it allows, ` +
+    `the server held the decision back (${oneLine((err as { cause?: unknown }).cause ?? err)}): the run's updates in flight already hold all the bytes it allows, ` +
       'so someone is flooding it with large messages; nothing was decided. Send it again in a few seconds, or as a signal ' +
       '(--signal), which that limit does not hold back',
   );
