@@ -13,7 +13,7 @@ import { startModelServer, type ModelServer } from '../src/dev/model-server';
 import { freePorts } from '../src/dev/ports';
 import type { Scenario } from '../src/dev/scenario';
 import { ensureDevServer, type DevServer, type DevServerOptions } from '../src/dev/temporal';
-import { SAGENT_PRELOAD_MODULES } from '../src/worker';
+import { sagentPreloadModules } from '../src/worker';
 
 export async function startScratchDevServer(dir: string, options: Partial<DevServerOptions> = {}): Promise<DevServer> {
   const [port, uiPort] = await freePorts(2);
@@ -64,7 +64,7 @@ export async function startBenchStack(name: string, scenario: Scenario): Promise
   const client = new Client({ connection, namespace: devServer.namespace });
   const workflowBundle = await bundleWorkflowCode({
     workflowsPath: DEMO_WORKFLOWS_PATH,
-    preloadModules: [...SAGENT_PRELOAD_MODULES],
+    preloadModules: sagentPreloadModules(DEMO_WORKFLOWS_PATH),
     logger: new DefaultLogger('ERROR'),
   });
   return {

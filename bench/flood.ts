@@ -20,7 +20,7 @@ import { startModelServer } from '../src/dev/model-server';
 import type { RespondingScenario } from '../src/dev/scenario';
 import { newKeyPair } from '../src/policies/signature';
 import { approvalSignal, decideUpdate, getStateQuery } from '../src/shared/contracts';
-import { createSagentWorker, SAGENT_PRELOAD_MODULES } from '../src/worker';
+import { createSagentWorker, sagentPreloadModules } from '../src/worker';
 import { scratchRoot, startScratchDevServer } from './dev-server';
 
 const [SENDERS, SECONDS, KILOBYTES] = (process.env.SAGENT_FLOOD ?? `${process.argv[2] ?? 3},${process.argv[3] ?? 20},${process.argv[4] ?? 1_500}`)
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
   const sagent = new SagentClient({ client, taskQueue });
   const workflowBundle = await bundleWorkflowCode({
     workflowsPath: DEMO_WORKFLOWS_PATH,
-    preloadModules: [...SAGENT_PRELOAD_MODULES],
+    preloadModules: sagentPreloadModules(DEMO_WORKFLOWS_PATH),
     logger: new DefaultLogger('ERROR'),
   });
   const worker = await createSagentWorker({
