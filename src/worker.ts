@@ -172,8 +172,9 @@ export function deploymentOptions(deployment: SagentDeployment): Pick<WorkerOpti
  * The modules every run shares: the stateless libraries sagent's workflow code imports, and that code itself (the
  * `sagent/workflow` entry). A reusable workflow context evaluates every other module once per run, so each run would
  * build its own copy of sagent's loop, its policies and their schemas (~2 MB a run); preloaded, they are evaluated
- * once per context and shared (the SDK freezes what they export; see `shared/settle.ts`). `SagentPlugin` adds them
- * when the worker bundles; pass them to `bundleWorkflowCode({ preloadModules })` when you build the bundle yourself.
+ * once per context and shared (the SDK freezes what they export; see `shared/settle.ts`). `SagentPlugin` adds them,
+ * and the workflows file, when the worker bundles; pass `sagentPreloadModules(workflowsPath)` to
+ * `bundleWorkflowCode({ preloadModules })` when you build the bundle yourself.
  */
 export const SAGENT_PRELOAD_MODULES: readonly string[] = [
   require.resolve('./workflow'),
