@@ -111,7 +111,8 @@ export interface SagentPluginOptions {
   deployment?: SagentDeployment;
   /**
    * Runs this worker keeps in its sticky cache when its own `maxCachedWorkflows` is not set. A cached run waiting for
-   * a person costs the worker ~2.3 MB (`bench/fleet.ts`), so the SDK's default (~600 per GiB of heap) would let a
+   * a person costs the worker a few hundred KB once the workflows file is shared (`shareWorkflows`; measured by
+   * `npm run bench:fleet`), several times that without it, so the SDK's default (~600 per GiB of heap) would let a
    * fleet of waiting runs grow the worker past its memory; beyond this many, the least recently used run is evicted
    * and replayed when its next event comes (a decision, a timer), which costs a short replay.
    * @default DEFAULT_MAX_CACHED_RUNS (500)
@@ -130,7 +131,7 @@ export interface SagentPluginOptions {
   shareWorkflows?: boolean;
 }
 
-/** The sticky cache of a sagent worker, in runs: ~1.2 GB of cached runs at most above an idle worker. */
+/** The sticky cache of a sagent worker, in runs; beyond it the least recently used run is evicted and replays on its next event. */
 export const DEFAULT_MAX_CACHED_RUNS = 500;
 
 /** A build of your worker as a Worker Deployment Version. */
