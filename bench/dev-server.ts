@@ -13,7 +13,7 @@ import { startModelServer, type ModelServer } from '../src/dev/model-server';
 import type { Scenario } from '../src/dev/scenario';
 import type { DevServer } from '../src/dev/temporal';
 import { startScratchDevServer } from '../src/dev/scratch-server';
-import { SAGENT_PRELOAD_MODULES } from '../src/worker';
+import { sagentPreloadModules } from '../src/worker';
 
 /** The dev server each benchmark owns: free ports, its files in `dir`, never one that already answered. */
 export { startScratchDevServer };
@@ -52,7 +52,7 @@ export async function startBenchStack(name: string, scenario: Scenario): Promise
   const client = new Client({ connection, namespace: devServer.namespace });
   const workflowBundle = await bundleWorkflowCode({
     workflowsPath: DEMO_WORKFLOWS_PATH,
-    preloadModules: [...SAGENT_PRELOAD_MODULES],
+    preloadModules: sagentPreloadModules(DEMO_WORKFLOWS_PATH),
     logger: new DefaultLogger('ERROR'),
   });
   return {

@@ -12,6 +12,7 @@ export { DEFAULT_DEPLOYMENT_NAME } from './shared/constants';
 export {
   DEFAULT_MAX_CACHED_RUNS,
   SAGENT_PRELOAD_MODULES,
+  sagentPreloadModules,
   SagentPlugin,
   assertImplementations,
   createSagentWorker,

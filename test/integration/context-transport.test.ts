@@ -143,11 +143,16 @@ describe('the context transport', () => {
 });
 
 describe("the plugin's bundle", () => {
-  it("preloads sagent's stateless libraries next to the worker's own, once each", () => {
+  it("preloads sagent's stateless libraries and the workflows file next to the worker's own, once each", () => {
     const configured = plugin().configureBundler({ workflowsPath: 'workflows.ts', preloadModules: ['my-lib', 'zod'] });
-    // The worker's own first, in its order; then sagent's, without the one the worker already named.
-    expect(configured.preloadModules).toEqual(['my-lib', 'zod', ...SAGENT_PRELOAD_MODULES.filter((name) => name !== 'zod')]);
+    // The worker's own first, in its order; then sagent's, without the one the worker already named; then the agents.
+    expect(configured.preloadModules).toEqual(['my-lib', 'zod', ...SAGENT_PRELOAD_MODULES.filter((name) => name !== 'zod'), 'workflows.ts']);
     expect(configured.workflowsPath).toBe('workflows.ts');
+  });
+
+  it('leaves a stateful workflows file to each run when told to', () => {
+    const configured = plugin({ shareWorkflows: false }).configureBundler({ workflowsPath: 'workflows.ts', preloadModules: ['my-lib'] });
+    expect(configured.preloadModules).toEqual(['my-lib', ...SAGENT_PRELOAD_MODULES]);
   });
 
   it('bundles the workflows with them through Worker.create, and a run completes', async () => {
