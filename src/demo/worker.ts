@@ -1,5 +1,5 @@
 /**
- * `npm run worker`: a worker for the demo's agents, built on sagent's public entry points only. TEMPORAL_ADDRESS /
+ * `npm run worker`: a worker for the demo's agents, built on sagent's public entry points (and its runtime set-up). TEMPORAL_ADDRESS /
  * TEMPORAL_NAMESPACE / a profile name the server, SAGENT_TASK_QUEUE the queue, SAGENT_SERVICES_URL the demo services,
  * SAGENT_BUILD_ID / SAGENT_DEPLOYMENT the Worker Deployment Version it polls as (unversioned without a build id).
  */
@@ -7,14 +7,13 @@ import {
   connectWorkerConnection,
   createSagentWorker,
   deploymentFromEnv,
-  installRuntime,
-  metricsPort,
   resolveConnection,
   SagentMetrics,
   serveMetrics,
   workerTelemetry,
   type SagentWorkerOptions,
 } from '../index';
+import { installRuntime, metricsPort } from '../observability';
 import { DEFAULT_SERVICES_URL, demoAgents, demoMcpServers } from './agents/implementations';
 import type { NotesServersOptions } from './agents/notes/servers';
 
