@@ -9,6 +9,7 @@ import type { RespondingScenario } from '../src/dev/scenario';
 import { defineAgent } from '../src/tools/define';
 import { createSagentWorker, type AgentImplementation } from '../src/worker';
 import { startBenchStack } from './dev-server';
+import { printColumns, runMain } from './entry';
 
 const RUNS = Number(process.argv[2] ?? 50);
 
@@ -84,11 +85,7 @@ async function main(): Promise<void> {
   }
   console.log(`${RUNS} runs at once, each calling get_weather once against a service that answers 503 to everything (tool: 5 attempts)`);
   const header = ['worker', 'runs', 'requests reaching the service', 'tool_failed', 'service_unavailable', 'seconds'];
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  for (const row of [header, ...rows]) console.log(row.map((cell, column) => cell.padEnd(widths[column])).join('  '));
+  printColumns(header, rows);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

@@ -11,6 +11,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { AgentRunInput, CarriedState } from '../src/shared/contracts';
+import { runMain, withStack } from './entry';
 
 /** One run of a chain: its history's size, and the carried input it started from (null for the first). */
 export interface ChainLink {
@@ -78,7 +79,6 @@ export function carriedTable(links: readonly ChainLink[], wanted: readonly numbe
 }
 
 async function main(): Promise<void> {
-  const { startStack } = await import('./stack');
   const { benchWorkflowId, sagentInput } = await import('./workload');
   const { resultWithin, tag } = await import('./stats');
   const flag = (name: string) => {
@@ -88,9 +88,7 @@ async function main(): Promise<void> {
   const steps = Number(flag('--steps') ?? 1000);
   const every = flag('--every') ? Number(flag('--every')) : undefined;
   const wanted = (flag('--links') ?? '2,10,100').split(',').map(Number);
-  const log = (line: string) => console.error(`[carried ${new Date().toISOString().slice(11, 19)}] ${line}`);
-  const stack = await startStack(log);
-  try {
+  await withStack('carried', async (stack, log) => {
     const workflowId = benchWorkflowId('reference', steps, `carried-${tag()}`);
     const began = performance.now();
     const handle = await stack.startSagent(workflowId, sagentInput('reference', steps, every));
@@ -107,14 +105,7 @@ async function main(): Promise<void> {
     console.log(
       `${links.length} links · first full link ${links[0].bytes} B · largest ${largest} B · largest ÷ first full ${ratio} · wall ${Math.round(wallMs / 1000)} s`,
     );
-  } finally {
-    await stack.stop();
-  }
-}
-
-if (require.main === module) {
-  main().catch((err) => {
-    console.error(err);
-    process.exit(1);
   });
 }
+
+if (require.main === module) runMain(main);

@@ -18,7 +18,7 @@ import { startServices } from '../src/demo/services/server';
 import { startModelServer } from '../src/dev/model-server';
 import { DEFAULT_NAMESPACE } from '../src/shared/constants';
 import { connectClient } from '../src/temporal/connection';
-import { SAGENT_PRELOAD_MODULES } from '../src/worker';
+import { sagentPreloadModules } from '../src/worker';
 import { scratchRoot, startScratchDevServer } from './dev-server';
 import { spawnWorker } from './stack';
 import { median, percentile, resultWithin, round, tag } from './stats';
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     cleanups.push(() => services.close());
     const bundle = await bundleWorkflowCode({
       workflowsPath: require.resolve('./workflows'),
-      preloadModules: [...SAGENT_PRELOAD_MODULES],
+      preloadModules: sagentPreloadModules(require.resolve('./workflows')),
       logger: new DefaultLogger('ERROR'),
     });
     const bundleFile = path.join(dir, 'workflow-bundle.js');

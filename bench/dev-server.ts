@@ -1,6 +1,6 @@
 /**
- * A throwaway dev server for one benchmark: free ports, its database and log in `dir`, and an error when another
- * server already answered (a measurement must never run on a server it does not own).
+ * A throwaway dev server for one benchmark (free ports, its database and log in `dir`, never a server it does not
+ * own), the RAM-backed directory it goes in, and the stack most benchmarks of runs share.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -10,25 +10,13 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Work
 import { startServices, type RunningServices } from '../src/demo/services/server';
 import { DEMO_WORKFLOWS_PATH } from '../src/demo/worker';
 import { startModelServer, type ModelServer } from '../src/dev/model-server';
-import { freePorts } from '../src/dev/ports';
 import type { Scenario } from '../src/dev/scenario';
-import { ensureDevServer, type DevServer, type DevServerOptions } from '../src/dev/temporal';
-import { SAGENT_PRELOAD_MODULES } from '../src/worker';
+import type { DevServer } from '../src/dev/temporal';
+import { startScratchDevServer } from '../src/dev/scratch-server';
+import { sagentPreloadModules } from '../src/worker';
 
-export async function startScratchDevServer(dir: string, options: Partial<DevServerOptions> = {}): Promise<DevServer> {
-  const [port, uiPort] = await freePorts(2);
-  const devServer = await ensureDevServer({
-    port,
-    uiPort,
-    stateDir: dir,
-    dbFile: path.join(dir, 'temporal.db'),
-    logFile: path.join(dir, 'temporal.log'),
-    startTimeoutMs: 60_000,
-    ...options,
-  });
-  if (!devServer.started) throw new Error(`a Temporal server already answered on ${devServer.address}; the benchmark needs its own`);
-  return devServer;
-}
+/** The dev server each benchmark owns: free ports, its files in `dir`, never one that already answered. */
+export { startScratchDevServer };
 
 /**
  * A RAM-backed directory when there is one: on a VM disk every fsync of the dev server's SQLite costs
@@ -64,7 +52,7 @@ export async function startBenchStack(name: string, scenario: Scenario): Promise
   const client = new Client({ connection, namespace: devServer.namespace });
   const workflowBundle = await bundleWorkflowCode({
     workflowsPath: DEMO_WORKFLOWS_PATH,
-    preloadModules: [...SAGENT_PRELOAD_MODULES],
+    preloadModules: sagentPreloadModules(DEMO_WORKFLOWS_PATH),
     logger: new DefaultLogger('ERROR'),
   });
   return {

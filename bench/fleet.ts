@@ -22,7 +22,7 @@ import { argsHashOf } from '../src/policies/canonical';
 import { DEFAULT_NAMESPACE } from '../src/shared/constants';
 import { decideUpdate, type AgentRunInput, type ApprovalDecision } from '../src/shared/contracts';
 import { connectClient } from '../src/temporal/connection';
-import { SAGENT_PRELOAD_MODULES } from '../src/worker';
+import { sagentPreloadModules } from '../src/worker';
 import { scratchRoot, startScratchDevServer } from './dev-server';
 import { cpuMsOf, rssMbOf } from './proc';
 import { spawnWorker, type WorkerProcess } from './stack';
@@ -176,7 +176,8 @@ async function run(): Promise<void> {
       ['sagent', require.resolve('./workflows')],
       ['bare', require.resolve('./bare-workflows')],
     ] as const) {
-      const bundle = await bundleWorkflowCode({ workflowsPath, preloadModules: [...SAGENT_PRELOAD_MODULES], logger: new DefaultLogger('ERROR') });
+      // Both as `SagentPlugin` bundles: the workflows file preloaded with sagent's modules, shared by every run.
+      const bundle = await bundleWorkflowCode({ workflowsPath, preloadModules: sagentPreloadModules(workflowsPath), logger: new DefaultLogger('ERROR') });
       await fs.writeFile(bundleFiles[name], bundle.code);
     }
     const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];

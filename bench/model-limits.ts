@@ -17,6 +17,7 @@ import { createAnthropicClient } from '../src/models/anthropic';
 import { queueRateSetter } from '../src/models/token-limit';
 import { createSagentWorker } from '../src/worker';
 import { startBenchStack } from './dev-server';
+import { printColumns, runMain } from './entry';
 
 const RUNS = Number(process.argv[2] && !process.argv[2].startsWith('--') ? process.argv[2] : 30);
 const TURNS = 3;
@@ -147,11 +148,7 @@ async function main(): Promise<void> {
     'calls a minute overall',
     'seconds',
   ];
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  for (const row of [header, ...rows]) console.log(row.map((cell, column) => cell.padEnd(widths[column])).join('  '));
+  printColumns(header, rows);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

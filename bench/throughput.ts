@@ -6,7 +6,8 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { sampleProcess } from './proc';
 import { median, percentile, resultWithin, round, tag } from './stats';
-import { startStack, type BenchStack, type WorkerName } from './stack';
+import { withStack, runMain } from './entry';
+import type { BenchStack, WorkerName } from './stack';
 import { benchWorkflowId, sagentInput, TASKS } from './workload';
 
 export interface ThroughputPlan {
@@ -190,9 +191,7 @@ async function main(): Promise<void> {
   const sides = flag('--sides', 'sagent,baseline,peer,sagentQuery').split(',') as WorkerName[];
   if (!sides.includes('sagent') || !sides.includes('baseline')) throw new Error('--sides: name sagent and baseline at least (the ratio compares them)');
   const plan: ThroughputPlan = { runs: Number(flag('--runs', '100')), steps: Number(flag('--steps', '10')), repeats: Number(flag('--repeats', '7')), sides };
-  const log = (line: string) => console.error(`[throughput ${new Date().toISOString().slice(11, 19)}] ${line}`);
-  const stack = await startStack(log);
-  try {
+  await withStack('throughput', async (stack, log) => {
     const result = await measureThroughput(stack, plan, log);
     const spread = (name: string, r: RatioSpread) => `${name}: median ${r.median}, IQR ${r.p25}-${r.p75} (${r.iqr}); pairs ${r.pairs.join(', ')}`;
     console.log(`throughput, ${plan.runs} concurrent ${plan.steps}-step runs, ${plan.repeats} alternating bursts per side`);
@@ -204,14 +203,7 @@ async function main(): Promise<void> {
     }
     console.log(`  ${spread('sagent ÷ plain, steps/s', result.pairedRatios.stepsPerSecond)}`);
     console.log(`  ${spread('sagent ÷ plain, worker CPU ms/step', result.pairedRatios.workerCpuMsPerStep)}`);
-  } finally {
-    await stack.stop();
-  }
-}
-
-if (require.main === module) {
-  main().catch((err) => {
-    console.error(err);
-    process.exit(1);
   });
 }
+
+if (require.main === module) runMain(main);

@@ -16,6 +16,7 @@ import { startServices } from '../src/demo/services/server';
 import type { ModelServer, RecordedRequest } from '../src/dev/model-server';
 import type Anthropic from '@anthropic-ai/sdk';
 import { runNaiveLoop, type NaiveCaching } from './naive';
+import { runMain, withStack } from './entry';
 import { resultWithin, round } from './stats';
 import type { BenchStack } from './stack';
 import { benchWorkflowId, sagentInput, TASKS } from './workload';
@@ -227,21 +228,9 @@ export const FULL_TOKEN_PLAN: TokenPlan = { lengths: [5, 10, 20, 50, 100, 300], 
 export const QUICK_TOKEN_PLAN: TokenPlan = { lengths: [5, 10, 20, 50], crossCheckSteps: 10 };
 
 async function main(): Promise<void> {
-  const { startStack } = await import('./stack');
   const { renderTokenTable } = await import('./table');
-  const log = (line: string) => console.error(`[tokens ${new Date().toISOString().slice(11, 19)}] ${line}`);
-  const stack = await startStack(log);
-  try {
-    const result = await measureTokens(stack, process.argv.includes('--quick') ? QUICK_TOKEN_PLAN : FULL_TOKEN_PLAN, log);
-    console.log(renderTokenTable(result));
-  } finally {
-    await stack.stop();
-  }
+  const result = await withStack('tokens', (stack, log) => measureTokens(stack, process.argv.includes('--quick') ? QUICK_TOKEN_PLAN : FULL_TOKEN_PLAN, log));
+  console.log(renderTokenTable(result));
 }
 
-if (require.main === module) {
-  main().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
-}
+if (require.main === module) runMain(main);

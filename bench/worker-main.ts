@@ -13,7 +13,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { createDemoWorker } from '../src/demo/worker';
 import { createAnthropicClient } from '../src/models/anthropic';
 import { connectWorkerConnection } from '../src/temporal/connection';
-import { SAGENT_PRELOAD_MODULES } from '../src/worker';
+import { sagentPreloadModules } from '../src/worker';
 import { createBenchActivities } from './activities';
 
 function setting(name: string): string {
@@ -36,7 +36,7 @@ async function run(): Promise<void> {
     ? { codePath: prebuilt }
     : await bundleWorkflowCode({
         workflowsPath: require.resolve('./workflows'),
-        preloadModules: [...SAGENT_PRELOAD_MODULES],
+        preloadModules: sagentPreloadModules(require.resolve('./workflows')),
         logger: new DefaultLogger('ERROR'),
       });
   const anthropic = createAnthropicClient({ apiKey: 'bench', baseURL: setting('BENCH_MODEL_URL') });

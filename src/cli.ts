@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-export { Output, processIO, brief, shortHash, table, usd, type CliIO } from './cli/io';
+export { Output, processIO, type CliIO } from './cli/io';
 export { TimelineRenderer, type TimelineOptions } from './cli/timeline';
 export { watchRun, type WatchOptions, type WatchResult } from './cli/watch';
 export { ledgerLines } from './cli/ledger-view';

@@ -8,27 +8,26 @@
  */
 
 // The worker.
-export { DEFAULT_DEPLOYMENT_NAME } from './shared/constants';
 export {
-  DEFAULT_MAX_CACHED_RUNS,
   SAGENT_PRELOAD_MODULES,
+  sagentPreloadModules,
   SagentPlugin,
-  assertImplementations,
+  createModelCallWorker,
   createSagentWorker,
   deploymentFromEnv,
-  deploymentOptions,
-  createModelCallWorker,
-  sagentActivities,
   type AgentImplementation,
   type ModelCallWorkerOptions,
   type SagentDeployment,
   type SagentPluginOptions,
   type SagentWorkerOptions,
 } from './worker';
-export { createActivities, type Activities, type ActivityDeps } from './activities';
-export { TokenRateGovernor, queueRateFor, type TokenLimit, type CallTokens } from './models/token-limit';
-export { WorkerBreakers, breakerSnapshot } from './breakers/registry';
-export { BreakerSync, type BreakerSyncOptions } from './breakers/fleet';
+export { createActivities, type ActivityDeps } from './activities';
+export { createAnthropicClient } from './models/anthropic';
+export type { McpServerConfig } from './mcp/config';
+export { SagentMetrics, serveMetrics, workerTelemetry } from './observability';
+export { breakerSnapshot } from './breakers/registry';
+
+// What a tool does, on the worker.
 export {
   ToolError,
   implement,
@@ -39,72 +38,20 @@ export {
   type ToolImplementation,
   type ToolImplementations,
 } from './tools/runtime';
-export type { McpServerConfig, McpStdioServerConfig, McpHttpServerConfig, McpToolOverride, McpCompensation } from './mcp/config';
-export { createAnthropicClient, type ModelClientOptions } from './models/anthropic';
-export { Pricing, type CacheTtl, type ModelPrice, type PriceSource, type ResolvedPrice } from './models/pricing';
-export { ContextWindowExceededError } from './models/context-window';
-export { installRuntime, workerTelemetry, clientInterceptors, shutdownTelemetry } from './observability';
 
 // The connection to Temporal.
-export {
-  TemporalConfigError,
-  TemporalUnreachableError,
-  connectClient,
-  connectWorkerConnection,
-  resolveConnection,
-  type ConnectOptions,
-  type ConnectedTemporal,
-  type TemporalConnectionConfig,
-} from './temporal/connection';
-export { registerSearchAttributes } from './temporal/search-attributes';
-export { SagentMetrics, serveMetrics, metricsPort, type BreakerSnapshot } from './observability';
+export { connectClient, connectWorkerConnection, resolveConnection, type ConnectedTemporal, type TemporalConnectionConfig } from './temporal/connection';
+
+// A worker-side judge of each call (the policy's optional `auto` verdict source).
+export type { AutoVerdictSource } from './activities/auto-verdict';
+export { secondModelVerdict, type SecondModelVerdictOptions } from './activities/second-model';
 
 // The client.
 export { SagentClient, type SagentClientOptions } from './client';
-export { buildRunInput, type RunRequest, type StartOptions, type StartedRun } from './operations/start';
-export type { DecisionReport, DecisionRequest, PendingCall, PendingCalls, PreparedDecision } from './operations/approvals';
-export type { SignedDecisionFields } from './policies/signature';
-export { ensureKey, createKey, loadKey, type ApproverKey } from './operations/keys';
-export type { CompensationAction, CompensationSent } from './operations/operate';
-export type { LedgerEntry, LedgerOptions, RunLedger } from './operations/ledger';
-export type { RunAudit } from './operations/audit';
-export type { AccessOptions } from './activities/access';
-export { DEFAULT_AUTO_VERDICT_TIMEOUT_MS, type AutoVerdictContext, type AutoVerdictSource } from './activities/auto-verdict';
-export { secondModelVerdict, type SecondModelVerdictOptions } from './activities/second-model';
-export type {
-  AccessGrant,
-  AccessRequest,
-  AgentPolicy,
-  ArgumentMatcher,
-  AuditEntry,
-  AutoVerdict,
-  AutoVerdictRequest,
-  PolicyRule,
-  RunIdentity,
-  RunPolicyInput,
-  RunPolicyRule,
-  TaintSource,
-} from './shared/policy';
-export type { FollowOptions } from './operations/follow';
-export { FeedTranscript, type FeedGap, type FeedItem, type FeedOptions } from './operations/feed';
-export type { LiveFeedOptions } from './activities/feed-publisher';
-export type { ReadOptions, RunView, TurnWait, ViewSource } from './operations/run-view';
-export { CLIENT_ERRORS, isClientError, type ClientErrorName } from './operations/errors';
-export type { DeploymentVersions, RunVersion, VersionRow, WorkflowTaskFailure } from './operations/versions';
-export { DEFAULT_UI_URL } from './shared/constants';
+export type { StartOptions, StartedRun } from './operations/start';
+export type { RunView } from './operations/run-view';
+export { FeedTranscript } from './operations/feed';
+export { CLIENT_ERRORS, isClientError } from './operations/errors';
 
 // Encrypted payloads.
-export {
-  EncryptionCodec,
-  KEY_BYTES,
-  codecDataConverter,
-  loadKeyring,
-  startCodecServer,
-  DEFAULT_CODEC_PORT,
-  generateToken,
-  uiOrigins,
-  type CodecKey,
-  type CodecKeyring,
-  type CodecServer,
-  type CodecServerOptions,
-} from './codec';
+export { EncryptionCodec, codecDataConverter, loadKeyring, startCodecServer, type CodecKeyring, type CodecServerOptions } from './codec';

@@ -4,19 +4,9 @@
  *
  * @packageDocumentation
  */
-export {
-  ensureDevServer,
-  stopDevServer,
-  findTemporalCli,
-  installTemporalCli,
-  TEMPORAL_CLI_PACKAGE,
-  type DevServer,
-  type DevServerOptions,
-} from './dev/temporal';
+export { ensureDevServer, stopDevServer, findTemporalCli, type DevServer, type DevServerOptions } from './dev/temporal';
 export { startModelServer, type ModelServer, type ModelServerOptions } from './dev/model-server';
 export {
-  loadScenarioDir,
-  loadScenarioFile,
   loadScenarios,
   parseScenario,
   type RespondingScenario,
@@ -28,3 +18,4 @@ export {
   type TurnSpec,
 } from './dev/scenario';
 export { freePorts } from './dev/ports';
+export { startScratchDevServer, type ScratchDevServerOptions } from './dev/scratch-server';

@@ -125,15 +125,27 @@ export interface SagentPluginOptions {
   deployment?: SagentDeployment;
   /**
    * Runs this worker keeps in its sticky cache when its own `maxCachedWorkflows` is not set. A cached run waiting for
-   * a person costs the worker ~2.3 MB (`bench/fleet.ts`), so the SDK's default (~600 per GiB of heap) would let a
+   * a person costs the worker a few hundred KB once the workflows file is shared (`shareWorkflows`; measured by
+   * `npm run bench:fleet`), several times that without it, so the SDK's default (~600 per GiB of heap) would let a
    * fleet of waiting runs grow the worker past its memory; beyond this many, the least recently used run is evicted
    * and replayed when its next event comes (a decision, a timer), which costs a short replay.
    * @default DEFAULT_MAX_CACHED_RUNS (500)
    */
   maxCachedRuns?: number;
+  /**
+   * Whether the worker's bundle preloads your workflows file (and the agent definitions it imports), so that every
+   * run shares one copy of them instead of evaluating its own: with sagent's code preloaded as well, a cached run
+   * waiting for a person costs little more than a bare waiting workflow (`npm run bench:fleet`). The SDK then
+   * freezes what that file exports and runs share its module-level state, so keep it stateless (a file that exports
+   * `createAgentSaga(agents)` and definitions made with `defineAgent`/`defineTool` is); set `false` when it holds
+   * state a run changes. Applies when the worker bundles `workflowsPath`; a prebuilt bundle adds the file to its
+   * `preloadModules` itself (`sagentPreloadModules`).
+   * @default true
+   */
+  shareWorkflows?: boolean;
 }
 
-/** The sticky cache of a sagent worker, in runs: ~1.2 GB of cached runs at most above an idle worker. */
+/** The sticky cache of a sagent worker, in runs; beyond it the least recently used run is evicted and replays on its next event. */
 export const DEFAULT_MAX_CACHED_RUNS = 500;
 
 /** A build of your worker as a Worker Deployment Version. */
@@ -175,8 +187,9 @@ export function deploymentOptions(deployment: SagentDeployment): Pick<WorkerOpti
  * The modules every run shares: the stateless libraries sagent's workflow code imports, and that code itself (the
  * `sagent/workflow` entry). A reusable workflow context evaluates every other module once per run, so each run would
  * build its own copy of sagent's loop, its policies and their schemas (~2 MB a run); preloaded, they are evaluated
- * once per context and shared (the SDK freezes what they export; see `shared/settle.ts`). `SagentPlugin` adds them
- * when the worker bundles; pass them to `bundleWorkflowCode({ preloadModules })` when you build the bundle yourself.
+ * once per context and shared (the SDK freezes what they export; see `shared/settle.ts`). `SagentPlugin` adds them,
+ * and the workflows file, when the worker bundles; pass `sagentPreloadModules(workflowsPath)` to
+ * `bundleWorkflowCode({ preloadModules })` when you build the bundle yourself.
  */
 export const SAGENT_PRELOAD_MODULES: readonly string[] = [
   require.resolve('./workflow'),
@@ -191,6 +204,14 @@ export const SAGENT_PRELOAD_MODULES: readonly string[] = [
   'canonicalize',
 ];
 
+/**
+ * What a bundle built by hand preloads so that runs share as much as `SagentPlugin`'s own bundle: sagent's modules
+ * ({@link SAGENT_PRELOAD_MODULES}) and your workflows file, which must then be stateless (see `shareWorkflows`).
+ */
+export function sagentPreloadModules(workflowsPath: string): string[] {
+  return [...SAGENT_PRELOAD_MODULES, workflowsPath];
+}
+
 /** Adds sagent's activities to a worker, next to any of its own; checks every agent's implementations first. */
 export class SagentPlugin extends SimplePlugin {
   /** The contexts this worker's workflows handed over; undefined with `contextCache: false`. */
@@ -203,6 +224,7 @@ export class SagentPlugin extends SimplePlugin {
   readonly breakers: WorkerBreakers;
   private readonly fleet: { worker?: WorkerOptions };
   private readonly maxCachedRuns: number;
+  private readonly shareWorkflows: boolean;
 
   constructor(options: SagentPluginOptions) {
     if (options.deployment) deploymentOptions(options.deployment);
@@ -243,6 +265,7 @@ export class SagentPlugin extends SimplePlugin {
     this.breakers = breakers;
     this.fleet = fleet;
     this.maxCachedRuns = maxCachedRuns;
+    this.shareWorkflows = options.shareWorkflows ?? true;
   }
 
   override configureWorker(options: WorkerOptions): WorkerOptions {
@@ -262,7 +285,8 @@ export class SagentPlugin extends SimplePlugin {
 
   override configureBundler(options: BundleOptions): BundleOptions {
     const configured = super.configureBundler(options);
-    return { ...configured, preloadModules: [...new Set([...(configured.preloadModules ?? []), ...SAGENT_PRELOAD_MODULES])] };
+    const shared = this.shareWorkflows ? sagentPreloadModules(configured.workflowsPath) : SAGENT_PRELOAD_MODULES;
+    return { ...configured, preloadModules: [...new Set([...(configured.preloadModules ?? []), ...shared])] };
   }
 
   /** A replaying worker never runs the sink, but knows it, so a last live activation logs no unknown sink. */

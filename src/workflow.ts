@@ -16,21 +16,6 @@
 export { createAgentSaga, type AgentSagaWorkflow } from './workflows/agent-saga';
 export { sagentBreakerBoard } from './workflows/breaker-board';
 export {
-  breakerBoardId,
-  BREAKER_BOARD_WORKFLOW,
-  breakerBoardQuery,
-  breakerOverrideUpdate,
-  breakerReportSignal,
-  type BreakerBoardState,
-  type BreakerOverride,
-  type BreakerOverrideRequest,
-  type BreakerPosition,
-  type BreakerView,
-  type WorkerBreakerReport,
-} from './shared/breakers';
-export {
-  abortTool,
-  AGENT_VERSIONING,
   agentRegistry,
   defineAgent,
   defineTool,
@@ -47,17 +32,6 @@ export {
   type ToolRisk,
   type ToolSpec,
 } from './tools/define';
-export {
-  ToolError,
-  implement,
-  type CompensationContext,
-  type CompensationResult,
-  type EffectCheck,
-  type ToolContext,
-  type ToolImplementation,
-  type ToolImplementations,
-} from './tools/runtime';
-export { withMcpTools } from './tools/mcp';
 export {
   MATCHER_OPS,
   type AgentPolicy,
@@ -114,21 +88,6 @@ export {
   type DecisionResult,
   type OperatorAction,
 } from './shared/messages';
-export { mcpToolsQuery, type McpToolRecord, type McpToolAnnotations } from './shared/mcp';
-export {
-  FEED_LEASE_DEFAULT_SECONDS,
-  FEED_LEASE_MAX_SECONDS,
-  feedFollowSignal,
-  feedPollQuery,
-  feedPublishSignal,
-  type CarriedFeed,
-  type FeedBatch,
-  type FeedEvent,
-  type FeedEventBody,
-  type FeedFollow,
-  type FeedPage,
-  type FeedPollRequest,
-} from './shared/feed';
 
 // The Messages API's wire types, as sagent carries them.
 export {

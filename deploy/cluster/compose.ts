@@ -5,18 +5,8 @@
 import path from 'node:path';
 import { parse } from 'yaml';
 import { SEARCH_ATTRIBUTES } from '../../src/shared/constants';
-import {
-  DATABASES,
-  DB_PLUGIN,
-  LOCAL_VARIABLES,
-  NAMESPACE,
-  PORT_NAMES,
-  RETENTION_DAYS,
-  TEMPORAL_UI_VERSION,
-  TEMPORAL_VERSION,
-  serverEnvironment,
-  type ClusterPorts,
-} from './settings';
+// The settings themselves, as `npm run cluster` applies them: compared here, never restated.
+import * as cluster from './settings';
 
 interface ComposeService {
   image?: string;
@@ -39,15 +29,15 @@ export function composeDisagreements(composeText: string, composeDir: string): s
     const actual = service(name).image;
     if (actual !== `${image}:${version}`) found.push(`${name} runs ${actual ?? 'no image'}, the cluster script ${image}:${version}`);
   };
-  tag('temporal', 'temporalio/server', TEMPORAL_VERSION);
-  tag('temporal-schema', 'temporalio/admin-tools', TEMPORAL_VERSION);
-  tag('temporal-admin', 'temporalio/admin-tools', TEMPORAL_VERSION);
-  tag('temporal-ui', 'temporalio/ui', TEMPORAL_UI_VERSION);
+  tag('temporal', 'temporalio/server', cluster.TEMPORAL_VERSION);
+  tag('temporal-schema', 'temporalio/admin-tools', cluster.TEMPORAL_VERSION);
+  tag('temporal-admin', 'temporalio/admin-tools', cluster.TEMPORAL_VERSION);
+  tag('temporal-ui', 'temporalio/ui', cluster.TEMPORAL_UI_VERSION);
 
   // The server: every setting the cluster script gives it, the compose file gives it too, and nothing more.
   const composeEnv = Object.fromEntries(Object.entries(service('temporal').environment ?? {}).map(([key, value]) => [key, String(value)]));
-  const clusterEnv = serverEnvironment(Object.fromEntries(PORT_NAMES.map((name) => [name, 0])) as ClusterPorts);
-  const local = new Set<string>(LOCAL_VARIABLES);
+  const clusterEnv = cluster.serverEnvironment(Object.fromEntries(cluster.PORT_NAMES.map((name) => [name, 0])) as cluster.ClusterPorts);
+  const local = new Set<string>(cluster.LOCAL_VARIABLES);
   for (const [key, value] of Object.entries(clusterEnv)) {
     if (local.has(key)) continue;
     const theirs = key === 'DYNAMIC_CONFIG_FILE_PATH' ? hostPath(composeEnv[key], service('temporal').volumes ?? [], composeDir) : composeEnv[key];
@@ -58,18 +48,18 @@ export function composeDisagreements(composeText: string, composeDir: string): s
   }
 
   const schema = script('temporal-schema');
-  if (!schema.includes(`--plugin ${DB_PLUGIN}`)) found.push(`temporal-schema does not use the ${DB_PLUGIN} plugin`);
-  for (const { name, schema: folder } of DATABASES) {
+  if (!schema.includes(`--plugin ${cluster.DB_PLUGIN}`)) found.push(`temporal-schema does not use the ${cluster.DB_PLUGIN} plugin`);
+  for (const { name, schema: folder } of cluster.DATABASES) {
     if (!schema.includes(`--db ${name} update-schema -d /etc/temporal/schema/postgresql/v12/${folder}/versioned`)) {
       found.push(`temporal-schema does not apply schema/postgresql/v12/${folder}/versioned to ${name}`);
     }
   }
 
   const admin = service('temporal-admin');
-  if (admin.environment?.TEMPORAL_NAMESPACE !== NAMESPACE)
-    found.push(`temporal-admin prepares namespace ${admin.environment?.TEMPORAL_NAMESPACE}, the cluster script ${NAMESPACE}`);
-  if (!script('temporal-admin').includes(`--retention ${RETENTION_DAYS}d`))
-    found.push(`temporal-admin does not create the namespace with ${RETENTION_DAYS} days of retention`);
+  if (admin.environment?.TEMPORAL_NAMESPACE !== cluster.NAMESPACE)
+    found.push(`temporal-admin prepares namespace ${admin.environment?.TEMPORAL_NAMESPACE}, the cluster script ${cluster.NAMESPACE}`);
+  if (!script('temporal-admin').includes(`--retention ${cluster.RETENTION_DAYS}d`))
+    found.push(`temporal-admin does not create the namespace with ${cluster.RETENTION_DAYS} days of retention`);
   const listed = /for attribute in ([^;]+);/.exec(script('temporal-admin'))?.[1].trim().split(/\s+/).sort() ?? [];
   const wanted = Object.entries(SEARCH_ATTRIBUTES)
     .map(([name, type]) => `${name}=${type}`)

@@ -8,7 +8,7 @@ import { existsSync, openSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULT_CODEC_PORT, EncryptionCodec, KEY_BYTES, generateToken, loadKeyring, startCodecServer, uiOrigins } from '../index';
+import { DEFAULT_CODEC_PORT, EncryptionCodec, KEY_BYTES, generateToken, loadKeyring, startCodecServer, uiOrigins } from '../codec';
 import type { DevServer } from '../testing';
 
 /** What the demo writes to and reads its settings from. */

@@ -19,18 +19,12 @@ import { createInterface } from 'node:readline/promises';
 import type Anthropic from '@anthropic-ai/sdk';
 import { Command, CommanderError } from 'commander';
 import { DefaultLogger, Runtime, type LogLevel, type NativeConnection, type Worker } from '@temporalio/worker';
-import {
-  DEFAULT_UI_URL,
-  SagentClient,
-  buildRunInput,
-  connectClient,
-  createAnthropicClient,
-  ensureKey,
-  resolveConnection,
-  type ConnectedTemporal,
-  type RunView,
-} from '../index';
-import { EXIT, Output, brief, describeError, ledgerLines, processIO, shortHash, table, usd, watchRun, type CliIO, type TimelineRenderer } from '../cli';
+import { SagentClient, connectClient, createAnthropicClient, resolveConnection, type ConnectedTemporal, type RunView } from '../index';
+import { EXIT, Output, describeError, ledgerLines, processIO, watchRun, type CliIO, type TimelineRenderer } from '../cli';
+import { brief, shortHash, table, usd } from '../cli/io';
+import { ensureKey } from '../operations/keys';
+import { buildRunInput } from '../operations/start';
+import { DEFAULT_UI_URL } from '../shared/constants';
 import type { PendingApproval, RunState } from '../workflow';
 import { ensureDevServer, loadScenarios, startModelServer, type DevServer, type ModelServer } from '../testing';
 import { setUpDemoCodec } from './codec';

@@ -1,20 +1,20 @@
 /**
- * `npm run worker`: a worker for the demo's agents, built on sagent's public entry points only. TEMPORAL_ADDRESS /
- * TEMPORAL_NAMESPACE / a profile name the server, SAGENT_TASK_QUEUE the queue, SAGENT_SERVICES_URL the demo services,
- * SAGENT_BUILD_ID / SAGENT_DEPLOYMENT the Worker Deployment Version it polls as (unversioned without a build id).
+ * `npm run worker`: a worker for the demo's agents, built on sagent's public entry points (and the project's runtime
+ * set-up). TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / a profile name the server, SAGENT_TASK_QUEUE the queue,
+ * SAGENT_SERVICES_URL the demo services, SAGENT_BUILD_ID / SAGENT_DEPLOYMENT the Worker Deployment Version it polls as
+ * (unversioned without a build id).
  */
 import {
   connectWorkerConnection,
   createSagentWorker,
   deploymentFromEnv,
-  installRuntime,
-  metricsPort,
   resolveConnection,
   SagentMetrics,
   serveMetrics,
   workerTelemetry,
   type SagentWorkerOptions,
 } from '../index';
+import { installRuntime, metricsPort } from '../observability';
 import { DEFAULT_SERVICES_URL, demoAgents, demoMcpServers } from './agents/implementations';
 import type { NotesServersOptions } from './agents/notes/servers';
 

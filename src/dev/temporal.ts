@@ -78,6 +78,16 @@ export interface DevServerOptions {
 export type DynamicConfigValue = string | number | boolean | DynamicConfigValue[] | { [key: string]: DynamicConfigValue };
 
 /**
+ * The bytes of update requests a run may hold in flight (admitted, not yet accepted or refused), server default 20 MB.
+ * The worker answers all the updates of one workflow task in one completion, and a refusal carries its request back:
+ * a few refused 1.5 MB junk `decide` updates made that completion exceed gRPC's 4 MB, the task failed and was retried,
+ * and a real decision sent meanwhile failed with it. sagent's largest real update is a decision with an edited input
+ * (64 KB at most), so 1 MB leaves room for many real ones; junk past it is refused by the server (ResourceExhausted),
+ * never handed to the worker. `deploy/dynamicconfig/sagent.yaml` sets the same for the cluster.
+ */
+export const MAX_IN_FLIGHT_UPDATE_BYTES = 1024 * 1024;
+
+/**
  * The dev server's dynamic config as sagent starts it. The history service loads a shard's transfer tasks (the new
  * workflow and activity tasks to hand to matching) at most 20 times a second, with a burst of 40, and the dev server
  * has one shard: once the burst is spent, every workflow task of a run waited ~40 ms for the next load, and a round
@@ -86,6 +96,7 @@ export type DynamicConfigValue = string | number | boolean | DynamicConfigValue[
  */
 export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, DynamicConfigValue>> = {
   'history.transferProcessorMaxPollRPS': 1000,
+  'history.maxInFlightUpdatePayloads': MAX_IN_FLIGHT_UPDATE_BYTES,
 };
 
 /** The `--dynamic-config-value` arguments for the defaults (unless turned off) merged with `overrides`. */

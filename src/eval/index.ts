@@ -2,7 +2,6 @@
 export {
   loadSuite,
   parseSuite,
-  suiteFiles,
   InvalidSuiteError,
   type EvalCase,
   type Expectation,
@@ -13,27 +12,9 @@ export {
   type ApprovalPolicy,
   type Stub,
 } from './suite';
-export {
-  ToolStubs,
-  loadEnvironmentFactory,
-  withOverrides,
-  type EvalEnvironment,
-  type EvalEnvironmentFactory,
-  type EvalEnvironmentOptions,
-} from './environment';
-export { evaluate, labelOf, type ExpectationResult, type Judge } from './expectations';
-export { recordOf, readHistory, recordedToolResults, type ApprovalRequestSeen, type CallSeen, type EffectSeen, type RunRecord } from './record';
-export { runSuite, EVAL_APPROVER, type RunSuiteOptions } from './runner';
-export {
-  REPORT_HEADERS,
-  caseVerdict,
-  compareReports,
-  parseReports,
-  reportRows,
-  type CaseChange,
-  type CaseReport,
-  type EvalReport,
-  type RunSummary,
-  type Verdict,
-} from './report';
-export { compareRuns, recordedRunsFromFiles, recordedRunsFromQuery, replayRuns, type RecordedRun, type ReplayOptions, type ReplayResult } from './replay';
+export { ToolStubs, withOverrides, type EvalEnvironment, type EvalEnvironmentFactory, type EvalEnvironmentOptions } from './environment';
+export { evaluate, type ExpectationResult, type Judge } from './expectations';
+export type { RunRecord } from './record';
+export { runSuite, type RunSuiteOptions } from './runner';
+export { compareReports, type CaseChange, type CaseReport, type EvalReport, type RunSummary, type Verdict } from './report';
+export { replayRuns, type RecordedRun, type ReplayOptions, type ReplayResult } from './replay';

@@ -6,7 +6,7 @@ import { decisionMessage, signDecision, signedFieldsOf, type SignedDecisionField
 import { SHORT_QUERY_TIMEOUT_MS, SIGNAL_READBACK_MS } from '../shared/constants';
 import { approvalInputQuery, approvalSignal, decideUpdate, type ApprovalDecision, type PendingApproval, type RunState } from '../shared/contracts';
 import { AgentPendingApprovals } from '../shared/search-attributes';
-import { handleOf, queryState, requireRunning, type ClientContext } from './context';
+import { describeRun, grpcCode, handleOf, queryState, requireRunning, type ClientContext } from './context';
 import { DecisionRefusedError, DecisionUnconfirmedError, oneLine, QueryUnansweredError } from './errors';
 import { loadKey } from './keys';
 
@@ -84,6 +84,7 @@ export async function decide(ctx: ClientContext, request: DecisionRequest): Prom
       const result = await handle.executeUpdate(decideUpdate, { args: [decision] });
       return { ...base, argsHash: result.argsHash };
     } catch (err) {
+      if (grpcCode(err) === GRPC_RESOURCE_EXHAUSTED) throw floodedError(workflowId, pending.callId, err);
       if ((err as Error).name !== 'WorkflowUpdateFailedError') throw err;
       const why = oneLine((err as { cause?: unknown }).cause ?? err);
       throw new DecisionRefusedError('refused_by_run', workflowId, pending.callId, `the run refused the decision: ${why}`);
@@ -326,6 +327,8 @@ export async function listPending(ctx: ClientContext): Promise<PendingCalls> {
       }
       throw err;
     }
+    // Visibility lags: a run terminated a moment ago is still listed, and its worker answers from its replayed state.
+    if (state.pendingApprovals.length > 0 && !(await isOpen(ctx, execution.workflowId))) continue;
     for (const request of state.pendingApprovals) {
       calls.push({
         workflowId: execution.workflowId,
@@ -343,4 +346,31 @@ export async function listPending(ctx: ClientContext): Promise<PendingCalls> {
     }
   }
   return { calls, unanswered, unansweredWhy };
+}
+
+/** Whether the run is still running now (a query answers for a closed run too, from its replayed history). */
+async function isOpen(ctx: ClientContext, workflowId: string): Promise<boolean> {
+  try {
+    return (await describeRun(ctx, workflowId)).status.name === 'RUNNING';
+  } catch (err) {
+    if ((err as Error).name === 'RunNotFoundError') return false;
+    throw err;
+  }
+}
+
+const GRPC_RESOURCE_EXHAUSTED = 8;
+
+/**
+ * The server refused the update even after the client's retries: the run already holds all the update bytes it allows
+ * in flight (`history.maxInFlightUpdatePayloads`), which only a flood of large messages fills.
+ */
+function floodedError(workflowId: string, callId: string, err: unknown): DecisionRefusedError {
+  return new DecisionRefusedError(
+    'flooded',
+    workflowId,
+    callId,
+    `the server held the decision back (${oneLine((err as { cause?: unknown }).cause ?? err)}): the run's updates in flight already hold all the bytes it allows, ` +
+      'so someone is flooding it with large messages; nothing was decided. Send it again in a few seconds, or as a signal ' +
+      '(--signal), which that limit does not hold back',
+  );
 }

@@ -89,6 +89,8 @@ export const DECISION_REFUSALS = {
   hash_mismatch: 'hash_mismatch',
   /** The run's validator (update) or its recorded refusal (signal) said no: approver, expiry, edited input. */
   refused_by_run: 'refused_by_run',
+  /** The server held the update back: the run's updates in flight already hold all the bytes it allows (a flood). */
+  flooded: 'flooded',
 } as const;
 export type DecisionRefusal = keyof typeof DECISION_REFUSALS;
 

@@ -197,8 +197,9 @@ function fromOutcome(base: RunView, outcome: RunOutcome): RunView {
 /** Adds a closed run's state when a worker answers; keeps the closed run's status and outcome either way. */
 async function withClosedState(ctx: ClientContext, handle: WorkflowHandle, view: RunView): Promise<RunView> {
   try {
-    const state = await queryState(ctx, handle, Math.min(ctx.queryTimeoutMs, SHORT_QUERY_TIMEOUT_MS));
-    const merged = fromState(view, state);
+    const replayed = await queryState(ctx, handle, Math.min(ctx.queryTimeoutMs, SHORT_QUERY_TIMEOUT_MS));
+    // A closed run waits for nobody: a run terminated while it asked keeps its pending calls in its replayed state.
+    const merged = fromState(view, { ...replayed, pendingApprovals: [] });
     return {
       ...merged,
       status: view.status,

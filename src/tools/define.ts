@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { assertSecretPaths } from '../policies/secrets';
 import { breakerProblem } from '../shared/breakers';
-import { ownPatterns } from '../shared/settle';
+import { shareable } from '../shared/settle';
 import { MATCHER_OPS, type AgentPolicy } from '../shared/policy';
 import type {
   AgentDefinition,
@@ -59,7 +59,9 @@ export function defineTool<I>(spec: ToolSpec<I>): ToolDefinition<I> {
   assertSecretPaths(spec.name, spec.secret);
   const breaker = spec.breaker ? breakerProblem(spec.name, spec.breaker) : null;
   if (breaker) throw new Error(breaker);
-  ownPatterns(spec.input);
+  // A definitions module may be preloaded and shared by every run (`SagentPlugin`'s `shareWorkflows`); so may the
+  // schema it exports beside the tool.
+  shareable(spec.input);
   return Object.freeze({
     critical: false,
     timeoutMs: 30_000,
@@ -122,7 +124,7 @@ export function defineAgent(spec: AgentSpec): AgentDefinition {
       `agent "${spec.name}": versioning must be one of ${AGENT_VERSIONING.map((value) => `'${value}'`).join(', ')}, not ${JSON.stringify(spec.versioning)}`,
     );
   }
-  ownPatterns(spec.output);
+  if (spec.output !== undefined) shareable(spec.output);
   const policyProblem = spec.policy ? agentPolicyProblem(spec.policy) : null;
   if (policyProblem) throw new Error(`agent "${spec.name}": policy ${policyProblem}`);
   // No prototype: a tool called "constructor" must not find Object's.

@@ -117,24 +117,38 @@ export interface ConsumerProject {
   remove(): Promise<void>;
 }
 
+/** One project to make: what it installs beside the tarball, and the files written into it. */
+export interface ConsumerProjectSpec {
+  dependencies: string[];
+  files: Record<string, string>;
+}
+
 /**
- * `npm pack`s this repository (its prepack builds dist/), then makes an npm project under the system temp dir that
- * installs the tarball and `dependencies`, and writes `files` into it.
+ * `npm pack`s this repository once (its prepack builds dist/), then makes one npm project per spec under the system
+ * temp dir, each installing the tarball and its `dependencies` (all installs at once, from the npm cache first), and
+ * writes `files` into it. Every project's `remove()` removes them all.
  */
-export async function createConsumerProject(options: { dependencies: string[]; files: Record<string, string> }): Promise<ConsumerProject> {
+export async function createConsumerProjects(specs: readonly ConsumerProjectSpec[]): Promise<ConsumerProject[]> {
   const base = await fs.mkdtemp(path.join(os.tmpdir(), 'sagent-consumer-'));
   const remove = () => fs.rm(base, { recursive: true, force: true });
   try {
     await mustRun('npm', ['pack', '--pack-destination', base], { cwd: ROOT, timeoutMs: 360_000 });
     const tarball = (await fs.readdir(base)).find((name) => name.endsWith('.tgz'));
     if (!tarball) throw new Error(`npm pack left no tarball in ${base}`);
-    const dir = path.join(base, 'project');
-    await fs.mkdir(dir);
-    await fs.writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: 'sagent-consumer', private: true, version: '1.0.0' }, null, 2));
-    const install = ['install', '--prefer-offline', '--no-audit', '--no-fund', path.join(base, tarball), ...options.dependencies];
-    await mustRun('npm', install, { cwd: dir, timeoutMs: 240_000 });
-    for (const [file, text] of Object.entries(options.files)) await fs.writeFile(path.join(dir, file), text);
-    return { dir, bin: (name) => path.join(dir, 'node_modules', '.bin', name), remove };
+    const settled = await Promise.allSettled(
+      specs.map(async (spec, index) => {
+        const dir = path.join(base, `project-${index + 1}`);
+        await fs.mkdir(dir);
+        await fs.writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: 'sagent-consumer', private: true, version: '1.0.0' }, null, 2));
+        const install = ['install', '--prefer-offline', '--no-audit', '--no-fund', path.join(base, tarball), ...spec.dependencies];
+        await mustRun('npm', install, { cwd: dir, timeoutMs: 300_000 });
+        for (const [file, text] of Object.entries(spec.files)) await fs.writeFile(path.join(dir, file), text);
+        return { dir, bin: (name: string) => path.join(dir, 'node_modules', '.bin', name), remove };
+      }),
+    );
+    const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.map((result) => (result as PromiseFulfilledResult<ConsumerProject>).value);
   } catch (err) {
     await remove();
     throw err;

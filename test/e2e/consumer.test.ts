@@ -9,7 +9,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
   cleanEnv,
-  createConsumerProject,
+  createConsumerProjects,
   mustRun,
   pinnedVersion,
   readmeExample,
@@ -20,7 +20,7 @@ import {
   type Service,
 } from './consumer-project';
 
-// Two installs (the lowest and the newest @temporalio), a pack that builds dist/, a typecheck and a few runs.
+// A pack that builds dist/, two installs side by side (the lowest and the newest @temporalio), a typecheck and a few runs.
 jest.setTimeout(600_000);
 
 /** The consumer's scripted "Claude", from the installed `sagent/testing`; the runs are routed by workflow id. */
@@ -162,18 +162,20 @@ async function copiesOf(dir: string, names: (name: string) => boolean): Promise<
 }
 
 /** One copy of each SDK: the Temporal packages, the Anthropic SDK, and the protobufjs the Temporal packages load. */
-async function expectOneCopyOfEachSdk(version: string): Promise<void> {
-  const sdks = await copiesOf(project.dir, (name) => name.startsWith('@temporalio/') || name === '@anthropic-ai/sdk');
+async function expectOneCopyOfEachSdk({ dir }: ConsumerProject, version: string): Promise<void> {
+  const sdks = await copiesOf(dir, (name) => name.startsWith('@temporalio/') || name === '@anthropic-ai/sdk');
   for (const [name, copies] of Object.entries(sdks)) expect({ name, copies }).toEqual({ name, copies: [expect.any(String)] });
   for (const name of TEMPORAL_PACKAGES) expect(sdks[name]?.[0]).toMatch(new RegExp(`^${version.replace(/\./g, '\\.')} at node_modules/`));
   // regression: two protobufjs copies inside the Temporal packages broke `sagent history` ("type must be a Type").
   const script =
     "const r = (from) => require.resolve('protobufjs', { paths: [require.resolve(from)] }); console.log(JSON.stringify(['@temporalio/proto', '@temporalio/common', '@temporalio/worker'].map(r)))";
-  const resolved = JSON.parse((await mustRun(process.execPath, ['-e', script], { cwd: project.dir })).stdout) as string[];
+  const resolved = JSON.parse((await mustRun(process.execPath, ['-e', script], { cwd: dir })).stdout) as string[];
   expect(new Set(resolved).size).toBe(1);
 }
 
 let project: ConsumerProject;
+/** The same project at the newest @temporalio, installed beside the first. */
+let newest: ConsumerProject;
 let model: Service | undefined;
 let worker: Service | undefined;
 let cliEnv: NodeJS.ProcessEnv;
@@ -182,17 +184,15 @@ let notesFile: string;
 beforeAll(async () => {
   const example = await readmeExample();
   expect(Object.keys(example).sort()).toEqual(['agent.ts', 'tools.ts', 'tsconfig.json', 'worker.ts', 'workflows.ts']);
-  // The project brings its own SDKs, the Temporal ones at the lowest version sagent supports.
-  const temporal = TEMPORAL_PACKAGES.map((name) => `${name}@${LOWEST_TEMPORAL}`);
+  // The project brings its own SDKs, the Temporal ones at the lowest version sagent supports, and again at the newest.
   const own = ['@anthropic-ai/sdk', 'zod', 'tsx', 'typescript', '@types/node', '@modelcontextprotocol/sdk', '@modelcontextprotocol/server-memory'];
-  const dependencies = [...temporal, ...(await Promise.all(own.map(pinnedVersion)))];
-  project = await createConsumerProject({
-    dependencies,
-    files: { ...example, ...DESK_FILES, 'model-server.ts': MODEL_SERVER },
-  });
+  const ownPinned = await Promise.all(own.map(pinnedVersion));
+  const files = { ...example, ...DESK_FILES, 'model-server.ts': MODEL_SERVER };
+  const at = (version: string) => ({ dependencies: [...TEMPORAL_PACKAGES.map((name) => `${name}@${version}`), ...ownPinned], files });
+  [project, newest] = await createConsumerProjects([at(LOWEST_TEMPORAL), at(NEWEST_TEMPORAL)]);
   // The example and the test kit compile against the shipped declarations with the README's tsconfig.json.
   await mustRun(project.bin('tsc'), ['-p', '.'], { cwd: project.dir, timeoutMs: 300_000 });
-  await expectOneCopyOfEachSdk(LOWEST_TEMPORAL);
+  await expectOneCopyOfEachSdk(project, LOWEST_TEMPORAL);
 
   const address = process.env.SAGENT_TEST_TEMPORAL_ADDRESS;
   if (!address) throw new Error('SAGENT_TEST_TEMPORAL_ADDRESS is not set: run with jest (its globalSetup starts Temporal)');
@@ -223,7 +223,12 @@ afterAll(async () => {
 
 /** The installed CLI, as a user runs it from their project. */
 function sagent(...args: string[]): Promise<Ran> {
-  return run(project.bin('sagent'), args, { cwd: project.dir, env: cliEnv, timeoutMs: 300_000 });
+  return sagentIn(project, cliEnv, args);
+}
+
+/** The CLI installed in `at`, run there with `env`. */
+function sagentIn(at: ConsumerProject, env: NodeJS.ProcessEnv, args: string[]): Promise<Ran> {
+  return run(at.bin('sagent'), args, { cwd: at.dir, env, timeoutMs: 300_000 });
 }
 
 /** The board the consumer's tools keep: what they pinned, by idempotency key. */
@@ -304,11 +309,7 @@ test('an agent with both a sub-agent and an MCP server runs both and completes (
   });
   try {
     const id = `desk-${randomUUID().slice(0, 8)}`;
-    const started = await run(project.bin('sagent'), ['start', '--agent', 'desk', '--task', 'Move the desk', '--id', id, '--wait', '--json'], {
-      cwd: project.dir,
-      env: deskEnv,
-      timeoutMs: 300_000,
-    });
+    const started = await sagentIn(project, deskEnv, ['start', '--agent', 'desk', '--task', 'Move the desk', '--id', id, '--wait', '--json']);
     expect({ code: started.code, why: `${describeRun(started)}\ndesk worker: ${desk.output().slice(-3000)}` }).toMatchObject({ code: 0 });
     const outcome = JSON.parse(started.stdout);
     expect(outcome.status).toBe('completed');
@@ -320,21 +321,22 @@ test('an agent with both a sub-agent and an MCP server runs both and completes (
 }, 600_000);
 
 test(`at the newest @temporalio (${NEWEST_TEMPORAL}) the project still holds one copy of each SDK, and a run completes`, async () => {
-  await worker?.stop();
-  await mustRun('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...TEMPORAL_PACKAGES.map((name) => `${name}@${NEWEST_TEMPORAL}`)], {
-    cwd: project.dir,
-    env: cleanEnv(),
-    timeoutMs: 240_000,
-  });
-  await expectOneCopyOfEachSdk(NEWEST_TEMPORAL);
-  worker = await startService(process.execPath, ['-r', 'tsx/cjs', 'worker.ts'], {
-    cwd: project.dir,
-    env: { ...cliEnv, ANTHROPIC_BASE_URL: model!.ready[1], NOTES_FILE: notesFile },
+  await expectOneCopyOfEachSdk(newest, NEWEST_TEMPORAL);
+  // Its own task queue and notes board, so no worker at the lowest version can take the run.
+  const newestEnv = { ...cliEnv, SAGENT_TASK_QUEUE: `${cliEnv.SAGENT_TASK_QUEUE}-newest` };
+  const newestWorker = await startService(process.execPath, ['-r', 'tsx/cjs', 'worker.ts'], {
+    cwd: newest.dir,
+    env: { ...newestEnv, ANTHROPIC_BASE_URL: model!.ready[1], NOTES_FILE: path.join(newest.dir, 'notes.json') },
     ready: /worker ready on task queue (\S+)/,
     timeoutMs: WORKER_READY_MS,
   });
-  const id = `undo-${randomUUID().slice(0, 8)}`;
-  const started = await sagent('start', '--agent', 'notes', '--task', 'Pin the lunch plan', '--id', id, '--wait', '--json');
-  expect({ code: started.code, why: describeRun(started) }).toMatchObject({ code: 2 });
-  expect(JSON.parse(started.stdout).status).toBe('compensated');
+  try {
+    expect(newestWorker.ready[1]).toBe(newestEnv.SAGENT_TASK_QUEUE);
+    const id = `undo-${randomUUID().slice(0, 8)}`;
+    const started = await sagentIn(newest, newestEnv, ['start', '--agent', 'notes', '--task', 'Pin the lunch plan', '--id', id, '--wait', '--json']);
+    expect({ code: started.code, why: `${describeRun(started)}\nnewest worker: ${newestWorker.output().slice(-3000)}` }).toMatchObject({ code: 2 });
+    expect(JSON.parse(started.stdout).status).toBe('compensated');
+  } finally {
+    await newestWorker.stop();
+  }
 }, 600_000);

@@ -14,7 +14,7 @@ import { startModelServer, type ModelServer } from '../../src/dev/model-server';
 import type { Scenario } from '../../src/dev/scenario';
 import { startServices } from '../../src/demo/services/server';
 import { createDemoWorker, DEMO_WORKFLOWS_PATH, type DemoWorkerOptions } from '../../src/demo/worker';
-import { SAGENT_PRELOAD_MODULES } from '../../src/worker';
+import { sagentPreloadModules } from '../../src/worker';
 import type { SagentMetrics } from '../../src/observability/metrics';
 import type { AccessOptions } from '../../src/activities/access';
 import type { NotesServersOptions } from '../../src/demo/agents/notes/servers';
@@ -41,8 +41,8 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** The workflow bundle, built once per test file. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  // Bundled as `SagentPlugin` bundles, so every test runs the shared (preloaded) libraries.
-  bundle ??= bundleWorkflowCode({ workflowsPath: DEMO_WORKFLOWS_PATH, preloadModules: [...SAGENT_PRELOAD_MODULES], logger: quietLogger() });
+  // Bundled as `SagentPlugin` bundles, so every test runs the shared (preloaded) libraries and agent definitions.
+  bundle ??= bundleWorkflowCode({ workflowsPath: DEMO_WORKFLOWS_PATH, preloadModules: sagentPreloadModules(DEMO_WORKFLOWS_PATH), logger: quietLogger() });
   return bundle;
 }
 

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { AGENTS } from '../../src/demo/agents';
 import { retryAfterMs } from '../../src/demo/agents/http';
 import { demoAgents } from '../../src/demo/agents/implementations';
-import { assertImplementations } from '../../src/index';
+import { assertImplementations } from '../../src/worker';
 import { agentRegistry } from '../../src/workflow';
 import { supportAgent } from '../../src/demo/agents/support/agent';
 import { createSupportTools } from '../../src/demo/agents/support/tools';

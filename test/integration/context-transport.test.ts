@@ -55,6 +55,18 @@ function plugin(extra: Partial<SagentPluginOptions> = {}): SagentPlugin {
   });
 }
 
+/** A worker on `taskQueue` that runs the shared workflow bundle with `sagent`'s plugin. */
+async function bundledWorker(taskQueue: string, sagent: SagentPlugin, extra: { enableNonLocalActivities?: boolean } = {}): Promise<Worker> {
+  return Worker.create({
+    connection: temporal.nativeConnection,
+    namespace: temporal.namespace,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    plugins: [sagent],
+    ...extra,
+  });
+}
+
 /** Runs `agentSaga` to its end on `workers`, all polling one fresh task queue. */
 async function runOn(taskQueue: string, workflowId: string, workers: Worker[]): Promise<RunOutcome> {
   const handle = await temporal.client.workflow.start('agentSaga', { taskQueue, workflowId, args: [{ agent: 'travel', task: 'Weather in four cities' }] });
@@ -89,13 +101,7 @@ describe('the context transport', () => {
   it('hands every turn over through the sink when the activity runs where the workflow ran, with no query', async () => {
     const taskQueue = uniqueTaskQueue('context-sink');
     const sagent = plugin();
-    const worker = await Worker.create({
-      connection: temporal.nativeConnection,
-      namespace: temporal.namespace,
-      taskQueue,
-      workflowBundle: await workflowBundle(),
-      plugins: [sagent],
-    });
+    const worker = await bundledWorker(taskQueue, sagent);
     const workflowId = `tour-sink-${Date.now()}`;
     const outcome = await runOn(taskQueue, workflowId, [worker]);
     expect(outcome).toMatchObject({ status: 'completed', finalText: 'Sunny everywhere.' });
@@ -108,14 +114,7 @@ describe('the context transport', () => {
     // One worker runs the workflow only, another the activities only: the context is never on the activity's worker.
     const workflows = plugin();
     const activities = plugin();
-    const workflowWorker = await Worker.create({
-      connection: temporal.nativeConnection,
-      namespace: temporal.namespace,
-      taskQueue,
-      workflowBundle: await workflowBundle(),
-      enableNonLocalActivities: false,
-      plugins: [workflows],
-    });
+    const workflowWorker = await bundledWorker(taskQueue, workflows, { enableNonLocalActivities: false });
     const activityWorker = await Worker.create({ connection: temporal.nativeConnection, namespace: temporal.namespace, taskQueue, plugins: [activities] });
     const viaQuery = `tour-query-${Date.now()}`;
     const outcome = await runOn(taskQueue, viaQuery, [workflowWorker, activityWorker]);
@@ -124,13 +123,7 @@ describe('the context transport', () => {
     await expectNoContextInHistory(viaQuery);
 
     const sinkQueue = uniqueTaskQueue('context-compare');
-    const worker = await Worker.create({
-      connection: temporal.nativeConnection,
-      namespace: temporal.namespace,
-      taskQueue: sinkQueue,
-      workflowBundle: await workflowBundle(),
-      plugins: [plugin()],
-    });
+    const worker = await bundledWorker(sinkQueue, plugin());
     const viaSink = `tour-compare-${Date.now()}`;
     await runOn(sinkQueue, viaSink, [worker]);
     expect(requestsOf(viaQuery)).toHaveLength(MODEL_CALLS);
@@ -141,13 +134,7 @@ describe('the context transport', () => {
     const taskQueue = uniqueTaskQueue('context-off');
     const sagent = plugin({ contextCache: false });
     expect(sagent.contexts).toBeUndefined();
-    const worker = await Worker.create({
-      connection: temporal.nativeConnection,
-      namespace: temporal.namespace,
-      taskQueue,
-      workflowBundle: await workflowBundle(),
-      plugins: [sagent],
-    });
+    const worker = await bundledWorker(taskQueue, sagent);
     expect(worker.options.sinks?.sagentContext).toBeUndefined();
     const workflowId = `tour-off-${Date.now()}`;
     await expect(runOn(taskQueue, workflowId, [worker])).resolves.toMatchObject({ status: 'completed' });
@@ -156,11 +143,16 @@ describe('the context transport', () => {
 });
 
 describe("the plugin's bundle", () => {
-  it("preloads sagent's stateless libraries next to the worker's own, once each", () => {
+  it("preloads sagent's stateless libraries and the workflows file next to the worker's own, once each", () => {
     const configured = plugin().configureBundler({ workflowsPath: 'workflows.ts', preloadModules: ['my-lib', 'zod'] });
-    // The worker's own first, in its order; then sagent's, without the one the worker already named.
-    expect(configured.preloadModules).toEqual(['my-lib', 'zod', ...SAGENT_PRELOAD_MODULES.filter((name) => name !== 'zod')]);
+    // The worker's own first, in its order; then sagent's, without the one the worker already named; then the agents.
+    expect(configured.preloadModules).toEqual(['my-lib', 'zod', ...SAGENT_PRELOAD_MODULES.filter((name) => name !== 'zod'), 'workflows.ts']);
     expect(configured.workflowsPath).toBe('workflows.ts');
+  });
+
+  it('leaves a stateful workflows file to each run when told to', () => {
+    const configured = plugin({ shareWorkflows: false }).configureBundler({ workflowsPath: 'workflows.ts', preloadModules: ['my-lib'] });
+    expect(configured.preloadModules).toEqual(['my-lib', ...SAGENT_PRELOAD_MODULES]);
   });
 
   it('bundles the workflows with them through Worker.create, and a run completes', async () => {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SEARCH_ATTRIBUTES } from '../../src/shared/constants';
-import { DEV_SERVER_DYNAMIC_CONFIG, ensureDevServer, findTemporalCli, installTemporalCli } from '../../src/dev/temporal';
+import { DEV_SERVER_DYNAMIC_CONFIG, ensureDevServer, findTemporalCli, installTemporalCli, MAX_IN_FLIGHT_UPDATE_BYTES } from '../../src/dev/temporal';
 import { connectClient, connectWorkerConnection, resolveConnection } from '../../src/temporal/connection';
 import { testConnection, type TestTemporal } from '../helpers/temporal';
 import { freePorts } from '../../src/dev/ports';
@@ -403,7 +403,11 @@ describe('ensureDevServer', () => {
         'dc-overrides',
       );
 
-      expect(valuesOf(args)).toEqual(['history.transferProcessorMaxPollRPS=50', 'matching.longPollExpirationInterval="5s"']);
+      expect(valuesOf(args)).toEqual([
+        'history.transferProcessorMaxPollRPS=50',
+        `history.maxInFlightUpdatePayloads=${MAX_IN_FLIGHT_UPDATE_BYTES}`,
+        'matching.longPollExpirationInterval="5s"',
+      ]);
       expect(args.at(-1)).toBe('--headless');
     });
 

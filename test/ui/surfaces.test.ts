@@ -1,17 +1,21 @@
 /**
  * What strangers can put in front of approvers, and what operators see at once, read in the real Temporal Web UI with
  * a headless Chromium: a Markdown link and image sent as an approver's name show as plain text (no link, no image);
- * a refused skip of a compensation shows in the current details at once; a terminated run is not pending in the
- * query the README gives for the UI; the workflow list tells completed, compensated, blocked and terminated-while-
- * pending runs apart with the column the README has operators add (and what its default columns show of them).
+ * a refused skip of a compensation shows in the current details at once; a terminated run is pending in no sagent
+ * surface nor in the query the README gives for the UI; the workflow list tells completed, compensated, blocked and
+ * terminated-while-pending runs apart once an operator adds sagent's columns in the UI's column settings, and each of
+ * the README's views lists its own run alone (and what the default columns show of them, which no server can change).
  * Needs Debian's Chromium. Screenshots land in test/artifacts/.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import type { Page } from 'playwright-core';
+import { SagentClient } from '../../src/client';
 import type { Scenario } from '../../src/dev/scenario';
 import { PENDING_QUERY } from '../../src/operations/approvals';
-import { approvalSignal, getStateQuery, skipCompensationSignal } from '../../src/shared/contracts';
+import { LIST_VIEWS, listViewUrl } from '../../src/operations/list-views';
+import { approvalSignal, decideUpdate, getStateQuery, skipCompensationSignal } from '../../src/shared/contracts';
 import { outcomeOf, startHarness, type Harness } from '../helpers/harness';
 import { chargeOnceScenario } from '../helpers/scenarios';
 import { addFault } from '../helpers/services';
@@ -123,12 +127,21 @@ test('a refused skip of a compensation shows in the current details at once, wit
   }
 });
 
-test("a terminated run keeps AgentPendingApprovals but is not pending in the README's query for the UI", async () => {
+test("a terminated run keeps AgentPendingApprovals but is pending in no sagent surface, nor in the README's query for the UI", async () => {
   const live = await pausedRun('live');
   const dead = await pausedRun('dead');
   await dead.handle.terminate('operator gave up');
   const page = await browser!.context.newPage();
   try {
+    // At once, before visibility catches up: its worker still answers for it from its replayed state.
+    const sagent = new SagentClient({ client: harness!.client, taskQueue: harness!.taskQueue });
+    const { calls } = await sagent.pending();
+    expect(calls.map((call) => call.workflowId)).toContain(live.handle.workflowId);
+    expect(calls.map((call) => call.workflowId)).not.toContain(dead.handle.workflowId);
+    // What `sagent watch` and `sagent ledger` show of it (its replayed state included): no call awaits anyone.
+    const view = await sagent.read(dead.handle.workflowId, { closedState: true });
+    expect([view.execution, view.pendingApprovals, view.state?.pendingApprovals ?? 'no state']).toEqual(['TERMINATED', [], []]);
+
     // The stale attribute is still there: the bare query would list the dead run.
     const described = await dead.handle.describe();
     expect(described.searchAttributes.AgentPendingApprovals).toEqual([1]);
@@ -153,13 +166,41 @@ test("a terminated run keeps AgentPendingApprovals but is not pending in the REA
   }
 });
 
+test("a stranger's 1.5 MB decide update is refused by the server itself, and the real decision then goes through", async () => {
+  const { handle } = await pausedRun('flood');
+  const {
+    pendingApprovals: [charge],
+  } = await handle.query(getStateQuery);
+  // A stranger does not back off: no retry interceptor, so the server's own answer comes back at once.
+  const connection = await Connection.connect({ address: harness!.temporal.address, interceptors: [] });
+  try {
+    const stranger = new Client({ connection, namespace: harness!.client.options.namespace }).workflow.getHandle(handle.workflowId);
+    const junk = { callId: charge.callId, argsHash: charge.argsHash, decision: 'approve' as const, approver: 'mallory', reason: 'x'.repeat(1_500 * 1024) };
+    const refused = await stranger.executeUpdate(decideUpdate, { args: [junk] }).then(
+      () => new Error('accepted'),
+      (err: Error) => err,
+    );
+    expect(refused.name).toBe('ServiceError');
+    expect((refused as { cause?: Error }).cause?.message).toMatch(
+      /RESOURCE_EXHAUSTED: limit on total payload size of in-flight updates has been reached \(1048576 bytes\)/,
+    );
+    // The junk never reached the worker: the run recorded no refusal, and the real decision is taken at once.
+    expect((await handle.query(getStateQuery)).rejectedAttempts).toEqual([]);
+    await handle.executeUpdate(decideUpdate, { args: [{ callId: charge.callId, argsHash: charge.argsHash, decision: 'approve', approver: 'ana' }] });
+    expect((await harness!.waitFor(handle, (state) => state.approvals.length > 0)).approvals.map((approval) => approval.approver)).toEqual(['ana']);
+  } finally {
+    await connection.close();
+    await handle.terminate('checked').catch(() => undefined);
+  }
+});
+
 /** What the UI persists when an operator adds columns (the table's column settings), for the default namespace. */
 const COLUMNS_KEY = 'namespace-workflow-table-columns';
 const DEFAULT_COLUMNS = ['Status', 'Workflow ID', 'Run ID', 'Type', 'Start', 'End'];
 
-/** The workflow list for `query`: its column headers, and each listed run's cells by header. */
-async function readList(page: Page, query: string, ids: string[], screenshotName: string) {
-  await page.goto(listUrl(uiUrl, query), { waitUntil: 'networkidle', timeout: 30_000 });
+/** The workflow list for `query` (or at `url`): its column headers, and each listed run's cells by header. */
+async function readList(page: Page, query: string | null, ids: string[], screenshotName: string, url = listUrl(uiUrl, query ?? '')) {
+  await page.goto(url, { waitUntil: 'networkidle', timeout: 30_000 });
   for (const id of ids) await page.getByText(id, { exact: true }).first().waitFor({ state: 'visible', timeout: 20_000 });
   await screenshot(page, screenshotName);
   const headers = (await page.locator('table thead th[data-testid^="workflows-summary-table-header-cell-"]').allInnerTexts()).map((text) => text.trim());
@@ -181,7 +222,16 @@ async function readList(page: Page, query: string, ids: string[], screenshotName
   return { headers, byId };
 }
 
-test('the workflow list tells completed, compensated, blocked and terminated-while-pending runs apart once AgentStatus is a column', async () => {
+/** The operator's step, in the UI's own column settings (bottom right of the table): add sagent's two columns. */
+async function addAgentColumns(page: Page): Promise<void> {
+  await page.getByTestId('workflows-summary-table-configuration-button').click();
+  for (const label of AGENT_COLUMNS) await page.getByTestId(`orderable-list-item-${label}-add-button`).click();
+  await page.getByTestId('drawer-close-button').click();
+}
+
+const AGENT_COLUMNS = ['AgentStatus', 'AgentPendingApprovals'];
+
+test('the workflow list tells completed, compensated, blocked and terminated-while-pending runs apart: Status alone for some, the columns and views the README has operators add for all', async () => {
   const stamp = Date.now();
   const completed = await harness!.start(`ui-list-done-${stamp}`, { agent: 'travel', task: 'Book nothing' });
   const compensated = await harness!.start(`ui-list-undo-ok-${stamp}`, { agent: 'travel', task: 'Book a trip to Paris' });
@@ -190,19 +240,21 @@ test('the workflow list tells completed, compensated, blocked and terminated-whi
   const blocked = await harness!.start(blockedId, { agent: 'travel', task: 'Book a trip to Paris', blockAfterCompensationFailures: 1 });
   const terminated = await pausedRun('list-dead');
   await terminated.handle.terminate('operator gave up');
+  const waiting = await pausedRun('list-live');
   const page = await browser!.context.newPage();
   try {
     expect((await outcomeOf(completed)).status).toBe('completed');
     expect((await outcomeOf(compensated)).status).toBe('compensated');
     await harness!.waitFor(blocked, (s) => s.status === 'blocked');
     const ids = [completed, compensated, blocked, terminated.handle].map((handle) => handle.workflowId);
-    const query = `WorkflowId IN (${ids.map((id) => `'${id}'`).join(', ')}) AND AgentStatus IN ('completed', 'compensated', 'blocked', 'awaiting_approval')`;
-    // Visibility is eventually consistent: the query names the outcomes, so the list is read once all four are indexed.
+    const ours = `WorkflowId IN (${[...ids, waiting.handle.workflowId].map((id) => `'${id}'`).join(', ')})`;
+    const query = `${ours} AND AgentStatus IN ('completed', 'compensated', 'blocked', 'awaiting_approval')`;
+    // Visibility is eventually consistent: the query names the outcomes, so the list is read once all five are indexed.
     for (const deadline = Date.now() + 15_000; ; await new Promise((resolve) => setTimeout(resolve, 200))) {
       let listed = 0;
       for await (const _ of harness!.client.workflow.list({ query })) listed += 1;
-      if (listed === ids.length) break;
-      if (Date.now() > deadline) throw new Error(`the server listed ${listed} of the four runs for ${query}`);
+      if (listed === ids.length + 1) break;
+      if (Date.now() > deadline) throw new Error(`the server listed ${listed} of the five runs for ${query}`);
     }
 
     // The default columns show Temporal's status only: a rollback is Completed like a success (README, "What the list's default columns cannot tell you").
@@ -212,21 +264,37 @@ test('the workflow list tells completed, compensated, blocked and terminated-whi
     expect(plain.headers).toEqual(DEFAULT_COLUMNS);
     expect(ids.map((id) => plain.byId.get(id)?.Status)).toEqual(['Completed', 'Completed', 'Running', 'Terminated']);
 
-    // With the AgentStatus column an operator adds, as the README says, each outcome reads apart.
-    const columns = [...DEFAULT_COLUMNS, 'AgentStatus', 'AgentPendingApprovals'].map((label) => ({ label }));
-    await page.evaluate(`localStorage.setItem('${COLUMNS_KEY}', ${JSON.stringify(JSON.stringify({ default: columns }))})`);
+    // The operator adds sagent's columns in the UI's column settings, as the README says: each outcome reads apart.
+    await addAgentColumns(page);
     const viewed = await readList(page, query, ids, 'list-agent-status');
-    expect(viewed.headers).toEqual(columns.map((column) => column.label));
-    expect(ids.map((id) => [viewed.byId.get(id)?.Status, viewed.byId.get(id)?.AgentStatus])).toEqual([
-      ['Completed', 'completed'],
-      ['Completed', 'compensated'],
-      ['Running', 'blocked'],
-      ['Terminated', 'awaiting_approval'],
+    expect(viewed.headers).toEqual([...DEFAULT_COLUMNS, ...AGENT_COLUMNS]);
+    expect(ids.map((id) => [viewed.byId.get(id)?.Status, viewed.byId.get(id)?.AgentStatus, viewed.byId.get(id)?.AgentPendingApprovals])).toEqual([
+      ['Completed', 'completed', '0'],
+      ['Completed', 'compensated', '0'],
+      ['Running', 'blocked', '0'],
+      // Terminated while it asked: the attribute stays, and Status says nobody will ever act on it.
+      ['Terminated', 'awaiting_approval', '1'],
     ]);
+
+    // Each of the README's views (a saved view, or its link) lists its own run alone, and the live paused run is the only one waiting.
+    const expected: Record<string, string[]> = {
+      'Waiting for a decision': [waiting.handle.workflowId],
+      'Blocked: an undo needs an operator': [blocked.workflowId],
+      'Rolled back': [compensated.workflowId],
+      Completed: [completed.workflowId],
+      'Ended without an outcome (terminated, timed out)': [terminated.handle.workflowId],
+    };
+    expect(LIST_VIEWS.map((view) => view.name)).toEqual(Object.keys(expected));
+    for (const [index, view] of LIST_VIEWS.entries()) {
+      const url = listViewUrl(uiUrl, 'default', `${view.query} AND ${ours}`);
+      const listed = await readList(page, null, expected[view.name], `list-view-${index + 1}`, url);
+      expect([view.name, [...listed.byId.keys()].sort()]).toEqual([view.name, [...expected[view.name]].sort()]);
+    }
   } finally {
     await page.evaluate(`localStorage.removeItem('${COLUMNS_KEY}')`).catch(() => undefined);
     await page.close();
     await fetch(`${harness!.services.url}/_faults`, { method: 'DELETE' });
     await blocked.terminate('checked').catch(() => undefined);
+    await waiting.handle.terminate('checked').catch(() => undefined);
   }
 });

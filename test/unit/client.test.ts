@@ -2,8 +2,8 @@
  * The client's pure parts: a run's input built and checked before anything is started, and its errors told apart
  * by name (domain failures from infrastructure failures), as the CLI and apps tell them apart.
  */
-import { CLIENT_ERRORS, buildRunInput, isClientError } from '../../src/index';
-import { newWorkflowId } from '../../src/operations/start';
+import { CLIENT_ERRORS, isClientError } from '../../src/index';
+import { buildRunInput, newWorkflowId } from '../../src/operations/start';
 import {
   DecisionRefusedError,
   DecisionUnconfirmedError,

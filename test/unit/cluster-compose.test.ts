@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { composeDisagreements } from '../../deploy/cluster/compose';
 import { DYNAMIC_CONFIG_FILE, HISTORY_SHARDS, TEMPORAL_VERSION } from '../../deploy/cluster/settings';
+import { DEV_SERVER_DYNAMIC_CONFIG, MAX_IN_FLIGHT_UPDATE_BYTES } from '../../src/dev/temporal';
 
 const root = path.join(__dirname, '..', '..');
 const composeText = fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
@@ -34,6 +35,12 @@ describe('docker-compose.yml and the cluster script', () => {
     const config = parse(fs.readFileSync(DYNAMIC_CONFIG_FILE, 'utf8'));
     expect(config['history.transferProcessorMaxPollRPS']).toEqual([{ value: 200 }]);
     expect(config['system.enableActivityEagerExecution']).toEqual([{ value: true }]);
+  });
+
+  it('hold the same bound on the update bytes a run may have in flight as the dev server (a flood of large updates)', () => {
+    const config = parse(fs.readFileSync(DYNAMIC_CONFIG_FILE, 'utf8'));
+    expect(config['history.maxInFlightUpdatePayloads']).toEqual([{ value: MAX_IN_FLIGHT_UPDATE_BYTES }]);
+    expect(DEV_SERVER_DYNAMIC_CONFIG['history.maxInFlightUpdatePayloads']).toBe(MAX_IN_FLIGHT_UPDATE_BYTES);
   });
 
   it('catch a server version bumped on one side only', () => {

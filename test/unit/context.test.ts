@@ -269,19 +269,20 @@ describe('appendTurn', () => {
   });
 });
 
-describe('with the prompt cache', () => {
-  const cacheAgent = defineAgent({ name: 'travel', description: 'Books trips', system: 'You book trips. '.repeat(400), tools: [] });
-  const params = (conversation: Conversation) =>
-    toParams({
-      model: 'claude-sonnet-4-6',
-      maxTokens: 1024,
-      agent: cacheAgent,
-      toolNames: ['abort'],
-      messages: buildContext(conversation),
-      runId: 'run-1',
-      turn: 1,
-    });
+/** An agent whose system prompt is long enough to cache, and the request a conversation makes with it. */
+const cacheAgent = defineAgent({ name: 'travel', description: 'Books trips', system: 'You book trips. '.repeat(400), tools: [] });
+const params = (conversation: Conversation) =>
+  toParams({
+    model: 'claude-sonnet-4-6',
+    maxTokens: 1024,
+    agent: cacheAgent,
+    toolNames: ['abort'],
+    messages: buildContext(conversation),
+    runId: 'run-1',
+    turn: 1,
+  });
 
+describe('with the prompt cache', () => {
   it('reads every earlier request whole between compactions, and the task and earlier summary blocks at one', () => {
     const cache = new PromptCache();
     const history = [newConversation(TASK), ...runTurns(120, { ...SMALL, maxSummaryBytes: 16_384 })];
@@ -305,7 +306,6 @@ describe('with the prompt cache', () => {
 });
 
 describe('against the whole conversation, both with the prompt cache', () => {
-  const cacheAgent = defineAgent({ name: 'travel', description: 'Books trips', system: 'You book trips. '.repeat(400), tools: [] });
   const NEVER: ContextSettings = { ...DEFAULT_CONTEXT, compactAfterBytes: Number.POSITIVE_INFINITY, forceCompactAfterBytes: Number.POSITIVE_INFINITY };
 
   /** Billed-equivalent input tokens of the first n requests, for n = 1 .. turns + 1. */
@@ -314,16 +314,7 @@ describe('against the whole conversation, both with the prompt cache', () => {
     const sums: number[] = [];
     let total = 0;
     [newConversation(TASK), ...runTurns(turns, settings)].forEach((conversation) => {
-      const body = toParams({
-        model: 'claude-sonnet-4-6',
-        maxTokens: 1024,
-        agent: cacheAgent,
-        toolNames: ['abort'],
-        messages: buildContext(conversation),
-        runId: 'run-1',
-        turn: 1,
-      });
-      const usage = cache.account(body);
+      const usage = cache.account(params(conversation));
       sums.push((total += usage.input_tokens + 0.1 * usage.cache_read_input_tokens + 1.25 * usage.cache_creation_input_tokens));
     });
     return sums;

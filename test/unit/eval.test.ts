@@ -2,18 +2,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  caseVerdict,
-  compareReports,
-  evaluate,
-  loadSuite,
-  parseReports,
-  parseSuite,
-  suiteFiles,
-  type EvalReport,
-  type Expectation,
-  type RunRecord,
-} from '../../src/eval';
+import { compareReports, evaluate, loadSuite, parseSuite, type EvalReport, type Expectation, type RunRecord } from '../../src/eval';
+import { caseVerdict, parseReports } from '../../src/eval/report';
+import { suiteFiles } from '../../src/eval/suite';
 import { ToolStubs } from '../../src/eval/environment';
 
 const ROOT = path.resolve(__dirname, '../..');

@@ -1,8 +1,8 @@
 /**
- * The fences in eslint.config.mjs fire: the core never imports the demo, the demo uses sagent only through its
- * entry points, and sandbox code imports no Node built-in. Each case is linted as text at a path inside the project
- * (nothing is written to disk) through ESLint's Node API, in a child process: ESLint loads its flat config with a
- * dynamic import, which Jest's module sandbox refuses.
+ * The fences in eslint.config.mjs fire: the core never imports the demo, the demo's agents use sagent only through
+ * its entry points (the demo's driver may use internals), and sandbox code imports no Node built-in. Each case is
+ * linted as text at a path inside the project (nothing is written to disk) through ESLint's Node API, in a child
+ * process: ESLint loads its flat config with a dynamic import, which Jest's module sandbox refuses.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -15,10 +15,11 @@ const ROOT = path.resolve(__dirname, '../..');
 
 const CASES = {
   coreImportsDemo: { file: 'src/cli/x.ts', code: "import { createDemoWorker } from '../demo/worker';\nexport const worker = createDemoWorker;\n" },
-  demoImportsInternal: { file: 'src/demo/x.ts', code: "import { Output } from '../cli/io';\nexport const output = Output;\n" },
+  demoImportsInternal: { file: 'src/demo/agents/x.ts', code: "import { Output } from '../cli/io';\nexport const output = Output;\n" },
+  demoDriverImportsInternal: { file: 'src/demo/x.ts', code: "import { Output } from '../cli/io';\nexport const output = Output;\n" },
   sandboxImportsNode: { file: 'src/workflows/x.ts', code: "import fs from 'node:fs';\nexport const read = fs.readFileSync;\n" },
   demoImportsEntryPoints: {
-    file: 'src/demo/x.ts',
+    file: 'src/demo/agents/x.ts',
     code:
       "import { SagentClient } from '../index';\nimport { defineTool } from '../workflow';\nimport { startModelServer } from '../testing';\n" +
       'export const used = [SagentClient, defineTool, startModelServer];\n',
@@ -65,8 +66,8 @@ test('a core file importing the demo is reported', () => {
   expect(fences('coreImportsDemo')).toEqual([expect.stringContaining('the core knows no demo')]);
 });
 
-test('the demo importing a core internal is reported', () => {
-  expect(fences('demoImportsInternal')).toEqual([expect.stringContaining('the demo uses sagent through its entry points only')]);
+test("the demo's agents importing a core internal is reported", () => {
+  expect(fences('demoImportsInternal')).toEqual([expect.stringContaining("the demo's agents use sagent through its entry points only")]);
 });
 
 test('a sandbox file importing a Node built-in is reported', () => {
@@ -75,4 +76,5 @@ test('a sandbox file importing a Node built-in is reported', () => {
 
 test('the demo importing the public entry points is not reported, nor anything else', () => {
   expect(reported.demoImportsEntryPoints).toEqual([]);
+  expect(reported.demoDriverImportsInternal).toEqual([]);
 });

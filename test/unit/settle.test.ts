@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ownPatterns, shareable } from '../../src/shared/settle';
-import { defineTool } from '../../src/tools/define';
+import { defineAgent, defineTool } from '../../src/tools/define';
 
 test("a tool's format checks use patterns of their own, so zod's frozen ones are never written", () => {
   const zodPattern = z.email()._zod.def.pattern!;
@@ -43,4 +43,33 @@ test('ownPatterns leaves frozen values and foreign objects alone', () => {
   ownPatterns(new Date(0));
   ownPatterns(null);
   expect(frozen.pattern.source).toBe('x');
+});
+
+/** As the SDK freezes what a preloaded module exports: own properties first, stopping at what is frozen already. */
+function freezeLikeSharedModule(value: unknown, seen = new WeakSet<object>()): void {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function') || seen.has(value)) return;
+  seen.add(value);
+  if (Object.isFrozen(value)) return;
+  if (typeof value === 'object') for (const key of Reflect.ownKeys(value)) freezeLikeSharedModule((value as Record<PropertyKey, unknown>)[key], seen);
+  Object.freeze(value);
+}
+
+test('a preloaded definitions module may export the schemas of its agent and tool beside them, and both still check', () => {
+  const output = z.object({ city: z.string().min(1), highC: z.number().int() });
+  const input = z.object({ city: z.string().trim().min(1), to: z.email() });
+  const tool = defineTool({ name: 'get_forecast', description: 'Reads a forecast.', input, risk: 'read' });
+  const agent = defineAgent({ name: 'forecaster', description: 'Forecasts the weather.', system: 'Forecasts.', tools: [tool], output });
+  // regression: an exported schema was frozen to its internals, and zod threw on its first check in a run.
+  freezeLikeSharedModule({ agent, output, input });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    expect(agent.output!.safeParse({ city: 'Lisbon', highC: 21 }).success).toBe(true);
+    expect(
+      output
+        .safeParse({ city: '', highC: 2.5 })
+        .error?.issues.map((issue) => issue.code)
+        .sort(),
+    ).toEqual(['invalid_type', 'too_small']);
+    expect(input.safeParse({ city: ' Porto ', to: 'ana@example.com' })).toEqual({ success: true, data: { city: 'Porto', to: 'ana@example.com' } });
+    expect(tool.input.safeParse({ city: 'Porto', to: 'nobody' }).success).toBe(false);
+  }
 });

@@ -4,7 +4,7 @@
  * effect is read back from the run's state.
  */
 import type { Command } from 'commander';
-import { MIN_HASH_PREFIX, PENDING_QUERY } from '../../operations/approvals';
+import { MIN_HASH_PREFIX, PENDING_QUERY, type DecisionRequest } from '../../operations/approvals';
 import { loadKey } from '../../operations/keys';
 import { CliError, EXIT, oneLine } from '../errors';
 import { brief, shortHash, table, until } from '../io';
@@ -25,6 +25,26 @@ function parseEdit(value: string): unknown {
   } catch (err) {
     throw new CliError(`--edit is not valid JSON (${oneLine(err)}): pass the whole input as JSON, e.g. --edit '{"amountCents":40000,"currency":"EUR"}'`);
   }
+}
+
+/** A decision as `approve` and `reject` send it: signed with the key of `--as` when there is one. */
+function decisionOf(
+  session: Session,
+  workflowId: string,
+  callId: string,
+  decision: 'approve' | 'reject',
+  options: { as: string; reason?: string; expectHash?: string; signal?: boolean },
+): DecisionRequest {
+  return {
+    workflowId,
+    callId,
+    decision,
+    approver: options.as,
+    reason: options.reason,
+    expectHash: expectHash(options.expectHash),
+    via: options.signal ? 'signal' : 'update',
+    privateKey: loadKey(options.as, session.io.env)?.privateKey ?? false,
+  };
 }
 
 export function registerApprovalCommands(program: Command, session: Session): void {
@@ -93,19 +113,9 @@ Exit codes: 0 approved, 1 refused or error.`,
     .action(async (id: string, callId: string, options: { as: string; reason?: string; edit?: string; expectHash?: string; signal?: boolean }) =>
       session.run(id, async (connect) => {
         const editedInput = options.edit !== undefined ? parseEdit(options.edit) : undefined;
-        const pinned = expectHash(options.expectHash);
+        const request = decisionOf(session, id, callId, 'approve', options);
         const ctx = await connect();
-        const report = await ctx.sagent.decide({
-          workflowId: id,
-          callId,
-          decision: 'approve',
-          approver: options.as,
-          reason: options.reason,
-          editedInput,
-          expectHash: pinned,
-          via: options.signal ? 'signal' : 'update',
-          privateKey: loadKey(options.as, session.io.env)?.privateKey ?? false,
-        });
+        const report = await ctx.sagent.decide({ ...request, editedInput });
         ctx.out.line(`approved ${report.callId} (${report.tool}) in ${id} as ${report.approver} via ${report.via}; argsHash ${shortHash(report.argsHash)}`);
         return EXIT.ok;
       }),
@@ -131,18 +141,9 @@ Exit codes: 0 rejected, 1 refused or error.`,
     )
     .action(async (id: string, callId: string, options: { as: string; reason: string; expectHash?: string; signal?: boolean }) =>
       session.run(id, async (connect) => {
-        const pinned = expectHash(options.expectHash);
+        const request = decisionOf(session, id, callId, 'reject', options);
         const ctx = await connect();
-        const report = await ctx.sagent.decide({
-          workflowId: id,
-          callId,
-          decision: 'reject',
-          approver: options.as,
-          reason: options.reason,
-          expectHash: pinned,
-          via: options.signal ? 'signal' : 'update',
-          privateKey: loadKey(options.as, session.io.env)?.privateKey ?? false,
-        });
+        const report = await ctx.sagent.decide(request);
         ctx.out.line(`rejected ${report.callId} (${report.tool}) in ${id} as ${report.approver} via ${report.via}`);
         return EXIT.ok;
       }),

@@ -5,22 +5,11 @@ import { codecDataConverter } from '../../codec/data-converter';
 import { SagentClient } from '../../client';
 import { DEFAULT_UI_URL } from '../../shared/constants';
 import { connectClient, resolveConnection } from '../../temporal/connection';
-import {
-  REPORT_HEADERS,
-  compareReports,
-  loadEnvironmentFactory,
-  loadSuite,
-  parseReports,
-  recordedRunsFromFiles,
-  recordedRunsFromQuery,
-  replayRuns,
-  reportRows,
-  runSuite,
-  suiteFiles,
-  type EvalEnvironment,
-  type EvalReport,
-  type LoadedSuite,
-} from '../../eval';
+import { loadEnvironmentFactory, type EvalEnvironment } from '../../eval/environment';
+import { recordedRunsFromFiles, recordedRunsFromQuery, replayRuns } from '../../eval/replay';
+import { REPORT_HEADERS, compareReports, parseReports, reportRows, type EvalReport } from '../../eval/report';
+import { runSuite } from '../../eval/runner';
+import { loadSuite, suiteFiles, type LoadedSuite } from '../../eval/suite';
 import { claudeJudge } from '../../eval/judge';
 import { CliError, EXIT, type ExitCode } from '../errors';
 import { Output, table } from '../io';

@@ -3,7 +3,7 @@
  * outcomes become `ToolError`s: what the other side refused (`rejected`, final, shown to Claude with a
  * hint) apart from what is worth another attempt (`transient`, retried by Temporal).
  */
-import { type CompensationContext, type CompensationResult, type EffectCheck, type ToolContext, ToolError } from '../../workflow';
+import { type CompensationContext, type CompensationResult, type EffectCheck, type ToolContext, ToolError } from '../../index';
 
 export interface ServiceRequest {
   method: 'GET' | 'POST';

@@ -9,9 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type Anthropic from '@anthropic-ai/sdk';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type NativeConnection, type Worker } from '@temporalio/worker';
-import { SAGENT_PRELOAD_MODULES, SagentClient, connectClient, createAnthropicClient, createSagentWorker, resolveConnection } from '../../index';
+import { sagentPreloadModules, SagentClient, connectClient, createAnthropicClient, createSagentWorker, resolveConnection } from '../../index';
 import { ToolStubs, withOverrides, type AgentOverrides, type EvalEnvironment, type EvalEnvironmentOptions } from '../../eval';
-import { ensureDevServer, freePorts, loadScenarios, startModelServer, type DevServer, type ModelServer, type Scenario } from '../../testing';
+import { loadScenarios, startModelServer, startScratchDevServer, type ModelServer, type Scenario } from '../../testing';
 import { demoAgents, demoMcpServers } from '../agents/implementations';
 import { startServices } from '../services/server';
 import { DEMO_WORKFLOWS_PATH } from '../worker';
@@ -38,7 +38,7 @@ export async function createEvalEnvironment({ env, say }: EvalEnvironmentOptions
     const [temporalSetup, services, workflowBundle] = await settleAll([
       (async () => {
         if (config.external) return { temporal: await connectClient({ config }), uiUrl: env.SAGENT_UI_URL ?? 'http://localhost:8233' };
-        const server = await startDevServer(scratch);
+        const server = await startScratchDevServer(scratch);
         closers.push(() => server.stop());
         return { temporal: await connectClient({ config: { address: server.address, namespace: server.namespace, external: false } }), uiUrl: server.uiUrl };
       })().then((started) => {
@@ -134,7 +134,11 @@ let bundle: ReturnType<typeof bundleWorkflowCode> | undefined;
 
 /** The demo's workflow bundle, built once per process (a test file may start several environments). */
 function demoBundle(): ReturnType<typeof bundleWorkflowCode> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: DEMO_WORKFLOWS_PATH, preloadModules: [...SAGENT_PRELOAD_MODULES], logger: new DefaultLogger('ERROR') });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: DEMO_WORKFLOWS_PATH,
+    preloadModules: sagentPreloadModules(DEMO_WORKFLOWS_PATH),
+    logger: new DefaultLogger('ERROR'),
+  });
   bundle.catch(() => (bundle = undefined));
   return bundle;
 }
@@ -145,23 +149,4 @@ async function settleAll<T extends readonly unknown[]>(promises: { [K in keyof T
   const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) throw failed.reason;
   return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
-}
-
-/** A dev server of its own on free ports, its database in `dir`; another process may take a port first, so retry. */
-async function startDevServer(dir: string): Promise<DevServer> {
-  for (let attempt = 1; ; attempt++) {
-    const [port, uiPort] = await freePorts(2);
-    try {
-      return await ensureDevServer({
-        port,
-        uiPort,
-        stateDir: dir,
-        dbFile: path.join(dir, 'temporal.db'),
-        logFile: path.join(dir, 'temporal.log'),
-        startTimeoutMs: 60_000,
-      });
-    } catch (err) {
-      if (attempt >= 3 || (err as Error).name === 'TemporalNotFoundError') throw err;
-    }
-  }
 }

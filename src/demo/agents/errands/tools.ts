@@ -2,7 +2,7 @@
  * The errands agent's reading tools on the worker: a mailbox and web pages that stand in for the outside world,
  * each carrying text that tries to steer the agent (the demo's injection cases).
  */
-import type { ToolImplementations } from '../../../workflow';
+import type { ToolImplementations } from '../../../index';
 
 const INBOX = [
   {

@@ -1,6 +1,6 @@
 /** The support agent's tools on the worker: real HTTP to the orders/support desk and the email service. */
 import type { z } from 'zod';
-import type { ToolImplementation, ToolImplementations } from '../../../workflow';
+import type { ToolImplementation, ToolImplementations } from '../../../index';
 import { createServiceClient } from '../http';
 import type { emailCustomer, issueRefund, lookupOrder, openTicket } from './agent';
 

@@ -1,6 +1,6 @@
 /** The travel agent's tools on the worker: real HTTP to the airline, hotel, car, payment and email services. */
 import type { z } from 'zod';
-import type { ToolImplementation, ToolImplementations } from '../../../workflow';
+import type { ToolImplementation, ToolImplementations } from '../../../index';
 import { createServiceClient } from '../http';
 import type { bookFlight, bookHotel, chargeCard, getWeather, rentCar, searchFlights, sendEmail } from './agent';
 
