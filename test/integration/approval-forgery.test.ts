@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { findTemporalCli } from '../../src/dev/temporal-cli';
-import { WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
 import { captureFixture } from '../helpers/fixtures';
 import { startHarness, outcomeOf, type Harness } from '../helpers/harness';
 import { runEffects } from '../helpers/services';
@@ -221,16 +221,23 @@ test('a stranger through `temporal workflow signal` is refused, shown in the det
 test('a hundred oversized junk signals and updates: nothing runs, the run stays readable, decides, and continues as new', async () => {
   const { handle, charge } = await startTwoCalls({ approvers: ['ana'] });
   const junk = (bytes: number) => 'j'.repeat(bytes);
-  const sends: Promise<unknown>[] = [];
-  for (let index = 0; index < 100; index += 1) {
-    const size = 1_000_000 + (index % 3) * 1_000_000;
-    const field = (['approver', 'reason', 'callId', 'argsHash'] as const)[index % 4];
-    const attempt = { callId: charge.callId, argsHash: charge.argsHash, decision: 'approve', approver: 'mallory', [field]: junk(size) } as ApprovalDecision;
-    const send = index % 2 === 0 ? handle.signal(approvalSignal, attempt) : handle.executeUpdate(decideUpdate, { args: [attempt] });
-    sends.push(send.catch(() => undefined));
-    if (sends.length >= 4) await Promise.all(sends.splice(0));
+  // A stranger does not back off: no retry interceptor, so each refusal (the server's size and in-flight bounds) comes back at once.
+  const connection = await Connection.connect({ address: harness.temporal.address, interceptors: [] });
+  try {
+    const stranger = new Client({ connection, namespace: harness.temporal.namespace }).workflow.getHandle(handle.workflowId);
+    const sends: Promise<unknown>[] = [];
+    for (let index = 0; index < 100; index += 1) {
+      const size = 1_000_000 + (index % 3) * 1_000_000;
+      const field = (['approver', 'reason', 'callId', 'argsHash'] as const)[index % 4];
+      const attempt = { callId: charge.callId, argsHash: charge.argsHash, decision: 'approve', approver: 'mallory', [field]: junk(size) } as ApprovalDecision;
+      const send = index % 2 === 0 ? stranger.signal(approvalSignal, attempt) : stranger.executeUpdate(decideUpdate, { args: [attempt] });
+      sends.push(send.catch(() => undefined));
+      if (sends.length >= 4) await Promise.all(sends.splice(0));
+    }
+    await Promise.all(sends);
+  } finally {
+    await connection.close();
   }
-  await Promise.all(sends);
   const state = await harness.waitFor(handle, (s) => s.rejectedAttempts.length > 0 && s.continuedAsNew >= 1, 60_000);
   expect(JSON.stringify(state).length).toBeLessThan(200_000);
   expect(state.rejectedAttempts.length).toBeLessThanOrEqual(20);
