@@ -12,10 +12,12 @@ import type { DevServer } from '../src/dev/temporal';
 import { startScratchDevServer } from '../src/dev/scratch-server';
 import { connectClient } from '../src/temporal/connection';
 import { registerSearchAttributes } from '../src/temporal/search-attributes';
+import { buildDemoBundle, DEMO_BUNDLE_ENV } from './helpers/demo-bundle';
 
 /** What global-teardown needs; globalSetup and globalTeardown share the parent process's globals. */
 export interface TestTemporalHandle {
-  server: DevServer;
+  /** The dev server this run started (none when it reuses a running one). */
+  server?: DevServer;
   dir: string;
 }
 
@@ -25,6 +27,14 @@ declare global {
 
 export default async function globalSetup(): Promise<void> {
   const namespace = process.env.SAGENT_TEST_TEMPORAL_NAMESPACE ?? DEFAULT_NAMESPACE;
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sagent-test-temporal-'));
+  globalThis.__SAGENT_TEST_TEMPORAL__ = { dir };
+  // Built while the server starts: every test file then reads the same bundle instead of bundling again.
+  const bundled = buildDemoBundle().then(async ({ code }) => {
+    const file = path.join(dir, 'demo-workflows.js');
+    await fs.writeFile(file, code);
+    process.env[DEMO_BUNDLE_ENV] = file;
+  });
   const existing = process.env.SAGENT_TEST_TEMPORAL_ADDRESS;
   if (existing) {
     process.env.SAGENT_TEST_TEMPORAL_REUSED = '1';
@@ -34,13 +44,14 @@ export default async function globalSetup(): Promise<void> {
     } finally {
       await temporal.close();
     }
+    await bundled;
     return;
   }
 
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sagent-test-temporal-'));
   const startedAt = Date.now();
   const server = await startScratchDevServer(dir, { namespace });
   globalThis.__SAGENT_TEST_TEMPORAL__ = { server, dir };
+  await bundled;
   process.env.SAGENT_TEST_TEMPORAL_ADDRESS = server.address;
   process.env.SAGENT_TEST_TEMPORAL_UI = server.uiUrl;
   process.env.SAGENT_TEST_TEMPORAL_NAMESPACE = namespace;

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Runtime, type Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
@@ -13,13 +13,13 @@ import { createAnthropicClient } from '../../src/models/anthropic';
 import { startModelServer, type ModelServer } from '../../src/dev/model-server';
 import type { Scenario } from '../../src/dev/scenario';
 import { startServices } from '../../src/demo/services/server';
-import { createDemoWorker, DEMO_WORKFLOWS_PATH, type DemoWorkerOptions } from '../../src/demo/worker';
-import { sagentPreloadModules } from '../../src/worker';
+import { createDemoWorker, type DemoWorkerOptions } from '../../src/demo/worker';
 import type { SagentMetrics } from '../../src/observability/metrics';
 import type { AccessOptions } from '../../src/activities/access';
 import type { NotesServersOptions } from '../../src/demo/agents/notes/servers';
 import { getStateQuery, type AgentRunInput, type RunOutcome, type RunState } from '../../src/shared/contracts';
 import { testConnection, uniqueTaskQueue, type TestTemporal } from './temporal';
+import { demoBundle } from './demo-bundle';
 
 export interface Harness {
   temporal: TestTemporal;
@@ -37,12 +37,11 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let bundle: Promise<{ code: string }> | undefined;
 
-/** The workflow bundle, built once per test file. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  // Bundled as `SagentPlugin` bundles, so every test runs the shared (preloaded) libraries and agent definitions.
-  bundle ??= bundleWorkflowCode({ workflowsPath: DEMO_WORKFLOWS_PATH, preloadModules: sagentPreloadModules(DEMO_WORKFLOWS_PATH), logger: quietLogger() });
+/** The demo's workflow bundle: the one the test run built, read once per test file. */
+export function workflowBundle(): Promise<{ code: string }> {
+  bundle ??= demoBundle();
   return bundle;
 }
 
