@@ -118,7 +118,8 @@ async function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<WorkerProcess
   });
   worker.stop = async () => {
     child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    // A graceful stop is what is checked, not its speed: a loaded machine gets a minute before the kill.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     const code = await exited;
     clearTimeout(timer);
     return code;
