@@ -41,7 +41,9 @@ export async function watchRun(sagent: SagentClient, out: Output, workflowId: st
   const feedStop = new AbortController();
   const stopFeed = () => feedStop.abort();
   options.signal?.addEventListener('abort', stopFeed, { once: true });
-  const feed = quiet || options.text === false ? Promise.resolve() : printText(sagent, renderer, workflowId, feedStop.signal);
+  const reader = new FeedReadPoint();
+  const feed =
+    quiet || options.text === false ? Promise.resolve() : printText(sagent, renderer, workflowId, reader, feedStop.signal).finally(() => reader.end());
   let last: RunView | undefined;
   try {
     for await (const view of sagent.follow(workflowId, { pollMs: options.pollMs, closedState: !quiet, signal: options.signal })) {
@@ -54,6 +56,8 @@ export async function watchRun(sagent: SagentClient, out: Output, workflowId: st
       }
       if (view.state) {
         if (!quiet) {
+          // The text the run wrote before this state comes first: the state waits (briefly) for the feed to catch up.
+          await reader.reached(view.state.feedOffset);
           renderer.update(view.state);
           showDelegations(view.state, renderer, delegates);
         }
@@ -82,11 +86,53 @@ export async function watchRun(sagent: SagentClient, out: Output, workflowId: st
 /** How long a closed run's last text may take to arrive before the outcome is printed. */
 const TEXT_GRACE_MS = 3000;
 
+/** How long a state waits for the feed to reach the point it was read at, before it is printed all the same. */
+const FEED_CATCH_UP_MS = 1500;
+
+/** How far the run's own feed has been read, and a wait for it to reach an offset (bounded, and over once it ends). */
+export class FeedReadPoint {
+  private next = 0;
+  private ended = false;
+  private waiters: Array<() => void> = [];
+
+  read(offset: number): void {
+    this.next = Math.max(this.next, offset + 1);
+    this.wake();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.wake();
+  }
+
+  async reached(offset: number | undefined): Promise<void> {
+    const deadline = Date.now() + FEED_CATCH_UP_MS;
+    while (offset !== undefined && !this.ended && this.next < offset) {
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) waiter();
+  }
+}
+
 /** Prints Claude's text as the feed brings it; a feed that cannot be read leaves the timeline as it is. */
-async function printText(sagent: SagentClient, renderer: TimelineRenderer, workflowId: string, signal: AbortSignal): Promise<void> {
+async function printText(sagent: SagentClient, renderer: TimelineRenderer, workflowId: string, reader: FeedReadPoint, signal: AbortSignal): Promise<void> {
   const agents = new Map<string, string>();
   try {
     for await (const item of sagent.feed(workflowId, { signal })) {
+      if (item.workflowId === workflowId) reader.read(item.kind === 'gap' ? item.offset + item.missed - 1 : item.offset);
       const source = item.workflowId === workflowId ? '' : (agents.get(item.workflowId) ?? item.workflowId);
       if (item.kind === 'delegate') agents.set(item.child, item.agent);
       else if (item.kind === 'text') renderer.text(source, item.turn, item.text);

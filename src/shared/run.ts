@@ -296,6 +296,11 @@ export interface RunState {
   timeline: TimelineEntry[];
   continuedAsNew: number;
   finalText: string | null;
+  /**
+   * The run's live feed had this many events when the state was read: a reader that shows both prints the state once
+   * it has read the feed this far, so a turn's text comes before the step it precedes. Absent in runs of older code.
+   */
+  feedOffset?: number;
   /** Sub-agents running for this run, as they last reported; absent when none runs. */
   delegations?: DelegationView[];
   /** What a long run's books no longer list (older timeline entries, settled effects, decisions); absent when nothing. */

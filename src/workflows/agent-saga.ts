@@ -177,12 +177,13 @@ class AgentLoop {
     if (notice) timeline.note('budget', 'asked Claude to finish', 'info', notice);
     let asked: ModelAnswer & { model?: string; fellBack?: boolean };
     try {
-      asked = durable ? await askModelDurably(this.run, request, choice.reason) : await askClaude(request, choice.reason, timeline);
+      asked = durable
+        ? await askModelDurably(this.run, request, choice.reason)
+        : await askClaude(request, choice.reason, timeline, undefined, (answer) => this.run.feed.answered(turn, answer));
     } finally {
       flags.contextInFlight = null;
     }
     if (!asked.ok) throw new SagaAbort(asked.reason);
-    this.run.feed.answered(turn, asked.answer);
     memory.turn = turn;
     flags.turnsThisRun += 1;
     memory.usage = addUsage(memory.usage, asked.answer.usage, asked.answer.cost_usd);

@@ -30,12 +30,22 @@ import type { ModelTurn } from '../shared/wire';
 
 const FINAL_STATUSES: readonly RunStatus[] = ['completed', 'compensated', 'cancelled'];
 
+/** What the feed holds of one model turn's text: its newest attempt and batch, and that attempt's text so far. */
+interface TurnText {
+  attempt: number;
+  seq: number;
+  /** The attempt's text as the feed has it, while it is the start of the answer; `null` once a batch was lost or cut. */
+  text: string | null;
+  /** The answer came: its text is whole in the feed, and later batches are dropped. */
+  answered: boolean;
+}
+
 export class FeedLog {
   private readonly events: FeedEvent[];
   private nextOffset: number;
   private bytes = 0;
-  /** The newest attempt heard of per model turn, and its newest batch. */
-  private readonly attempts = new Map<number, { attempt: number; seq: number }>();
+  /** The newest attempt heard of per model turn, its newest batch, the text it sent, and whether the answer came. */
+  private readonly attempts = new Map<number, TurnText>();
   private lastStatus: { status: RunStatus; detail: string | null } | null = null;
   /** Until when (workflow time, epoch ms) a reader follows; 0 when nobody has. */
   private followedUntil: number;
@@ -45,6 +55,11 @@ export class FeedLog {
     this.nextOffset = carried?.nextOffset ?? 0;
     this.followedUntil = Number.isSafeInteger(carried?.followedUntil) ? carried!.followedUntil! : 0;
     for (const event of this.events) this.bytes += sizeOf(event);
+  }
+
+  /** The offset the next event takes: a state read at this point is in step with the feed up to here. */
+  get offset(): number {
+    return this.nextOffset;
   }
 
   get done(): boolean {
@@ -62,23 +77,46 @@ export class FeedLog {
   }
 
   /**
-   * Claude's answer to `turn` arrived: when no batch of its text came (nobody followed when the call began), its text
-   * joins the feed whole, from the activity's result, which the history holds already.
+   * Claude's answer to `turn` arrived, before its step settles in the feed. When no batch of its text came (nobody
+   * followed when the call began), the text joins the feed whole, from the activity's result, which the history holds
+   * already. When batches came, the text they did not bring joins now, so a reader has the whole turn before its step,
+   * however late the last batch is; a batch that comes after the answer is dropped. Batches that are not the start of
+   * the answer (one was lost, or they came from another attempt) are voided by a reset and the whole answer follows.
    */
   answered(turn: number, answer: ModelTurn): void {
-    if (this.attempts.has(turn)) return;
     const text = answer.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('');
-    if (text) this.append({ kind: 'text', turn, attempt: 1, text: cutToBytes(text, FEED_BATCH_MAX_BYTES) });
+    const known = this.attempts.get(turn);
+    if (!known) {
+      this.attempts.set(turn, { attempt: 1, seq: 0, text: '', answered: true });
+      if (text) this.append({ kind: 'text', turn, attempt: 1, text: cutToBytes(text, FEED_BATCH_MAX_BYTES) });
+      return;
+    }
+    if (known.answered) return;
+    known.answered = true;
+    const sent = known.text;
+    known.text = '';
+    if (sent !== null && text.startsWith(sent)) {
+      const rest = text.slice(sent.length);
+      if (rest) this.append({ kind: 'text', turn, attempt: known.attempt, text: cutToBytes(rest, FEED_BATCH_MAX_BYTES) });
+      return;
+    }
+    known.attempt += 1;
+    this.append({ kind: 'reset', turn, attempt: known.attempt });
+    if (text) this.append({ kind: 'text', turn, attempt: known.attempt, text: cutToBytes(text, FEED_BATCH_MAX_BYTES) });
   }
 
   /** Text of the model call for `turnInFlight`; batches of another turn, an older attempt or an older seq are dropped. */
   publish(batch: FeedBatch, turnInFlight: number | null): void {
     if (!isBatch(batch) || batch.turn !== turnInFlight) return;
     const known = this.attempts.get(batch.turn);
-    if (known && (batch.attempt < known.attempt || (batch.attempt === known.attempt && batch.seq <= known.seq))) return;
+    if (known && (known.answered || batch.attempt < known.attempt || (batch.attempt === known.attempt && batch.seq <= known.seq))) return;
     if (batch.attempt > 1 && known?.attempt !== batch.attempt) this.append({ kind: 'reset', turn: batch.turn, attempt: batch.attempt });
-    this.attempts.set(batch.turn, { attempt: batch.attempt, seq: batch.seq });
     const text = cutToBytes(batch.text, FEED_BATCH_MAX_BYTES);
+    const sameAttempt = known?.attempt === batch.attempt;
+    // After a lost batch, or a batch cut short, the feed no longer holds the start of the answer: `null` says so.
+    const before = sameAttempt ? known.text : '';
+    const follows = before !== null && batch.seq === (sameAttempt ? known.seq : 0) + 1 && text === batch.text;
+    this.attempts.set(batch.turn, { attempt: batch.attempt, seq: batch.seq, text: follows ? before + text : null, answered: false });
     if (text) this.append({ kind: 'text', turn: batch.turn, attempt: batch.attempt, text });
   }
 

@@ -32,8 +32,17 @@ export interface ModelCallShape {
   note?: string;
 }
 
-/** Asks Claude; a failure Temporal gave up retrying comes back as the reason the saga ends. */
-export async function askClaude(request: CallModelInput, routedBecause: string | null, timeline: Timeline, shape?: ModelCallShape): Promise<ModelAnswer> {
+/**
+ * Asks Claude; a failure Temporal gave up retrying comes back as the reason the saga ends. `onAnswer` takes the answer
+ * before the step settles (the live feed completes the turn's text there, so readers see the text before the step).
+ */
+export async function askClaude(
+  request: CallModelInput,
+  routedBecause: string | null,
+  timeline: Timeline,
+  shape?: ModelCallShape,
+  onAnswer?: (answer: ModelTurn) => void,
+): Promise<ModelAnswer> {
   const summary = `${request.model} · turn ${request.turn}${shape?.note ? ` · ${shape.note}` : ''}`;
   const startedAt = Date.now();
   const entry = timeline.note('model', summary, 'started', routedBecause ?? undefined);
@@ -51,6 +60,7 @@ export async function askClaude(request: CallModelInput, routedBecause: string |
       ...(typeof failureType === 'string' ? { failureType } : {}),
     };
   }
+  onAnswer?.(answer);
   timeline.finish(entry, 'ok', startedAt, `${answer.stop_reason ?? 'unknown stop'} · ${answer.usage.output_tokens} tokens out`);
   return { ok: true, answer };
 }

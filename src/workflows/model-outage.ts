@@ -130,11 +130,17 @@ async function tryModels(run: Run, request: CallModelInput, routedBecause: strin
     const model = models[index];
     const hasNext = index < models.length - 1;
     flags.currentModel = model;
-    const asked = await askClaude({ ...request, model }, because, timeline, {
-      attempts: attemptsFor(outage, hasNext),
-      ...(settings.modelTaskQueue ? { taskQueue: settings.modelTaskQueue } : {}),
-      ...(index > 0 ? { note: 'fallback' } : {}),
-    });
+    const asked = await askClaude(
+      { ...request, model },
+      because,
+      timeline,
+      {
+        attempts: attemptsFor(outage, hasNext),
+        ...(settings.modelTaskQueue ? { taskQueue: settings.modelTaskQueue } : {}),
+        ...(index > 0 ? { note: 'fallback' } : {}),
+      },
+      (answer) => run.feed.answered(request.turn, answer),
+    );
     if (asked.ok) {
       flags.fallback = index > 0 ? { model, untilMs: Date.now() + outage.fallbackCooldownMs } : null;
       return { ok: true, answer: asked.answer, model, fellBack: index > 0 };

@@ -193,6 +193,7 @@ export function runState(run: Run): RunState {
     timeline: memory.timeline,
     continuedAsNew: memory.runsSoFar,
     finalText: memory.finalText,
+    feedOffset: run.feed.offset,
     ...(run.desk.signatureRunId ? { signatureRunId: run.desk.signatureRunId } : {}),
     ...(delegations.length > 0 ? { delegations } : {}),
     ...(anyCompacted(memory.compacted) ? { compacted: memory.compacted } : {}),

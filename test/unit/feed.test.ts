@@ -1,5 +1,6 @@
 /** The live feed's rules without a server: what the run keeps of text batches, what a reader gets, what is carried. */
 import { FeedPublisher } from '../../src/activities/feed-publisher';
+import { FeedReadPoint } from '../../src/cli/watch';
 import { parseScenario } from '../../src/dev/scenario';
 import { FeedTranscript, type FeedItem } from '../../src/operations/feed';
 import {
@@ -12,11 +13,24 @@ import {
   type FeedBatch,
   type FeedEvent,
 } from '../../src/shared/feed';
+import type { TimelineEntry } from '../../src/shared/records';
 import type { ModelTurn } from '../../src/shared/wire';
 import { FeedLog } from '../../src/workflows/feed';
 
 const plain = (text: string) => text;
 const batch = (seq: number, text: string, attempt = 1, turn = 1): FeedBatch => ({ turn, attempt, seq, text });
+const answer = (text: string): ModelTurn =>
+  ({
+    model: 'claude',
+    content: [
+      { type: 'thinking', thinking: 'secret plan', signature: 'sig' },
+      { type: 'text', text },
+    ],
+    stop_reason: 'end_turn',
+    usage: { input_tokens: 1, output_tokens: 1 },
+    cost_usd: 0,
+    request_id: null,
+  }) as ModelTurn;
 const texts = (events: FeedEvent[]) => events.flatMap((event) => (event.kind === 'text' ? [event.text] : []));
 
 describe('FeedLog', () => {
@@ -124,18 +138,6 @@ describe('follow leases', () => {
   });
 
   it('an answer nobody streamed joins the feed whole; a streamed one is not added twice; thinking stays out', () => {
-    const answer = (text: string): ModelTurn =>
-      ({
-        model: 'claude',
-        content: [
-          { type: 'thinking', thinking: 'secret plan', signature: 'sig' },
-          { type: 'text', text },
-        ],
-        stop_reason: 'end_turn',
-        usage: { input_tokens: 1, output_tokens: 1 },
-        cost_usd: 0,
-        request_id: null,
-      }) as ModelTurn;
     const feed = new FeedLog();
     feed.answered(1, answer('Whole, at the end.'));
     feed.publish(batch(1, 'Stre', 1, 2), 2);
@@ -147,6 +149,57 @@ describe('follow leases', () => {
       [2, 'Stre'],
       [2, 'amed.'],
     ]);
+  });
+
+  it('the answer completes text whose last batch is late, so the text comes before the step; the late batch is dropped', () => {
+    const feed = new FeedLog();
+    feed.publish(batch(1, 'Lisbon is '), 1);
+    feed.answered(1, answer('Lisbon is sunny.'));
+    feed.step({ kind: 'model', title: 'turn 1', state: 'ok', at: '2026-12-07T00:00:00.000Z' } as TimelineEntry);
+    feed.publish(batch(2, 'sunny.'), 1);
+    const { events } = feed.page({ from: 0 }, plain);
+    expect(events.map((event) => (event.kind === 'text' ? event.text : event.kind))).toEqual(['Lisbon is ', 'sunny.', 'step']);
+    const transcript = new FeedTranscript();
+    for (const event of events) transcript.apply({ ...event, workflowId: 'w' } as FeedItem);
+    expect(transcript.text('w', 1)).toBe('Lisbon is sunny.');
+  });
+
+  it('after a lost batch, or batches of another attempt, the answer voids the text with a reset and comes whole', () => {
+    const feed = new FeedLog();
+    feed.publish(batch(1, 'Lis'), 1);
+    feed.publish(batch(3, 'sunny.'), 1);
+    feed.answered(1, answer('Lisbon is sunny.'));
+    const other = new FeedLog();
+    other.publish(batch(1, 'Rain in Por'), 1);
+    other.answered(1, answer('Lisbon is sunny.'));
+    for (const log of [feed, other]) {
+      const transcript = new FeedTranscript();
+      const { events } = log.page({ from: 0 }, plain);
+      for (const event of events) transcript.apply({ ...event, workflowId: 'w' } as FeedItem);
+      expect(events.at(-2)).toMatchObject({ kind: 'reset', turn: 1, attempt: 2 });
+      expect(transcript.text('w', 1)).toBe('Lisbon is sunny.');
+    }
+  });
+});
+
+describe('FeedReadPoint (watch prints a state once the feed is read up to it)', () => {
+  it('holds a state until the feed reaches its offset; a state without one, or an ended feed, waits for nothing', async () => {
+    const point = new FeedReadPoint();
+    let printed = false;
+    const held = point.reached(3).then(() => (printed = true));
+    point.read(0);
+    point.read(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(printed).toBe(false);
+    point.read(2);
+    await held;
+    expect(printed).toBe(true);
+    await point.reached(undefined);
+    const ended = new FeedReadPoint();
+    const waiting = ended.reached(50);
+    ended.end();
+    await waiting;
+    await ended.reached(99);
   });
 });
 
