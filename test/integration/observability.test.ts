@@ -20,7 +20,8 @@ import { decideUpdate, getStateQuery, type RunOutcome, type RunState } from '../
 import { testConnection, uniqueTaskQueue, type TestTemporal } from '../helpers/temporal';
 import { freePorts } from '../../src/dev/ports';
 
-jest.setTimeout(90_000);
+// Each case starts `npm run worker`, which bundles the workflows itself (~10 s of CPU; minutes on a loaded machine).
+jest.setTimeout(300_000);
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -103,7 +104,7 @@ async function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<WorkerProcess
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   child.stderr!.on('data', (chunk) => (worker.stderr += chunk));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the worker did not start within 45 s:\n${worker.stdout}${worker.stderr}`)), 45_000);
+    const timer = setTimeout(() => reject(new Error(`the worker did not start within 150 s:\n${worker.stdout}${worker.stderr}`)), 150_000);
     child.stdout!.on('data', (chunk) => {
       worker.stdout += chunk;
       if (worker.stdout.includes('sagent worker on')) {
