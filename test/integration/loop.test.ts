@@ -81,7 +81,7 @@ const scenarios: Scenario[] = [
   },
 ];
 
-const LONG_RUN_TURNS = 300;
+const LONG_RUN_TURNS = 150;
 
 let harness: Harness;
 
@@ -213,7 +213,7 @@ test('a bad run input is refused with a clear failure, not retried forever', asy
 test(`a ${LONG_RUN_TURNS}-step run continues as new and Claude sees the same conversation as without it`, async () => {
   const budget = { maxSteps: 1000, maxCallsPerTool: 1000 };
   const [chained, single] = await Promise.all([
-    harness.start(`long-chained-${Date.now()}`, { agent: 'travel', task: 'A long walk', budget, continueAsNewAfterTurns: 100 }),
+    harness.start(`long-chained-${Date.now()}`, { agent: 'travel', task: 'A long walk', budget, continueAsNewAfterTurns: 50 }),
     harness.start(`long-single-${Date.now()}`, { agent: 'travel', task: 'A long walk', budget, continueAsNewAfterTurns: 1000 }),
   ]);
   const [chainedOutcome, singleOutcome] = await Promise.all([outcomeOf(chained), outcomeOf(single)]);
