@@ -9,8 +9,10 @@
  * npx tsx bench/fleet.ts --runs 200,500       # chosen sizes (or BENCH_FLEET_RUNS=200,500)
  * npx tsx bench/fleet.ts --restart-samples 5  # runs decided one by one after a restart
  * ```
- * BENCH_WORKER_NODE_ARGS passes Node flags to the workers; BENCH_MAX_CACHED_WORKFLOWS sets their sticky cache.
+ * BENCH_WORKER_NODE_ARGS passes Node flags to the workers; BENCH_MAX_CACHED_WORKFLOWS sets their sticky cache;
+ * BENCH_HEAP_SNAPSHOT_DIR=<dir> has each worker write heap snapshots of its threads while idle and while the runs wait.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
@@ -24,7 +26,7 @@ import { decideUpdate, type AgentRunInput, type ApprovalDecision } from '../src/
 import { connectClient } from '../src/temporal/connection';
 import { sagentPreloadModules } from '../src/worker';
 import { scratchRoot, startScratchDevServer } from './dev-server';
-import { cpuMsOf, rssMbOf } from './proc';
+import { cpuMsOf, cpuTicksOfStat, rssMbOf } from './proc';
 import { spawnWorker, type WorkerProcess } from './stack';
 import { median, percentile, round, tag } from './stats';
 import { BARE_WAITING, releaseSignal } from './bare-workflows';
@@ -59,6 +61,13 @@ export interface FleetSide {
   /** First decision sent to the last run completed. */
   approveAllMs: number;
   approveAllCpuMs: number;
+  /**
+   * The same CPU by thread: the main thread (activities, the SDK's worker loop), the busiest other JS thread (the
+   * workflow thread: every run's workflow code) and the rest (the core's threads, GC, libuv).
+   */
+  approveAllThreadCpuMs: ThreadCpu;
+  /** Worker CPU from the first start to the last run waiting. */
+  toWaitingCpuMs: number;
   /** Worker RSS peak while they were approved. */
   approvePeakRssMb: number;
   /** Decision sent to decision accepted (an update's answer; a signal's send for the bare floor). */
@@ -109,6 +118,42 @@ async function waitForCount(client: Client, query: string, expected: number, tim
     if (Date.now() > deadline) throw new Error(`fleet: ${count} of ${expected} workflows match ${query} after ${timeoutMs / 1000}s`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
+}
+
+export interface ThreadCpu {
+  main: number;
+  workflowThread: number;
+  rest: number;
+}
+
+/** CPU ticks per thread of a process (Linux), with each thread's name: the JS threads are all called `node`. */
+function threadTicksOf(pid: number): Map<number, { name: string; ticks: number }> {
+  const threads = new Map<number, { name: string; ticks: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`).map(Number)) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      threads.set(tid, { name, ticks: cpuTicksOfStat(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')) });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return threads;
+}
+
+/** Splits a process's CPU since `before` by thread; milliseconds at 100 ticks a second (Linux's CLK_TCK). */
+function threadCpuSince(pid: number, before: Map<number, { name: string; ticks: number }>): ThreadCpu {
+  const split: ThreadCpu = { main: 0, workflowThread: 0, rest: 0 };
+  const jsThreads: number[] = [];
+  for (const [tid, { name, ticks }] of threadTicksOf(pid)) {
+    const ms = (ticks - (before.get(tid)?.ticks ?? 0)) * 10;
+    if (tid === pid) split.main += ms;
+    else if (name === 'node') jsThreads.push(ms);
+    else split.rest += ms;
+  }
+  jsThreads.sort((a, b) => b - a);
+  split.workflowThread = jsThreads[0] ?? 0;
+  split.rest += jsThreads.slice(1).reduce((sum, ms) => sum + ms, 0);
+  return split;
 }
 
 /** Median RSS over `ms`, sampled every 100 ms. */
@@ -289,15 +334,35 @@ interface SideDriver {
   result(index: number): Promise<unknown>;
 }
 
+/** With BENCH_HEAP_SNAPSHOT_DIR set, asks the worker for heap snapshots of its threads (`bench/heap-snapshots.ts`) and waits for them. */
+async function heapSnapshots(log: (line: string) => void, pid: number, what: string): Promise<void> {
+  const root = process.env.BENCH_HEAP_SNAPSHOT_DIR;
+  if (!root) return;
+  const dir = path.join(root, String(pid));
+  const taken = await fs.readdir(dir).catch(() => [] as string[]);
+  const done = path.join(dir, `snapshot-${taken.filter((file) => file.endsWith('.done')).length + 1}.done`);
+  process.kill(pid, 'SIGUSR2');
+  for (const deadline = Date.now() + 600_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 500))) {
+    const files = await fs.readFile(done, 'utf8').catch(() => undefined);
+    if (files !== undefined) return log(`heap snapshots ${what}: ${files.split('\n').join(', ')}`);
+  }
+  throw new Error(`fleet: no heap snapshots from worker ${pid} in ${done} after 10 minutes`);
+}
+
 async function measureSide(log: (line: string) => void, name: string, client: Client, pid: number, runs: number, driver: SideDriver): Promise<FleetSide> {
   const idleRssMb = await settledRss(pid, 2000);
+  await heapSnapshots(log, pid, `${name}, idle`);
   const began = performance.now();
+  const cpuAtFirstStart = cpuMsOf(pid);
   await inFlights(runs, 64, driver.start);
   await waitForCount(client, driver.waitingQuery, runs, 30 * 60_000);
   const toWaitingMs = round(performance.now() - began);
+  const toWaitingCpuMs = round(cpuMsOf(pid) - cpuAtFirstStart);
   const waitingRssMb = await settledRss(pid);
   log(`${name}: ${runs} waiting after ${toWaitingMs} ms; RSS idle ${idleRssMb} MB, waiting ${waitingRssMb} MB`);
+  await heapSnapshots(log, pid, `${name}, ${runs} waiting`);
   const cpuAtStart = cpuMsOf(pid);
+  const threadsAtStart = threadTicksOf(pid);
   const peak = peakSampler(pid);
   const approving = performance.now();
   const latencies = await inFlights(runs, 32, async (index) => {
@@ -315,6 +380,8 @@ async function measureSide(log: (line: string) => void, name: string, client: Cl
     toWaitingMs,
     approveAllMs,
     approveAllCpuMs: round(cpuMsOf(pid) - cpuAtStart),
+    approveAllThreadCpuMs: threadCpuSince(pid, threadsAtStart),
+    toWaitingCpuMs,
     approvePeakRssMb: peak(),
     decisionP50Ms: round(median(latencies)),
     decisionP99Ms: round(percentile(latencies, 99)),
@@ -333,7 +400,11 @@ function renderFleet(rounds: FleetRound[]): string {
     lines.push(row('  KB per waiting run', sagent.kbPerWaitingRun, bare.kbPerWaitingRun));
     lines.push(row('  start to all waiting ms', sagent.toWaitingMs, bare.toWaitingMs));
     lines.push(row('  approve all: ms to every run completed', sagent.approveAllMs, bare.approveAllMs));
+    lines.push(row('  start to all waiting: worker CPU ms', sagent.toWaitingCpuMs, bare.toWaitingCpuMs));
     lines.push(row('  approve all: worker CPU ms', sagent.approveAllCpuMs, bare.approveAllCpuMs));
+    for (const thread of ['main', 'workflowThread', 'rest'] as const) {
+      lines.push(row(`    of which ${thread}`, sagent.approveAllThreadCpuMs[thread], bare.approveAllThreadCpuMs[thread]));
+    }
     lines.push(row('  approve all: worker RSS peak MB', sagent.approvePeakRssMb, bare.approvePeakRssMb));
     lines.push(row('  decision accepted p50 ms', sagent.decisionP50Ms, bare.decisionP50Ms));
     lines.push(row('  decision accepted p99 ms', sagent.decisionP99Ms, bare.decisionP99Ms));

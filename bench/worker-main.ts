@@ -7,14 +7,19 @@
  * Settings (env): TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, BENCH_TASK_QUEUE, BENCH_MODEL_URL, BENCH_SERVICES_URL;
  * BENCH_WORKFLOW_BUNDLE the prebuilt workflow bundle's file (else it bundles `./workflows` itself);
  * BENCH_CONTEXT_CACHE=off makes every model call read its context by query (the fallback path, measured alone);
- * BENCH_MAX_CACHED_WORKFLOWS the worker's sticky cache size (else sagent's default).
+ * BENCH_MAX_CACHED_WORKFLOWS the worker's sticky cache size (else sagent's default);
+ * BENCH_HEAP_SNAPSHOT_DIR: each SIGUSR2 writes heap snapshots of every thread into its `<pid>` folder there
+ * (`snapshot-<n>-*`, then `snapshot-<n>.done`).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { createDemoWorker } from '../src/demo/worker';
 import { createAnthropicClient } from '../src/models/anthropic';
 import { connectWorkerConnection } from '../src/temporal/connection';
 import { sagentPreloadModules } from '../src/worker';
 import { createBenchActivities } from './activities';
+import { HEAP_SNAPSHOT_SIGNAL, writeHeapSnapshots } from './heap-snapshots';
 
 function setting(name: string): string {
   const value = process.env[name];
@@ -27,7 +32,19 @@ async function run(): Promise<void> {
   const namespace = setting('TEMPORAL_NAMESPACE');
   const taskQueue = setting('BENCH_TASK_QUEUE');
   const servicesUrl = setting('BENCH_SERVICES_URL');
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const snapshotDir = process.env.BENCH_HEAP_SNAPSHOT_DIR ? path.join(process.env.BENCH_HEAP_SNAPSHOT_DIR, String(process.pid)) : undefined;
+  // The SDK stops the worker on SIGUSR2 too; with snapshots asked for, that signal takes them instead.
+  const shutdownSignals = snapshotDir ? (['SIGINT', 'SIGTERM', 'SIGQUIT'] as const) : undefined;
+  Runtime.install({ logger: new DefaultLogger('ERROR'), ...(shutdownSignals ? { shutdownSignals: [...shutdownSignals] } : {}) });
+  if (snapshotDir) {
+    let taken = 0;
+    process.on(HEAP_SNAPSHOT_SIGNAL, () => {
+      const label = `snapshot-${++taken}`;
+      void writeHeapSnapshots(snapshotDir, label)
+        .then((files) => fs.writeFileSync(path.join(snapshotDir, `${label}.done`), files.join('\n')))
+        .catch((err) => console.error('heap snapshot failed', err));
+    });
+  }
   const connection = await connectWorkerConnection({ address, namespace, external: true });
   // The benchmark bundles once and hands over the file, as a deployment ships a prebuilt bundle: bundling here would
   // leave the bundler's memory in the worker's RSS.
@@ -60,6 +77,9 @@ async function run(): Promise<void> {
   console.log(JSON.stringify({ ready: true, pid: process.pid, node: process.version, taskQueue }));
   await running;
   await connection.close();
+  // Ends at once, so the bench never waits for its SIGKILL (kept-alive sockets, the open stdin) and Node writes its
+  // --cpu-prof files.
+  process.exit(0);
 }
 
 run().catch((err) => {

@@ -72,9 +72,11 @@ export function installHandlers(run: Run): void {
       validator: (decision) => {
         try {
           desk.validate(decision, timeline);
-        } finally {
+        } catch (refusal) {
           // A refusal changes the tail the current details show; a validator may issue no command, so no upsert.
+          // An accepted decision changes nothing yet: its handler shows what it changed.
           refreshDetails(run);
+          throw refusal;
         }
       },
       description: MESSAGE_DESCRIPTIONS.decide,
