@@ -6,6 +6,7 @@ import { CancellationScope, CancelledFailure, isCancellation } from '@temporalio
 import type { EffectRecord, ReadyCall } from '../shared/records';
 import type { ToolDefinition } from '../tools/define';
 import { activities, compensateOptions, toolOptions } from './activity-options';
+import { afterSettled } from './after-settled';
 import type { Execution, Executor, ToolScope } from './execution';
 import { TOOL_FAILURE_TYPES } from '../shared/activity-io';
 import { describe, failureType, toolFailureDetails } from './saga';
@@ -19,33 +20,35 @@ export function activityExecutor(scope: ToolScope): Executor {
       const label = tool.label ?? tool.name;
       return call.changesWorld && !call.readOnly ? `${label} · effect ${call.seq}` : `${label} · read`;
     },
-    async execute(call: ReadyCall, effectId: string, tool: ToolDefinition): Promise<Execution> {
-      try {
-        const output = await runTool.executeWithOptions(toolOptions(tool, this.summary(call, effectId, tool)), [
-          { agent: scope.agent.name, tool: tool.name, input: call.input, effectId, ...(tool.mcp ? { mcp: tool.mcp } : {}), ...identityOf(scope) },
-        ]);
-        return {
+    execute(call: ReadyCall, effectId: string, tool: ToolDefinition): Promise<Execution> {
+      return afterSettled(
+        () =>
+          runTool.executeWithOptions(toolOptions(tool, this.summary(call, effectId, tool)), [
+            { agent: scope.agent.name, tool: tool.name, input: call.input, effectId, ...(tool.mcp ? { mcp: tool.mcp } : {}), ...identityOf(scope) },
+          ]),
+        (output): Execution => ({
           kind: 'ok',
           content: output.content,
           detail: output.truncated ? `${output.bytes} bytes, cut` : `${output.bytes} bytes`,
           ...(output.undoInput !== undefined ? { undoInput: output.undoInput } : {}),
           ...(output.note ? { note: output.note } : {}),
-        };
-      } catch (err) {
-        if (isCancellation(err)) throw err;
-        // A tool that failed because the run was cancelled under it: that is the cancellation, not a tool error.
-        if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('the run was cancelled during a tool call');
-        // An open breaker: the call never reached the service, and Claude may try again later or go another way.
-        const unavailable = failureType(err) === TOOL_FAILURE_TYPES.ServiceUnavailable;
-        return {
-          kind: 'failed',
-          cause: err,
-          message: describe(err),
-          detail: describe(err),
-          extra: toolFailureDetails(err),
-          ...(unavailable ? { code: 'service_unavailable' as const } : {}),
-        };
-      }
+        }),
+        (err): Execution => {
+          if (isCancellation(err)) throw err;
+          // A tool that failed because the run was cancelled under it: that is the cancellation, not a tool error.
+          if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('the run was cancelled during a tool call');
+          // An open breaker: the call never reached the service, and Claude may try again later or go another way.
+          const unavailable = failureType(err) === TOOL_FAILURE_TYPES.ServiceUnavailable;
+          return {
+            kind: 'failed',
+            cause: err,
+            message: describe(err),
+            detail: describe(err),
+            extra: toolFailureDetails(err),
+            ...(unavailable ? { code: 'service_unavailable' as const } : {}),
+          };
+        },
+      );
     },
   };
 }

@@ -14,11 +14,12 @@ import type { AgentRunInput, AgentSagaWorkflow, RunOutcome, RunStatus } from '..
 import type { ModelTurn } from '../shared/wire';
 import { agentRegistry, type AgentDefinition, type AgentRegistry } from '../tools/define';
 import { notifyApprovers, openApprovals } from './approval-gate';
-import { budgetSnapshot, waitForBudget } from './budget-gate';
+import { budgetClear, budgetSnapshot, waitForBudget } from './budget-gate';
 import { resultsOf, withCall } from './calls';
 import type { StatusStep } from './execution';
 import { installDelegationHandler, installHandlers } from './handlers';
 import { adoptMcpCatalog, learnMcpTools, type McpCatalog } from './mcp-tools';
+import { afterSettled } from './after-settled';
 import { askClaude, offerContext, type ModelAnswer } from './model-call';
 import { askModelDurably, installModelOutageHandler } from './model-outage';
 import { bookModelTurn } from '../policies/model-outage';
@@ -32,7 +33,7 @@ import { carryOver, openRun, runOutcome, shouldContinueAsNew, type Run } from '.
 import { resolveSettings, withAccess } from './settings';
 import { accessFor } from './run-access';
 import { noteUntrustedReads, openAudit } from './run-policy';
-import type { AccessGrant } from '../shared/policy';
+import type { AccessGrant, AutoVerdict } from '../shared/policy';
 import { runReads, runWrite, undoEffect, type PipelineStep, type ToolScope } from './tool-pipeline';
 import { continueAsNewFor, declareVersioning, upgradeDue } from './versioning';
 import { acceptFinalAnswer } from './typed-output';
@@ -124,12 +125,16 @@ class AgentLoop {
         }
         if (run.memory.finalText !== null) return await this.complete();
         if (shouldContinueAsNew(run) || upgradeDue(run.settings.agent.versioning)) await this.continueAsNew();
-        const budget = await this.follow(waitForBudget(run));
-        if (budget.kind === 'abort') throw new SagaAbort(budget.reason);
+        if (!budgetClear(run)) {
+          const budget = await this.follow(waitForBudget(run));
+          if (budget.kind === 'abort') throw new SagaAbort(budget.reason);
+        }
         // A model repeating a refused call in a tight loop is slowed down before it is asked again.
         const repeats = repeatVerdict(run.memory.repeats.stuck);
         if (repeats.kind === 'backoff') await sleep(repeats.delayMs);
-        await this.applyPlan(await this.askModel());
+        const answer = await this.askModel();
+        const candidates = this.guards.auto ? autoCandidates(answer, run.memory, run.settings, this.guards) : [];
+        this.applyPlan(answer, candidates.length > 0 ? await askAutoVerdicts(candidates, run) : undefined);
       }
     } catch (err) {
       if (err instanceof SagaAbort) return await this.rollBack('compensated', err.reason);
@@ -152,7 +157,7 @@ class AgentLoop {
   }
 
   /** Asks Claude for the next turn; its context goes to the worker by sink, and by query while the call is in flight. */
-  private async askModel(): Promise<ModelTurn> {
+  private askModel(): Promise<ModelTurn> {
     const { settings, memory, flags, timeline } = this.run;
     const turn = memory.turn + 1;
     const choice = chooseModel(settings.routing, memory.consecutiveToolErrors);
@@ -175,27 +180,31 @@ class AgentLoop {
       ...(this.tools.identity ? { identity: this.tools.identity } : {}),
     };
     if (notice) timeline.note('budget', 'asked Claude to finish', 'info', notice);
-    let asked: ModelAnswer & { model?: string; fellBack?: boolean };
-    try {
-      asked = durable
-        ? await askModelDurably(this.run, request, choice.reason)
-        : await askClaude(request, choice.reason, timeline, undefined, (answer) => this.run.feed.answered(turn, answer));
-    } finally {
-      flags.contextInFlight = null;
-    }
-    if (!asked.ok) throw new SagaAbort(asked.reason);
-    memory.turn = turn;
-    flags.turnsThisRun += 1;
-    memory.usage = addUsage(memory.usage, asked.answer.usage, asked.answer.cost_usd);
-    if (asked.model) memory.models = bookModelTurn(memory.models, asked.model, asked.answer, memory.models?.last ?? null, asked.fellBack === true);
-    return asked.answer;
+    const asking = (): Promise<ModelAnswer & { model?: string; fellBack?: boolean }> =>
+      durable
+        ? askModelDurably(this.run, request, choice.reason)
+        : askClaude(request, choice.reason, timeline, undefined, (answer) => this.run.feed.answered(turn, answer));
+    return afterSettled(
+      asking,
+      (asked) => {
+        flags.contextInFlight = null;
+        if (!asked.ok) throw new SagaAbort(asked.reason);
+        memory.turn = turn;
+        flags.turnsThisRun += 1;
+        memory.usage = addUsage(memory.usage, asked.answer.usage, asked.answer.cost_usd);
+        if (asked.model) memory.models = bookModelTurn(memory.models, asked.model, asked.answer, memory.models?.last ?? null, asked.fellBack === true);
+        return asked.answer;
+      },
+      (err) => {
+        flags.contextInFlight = null;
+        throw err;
+      },
+    );
   }
 
-  /** Takes in Claude's answer as the planner reads it. */
-  private async applyPlan(answer: ModelTurn): Promise<void> {
+  /** Takes in Claude's answer as the planner reads it, with the automatic verdicts on its calls when it asked for any. */
+  private applyPlan(answer: ModelTurn, autos: Readonly<Record<string, AutoVerdict>> | undefined): void {
     const { memory, settings, desk, timeline } = this.run;
-    const candidates = this.guards.auto ? autoCandidates(answer, memory, settings, this.guards) : [];
-    const autos = candidates.length > 0 ? await askAutoVerdicts(candidates, this.run) : undefined;
     const plan = planTurn(answer, memory, settings, Date.now(), autos ? { ...this.guards, autos } : this.guards);
     if (plan.kind === 'abort') throw new SagaAbort(plan.reason);
     if (plan.kind === 'final') {

@@ -21,6 +21,15 @@ export function budgetSnapshot({ memory }: Run): BudgetSnapshot {
   return { limits: memory.limits, usage: memory.usage, steps: memory.turn, startedAtMs: Date.parse(memory.startedAt), nowMs: Date.now(), pausedMs };
 }
 
+/**
+ * True when the budget allows the next step and nothing is left to publish: the loop then skips `waitForBudget`,
+ * whose generator would only return `ok`. In the workflow sandbox every promise costs a stack capture, and this
+ * check runs before every model call.
+ */
+export function budgetClear(run: Run): boolean {
+  return run.flags.exhausted === null && budgetNow(run).kind === 'ok';
+}
+
 /** Checks the budget; when exhausted, shows `budget_exhausted` and waits for a top-up, an abort, or the timeout. */
 export async function* waitForBudget(
   run: Run,

@@ -7,6 +7,7 @@ import type { CallModelInput, SagentSinks } from '../shared/activity-io';
 import type { McpToolRecord } from '../shared/mcp';
 import type { MessageParam, ModelTurn } from '../shared/wire';
 import { activities, modelCallOptions, modelOptions } from './activity-options';
+import { afterSettled } from './after-settled';
 import { describe } from './saga';
 import type { Timeline } from './timeline';
 
@@ -36,7 +37,7 @@ export interface ModelCallShape {
  * Asks Claude; a failure Temporal gave up retrying comes back as the reason the saga ends. `onAnswer` takes the answer
  * before the step settles (the live feed completes the turn's text there, so readers see the text before the step).
  */
-export async function askClaude(
+export function askClaude(
   request: CallModelInput,
   routedBecause: string | null,
   timeline: Timeline,
@@ -46,21 +47,23 @@ export async function askClaude(
   const summary = `${request.model} · turn ${request.turn}${shape?.note ? ` · ${shape.note}` : ''}`;
   const startedAt = Date.now();
   const entry = timeline.note('model', summary, 'started', routedBecause ?? undefined);
-  let answer: ModelTurn;
-  try {
-    answer = await callModel.executeWithOptions(shape ? modelCallOptions(summary, shape.attempts, shape.taskQueue) : modelOptions(summary), [request]);
-  } catch (err) {
-    if (isCancellation(err)) throw err;
-    timeline.finish(entry, 'error', startedAt, describe(err));
-    const failureType = (err as { cause?: { type?: unknown } }).cause?.type;
-    return {
-      ok: false,
-      reason: `the model call for turn ${request.turn} failed: ${describe(err)}`,
-      message: describe(err),
-      ...(typeof failureType === 'string' ? { failureType } : {}),
-    };
-  }
-  onAnswer?.(answer);
-  timeline.finish(entry, 'ok', startedAt, `${answer.stop_reason ?? 'unknown stop'} · ${answer.usage.output_tokens} tokens out`);
-  return { ok: true, answer };
+  return afterSettled(
+    () => callModel.executeWithOptions(shape ? modelCallOptions(summary, shape.attempts, shape.taskQueue) : modelOptions(summary), [request]),
+    (answer): ModelAnswer => {
+      onAnswer?.(answer);
+      timeline.finish(entry, 'ok', startedAt, `${answer.stop_reason ?? 'unknown stop'} · ${answer.usage.output_tokens} tokens out`);
+      return { ok: true, answer };
+    },
+    (err): ModelAnswer => {
+      if (isCancellation(err)) throw err;
+      timeline.finish(entry, 'error', startedAt, describe(err));
+      const failureType = (err as { cause?: { type?: unknown } }).cause?.type;
+      return {
+        ok: false,
+        reason: `the model call for turn ${request.turn} failed: ${describe(err)}`,
+        message: describe(err),
+        ...(typeof failureType === 'string' ? { failureType } : {}),
+      };
+    },
+  );
 }

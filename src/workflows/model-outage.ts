@@ -70,12 +70,18 @@ export function installModelOutageHandler(run: Run): void {
 }
 
 /** Asks the run's models for this turn, pausing the run for as long as none answers (up to its horizon). */
-export async function askModelDurably(run: Run, request: CallModelInput, routedBecause: string | null): Promise<DurableAnswer> {
+export function askModelDurably(run: Run, request: CallModelInput, routedBecause: string | null): Promise<DurableAnswer> {
+  // The first round answers on nearly every turn: only a failed one enters the pausing loop.
+  return tryModels(run, request, routedBecause).then((round) => (round.ok ? round : rideOutOutage(run, request, routedBecause, round)));
+}
+
+/** The pausing loop, from a first round that failed: waits and tries again until a model answers or the run gives up. */
+async function rideOutOutage(run: Run, request: CallModelInput, routedBecause: string | null, failed: Round): Promise<DurableAnswer> {
   const { settings, flags, timeline, memory } = run;
   const outage = settings.modelOutage;
   let since: number | null = null;
   for (let pauses = 0; ; pauses += 1) {
-    const round = await tryModels(run, request, routedBecause);
+    const round = pauses === 0 ? failed : await tryModels(run, request, routedBecause);
     if (round.ok) {
       if (since !== null) {
         timeline.note('model', `${round.model} answered again`, 'info', `after ${describeMs(Date.now() - since)} unavailable`);
@@ -119,28 +125,36 @@ export async function askModelDurably(run: Run, request: CallModelInput, routedB
 }
 
 /** One round: the run's model, then each fallback after it answered overloaded or rate-limited too often in a row. */
-async function tryModels(run: Run, request: CallModelInput, routedBecause: string | null): Promise<Round> {
+function tryModels(run: Run, request: CallModelInput, routedBecause: string | null): Promise<Round> {
+  const { settings, flags } = run;
+  const models = modelsToTry(request.model, settings.modelOutage);
+  const first = startIndex(models, flags.fallback, Date.now());
+  if (first >= models.length)
+    return Promise.resolve({ ok: false, model: models[models.length - 1], message: 'no model was tried', failure: { kind: 'unavailable' } });
+  const because =
+    first > 0 ? `still on the fallback ${models[first]} (its cool-down lasts until ${new Date(flags.fallback!.untilMs).toISOString()})` : routedBecause;
+  return tryModel(run, request, models, first, because);
+}
+
+/** Asks `models[index]`; an overloaded answer with a fallback left goes on to the next model. */
+function tryModel(run: Run, request: CallModelInput, models: readonly string[], index: number, because: string | null): Promise<Round> {
   const { settings, flags, timeline } = run;
   const outage = settings.modelOutage;
-  const models = modelsToTry(request.model, outage);
-  const first = startIndex(models, flags.fallback, Date.now());
-  let because =
-    first > 0 ? `still on the fallback ${models[first]} (its cool-down lasts until ${new Date(flags.fallback!.untilMs).toISOString()})` : routedBecause;
-  for (let index = first; index < models.length; index += 1) {
-    const model = models[index];
-    const hasNext = index < models.length - 1;
-    flags.currentModel = model;
-    const asked = await askClaude(
-      { ...request, model },
-      because,
-      timeline,
-      {
-        attempts: attemptsFor(outage, hasNext),
-        ...(settings.modelTaskQueue ? { taskQueue: settings.modelTaskQueue } : {}),
-        ...(index > 0 ? { note: 'fallback' } : {}),
-      },
-      (answer) => run.feed.answered(request.turn, answer),
-    );
+  const model = models[index];
+  const hasNext = index < models.length - 1;
+  flags.currentModel = model;
+  const asking = askClaude(
+    { ...request, model },
+    because,
+    timeline,
+    {
+      attempts: attemptsFor(outage, hasNext),
+      ...(settings.modelTaskQueue ? { taskQueue: settings.modelTaskQueue } : {}),
+      ...(index > 0 ? { note: 'fallback' } : {}),
+    },
+    (answer) => run.feed.answered(request.turn, answer),
+  );
+  return asking.then((asked): Round | Promise<Round> => {
     if (asked.ok) {
       flags.fallback = index > 0 ? { model, untilMs: Date.now() + outage.fallbackCooldownMs } : null;
       return { ok: true, answer: asked.answer, model, fellBack: index > 0 };
@@ -153,9 +167,9 @@ async function tryModels(run: Run, request: CallModelInput, routedBecause: strin
       flags.fallback = null;
       return { ok: false, model, message, failure: { kind: 'unavailable' } };
     }
-    because = `${model} answered overloaded or rate-limited ${outage.fallbackAfter} times in a row: falling back to ${models[index + 1]}`;
     timeline.note('model', `fallback: ${model} → ${models[index + 1]}`, 'info', message);
     metrics.fallback(model, models[index + 1]);
-  }
-  return { ok: false, model: models[models.length - 1], message: 'no model was tried', failure: { kind: 'unavailable' } };
+    const next = `${model} answered overloaded or rate-limited ${outage.fallbackAfter} times in a row: falling back to ${models[index + 1]}`;
+    return tryModel(run, request, models, index + 1, next);
+  });
 }

@@ -15,7 +15,8 @@ import { budgetForApprovedCall } from './budget-gate';
 import { closeCall, errorResult } from './calls';
 import { childWorkflowExecutor, delegationContext, delegationRecordOf, undoDelegated } from './delegation';
 import { settleBeforePivot } from './reconcile';
-import type { Executor, StatusStep, ToolScope } from './execution';
+import type { Execution, Executor, StatusStep, ToolScope } from './execution';
+import { afterSettled } from './after-settled';
 import type { Run } from './run-memory';
 
 export type { ToolScope } from './execution';
@@ -32,23 +33,26 @@ export type PipelineStep = StatusStep | { kind: 'cleared'; call: (ReadyCall & Pl
 export type ReadsOutcome = { kind: 'done'; turn: TurnInFlight } | { kind: 'abort'; reason: string };
 
 /** Runs the turn's ready reads in parallel; the turn comes back with them done, in their places. */
-export async function runReads(turn: TurnInFlight, scope: ToolScope): Promise<ReadsOutcome> {
+export function runReads(turn: TurnInFlight, scope: ToolScope): Promise<ReadsOutcome> {
   const executor = activityExecutor(scope);
-  try {
-    const calls = await Promise.all(
-      turn.calls.map(async (call, index) => {
-        if (call.status !== 'ready' || call.changesWorld) return call;
-        const ran = await execute(call, readKeyOf(scope.workflowId, turn.turn, index), scope, executor);
-        // The first critical failure ends the saga at once, as the other reads go on.
-        if (ran.kind === 'abort') throw new CriticalReadFailed(ran.reason);
-        return ran.call;
-      }),
-    );
-    return { kind: 'done', turn: { ...turn, calls, readsDone: true } };
-  } catch (err) {
-    if (err instanceof CriticalReadFailed) return { kind: 'abort', reason: err.reason };
-    throw err;
-  }
+  return afterSettled(
+    () =>
+      Promise.all(
+        turn.calls.map((call, index) => {
+          if (call.status !== 'ready' || call.changesWorld) return call;
+          return execute(call, readKeyOf(scope.workflowId, turn.turn, index), scope, executor).then((ran) => {
+            // The first critical failure ends the saga at once, as the other reads go on.
+            if (ran.kind === 'abort') throw new CriticalReadFailed(ran.reason);
+            return ran.call;
+          });
+        }),
+      ),
+    (calls): ReadsOutcome => ({ kind: 'done', turn: { ...turn, calls, readsDone: true } }),
+    (err): ReadsOutcome => {
+      if (err instanceof CriticalReadFailed) return { kind: 'abort', reason: err.reason };
+      throw err;
+    },
+  );
 }
 
 /**
@@ -111,35 +115,45 @@ export async function undoEffect(effect: EffectRecord, scope: ToolScope): Promis
 }
 
 /** Executes one call and settles it: only a state-changing one is recorded (a read's key just dedupes retries). */
-async function execute(call: ReadyCall, effectId: string, scope: ToolScope, executor: Executor): Promise<CallOutcome> {
+function execute(call: ReadyCall, effectId: string, scope: ToolScope, executor: Executor): Promise<CallOutcome> {
   const { ledger, timeline } = scope;
   const tool = scope.agent.toolsByName[call.tool];
   const recorded = call.changesWorld && !call.readOnly;
   const startedAt = Date.now();
   const entry = timeline.note('tool', executor.summary(call, effectId, tool), 'started', undefined, recorded ? effectId : undefined);
-  const ran = await executor.execute(call, effectId, tool);
-  const usage = ran.kind !== 'cancelled' && ran.usage ? { usage: ran.usage } : {};
-  if (ran.kind === 'cancelled') {
-    if (recorded && ran.child) ledger.childEnded(effectId, ran.child);
+  return afterSettled(
+    () => executor.execute(call, effectId, tool),
+    (ran) => settle(ran),
+    rethrow,
+  );
+  function settle(ran: Execution): CallOutcome {
+    const usage = ran.kind !== 'cancelled' && ran.usage ? { usage: ran.usage } : {};
+    if (ran.kind === 'cancelled') {
+      if (recorded && ran.child) ledger.childEnded(effectId, ran.child);
+      timeline.finish(entry, 'error', startedAt, ran.detail);
+      throw ran.cause;
+    }
+    if (ran.kind === 'ok') {
+      if (recorded) ledger.settle(effectId, { ok: true, ...(ran.undoInput !== undefined ? { undoInput: ran.undoInput } : {}) }, ran.child);
+      if (ran.note) timeline.note('tool', ran.note, 'info', undefined, recorded ? effectId : undefined);
+      timeline.finish(entry, 'ok', startedAt, ran.detail);
+      // Claude must know when a person changed what it asked for.
+      const edited = call.changesWorld && call.editedBy ? `[${call.editedBy} edited the input before it ran; it ran with ${JSON.stringify(call.input)}]\n` : '';
+      // Content from outside is data: fenced, so nothing in it reads as an instruction from the run.
+      const content =
+        scope.fenceUntrusted && isUntrustedOutput(tool, scope.agent.policy) ? wrapUntrusted(ran.content, { tool: tool.name, effectId }) : ran.content;
+      return { kind: 'done', call: closeCall(call, { type: 'tool_result', tool_use_id: call.toolUseId, content: edited + content }), ...usage };
+    }
+    const effect = recorded ? ledger.settle(effectId, { ok: false, error: ran.cause }, ran.child) : undefined;
     timeline.finish(entry, 'error', startedAt, ran.detail);
-    throw ran.cause;
+    if (tool.critical) return { kind: 'abort', reason: `${tool.name} failed and is critical: ${ran.message}`, ...usage };
+    const code = ran.code ?? (effect?.state === 'unknown' ? 'tool_outcome_unknown' : 'tool_failed');
+    return { kind: 'done', call: closeCall(call, errorResult(call.toolUseId, toolError(code, ran.message, ran.extra))), ...usage };
   }
-  if (ran.kind === 'ok') {
-    if (recorded) ledger.settle(effectId, { ok: true, ...(ran.undoInput !== undefined ? { undoInput: ran.undoInput } : {}) }, ran.child);
-    if (ran.note) timeline.note('tool', ran.note, 'info', undefined, recorded ? effectId : undefined);
-    timeline.finish(entry, 'ok', startedAt, ran.detail);
-    // Claude must know when a person changed what it asked for.
-    const edited = call.changesWorld && call.editedBy ? `[${call.editedBy} edited the input before it ran; it ran with ${JSON.stringify(call.input)}]\n` : '';
-    // Content from outside is data: fenced, so nothing in it reads as an instruction from the run.
-    const content =
-      scope.fenceUntrusted && isUntrustedOutput(tool, scope.agent.policy) ? wrapUntrusted(ran.content, { tool: tool.name, effectId }) : ran.content;
-    return { kind: 'done', call: closeCall(call, { type: 'tool_result', tool_use_id: call.toolUseId, content: edited + content }), ...usage };
-  }
-  const effect = recorded ? ledger.settle(effectId, { ok: false, error: ran.cause }, ran.child) : undefined;
-  timeline.finish(entry, 'error', startedAt, ran.detail);
-  if (tool.critical) return { kind: 'abort', reason: `${tool.name} failed and is critical: ${ran.message}`, ...usage };
-  const code = ran.code ?? (effect?.state === 'unknown' ? 'tool_outcome_unknown' : 'tool_failed');
-  return { kind: 'done', call: closeCall(call, errorResult(call.toolUseId, toolError(code, ran.message, ran.extra))), ...usage };
+}
+
+function rethrow(err: unknown): never {
+  throw err;
 }
 
 /** Carries a critical read's failure out of `Promise.all` the moment it happens. */
