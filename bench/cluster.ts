@@ -18,7 +18,7 @@ import { startServices } from '../src/demo/services/server';
 import { startModelServer } from '../src/dev/model-server';
 import { DEFAULT_NAMESPACE } from '../src/shared/constants';
 import { connectClient } from '../src/temporal/connection';
-import { sagentPreloadModules } from '../src/worker';
+import { sagentBundleOptions } from '../src/worker';
 import { scratchRoot, startScratchDevServer } from './dev-server';
 import { spawnWorker } from './stack';
 import { median, percentile, resultWithin, round, tag } from './stats';
@@ -64,8 +64,7 @@ async function main(): Promise<void> {
     const services = await startServices({ port: 0, dataDir: 'memory://' });
     cleanups.push(() => services.close());
     const bundle = await bundleWorkflowCode({
-      workflowsPath: require.resolve('./workflows'),
-      preloadModules: sagentPreloadModules(require.resolve('./workflows')),
+      ...sagentBundleOptions(require.resolve('./workflows')),
       logger: new DefaultLogger('ERROR'),
     });
     const bundleFile = path.join(dir, 'workflow-bundle.js');

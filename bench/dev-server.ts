@@ -13,7 +13,7 @@ import { startModelServer, type ModelServer } from '../src/dev/model-server';
 import type { Scenario } from '../src/dev/scenario';
 import type { DevServer } from '../src/dev/temporal';
 import { startScratchDevServer } from '../src/dev/scratch-server';
-import { sagentPreloadModules } from '../src/worker';
+import { sagentBundleOptions } from '../src/worker';
 
 /** The dev server each benchmark owns: free ports, its files in `dir`, never one that already answered. */
 export { startScratchDevServer };
@@ -51,8 +51,7 @@ export async function startBenchStack(name: string, scenario: Scenario): Promise
   const connection = await NativeConnection.connect({ address: devServer.address });
   const client = new Client({ connection, namespace: devServer.namespace });
   const workflowBundle = await bundleWorkflowCode({
-    workflowsPath: DEMO_WORKFLOWS_PATH,
-    preloadModules: sagentPreloadModules(DEMO_WORKFLOWS_PATH),
+    ...sagentBundleOptions(DEMO_WORKFLOWS_PATH),
     logger: new DefaultLogger('ERROR'),
   });
   return {

@@ -24,7 +24,7 @@ import { argsHashOf } from '../src/policies/canonical';
 import { DEFAULT_NAMESPACE } from '../src/shared/constants';
 import { decideUpdate, type AgentRunInput, type ApprovalDecision } from '../src/shared/contracts';
 import { connectClient } from '../src/temporal/connection';
-import { sagentPreloadModules } from '../src/worker';
+import { sagentBundleOptions } from '../src/worker';
 import { scratchRoot, startScratchDevServer } from './dev-server';
 import { cpuMsOf, cpuTicksOfStat, rssMbOf } from './proc';
 import { spawnWorker, type WorkerProcess } from './stack';
@@ -222,7 +222,7 @@ async function run(): Promise<void> {
       ['bare', require.resolve('./bare-workflows')],
     ] as const) {
       // Both as `SagentPlugin` bundles: the workflows file preloaded with sagent's modules, shared by every run.
-      const bundle = await bundleWorkflowCode({ workflowsPath, preloadModules: sagentPreloadModules(workflowsPath), logger: new DefaultLogger('ERROR') });
+      const bundle = await bundleWorkflowCode({ ...sagentBundleOptions(workflowsPath), logger: new DefaultLogger('ERROR') });
       await fs.writeFile(bundleFiles[name], bundle.code);
     }
     const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];

@@ -23,7 +23,7 @@ import { DEFAULT_NAMESPACE } from '../src/shared/constants';
 import type { AgentRunInput } from '../src/shared/contracts';
 import { benchScenario } from './workload';
 import type { BaselineInput } from './workflows';
-import { sagentPreloadModules } from '../src/worker';
+import { sagentBundleOptions } from '../src/worker';
 
 /** Which worker process runs a measured workflow. */
 export type WorkerName = 'sagent' | 'sagentQuery' | 'baseline' | 'peer';
@@ -112,9 +112,9 @@ export async function startStack(log: (line: string) => void, options: StackOpti
 
     // One bundle for every sagent worker and for the replays in this process, built here once.
     const bundle = await bundleWorkflowCode({
-      workflowsPath: require.resolve('./workflows'),
-      // As `SagentPlugin` bundles: the stateless libraries and the workflows file once per workflow context, not once per run.
-      preloadModules: sagentPreloadModules(require.resolve('./workflows')),
+      // As `SagentPlugin` bundles: the stateless libraries and the workflows file once per workflow context, not once
+      // per run, and TypeScript compiled to the level sagent's package ships.
+      ...sagentBundleOptions(require.resolve('./workflows')),
       logger: new DefaultLogger('ERROR'),
     });
     const bundleFile = path.join(dir, 'workflow-bundle.js');

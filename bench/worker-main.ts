@@ -17,7 +17,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { createDemoWorker } from '../src/demo/worker';
 import { createAnthropicClient } from '../src/models/anthropic';
 import { connectWorkerConnection } from '../src/temporal/connection';
-import { sagentPreloadModules } from '../src/worker';
+import { sagentBundleOptions } from '../src/worker';
 import { createBenchActivities } from './activities';
 import { HEAP_SNAPSHOT_SIGNAL, writeHeapSnapshots } from './heap-snapshots';
 
@@ -52,8 +52,7 @@ async function run(): Promise<void> {
   const bundle = prebuilt
     ? { codePath: prebuilt }
     : await bundleWorkflowCode({
-        workflowsPath: require.resolve('./workflows'),
-        preloadModules: sagentPreloadModules(require.resolve('./workflows')),
+        ...sagentBundleOptions(require.resolve('./workflows')),
         logger: new DefaultLogger('ERROR'),
       });
   const anthropic = createAnthropicClient({ apiKey: 'bench', baseURL: setting('BENCH_MODEL_URL') });

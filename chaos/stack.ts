@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { SAGENT_PRELOAD_MODULES, SagentClient, connectClient, type ConnectedTemporal } from '../src/index';
+import { SAGENT_PRELOAD_MODULES, sagentWebpackConfigHook, SagentClient, connectClient, type ConnectedTemporal } from '../src/index';
 import { ensureDevServer, freePorts, startModelServer, type ModelServer, type Scenario } from '../src/testing';
 import { detachedDevServerPid } from '../src/dev/temporal';
 import { DEMO_WORKFLOWS_PATH } from '../src/demo/worker';
@@ -57,6 +57,7 @@ export async function startStack(options: StackOptions): Promise<ChaosStack> {
   const bundle = await bundleWorkflowCode({
     workflowsPath: DEMO_WORKFLOWS_PATH,
     preloadModules: [...SAGENT_PRELOAD_MODULES],
+    webpackConfigHook: sagentWebpackConfigHook(),
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
   });
   const bundlePath = path.join(dir, 'workflow-bundle.js');

@@ -11,6 +11,9 @@
 export {
   SAGENT_PRELOAD_MODULES,
   sagentPreloadModules,
+  sagentBundleOptions,
+  sagentWebpackConfigHook,
+  WORKFLOW_CODE_TARGET,
   SagentPlugin,
   createModelCallWorker,
   createSagentWorker,

@@ -188,8 +188,7 @@ export function deploymentOptions(deployment: SagentDeployment): Pick<WorkerOpti
  * `sagent/workflow` entry). A reusable workflow context evaluates every other module once per run, so each run would
  * build its own copy of sagent's loop, its policies and their schemas (~2 MB a run); preloaded, they are evaluated
  * once per context and shared (the SDK freezes what they export; see `shared/settle.ts`). `SagentPlugin` adds them,
- * and the workflows file, when the worker bundles; pass `sagentPreloadModules(workflowsPath)` to
- * `bundleWorkflowCode({ preloadModules })` when you build the bundle yourself.
+ * and the workflows file, when the worker bundles; build a bundle yourself with {@link sagentBundleOptions}.
  */
 export const SAGENT_PRELOAD_MODULES: readonly string[] = [
   require.resolve('./workflow'),
@@ -210,6 +209,45 @@ export const SAGENT_PRELOAD_MODULES: readonly string[] = [
  */
 export function sagentPreloadModules(workflowsPath: string): string[] {
   return [...SAGENT_PRELOAD_MODULES, workflowsPath];
+}
+
+/**
+ * The language level the bundler compiles TypeScript workflow code to. The SDK's bundler compiles `.ts` files to
+ * ES2017, which rewrites every object spread, optional chain and async generator into helper calls; sagent's own
+ * package is compiled to ES2022 (what Node 18 and later run natively), and workflow code compiled from TypeScript now
+ * runs the same native forms.
+ */
+export const WORKFLOW_CODE_TARGET = 'es2022';
+
+type WebpackConfig = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>[0];
+
+/**
+ * Raises the bundler's TypeScript rule to {@link WORKFLOW_CODE_TARGET}, then applies `next` (your own hook) if any. A
+ * bundler whose rules have another shape is left as it is.
+ */
+export function sagentWebpackConfigHook(next?: BundleOptions['webpackConfigHook']): (config: WebpackConfig) => WebpackConfig {
+  return (config) => {
+    for (const rule of config.module?.rules ?? []) {
+      if (!rule || typeof rule !== 'object' || !('use' in rule)) continue;
+      const use = rule.use as { loader?: unknown; options?: { jsc?: { target?: string } } } | undefined;
+      if (use && typeof use === 'object' && !Array.isArray(use) && String(use.loader).includes('swc-loader') && use.options?.jsc) {
+        use.options.jsc.target = WORKFLOW_CODE_TARGET;
+      }
+    }
+    return next ? next(config) : config;
+  };
+}
+
+/**
+ * The bundle options that give a bundle you build yourself what `SagentPlugin`'s own has: runs share sagent's modules
+ * and your (stateless) workflows file, and TypeScript workflow code is compiled to {@link WORKFLOW_CODE_TARGET}.
+ *
+ * ```ts
+ * const bundle = await bundleWorkflowCode(sagentBundleOptions(require.resolve('./workflows')));
+ * ```
+ */
+export function sagentBundleOptions(workflowsPath: string): Pick<BundleOptions, 'workflowsPath' | 'preloadModules' | 'webpackConfigHook'> {
+  return { workflowsPath, preloadModules: sagentPreloadModules(workflowsPath), webpackConfigHook: sagentWebpackConfigHook() };
 }
 
 /** Adds sagent's activities to a worker, next to any of its own; checks every agent's implementations first. */
@@ -286,7 +324,11 @@ export class SagentPlugin extends SimplePlugin {
   override configureBundler(options: BundleOptions): BundleOptions {
     const configured = super.configureBundler(options);
     const shared = this.shareWorkflows ? sagentPreloadModules(configured.workflowsPath) : SAGENT_PRELOAD_MODULES;
-    return { ...configured, preloadModules: [...new Set([...(configured.preloadModules ?? []), ...shared])] };
+    return {
+      ...configured,
+      preloadModules: [...new Set([...(configured.preloadModules ?? []), ...shared])],
+      webpackConfigHook: sagentWebpackConfigHook(configured.webpackConfigHook),
+    };
   }
 
   /** A replaying worker never runs the sink, but knows it, so a last live activation logs no unknown sink. */

@@ -6,7 +6,7 @@
 import fs from 'node:fs/promises';
 import { bundleWorkflowCode, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DEMO_WORKFLOWS_PATH } from '../../src/demo/worker';
-import { sagentPreloadModules } from '../../src/worker';
+import { sagentBundleOptions } from '../../src/worker';
 
 /** Where global-setup tells the test files the prebuilt bundle lies. */
 export const DEMO_BUNDLE_ENV = 'SAGENT_TEST_WORKFLOW_BUNDLE';
@@ -14,8 +14,7 @@ export const DEMO_BUNDLE_ENV = 'SAGENT_TEST_WORKFLOW_BUNDLE';
 /** Bundles the demo's workflows as `SagentPlugin` does: the shared (preloaded) libraries and agent definitions. */
 export function buildDemoBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({
-    workflowsPath: DEMO_WORKFLOWS_PATH,
-    preloadModules: sagentPreloadModules(DEMO_WORKFLOWS_PATH),
+    ...sagentBundleOptions(DEMO_WORKFLOWS_PATH),
     logger: new DefaultLogger('WARN'),
   });
 }

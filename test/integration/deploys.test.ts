@@ -14,7 +14,7 @@ import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { main } from '../../src/cli/main';
-import { SAGENT_PRELOAD_MODULES } from '../../src/worker';
+import { SAGENT_PRELOAD_MODULES, sagentWebpackConfigHook } from '../../src/worker';
 import { SagentClient } from '../../src/client';
 import { startServices } from '../../src/demo/services/server';
 import { startModelServer, type ModelServer } from '../../src/dev/model-server';
@@ -161,6 +161,7 @@ function bundleOf(build: 'v1' | 'v2'): Promise<string> {
       const { code } = await bundleWorkflowCode({
         workflowsPath: path.join(path.dirname(ENTRY), `workflows-${build}.ts`),
         preloadModules: [...SAGENT_PRELOAD_MODULES],
+        webpackConfigHook: sagentWebpackConfigHook(),
         logger: new DefaultLogger('WARN'),
       });
       const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), `sagent-shop-${build}-`)), 'workflow-bundle.js');

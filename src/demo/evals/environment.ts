@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type Anthropic from '@anthropic-ai/sdk';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type NativeConnection, type Worker } from '@temporalio/worker';
-import { sagentPreloadModules, SagentClient, connectClient, createAnthropicClient, createSagentWorker, resolveConnection } from '../../index';
+import { sagentBundleOptions, SagentClient, connectClient, createAnthropicClient, createSagentWorker, resolveConnection } from '../../index';
 import { ToolStubs, withOverrides, type AgentOverrides, type EvalEnvironment, type EvalEnvironmentOptions } from '../../eval';
 import { loadScenarios, startModelServer, startScratchDevServer, type ModelServer, type Scenario } from '../../testing';
 import { demoAgents, demoMcpServers } from '../agents/implementations';
@@ -135,8 +135,7 @@ let bundle: ReturnType<typeof bundleWorkflowCode> | undefined;
 /** The demo's workflow bundle, built once per process (a test file may start several environments). */
 function demoBundle(): ReturnType<typeof bundleWorkflowCode> {
   bundle ??= bundleWorkflowCode({
-    workflowsPath: DEMO_WORKFLOWS_PATH,
-    preloadModules: sagentPreloadModules(DEMO_WORKFLOWS_PATH),
+    ...sagentBundleOptions(DEMO_WORKFLOWS_PATH),
     logger: new DefaultLogger('ERROR'),
   });
   bundle.catch(() => (bundle = undefined));
