@@ -33,8 +33,9 @@ function kindsOf(file: string): { kinds: Map<string, Kind>; total: number } {
   for (let at = 0; at < nodes.length; at += width) {
     const type = types[nodes[at + typeAt]];
     const name = strings[nodes[at + nameAt]];
-    // Strings and code are named by their content: group them by type; closures by their function's name.
-    const key = type === 'object' || type === 'native' || type === 'closure' ? `${type}:${name.slice(0, 60)}` : type;
+    // Strings and code are named by their content: group them by type (the SDK's stack texts apart); closures by name.
+    const stackText = type.endsWith('string') && name.includes('    at ');
+    const key = type === 'object' || type === 'native' || type === 'closure' ? `${type}:${name.slice(0, 60)}` : stackText ? `${type} (stack)` : type;
     const size = nodes[at + sizeAt];
     const kind = kinds.get(key) ?? { count: 0, bytes: 0 };
     kind.count += 1;
@@ -64,6 +65,11 @@ function run(): void {
   console.log(`JS heap per waiting run: ${kb((waiting.total - idle.total) / runs)} KB (${kb(idle.total)} → ${kb(waiting.total)} KB, ÷ ${runs})`);
   const promises = (waiting.kinds.get('object:Promise')?.count ?? 0) - (idle.kinds.get('object:Promise')?.count ?? 0);
   console.log(`promises per waiting run: ${(promises / runs).toFixed(1)}`);
+  const stacks = (kinds: Map<string, Kind>) => kinds.get('string (stack)') ?? { count: 0, bytes: 0 };
+  const [stacksBefore, stacksAfter] = [stacks(idle.kinds), stacks(waiting.kinds)];
+  console.log(
+    `stack texts per waiting run (one per pending promise the SDK keeps a stack for): ${((stacksAfter.count - stacksBefore.count) / runs).toFixed(1)}, ${kb((stacksAfter.bytes - stacksBefore.bytes) / runs)} KB`,
+  );
   console.log('per waiting run        count      bytes');
   for (const { key, count, bytes } of rows) console.log(`${key.padEnd(60)} ${count.toFixed(1).padStart(8)} ${bytes.toFixed(0).padStart(10)}`);
 }
