@@ -68,6 +68,10 @@ export interface FleetSide {
   approveAllThreadCpuMs: ThreadCpu;
   /** Worker CPU from the first start to the last run waiting. */
   toWaitingCpuMs: number;
+  /** First start to the last start call answered (the bench starts 64 at a time). */
+  allStartedMs: number;
+  /** The dev server's CPU from the first start to the last run waiting (its process, all threads). */
+  toWaitingServerCpuMs: number;
   /** Worker RSS peak while they were approved. */
   approvePeakRssMb: number;
   /** Decision sent to decision accepted (an update's answer; a signal's send for the bare floor). */
@@ -156,6 +160,20 @@ function threadCpuSince(pid: number, before: Map<number, { name: string; ticks: 
   return split;
 }
 
+/** The dev server that keeps its database in `dir`: its process, found by its command line (Linux). */
+function serverPidOf(dir: string): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (args.includes('start-dev') && args.some((arg) => arg.startsWith(dir))) return Number(entry);
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  throw new Error(`fleet: no dev server process with its files in ${dir}`);
+}
+
 /** Median RSS over `ms`, sampled every 100 ms. */
 async function settledRss(pid: number, ms = 3000): Promise<number> {
   const samples: number[] = [];
@@ -208,6 +226,7 @@ async function run(): Promise<void> {
   try {
     const devServer = await startScratchDevServer(dir);
     cleanups.push(() => devServer.stop());
+    const serverPid = serverPidOf(dir);
     const temporal = await connectClient({ config: { address: devServer.address, namespace: DEFAULT_NAMESPACE, external: true } });
     cleanups.push(() => temporal.close());
     const { client } = temporal;
@@ -260,7 +279,7 @@ async function run(): Promise<void> {
       let sagentWorker: WorkerProcess = await spawn('sagent', sagentQueue, sagentWorkers);
 
       const bareIds = Array.from({ length: runs }, (_, index) => `fleet-bare-${label}-${index}`);
-      const bare = await measureSide(log, 'bare', client, bareWorker.pid, runs, {
+      const bare = await measureSide(log, 'bare', client, { worker: bareWorker.pid, server: serverPid }, runs, {
         start: (index) => client.workflow.start('bareWait', { taskQueue: bareQueue, workflowId: bareIds[index], args: [] }),
         waitingQuery: `ExecutionStatus="Running" AND AgentStatus="${BARE_WAITING}"`,
         decide: async (index) => {
@@ -285,7 +304,7 @@ async function run(): Promise<void> {
           }
         }
       };
-      const sagent = await measureSide(log, 'sagent', client, sagentWorker.pid, runs, {
+      const sagent = await measureSide(log, 'sagent', client, { worker: sagentWorker.pid, server: serverPid }, runs, {
         start: (index) => startSagent(sagentIds[index]),
         waitingQuery: `ExecutionStatus="Running" AND AgentStatus="awaiting_approval"`,
         decide: (index) => decideSagent(sagentIds[index]),
@@ -349,17 +368,30 @@ async function heapSnapshots(log: (line: string) => void, pid: number, what: str
   throw new Error(`fleet: no heap snapshots from worker ${pid} in ${done} after 10 minutes`);
 }
 
-async function measureSide(log: (line: string) => void, name: string, client: Client, pid: number, runs: number, driver: SideDriver): Promise<FleetSide> {
+async function measureSide(
+  log: (line: string) => void,
+  name: string,
+  client: Client,
+  pids: { worker: number; server: number },
+  runs: number,
+  driver: SideDriver,
+): Promise<FleetSide> {
+  const pid = pids.worker;
   const idleRssMb = await settledRss(pid, 2000);
   await heapSnapshots(log, pid, `${name}, idle`);
   const began = performance.now();
   const cpuAtFirstStart = cpuMsOf(pid);
+  const serverCpuAtFirstStart = cpuMsOf(pids.server);
   await inFlights(runs, 64, driver.start);
+  const allStartedMs = round(performance.now() - began);
   await waitForCount(client, driver.waitingQuery, runs, 30 * 60_000);
   const toWaitingMs = round(performance.now() - began);
   const toWaitingCpuMs = round(cpuMsOf(pid) - cpuAtFirstStart);
+  const toWaitingServerCpuMs = round(cpuMsOf(pids.server) - serverCpuAtFirstStart);
   const waitingRssMb = await settledRss(pid);
-  log(`${name}: ${runs} waiting after ${toWaitingMs} ms; RSS idle ${idleRssMb} MB, waiting ${waitingRssMb} MB`);
+  log(
+    `${name}: ${runs} started after ${allStartedMs} ms, waiting after ${toWaitingMs} ms (worker CPU ${toWaitingCpuMs} ms, server CPU ${toWaitingServerCpuMs} ms); RSS idle ${idleRssMb} MB, waiting ${waitingRssMb} MB`,
+  );
   await heapSnapshots(log, pid, `${name}, ${runs} waiting`);
   const cpuAtStart = cpuMsOf(pid);
   const threadsAtStart = threadTicksOf(pid);
@@ -382,6 +414,8 @@ async function measureSide(log: (line: string) => void, name: string, client: Cl
     approveAllCpuMs: round(cpuMsOf(pid) - cpuAtStart),
     approveAllThreadCpuMs: threadCpuSince(pid, threadsAtStart),
     toWaitingCpuMs,
+    allStartedMs,
+    toWaitingServerCpuMs,
     approvePeakRssMb: peak(),
     decisionP50Ms: round(median(latencies)),
     decisionP99Ms: round(percentile(latencies, 99)),
@@ -401,6 +435,8 @@ function renderFleet(rounds: FleetRound[]): string {
     lines.push(row('  start to all waiting ms', sagent.toWaitingMs, bare.toWaitingMs));
     lines.push(row('  approve all: ms to every run completed', sagent.approveAllMs, bare.approveAllMs));
     lines.push(row('  start to all waiting: worker CPU ms', sagent.toWaitingCpuMs, bare.toWaitingCpuMs));
+    lines.push(row('  start to all waiting: dev server CPU ms', sagent.toWaitingServerCpuMs, bare.toWaitingServerCpuMs));
+    lines.push(row('  start to every start answered ms', sagent.allStartedMs, bare.allStartedMs));
     lines.push(row('  approve all: worker CPU ms', sagent.approveAllCpuMs, bare.approveAllCpuMs));
     for (const thread of ['main', 'workflowThread', 'rest'] as const) {
       lines.push(row(`    of which ${thread}`, sagent.approveAllThreadCpuMs[thread], bare.approveAllThreadCpuMs[thread]));

@@ -9,11 +9,11 @@ import { appendTurn, buildContext } from '../policies/context';
 import { callKeyOf } from '../policies/loop-guard';
 import { rememberCommitted, repeatVerdict } from '../policies/repeat-guard';
 import { chooseModel } from '../policies/routing';
-import type { AwaitingApprovalCall, DoneCall, TurnInFlight } from '../shared/records';
+import type { AwaitingApprovalCall, DoneCall, PlannedEffect, ReadyCall, TurnInFlight } from '../shared/records';
 import type { AgentRunInput, AgentSagaWorkflow, RunOutcome, RunStatus } from '../shared/run';
 import type { ModelTurn } from '../shared/wire';
 import { agentRegistry, type AgentDefinition, type AgentRegistry } from '../tools/define';
-import { notifyApprovers, openApprovals } from './approval-gate';
+import { awaitDecision, notifyApprovers, openApprovals, refuseIfUnapprovable, type GateOutcome } from './approval-gate';
 import { budgetClear, budgetSnapshot, waitForBudget } from './budget-gate';
 import { resultsOf, withCall } from './calls';
 import type { StatusStep } from './execution';
@@ -251,11 +251,20 @@ class AgentLoop {
       const call = turn.calls[index];
       if (!call.changesWorld || call.status === 'done') continue;
       this.throwIfAborted();
-      const ran = await this.follow(runWrite(call, run, this.tools, this.input), (cleared) => keep(withCall(turn, index, cleared)));
-      if (ran.kind === 'interrupted') {
-        this.throwIfAborted();
-        return await this.continueAsNew();
-      }
+      let cleared: ReadyCall & PlannedEffect;
+      if (call.status === 'awaiting_approval') {
+        const gate = await this.clearApproval(call);
+        if (gate.kind === 'interrupted') {
+          this.throwIfAborted();
+          return await this.continueAsNew();
+        }
+        if (gate.kind === 'abort') throw new SagaAbort(gate.reason);
+        keep(withCall(turn, index, gate.call));
+        // Rejected or expired: Claude reads why, and the call never runs.
+        if (gate.kind === 'done') continue;
+        cleared = gate.call;
+      } else cleared = call;
+      const ran = await this.follow(runWrite(cleared, run, this.tools, this.input));
       // A sub-agent spends from this run's budget.
       if (ran.usage) memory.usage = sumUsage(memory.usage, ran.usage);
       if (ran.kind === 'abort') throw new SagaAbort(ran.reason);
@@ -282,17 +291,44 @@ class AgentLoop {
     });
   }
 
+  /**
+   * Waits for a person's decision on a call, the run shown as awaiting approval meanwhile, and waits again after an
+   * escalation. The wait is the gate's one promise chain, not an async layer: a waiting run holds it for hours, and
+   * the SDK keeps a stack for every pending promise. Waiting for a person does not spend the wall-clock budget.
+   */
+  private clearApproval(call: AwaitingApprovalCall): Promise<GateOutcome> {
+    const { run } = this;
+    const refused = refuseIfUnapprovable(run, call);
+    if (refused) return Promise.resolve(refused);
+    const waitStarted = Date.now();
+    const stopClock = () => {
+      run.memory.humanWaitMs += Date.now() - waitStarted;
+    };
+    const waitOnce = (): Promise<GateOutcome> => {
+      this.show('awaiting_approval', describePending(run.desk.pending));
+      return awaitDecision(run, call).then((step) =>
+        step.kind === 'escalated' ? notifyApprovers(run.settings, run.desk.find(call.callId), true).then(waitOnce) : step,
+      );
+    };
+    return afterSettled(
+      waitOnce,
+      (gate) => {
+        stopClock();
+        return gate;
+      },
+      (err) => {
+        stopClock();
+        throw err;
+      },
+    );
+  }
+
   /** Runs a collaborator's steps to their end, publishing the statuses it asks for: only the loop publishes. */
-  private async follow<T>(
-    steps: AsyncGenerator<PipelineStep | StatusStep, T, void>,
-    onCleared?: (call: Extract<PipelineStep, { kind: 'cleared' }>['call']) => void,
-  ): Promise<T> {
+  private async follow<T>(steps: AsyncGenerator<PipelineStep | StatusStep, T, void>): Promise<T> {
     for (;;) {
       const next = await steps.next();
       if (next.done) return next.value;
-      const step = next.value;
-      if (step.kind === 'status') this.show(step.status, step.detail);
-      else onCleared?.(step.call);
+      this.show(next.value.status, next.value.detail);
     }
   }
 

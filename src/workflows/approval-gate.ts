@@ -11,8 +11,6 @@ import { activities, notifyOptions } from './activity-options';
 import type { ApprovalDesk, WaitResult } from './approvals';
 import { closeCall, errorResult } from './calls';
 import type { ApprovalAsk } from './planner';
-import { statusStep, type StatusStep } from './execution';
-import { describePending } from './publish';
 import { shouldContinueAsNew, type Run } from './run-memory';
 import { describe } from './saga';
 import type { RunSettings } from './settings';
@@ -37,8 +35,10 @@ export type GateOutcome =
   /** An abort was requested or a continue-as-new is due; the call still waits, and is carried. */
   | { kind: 'interrupted' };
 
-/** Expired, and the policy escalates: notify again and keep waiting. */
-type Settled = Exclude<GateOutcome, { kind: 'interrupted' }> | { kind: 'escalated' };
+/** What one wait for a person came to: a gate outcome, or expired with the policy escalating (notify again, wait on). */
+export type GateStep = GateOutcome | { kind: 'escalated' };
+
+type Settled = Exclude<GateStep, { kind: 'interrupted' }>;
 
 /** Opens the plan's requests on the desk, in Claude's order. */
 export function openApprovals(asks: readonly ApprovalAsk[], desk: ApprovalDesk, timeline: Timeline): void {
@@ -48,21 +48,22 @@ export function openApprovals(asks: readonly ApprovalAsk[], desk: ApprovalDesk, 
   }
 }
 
-/** Waits for a person's decision on one call; the loop shows the run as awaiting approval meanwhile. */
-export async function* awaitApproval(run: Run, call: AwaitingApprovalCall): AsyncGenerator<StatusStep, GateOutcome, void> {
+/**
+ * One wait for a person's decision on a call, settled: the decision, the request's expiry, or an interruption. The
+ * loop shows the run as awaiting approval before each wait, and waits again after an escalation.
+ */
+export function awaitDecision(run: Run, call: AwaitingApprovalCall): Promise<GateStep> {
   const { desk, flags, settings, timeline } = run;
+  const interrupt = () => flags.abortRequested !== null || shouldContinueAsNew(run) || (workflowInfo().historySize ?? 0) > WAITING_HISTORY_LIMIT_BYTES;
+  return desk
+    .waitFor(call.callId, interrupt)
+    .then((wait) => (wait.kind === 'interrupted' ? wait : settleApproval(call, wait, desk, timeline, settings.approval)));
+}
+
+/** A call nobody may decide is refused at once; undefined when the run can wait for a person. */
+export function refuseIfUnapprovable({ desk, settings, timeline }: Run, call: AwaitingApprovalCall): GateOutcome | undefined {
   if (nobodyMayDecide(settings.approval) && patched('sagent-approvers-required')) return refuseUnapprovable(call, desk, timeline);
-  for (;;) {
-    yield statusStep('awaiting_approval', describePending(desk.pending));
-    const wait = await desk.waitFor(
-      call.callId,
-      () => flags.abortRequested !== null || shouldContinueAsNew(run) || (workflowInfo().historySize ?? 0) > WAITING_HISTORY_LIMIT_BYTES,
-    );
-    if (wait.kind === 'interrupted') return wait;
-    const settled = settleApproval(call, wait, desk, timeline, settings.approval);
-    if (settled.kind !== 'escalated') return settled;
-    await notifyApprovers(settings, desk.find(call.callId), true);
-  }
+  return undefined;
 }
 
 /**

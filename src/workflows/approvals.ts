@@ -3,7 +3,7 @@
  * approver before expiry. A decision that fails a check changes nothing but a recorded rejected attempt.
  * It keeps its books in the run memory (pending, decided, records, rejected attempts), so they are carried.
  */
-import { ApplicationFailure, condition } from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/workflow';
 import { checkDecision, type DecisionCheck, type DecisionTrust } from '../policies/approval';
 import { approvalAuditEntry, signatureFingerprint } from '../policies/audit';
 import { argsHashOf, byteLength } from '../policies/canonical';
@@ -15,6 +15,7 @@ import type { CarriedState } from '../shared/run';
 import type { ToolDefinition } from '../tools/define';
 import { recordRefusal } from './refusals';
 import type { Timeline } from './timeline';
+import { waitUntil } from './wait-until';
 
 export type Decided = DecidedApproval;
 
@@ -87,18 +88,21 @@ export class ApprovalDesk {
     return undefined;
   }
 
-  /** Waits for the call's decision, its expiry, or `interrupt()` turning true (an abort, a continue-as-new). */
-  async waitFor(callId: string, interrupt: () => boolean): Promise<WaitResult> {
-    for (;;) {
-      const request = this.find(callId);
-      const ready = this.decidedFor(callId);
-      if (ready) return { kind: 'decided', decided: ready };
-      if (!request) return { kind: 'expired' };
-      const remaining = Date.parse(request.expiresAt) - Date.now();
-      if (remaining <= 0) return { kind: 'expired' };
-      await condition(() => this.decidedFor(callId) !== undefined || interrupt(), remaining, { summary: `approval of ${request.tool} (${callId}) expires` });
-      if (this.decidedFor(callId) === undefined && interrupt()) return { kind: 'interrupted' };
-    }
+  /**
+   * Waits for the call's decision, its expiry, or `interrupt()` turning true (an abort, a continue-as-new): one wait
+   * with the expiry in it, and no async layer around it, since a waiting run holds its wait for as long as it waits.
+   */
+  waitFor(callId: string, interrupt: () => boolean): Promise<WaitResult> {
+    const request = this.find(callId);
+    const ready = this.decidedFor(callId);
+    if (ready) return Promise.resolve({ kind: 'decided', decided: ready });
+    if (!request) return Promise.resolve({ kind: 'expired' });
+    const remaining = Date.parse(request.expiresAt) - Date.now();
+    if (remaining <= 0) return Promise.resolve({ kind: 'expired' });
+    const summary = `approval of ${request.tool} (${callId}) expires`;
+    return waitUntil(() => this.decidedFor(callId) !== undefined || interrupt(), remaining, { summary }).then(() =>
+      this.decidedFor(callId) === undefined && interrupt() ? { kind: 'interrupted' } : this.waitFor(callId, interrupt),
+    );
   }
 
   /** Ends a request that expired or was overtaken; records what happened. */

@@ -1,16 +1,15 @@
 /**
- * The one pipeline every tool call runs through, read top to bottom:
- *   approval gate → budget → ledger.register → executor.execute → ledger.settle → the result Claude sees.
+ * The one pipeline every tool call runs through, read top to bottom (after the loop's wait for a person, if any):
+ *   budget → ledger.register → executor.execute → ledger.settle → the result Claude sees.
  * The executor is chosen by the tool's declaration: an activity for native and MCP tools, a child workflow for a
  * delegating tool; each hands back a tagged `Execution`. The ledger is the only writer of effect records. Waits
  * yield the statuses to show, and the loop publishes them: the pipeline never calls back into the loop.
  */
-import type { AwaitingApprovalCall, DoneCall, EffectRecord, PlannedEffect, ReadyCall, TurnInFlight } from '../shared/records';
+import type { DoneCall, EffectRecord, PlannedEffect, ReadyCall, TurnInFlight } from '../shared/records';
 import type { AgentRunInput, RunUsage } from '../shared/run';
 import { toolError } from '../shared/tool-errors';
 import { isUntrustedOutput, wrapUntrusted } from '../policies/tool-policy';
 import { activityExecutor, undoByActivity } from './activity-executor';
-import { awaitApproval } from './approval-gate';
 import { budgetForApprovedCall } from './budget-gate';
 import { closeCall, errorResult } from './calls';
 import { childWorkflowExecutor, delegationContext, delegationRecordOf, undoDelegated } from './delegation';
@@ -24,11 +23,8 @@ export type { ToolScope } from './execution';
 /** How one call ended: done (Claude reads its result), or the saga ends; a sub-agent's usage rides along. */
 export type CallOutcome = ({ kind: 'done'; call: DoneCall } | { kind: 'abort'; reason: string }) & { usage?: RunUsage };
 
-/** A state-changing call's outcome; `interrupted`: an abort or a due continue-as-new ended its approval wait. */
-export type WriteOutcome = CallOutcome | { kind: 'interrupted'; usage?: undefined };
-
-/** What the pipeline asks the loop to do as it goes: show a status, or keep the call as it now stands. */
-export type PipelineStep = StatusStep | { kind: 'cleared'; call: (ReadyCall & PlannedEffect) | DoneCall };
+/** What the pipeline asks the loop to do as it goes: show a status. */
+export type PipelineStep = StatusStep;
 
 export type ReadsOutcome = { kind: 'done'; turn: TurnInFlight } | { kind: 'abort'; reason: string };
 
@@ -56,31 +52,16 @@ export function runReads(turn: TurnInFlight, scope: ToolScope): Promise<ReadsOut
 }
 
 /**
- * Runs one state-changing call through every stage: a person's decision if it needs one, the budget if it was
- * approved, then its compensation registered before it is scheduled (so an unknown outcome is still undone),
- * its executor, and the ledger settled with what came back.
+ * Runs one state-changing call, cleared to run (by the rules, or by a person's approval the loop waited for), through
+ * every stage: the budget if it was approved, then its compensation registered before it is scheduled (so an unknown
+ * outcome is still undone), its executor, and the ledger settled with what came back.
  */
 export async function* runWrite(
-  call: (ReadyCall & PlannedEffect) | AwaitingApprovalCall,
+  cleared: ReadyCall & PlannedEffect,
   run: Run,
   scope: ToolScope,
   input: AgentRunInput,
-): AsyncGenerator<PipelineStep, WriteOutcome, void> {
-  let cleared: (ReadyCall & PlannedEffect) | DoneCall = call as ReadyCall & PlannedEffect;
-  if (call.status === 'awaiting_approval') {
-    // Waiting for a person does not spend the run's wall-clock budget.
-    const waitStarted = Date.now();
-    let gate;
-    try {
-      gate = yield* awaitApproval(run, call);
-    } finally {
-      run.memory.humanWaitMs += Date.now() - waitStarted;
-    }
-    if (gate.kind === 'interrupted' || gate.kind === 'abort') return gate;
-    cleared = gate.call;
-  }
-  yield { kind: 'cleared', call: cleared };
-  if (cleared.status !== 'ready') return { kind: 'done', call: cleared };
+): AsyncGenerator<PipelineStep, CallOutcome, void> {
   if (cleared.argsHash !== undefined) {
     const budget = yield* budgetForApprovedCall(run, cleared.tool);
     if (budget.kind === 'abort') return budget;
