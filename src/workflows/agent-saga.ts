@@ -23,7 +23,7 @@ import { afterSettled } from './after-settled';
 import { askClaude, offerContext, type ModelAnswer } from './model-call';
 import { askModelDurably, installModelOutageHandler } from './model-outage';
 import { bookModelTurn } from '../policies/model-outage';
-import { windDownNotice } from '../policies/wind-down';
+import { windDownFigures, windDownSummary } from '../policies/wind-down';
 import { PATCHES } from './patches';
 import { autoCandidates, planTurn, type PlanningGuards } from './planner';
 import { askAutoVerdicts } from './auto-verdict';
@@ -166,7 +166,7 @@ class AgentLoop {
     takeMessages(this.run);
     flags.contextInFlight = { turn, messages: buildContext(memory.conversation) };
     offerContext(turn, flags.contextInFlight.messages, memory.mcpTools);
-    const notice = durable && settings.windDownAt !== null ? windDownNotice(budgetSnapshot(this.run), settings.windDownAt) : null;
+    const windDown = durable && settings.windDownAt !== null ? windDownFigures(budgetSnapshot(this.run), settings.windDownAt) : null;
     const request = {
       agent: settings.agent.name,
       model: choice.model,
@@ -174,12 +174,13 @@ class AgentLoop {
       // Only a narrowed list is sent; the worker offers every tool of the agent otherwise.
       ...(settings.narrowed ? { toolNames: settings.offeredTools } : {}),
       turn,
-      ...(notice ? { notice } : {}),
+      // The figures, not the notice: the worker words it (a few bytes of history per call instead of ~330).
+      ...(windDown ? { windDown } : {}),
       // Claude's text is published as it streams only while a reader follows: nobody following costs no history.
       ...(this.run.feed.followed(Date.now()) ? { liveFeed: true as const } : {}),
       ...(this.tools.identity ? { identity: this.tools.identity } : {}),
     };
-    if (notice) timeline.note('budget', 'asked Claude to finish', 'info', notice);
+    if (windDown) timeline.note('budget', 'asked Claude to finish', 'info', windDownSummary(windDown));
     const asking = (): Promise<ModelAnswer & { model?: string; fellBack?: boolean }> =>
       durable
         ? askModelDurably(this.run, request, choice.reason)
@@ -343,6 +344,9 @@ class AgentLoop {
     this.run.timeline.note('run', `continuing as new after turn ${this.run.memory.turn}`, 'info');
     const { memory, settings, feed } = this.run;
     const carried = carryOver(memory, patched(PATCHES.compactCarried) ? settings.carry : undefined);
-    return continueAsNewFor(settings.agent.versioning)({ ...this.input, carried: patched(PATCHES.feedCarried) ? { ...carried, feed: feed.carry() } : carried });
+    return continueAsNewFor(settings.agent.versioning)({
+      ...this.input,
+      carried: patched(PATCHES.feedCarried) ? { ...carried, feed: feed.carry(Date.now()) } : carried,
+    });
   }
 }
