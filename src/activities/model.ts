@@ -11,6 +11,7 @@ import type { AgentDefinition } from '../tools/define';
 import type { CallModelInput } from '../shared/activity-io';
 import type { ContextCache } from './context-cache';
 import { workflowOf } from './workflow-of';
+import { windDownText } from '../policies/wind-down';
 import { feedPublishSignal } from '../shared/feed';
 import { DEFAULT_LIVE_FEED, FeedPublisher, type LiveFeedOptions } from './feed-publisher';
 
@@ -58,7 +59,7 @@ export function createModelActivities({ anthropic, agents, modelTimeouts, contex
             messages,
             runId: workflowId,
             turn: input.turn,
-            ...(input.notice ? { notice: input.notice } : {}),
+            ...noticeOf(input),
           },
           { signal: ctx.cancellationSignal, timeouts, pricing, ...(feed ? { onText: (text: string) => feed.push(text) } : {}) },
         );
@@ -92,4 +93,10 @@ async function readMcpTools(ctx: Context): Promise<McpToolRecord[]> {
 async function readContext(ctx: Context, turn: number): Promise<MessageParam[]> {
   const { workflowId, runId } = workflowOf(ctx);
   return ctx.client.workflow.getHandle(workflowId, runId).query(modelContextQuery, turn);
+}
+
+/** The notice for Claude: as an older run sent it, or worded here from the wind-down's figures. */
+function noticeOf(input: CallModelInput): { notice?: string } {
+  const notice = input.notice ?? windDownText(input.windDown);
+  return notice ? { notice } : {};
 }

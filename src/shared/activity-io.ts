@@ -4,6 +4,18 @@ import type { McpBinding, McpToolRecord } from './mcp';
 import type { RunIdentity } from './policy';
 import type { MessageParam } from './wire';
 
+/** A budget the wind-down names, in the unit of `WindDownFigure.left`. */
+export type WindDownBudget = 'turns' | 'inputTokens' | 'outputTokens' | 'costUsd' | 'wallClockSeconds';
+
+/** One budget spent past the wind-down threshold: how much of it is used, and what is left. */
+export interface WindDownFigure {
+  budget: WindDownBudget;
+  /** Percent used, 0 to 100. */
+  usedPct: number;
+  /** What is left: turns after this one, tokens, US dollars (4 decimals) or seconds. */
+  left: number;
+}
+
 export interface CallModelInput {
   agent: string;
   model: string;
@@ -18,6 +30,11 @@ export interface CallModelInput {
   messages?: MessageParam[];
   /** A notice for Claude appended to the newest user turn, after the prompt cache's breakpoint (the wind-down). */
   notice?: string;
+  /**
+   * The budgets past the wind-down threshold; the worker words the notice from them (`windDownText`) and appends it as
+   * it does `notice`. Figures instead of the sentence keep every model call near the end of a budget small in history.
+   */
+  windDown?: WindDownFigure[];
   /** A reader follows the run: publish the text to its live feed as it streams. Absent: publish nothing. */
   liveFeed?: true;
   /** Who started the run and for whom: in the worker's log lines and spans of this call. */

@@ -1,8 +1,8 @@
 /**
  * The live feed of a run: Claude's text as it is written and every step as it happens, as one ordered list of
  * events with increasing offsets. The model activity publishes text in small batches by signal, only while a reader
- * follows (a lease asked by signal); readers poll by query; the next offset, a short tail and the lease survive
- * continue-as-new.
+ * follows (a lease asked by signal); readers poll by query; the next offset and the lease survive continue-as-new, and
+ * so does a short tail while a reader follows.
  * Sandbox-safe: JSON types and Temporal message definitions only.
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
@@ -47,8 +47,10 @@ export interface FeedPage {
 export const FEED_BUFFER_EVENTS = 2000;
 /** Bytes of event text a run holds in memory. */
 export const FEED_BUFFER_BYTES = 512 * 1024;
-/** Events carried over continue-as-new. */
+/** Events carried over continue-as-new, while a reader follows (a run nobody follows carries none). */
 export const FEED_CARRIED_EVENTS = 100;
+/** Bytes of events (as JSON) carried over continue-as-new: the newest that fit, so the carried input stays small. */
+export const FEED_CARRIED_BYTES = 32 * 1024;
 /** Bytes of text one batch may carry; a larger one is cut (a stranger's signal is bounded before it is stored). */
 export const FEED_BATCH_MAX_BYTES = 16 * 1024;
 /** Events one poll answers at most. */

@@ -3,7 +3,7 @@
  * tools as activities with effect ids, and roll back newest-first when the saga fails. The loop holds the flow
  * and the waits; its collaborators take the run's values and give new ones back.
  */
-import { allHandlersFinished, CancellationScope, condition, isCancellation, patched, sleep, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, CancellationScope, condition, isCancellation, sleep, workflowInfo } from '@temporalio/workflow';
 import { addUsage, sumUsage } from '../policies/budget';
 import { appendTurn, buildContext } from '../policies/context';
 import { callKeyOf } from '../policies/loop-guard';
@@ -23,8 +23,8 @@ import { afterSettled } from './after-settled';
 import { askClaude, offerContext, type ModelAnswer } from './model-call';
 import { askModelDurably, installModelOutageHandler } from './model-outage';
 import { bookModelTurn } from '../policies/model-outage';
-import { windDownNotice } from '../policies/wind-down';
-import { PATCHES } from './patches';
+import { windDownFigures, windDownSummary } from '../policies/wind-down';
+import { isPatched, PATCHES } from './patches';
 import { autoCandidates, planTurn, type PlanningGuards } from './planner';
 import { askAutoVerdicts } from './auto-verdict';
 import { describePending, publishRun, setStatus } from './publish';
@@ -57,7 +57,7 @@ export function createAgentSaga(agents: readonly AgentDefinition[] | AgentRegist
   const registry = Array.isArray(agents) ? agentRegistry(agents) : (agents as AgentRegistry);
   const agentSaga = async function agentSaga(input: AgentRunInput): Promise<RunOutcome> {
     const mcp = await learnMcpTools(input, registry);
-    const access = patched(PATCHES.policy) ? await accessFor(input, mcp.agents) : undefined;
+    const access = isPatched(PATCHES.policy) ? await accessFor(input, mcp.agents) : undefined;
     return new AgentLoop(input, mcp.agents, mcp.catalog, access).execute();
   };
   // Each run is pinned to its build, or moves on, as its agent declares (Worker Versioning).
@@ -76,13 +76,13 @@ class AgentLoop {
     mcp: McpCatalog | null = null,
     access?: AccessGrant,
   ) {
-    const policy = patched(PATCHES.policy);
+    const policy = isPatched(PATCHES.policy);
     this.run = openRun(input, withAccess(resolveSettings(input, agents, workflowInfo().workflowId), access));
     adoptMcpCatalog(this.run, mcp);
-    const askReads = policy && patched(PATCHES.askReads);
+    const askReads = policy && isPatched(PATCHES.askReads);
     // Only a worker with an `auto` source says so in the grant: runs on the others schedule nothing for it.
-    const auto = policy && access?.auto === true && patched(PATCHES.autoVerdict);
-    this.guards = { repeats: patched(PATCHES.repeatGuard), policy, askReads, auto };
+    const auto = policy && access?.auto === true && isPatched(PATCHES.autoVerdict);
+    this.guards = { repeats: isPatched(PATCHES.repeatGuard), policy, askReads, auto };
     if (policy) openAudit(this.run, access);
     const { settings, ledger, timeline } = this.run;
     const identity = askReads && settings.identity ? { identity: settings.identity } : {};
@@ -161,12 +161,12 @@ class AgentLoop {
     const { settings, memory, flags, timeline } = this.run;
     const turn = memory.turn + 1;
     const choice = chooseModel(settings.routing, memory.consecutiveToolErrors);
-    const durable = patched(PATCHES.modelOutage);
+    const durable = isPatched(PATCHES.modelOutage);
     flags.currentModel = choice.model;
     takeMessages(this.run);
     flags.contextInFlight = { turn, messages: buildContext(memory.conversation) };
     offerContext(turn, flags.contextInFlight.messages, memory.mcpTools);
-    const notice = durable && settings.windDownAt !== null ? windDownNotice(budgetSnapshot(this.run), settings.windDownAt) : null;
+    const windDown = durable && settings.windDownAt !== null ? windDownFigures(budgetSnapshot(this.run), settings.windDownAt) : null;
     const request = {
       agent: settings.agent.name,
       model: choice.model,
@@ -174,12 +174,13 @@ class AgentLoop {
       // Only a narrowed list is sent; the worker offers every tool of the agent otherwise.
       ...(settings.narrowed ? { toolNames: settings.offeredTools } : {}),
       turn,
-      ...(notice ? { notice } : {}),
+      // The figures, not the notice: the worker words it (a few bytes of history per call instead of ~330).
+      ...(windDown ? { windDown } : {}),
       // Claude's text is published as it streams only while a reader follows: nobody following costs no history.
       ...(this.run.feed.followed(Date.now()) ? { liveFeed: true as const } : {}),
       ...(this.tools.identity ? { identity: this.tools.identity } : {}),
     };
-    if (notice) timeline.note('budget', 'asked Claude to finish', 'info', notice);
+    if (windDown) timeline.note('budget', 'asked Claude to finish', 'info', windDownSummary(windDown));
     const asking = (): Promise<ModelAnswer & { model?: string; fellBack?: boolean }> =>
       durable
         ? askModelDurably(this.run, request, choice.reason)
@@ -340,7 +341,7 @@ class AgentLoop {
   private async complete(): Promise<RunOutcome> {
     const { run } = this;
     const unknown = unknownEffects(run.ledger.effects);
-    if (unknown.length > 0 && patched(PATCHES.reconcileUnknown)) {
+    if (unknown.length > 0 && isPatched(PATCHES.reconcileUnknown)) {
       setStatus(run, 'running', `reconciling ${unknown.length} effect(s) whose outcome is unknown`);
       const reconciled = await reconcileUnknown(this.tools, run.settings.reconcile);
       if (reconciled.kind === 'unresolved') throw new SagaAbort(reconciled.reason);
@@ -378,7 +379,10 @@ class AgentLoop {
     await condition(allHandlersFinished);
     this.run.timeline.note('run', `continuing as new after turn ${this.run.memory.turn}`, 'info');
     const { memory, settings, feed } = this.run;
-    const carried = carryOver(memory, patched(PATCHES.compactCarried) ? settings.carry : undefined);
-    return continueAsNewFor(settings.agent.versioning)({ ...this.input, carried: patched(PATCHES.feedCarried) ? { ...carried, feed: feed.carry() } : carried });
+    const carried = carryOver(memory, isPatched(PATCHES.compactCarried) ? settings.carry : undefined);
+    return continueAsNewFor(settings.agent.versioning)({
+      ...this.input,
+      carried: isPatched(PATCHES.feedCarried) ? { ...carried, feed: feed.carry(Date.now()) } : carried,
+    });
   }
 }

@@ -2,9 +2,9 @@
  * The budget gate before each model call and each approved call: when the budget is spent, the run waits for a
  * top-up or an abort. It yields the statuses to show; the loop publishes them.
  */
-import { condition, patched } from '@temporalio/workflow';
+import { condition } from '@temporalio/workflow';
 import { checkBudget, checkBudgetForCall, type BudgetCheck, type BudgetSnapshot } from '../policies/budget';
-import { PATCHES } from './patches';
+import { isPatched, PATCHES } from './patches';
 import { statusStep, type StatusStep } from './execution';
 import type { Run } from './run-memory';
 
@@ -17,7 +17,7 @@ export function budgetNow(run: Run): BudgetCheck {
 
 /** What the run has used of its limits, now. */
 export function budgetSnapshot({ memory }: Run): BudgetSnapshot {
-  const pausedMs = memory.humanWaitMs > 0 && patched(PATCHES.humanWaitOffClock) ? memory.humanWaitMs : 0;
+  const pausedMs = memory.humanWaitMs > 0 && isPatched(PATCHES.humanWaitOffClock) ? memory.humanWaitMs : 0;
   return { limits: memory.limits, usage: memory.usage, steps: memory.turn, startedAtMs: Date.parse(memory.startedAt), nowMs: Date.now(), pausedMs };
 }
 
@@ -80,8 +80,8 @@ export async function* waitForBudget(
  * counted again: the call's step was spent when Claude asked, so a call approved in the budget's last step runs.
  */
 export async function* budgetForApprovedCall(run: Run, tool: string): AsyncGenerator<StatusStep, BudgetGate, void> {
-  if (budgetNow(run).kind === 'ok' || !patched(PATCHES.budgetBeforeApprovedCall)) return { kind: 'ok' };
-  const forCall = patched(PATCHES.approvedCallLastStep) ? budgetForCallNow : budgetNow;
+  if (budgetNow(run).kind === 'ok' || !isPatched(PATCHES.budgetBeforeApprovedCall)) return { kind: 'ok' };
+  const forCall = isPatched(PATCHES.approvedCallLastStep) ? budgetForCallNow : budgetNow;
   if (forCall(run).kind === 'ok') return { kind: 'ok' };
   return yield* waitForBudget(run, ` (the approved ${tool} has not run)`, forCall);
 }

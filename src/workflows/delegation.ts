@@ -13,7 +13,6 @@ import {
   WorkflowIdReusePolicy,
   executeChild,
   isCancellation,
-  patched,
 } from '@temporalio/workflow';
 import { childLimits } from '../policies/delegation';
 import { capText } from '../policies/context';
@@ -24,7 +23,7 @@ import { TOOL_FAILURE_TYPES } from '../shared/activity-io';
 import { AgentName, AgentStatus } from '../shared/search-attributes';
 import type { ToolDefinition } from '../tools/define';
 import type { Execution, Executor, ToolScope } from './execution';
-import { PATCHES } from './patches';
+import { isPatched, PATCHES } from './patches';
 import type { Run } from './run-memory';
 import { SagaLedger, describe, type CompensationRun } from './saga';
 
@@ -82,7 +81,7 @@ async function runChild(call: ReadyCall, effectId: string, tool: ToolDefinition,
         { key: AgentStatus, value: 'running' },
       ],
       // The task is the model's text and may carry what a tool marks secret (a card number): newer runs leave it out.
-      staticSummary: patched(PATCHES.secretFreeSummaries)
+      staticSummary: isPatched(PATCHES.secretFreeSummaries)
         ? `${agent}, delegated by ${scope.agent.name} (${effectId})`
         : `${agent}, delegated by ${scope.agent.name} (${effectId}): ${brief(task)}`,
     });

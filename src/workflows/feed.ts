@@ -10,6 +10,7 @@ import {
   FEED_BATCH_MAX_BYTES,
   FEED_BUFFER_BYTES,
   FEED_BUFFER_EVENTS,
+  FEED_CARRIED_BYTES,
   FEED_CARRIED_EVENTS,
   FEED_POLL_MAX,
   feedFollowSignal,
@@ -24,6 +25,7 @@ import {
   type FeedPollRequest,
   leaseSecondsOf,
 } from '../shared/feed';
+import { byteLength } from '../policies/canonical';
 import type { TimelineEntry } from '../shared/records';
 import type { RunStatus } from '../shared/run';
 import type { ModelTurn } from '../shared/wire';
@@ -150,11 +152,15 @@ export class FeedLog {
     return { events, next: Math.min(next, this.nextOffset), first, done: this.done && next >= this.nextOffset };
   }
 
-  /** What continue-as-new carries. */
-  carry(): CarriedFeed {
+  /**
+   * What continue-as-new carries at `now`: the next offset and the lease, and the newest events (bounded in count and
+   * bytes) only while a reader follows. Nobody reads a tail that nobody follows, and every link would carry it twice
+   * (its start and its continue-as-new), so a long run's links would grow by it.
+   */
+  carry(now: number): CarriedFeed {
     return {
       nextOffset: this.nextOffset,
-      tail: this.events.slice(-FEED_CARRIED_EVENTS),
+      tail: this.followed(now) ? newestWithin(this.events, FEED_CARRIED_EVENTS, FEED_CARRIED_BYTES) : [],
       ...(this.followedUntil > 0 ? { followedUntil: this.followedUntil } : {}),
     };
   }
@@ -201,6 +207,18 @@ function isBatch(batch: FeedBatch): boolean {
     Number.isSafeInteger(batch.seq) &&
     typeof batch.text === 'string'
   );
+}
+
+/** The newest `maxEvents` of `events` whose JSON fits in `maxBytes` together, oldest first. */
+function newestWithin(events: readonly FeedEvent[], maxEvents: number, maxBytes: number): FeedEvent[] {
+  let bytes = 0;
+  let start = events.length;
+  while (start > 0 && events.length - start < maxEvents) {
+    bytes += byteLength(JSON.stringify(events[start - 1]));
+    if (bytes > maxBytes) break;
+    start -= 1;
+  }
+  return events.slice(start);
 }
 
 function sizeOf(event: FeedEvent): number {

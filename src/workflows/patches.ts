@@ -2,6 +2,8 @@
  * The `patched()` ids of behaviour added after histories were committed: old histories replay the old
  * commands, new runs take the new path (DESIGN.md, guarantee 8).
  */
+import { patched } from '@temporalio/workflow';
+
 export const PATCHES = {
   /** Identical committed state-changing calls answered from the first; refusals counted; a stuck model stopped. */
   repeatGuard: 'sagent-repeat-guard',
@@ -40,4 +42,43 @@ export const PATCHES = {
   askReads: 'sagent-ask-reads',
   /** Each call the rules let through is put to the worker's `auto` verdict source (only on workers that have one). */
   autoVerdict: 'sagent-auto-verdict',
+  /**
+   * Every patch of `BUNDLED_PATCHES` at once: a run that starts on code that has it records this one marker (and one
+   * change-version upsert) instead of one of each per patch. Read it through `isPatched`, never on its own.
+   */
+  bundled: 'sagent-bundled-patches-1',
 } as const;
+
+/**
+ * The patches `PATCHES.bundled` stands for. Closed: a patch added later is asked with `patched()` itself, since runs
+ * that recorded the bundle did not take it.
+ */
+const BUNDLED_PATCHES = [
+  PATCHES.repeatGuard,
+  PATCHES.reconcileUnknown,
+  PATCHES.humanWaitOffClock,
+  PATCHES.budgetBeforeApprovedCall,
+  PATCHES.compactCarried,
+  PATCHES.modelOutage,
+  PATCHES.secretFreeSummaries,
+  PATCHES.signedRunId,
+  PATCHES.approvedCallLastStep,
+  PATCHES.settleBeforePivot,
+  PATCHES.policy,
+  PATCHES.feedCarried,
+  PATCHES.askReads,
+  PATCHES.autoVerdict,
+] as const;
+
+/** A patch that `PATCHES.bundled` stands for. */
+export type BundledPatch = (typeof BUNDLED_PATCHES)[number];
+
+/**
+ * Whether the run takes the behaviour of `patch`: the bundle's marker says yes for every bundled patch at once; a
+ * history recorded before the bundle replays each patch's own marker. A run that started without the bundle and goes
+ * on, after its replay, on this code takes the bundle from then on, as it would each patch on its own.
+ */
+export function isPatched(patch: BundledPatch): boolean {
+  if (!(BUNDLED_PATCHES as readonly string[]).includes(patch)) return patched(patch);
+  return patched(PATCHES.bundled) || patched(patch);
+}

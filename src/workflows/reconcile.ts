@@ -4,7 +4,7 @@
  * (the service answers from its store), or the tool's status check. What cannot be learned is not guessed:
  * the loop rolls the saga back instead of completing.
  */
-import { isCancellation, patched, sleep } from '@temporalio/workflow';
+import { isCancellation, sleep } from '@temporalio/workflow';
 import type { EffectCheck } from '../tools/runtime';
 import type { ReconcileSettings } from '../shared/run';
 import type { EffectRecord } from '../shared/records';
@@ -13,7 +13,7 @@ import { activities, reconcileOptions } from './activity-options';
 import { TOOL_FAILURE_TYPES } from '../shared/activity-io';
 import { describe, failureType, isDefinitiveRejection } from './saga';
 import { statusStep, type StatusStep, type ToolScope } from './execution';
-import { PATCHES } from './patches';
+import { isPatched, PATCHES } from './patches';
 
 const { runTool, checkEffect } = activities;
 
@@ -52,7 +52,7 @@ export async function* settleBeforePivot(
 ): AsyncGenerator<StatusStep, { kind: 'ok' } | { kind: 'abort'; reason: string }, void> {
   if (tool.risk !== 'irreversible' && tool.risk !== 'privileged') return { kind: 'ok' };
   const unknown = unknownEffects(scope.ledger.effects);
-  if (unknown.length === 0 || !patched(PATCHES.settleBeforePivot)) return { kind: 'ok' };
+  if (unknown.length === 0 || !isPatched(PATCHES.settleBeforePivot)) return { kind: 'ok' };
   yield statusStep('running', `reconciling ${unknown.length} effect(s) whose outcome is unknown before ${tool.name} runs`);
   const settled = await reconcileUnknown(scope, settings);
   if (settled.kind === 'unresolved') return { kind: 'abort', reason: `${settled.reason}; ${tool.name} (${tool.risk}) did not run` };

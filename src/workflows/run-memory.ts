@@ -3,7 +3,7 @@
  * exactly `CarriedState`'s, so continue-as-new carries it and old histories replay. The input, the settings
  * resolved from it, and the flags that only matter while this run's code runs are kept apart from it.
  */
-import { patched, workflowInfo } from '@temporalio/workflow';
+import { workflowInfo } from '@temporalio/workflow';
 import { carriedAudit } from '../policies/audit';
 import { resolveLimits, ZERO_USAGE } from '../policies/budget';
 import { newConversation } from '../policies/context';
@@ -17,7 +17,7 @@ import { ApprovalDesk } from './approvals';
 import { anyCompacted, compactBooks, NOTHING_COMPACTED } from './compaction';
 import { SagaLedger } from './saga';
 import type { RunSettings } from './settings';
-import { PATCHES } from './patches';
+import { isPatched, PATCHES } from './patches';
 import { Timeline } from './timeline';
 import { FeedLog } from './feed';
 
@@ -157,7 +157,7 @@ export function openRun(input: AgentRunInput, settings: RunSettings): Run {
  * run under the same workflow id. Runs that list no keys take no signatures, and runs from before verify as they did.
  */
 function signatureRunId(settings: RunSettings): { firstRunId?: string } {
-  if (Object.keys(settings.approval.approverKeys).length === 0 || !patched(PATCHES.signedRunId)) return {};
+  if (Object.keys(settings.approval.approverKeys).length === 0 || !isPatched(PATCHES.signedRunId)) return {};
   return { firstRunId: workflowInfo().firstExecutionRunId };
 }
 

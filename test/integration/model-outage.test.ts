@@ -175,4 +175,14 @@ test('near the end of its budget Claude is told what remains, after the cache br
   );
   expect(last.at(-1)!.cache_control).toBeUndefined();
   expect(last.at(-2)!.cache_control).toEqual({ type: 'ephemeral' });
+
+  // The model call's input carries the figures, never the notice; one marker stands for every bundled patch.
+  const history = await handle.fetchHistory();
+  const scheduled = history.events!.flatMap((event) => event.activityTaskScheduledEventAttributes ?? []);
+  const inputs = scheduled.filter((attributes) => attributes.activityType?.name === 'callModel').map((attributes) => JSON.stringify(attributes.input));
+  expect(inputs).toHaveLength(3);
+  expect(inputs.some((input) => input.includes('budget notice'))).toBe(false);
+  const markers = history.events!.filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_patch');
+  expect(markers).toHaveLength(1);
+  await captureFixture(handle, 'wind-down-bundled');
 });

@@ -6,6 +6,7 @@ import { FeedTranscript, type FeedItem } from '../../src/operations/feed';
 import {
   FEED_BATCH_MAX_BYTES,
   FEED_BUFFER_EVENTS,
+  FEED_CARRIED_BYTES,
   FEED_CARRIED_EVENTS,
   FEED_LEASE_DEFAULT_SECONDS,
   FEED_LEASE_MAX_SECONDS,
@@ -87,14 +88,41 @@ describe('FeedLog', () => {
     expect(feed.page({ from: -4 } as never, mask).events).toHaveLength(3);
   });
 
-  it('carries its next offset and newest events over continue-as-new, and the next run goes on from there', () => {
+  it('carries its next offset and newest events over continue-as-new while a reader follows, and the next run goes on from there', () => {
+    const now = Date.UTC(2026, 0, 1);
     const feed = new FeedLog();
+    feed.follow({ leaseSeconds: 60 }, now);
     for (let index = 0; index < FEED_CARRIED_EVENTS + 5; index += 1) feed.status('running', String(index));
-    const next = new FeedLog(feed.carry());
+    const next = new FeedLog(feed.carry(now));
     next.status('completed', null);
     const page = next.page({ from: 0 }, plain);
     expect(page.first).toBe(5);
     expect(page.events.at(-1)).toMatchObject({ offset: FEED_CARRIED_EVENTS + 5, kind: 'status', status: 'completed' });
+  });
+
+  // regression: every link of a 10,000-step run carried 100 events (~20 KB) nobody read, twice in its history.
+  it('a run nobody follows carries its next offset but no events; the next run goes on from that offset', () => {
+    const now = Date.UTC(2026, 0, 1);
+    const feed = new FeedLog();
+    for (let index = 0; index < 10; index += 1) feed.status('running', String(index));
+    feed.follow({ leaseSeconds: 60 }, now);
+    const lapsed = feed.carry(now + 60_000);
+    expect(lapsed).toMatchObject({ nextOffset: 10, tail: [] });
+    const next = new FeedLog(lapsed);
+    next.status('completed', null);
+    expect(next.page({ from: 0 }, plain)).toMatchObject({ first: 10, next: 11, events: [{ offset: 10, status: 'completed' }] });
+  });
+
+  it('carries at most FEED_CARRIED_BYTES of events, the newest whole, however large the answers were', () => {
+    const now = Date.UTC(2026, 0, 1);
+    const feed = new FeedLog();
+    feed.follow({ leaseSeconds: 60 }, now);
+    for (let turn = 1; turn <= 20; turn += 1) feed.answered(turn, answer(`${turn} `.padEnd(FEED_BATCH_MAX_BYTES, 'é')));
+    const { tail } = feed.carry(now);
+    expect(Buffer.byteLength(JSON.stringify(tail))).toBeLessThanOrEqual(FEED_CARRIED_BYTES);
+    expect(tail.length).toBeGreaterThan(0);
+    expect(tail.at(-1)).toMatchObject({ kind: 'text', turn: 20 });
+    expect(tail.map((event) => (event.kind === 'text' ? event.turn : null))).toEqual([...Array(tail.length).keys()].map((index) => 21 - tail.length + index));
   });
 });
 
@@ -127,11 +155,11 @@ describe('follow leases', () => {
 
   it('the lease survives continue-as-new; a feed nobody followed carries none', () => {
     const quiet = new FeedLog();
-    expect(quiet.carry()).not.toHaveProperty('followedUntil');
-    expect(new FeedLog(quiet.carry()).followed(T0)).toBe(false);
+    expect(quiet.carry(T0)).not.toHaveProperty('followedUntil');
+    expect(new FeedLog(quiet.carry(T0)).followed(T0)).toBe(false);
     const feed = new FeedLog();
     feed.follow({ leaseSeconds: 60 }, T0);
-    const next = new FeedLog(JSON.parse(JSON.stringify(feed.carry())));
+    const next = new FeedLog(JSON.parse(JSON.stringify(feed.carry(T0))));
     expect(next.followed(T0 + 59_000)).toBe(true);
     expect(next.followed(T0 + 60_000)).toBe(false);
     expect(new FeedLog({ nextOffset: 0, tail: [], followedUntil: 'soon' as unknown as number }).followed(T0)).toBe(false);

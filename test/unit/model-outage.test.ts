@@ -1,7 +1,7 @@
 /** The outage policy: which failures fall back, pause or end the saga; the waits of a paused run; its horizon. */
 import { DEFAULT_LIMITS } from '../../src/policies/budget';
 import { attemptsFor, bookModelTurn, classifyModelFailure, modelsToTry, outageVerdict, resolveModelOutage, startIndex } from '../../src/policies/model-outage';
-import { windDownNotice } from '../../src/policies/wind-down';
+import { windDownFigures, windDownNotice, windDownSummary, windDownText } from '../../src/policies/wind-down';
 import type { ModelTurn } from '../../src/shared/wire';
 
 const NOW = Date.parse('2026-05-14T10:00:00.000Z');
@@ -112,5 +112,29 @@ describe('windDownNotice', () => {
     const hour = DEFAULT_LIMITS.maxWallClockMs;
     expect(windDownNotice({ ...snapshot, nowMs: NOW + hour * 0.95 }, 0.9)).toMatch(/wall clock: 95% used/);
     expect(windDownNotice({ ...snapshot, nowMs: NOW + hour * 0.95, pausedMs: hour * 0.5 }, 0.9)).toBeNull();
+  });
+
+  // regression: the whole notice (~330 B) rode in every model call's input near the end of a budget, in history.
+  it('the model call carries figures of a few bytes, and the worker words the same notice from them', () => {
+    const late = { ...snapshot, steps: 8, usage: { ...usage, costUsd: 0.95 } };
+    const figures = windDownFigures(late, 0.9)!;
+    expect(figures).toEqual([
+      { budget: 'turns', usedPct: 90, left: 1 },
+      { budget: 'costUsd', usedPct: 95, left: 0.05 },
+    ]);
+    expect(JSON.stringify(figures).length).toBeLessThan(windDownNotice(late, 0.9)!.length / 3);
+    expect(windDownText(JSON.parse(JSON.stringify(figures)))).toBe(windDownNotice(late, 0.9));
+    expect(windDownSummary(figures)).toBe('model turns: 90% used, 1 more turn(s) after this one left; cost: 95% used, $0.0500 left');
+    expect(windDownFigures({ ...snapshot, steps: 7 }, 0.9)).toBeNull();
+  });
+
+  it('words nothing from figures it does not know or cannot read', () => {
+    expect(windDownText(undefined)).toBeUndefined();
+    expect(windDownText([])).toBeUndefined();
+    expect(windDownText('turns' as never)).toBeUndefined();
+    expect(windDownText([{ budget: 'coffee' as never, usedPct: 99, left: 1 }])).toBeUndefined();
+    expect(windDownText([{ budget: 'turns', usedPct: Number.NaN, left: 1 }])).toBeUndefined();
+    expect(windDownText([{ budget: 'constructor' as never, usedPct: 99, left: 1 }])).toBeUndefined();
+    expect(windDownText([{ budget: 'wallClockSeconds', usedPct: 96, left: 12 }])).toMatch(/\] wall clock: 96% used, 12s left\. Finish now/);
   });
 });
