@@ -19,7 +19,7 @@ import { resultsOf, withCall } from './calls';
 import type { StatusStep } from './execution';
 import { installDelegationHandler, installHandlers } from './handlers';
 import { adoptMcpCatalog, learnMcpTools, type McpCatalog } from './mcp-tools';
-import { afterSettled } from './after-settled';
+import { Pending } from './after-settled';
 import { askClaude, offerContext, type ModelAnswer } from './model-call';
 import { askModelDurably, installModelOutageHandler } from './model-outage';
 import { bookModelTurn } from '../policies/model-outage';
@@ -180,26 +180,26 @@ class AgentLoop {
       ...(this.tools.identity ? { identity: this.tools.identity } : {}),
     };
     if (notice) timeline.note('budget', 'asked Claude to finish', 'info', notice);
-    const asking = (): Promise<ModelAnswer & { model?: string; fellBack?: boolean }> =>
-      durable
-        ? askModelDurably(this.run, request, choice.reason)
-        : askClaude(request, choice.reason, timeline, undefined, (answer) => this.run.feed.answered(turn, answer));
-    return afterSettled(
-      asking,
-      (asked) => {
-        flags.contextInFlight = null;
-        if (!asked.ok) throw new SagaAbort(asked.reason);
-        memory.turn = turn;
-        flags.turnsThisRun += 1;
-        memory.usage = addUsage(memory.usage, asked.answer.usage, asked.answer.cost_usd);
-        if (asked.model) memory.models = bookModelTurn(memory.models, asked.model, asked.answer, memory.models?.last ?? null, asked.fellBack === true);
-        return asked.answer;
-      },
-      (err) => {
-        flags.contextInFlight = null;
-        throw err;
-      },
-    );
+    const asking: Pending<ModelAnswer & { model?: string; fellBack?: boolean }> = durable
+      ? askModelDurably(this.run, request, choice.reason)
+      : askClaude(request, choice.reason, timeline, undefined, (answer) => this.run.feed.answered(turn, answer));
+    return asking
+      .map(
+        (asked) => {
+          flags.contextInFlight = null;
+          if (!asked.ok) throw new SagaAbort(asked.reason);
+          memory.turn = turn;
+          flags.turnsThisRun += 1;
+          memory.usage = addUsage(memory.usage, asked.answer.usage, asked.answer.cost_usd);
+          if (asked.model) memory.models = bookModelTurn(memory.models, asked.model, asked.answer, memory.models?.last ?? null, asked.fellBack === true);
+          return asked.answer;
+        },
+        (err) => {
+          flags.contextInFlight = null;
+          throw err;
+        },
+      )
+      .settled();
   }
 
   /** Takes in Claude's answer as the planner reads it, with the automatic verdicts on its calls when it asked for any. */
