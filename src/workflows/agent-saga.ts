@@ -56,9 +56,11 @@ export type { AgentSagaWorkflow } from '../shared/run';
 export function createAgentSaga(agents: readonly AgentDefinition[] | AgentRegistry): AgentSagaWorkflow {
   const registry = Array.isArray(agents) ? agentRegistry(agents) : (agents as AgentRegistry);
   const agentSaga = async function agentSaga(input: AgentRunInput): Promise<RunOutcome> {
+    // Asked first: on a new run its one marker stands for the start's patches (PATCHES.leanStart).
+    const lean = patched(PATCHES.leanStart);
     const mcp = await learnMcpTools(input, registry);
-    const access = patched(PATCHES.policy) ? await accessFor(input, mcp.agents) : undefined;
-    return new AgentLoop(input, mcp.agents, mcp.catalog, access).execute();
+    const access = lean || patched(PATCHES.policy) ? await accessFor(input, mcp.agents, lean) : undefined;
+    return new AgentLoop(input, mcp.agents, { mcp: mcp.catalog, access, lean }).execute();
   };
   // Each run is pinned to its build, or moves on, as its agent declares (Worker Versioning).
   declareVersioning(agentSaga, registry);
@@ -69,20 +71,22 @@ class AgentLoop {
   private readonly run: Run;
   private readonly tools: ToolScope;
   private readonly guards: PlanningGuards;
+  /** Whether the run started lean: the patches the start and every turn ask are on without asking. */
+  private readonly lean: boolean;
 
   constructor(
     private readonly input: AgentRunInput,
     agents: AgentRegistry,
-    mcp: McpCatalog | null = null,
-    access?: AccessGrant,
+    { mcp = null, access, lean = false }: { mcp?: McpCatalog | null; access?: AccessGrant; lean?: boolean } = {},
   ) {
-    const policy = patched(PATCHES.policy);
+    this.lean = lean;
+    const policy = this.patched(PATCHES.policy);
     this.run = openRun(input, withAccess(resolveSettings(input, agents, workflowInfo().workflowId), access));
     adoptMcpCatalog(this.run, mcp);
-    const askReads = policy && patched(PATCHES.askReads);
+    const askReads = policy && this.patched(PATCHES.askReads);
     // Only a worker with an `auto` source says so in the grant: runs on the others schedule nothing for it.
-    const auto = policy && access?.auto === true && patched(PATCHES.autoVerdict);
-    this.guards = { repeats: patched(PATCHES.repeatGuard), policy, askReads, auto };
+    const auto = policy && access?.auto === true && this.patched(PATCHES.autoVerdict);
+    this.guards = { repeats: this.patched(PATCHES.repeatGuard), policy, askReads, auto };
     if (policy) openAudit(this.run, access);
     const { settings, ledger, timeline } = this.run;
     const identity = askReads && settings.identity ? { identity: settings.identity } : {};
@@ -143,6 +147,11 @@ class AgentLoop {
     }
   }
 
+  /** A patch the lean start stands for: on for a lean run, else as the run's history says. */
+  private patched(id: (typeof PATCHES)['policy' | 'askReads' | 'autoVerdict' | 'repeatGuard' | 'modelOutage']): boolean {
+    return this.lean || patched(id);
+  }
+
   /** Waits for a message (true) or an abort; false once `timeoutMs` passes without one. */
   private async awaitMessage(why: string, timeoutMs: number): Promise<boolean> {
     const waited = await waitForMessage(this.run, why, timeoutMs);
@@ -161,7 +170,7 @@ class AgentLoop {
     const { settings, memory, flags, timeline } = this.run;
     const turn = memory.turn + 1;
     const choice = chooseModel(settings.routing, memory.consecutiveToolErrors);
-    const durable = patched(PATCHES.modelOutage);
+    const durable = this.patched(PATCHES.modelOutage);
     flags.currentModel = choice.model;
     takeMessages(this.run);
     flags.contextInFlight = { turn, messages: buildContext(memory.conversation) };

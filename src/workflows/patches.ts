@@ -40,4 +40,10 @@ export const PATCHES = {
   askReads: 'sagent-ask-reads',
   /** Each call the rules let through is put to the worker's `auto` verdict source (only on workers that have one). */
   autoVerdict: 'sagent-auto-verdict',
+  /**
+   * A lean start: the worker's access map is asked by a local activity (no activity task and no second workflow task),
+   * and this one marker stands for the patches the start and every turn ask (policy, ask reads, auto verdict, repeat
+   * guard, model outage), all on for runs that have it: one version upsert at the start instead of one per patch.
+   */
+  leanStart: 'sagent-lean-start',
 } as const;
