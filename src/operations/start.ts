@@ -7,7 +7,7 @@ import type { RunPolicyInput } from '../shared/policy';
 import { maskFreeText } from '../policies/secrets';
 import { codeBlock, plainText } from '../shared/markdown';
 import { checkRunInput } from '../shared/run-input';
-import { AgentName, AgentPrincipal, AgentStatus, AgentTenant } from '../shared/search-attributes';
+import { AgentCostUsd, AgentName, AgentPendingApprovals, AgentPrincipal, AgentStatus, AgentSteps, AgentTenant } from '../shared/search-attributes';
 import type { AgentSagaWorkflow } from '../workflows/agent-saga';
 import type { ClientContext } from './context';
 import { InvalidRunInputError, RunAlreadyExistsError, RunInputRefusedError } from './errors';
@@ -124,6 +124,10 @@ export async function startRun(ctx: ClientContext, input: AgentRunInput, options
       typedSearchAttributes: [
         { key: AgentName, value: checked.agent },
         { key: AgentStatus, value: 'running' },
+        // A run's first view as the workflow would publish it: its start then upserts nothing of its own.
+        { key: AgentSteps, value: 0 },
+        { key: AgentCostUsd, value: 0 },
+        { key: AgentPendingApprovals, value: 0 },
         ...(checked.identity ? [{ key: AgentPrincipal, value: checked.identity.principal }] : []),
         ...(checked.identity?.tenant ? [{ key: AgentTenant, value: checked.identity.tenant }] : []),
       ],

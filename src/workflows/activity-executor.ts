@@ -6,7 +6,7 @@ import { CancellationScope, CancelledFailure, isCancellation } from '@temporalio
 import type { EffectRecord, ReadyCall } from '../shared/records';
 import type { ToolDefinition } from '../tools/define';
 import { activities, compensateOptions, toolOptions } from './activity-options';
-import { afterSettled } from './after-settled';
+import { Pending } from './after-settled';
 import type { Execution, Executor, ToolScope } from './execution';
 import { TOOL_FAILURE_TYPES } from '../shared/activity-io';
 import { describe, failureType, toolFailureDetails } from './saga';
@@ -20,8 +20,8 @@ export function activityExecutor(scope: ToolScope): Executor {
       const label = tool.label ?? tool.name;
       return call.changesWorld && !call.readOnly ? `${label} · effect ${call.seq}` : `${label} · read`;
     },
-    execute(call: ReadyCall, effectId: string, tool: ToolDefinition): Promise<Execution> {
-      return afterSettled(
+    execute(call: ReadyCall, effectId: string, tool: ToolDefinition): Pending<Execution> {
+      return Pending.of(
         () =>
           runTool.executeWithOptions(toolOptions(tool, this.summary(call, effectId, tool)), [
             { agent: scope.agent.name, tool: tool.name, input: call.input, effectId, ...(tool.mcp ? { mcp: tool.mcp } : {}), ...identityOf(scope) },

@@ -14,3 +14,61 @@ export function afterSettled<T, R>(start: () => Promise<T>, onValue: (value: T) 
   }
   return started.then(onValue, onError);
 }
+
+/**
+ * A call not yet continued: the work to start and what its value or failure becomes. Each stage maps it without a
+ * promise of its own, and `settled()` attaches them all with one `.then`, so a tool call's executor, its settling and
+ * the read path's bookkeeping cost one promise, not one each. A stage may hand back a promise (a rare path, such as a
+ * fallback model): the stages after it then continue on that promise.
+ */
+export class Pending<T> {
+  private constructor(
+    private readonly start: () => Promise<unknown>,
+    private readonly onValue: (value: unknown) => T | Promise<T>,
+    private readonly onError: (err: unknown) => T | Promise<T>,
+  ) {}
+
+  /** The call `start` makes, continued by `onValue` or `onError` once it settles. */
+  static of<S, T>(start: () => Promise<S>, onValue: (value: S) => T | Promise<T>, onError: (err: unknown) => T | Promise<T>): Pending<T> {
+    return new Pending<T>(start, onValue as (value: unknown) => T | Promise<T>, onError);
+  }
+
+  /** The value or failure of `start` as it is. */
+  static from<T>(start: () => Promise<T>): Pending<T> {
+    return Pending.of(start, (value: T) => value, rethrow);
+  }
+
+  /** A further stage: `onValue` takes this stage's value, `onError` its failure (or a failure of `onValue`'s stage). */
+  map<R>(onValue: (value: T) => R | Promise<R>, onError: (err: unknown) => R | Promise<R>): Pending<R> {
+    const next = (stage: () => T | Promise<T>): R | Promise<R> => {
+      let value: T | Promise<T>;
+      try {
+        value = stage();
+      } catch (err) {
+        return onError(err);
+      }
+      return isPromise(value) ? value.then(onValue, onError) : onValue(value);
+    };
+    return new Pending<R>(
+      this.start,
+      (value) => next(() => this.onValue(value)),
+      (err) => next(() => this.onError(err)),
+    );
+  }
+
+  /** Starts the call and continues it through every stage with one `.then`. */
+  settled(): Promise<T> {
+    // A stage's promise is adopted by the `.then`, so what settles is always the value.
+    return afterSettled(this.start, this.onValue, this.onError) as Promise<T>;
+  }
+}
+
+// By shape, not `instanceof`: a promise may come from another realm than the one this module runs in.
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+/** Passes a failure on to the next stage. */
+export function rethrow(err: unknown): never {
+  throw err;
+}

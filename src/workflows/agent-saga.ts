@@ -19,7 +19,7 @@ import { resultsOf, withCall } from './calls';
 import type { StatusStep } from './execution';
 import { installDelegationHandler, installHandlers } from './handlers';
 import { adoptMcpCatalog, learnMcpTools, type McpCatalog } from './mcp-tools';
-import { afterSettled } from './after-settled';
+import { afterSettled, Pending } from './after-settled';
 import { askClaude, offerContext, type ModelAnswer } from './model-call';
 import { askModelDurably, installModelOutageHandler } from './model-outage';
 import { bookModelTurn } from '../policies/model-outage';
@@ -56,9 +56,11 @@ export type { AgentSagaWorkflow } from '../shared/run';
 export function createAgentSaga(agents: readonly AgentDefinition[] | AgentRegistry): AgentSagaWorkflow {
   const registry = Array.isArray(agents) ? agentRegistry(agents) : (agents as AgentRegistry);
   const agentSaga = async function agentSaga(input: AgentRunInput): Promise<RunOutcome> {
+    // Asked first: on a new run the bundle's one marker stands for every patch the run takes (PATCHES.bundled).
+    const lean = isPatched(PATCHES.leanStart);
     const mcp = await learnMcpTools(input, registry);
-    const access = isPatched(PATCHES.policy) ? await accessFor(input, mcp.agents) : undefined;
-    return new AgentLoop(input, mcp.agents, mcp.catalog, access).execute();
+    const access = lean || isPatched(PATCHES.policy) ? await accessFor(input, mcp.agents, lean) : undefined;
+    return new AgentLoop(input, mcp.agents, { mcp: mcp.catalog, access }).execute();
   };
   // Each run is pinned to its build, or moves on, as its agent declares (Worker Versioning).
   declareVersioning(agentSaga, registry);
@@ -69,12 +71,10 @@ class AgentLoop {
   private readonly run: Run;
   private readonly tools: ToolScope;
   private readonly guards: PlanningGuards;
-
   constructor(
     private readonly input: AgentRunInput,
     agents: AgentRegistry,
-    mcp: McpCatalog | null = null,
-    access?: AccessGrant,
+    { mcp = null, access }: { mcp?: McpCatalog | null; access?: AccessGrant } = {},
   ) {
     const policy = isPatched(PATCHES.policy);
     this.run = openRun(input, withAccess(resolveSettings(input, agents, workflowInfo().workflowId), access));
@@ -181,26 +181,26 @@ class AgentLoop {
       ...(this.tools.identity ? { identity: this.tools.identity } : {}),
     };
     if (windDown) timeline.note('budget', 'asked Claude to finish', 'info', windDownSummary(windDown));
-    const asking = (): Promise<ModelAnswer & { model?: string; fellBack?: boolean }> =>
-      durable
-        ? askModelDurably(this.run, request, choice.reason)
-        : askClaude(request, choice.reason, timeline, undefined, (answer) => this.run.feed.answered(turn, answer));
-    return afterSettled(
-      asking,
-      (asked) => {
-        flags.contextInFlight = null;
-        if (!asked.ok) throw new SagaAbort(asked.reason);
-        memory.turn = turn;
-        flags.turnsThisRun += 1;
-        memory.usage = addUsage(memory.usage, asked.answer.usage, asked.answer.cost_usd);
-        if (asked.model) memory.models = bookModelTurn(memory.models, asked.model, asked.answer, memory.models?.last ?? null, asked.fellBack === true);
-        return asked.answer;
-      },
-      (err) => {
-        flags.contextInFlight = null;
-        throw err;
-      },
-    );
+    const asking: Pending<ModelAnswer & { model?: string; fellBack?: boolean }> = durable
+      ? askModelDurably(this.run, request, choice.reason)
+      : askClaude(request, choice.reason, timeline, undefined, (answer) => this.run.feed.answered(turn, answer));
+    return asking
+      .map(
+        (asked) => {
+          flags.contextInFlight = null;
+          if (!asked.ok) throw new SagaAbort(asked.reason);
+          memory.turn = turn;
+          flags.turnsThisRun += 1;
+          memory.usage = addUsage(memory.usage, asked.answer.usage, asked.answer.cost_usd);
+          if (asked.model) memory.models = bookModelTurn(memory.models, asked.model, asked.answer, memory.models?.last ?? null, asked.fellBack === true);
+          return asked.answer;
+        },
+        (err) => {
+          flags.contextInFlight = null;
+          throw err;
+        },
+      )
+      .settled();
   }
 
   /** Takes in Claude's answer as the planner reads it, with the automatic verdicts on its calls when it asked for any. */

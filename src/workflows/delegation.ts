@@ -22,6 +22,7 @@ import type { AgentRunInput, AgentSagaWorkflow, BudgetLimits, RunOutcome, RunUsa
 import { TOOL_FAILURE_TYPES } from '../shared/activity-io';
 import { AgentName, AgentStatus } from '../shared/search-attributes';
 import type { ToolDefinition } from '../tools/define';
+import { Pending } from './after-settled';
 import type { Execution, Executor, ToolScope } from './execution';
 import { isPatched, PATCHES } from './patches';
 import type { Run } from './run-memory';
@@ -58,7 +59,7 @@ export function childWorkflowExecutor(scope: ToolScope, parent: DelegationContex
     summary(call, effectId, tool) {
       return `${tool.name} → ${childWorkflowId(effectId, tool.delegate!.agent)} · effect ${call.changesWorld ? call.seq : '?'}`;
     },
-    execute: (call, effectId, tool) => runChild(call, effectId, tool, scope, parent),
+    execute: (call, effectId, tool) => Pending.from(() => runChild(call, effectId, tool, scope, parent)),
   };
 }
 

@@ -7,6 +7,7 @@ import type { ReadyCall } from '../shared/records';
 import type { RunStatus, RunUsage } from '../shared/run';
 import type { ToolErrorBody, ToolErrorCode } from '../shared/tool-errors';
 import type { AgentDefinition, AgentRegistry, ToolDefinition } from '../tools/define';
+import type { Pending } from './after-settled';
 import type { ChildEnd, SagaLedger } from './saga';
 import type { Timeline } from './timeline';
 
@@ -61,5 +62,6 @@ export function statusStep(status: RunStatus, detail: string | null): StatusStep
 export interface Executor {
   /** What the activity summary and the timeline call this call. */
   summary(call: ReadyCall, effectId: string, tool: ToolDefinition): string;
-  execute(call: ReadyCall, effectId: string, tool: ToolDefinition): Promise<Execution>;
+  /** The call, not yet continued: the pipeline adds its stages and continues them with one `.then`. */
+  execute(call: ReadyCall, effectId: string, tool: ToolDefinition): Pending<Execution>;
 }

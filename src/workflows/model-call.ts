@@ -7,7 +7,7 @@ import type { CallModelInput, SagentSinks } from '../shared/activity-io';
 import type { McpToolRecord } from '../shared/mcp';
 import type { MessageParam, ModelTurn } from '../shared/wire';
 import { activities, modelCallOptions, modelOptions } from './activity-options';
-import { afterSettled } from './after-settled';
+import { Pending } from './after-settled';
 import { describe } from './saga';
 import type { Timeline } from './timeline';
 
@@ -34,7 +34,8 @@ export interface ModelCallShape {
 }
 
 /**
- * Asks Claude; a failure Temporal gave up retrying comes back as the reason the saga ends. `onAnswer` takes the answer
+ * Asks Claude; a failure Temporal gave up retrying comes back as the reason the saga ends. The caller continues the
+ * call (`settled()`), after the stages it adds. `onAnswer` takes the answer
  * before the step settles (the live feed completes the turn's text there, so readers see the text before the step).
  */
 export function askClaude(
@@ -43,11 +44,11 @@ export function askClaude(
   timeline: Timeline,
   shape?: ModelCallShape,
   onAnswer?: (answer: ModelTurn) => void,
-): Promise<ModelAnswer> {
+): Pending<ModelAnswer> {
   const summary = `${request.model} · turn ${request.turn}${shape?.note ? ` · ${shape.note}` : ''}`;
   const startedAt = Date.now();
   const entry = timeline.note('model', summary, 'started', routedBecause ?? undefined);
-  return afterSettled(
+  return Pending.of(
     () => callModel.executeWithOptions(shape ? modelCallOptions(summary, shape.attempts, shape.taskQueue) : modelOptions(summary), [request]),
     (answer): ModelAnswer => {
       onAnswer?.(answer);

@@ -11,6 +11,7 @@ import type { CallModelInput, SagentMetricsSinks } from '../shared/activity-io';
 import { resumeModelUpdate } from '../shared/messages';
 import type { ModelTurn } from '../shared/wire';
 import { MESSAGE_DESCRIPTIONS } from './message-descriptions';
+import { Pending, rethrow } from './after-settled';
 import { askClaude } from './model-call';
 import { setStatus } from './publish';
 import { recordRefusal } from './refusals';
@@ -70,9 +71,9 @@ export function installModelOutageHandler(run: Run): void {
 }
 
 /** Asks the run's models for this turn, pausing the run for as long as none answers (up to its horizon). */
-export function askModelDurably(run: Run, request: CallModelInput, routedBecause: string | null): Promise<DurableAnswer> {
+export function askModelDurably(run: Run, request: CallModelInput, routedBecause: string | null): Pending<DurableAnswer> {
   // The first round answers on nearly every turn: only a failed one enters the pausing loop.
-  return tryModels(run, request, routedBecause).then((round) => (round.ok ? round : rideOutOutage(run, request, routedBecause, round)));
+  return tryModels(run, request, routedBecause).map((round) => (round.ok ? round : rideOutOutage(run, request, routedBecause, round)), rethrow);
 }
 
 /** The pausing loop, from a first round that failed: waits and tries again until a model answers or the run gives up. */
@@ -81,7 +82,7 @@ async function rideOutOutage(run: Run, request: CallModelInput, routedBecause: s
   const outage = settings.modelOutage;
   let since: number | null = null;
   for (let pauses = 0; ; pauses += 1) {
-    const round = pauses === 0 ? failed : await tryModels(run, request, routedBecause);
+    const round = pauses === 0 ? failed : await tryModels(run, request, routedBecause).settled();
     if (round.ok) {
       if (since !== null) {
         timeline.note('model', `${round.model} answered again`, 'info', `after ${describeMs(Date.now() - since)} unavailable`);
@@ -125,19 +126,21 @@ async function rideOutOutage(run: Run, request: CallModelInput, routedBecause: s
 }
 
 /** One round: the run's model, then each fallback after it answered overloaded or rate-limited too often in a row. */
-function tryModels(run: Run, request: CallModelInput, routedBecause: string | null): Promise<Round> {
+function tryModels(run: Run, request: CallModelInput, routedBecause: string | null): Pending<Round> {
   const { settings, flags } = run;
   const models = modelsToTry(request.model, settings.modelOutage);
   const first = startIndex(models, flags.fallback, Date.now());
   if (first >= models.length)
-    return Promise.resolve({ ok: false, model: models[models.length - 1], message: 'no model was tried', failure: { kind: 'unavailable' } });
+    return Pending.from(() =>
+      Promise.resolve<Round>({ ok: false, model: models[models.length - 1], message: 'no model was tried', failure: { kind: 'unavailable' } }),
+    );
   const because =
     first > 0 ? `still on the fallback ${models[first]} (its cool-down lasts until ${new Date(flags.fallback!.untilMs).toISOString()})` : routedBecause;
   return tryModel(run, request, models, first, because);
 }
 
 /** Asks `models[index]`; an overloaded answer with a fallback left goes on to the next model. */
-function tryModel(run: Run, request: CallModelInput, models: readonly string[], index: number, because: string | null): Promise<Round> {
+function tryModel(run: Run, request: CallModelInput, models: readonly string[], index: number, because: string | null): Pending<Round> {
   const { settings, flags, timeline } = run;
   const outage = settings.modelOutage;
   const model = models[index];
@@ -154,7 +157,7 @@ function tryModel(run: Run, request: CallModelInput, models: readonly string[], 
     },
     (answer) => run.feed.answered(request.turn, answer),
   );
-  return asking.then((asked): Round | Promise<Round> => {
+  return asking.map((asked): Round | Promise<Round> => {
     if (asked.ok) {
       flags.fallback = index > 0 ? { model, untilMs: Date.now() + outage.fallbackCooldownMs } : null;
       return { ok: true, answer: asked.answer, model, fellBack: index > 0 };
@@ -170,6 +173,6 @@ function tryModel(run: Run, request: CallModelInput, models: readonly string[], 
     timeline.note('model', `fallback: ${model} → ${models[index + 1]}`, 'info', message);
     metrics.fallback(model, models[index + 1]);
     const next = `${model} answered overloaded or rate-limited ${outage.fallbackAfter} times in a row: falling back to ${models[index + 1]}`;
-    return tryModel(run, request, models, index + 1, next);
-  });
+    return tryModel(run, request, models, index + 1, next).settled();
+  }, rethrow);
 }

@@ -43,6 +43,11 @@ export const PATCHES = {
   /** Each call the rules let through is put to the worker's `auto` verdict source (only on workers that have one). */
   autoVerdict: 'sagent-auto-verdict',
   /**
+   * A lean start: the worker's access map is asked by a local activity (no activity task and no second workflow task),
+   * so a new run's start is one workflow task.
+   */
+  leanStart: 'sagent-lean-start',
+  /**
    * Every patch of `BUNDLED_PATCHES` at once: a run that starts on code that has it records this one marker (and one
    * change-version upsert) instead of one of each per patch. Read it through `isPatched`, never on its own.
    */
@@ -68,6 +73,7 @@ const BUNDLED_PATCHES = [
   PATCHES.feedCarried,
   PATCHES.askReads,
   PATCHES.autoVerdict,
+  PATCHES.leanStart,
 ] as const;
 
 /** A patch that `PATCHES.bundled` stands for. */

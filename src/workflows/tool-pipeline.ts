@@ -15,7 +15,7 @@ import { closeCall, errorResult } from './calls';
 import { childWorkflowExecutor, delegationContext, delegationRecordOf, undoDelegated } from './delegation';
 import { settleBeforePivot } from './reconcile';
 import type { Execution, Executor, StatusStep, ToolScope } from './execution';
-import { afterSettled } from './after-settled';
+import { Pending, rethrow } from './after-settled';
 import type { Run } from './run-memory';
 
 export type { ToolScope } from './execution';
@@ -31,24 +31,28 @@ export type ReadsOutcome = { kind: 'done'; turn: TurnInFlight } | { kind: 'abort
 /** Runs the turn's ready reads in parallel; the turn comes back with them done, in their places. */
 export function runReads(turn: TurnInFlight, scope: ToolScope): Promise<ReadsOutcome> {
   const executor = activityExecutor(scope);
-  return afterSettled(
-    () =>
-      Promise.all(
-        turn.calls.map((call, index) => {
-          if (call.status !== 'ready' || call.changesWorld) return call;
-          return execute(call, readKeyOf(scope.workflowId, turn.turn, index), scope, executor).then((ran) => {
-            // The first critical failure ends the saga at once, as the other reads go on.
-            if (ran.kind === 'abort') throw new CriticalReadFailed(ran.reason);
-            return ran.call;
-          });
-        }),
-      ),
-    (calls): ReadsOutcome => ({ kind: 'done', turn: { ...turn, calls, readsDone: true } }),
-    (err): ReadsOutcome => {
-      if (err instanceof CriticalReadFailed) return { kind: 'abort', reason: err.reason };
-      throw err;
-    },
-  );
+  const reads = turn.calls.flatMap((call, index) => (call.status === 'ready' && !call.changesWorld ? [index] : []));
+  const readAt = (index: number) =>
+    execute(turn.calls[index] as ReadyCall, readKeyOf(scope.workflowId, turn.turn, index), scope, executor).map((ran) => {
+      // The first critical failure ends the saga at once, as the other reads go on.
+      if (ran.kind === 'abort') throw new CriticalReadFailed(ran.reason);
+      return ran.call;
+    }, rethrow);
+  const done = (ran: readonly DoneCall[]): ReadsOutcome => {
+    const calls = [...turn.calls];
+    reads.forEach((index, at) => (calls[index] = ran[at]));
+    return { kind: 'done', turn: { ...turn, calls, readsDone: true } };
+  };
+  const failed = (err: unknown): ReadsOutcome => {
+    if (err instanceof CriticalReadFailed) return { kind: 'abort', reason: err.reason };
+    throw err;
+  };
+  // One read, the common turn, is one continuation: no `Promise.all` around it.
+  if (reads.length === 1)
+    return readAt(reads[0])
+      .map((call) => done([call]), failed)
+      .settled();
+  return Promise.all(reads.map((index) => readAt(index).settled())).then(done, failed);
 }
 
 /**
@@ -68,7 +72,7 @@ export async function* runWrite(
   }
   const tool = scope.agent.toolsByName[cleared.tool];
   // A read a person let through is no effect: it runs, keyed by its effect id, and stays out of the ledger.
-  if (cleared.readOnly) return execute(cleared, cleared.effectId, scope, activityExecutor(scope));
+  if (cleared.readOnly) return execute(cleared, cleared.effectId, scope, activityExecutor(scope)).settled();
   // No pivot on top of an unknown outcome: earlier unknown effects are settled first.
   const settled = yield* settleBeforePivot(scope, tool, run.settings.reconcile);
   if (settled.kind === 'abort') return settled;
@@ -77,7 +81,7 @@ export async function* runWrite(
   const who = identity ? { principal: identity.principal, ...(identity.tenant ? { tenant: identity.tenant } : {}) } : {};
   const step = { effectId: cleared.effectId, seq: cleared.seq, tool: tool.name, input: cleared.input, undo: tool.compensation ?? null, ...who };
   scope.ledger.register(step, tool.delegate ? delegationRecordOf(tool, cleared.effectId) : undefined);
-  return execute(cleared, cleared.effectId, scope, executor);
+  return execute(cleared, cleared.effectId, scope, executor).settled();
 }
 
 /** The idempotency key of a read: the turn and its place in the turn (the taint names it too). */
@@ -96,17 +100,13 @@ export async function undoEffect(effect: EffectRecord, scope: ToolScope): Promis
 }
 
 /** Executes one call and settles it: only a state-changing one is recorded (a read's key just dedupes retries). */
-function execute(call: ReadyCall, effectId: string, scope: ToolScope, executor: Executor): Promise<CallOutcome> {
+function execute(call: ReadyCall, effectId: string, scope: ToolScope, executor: Executor): Pending<CallOutcome> {
   const { ledger, timeline } = scope;
   const tool = scope.agent.toolsByName[call.tool];
   const recorded = call.changesWorld && !call.readOnly;
   const startedAt = Date.now();
   const entry = timeline.note('tool', executor.summary(call, effectId, tool), 'started', undefined, recorded ? effectId : undefined);
-  return afterSettled(
-    () => executor.execute(call, effectId, tool),
-    (ran) => settle(ran),
-    rethrow,
-  );
+  return executor.execute(call, effectId, tool).map(settle, rethrow);
   function settle(ran: Execution): CallOutcome {
     const usage = ran.kind !== 'cancelled' && ran.usage ? { usage: ran.usage } : {};
     if (ran.kind === 'cancelled') {
@@ -131,10 +131,6 @@ function execute(call: ReadyCall, effectId: string, scope: ToolScope, executor: 
     const code = ran.code ?? (effect?.state === 'unknown' ? 'tool_outcome_unknown' : 'tool_failed');
     return { kind: 'done', call: closeCall(call, errorResult(call.toolUseId, toolError(code, ran.message, ran.extra))), ...usage };
   }
-}
-
-function rethrow(err: unknown): never {
-  throw err;
 }
 
 /** Carries a critical read's failure out of `Promise.all` the moment it happens. */

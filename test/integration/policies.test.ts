@@ -209,6 +209,49 @@ test('a principal without the role is never offered the tool, and a call that na
   expect(state.timeline.map((t) => t.title)).toContain('started by bob for tenant acme');
 });
 
+/** What a run's history holds before its first model call is scheduled: the round trips and the upserts of its start. */
+async function startShape(handle: WorkflowHandle) {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const first = events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'callModel');
+  const start = events.slice(0, first);
+  const payloadOf = (details: unknown, key: string) => {
+    const payload = (details as Record<string, { payloads?: Array<{ data?: Uint8Array | null }> }> | null | undefined)?.[key]?.payloads?.[0];
+    return payload?.data ? JSON.parse(Buffer.from(payload.data).toString('utf8')) : undefined;
+  };
+  const markers = start.flatMap((e) => (e.markerRecordedEventAttributes ? [e.markerRecordedEventAttributes] : []));
+  return {
+    workflowTasks: start.filter((e) => e.workflowTaskCompletedEventAttributes).length,
+    activities: start.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []),
+    patches: markers.filter((m) => m.markerName === 'core_patch').map((m) => payloadOf(m.details, 'patch-data')?.id),
+    localActivities: markers.filter((m) => m.markerName === 'core_local_activity').map((m) => payloadOf(m.details, 'data')?.activity_type),
+    upserts: start.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length,
+  };
+}
+
+test("a new run's start is one workflow task: its access asked by a local activity, one patch marker, one version upsert", async () => {
+  const handle = await start('pol-role-', { identity: { principal: 'bob', tenant: 'acme' } });
+  const outcome = (await handle.result()) as RunOutcome;
+  // The grant still holds: bob's role does not offer the charge.
+  expect(offered(handle)).not.toContain('charge_card');
+  expect(outcome.finalText).toContain('tool_not_allowed');
+  // Started without the run's search attributes (as `temporal workflow start` would): the run upserts its first view too.
+  expect(await startShape(handle)).toEqual({
+    workflowTasks: 1,
+    activities: [],
+    patches: ['sagent-bundled-patches-1'],
+    localActivities: ['resolveAccess'],
+    upserts: 2,
+  });
+  await captureFixture(handle, 'lean-start');
+});
+
+test("a run started by sagent's client upserts nothing at its start but the version marker's", async () => {
+  const id = `pol-small-${randomUUID().slice(0, 8)}`;
+  const started = await sagent('start', '--agent', 'errands', '--task', 'Pay the Lisbon deposit', '--id', id, '--approver', 'ana', '--wait');
+  expect(started.code).toBe(0);
+  expect(await startShape(harness.client.workflow.getHandle(id))).toMatchObject({ workflowTasks: 1, activities: [], upserts: 1 });
+});
+
 test('an e-mail body with instructions: the calls it asks for wait for a person, who rejects them; no effect', async () => {
   const handle = await start('pol-mail-');
   const asked = await decide(handle, 'charge_card', 'reject');

@@ -69,6 +69,7 @@ test('the histories of the next release hold every shape this version added', ()
     'steering-message',
     'conversation-aborted',
     'approval-signed-run',
+    'lean-start',
   ];
   for (const shape of expected) expect(shapes).toContain(shape);
 });

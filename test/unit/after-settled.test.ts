@@ -1,4 +1,4 @@
-import { afterSettled } from '../../src/workflows/after-settled';
+import { afterSettled, Pending, rethrow } from '../../src/workflows/after-settled';
 
 describe('afterSettled', () => {
   it('hands the value to onValue', async () => {
@@ -45,5 +45,69 @@ describe('afterSettled', () => {
     );
     await expect(settled).rejects.toMatchObject({ name: 'SyntaxError' });
     expect(onError).not.toHaveBeenCalled();
+  });
+});
+
+describe('Pending', () => {
+  it('runs every stage on the value, in order, with one continuation', async () => {
+    const seen: string[] = [];
+    const start = jest.fn(() => Promise.resolve(2));
+    const pending = Pending.of(start, (value) => (seen.push('first'), value + 1), rethrow).map((value) => (seen.push('second'), value * 10), rethrow);
+    // Nothing starts before `settled()`: the caller decides when the call is made.
+    expect(start).not.toHaveBeenCalled();
+    await expect(pending.settled()).resolves.toBe(30);
+    expect(seen).toEqual(['first', 'second']);
+  });
+
+  it('hands a rejection to the first stage that handles it, and the stages after it go on with its value', async () => {
+    const pending = Pending.from<number>(() => Promise.reject(new TypeError('down')))
+      .map(
+        (value) => value + 1,
+        (err) => ((err as Error).name === 'TypeError' ? -1 : 0),
+      )
+      .map((value) => `got ${value}`, rethrow);
+    await expect(pending.settled()).resolves.toBe('got -1');
+  });
+
+  it("hands a throw of one stage to the next stage's error handler", async () => {
+    const pending = Pending.from(() => Promise.resolve(1))
+      .map((): number => {
+        throw new RangeError('bad answer');
+      }, rethrow)
+      .map(
+        () => 'ok',
+        (err) => `caught ${(err as Error).name}`,
+      );
+    await expect(pending.settled()).resolves.toBe('caught RangeError');
+  });
+
+  it('rejects with the error no stage handled', async () => {
+    const pending = Pending.from(() => Promise.reject(new SyntaxError('no'))).map((value) => value, rethrow);
+    await expect(pending.settled()).rejects.toMatchObject({ name: 'SyntaxError' });
+  });
+
+  it('continues on a promise a stage hands back (a fallback), for its value and its failure', async () => {
+    const fallback = Pending.from(() => Promise.resolve('first')).map((value) => Promise.resolve(`${value}, then fallback`), rethrow);
+    await expect(fallback.map((value) => value.toUpperCase(), rethrow).settled()).resolves.toBe('FIRST, THEN FALLBACK');
+    const failing = Pending.from(() => Promise.resolve(1))
+      .map((): Promise<number> => Promise.reject(new EvalError('fallback down')), rethrow)
+      .map(
+        () => 'ok',
+        (err) => (err as Error).name,
+      );
+    await expect(failing.settled()).resolves.toBe('EvalError');
+  });
+
+  it('handles a synchronous throw of start as a rejection', async () => {
+    const start = (): Promise<number> => {
+      throw new URIError('bad options');
+    };
+    await expect(
+      Pending.of(
+        start,
+        () => 'ok',
+        (err) => (err as Error).name,
+      ).settled(),
+    ).resolves.toBe('URIError');
   });
 });
