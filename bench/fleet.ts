@@ -26,7 +26,7 @@ import { decideUpdate, type AgentRunInput, type ApprovalDecision } from '../src/
 import { connectClient } from '../src/temporal/connection';
 import { sagentBundleOptions } from '../src/worker';
 import { scratchRoot, startScratchDevServer } from './dev-server';
-import { cpuMsOf, cpuTicksOfStat, rssMbOf } from './proc';
+import { cpuMsOf, rssMbOf, threadCpuSince, threadTicksOf, type ThreadCpu } from './proc';
 import { spawnWorker, type WorkerProcess } from './stack';
 import { median, percentile, round, tag } from './stats';
 import { BARE_WAITING, releaseSignal } from './bare-workflows';
@@ -122,42 +122,6 @@ async function waitForCount(client: Client, query: string, expected: number, tim
     if (Date.now() > deadline) throw new Error(`fleet: ${count} of ${expected} workflows match ${query} after ${timeoutMs / 1000}s`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-}
-
-export interface ThreadCpu {
-  main: number;
-  workflowThread: number;
-  rest: number;
-}
-
-/** CPU ticks per thread of a process (Linux), with each thread's name: the JS threads are all called `node`. */
-function threadTicksOf(pid: number): Map<number, { name: string; ticks: number }> {
-  const threads = new Map<number, { name: string; ticks: number }>();
-  for (const tid of readdirSync(`/proc/${pid}/task`).map(Number)) {
-    try {
-      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      threads.set(tid, { name, ticks: cpuTicksOfStat(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')) });
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return threads;
-}
-
-/** Splits a process's CPU since `before` by thread; milliseconds at 100 ticks a second (Linux's CLK_TCK). */
-function threadCpuSince(pid: number, before: Map<number, { name: string; ticks: number }>): ThreadCpu {
-  const split: ThreadCpu = { main: 0, workflowThread: 0, rest: 0 };
-  const jsThreads: number[] = [];
-  for (const [tid, { name, ticks }] of threadTicksOf(pid)) {
-    const ms = (ticks - (before.get(tid)?.ticks ?? 0)) * 10;
-    if (tid === pid) split.main += ms;
-    else if (name === 'node') jsThreads.push(ms);
-    else split.rest += ms;
-  }
-  jsThreads.sort((a, b) => b - a);
-  split.workflowThread = jsThreads[0] ?? 0;
-  split.rest += jsThreads.slice(1).reduce((sum, ms) => sum + ms, 0);
-  return split;
 }
 
 /** The dev server that keeps its database in `dir`: its process, found by its command line (Linux). */

@@ -82,3 +82,43 @@ export function sampleProcess(pid: number, everyMs = 100): { stop(): ProcessSamp
     },
   };
 }
+
+/**
+ * A process's CPU by thread: the main thread (activities, the SDK's worker loop), the busiest other JS thread (the
+ * workflow thread: every run's workflow code) and the rest (the core's threads, GC, libuv).
+ */
+export interface ThreadCpu {
+  main: number;
+  workflowThread: number;
+  rest: number;
+}
+
+/** CPU ticks per thread of a process (Linux), with each thread's name: the JS threads are all called `node`. */
+export function threadTicksOf(pid: number): Map<number, { name: string; ticks: number }> {
+  const threads = new Map<number, { name: string; ticks: number }>();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`).map(Number)) {
+    try {
+      const name = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      threads.set(tid, { name, ticks: cpuTicksOfStat(fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')) });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return threads;
+}
+
+/** Splits a process's CPU since `before` by thread; milliseconds at 100 ticks a second (Linux's CLK_TCK). */
+export function threadCpuSince(pid: number, before: Map<number, { name: string; ticks: number }>): ThreadCpu {
+  const split: ThreadCpu = { main: 0, workflowThread: 0, rest: 0 };
+  const jsThreads: number[] = [];
+  for (const [tid, { name, ticks }] of threadTicksOf(pid)) {
+    const ms = (ticks - (before.get(tid)?.ticks ?? 0)) * 10;
+    if (tid === pid) split.main += ms;
+    else if (name === 'node') jsThreads.push(ms);
+    else split.rest += ms;
+  }
+  jsThreads.sort((a, b) => b - a);
+  split.workflowThread = jsThreads[0] ?? 0;
+  split.rest += jsThreads.slice(1).reduce((sum, ms) => sum + ms, 0);
+  return split;
+}

@@ -4,7 +4,7 @@
  * sampled: its CPU time (user + system, from /proc) and its resident memory every 100 ms.
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import { sampleProcess } from './proc';
+import { sampleProcess, threadCpuSince, threadTicksOf, type ThreadCpu } from './proc';
 import { median, percentile, resultWithin, round, tag } from './stats';
 import { withStack, runMain } from './entry';
 import type { BenchStack, WorkerName } from './stack';
@@ -27,6 +27,8 @@ export interface ThroughputSide {
   p99LatencyMs: number;
   /** CPU ms the worker process used during the burst, per step. */
   workerCpuMsPerStep: number;
+  /** The same CPU by thread: the main thread (activities), the workflow thread (workflow code) and the rest. */
+  workerThreadCpuMsPerStep: ThreadCpu;
   /** The worker's CPU time over the burst's wall time: 1.0 is one core kept busy. */
   workerCpuCores: number;
   workerRssStartMb: number;
@@ -128,6 +130,11 @@ function summarise(bursts: ThroughputSide[]): ThroughputSide {
     p50LatencyMs: mid((side) => side.p50LatencyMs),
     p99LatencyMs: mid((side) => side.p99LatencyMs),
     workerCpuMsPerStep: mid((side) => side.workerCpuMsPerStep),
+    workerThreadCpuMsPerStep: {
+      main: mid((side) => side.workerThreadCpuMsPerStep.main),
+      workflowThread: mid((side) => side.workerThreadCpuMsPerStep.workflowThread),
+      rest: mid((side) => side.workerThreadCpuMsPerStep.rest),
+    },
     workerCpuCores: mid((side) => side.workerCpuCores),
     workerRssStartMb: Math.min(...bursts.map((side) => side.workerRssStartMb)),
     workerRssPeakMb: Math.max(...bursts.map((side) => side.workerRssPeakMb)),
@@ -145,6 +152,7 @@ function nothingMeasured(): ThroughputSide {
     p50LatencyMs: none,
     p99LatencyMs: none,
     workerCpuMsPerStep: none,
+    workerThreadCpuMsPerStep: { main: none, workflowThread: none, rest: none },
     workerCpuCores: none,
     workerRssStartMb: none,
     workerRssPeakMb: none,
@@ -156,6 +164,7 @@ function nothingMeasured(): ThroughputSide {
 async function burst(plan: ThroughputPlan, workerPid: number, start: (index: number, label: string) => Promise<WorkflowHandle>): Promise<ThroughputSide> {
   const label = tag();
   const worker = sampleProcess(workerPid);
+  const threadsAtStart = threadTicksOf(workerPid);
   const began = performance.now();
   const latencies = await Promise.all(
     Array.from({ length: plan.runs }, async (_, index) => {
@@ -168,13 +177,16 @@ async function burst(plan: ThroughputPlan, workerPid: number, start: (index: num
   );
   const wallMs = performance.now() - began;
   const used = worker.stop();
+  const threads = threadCpuSince(workerPid, threadsAtStart);
+  const perStep = (ms: number) => round(ms / (plan.runs * plan.steps), 2);
   return {
     wallMs: round(wallMs),
     runsPerSecond: round((plan.runs * 1000) / wallMs, 2),
     stepsPerSecond: round((plan.runs * plan.steps * 1000) / wallMs, 1),
     p50LatencyMs: round(median(latencies)),
     p99LatencyMs: round(percentile(latencies, 99)),
-    workerCpuMsPerStep: round(used.cpuMs / (plan.runs * plan.steps), 2),
+    workerCpuMsPerStep: perStep(used.cpuMs),
+    workerThreadCpuMsPerStep: { main: perStep(threads.main), workflowThread: perStep(threads.workflowThread), rest: perStep(threads.rest) },
     workerCpuCores: round(used.cpuMs / wallMs, 2),
     workerRssStartMb: used.rssStartMb,
     workerRssPeakMb: used.rssPeakMb,
@@ -197,8 +209,10 @@ async function main(): Promise<void> {
     console.log(`throughput, ${plan.runs} concurrent ${plan.steps}-step runs, ${plan.repeats} alternating bursts per side`);
     for (const side of sides) {
       const t = result[side];
+      const threads = t.workerThreadCpuMsPerStep;
       console.log(
-        `  ${side.padEnd(12)} steps/s ${t.stepsPerSecond} (median burst), worker CPU ms/step ${t.workerCpuMsPerStep}, RSS peak ${t.workerRssPeakMb} MB`,
+        `  ${side.padEnd(12)} steps/s ${t.stepsPerSecond} (median burst), worker CPU ms/step ${t.workerCpuMsPerStep} ` +
+          `(main ${threads.main}, workflow thread ${threads.workflowThread}, rest ${threads.rest}), RSS peak ${t.workerRssPeakMb} MB`,
       );
     }
     console.log(`  ${spread('sagent ÷ plain, steps/s', result.pairedRatios.stepsPerSecond)}`);

@@ -341,10 +341,19 @@ async function waitUntilAnswering(address: string, namespace: string, timeoutMs:
     }
     if ((await tcpProbe(address, 500)) === 'open') {
       try {
-        await withConnection(address, (connection) => connection.workflowService.describeNamespace({ namespace }), 1_000);
+        // Described from the database first; a list goes through the frontend's namespace cache, which a start uses
+        // too and which fills a moment later: until it answers, starts fail with "namespace not found".
+        await withConnection(
+          address,
+          async (connection) => {
+            await connection.workflowService.describeNamespace({ namespace });
+            await connection.workflowService.listWorkflowExecutions({ namespace, pageSize: 1 });
+          },
+          1_000,
+        );
         return;
       } catch {
-        // The frontend listens before the namespace exists: keep polling.
+        // The frontend listens before the namespace exists and is known to all its parts: keep polling.
       }
     }
     await sleep(100);

@@ -19,7 +19,7 @@ import { resultsOf, withCall } from './calls';
 import type { StatusStep } from './execution';
 import { installDelegationHandler, installHandlers } from './handlers';
 import { adoptMcpCatalog, learnMcpTools, type McpCatalog } from './mcp-tools';
-import { afterSettled, Pending } from './after-settled';
+import { afterSettled, Pending, rethrow } from './after-settled';
 import { askClaude, offerContext, type ModelAnswer } from './model-call';
 import { askModelDurably, installModelOutageHandler } from './model-outage';
 import { bookModelTurn } from '../policies/model-outage';
@@ -30,7 +30,7 @@ import { askAutoVerdicts } from './auto-verdict';
 import { describePending, publishRun, setStatus } from './publish';
 import { reconcileUnknown, unknownEffects } from './reconcile';
 import { carryOver, openRun, runOutcome, shouldContinueAsNew, type Run } from './run-memory';
-import { resolveSettings, withAccess } from './settings';
+import { resolveSettings, withAccess, type RunSettings } from './settings';
 import { accessFor } from './run-access';
 import { noteUntrustedReads, openAudit } from './run-policy';
 import type { AccessGrant, AutoVerdict } from '../shared/policy';
@@ -59,8 +59,10 @@ export function createAgentSaga(agents: readonly AgentDefinition[] | AgentRegist
     // Asked first: on a new run the bundle's one marker stands for every patch the run takes (PATCHES.bundled).
     const lean = isPatched(PATCHES.leanStart);
     const mcp = await learnMcpTools(input, registry);
-    const access = lean || isPatched(PATCHES.policy) ? await accessFor(input, mcp.agents, lean) : undefined;
-    return new AgentLoop(input, mcp.agents, { mcp: mcp.catalog, access }).execute();
+    // Bad input is refused before anything else is scheduled; the settings are resolved once a run.
+    const settings = resolveSettings(input, mcp.agents, workflowInfo().workflowId);
+    const access = lean || isPatched(PATCHES.policy) ? await accessFor(input, settings.agent, lean) : undefined;
+    return new AgentLoop(input, settings, mcp.agents, { mcp: mcp.catalog, access }).execute();
   };
   // Each run is pinned to its build, or moves on, as its agent declares (Worker Versioning).
   declareVersioning(agentSaga, registry);
@@ -73,18 +75,19 @@ class AgentLoop {
   private readonly guards: PlanningGuards;
   constructor(
     private readonly input: AgentRunInput,
+    settings: RunSettings,
     agents: AgentRegistry,
     { mcp = null, access }: { mcp?: McpCatalog | null; access?: AccessGrant } = {},
   ) {
     const policy = isPatched(PATCHES.policy);
-    this.run = openRun(input, withAccess(resolveSettings(input, agents, workflowInfo().workflowId), access));
+    this.run = openRun(input, withAccess(settings, access));
     adoptMcpCatalog(this.run, mcp);
     const askReads = policy && isPatched(PATCHES.askReads);
     // Only a worker with an `auto` source says so in the grant: runs on the others schedule nothing for it.
     const auto = policy && access?.auto === true && isPatched(PATCHES.autoVerdict);
     this.guards = { repeats: isPatched(PATCHES.repeatGuard), policy, askReads, auto };
     if (policy) openAudit(this.run, access);
-    const { settings, ledger, timeline } = this.run;
+    const { ledger, timeline } = this.run;
     const identity = askReads && settings.identity ? { identity: settings.identity } : {};
     this.tools = { workflowId: settings.workflowId, agent: settings.agent, ledger, timeline, agents, fenceUntrusted: policy, ...identity };
   }
@@ -224,8 +227,27 @@ class AgentLoop {
     openApprovals(plan.asks, desk, timeline);
   }
 
-  /** Runs a planned turn to the end. Resumable: after a continue-as-new it picks up at the first open call. */
-  private async finishTurn(planned: TurnInFlight): Promise<void> {
+  /**
+   * Runs a planned turn to the end. Resumable: after a continue-as-new it picks up at the first open call. The common
+   * turn, reads only with nobody to notify, is one continuation of its reads: no async layer and no await of its own.
+   */
+  private finishTurn(planned: TurnInFlight): Promise<void> {
+    const { memory } = this.run;
+    const readsOnly = !planned.readsDone && planned.calls.every((call) => !call.changesWorld || call.status === 'done');
+    if (!readsOnly) return this.finishTurnInSteps(planned);
+    const turn = planned.approvalsNotified ? planned : { ...planned, approvalsNotified: true };
+    memory.inFlight = turn;
+    return runReads(turn, this.tools)
+      .map((reads) => {
+        if (reads.kind === 'abort') throw new SagaAbort(reads.reason);
+        memory.inFlight = reads.turn;
+        this.closeTurn(reads.turn);
+      }, rethrow)
+      .settled();
+  }
+
+  /** A turn with approvals to ask for or state-changing calls: each stage in its turn. */
+  private async finishTurnInSteps(planned: TurnInFlight): Promise<void> {
     const { run } = this;
     const { memory, desk } = run;
     let turn = planned;
@@ -243,7 +265,7 @@ class AgentLoop {
       }
     }
     if (!turn.readsDone) {
-      const reads = await runReads(turn, this.tools);
+      const reads = await runReads(turn, this.tools).settled();
       if (reads.kind === 'abort') throw new SagaAbort(reads.reason);
       keep(reads.turn);
     }
@@ -272,6 +294,13 @@ class AgentLoop {
       keep(withCall(turn, index, ran.call));
       this.rememberIfCommitted(ran.call);
     }
+    this.closeTurn(turn);
+  }
+
+  /** Every call of the turn is done: Claude's next context gets their results. */
+  private closeTurn(turn: TurnInFlight): void {
+    const { run } = this;
+    const { memory } = run;
     if (this.guards.policy) noteUntrustedReads(run, turn);
     const results = resultsOf(turn);
     memory.consecutiveToolErrors = results.some((result) => result.is_error) ? memory.consecutiveToolErrors + 1 : 0;

@@ -3,13 +3,12 @@
  * use (one activity, so the answer is in history; a local one on runs with the lean start, so it costs no round trip
  * to the server), and continue-as-new carries the answer.
  */
-import { log, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { log, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { AccessGrant } from '../shared/policy';
 import type { AgentRunInput } from '../shared/run';
-import type { AgentRegistry } from '../tools/define';
+import type { AgentDefinition } from '../tools/define';
 import { activities } from './activity-options';
-import { resolveSettings } from './settings';
 
 const { resolveAccess } = activities;
 
@@ -19,10 +18,8 @@ const ACCESS_OPTIONS = { startToCloseTimeout: '10s', scheduleToCloseTimeout: '5 
 const { resolveAccess: resolveAccessLocally } = proxyLocalActivities<Activities>(ACCESS_OPTIONS);
 
 /** The grant carried from the run before, or the worker's answer for this run's principal (`local`: a local activity). */
-export async function accessFor(input: AgentRunInput, agents: AgentRegistry, local: boolean): Promise<AccessGrant | undefined> {
+export async function accessFor(input: AgentRunInput, agent: AgentDefinition, local: boolean): Promise<AccessGrant | undefined> {
   if (input.carried) return input.carried.access;
-  // Bad input is refused before anything is scheduled, as fast as it was before the access map existed.
-  const { agent } = resolveSettings(input, agents, workflowInfo().workflowId);
   const principal = input.identity?.principal ?? 'nobody named';
   const resolve = local ? resolveAccessLocally : resolveAccess;
   const grant = await resolve.executeWithOptions({ ...ACCESS_OPTIONS, summary: `access · ${principal}` }, [

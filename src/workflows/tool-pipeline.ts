@@ -28,8 +28,8 @@ export type PipelineStep = StatusStep;
 
 export type ReadsOutcome = { kind: 'done'; turn: TurnInFlight } | { kind: 'abort'; reason: string };
 
-/** Runs the turn's ready reads in parallel; the turn comes back with them done, in their places. */
-export function runReads(turn: TurnInFlight, scope: ToolScope): Promise<ReadsOutcome> {
+/** Runs the turn's ready reads in parallel; the turn comes back with them done, in their places. Continued by the caller. */
+export function runReads(turn: TurnInFlight, scope: ToolScope): Pending<ReadsOutcome> {
   const executor = activityExecutor(scope);
   const reads = turn.calls.flatMap((call, index) => (call.status === 'ready' && !call.changesWorld ? [index] : []));
   const readAt = (index: number) =>
@@ -48,11 +48,8 @@ export function runReads(turn: TurnInFlight, scope: ToolScope): Promise<ReadsOut
     throw err;
   };
   // One read, the common turn, is one continuation: no `Promise.all` around it.
-  if (reads.length === 1)
-    return readAt(reads[0])
-      .map((call) => done([call]), failed)
-      .settled();
-  return Promise.all(reads.map((index) => readAt(index).settled())).then(done, failed);
+  if (reads.length === 1) return readAt(reads[0]).map((call) => done([call]), failed);
+  return Pending.of(() => Promise.all(reads.map((index) => readAt(index).settled())), done, failed);
 }
 
 /**
