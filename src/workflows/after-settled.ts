@@ -56,6 +56,23 @@ export class Pending<T> {
     );
   }
 
+  /**
+   * Starts the call and hands back the call's own promise, with no continuation of ours on it: for the loop, which
+   * awaits it and passes what it settled with to `resume`, so a step's call costs the loop's await and nothing more.
+   */
+  begin(): Promise<unknown> {
+    try {
+      return this.start();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Every stage applied to what `begin()`'s promise settled with; a promise when a stage handed one back. */
+  resume(settled: Settled): T | Promise<T> {
+    return settled.ok ? this.onValue(settled.value) : this.onError(settled.error);
+  }
+
   /** Starts the call and continues it through every stage with one `.then`. */
   settled(): Promise<T> {
     // A stage's promise is adopted by the `.then`, so what settles is always the value.
@@ -63,8 +80,11 @@ export class Pending<T> {
   }
 }
 
+/** What an awaited call settled with: its value, or what the await threw. */
+export type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 // By shape, not `instanceof`: a promise may come from another realm than the one this module runs in.
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+export function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 

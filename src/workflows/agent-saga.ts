@@ -19,7 +19,7 @@ import { resultsOf, withCall } from './calls';
 import type { StatusStep } from './execution';
 import { installDelegationHandler, installHandlers } from './handlers';
 import { adoptMcpCatalog, learnMcpTools, type McpCatalog } from './mcp-tools';
-import { afterSettled, Pending, rethrow } from './after-settled';
+import { afterSettled, isPromise, Pending, rethrow, type Settled } from './after-settled';
 import { askClaude, offerContext, type ModelAnswer } from './model-call';
 import { askModelDurably, installModelOutageHandler } from './model-outage';
 import { bookModelTurn } from '../policies/model-outage';
@@ -108,8 +108,20 @@ class AgentLoop {
     try {
       for (;;) {
         this.throwIfAborted();
+        // The step's two calls are awaited here and continued in place (`begin`, then `resume`): a continuation of
+        // their own would be one more promise each, and the SDK captures a stack for every one.
         if (run.memory.inFlight) {
-          await this.finishTurn(run.memory.inFlight);
+          const finishing = this.finishTurn(run.memory.inFlight);
+          if (finishing instanceof Pending) {
+            let reads: Settled;
+            try {
+              reads = { ok: true, value: await finishing.begin() };
+            } catch (error) {
+              reads = { ok: false, error };
+            }
+            const closed = finishing.resume(reads);
+            if (isPromise(closed)) await closed;
+          } else await finishing;
           continue;
         }
         if (run.memory.interrupted) {
@@ -135,7 +147,15 @@ class AgentLoop {
         // A model repeating a refused call in a tight loop is slowed down before it is asked again.
         const repeats = repeatVerdict(run.memory.repeats.stuck);
         if (repeats.kind === 'backoff') await sleep(repeats.delayMs);
-        const answer = await this.askModel();
+        const asking = this.askModel();
+        let asked: Settled;
+        try {
+          asked = { ok: true, value: await asking.begin() };
+        } catch (error) {
+          asked = { ok: false, error };
+        }
+        const resumed = asking.resume(asked);
+        const answer = isPromise(resumed) ? await resumed : resumed;
         const candidates = this.guards.auto ? autoCandidates(answer, run.memory, run.settings, this.guards) : [];
         this.applyPlan(answer, candidates.length > 0 ? await askAutoVerdicts(candidates, run) : undefined);
       }
@@ -160,7 +180,7 @@ class AgentLoop {
   }
 
   /** Asks Claude for the next turn; its context goes to the worker by sink, and by query while the call is in flight. */
-  private askModel(): Promise<ModelTurn> {
+  private askModel(): Pending<ModelTurn> {
     const { settings, memory, flags, timeline } = this.run;
     const turn = memory.turn + 1;
     const choice = chooseModel(settings.routing, memory.consecutiveToolErrors);
@@ -187,23 +207,21 @@ class AgentLoop {
     const asking: Pending<ModelAnswer & { model?: string; fellBack?: boolean }> = durable
       ? askModelDurably(this.run, request, choice.reason)
       : askClaude(request, choice.reason, timeline, undefined, (answer) => this.run.feed.answered(turn, answer));
-    return asking
-      .map(
-        (asked) => {
-          flags.contextInFlight = null;
-          if (!asked.ok) throw new SagaAbort(asked.reason);
-          memory.turn = turn;
-          flags.turnsThisRun += 1;
-          memory.usage = addUsage(memory.usage, asked.answer.usage, asked.answer.cost_usd);
-          if (asked.model) memory.models = bookModelTurn(memory.models, asked.model, asked.answer, memory.models?.last ?? null, asked.fellBack === true);
-          return asked.answer;
-        },
-        (err) => {
-          flags.contextInFlight = null;
-          throw err;
-        },
-      )
-      .settled();
+    return asking.map(
+      (asked) => {
+        flags.contextInFlight = null;
+        if (!asked.ok) throw new SagaAbort(asked.reason);
+        memory.turn = turn;
+        flags.turnsThisRun += 1;
+        memory.usage = addUsage(memory.usage, asked.answer.usage, asked.answer.cost_usd);
+        if (asked.model) memory.models = bookModelTurn(memory.models, asked.model, asked.answer, memory.models?.last ?? null, asked.fellBack === true);
+        return asked.answer;
+      },
+      (err) => {
+        flags.contextInFlight = null;
+        throw err;
+      },
+    );
   }
 
   /** Takes in Claude's answer as the planner reads it, with the automatic verdicts on its calls when it asked for any. */
@@ -231,19 +249,17 @@ class AgentLoop {
    * Runs a planned turn to the end. Resumable: after a continue-as-new it picks up at the first open call. The common
    * turn, reads only with nobody to notify, is one continuation of its reads: no async layer and no await of its own.
    */
-  private finishTurn(planned: TurnInFlight): Promise<void> {
+  private finishTurn(planned: TurnInFlight): Pending<void> | Promise<void> {
     const { memory } = this.run;
     const readsOnly = !planned.readsDone && planned.calls.every((call) => !call.changesWorld || call.status === 'done');
     if (!readsOnly) return this.finishTurnInSteps(planned);
     const turn = planned.approvalsNotified ? planned : { ...planned, approvalsNotified: true };
     memory.inFlight = turn;
-    return runReads(turn, this.tools)
-      .map((reads) => {
-        if (reads.kind === 'abort') throw new SagaAbort(reads.reason);
-        memory.inFlight = reads.turn;
-        this.closeTurn(reads.turn);
-      }, rethrow)
-      .settled();
+    return runReads(turn, this.tools).map((reads) => {
+      if (reads.kind === 'abort') throw new SagaAbort(reads.reason);
+      memory.inFlight = reads.turn;
+      this.closeTurn(reads.turn);
+    }, rethrow);
   }
 
   /** A turn with approvals to ask for or state-changing calls: each stage in its turn. */

@@ -1,4 +1,4 @@
-import { afterSettled, Pending, rethrow } from '../../src/workflows/after-settled';
+import { afterSettled, isPromise, Pending, rethrow, type Settled } from '../../src/workflows/after-settled';
 
 describe('afterSettled', () => {
   it('hands the value to onValue', async () => {
@@ -109,5 +109,62 @@ describe('Pending', () => {
         (err) => (err as Error).name,
       ).settled(),
     ).resolves.toBe('URIError');
+  });
+
+  describe('begun and resumed by the loop (no continuation of its own)', () => {
+    /** As the loop does it: await the call's own promise, then continue it in place. */
+    async function awaitInPlace<T>(pending: Pending<T>): Promise<T> {
+      let settled: Settled;
+      try {
+        settled = { ok: true, value: await pending.begin() };
+      } catch (error) {
+        settled = { ok: false, error };
+      }
+      const resumed = pending.resume(settled);
+      return isPromise(resumed) ? await resumed : resumed;
+    }
+
+    it('begin hands back the call itself, untouched, and resume applies every stage to its value', async () => {
+      const call = Promise.resolve(2);
+      const pending = Pending.from(() => call).map((value) => value * 10, rethrow);
+      expect(pending.begin()).toBe(call);
+      await expect(awaitInPlace(pending)).resolves.toBe(20);
+    });
+
+    it('a failure of the call goes to the stages’ error handlers; a throw of a stage is not handled by its own', async () => {
+      const handled = Pending.from<number>(() => Promise.reject(new TypeError('down'))).map(
+        (value) => value,
+        (err) => ((err as Error).name === 'TypeError' ? -1 : 0),
+      );
+      await expect(awaitInPlace(handled)).resolves.toBe(-1);
+      const onError = jest.fn(() => 'handled');
+      const throwing = Pending.of(
+        () => Promise.resolve(1),
+        (): string => {
+          throw new RangeError('bad answer');
+        },
+        onError,
+      );
+      await expect(awaitInPlace(throwing)).rejects.toMatchObject({ name: 'RangeError' });
+      expect(onError).not.toHaveBeenCalled();
+    });
+
+    it('a synchronous throw of start is a rejected call, and a stage’s promise comes back to be awaited', async () => {
+      const start = (): Promise<number> => {
+        throw new URIError('bad options');
+      };
+      await expect(
+        awaitInPlace(
+          Pending.of(
+            start,
+            () => 'ok',
+            (err) => (err as Error).name,
+          ),
+        ),
+      ).resolves.toBe('URIError');
+      const fallback = Pending.from(() => Promise.resolve('first')).map((value) => Promise.resolve(`${value}, then fallback`), rethrow);
+      expect(isPromise(fallback.resume({ ok: true, value: 'first' }))).toBe(true);
+      await expect(awaitInPlace(fallback)).resolves.toBe('first, then fallback');
+    });
   });
 });
