@@ -108,56 +108,46 @@ class AgentLoop {
     try {
       for (;;) {
         this.throwIfAborted();
-        // The step's two calls are awaited here and continued in place (`begin`, then `resume`): a continuation of
-        // their own would be one more promise each, and the SDK captures a stack for every one.
-        if (run.memory.inFlight) {
-          const finishing = this.finishTurn(run.memory.inFlight);
-          if (finishing instanceof Pending) {
-            let reads: Settled;
-            try {
-              reads = { ok: true, value: await finishing.begin() };
-            } catch (error) {
-              reads = { ok: false, error };
+        let step: Pending<void> | Promise<void>;
+        if (run.memory.inFlight) step = this.finishTurn(run.memory.inFlight);
+        else {
+          if (run.memory.interrupted) {
+            const { by } = run.memory.interrupted;
+            const timeoutMs = run.settings.approval.timeoutMs;
+            if (!(await this.awaitMessage(`interrupted by ${by}: waiting for a message or an abort`, timeoutMs))) {
+              throw new SagaAbort(`interrupted by ${by}, and no message came within ${Math.round(timeoutMs / 60_000)} minutes`);
             }
-            const closed = finishing.resume(reads);
-            if (isPromise(closed)) await closed;
-          } else await finishing;
-          continue;
-        }
-        if (run.memory.interrupted) {
-          const { by } = run.memory.interrupted;
-          const timeoutMs = run.settings.approval.timeoutMs;
-          if (!(await this.awaitMessage(`interrupted by ${by}: waiting for a message or an abort`, timeoutMs))) {
-            throw new SagaAbort(`interrupted by ${by}, and no message came within ${Math.round(timeoutMs / 60_000)} minutes`);
           }
-        }
-        if (run.memory.finalText !== null && run.settings.agent.conversation) {
-          // A conversation agent answers, then waits for the next message; an idle conversation completes.
-          if (await this.awaitMessage('answered: waiting for the next message', idleTimeoutOf(run))) {
-            run.memory.finalText = null;
-            continue;
+          if (run.memory.finalText !== null && run.settings.agent.conversation) {
+            // A conversation agent answers, then waits for the next message; an idle conversation completes.
+            if (await this.awaitMessage('answered: waiting for the next message', idleTimeoutOf(run))) {
+              run.memory.finalText = null;
+              continue;
+            }
           }
+          if (run.memory.finalText !== null) return await this.complete();
+          if (shouldContinueAsNew(run) || upgradeDue(run.settings.agent.versioning)) await this.continueAsNew();
+          if (!budgetClear(run)) {
+            const budget = await this.follow(waitForBudget(run));
+            if (budget.kind === 'abort') throw new SagaAbort(budget.reason);
+          }
+          // A model repeating a refused call in a tight loop is slowed down before it is asked again.
+          const repeats = repeatVerdict(run.memory.repeats.stuck);
+          if (repeats.kind === 'backoff') await sleep(repeats.delayMs);
+          step = this.askModel().map((answer) => this.takeAnswer(answer), rethrow);
         }
-        if (run.memory.finalText !== null) return await this.complete();
-        if (shouldContinueAsNew(run) || upgradeDue(run.settings.agent.versioning)) await this.continueAsNew();
-        if (!budgetClear(run)) {
-          const budget = await this.follow(waitForBudget(run));
-          if (budget.kind === 'abort') throw new SagaAbort(budget.reason);
-        }
-        // A model repeating a refused call in a tight loop is slowed down before it is asked again.
-        const repeats = repeatVerdict(run.memory.repeats.stuck);
-        if (repeats.kind === 'backoff') await sleep(repeats.delayMs);
-        const asking = this.askModel();
-        let asked: Settled;
-        try {
-          asked = { ok: true, value: await asking.begin() };
-        } catch (error) {
-          asked = { ok: false, error };
-        }
-        const resumed = asking.resume(asked);
-        const answer = isPromise(resumed) ? await resumed : resumed;
-        const candidates = this.guards.auto ? autoCandidates(answer, run.memory, run.settings, this.guards) : [];
-        this.applyPlan(answer, candidates.length > 0 ? await askAutoVerdicts(candidates, run) : undefined);
+        // A step's call is awaited here and continued in place (`begin`, then `resume`): a continuation of its own
+        // would be one more promise a call, and the SDK captures a stack for every one.
+        if (step instanceof Pending) {
+          let settled: Settled;
+          try {
+            settled = { ok: true, value: await step.begin() };
+          } catch (error) {
+            settled = { ok: false, error };
+          }
+          const resumed = step.resume(settled);
+          if (isPromise(resumed)) await resumed;
+        } else await step;
       }
     } catch (err) {
       if (err instanceof SagaAbort) return await this.rollBack('compensated', err.reason);
@@ -222,6 +212,14 @@ class AgentLoop {
         throw err;
       },
     );
+  }
+
+  /** Claude's answer planned; its calls that an automatic source may judge are asked about first. */
+  private takeAnswer(answer: ModelTurn): void | Promise<void> {
+    const { run } = this;
+    const candidates = this.guards.auto ? autoCandidates(answer, run.memory, run.settings, this.guards) : [];
+    if (candidates.length === 0) return this.applyPlan(answer, undefined);
+    return askAutoVerdicts(candidates, run).then((autos) => this.applyPlan(answer, autos));
   }
 
   /** Takes in Claude's answer as the planner reads it, with the automatic verdicts on its calls when it asked for any. */
