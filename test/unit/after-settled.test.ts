@@ -112,14 +112,12 @@ describe('Pending', () => {
   });
 
   describe('begun and resumed by the loop (no continuation of its own)', () => {
-    /** As the loop does it: await the call's own promise, then continue it in place. */
+    /** What the loop does: await the call's own promise, then continue it in place with what it settled with. */
     async function awaitInPlace<T>(pending: Pending<T>): Promise<T> {
-      let settled: Settled;
-      try {
-        settled = { ok: true, value: await pending.begin() };
-      } catch (error) {
-        settled = { ok: false, error };
-      }
+      const settled = await pending.begin().then(
+        (value): Settled => ({ ok: true, value }),
+        (error: unknown): Settled => ({ ok: false, error }),
+      );
       const resumed = pending.resume(settled);
       return isPromise(resumed) ? await resumed : resumed;
     }
