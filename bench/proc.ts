@@ -107,12 +107,12 @@ export function threadTicksOf(pid: number): Map<number, { name: string; ticks: n
   return threads;
 }
 
-/** Splits a process's CPU since `before` by thread; milliseconds at 100 ticks a second (Linux's CLK_TCK). */
+/** Splits a process's CPU since `before` by thread, in milliseconds. */
 export function threadCpuSince(pid: number, before: Map<number, { name: string; ticks: number }>): ThreadCpu {
   const split: ThreadCpu = { main: 0, workflowThread: 0, rest: 0 };
   const jsThreads: number[] = [];
   for (const [tid, { name, ticks }] of threadTicksOf(pid)) {
-    const ms = (ticks - (before.get(tid)?.ticks ?? 0)) * 10;
+    const ms = ((ticks - (before.get(tid)?.ticks ?? 0)) * 1000) / clockTicks();
     if (tid === pid) split.main += ms;
     else if (name === 'node') jsThreads.push(ms);
     else split.rest += ms;
