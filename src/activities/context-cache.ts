@@ -34,29 +34,39 @@ export class ContextCache {
   private readonly runs = new Map<string, HeldContext>();
   private hits = 0;
   private misses = 0;
+  /**
+   * Whether an offer is copied. On worker threads (the SDK's default) a sink call reaches this thread as a structured
+   * clone already, so the workflow's objects are out of reach; in debug mode workflows share this heap and the copy is
+   * what keeps them apart. `SagentPlugin` clears it when the worker runs its workflows on threads.
+   */
+  copyOffers = true;
 
   constructor(private readonly maxRuns: number = DEFAULT_CONTEXT_CACHE_RUNS) {
     if (!Number.isInteger(maxRuns) || maxRuns < 1) throw new Error(`contextCache.maxRuns must be a whole number of at least 1, got ${maxRuns}`);
   }
 
   /**
-   * Keeps a run's context for `turn`, replacing the one before. The messages are copied: the workflow's own
-   * objects must never be touched by the activity, and the copy is what the query would have returned.
+   * Keeps a run's context for `turn`, replacing the one before. The workflow's own objects must never be touched by
+   * the activity: what is kept is a copy (the sink's own, or this one's in debug mode), as the query would return.
    */
   offer(workflowId: string, runId: string, turn: number, messages: MessageParam[], mcpTools?: McpToolRecord[]): void {
     const key = keyOf(workflowId, runId);
+    const held = { turn, messages, ...(mcpTools ? { mcpTools } : {}) };
     this.runs.delete(key);
-    this.runs.set(key, structuredClone({ turn, messages, ...(mcpTools ? { mcpTools } : {}) }));
+    this.runs.set(key, this.copyOffers ? structuredClone(held) : held);
     if (this.runs.size > this.maxRuns) this.runs.delete(this.runs.keys().next().value as string);
   }
 
-  /** The context of this turn when this worker holds it; undefined sends the activity to the query. */
-  take(workflowId: string, runId: string, turn: number): HeldContext | undefined {
+  /**
+   * The context of this turn when this worker holds it; undefined sends the activity to the query. The entry itself
+   * is handed out, not a copy: the model call reads it and builds its request from new arrays (`toParams`), so a retry
+   * of the call on this worker finds it as the first attempt did. The entry goes when the call succeeds.
+   */
+  take(workflowId: string, runId: string, turn: number): Readonly<HeldContext> | undefined {
     const held = this.runs.get(keyOf(workflowId, runId));
     if (held?.turn === turn) {
       this.hits += 1;
-      // A retry of the call on this worker finds it again: the entry goes when the call succeeds.
-      return structuredClone(held);
+      return held;
     }
     this.misses += 1;
     return undefined;

@@ -84,14 +84,18 @@ export function progressReportingFetch(inner: typeof fetch = fetch): typeof fetc
     const report = runId !== null && turn !== null ? watched.get(keyOf(runId, turn)) : undefined;
     if (!report || response.body === null) return response;
     report();
-    const observed = response.body.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, sink) {
-          report();
-          sink.enqueue(chunk);
-        },
-      }),
-    );
+    // A pull source over the body's own reader: a chunk is read when the SDK asks for one, with none of a pipe's
+    // machinery on either side.
+    const reader = response.body.getReader();
+    const observed = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const { done, value } = await reader.read();
+        if (done) return controller.close();
+        report();
+        controller.enqueue(value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    });
     return new Response(observed, { status: response.status, statusText: response.statusText, headers: response.headers });
   };
 }

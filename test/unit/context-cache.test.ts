@@ -1,4 +1,4 @@
-/** The worker-side context cache: one entry per run, the newest turn's, copied in and out, bounded. */
+/** The worker-side context cache: one entry per run, the newest turn's, copied in only when workflows share the heap, bounded. */
 import { ContextCache } from '../../src/activities/context-cache';
 import type { MessageParam } from '../../src/shared/wire';
 
@@ -42,15 +42,22 @@ describe('ContextCache', () => {
     expect(cache.stats().held).toBe(0);
   });
 
-  it("copies in and out: neither the workflow's objects nor the cached copy can be changed from outside", () => {
+  it("copies an offer while workflows share the heap (debug mode): the workflow's later changes do not reach it", () => {
     const cache = new ContextCache();
     const offered = context('original');
     cache.offer('wf', 'run', 1, offered);
     (offered[0].content as { text: string }[])[0].text = 'changed by the workflow later';
-    const taken = cache.take('wf', 'run', 1)!.messages;
-    expect(taken).toEqual(context('original'));
-    (taken[0].content as { text: string }[])[0].text = 'changed by the activity';
-    expect(cache.take('wf', 'run', 1)?.messages).toEqual(context('original'));
+    expect(cache.take('wf', 'run', 1)!.messages).toEqual(context('original'));
+  });
+
+  it('keeps an offer as it came when sink calls arrive copied (workflows on threads), and hands out the entry itself', () => {
+    const cache = new ContextCache();
+    cache.copyOffers = false;
+    const offered = context('as sent');
+    cache.offer('wf', 'run', 1, offered);
+    const taken = cache.take('wf', 'run', 1)!;
+    expect(taken.messages).toBe(offered);
+    expect(cache.take('wf', 'run', 1)).toBe(taken);
   });
 
   it('holds at most maxRuns runs, dropping the least recently offered', () => {
