@@ -126,6 +126,8 @@ export interface BilledUsage extends ModelUsage {
   cache_creation_1h_input_tokens?: number;
 }
 
+const MAX_RESOLVED_MODELS = 256;
+
 /** A pricing table: the built-in rows, with a worker's overrides on top. */
 export class Pricing {
   readonly rows: Readonly<Record<string, ModelPrice>>;
@@ -134,8 +136,21 @@ export class Pricing {
     this.rows = { ...PRICING, ...parsePricingOverrides(overrides, 'pricing overrides') };
   }
 
+  /** Each model's resolved price, as every call asks twice: the rows never change after construction. */
+  private readonly resolved = new Map<string, ResolvedPrice>();
+
   /** The price of `model`; never an older model's row when the model is newer than the rows it prefixes. */
   resolve(model: string): ResolvedPrice {
+    const known = this.resolved.get(model);
+    if (known) return { ...known, price: { ...known.price } };
+    const resolved = this.resolveRow(model);
+    // A worker asks about a handful of models; a bound keeps a stream of odd names from growing the map.
+    if (this.resolved.size >= MAX_RESOLVED_MODELS) this.resolved.clear();
+    this.resolved.set(model, resolved);
+    return { ...resolved, price: { ...resolved.price } };
+  }
+
+  private resolveRow(model: string): ResolvedPrice {
     const exact = Object.keys(this.rows)
       .filter((row) => rowMatches(row, model))
       .sort((a, b) => b.length - a.length)[0];

@@ -55,6 +55,16 @@ describe('priceOf', () => {
     expect(costUsd('claude-opus-4-7', usage({ input_tokens: MTOK, output_tokens: MTOK }))).toBe(30);
   });
 
+  it('answers a model asked again as the first time, and a caller that changes its answer changes nothing', () => {
+    const pricing = new Pricing();
+    const first = pricing.resolve('claude-opus-4-7');
+    first.price.inputPerMTok = 999;
+    expect(pricing.resolve('claude-opus-4-7')).toMatchObject({ row: 'claude-opus-4-7', source: 'row', price: rates(5, 25) });
+    expect(pricing.resolve('some-future-model')).toMatchObject({ source: 'unknown', row: null });
+    for (let n = 0; n < 300; n++) pricing.resolve(`odd-model-${n}`);
+    expect(pricing.resolve('claude-opus-4-7').price).toMatchObject(rates(5, 25));
+  });
+
   it('matches dated snapshots and variants of a model to its row, never to a neighbour', () => {
     expect(priceOf('claude-opus-4-1-20250805')).toMatchObject(rates(15, 75));
     expect(priceOf('claude-opus-4-5-20251101')).toMatchObject(rates(5, 25));
