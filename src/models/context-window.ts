@@ -35,9 +35,9 @@ export function estimateInputTokens(params: Pick<Anthropic.MessageCreateParamsNo
 }
 
 /**
- * A bound the estimate never exceeds, from a walk that serialises nothing (a tenth of the estimate's cost on a
- * ten-step context): a character takes at most six bytes of JSON (`\u001f`), a number at most 24. A request whose
- * bound is below the counting threshold is below it by the estimate too, so most requests skip the estimate.
+ * A bound the estimate never exceeds, from a walk that serialises nothing: a character takes at most six bytes of
+ * JSON (`\u001f`), a number at most 24. A request whose bound is below the counting threshold is below it by the
+ * estimate too, so most requests skip the estimate.
  */
 export function inputTokensAtMost(params: Pick<Anthropic.MessageCreateParamsNonStreaming, 'system' | 'tools' | 'messages'>): number {
   return Math.ceil((jsonBytesAtMost(params.system) + jsonBytesAtMost(params.tools) + jsonBytesAtMost(params.messages) + 40) / BYTES_PER_TOKEN);
