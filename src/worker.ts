@@ -307,9 +307,6 @@ export class SagentPlugin extends SimplePlugin {
   }
 
   override configureWorker(options: WorkerOptions): WorkerOptions {
-    // Workflows share the activities' heap only in debug mode (the option, or TEMPORAL_DEBUG: any value here, which
-    // covers the ones the SDK reads); otherwise a sink call arrives copied, and the context cache keeps it as it is.
-    if (this.contexts) this.contexts.copyOffers = options.debugMode === true || Boolean(process.env.TEMPORAL_DEBUG);
     const cache = options.maxCachedWorkflows === undefined ? { maxCachedWorkflows: this.maxCachedRuns } : {};
     const configured = this.withContextSink(super.configureWorker({ ...options, ...cache }));
     const versioned = this.deployment && !configured.workerDeploymentOptions ? { ...configured, ...deploymentOptions(this.deployment) } : configured;

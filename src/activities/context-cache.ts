@@ -9,6 +9,7 @@
 import type { WorkflowInfo } from '@temporalio/workflow';
 import type { McpToolRecord } from '../shared/mcp';
 import type { MessageParam } from '../shared/wire';
+import { contextText } from '../shared/activity-io';
 
 /** How many runs' contexts a worker keeps at most: one entry per run, the newest turn's. */
 export const DEFAULT_CONTEXT_CACHE_RUNS = 1_000;
@@ -30,44 +31,42 @@ export interface HeldContext {
 }
 
 export class ContextCache {
-  /** By `<workflowId>\u0000<runId>`; a Map iterates in insertion order, so the first key is the oldest. */
-  private readonly runs = new Map<string, HeldContext>();
+  /**
+   * Each run's newest offer as the JSON text the workflow sent, by `<workflowId>\u0000<runId>`; a Map iterates in
+   * insertion order, so the first key is the oldest. Text crosses from the workflow thread as one string (a tree of
+   * small objects costs a clone on each side), cannot be changed by the workflow afterwards, and is parsed on `take`.
+   */
+  private readonly runs = new Map<string, { turn: number; text: string }>();
   private hits = 0;
   private misses = 0;
-  /**
-   * Whether an offer is copied. On worker threads (the SDK's default) a sink call reaches this thread as a structured
-   * clone already, so the workflow's objects are out of reach; in debug mode workflows share this heap and the copy is
-   * what keeps them apart. `SagentPlugin` clears it when the worker runs its workflows on threads.
-   */
-  copyOffers = true;
 
   constructor(private readonly maxRuns: number = DEFAULT_CONTEXT_CACHE_RUNS) {
     if (!Number.isInteger(maxRuns) || maxRuns < 1) throw new Error(`contextCache.maxRuns must be a whole number of at least 1, got ${maxRuns}`);
   }
 
-  /**
-   * Keeps a run's context for `turn`, replacing the one before. The workflow's own objects must never be touched by
-   * the activity: what is kept is a copy (the sink's own, or this one's in debug mode), as the query would return.
-   */
-  offer(workflowId: string, runId: string, turn: number, messages: MessageParam[], mcpTools?: McpToolRecord[]): void {
+  /** Keeps a run's context for `turn` (`contextText`'s JSON), replacing the one before. */
+  offer(workflowId: string, runId: string, turn: number, text: string): void {
     const key = keyOf(workflowId, runId);
-    const held = { turn, messages, ...(mcpTools ? { mcpTools } : {}) };
     this.runs.delete(key);
-    this.runs.set(key, this.copyOffers ? structuredClone(held) : held);
+    this.runs.set(key, { turn, text });
     if (this.runs.size > this.maxRuns) this.runs.delete(this.runs.keys().next().value as string);
   }
 
   /**
-   * The context of this turn when this worker holds it; undefined sends the activity to the query. The entry itself
-   * is handed out, not a copy: the model call reads it and builds its request from new arrays (`toParams`), so a retry
-   * of the call on this worker finds it as the first attempt did. The entry goes when the call succeeds.
+   * The context of this turn when this worker holds it, parsed anew on every call (a retry on this worker finds it
+   * as the first attempt did); undefined sends the activity to the query, as does an offer that is not a context.
+   * The entry goes when the call succeeds.
    */
-  take(workflowId: string, runId: string, turn: number): Readonly<HeldContext> | undefined {
-    const held = this.runs.get(keyOf(workflowId, runId));
-    if (held?.turn === turn) {
+  take(workflowId: string, runId: string, turn: number): HeldContext | undefined {
+    const key = keyOf(workflowId, runId);
+    const held = this.runs.get(key);
+    const parsed = held?.turn === turn ? parseContext(held.text) : undefined;
+    if (parsed) {
       this.hits += 1;
-      return held;
+      return { turn, ...parsed };
     }
+    // An unreadable offer is dropped: the query answers instead, now and on a retry.
+    if (held?.turn === turn) this.runs.delete(key);
     this.misses += 1;
     return undefined;
   }
@@ -86,11 +85,23 @@ export class ContextCache {
   sink() {
     return {
       offer: {
-        fn: (info: WorkflowInfo, turn: number, messages: MessageParam[], mcpTools?: McpToolRecord[]) =>
-          this.offer(info.workflowId, info.runId, turn, messages, mcpTools),
+        // A bundle from before the text hand-over offers the messages and tools as objects: kept as text all the same.
+        fn: (info: WorkflowInfo, turn: number, context: string | MessageParam[], mcpTools?: McpToolRecord[]) =>
+          this.offer(info.workflowId, info.runId, turn, typeof context === 'string' ? context : contextText(context, mcpTools)),
         callDuringReplay: false,
       },
     };
+  }
+}
+
+/** The messages and tools of an offer, or undefined when the text is not one. */
+function parseContext(text: string): Omit<HeldContext, 'turn'> | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<HeldContext> | null;
+    if (!value || !Array.isArray(value.messages) || (value.mcpTools !== undefined && !Array.isArray(value.mcpTools))) return undefined;
+    return { messages: value.messages, ...(value.mcpTools ? { mcpTools: value.mcpTools } : {}) };
+  } catch {
+    return undefined;
   }
 }
 

@@ -43,12 +43,18 @@ export interface CallModelInput {
 
 /**
  * The sink through which the workflow offers each turn's context (and the run's MCP tools, when it has any) to its
- * worker, so the model call skips the queries.
+ * worker, so the model call skips the queries: one JSON text (`contextText`), which crosses to the worker's thread
+ * as a single string.
  */
 export interface SagentSinks extends Sinks {
   sagentContext: {
-    offer(turn: number, messages: MessageParam[], mcpTools?: McpToolRecord[]): void;
+    offer(turn: number, context: string): void;
   };
+}
+
+/** The text a context is offered as: `{"messages": [...], "mcpTools": [...]}`, the tools only when given. */
+export function contextText(messages: MessageParam[], mcpTools?: McpToolRecord[]): string {
+  return JSON.stringify(mcpTools ? { messages, mcpTools } : { messages });
 }
 
 /** The sink through which the workflow reports to the worker's metrics what only it knows. */

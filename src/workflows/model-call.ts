@@ -3,7 +3,7 @@
  * sink, and the activity reads it by query when that worker does not hold it.
  */
 import { isCancellation, proxySinks, workflowInfo } from '@temporalio/workflow';
-import type { CallModelInput, SagentSinks } from '../shared/activity-io';
+import { contextText, type CallModelInput, type SagentSinks } from '../shared/activity-io';
 import type { McpToolRecord } from '../shared/mcp';
 import type { MessageParam, ModelTurn } from '../shared/wire';
 import { activities, modelCallOptions, modelOptions } from './activity-options';
@@ -20,7 +20,7 @@ const { sagentContext } = proxySinks<SagentSinks>();
  * was scheduled before, whichever worker runs it can query, and a replaying worker need not register the sink.
  */
 export function offerContext(turn: number, messages: MessageParam[], mcpTools: McpToolRecord[] | undefined): void {
-  if (!workflowInfo().unsafe.isReplaying) sagentContext.offer(turn, messages, mcpTools);
+  if (!workflowInfo().unsafe.isReplaying) sagentContext.offer(turn, contextText(messages, mcpTools));
 }
 
 /** Claude's answer, or why the call failed: the reason, and the failure's dotted type when the worker classified it. */
@@ -49,7 +49,8 @@ export function askClaude(
   const startedAt = Date.now();
   const entry = timeline.note('model', summary, 'started', routedBecause ?? undefined);
   return Pending.of(
-    () => callModel.executeWithOptions(shape ? modelCallOptions(summary, shape.attempts, shape.taskQueue) : modelOptions(summary), [request]),
+    // Bound, not wrapped: a bound function adds no frame to the stack the SDK captures for each promise.
+    callModel.executeWithOptions.bind(callModel, shape ? modelCallOptions(summary, shape.attempts, shape.taskQueue) : modelOptions(summary), [request]),
     (answer): ModelAnswer => {
       onAnswer?.(answer);
       timeline.finish(entry, 'ok', startedAt, `${answer.stop_reason ?? 'unknown stop'} · ${answer.usage.output_tokens} tokens out`);

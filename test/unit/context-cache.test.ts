@@ -1,20 +1,23 @@
-/** The worker-side context cache: one entry per run, the newest turn's, copied in only when workflows share the heap, bounded. */
+/** The worker-side context cache: one entry per run, the newest turn's, held as the text the workflow offered, bounded. */
+import type { WorkflowInfo } from '@temporalio/workflow';
 import { ContextCache } from '../../src/activities/context-cache';
+import { contextText } from '../../src/shared/activity-io';
 import type { MessageParam } from '../../src/shared/wire';
 
 const context = (text: string): MessageParam[] => [{ role: 'user', content: [{ type: 'text', text }] }];
+const offered = (text: string) => contextText(context(text));
 
 describe('ContextCache', () => {
   it('hands over the offered turn once asked, and counts the hit', () => {
     const cache = new ContextCache();
-    cache.offer('wf', 'run', 3, context('turn 3'));
+    cache.offer('wf', 'run', 3, offered('turn 3'));
     expect(cache.take('wf', 'run', 3)).toEqual({ turn: 3, messages: context('turn 3') });
     expect(cache.stats()).toEqual({ hits: 1, misses: 0, held: 1 });
   });
 
   it('misses another turn, another run of the same workflow, and an unknown run', () => {
     const cache = new ContextCache();
-    cache.offer('wf', 'run-1', 3, context('turn 3'));
+    cache.offer('wf', 'run-1', 3, offered('turn 3'));
     expect(cache.take('wf', 'run-1', 4)).toBeUndefined();
     expect(cache.take('wf', 'run-2', 3)).toBeUndefined();
     expect(cache.take('other', 'run-1', 3)).toBeUndefined();
@@ -23,8 +26,8 @@ describe('ContextCache', () => {
 
   it("keeps only a run's newest turn", () => {
     const cache = new ContextCache();
-    cache.offer('wf', 'run', 1, context('turn 1'));
-    cache.offer('wf', 'run', 2, context('turn 2'));
+    cache.offer('wf', 'run', 1, offered('turn 1'));
+    cache.offer('wf', 'run', 2, offered('turn 2'));
     expect(cache.take('wf', 'run', 1)).toBeUndefined();
     expect(cache.take('wf', 'run', 2)?.messages).toEqual(context('turn 2'));
     expect(cache.stats().held).toBe(1);
@@ -32,7 +35,7 @@ describe('ContextCache', () => {
 
   it('keeps the entry for a retry until the call succeeds, and a release of an older turn leaves a newer one', () => {
     const cache = new ContextCache();
-    cache.offer('wf', 'run', 5, context('turn 5'));
+    cache.offer('wf', 'run', 5, offered('turn 5'));
     expect(cache.take('wf', 'run', 5)).toBeDefined();
     expect(cache.take('wf', 'run', 5)).toBeDefined();
     cache.release('wf', 'run', 4);
@@ -42,30 +45,43 @@ describe('ContextCache', () => {
     expect(cache.stats().held).toBe(0);
   });
 
-  it("copies an offer while workflows share the heap (debug mode): the workflow's later changes do not reach it", () => {
+  it("hands out a new copy on every take: a change to one call's messages does not reach a retry", () => {
     const cache = new ContextCache();
-    const offered = context('original');
-    cache.offer('wf', 'run', 1, offered);
-    (offered[0].content as { text: string }[])[0].text = 'changed by the workflow later';
+    cache.offer('wf', 'run', 1, offered('original'));
+    const first = cache.take('wf', 'run', 1)!;
+    (first.messages[0].content as { text: string }[])[0].text = 'changed by the first attempt';
     expect(cache.take('wf', 'run', 1)!.messages).toEqual(context('original'));
   });
 
-  it('keeps an offer as it came when sink calls arrive copied (workflows on threads), and hands out the entry itself', () => {
+  it.each([
+    ['text that is not JSON', '{"messages": ['],
+    ['JSON without messages', '{"turn": 1}'],
+    ['messages that are not a list', '{"messages": "hi"}'],
+    ['tools that are not a list', '{"messages": [], "mcpTools": {}}'],
+    ['null', 'null'],
+  ])('sends the call to the query for an offer of %s, and drops it', (_, text) => {
     const cache = new ContextCache();
-    cache.copyOffers = false;
-    const offered = context('as sent');
-    cache.offer('wf', 'run', 1, offered);
-    const taken = cache.take('wf', 'run', 1)!;
-    expect(taken.messages).toBe(offered);
-    expect(cache.take('wf', 'run', 1)).toBe(taken);
+    cache.offer('wf', 'run', 1, text);
+    expect(cache.take('wf', 'run', 1)).toBeUndefined();
+    expect(cache.stats()).toEqual({ hits: 0, misses: 1, held: 0 });
+  });
+
+  it('keeps an offer from the sink as text, from a bundle that sends objects as well', () => {
+    const cache = new ContextCache();
+    const info = (runId: string) => ({ workflowId: 'wf', runId }) as WorkflowInfo;
+    const sink = cache.sink().offer.fn;
+    sink(info('text'), 1, offered('as text'));
+    sink(info('objects'), 2, context('as objects'), []);
+    expect(cache.take('wf', 'text', 1)).toEqual({ turn: 1, messages: context('as text') });
+    expect(cache.take('wf', 'objects', 2)).toEqual({ turn: 2, messages: context('as objects'), mcpTools: [] });
   });
 
   it('holds at most maxRuns runs, dropping the least recently offered', () => {
     const cache = new ContextCache(2);
-    cache.offer('a', 'run', 1, context('a'));
-    cache.offer('b', 'run', 1, context('b'));
-    cache.offer('a', 'run', 2, context('a2'));
-    cache.offer('c', 'run', 1, context('c'));
+    cache.offer('a', 'run', 1, offered('a'));
+    cache.offer('b', 'run', 1, offered('b'));
+    cache.offer('a', 'run', 2, offered('a2'));
+    cache.offer('c', 'run', 1, offered('c'));
     expect(cache.stats().held).toBe(2);
     expect(cache.take('b', 'run', 1)).toBeUndefined();
     expect(cache.take('a', 'run', 2)?.messages).toEqual(context('a2'));
@@ -86,8 +102,8 @@ describe('ContextCache', () => {
         riskReason: 'readOnlyHint',
       },
     ];
-    cache.offer('wf', 'mcp-run', 1, context('x'), tools as never);
-    cache.offer('wf', 'plain-run', 1, context('y'));
+    cache.offer('wf', 'mcp-run', 1, contextText(context('x'), tools as never));
+    cache.offer('wf', 'plain-run', 1, offered('y'));
     expect(cache.take('wf', 'mcp-run', 1)?.mcpTools).toEqual(tools);
     expect(cache.take('wf', 'plain-run', 1)).not.toHaveProperty('mcpTools');
   });

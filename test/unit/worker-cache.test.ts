@@ -36,29 +36,3 @@ test("the worker's own maxCachedWorkflows wins over the plugin's", () => {
 test.each([1, 2.5, -3, Number.NaN])('maxCachedRuns %p is refused with what to fix', (maxCachedRuns) => {
   expect(() => plugin({ maxCachedRuns })).toThrow(/maxCachedRuns: a whole number of runs, at least 2/);
 });
-
-describe('the context cache copies offers only where workflows share its heap', () => {
-  const saved = process.env.TEMPORAL_DEBUG;
-  afterEach(() => {
-    if (saved === undefined) delete process.env.TEMPORAL_DEBUG;
-    else process.env.TEMPORAL_DEBUG = saved;
-  });
-
-  test('on worker threads a sink call arrives copied: the cache keeps it as it came', () => {
-    delete process.env.TEMPORAL_DEBUG;
-    const threaded = plugin();
-    threaded.configureWorker({ taskQueue: 'q' });
-    expect(threaded.contexts?.copyOffers).toBe(false);
-  });
-
-  test('in debug mode, by option or by TEMPORAL_DEBUG, workflows run on this thread: the cache copies', () => {
-    delete process.env.TEMPORAL_DEBUG;
-    const byOption = plugin();
-    byOption.configureWorker({ taskQueue: 'q', debugMode: true });
-    expect(byOption.contexts?.copyOffers).toBe(true);
-    process.env.TEMPORAL_DEBUG = '1';
-    const byEnv = plugin();
-    byEnv.configureWorker({ taskQueue: 'q' });
-    expect(byEnv.contexts?.copyOffers).toBe(true);
-  });
-});
