@@ -37,10 +37,15 @@ const watched = new Map<string, () => void>();
 
 const keyOf = (runId: string, turn: number | string) => `${runId}\u0000${turn}`;
 
-/** Aborts `controller` when the call stalls; `progress()` marks bytes or events arriving. */
+/**
+ * Aborts `controller` when the call stalls; `progress()` marks bytes or events arriving. A chunk only notes the time:
+ * the one timer, when it fires, looks at when the newest chunk came and waits out the rest of the idle deadline.
+ */
 export class StallWatchdog {
   private timer: NodeJS.Timeout | undefined;
   private started = false;
+  /** When the newest bytes came (`performance.now()`): the idle deadline runs from here. */
+  private lastProgress = 0;
   stalled: ModelStallError | null = null;
 
   constructor(
@@ -49,12 +54,14 @@ export class StallWatchdog {
     private readonly key?: { runId: string; turn: number },
   ) {
     if (key) watched.set(keyOf(key.runId, key.turn), () => this.progress());
-    this.arm('first_byte', timeouts.firstByteMs);
+    this.wait(timeouts.firstByteMs);
   }
 
   progress(): void {
+    this.lastProgress = performance.now();
+    if (this.started) return;
     this.started = true;
-    this.arm('idle', this.timeouts.idleMs);
+    this.wait(this.timeouts.idleMs);
   }
 
   stop(): void {
@@ -62,12 +69,19 @@ export class StallWatchdog {
     if (this.key) watched.delete(keyOf(this.key.runId, this.key.turn));
   }
 
-  private arm(phase: ModelStallError['phase'], ms: number): void {
+  private wait(ms: number): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.stalled = new ModelStallError(this.started ? 'idle' : phase, ms);
-      this.controller.abort(this.stalled);
-    }, ms);
+    this.timer = setTimeout(() => this.check(), ms);
+  }
+
+  private check(): void {
+    const { firstByteMs, idleMs } = this.timeouts;
+    if (this.started) {
+      const quiet = performance.now() - this.lastProgress;
+      if (quiet < idleMs) return this.wait(idleMs - quiet);
+    }
+    this.stalled = this.started ? new ModelStallError('idle', idleMs) : new ModelStallError('first_byte', firstByteMs);
+    this.controller.abort(this.stalled);
   }
 }
 

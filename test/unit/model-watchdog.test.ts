@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { createAnthropicClient, createMessage, type ModelRequest } from '../../src/models/anthropic';
 import { classifyModelError, MODEL_FAILURE_TYPES } from '../../src/models/errors';
 import { startModelServer, type ModelServer } from '../../src/dev/model-server';
+import { StallWatchdog } from '../../src/models/watchdog';
 import { apiId, formatServerSentEvent, messageStreamEvents, type ApiMessage } from '../../src/dev/message-events';
 import { defineAgent, defineTool } from '../../src/tools/define';
 
@@ -119,5 +120,41 @@ describe('a stream kept alive by pings only', () => {
     const timeouts = { firstByteMs: 2_000, idleMs: 600 };
     const answer = await createMessage(createAnthropicClient({ apiKey: 'test', baseURL: url }), request('pinged-1'), { timeouts });
     expect(answer.content).toEqual([{ type: 'text', text: 'Slow but steady.' }]);
+  });
+});
+
+describe('the stall watchdog alone', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('runs the idle deadline from the newest chunk, not the first: a steady stream is never cut, a quiet one is', async () => {
+    const controller = new AbortController();
+    const watchdog = new StallWatchdog({ firstByteMs: 1_000, idleMs: 200 }, controller);
+    try {
+      // Chunks every 100 ms for 300 ms: the deadline moves with each one, to 200 ms after the last.
+      for (let chunk = 0; chunk < 4; chunk++) {
+        watchdog.progress();
+        if (chunk < 3) await sleep(100);
+      }
+      // A late timer only stalls later; an early stall here would be the deadline counted from an older chunk.
+      await sleep(120);
+      expect(controller.signal.aborted).toBe(false);
+      await new Promise((resolve) => controller.signal.addEventListener('abort', resolve, { once: true }));
+      expect(watchdog.stalled).toMatchObject({ phase: 'idle', afterMs: 200 });
+    } finally {
+      watchdog.stop();
+    }
+  });
+
+  it('stalls at the first-byte deadline when nothing came, and never after stop()', async () => {
+    const silent = new AbortController();
+    const waiting = new StallWatchdog({ firstByteMs: 50, idleMs: 1_000 }, silent);
+    await new Promise((resolve) => silent.signal.addEventListener('abort', resolve, { once: true }));
+    expect(waiting.stalled).toMatchObject({ phase: 'first_byte', afterMs: 50 });
+    const stopped = new AbortController();
+    const done = new StallWatchdog({ firstByteMs: 50, idleMs: 50 }, stopped);
+    done.progress();
+    done.stop();
+    await sleep(150);
+    expect(stopped.signal.aborted).toBe(false);
   });
 });
