@@ -21,11 +21,10 @@ export function activityExecutor(scope: ToolScope): Executor {
       return call.changesWorld && !call.readOnly ? `${label} · effect ${call.seq}` : `${label} · read`;
     },
     execute(call: ReadyCall, effectId: string, tool: ToolDefinition): Pending<Execution> {
+      const input = { agent: scope.agent.name, tool: tool.name, input: call.input, effectId, ...(tool.mcp ? { mcp: tool.mcp } : {}), ...identityOf(scope) };
       return Pending.of(
-        () =>
-          runTool.executeWithOptions(toolOptions(tool, this.summary(call, effectId, tool)), [
-            { agent: scope.agent.name, tool: tool.name, input: call.input, effectId, ...(tool.mcp ? { mcp: tool.mcp } : {}), ...identityOf(scope) },
-          ]),
+        // Bound, not wrapped: a bound function adds no frame to the stack the SDK captures for each promise.
+        runTool.executeWithOptions.bind(runTool, toolOptions(tool, this.summary(call, effectId, tool)), [input]),
         (output): Execution => ({
           kind: 'ok',
           content: output.content,

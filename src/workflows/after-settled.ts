@@ -23,7 +23,13 @@ export function afterSettled<T, R>(start: () => Promise<T>, onValue: (value: T) 
  */
 export class Pending<T> {
   private constructor(
-    private readonly start: () => Promise<unknown>,
+    /**
+     * Starts the call and hands back the call's own promise, with no continuation of ours on it: for the loop, which
+     * awaits it (a synchronous throw handled as a rejection) and passes what it settled with to `resume`, so a step's
+     * call costs the loop's await and nothing more. The loop calls it directly: a method around it would be one more
+     * frame in the stack the SDK captures and source-maps for every promise the call makes.
+     */
+    readonly start: () => Promise<unknown>,
     private readonly onValue: (value: unknown) => T | Promise<T>,
     private readonly onError: (err: unknown) => T | Promise<T>,
   ) {}
@@ -56,19 +62,7 @@ export class Pending<T> {
     );
   }
 
-  /**
-   * Starts the call and hands back the call's own promise, with no continuation of ours on it: for the loop, which
-   * awaits it and passes what it settled with to `resume`, so a step's call costs the loop's await and nothing more.
-   */
-  begin(): Promise<unknown> {
-    try {
-      return this.start();
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-
-  /** Every stage applied to what `begin()`'s promise settled with; a promise when a stage handed one back. */
+  /** Every stage applied to what `start()`'s promise settled with; a promise when a stage handed one back. */
   resume(settled: Settled): T | Promise<T> {
     return settled.ok ? this.onValue(settled.value) : this.onError(settled.error);
   }

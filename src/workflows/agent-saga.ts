@@ -136,12 +136,19 @@ class AgentLoop {
           if (repeats.kind === 'backoff') await sleep(repeats.delayMs);
           step = this.askModel().map((answer) => this.takeAnswer(answer), rethrow);
         }
-        // A step's call is awaited here and continued in place (`begin`, then `resume`): a continuation of its own
+        // A step's call is awaited here and continued in place (`start`, then `resume`): a continuation of its own
         // would be one more promise a call, and the SDK captures a stack for every one.
         if (step instanceof Pending) {
+          let started: Promise<unknown>;
+          try {
+            started = step.start();
+          } catch (error) {
+            // As in an async function: a synchronous throw is handled as a rejection.
+            started = Promise.reject(error);
+          }
           let settled: Settled;
           try {
-            settled = { ok: true, value: await step.begin() };
+            settled = { ok: true, value: await started };
           } catch (error) {
             settled = { ok: false, error };
           }

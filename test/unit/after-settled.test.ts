@@ -114,7 +114,13 @@ describe('Pending', () => {
   describe('begun and resumed by the loop (no continuation of its own)', () => {
     /** What the loop does: await the call's own promise, then continue it in place with what it settled with. */
     async function awaitInPlace<T>(pending: Pending<T>): Promise<T> {
-      const settled = await pending.begin().then(
+      let started: Promise<unknown>;
+      try {
+        started = pending.start();
+      } catch (error) {
+        started = Promise.reject(error);
+      }
+      const settled = await started.then(
         (value): Settled => ({ ok: true, value }),
         (error: unknown): Settled => ({ ok: false, error }),
       );
@@ -122,11 +128,22 @@ describe('Pending', () => {
       return isPromise(resumed) ? await resumed : resumed;
     }
 
-    it('begin hands back the call itself, untouched, and resume applies every stage to its value', async () => {
+    it('start hands back the call itself, untouched, and resume applies every stage to its value', async () => {
       const call = Promise.resolve(2);
       const pending = Pending.from(() => call).map((value) => value * 10, rethrow);
-      expect(pending.begin()).toBe(call);
+      expect(pending.start()).toBe(call);
       await expect(awaitInPlace(pending)).resolves.toBe(20);
+    });
+
+    it("a synchronous throw of start reaches the stages' error handlers, as a rejection would", async () => {
+      const pending = Pending.of(
+        (): Promise<number> => {
+          throw new URIError('bad options');
+        },
+        () => 'ok',
+        (err) => (err as Error).name,
+      ).map((name) => `${name} handled`, rethrow);
+      await expect(awaitInPlace(pending)).resolves.toBe('URIError handled');
     });
 
     it('a failure of the call goes to the stages’ error handlers; a throw of a stage is not handled by its own', async () => {
