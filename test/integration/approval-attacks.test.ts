@@ -238,7 +238,12 @@ test('a double approve: of two concurrent updates one wins and one is refused; o
   const outcome = await outcomeOf(handle);
   expect(outcome.status).toBe('completed');
   const final = (await handle.query('getState')) as RunState;
-  expect(final.rejectedAttempts).toEqual([
+  // The losing update is refused by the validator when the winner's decision is already applied, and by the
+  // handler (which records it) when both arrived in one workflow task and both passed validation: either is right.
+  const byUpdate = final.rejectedAttempts.filter((attempt) => attempt.via === 'update');
+  expect(byUpdate.length).toBeLessThanOrEqual(1);
+  for (const attempt of byUpdate) expect(attempt).toEqual(expect.objectContaining({ callId: 'call-1', code: 'ApprovalRefused.NotPending' }));
+  expect(final.rejectedAttempts.filter((attempt) => attempt.via !== 'update')).toEqual([
     expect.objectContaining({ callId: 'call-2', via: 'signal', why: expect.stringMatching(/no pending approval for call call-2/) }),
   ]);
   expect(outcome.approvals.map((record) => [record.callId, record.decision])).toEqual([
