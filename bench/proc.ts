@@ -122,3 +122,41 @@ export function threadCpuSince(pid: number, before: Map<number, { name: string; 
   split.rest += jsThreads.slice(1).reduce((sum, ms) => sum + ms, 0);
   return split;
 }
+
+/** The machine's CPU time in clock ticks from the text of /proc/stat's first (`cpu `) line: idle (with I/O wait) and all. */
+export function machineTicksOfStat(stat: string): { idle: number; total: number } {
+  const line = stat.split('\n', 1)[0];
+  const fields = line.split(/\s+/).slice(1).map(Number);
+  if (!line.startsWith('cpu ') || fields.length < 5 || fields.some((field) => !Number.isInteger(field))) {
+    throw new Error(`not a /proc/stat text: ${line.slice(0, 80)}`);
+  }
+  // user nice system idle iowait irq softirq steal (guest time is already counted in user and nice).
+  const [user, nice, system, idle, iowait, irq = 0, softirq = 0, steal = 0] = fields;
+  return { idle: idle + iowait, total: user + nice + system + idle + iowait + irq + softirq + steal };
+}
+
+export interface Quiet {
+  /** How long it took the machine to go quiet (or `maxMs`, when it did not). */
+  waitedMs: number;
+  /** The idle share of all CPUs over the last window, 0-1. */
+  idleShare: number;
+}
+
+/**
+ * Waits until the machine's CPUs were at least `idleShare` idle over one `windowMs` window, or `maxMs` passed: a
+ * burst then does not start while the server is still writing the last one's histories or a worker collects its
+ * garbage, and the one measured next does not pay for the one before.
+ */
+export async function waitForQuiet({ idleShare = 0.8, windowMs = 1000, maxMs = 20_000 } = {}): Promise<Quiet> {
+  const began = performance.now();
+  const read = () => machineTicksOfStat(fs.readFileSync('/proc/stat', 'utf8'));
+  for (;;) {
+    const before = read();
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    const after = read();
+    const total = after.total - before.total;
+    const share = total > 0 ? (after.idle - before.idle) / total : 1;
+    const waitedMs = performance.now() - began;
+    if (share >= idleShare || waitedMs >= maxMs) return { waitedMs: round(waitedMs), idleShare: round(share, 3) };
+  }
+}

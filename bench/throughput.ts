@@ -1,10 +1,12 @@
 /**
  * Throughput: many concurrent short runs (the `weather` workload) of sagent, of `plainLoop` and of the peer,
- * each on its own worker process; bursts alternate. During each burst only the worker that runs it is
- * sampled: its CPU time (user + system, from /proc) and its resident memory every 100 ms.
+ * each on its own worker process; bursts alternate, in the planned order on odd repeats and the reverse on even ones
+ * (no side always follows the same other side), and each starts once the machine has gone quiet after the one
+ * before. During each burst only the worker that runs it is sampled: its CPU time (user + system, from /proc) and
+ * its resident memory every 100 ms.
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import { sampleProcess, threadCpuSince, threadTicksOf, type ThreadCpu } from './proc';
+import { sampleProcess, threadCpuSince, threadTicksOf, waitForQuiet, type ThreadCpu } from './proc';
 import { median, percentile, resultWithin, round, tag } from './stats';
 import { withStack, runMain } from './entry';
 import type { BenchStack, WorkerName } from './stack';
@@ -34,6 +36,10 @@ export interface ThroughputSide {
   workerRssStartMb: number;
   workerRssPeakMb: number;
   workerRssMedianMb: number;
+  /** How long the burst waited for the machine to go quiet after the one before (median over bursts). */
+  quietWaitMs: number;
+  /** The machine's idle CPU share over the second before the burst began, 0-1 (median over bursts). */
+  idleShareBefore: number;
 }
 
 export interface ThroughputResult {
@@ -85,12 +91,13 @@ export async function measureThroughput(stack: BenchStack, plan: ThroughputPlan,
     peer: (index, label) => stack.startPeer(benchWorkflowId('weather', plan.steps, `throughput-peer-${label}-${index}`), baselineInput),
   };
   for (let repeat = 1; repeat <= plan.repeats; repeat++) {
-    for (const side of plan.sides ?? (['sagent', 'baseline', 'peer', 'sagentQuery'] as const)) {
+    const planned = plan.sides ?? (['sagent', 'baseline', 'peer', 'sagentQuery'] as const);
+    for (const side of repeat % 2 === 1 ? planned : [...planned].reverse()) {
       bursts[side].push(await burst(plan, stack.workers[side].pid, starts[side]));
     }
     const wall = (side: WorkerName) => `${bursts[side].at(-1)?.wallMs ?? '-'} ms`;
     log(
-      `throughput: burst ${repeat}/${plan.repeats} of ${plan.runs}×${plan.steps} steps: sagent ${wall('sagent')} (by query ${wall('sagentQuery')}), plain ${wall('baseline')}, peer ${wall('peer')}`,
+      `throughput: burst ${repeat}/${plan.repeats} of ${plan.runs}×${plan.steps} steps: sagent ${wall('sagent')} (by query ${wall('sagentQuery')}), plain ${wall('baseline')}, peer ${wall('peer')}; quiet after ${planned.map((side) => `${bursts[side].at(-1)?.quietWaitMs} ms`).join(', ')}`,
     );
   }
   return {
@@ -139,6 +146,8 @@ function summarise(bursts: ThroughputSide[]): ThroughputSide {
     workerRssStartMb: Math.min(...bursts.map((side) => side.workerRssStartMb)),
     workerRssPeakMb: Math.max(...bursts.map((side) => side.workerRssPeakMb)),
     workerRssMedianMb: mid((side) => side.workerRssMedianMb),
+    quietWaitMs: mid((side) => side.quietWaitMs),
+    idleShareBefore: mid((side) => side.idleShareBefore),
   };
 }
 
@@ -157,11 +166,14 @@ function nothingMeasured(): ThroughputSide {
     workerRssStartMb: none,
     workerRssPeakMb: none,
     workerRssMedianMb: none,
+    quietWaitMs: none,
+    idleShareBefore: none,
   };
 }
 
 /** Starts every run at once and waits for all; latency is each run's start-to-result time. */
 async function burst(plan: ThroughputPlan, workerPid: number, start: (index: number, label: string) => Promise<WorkflowHandle>): Promise<ThroughputSide> {
+  const quiet = await waitForQuiet();
   const label = tag();
   const worker = sampleProcess(workerPid);
   const threadsAtStart = threadTicksOf(workerPid);
@@ -191,6 +203,8 @@ async function burst(plan: ThroughputPlan, workerPid: number, start: (index: num
     workerRssStartMb: used.rssStartMb,
     workerRssPeakMb: used.rssPeakMb,
     workerRssMedianMb: used.rssMedianMb,
+    quietWaitMs: quiet.waitedMs,
+    idleShareBefore: quiet.idleShare,
   };
 }
 

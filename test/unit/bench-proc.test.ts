@@ -2,7 +2,7 @@
  * The benchmark reads each worker process's CPU time and memory from /proc: the parsing holds for command
  * names with spaces and parentheses, and a live process's figures move the way its work does.
  */
-import { cpuMsOf, cpuTicksOfStat, rssKbOfStatus, rssMbOf, sampleProcess } from '../../bench/proc';
+import { cpuMsOf, cpuTicksOfStat, machineTicksOfStat, rssKbOfStatus, rssMbOf, sampleProcess, waitForQuiet } from '../../bench/proc';
 
 // Field 14 (utime) is 250 ticks and field 15 (stime) 40; the name holds ") (" to trip a naive split.
 const STAT = '4242 (node worker) (x) S 1 4242 4242 0 -1 4194560 9127 0 0 0 250 40 0 0 20 0 11 0 2000 1196032000 30000';
@@ -31,5 +31,26 @@ describe('bench/proc', () => {
     expect(used.cpuMs).toBeGreaterThanOrEqual(50);
     expect(used.rssPeakMb).toBeGreaterThanOrEqual(used.rssStartMb);
     expect(rssMbOf(process.pid)).toBeGreaterThan(10);
+  });
+
+  it("reads the machine's idle (with I/O wait) and total ticks from /proc/stat's first line, and refuses other text", () => {
+    const stat = 'cpu  100 5 50 800 20 3 2 1 0 0\ncpu0 50 2 25 400 10 1 1 0 0 0\nintr 1 2 3\n';
+    expect(machineTicksOfStat(stat)).toEqual({ idle: 820, total: 981 });
+    expect(machineTicksOfStat('cpu  1 0 1 8 0\n')).toEqual({ idle: 8, total: 10 });
+    expect(() => machineTicksOfStat('cpu0 50 2 25 400 10\n')).toThrow('not a /proc/stat text');
+    expect(() => machineTicksOfStat('cpu  1 two 3 4 5\n')).toThrow('not a /proc/stat text');
+    expect(() => machineTicksOfStat('cpu  1 2 3\n')).toThrow('not a /proc/stat text');
+  });
+
+  it('waits for quiet no longer than maxMs, and reports the idle share it saw', async () => {
+    // A threshold no window can meet: it gives up after maxMs, having watched at least one window.
+    const gaveUp = await waitForQuiet({ idleShare: 1.5, windowMs: 50, maxMs: 120 });
+    expect(gaveUp.waitedMs).toBeGreaterThanOrEqual(120);
+    expect(gaveUp.idleShare).toBeGreaterThanOrEqual(0);
+    expect(gaveUp.idleShare).toBeLessThanOrEqual(1);
+    // A threshold every window meets: it returns after the first window, long before maxMs.
+    const atOnce = await waitForQuiet({ idleShare: 0, windowMs: 50, maxMs: 10_000 });
+    expect(atOnce.waitedMs).toBeGreaterThanOrEqual(45);
+    expect(atOnce.waitedMs).toBeLessThan(5_000);
   });
 });
