@@ -1,8 +1,7 @@
 /**
  * Throughput: many concurrent short runs (the `weather` workload) of sagent, of `plainLoop` and of the peer,
- * each on its own worker process; bursts alternate, in the planned order on odd repeats and the reverse on even ones
- * (no side always follows the same other side), and each starts once the machine has gone quiet after the one
- * before. During each burst only the worker that runs it is sampled: its CPU time (user + system, from /proc) and
+ * each on its own worker process; bursts alternate in the same order every repeat, and each starts once the machine
+ * has gone quiet after the one before. During each burst only the worker that runs it is sampled: its CPU time (user + system, from /proc) and
  * its resident memory every 100 ms.
  */
 import type { WorkflowHandle } from '@temporalio/client';
@@ -92,7 +91,10 @@ export async function measureThroughput(stack: BenchStack, plan: ThroughputPlan,
   };
   for (let repeat = 1; repeat <= plan.repeats; repeat++) {
     const planned = plan.sides ?? (['sagent', 'baseline', 'peer', 'sagentQuery'] as const);
-    for (const side of repeat % 2 === 1 ? planned : [...planned].reverse()) {
+    // The same order every repeat, so every worker sits idle for as many bursts between two of its own: a worker
+    // idle for longer came back slower (an order reversed on even repeats left sagent's idle for six bursts, then
+    // none, and its CPU per step was ~20 % higher after the six).
+    for (const side of planned) {
       bursts[side].push(await burst(plan, stack.workers[side].pid, starts[side]));
     }
     const wall = (side: WorkerName) => `${bursts[side].at(-1)?.wallMs ?? '-'} ms`;
