@@ -1,7 +1,9 @@
 /**
  * Replay: the time `Worker.runReplayHistory` takes to replay a long history (what a worker pays when a run
  * leaves its cache, and what the replay tests pay), for sagent, for the plain loop of the same length, and
- * for the peer, whose history is replayed by `bench/peer/replay.js` with the peer's own SDK and Node.
+ * for the peer, whose history is replayed by `bench/peer/replay.js` with the peer's own SDK and Node. sagent's and
+ * plain's replays alternate in this process after one uncounted replay of each (the first pays for compiling the
+ * SDK's replay path), so neither side's samples all come first.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -12,6 +14,7 @@ import { historyToJSON, type History } from '@temporalio/common/lib/proto-utils'
 import { Worker } from '@temporalio/worker';
 import { median, resultWithin, round, tag } from './stats';
 import { PEER_NODE, type BenchStack } from './stack';
+import { ratioSpread, type RatioSpread } from './throughput';
 import { benchWorkflowId, sagentInput, TASKS } from './workload';
 
 export interface ReplayPlan {
@@ -31,6 +34,8 @@ export interface ReplayResult {
   repeats: number;
   sagent: ReplaySide;
   baseline: ReplaySide;
+  /** sagent ÷ plain per pair of neighbouring replays: its median and interquartile range. Absent from older runs. */
+  pairedRatio?: RatioSpread;
   /** `status` is TERMINATED when the server ended the peer's run at its history limit before `steps`. */
   peer: ReplaySide & { status: string };
 }
@@ -46,13 +51,24 @@ export async function measureReplay(stack: BenchStack, plan: ReplayPlan, log: (l
     maxTurns: plan.steps + 10,
   });
   await resultWithin(plainHandle, 5 * 60_000);
-  const sagent = await replayTimes(stack, sagentHandle, plan.repeats);
+  const [sagentHistory, plainHistory] = [await replayable(sagentHandle), await replayable(plainHandle)];
+  // One replay of each first, not counted.
+  await replayOnce(stack, sagentHistory);
+  await replayOnce(stack, plainHistory);
+  const samples = { sagent: [] as number[], baseline: [] as number[] };
+  for (let repeat = 0; repeat < plan.repeats; repeat++) {
+    samples.sagent.push(await replayOnce(stack, sagentHistory));
+    samples.baseline.push(await replayOnce(stack, plainHistory));
+  }
+  const sagent = sideOf(sagentHistory, samples.sagent);
+  const baseline = sideOf(plainHistory, samples.baseline);
+  const pairedRatio = ratioSpread(samples.sagent, samples.baseline);
   log(`replay: sagent ${plan.steps} steps (${sagent.events} events): median ${sagent.medianMs} ms`);
-  const baseline = await replayTimes(stack, plainHandle, plan.repeats);
   log(`replay: plain ${plan.steps} steps (${baseline.events} events): median ${baseline.medianMs} ms`);
+  log(`replay: sagent ÷ plain per pair ${pairedRatio.median} (IQR ${pairedRatio.p25}-${pairedRatio.p75}); pairs ${pairedRatio.pairs.join(', ')}`);
   const peer = await peerReplayTimes(stack, plan);
   log(`replay: peer ${plan.steps} steps (${peer.events} events, ${peer.status}): median ${peer.medianMs} ms`);
-  return { steps: plan.steps, repeats: plan.repeats, sagent, baseline, peer };
+  return { steps: plan.steps, repeats: plan.repeats, sagent, baseline, pairedRatio, peer };
 }
 
 const execFileAsync = promisify(execFile);
@@ -99,19 +115,30 @@ async function historyInSmallPages(stack: BenchStack, workflowId: string): Promi
   return { events };
 }
 
-async function replayTimes(stack: BenchStack, handle: WorkflowHandle, repeats: number): Promise<ReplaySide> {
-  const history = await handle.fetchHistory();
+interface Replayable {
+  workflowId: string;
+  history: History;
+  events: number;
+  bytes: number;
+}
+
+async function replayable(handle: WorkflowHandle): Promise<Replayable> {
   const description = await handle.describe();
-  const samples: number[] = [];
-  for (let repeat = 0; repeat < repeats; repeat++) {
-    const started = performance.now();
-    await Worker.runReplayHistory({ workflowBundle: stack.bundle }, history, handle.workflowId);
-    samples.push(performance.now() - started);
-  }
   return {
-    medianMs: round(median(samples)),
-    samplesMs: samples.map((ms) => round(ms)),
+    workflowId: handle.workflowId,
+    history: await handle.fetchHistory(),
     events: description.historyLength,
     bytes: description.historySize ?? Number.NaN,
   };
+}
+
+/** One replay of the whole history, in ms. */
+async function replayOnce(stack: BenchStack, { history, workflowId }: Replayable): Promise<number> {
+  const started = performance.now();
+  await Worker.runReplayHistory({ workflowBundle: stack.bundle }, history, workflowId);
+  return performance.now() - started;
+}
+
+function sideOf({ events, bytes }: Replayable, samples: number[]): ReplaySide {
+  return { medianMs: round(median(samples)), samplesMs: samples.map((ms) => round(ms)), events, bytes };
 }

@@ -31,7 +31,7 @@ const FULL: BenchPlan = {
   // Seven bursts a side at least, so the ratio's interquartile range says how far one run's figure can be trusted.
   throughput: { runs: 100, steps: 10, repeats: 7 },
   tokens: FULL_TOKEN_PLAN,
-  replay: { steps: 200, repeats: 5 },
+  replay: { steps: 200, repeats: 9 },
   history: { steps: [10, 30, 100, 300], longRunSteps: 10_000 },
 };
 

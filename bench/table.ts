@@ -190,10 +190,20 @@ export function renderTable(results: BenchResults): string {
   rows.push(...tokenRows(tokens));
 
   rows.push(
-    `5. Replay of a ${replay.steps}-step history (Worker.runReplayHistory, median of ${replay.repeats}) · baseline: plainLoop · peer: @temporalio/ai-sdk, its own SDK`,
+    `5. Replay of a ${replay.steps}-step history (Worker.runReplayHistory, median of ${replay.repeats}, sagent's and plain's alternating) · baseline: plainLoop · peer: @temporalio/ai-sdk, its own SDK`,
   );
   const rp = replay.peer;
   rows.push(three('replay ms', replay.sagent.medianMs, replay.baseline.medianMs, rp.medianMs));
+  const replayPairs = replay.pairedRatio;
+  if (replayPairs) {
+    rows.push({
+      figure: `  sagent ÷ plain per replay pair (${replayPairs.pairs.length} pairs)`,
+      sagent: `${replayPairs.median} (IQR ${replayPairs.p25}-${replayPairs.p75})`,
+      baseline: null,
+      target: 'median ≤ 1.2',
+      met: replayPairs.median <= 1.2,
+    });
+  }
   rows.push({
     figure: '  history events / bytes',
     sagent: `${replay.sagent.events} / ${replay.sagent.bytes}`,
