@@ -1,8 +1,8 @@
 /**
  * Throughput: many concurrent short runs (the `weather` workload) of sagent, of `plainLoop` and of the peer,
  * each on its own worker process; bursts alternate in the same order every repeat, and each starts once the machine
- * has gone quiet after the one before. During each burst only the worker that runs it is sampled: its CPU time (user + system, from /proc) and
- * its resident memory every 100 ms.
+ * has gone quiet after the one before. During each burst only the worker that runs it is sampled: its CPU time
+ * (user + system, from /proc) and its resident memory every 100 ms.
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { sampleProcess, threadCpuSince, threadTicksOf, waitForQuiet, type ThreadCpu } from './proc';
@@ -89,11 +89,10 @@ export async function measureThroughput(stack: BenchStack, plan: ThroughputPlan,
     baseline: (index, label) => stack.startBaseline('plainLoop', benchWorkflowId('weather', plan.steps, `throughput-plain-${label}-${index}`), baselineInput),
     peer: (index, label) => stack.startPeer(benchWorkflowId('weather', plan.steps, `throughput-peer-${label}-${index}`), baselineInput),
   };
+  // The same order every repeat, so every worker sits idle for as many bursts between two of its own: a worker that
+  // sat idle for longer comes back slower.
+  const planned = plan.sides ?? (['sagent', 'baseline', 'peer', 'sagentQuery'] as const);
   for (let repeat = 1; repeat <= plan.repeats; repeat++) {
-    const planned = plan.sides ?? (['sagent', 'baseline', 'peer', 'sagentQuery'] as const);
-    // The same order every repeat, so every worker sits idle for as many bursts between two of its own: a worker
-    // idle for longer came back slower (an order reversed on even repeats left sagent's idle for six bursts, then
-    // none, and its CPU per step was ~20 % higher after the six).
     for (const side of planned) {
       bursts[side].push(await burst(plan, stack.workers[side].pid, starts[side]));
     }
