@@ -12,9 +12,8 @@ import { promisify } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON, type History } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { median, resultWithin, round, tag } from './stats';
 import { PEER_NODE, type BenchStack } from './stack';
-import { ratioSpread, type RatioSpread } from './throughput';
+import { median, ratioSpread, resultWithin, round, tag, type RatioSpread } from './stats';
 import { benchWorkflowId, sagentInput, TASKS } from './workload';
 
 export interface ReplayPlan {

@@ -46,3 +46,19 @@ export async function resultWithin<T>(
     clearTimeout(timer);
   }
 }
+
+export interface RatioSpread {
+  median: number;
+  p25: number;
+  p75: number;
+  /** p75 − p25. */
+  iqr: number;
+  pairs: number[];
+}
+
+/** The spread of `sagent[i] ÷ baseline[i]` over paired samples (neighbouring bursts, or neighbouring replays). */
+export function ratioSpread(sagent: readonly number[], baseline: readonly number[]): RatioSpread {
+  const pairs = sagent.map((value, index) => round(value / baseline[index], 3));
+  const [p25, p75] = [percentile(pairs, 25), percentile(pairs, 75)];
+  return { median: round(median(pairs), 3), p25, p75, iqr: round(p75 - p25, 3), pairs };
+}

@@ -6,7 +6,7 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { sampleProcess, threadCpuSince, threadTicksOf, waitForQuiet, type ThreadCpu } from './proc';
-import { median, percentile, resultWithin, round, tag } from './stats';
+import { median, percentile, ratioSpread, resultWithin, round, tag, type RatioSpread } from './stats';
 import { withStack, runMain } from './entry';
 import type { BenchStack, WorkerName } from './stack';
 import { benchWorkflowId, sagentInput, TASKS } from './workload';
@@ -62,22 +62,6 @@ export interface ThroughputResult {
 }
 
 /** A ratio's median over paired bursts, with its 25th and 75th percentiles and every pair's value. */
-export interface RatioSpread {
-  median: number;
-  p25: number;
-  p75: number;
-  /** p75 − p25. */
-  iqr: number;
-  pairs: number[];
-}
-
-/** The spread of `sagent[i] ÷ baseline[i]` over the paired bursts. */
-export function ratioSpread(sagent: readonly number[], baseline: readonly number[]): RatioSpread {
-  const pairs = sagent.map((value, index) => round(value / baseline[index], 3));
-  const [p25, p75] = [percentile(pairs, 25), percentile(pairs, 75)];
-  return { median: round(median(pairs), 3), p25, p75, iqr: round(p75 - p25, 3), pairs };
-}
-
 export async function measureThroughput(stack: BenchStack, plan: ThroughputPlan, log: (line: string) => void): Promise<ThroughputResult> {
   const bursts: Record<WorkerName, ThroughputSide[]> = { sagent: [], sagentQuery: [], baseline: [], peer: [] };
   const baselineInput = { task: TASKS.weather, maxTurns: plan.steps + 10 };
