@@ -402,8 +402,8 @@ function renderFleet(rounds: FleetRound[]): string {
     lines.push(row('  start to all waiting: dev server CPU ms', sagent.toWaitingServerCpuMs, bare.toWaitingServerCpuMs));
     lines.push(row('  start to every start answered ms', sagent.allStartedMs, bare.allStartedMs));
     lines.push(row('  approve all: worker CPU ms', sagent.approveAllCpuMs, bare.approveAllCpuMs));
-    for (const thread of ['main', 'workflowThread', 'rest'] as const) {
-      lines.push(row(`    of which ${thread}`, sagent.approveAllThreadCpuMs[thread], bare.approveAllThreadCpuMs[thread]));
+    for (const thread of ['main', 'workflowThread', 'core', 'rest'] as const) {
+      lines.push(row(`    of which ${thread}`, sagent.approveAllThreadCpuMs[thread] ?? Number.NaN, bare.approveAllThreadCpuMs[thread] ?? Number.NaN));
     }
     lines.push(row('  approve all: worker RSS peak MB', sagent.approvePeakRssMb, bare.approvePeakRssMb));
     lines.push(row('  decision accepted p50 ms', sagent.decisionP50Ms, bare.decisionP50Ms));

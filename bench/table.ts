@@ -4,6 +4,7 @@
  */
 import type { BenchResults } from './run';
 import type { TokenResult } from './tokens';
+import type { ThreadCpu } from './proc';
 
 type Cell = string | number | null;
 interface Row {
@@ -173,10 +174,11 @@ export function renderTable(results: BenchResults): string {
   side('p99 run latency ms', (t) => t.p99LatencyMs);
   side('worker CPU ms per step', (t) => t.workerCpuMsPerStep);
   // Bursts measured before the split was recorded have none.
-  const thread = (name: 'main' | 'workflowThread' | 'rest') => (t: typeof ts) => t.workerThreadCpuMsPerStep?.[name] ?? Number.NaN;
+  const thread = (name: keyof ThreadCpu) => (t: typeof ts) => t.workerThreadCpuMsPerStep?.[name] ?? Number.NaN;
   side('  of which main thread (activities)', thread('main'));
   side('  of which workflow thread (workflow code)', thread('workflowThread'));
-  side('  of which the rest (core, GC)', thread('rest'));
+  side("  of which Temporal core's threads", thread('core'));
+  side('  of which the rest (GC, compilation, libuv)', thread('rest'));
   side('  worker CPU, cores busy', (t) => t.workerCpuCores);
   side('worker RSS lowest start MB', (t) => t.workerRssStartMb);
   rows.push(

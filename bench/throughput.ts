@@ -125,6 +125,7 @@ function summarise(bursts: ThroughputSide[]): ThroughputSide {
     workerThreadCpuMsPerStep: {
       main: mid((side) => side.workerThreadCpuMsPerStep.main),
       workflowThread: mid((side) => side.workerThreadCpuMsPerStep.workflowThread),
+      core: mid((side) => side.workerThreadCpuMsPerStep.core ?? Number.NaN),
       rest: mid((side) => side.workerThreadCpuMsPerStep.rest),
     },
     workerCpuCores: mid((side) => side.workerCpuCores),
@@ -146,7 +147,7 @@ function nothingMeasured(): ThroughputSide {
     p50LatencyMs: none,
     p99LatencyMs: none,
     workerCpuMsPerStep: none,
-    workerThreadCpuMsPerStep: { main: none, workflowThread: none, rest: none },
+    workerThreadCpuMsPerStep: { main: none, workflowThread: none, core: none, rest: none },
     workerCpuCores: none,
     workerRssStartMb: none,
     workerRssPeakMb: none,
@@ -183,7 +184,12 @@ async function burst(plan: ThroughputPlan, workerPid: number, start: (index: num
     p50LatencyMs: round(median(latencies)),
     p99LatencyMs: round(percentile(latencies, 99)),
     workerCpuMsPerStep: perStep(used.cpuMs),
-    workerThreadCpuMsPerStep: { main: perStep(threads.main), workflowThread: perStep(threads.workflowThread), rest: perStep(threads.rest) },
+    workerThreadCpuMsPerStep: {
+      main: perStep(threads.main),
+      workflowThread: perStep(threads.workflowThread),
+      core: perStep(threads.core ?? Number.NaN),
+      rest: perStep(threads.rest),
+    },
     workerCpuCores: round(used.cpuMs / wallMs, 2),
     workerRssStartMb: used.rssStartMb,
     workerRssPeakMb: used.rssPeakMb,
@@ -211,7 +217,7 @@ async function main(): Promise<void> {
       const threads = t.workerThreadCpuMsPerStep;
       console.log(
         `  ${side.padEnd(12)} steps/s ${t.stepsPerSecond} (median burst), worker CPU ms/step ${t.workerCpuMsPerStep} ` +
-          `(main ${threads.main}, workflow thread ${threads.workflowThread}, rest ${threads.rest}), RSS peak ${t.workerRssPeakMb} MB`,
+          `(main ${threads.main}, workflow thread ${threads.workflowThread}, core ${threads.core}, rest ${threads.rest}), RSS peak ${t.workerRssPeakMb} MB`,
       );
     }
     console.log(`  ${spread('sagent ÷ plain, steps/s', result.pairedRatios.stepsPerSecond)}`);

@@ -2,7 +2,17 @@
  * The benchmark reads each worker process's CPU time and memory from /proc: the parsing holds for command
  * names with spaces and parentheses, and a live process's figures move the way its work does.
  */
-import { cpuMsOf, cpuTicksOfStat, machineTicksOfStat, rssKbOfStatus, rssMbOf, sampleProcess, waitForQuiet } from '../../bench/proc';
+import {
+  cpuMsOf,
+  cpuTicksOfStat,
+  machineTicksOfStat,
+  rssKbOfStatus,
+  rssMbOf,
+  sampleProcess,
+  threadCpuSince,
+  threadTicksOf,
+  waitForQuiet,
+} from '../../bench/proc';
 
 // Field 14 (utime) is 250 ticks and field 15 (stime) 40; the name holds ") (" to trip a naive split.
 const STAT = '4242 (node worker) (x) S 1 4242 4242 0 -1 4194560 9127 0 0 0 250 40 0 0 20 0 11 0 2000 1196032000 30000';
@@ -31,6 +41,21 @@ describe('bench/proc', () => {
     expect(used.cpuMs).toBeGreaterThanOrEqual(50);
     expect(used.rssPeakMb).toBeGreaterThanOrEqual(used.rssStartMb);
     expect(rssMbOf(process.pid)).toBeGreaterThan(10);
+  });
+
+  it("splits the process's CPU by thread: a spin on the main thread lands there, and the parts add up to the whole", () => {
+    const threads = threadTicksOf(process.pid);
+    const before = cpuMsOf(process.pid);
+    let spin = 0;
+    while (cpuMsOf(process.pid) - before < 100) spin += 1;
+    const split = threadCpuSince(process.pid, threads);
+    const whole = cpuMsOf(process.pid) - before;
+    expect(spin).toBeGreaterThan(0);
+    expect(split.main).toBeGreaterThanOrEqual(60);
+    for (const part of [split.workflowThread, split.core ?? 0, split.rest]) expect(part).toBeGreaterThanOrEqual(0);
+    // Ticks are 10 ms: each thread's share may round down by one.
+    const sum = split.main + split.workflowThread + (split.core ?? 0) + split.rest;
+    expect(Math.abs(sum - whole)).toBeLessThanOrEqual(10 * threads.size + 20);
   });
 
   it("reads the machine's idle (with I/O wait) and total ticks from /proc/stat's first line, and refuses other text", () => {
