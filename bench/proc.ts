@@ -110,15 +110,33 @@ export function threadTicksOf(pid: number): Map<number, { name: string; ticks: n
   return threads;
 }
 
+/** The names the Temporal core gives its threads (Linux keeps the first 15 characters). */
+const CORE_THREAD = /^(tokio-runtime|workflow-proces|temporal)/;
+
 /** Splits a process's CPU since `before` by thread, in milliseconds. */
 export function threadCpuSince(pid: number, before: Map<number, { name: string; ticks: number }>): ThreadCpu {
+  return splitThreadTicks(pid, before, threadTicksOf(pid), clockTicks());
+}
+
+/**
+ * The split of {@link threadCpuSince} from two readings of a process's threads: the main thread is the one whose id
+ * is the process's, the workflow thread the busiest other `node` thread, the core's threads go by their names, and
+ * every other thread (Node's and V8's helpers, whatever their names) is the rest.
+ */
+export function splitThreadTicks(
+  pid: number,
+  before: Map<number, { name: string; ticks: number }>,
+  now: Map<number, { name: string; ticks: number }>,
+  ticksPerSecond: number,
+): ThreadCpu {
   const split = { main: 0, workflowThread: 0, core: 0, rest: 0 };
   const jsThreads: number[] = [];
-  for (const [tid, { name, ticks }] of threadTicksOf(pid)) {
-    const ms = ((ticks - (before.get(tid)?.ticks ?? 0)) * 1000) / clockTicks();
+  for (const [tid, { name, ticks }] of now) {
+    const ms = ((ticks - (before.get(tid)?.ticks ?? 0)) * 1000) / ticksPerSecond;
     if (tid === pid) split.main += ms;
     else if (name === 'node') jsThreads.push(ms);
-    else split.core += ms;
+    else if (CORE_THREAD.test(name)) split.core += ms;
+    else split.rest += ms;
   }
   jsThreads.sort((a, b) => b - a);
   split.workflowThread = jsThreads[0] ?? 0;

@@ -9,6 +9,7 @@ import {
   rssKbOfStatus,
   rssMbOf,
   sampleProcess,
+  splitThreadTicks,
   threadCpuSince,
   threadTicksOf,
   waitForQuiet,
@@ -56,6 +57,26 @@ describe('bench/proc', () => {
     // Ticks are 10 ms: each thread's share may round down by one.
     const sum = split.main + split.workflowThread + (split.core ?? 0) + split.rest;
     expect(Math.abs(sum - whole)).toBeLessThanOrEqual(10 * threads.size + 20);
+  });
+
+  it("tells the main thread, the workflow thread, the core's threads and the helpers apart by id and name", () => {
+    const thread = (name: string, ticks: number) => ({ name, ticks });
+    const before = new Map([
+      [100, thread('node', 50)],
+      [101, thread('node', 10)],
+      [102, thread('node', 0)],
+      [103, thread('tokio-runtime-w', 5)],
+    ]);
+    const now = new Map([
+      [100, thread('node', 150)], // the process's own id: the main thread
+      [101, thread('node', 40)], // a V8 helper
+      [102, thread('node', 80)], // the busiest other JS thread: the workflow thread
+      [103, thread('tokio-runtime-w', 25)],
+      [104, thread('workflow-proces', 10)], // started after the first reading
+      [105, thread('libuv-worker', 7)],
+    ]);
+    // 100 ticks a second: one tick is 10 ms.
+    expect(splitThreadTicks(100, before, now, 100)).toEqual({ main: 1000, workflowThread: 800, core: 300, rest: 370 });
   });
 
   it("reads the machine's idle (with I/O wait) and total ticks from /proc/stat's first line, and refuses other text", () => {
