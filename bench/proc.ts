@@ -96,9 +96,12 @@ export interface ThreadCpu {
   rest: number;
 }
 
+/** One reading of a process's threads: each thread's name and CPU ticks, by thread id. */
+export type ThreadTicks = Map<number, { name: string; ticks: number }>;
+
 /** CPU ticks per thread of a process (Linux), with each thread's name: the JS threads are all called `node`. */
-export function threadTicksOf(pid: number): Map<number, { name: string; ticks: number }> {
-  const threads = new Map<number, { name: string; ticks: number }>();
+export function threadTicksOf(pid: number): ThreadTicks {
+  const threads: ThreadTicks = new Map();
   for (const tid of fs.readdirSync(`/proc/${pid}/task`).map(Number)) {
     try {
       const name = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
@@ -114,7 +117,7 @@ export function threadTicksOf(pid: number): Map<number, { name: string; ticks: n
 const CORE_THREAD = /^(tokio-runtime|workflow-proces|temporal)/;
 
 /** Splits a process's CPU since `before` by thread, in milliseconds. */
-export function threadCpuSince(pid: number, before: Map<number, { name: string; ticks: number }>): ThreadCpu {
+export function threadCpuSince(pid: number, before: ThreadTicks): ThreadCpu {
   return splitThreadTicks(pid, before, threadTicksOf(pid), clockTicks());
 }
 
@@ -123,12 +126,7 @@ export function threadCpuSince(pid: number, before: Map<number, { name: string; 
  * is the process's, the workflow thread the busiest other `node` thread, the core's threads go by their names, and
  * every other thread (Node's and V8's helpers, whatever their names) is the rest.
  */
-export function splitThreadTicks(
-  pid: number,
-  before: Map<number, { name: string; ticks: number }>,
-  now: Map<number, { name: string; ticks: number }>,
-  ticksPerSecond: number,
-): ThreadCpu {
+export function splitThreadTicks(pid: number, before: ThreadTicks, now: ThreadTicks, ticksPerSecond: number): ThreadCpu {
   const split = { main: 0, workflowThread: 0, core: 0, rest: 0 };
   const jsThreads: number[] = [];
   for (const [tid, { name, ticks }] of now) {

@@ -13,7 +13,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON, type History } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { PEER_NODE, type BenchStack } from './stack';
-import { median, ratioSpread, resultWithin, round, tag, type RatioSpread } from './stats';
+import { median, ratioSpread, resultWithin, round, spreadText, tag, type RatioSpread } from './stats';
 import { benchWorkflowId, sagentInput, TASKS } from './workload';
 
 export interface ReplayPlan {
@@ -64,7 +64,7 @@ export async function measureReplay(stack: BenchStack, plan: ReplayPlan, log: (l
   const pairedRatio = ratioSpread(samples.sagent, samples.baseline);
   log(`replay: sagent ${plan.steps} steps (${sagent.events} events): median ${sagent.medianMs} ms`);
   log(`replay: plain ${plan.steps} steps (${baseline.events} events): median ${baseline.medianMs} ms`);
-  log(`replay: sagent ÷ plain per pair ${pairedRatio.median} (IQR ${pairedRatio.p25}-${pairedRatio.p75}); pairs ${pairedRatio.pairs.join(', ')}`);
+  log(`replay: sagent ÷ plain per pair ${spreadText(pairedRatio)}; pairs ${pairedRatio.pairs.join(', ')}`);
   const peer = await peerReplayTimes(stack, plan);
   log(`replay: peer ${plan.steps} steps (${peer.events} events, ${peer.status}): median ${peer.medianMs} ms`);
   return { steps: plan.steps, repeats: plan.repeats, sagent, baseline, pairedRatio, peer };

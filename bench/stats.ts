@@ -56,6 +56,11 @@ export interface RatioSpread {
   pairs: number[];
 }
 
+/** A paired ratio as the table and the logs print it: its median and interquartile range. */
+export function spreadText(r: RatioSpread): string {
+  return `${r.median} (IQR ${r.p25}-${r.p75})`;
+}
+
 /** The spread of `sagent[i] ÷ baseline[i]` over paired samples (neighbouring bursts, or neighbouring replays). */
 export function ratioSpread(sagent: readonly number[], baseline: readonly number[]): RatioSpread {
   const pairs = sagent.map((value, index) => round(value / baseline[index], 3));

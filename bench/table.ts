@@ -5,10 +5,7 @@
 import type { BenchResults } from './run';
 import type { TokenResult } from './tokens';
 import type { ThreadCpu } from './proc';
-import { ratioSpread, type RatioSpread } from './stats';
-
-/** A paired ratio as the table prints it: its median and interquartile range. */
-const spread = (r: RatioSpread) => `${r.median} (IQR ${r.p25}-${r.p75})`;
+import { ratioSpread, spreadText as spread } from './stats';
 
 type Cell = string | number | null;
 interface Row {
